@@ -1,0 +1,301 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Cleanroom.Guest.Wire.FlowControl;
+using Cleanroom.Guest.Wire.Framing;
+using Cleanroom.Guest.Wire.Messages;
+
+namespace Cleanroom.Guest.Wire.Host;
+
+/// <summary>
+/// The host end of one connection to a guest agent. Everything read from the guest is treated as hostile: any
+/// malformed, oversized, unexpected or flow-control-violating frame ends the connection with a
+/// <see cref="WireProtocolException"/>, which faults <see cref="Completion"/> and every running process.
+/// </summary>
+public sealed class AgentClient : IAsyncDisposable
+{
+    private readonly Stream _stream;
+    private readonly FrameReader _reader;
+    private readonly WireLimits _limits;
+    private readonly ConcurrentDictionary<uint, GuestProcess> _processes = new();
+    private readonly ConcurrentDictionary<ulong, TaskCompletionSource> _pings = new();
+    private readonly TaskCompletionSource<HelloMessage> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ulong _nonce = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+    private FrameWriter _writer;
+    private Task _readLoop = Task.CompletedTask;
+    private uint _lastStreamId;
+    private long _lastPing;
+    private Exception? _failure;
+
+    private AgentClient(Stream stream, WireLimits limits)
+    {
+        _stream = stream;
+        _limits = limits;
+        _reader = new FrameReader(stream, limits);
+
+        // Until the guest's hello says otherwise, only send frames the smallest legal peer accepts.
+        _writer = new FrameWriter(stream, 1024);
+    }
+
+    /// <summary>The guest's hello (its version, limits and software).</summary>
+    public HelloMessage Guest => _hello.Task.Result;
+
+    /// <summary>Completes when the guest closes the connection; faults when it broke the protocol.</summary>
+    public Task Completion => _readLoop;
+
+    /// <summary>Why the connection ended, if it failed.</summary>
+    public Exception? Failure => _failure;
+
+    /// <summary>Performs the handshake on <paramref name="stream"/> and starts reading.</summary>
+    public static async Task<AgentClient> ConnectAsync(Stream stream, WireLimits limits, TimeSpan helloTimeout, CancellationToken cancellationToken)
+    {
+        var client = new AgentClient(stream, limits);
+        try
+        {
+            var hello = new HelloMessage(HelloMessage.CurrentVersion, client._nonce, limits.MaxFramePayload, limits.InitialWindow, "cleanroom-host");
+            await client._writer.WriteAsync(FrameType.Hello, 0, hello.Encode(), cancellationToken);
+            client._readLoop = Task.Run(client.ReadLoopAsync, CancellationToken.None);
+            var guest = await client._hello.Task.WaitAsync(helloTimeout, cancellationToken);
+            client._writer = new FrameWriter(stream, guest.MaxFramePayload);
+            return client;
+        }
+        catch (TimeoutException)
+        {
+            await client.DisposeAsync();
+            throw new WireProtocolException($"the guest agent did not answer the hello within {helloTimeout.TotalSeconds:0.#} s");
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts a process in the guest. Its output must be read (it is flow-controlled).</summary>
+    public async Task<GuestProcess> StartAsync(ExecRequest request, CancellationToken cancellationToken)
+    {
+        ThrowIfFailed();
+        if (_processes.Count >= _limits.MaxStreams)
+        {
+            throw new InvalidOperationException($"too many concurrent executions on this sandbox (limit {_limits.MaxStreams})");
+        }
+
+        var payload = request.Encode();
+        if (payload.Length > Guest.MaxFramePayload)
+        {
+            throw new ArgumentException($"the command line and environment take {payload.Length} bytes, more than the {Guest.MaxFramePayload} bytes the guest accepts", nameof(request));
+        }
+
+        var id = Interlocked.Increment(ref _lastStreamId);
+        var process = new GuestProcess(this, id, _limits.InitialWindow, Guest.InitialWindow);
+        _processes[id] = process;
+        try
+        {
+            await _writer.WriteAsync(FrameType.Exec, id, payload, cancellationToken);
+        }
+        catch
+        {
+            _processes.TryRemove(id, out _);
+            throw;
+        }
+
+        return process;
+    }
+
+    /// <summary>Measures one round trip through the guest agent.</summary>
+    public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfFailed();
+        var id = (ulong)Interlocked.Increment(ref _lastPing);
+        var pong = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pings[id] = pong;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await _writer.WriteAsync(FrameType.Ping, 0, new PayloadWriter().WriteUInt64(id).ToArray(), cancellationToken);
+            await pong.Task.WaitAsync(cancellationToken);
+            return Stopwatch.GetElapsedTime(started);
+        }
+        finally
+        {
+            _pings.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Asks the guest to sync its disks and power off. The VM's exit is the confirmation.</summary>
+    public Task ShutdownAsync(CancellationToken cancellationToken) =>
+        _writer.WriteAsync(FrameType.Shutdown, 0, ReadOnlyMemory<byte>.Empty, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _stream.DisposeAsync();
+        try
+        {
+            await _readLoop;
+        }
+        catch (Exception ex) when (ex is WireProtocolException or OperationCanceledException)
+        {
+            // Already recorded in Failure and delivered to every process.
+        }
+
+        FailAll(new WireProtocolException("the connection to the guest agent was closed"));
+        _stop.Dispose();
+    }
+
+    internal Task SendFrameAsync(FrameType type, uint streamId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        ThrowIfFailed();
+        return _writer.WriteAsync(type, streamId, payload, cancellationToken);
+    }
+
+    internal Task SendDataAsync(FrameType type, uint streamId, SendWindow window, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        ThrowIfFailed();
+        return DataSender.SendAsync(_writer, type, streamId, window, Guest.MaxFramePayload, data, cancellationToken);
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var frame = await _reader.ReadAsync(_stop.Token);
+                if (frame is null)
+                {
+                    throw new WireProtocolException("the guest agent closed the connection");
+                }
+
+                Dispatch(frame);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            FailAll(new WireProtocolException("the connection to the guest agent was closed"));
+        }
+        catch (ObjectDisposedException) when (_stop.IsCancellationRequested)
+        {
+            FailAll(new WireProtocolException("the connection to the guest agent was closed"));
+        }
+        catch (WireProtocolException ex)
+        {
+            FailAll(ex);
+            throw;
+        }
+    }
+
+    private void Dispatch(Frame frame)
+    {
+        if (!_hello.Task.IsCompleted)
+        {
+            AcceptHello(frame);
+            return;
+        }
+
+        switch (frame.Type)
+        {
+            case FrameType.Stdout:
+                Process(frame).OnOutput(OutputStreamKind.Stdout, frame.Payload);
+                break;
+            case FrameType.Stderr:
+                Process(frame).OnOutput(OutputStreamKind.Stderr, frame.Payload);
+                break;
+            case FrameType.Started:
+                Process(frame).OnStarted(StartedMessage.Decode(frame.Payload.Span).Pid);
+                break;
+            case FrameType.Exit:
+                var exit = ExitMessage.Decode(frame.Payload.Span);
+                var process = Process(frame);
+                _processes.TryRemove(frame.StreamId, out _);
+                process.OnExit(exit);
+                break;
+            case FrameType.WindowUpdate:
+                var update = WindowUpdateMessage.Decode(frame.Payload.Span);
+                if (frame.StreamId != 0 && _processes.TryGetValue(frame.StreamId, out var target))
+                {
+                    target.OnWindowUpdate(update.Increment);
+                }
+
+                // An update for a stream that just ended is a benign race; it carries nothing to act on.
+                break;
+            case FrameType.Pong:
+                RequireControlStream(frame);
+                var reader = new PayloadReader(frame.Payload.Span, "pong");
+                var id = reader.ReadUInt64();
+                reader.EnsureEnd();
+                if (_pings.TryGetValue(id, out var pong))
+                {
+                    pong.TrySetResult();
+                }
+
+                break;
+            case FrameType.Error:
+                throw new WireProtocolException("the guest agent reported an error: " + ErrorMessage.Decode(frame.Payload.Span).Message);
+            default:
+                throw new WireProtocolException($"unexpected {frame.Type} frame from the guest");
+        }
+    }
+
+    private void AcceptHello(Frame frame)
+    {
+        if (frame.Type != FrameType.Hello || frame.StreamId != 0)
+        {
+            throw new WireProtocolException($"expected a hello from the guest, got a {frame.Type} frame");
+        }
+
+        var hello = HelloMessage.Decode(frame.Payload.Span);
+        if (hello.Version != HelloMessage.CurrentVersion)
+        {
+            throw new WireProtocolException($"the guest agent speaks protocol version {hello.Version}; this host speaks {HelloMessage.CurrentVersion} (rebuild the guest agent)");
+        }
+
+        if (hello.Nonce != _nonce)
+        {
+            throw new WireProtocolException("the guest's hello does not echo this connection's nonce");
+        }
+
+        _hello.TrySetResult(hello);
+    }
+
+    private GuestProcess Process(Frame frame) =>
+        frame.StreamId != 0 && _processes.TryGetValue(frame.StreamId, out var process)
+            ? process
+            : throw new WireProtocolException($"{frame.Type} frame for stream {frame.StreamId}, which is not a running process");
+
+    private static void RequireControlStream(Frame frame)
+    {
+        if (frame.StreamId != 0)
+        {
+            throw new WireProtocolException($"{frame.Type} frame on stream {frame.StreamId}; it belongs on stream 0");
+        }
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is not null)
+        {
+            throw new WireProtocolException("the connection to the guest agent failed: " + _failure.Message, _failure);
+        }
+    }
+
+    private void FailAll(Exception reason)
+    {
+        Interlocked.CompareExchange(ref _failure, reason, null);
+        _hello.TrySetException(reason);
+        _ = _hello.Task.Exception;
+        foreach (var pair in _processes)
+        {
+            if (_processes.TryRemove(pair.Key, out var process))
+            {
+                process.Fail(reason);
+            }
+        }
+
+        foreach (var ping in _pings.Values)
+        {
+            ping.TrySetException(reason);
+        }
+    }
+}

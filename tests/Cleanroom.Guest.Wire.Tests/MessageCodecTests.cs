@@ -1,0 +1,93 @@
+using Cleanroom.Guest.Wire.Framing;
+using Cleanroom.Guest.Wire.Messages;
+
+namespace Cleanroom.Guest.Wire.Tests;
+
+public class MessageCodecTests
+{
+    [Fact]
+    public void Exec_request_round_trips_every_field()
+    {
+        var request = new ExecRequest { Argv = ["sh", "-c", "echo ü"], Env = ["A=1", "B="], Cwd = "/work", User = "1000:1000", Tty = true, Cols = 120, Rows = 40 };
+
+        var decoded = ExecRequest.Decode(request.Encode(), WireLimits.Default);
+
+        Assert.Equal(request.Argv, decoded.Argv);
+        Assert.Equal(request.Env, decoded.Env);
+        Assert.Equal(("/work", "1000:1000", true, (ushort)120, (ushort)40), (decoded.Cwd, decoded.User, decoded.Tty, decoded.Cols, decoded.Rows));
+    }
+
+    [Theory]
+    [InlineData(0, 9, 137)]
+    [InlineData(7, 0, 7)]
+    [InlineData(0, 2, 130)]
+    public void Exit_reports_shell_exit_code(int code, int signal, int expected)
+    {
+        var decoded = ExitMessage.Decode(new ExitMessage(code, signal, "").Encode());
+
+        Assert.Equal(expected, decoded.ShellExitCode);
+    }
+
+    [Fact]
+    public void Exec_with_empty_argv_is_rejected()
+    {
+        var payload = new ExecRequest { Argv = [] }.Encode();
+
+        var error = Assert.Throws<WireProtocolException>(() => ExecRequest.Decode(payload, WireLimits.Default));
+        Assert.Contains("empty argv", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Env_entry_without_equals_is_rejected()
+    {
+        var payload = new ExecRequest { Argv = ["true"], Env = ["NOVALUE"] }.Encode();
+
+        Assert.Throws<WireProtocolException>(() => ExecRequest.Decode(payload, WireLimits.Default));
+    }
+
+    [Fact]
+    public void List_count_larger_than_the_payload_is_rejected_without_allocating_it()
+    {
+        // A billion entries must not turn into a billion-element array when the payload holds four bytes.
+        var payload = new PayloadWriter().WriteUInt32(1_000_000_000).ToArray();
+
+        var error = Assert.Throws<WireProtocolException>(() => ExecRequest.Decode(payload, WireLimits.Default with { MaxListEntries = int.MaxValue }));
+        Assert.Contains("does not fit", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Header_claiming_a_huge_payload_is_rejected()
+    {
+        var header = new byte[FrameHeader.Size];
+        new FrameHeader(int.MaxValue, FrameType.Stdout, 1).Write(header);
+
+        var error = Assert.Throws<WireProtocolException>(() => FrameHeader.Parse(header, 65536));
+        Assert.Contains("exceeds the limit", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unknown_frame_type_is_rejected()
+    {
+        var header = new byte[FrameHeader.Size];
+        new FrameHeader(0, (FrameType)200, 1).Write(header);
+
+        Assert.Throws<WireProtocolException>(() => FrameHeader.Parse(header, 65536));
+    }
+
+    [Fact]
+    public void Hello_with_wrong_magic_is_rejected()
+    {
+        var payload = new HelloMessage(1, 42, 65536, 262144, "x").Encode();
+        payload[0] ^= 0xFF;
+
+        Assert.Throws<WireProtocolException>(() => HelloMessage.Decode(payload));
+    }
+
+    [Fact]
+    public void Invalid_utf8_string_is_rejected()
+    {
+        var payload = new PayloadWriter().WriteUInt32(1).WriteUInt32(2).WriteByte(0xC3).WriteByte(0x28).ToArray();
+
+        Assert.Throws<WireProtocolException>(() => new PayloadReader(payload, "t").ReadStringList(10));
+    }
+}
