@@ -1,0 +1,24 @@
+namespace Cleanroom.Daemon;
+
+/// <summary>How the daemon is started: where it listens, keeps its state, and finds boot assets.</summary>
+public sealed record DaemonOptions
+{
+    /// <summary>Unix socket the control API listens on (mode 0600).</summary>
+    public required string SocketPath { get; init; }
+
+    /// <summary>Holds the SQLite state, sandbox work directories and execution output logs.</summary>
+    public required string StateDir { get; init; }
+
+    /// <summary>Directory with vmlinux, initramfs.cpio.gz, base.ext4 and assets.json (from scripts/setup.sh).</summary>
+    public string? AssetsDir { get; init; }
+
+    /// <summary><c>auto</c> (KVM only when a probe boot proves it works), <c>kvm</c> or <c>tcg</c>.</summary>
+    public string Accel { get; init; } = "auto";
+
+    /// <summary>How long a sandbox may take from VM start to the agent's hello.</summary>
+    public TimeSpan LaunchTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    public int DefaultVcpus { get; init; } = 2;
+
+    public int DefaultMemoryMiB { get; init; } = 512;
+}

@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using Cleanroom.Guest.Wire;
+
+namespace Cleanroom.Daemon.Executions;
+
+/// <summary>
+/// An execution's output, kept on disk in arrival order as records <c>[kind u8][length u32 BE][bytes]</c>. The file is
+/// the buffer between the guest and any number of readers: each reader follows it at its own pace, so a slow client
+/// costs disk, not daemon memory, and a late client still gets everything from the start.
+/// </summary>
+public sealed class OutputLog : IDisposable
+{
+    private const int RecordHeader = 5;
+    private readonly string _path;
+    private readonly FileStream? _writer;
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _length;
+    private bool _completed;
+
+    private OutputLog(string path, FileStream? writer, long length, bool completed)
+    {
+        _path = path;
+        _writer = writer;
+        _length = length;
+        _completed = completed;
+    }
+
+    public string Path => _path;
+
+    /// <summary>Creates a new, empty log for a running execution.</summary>
+    public static OutputLog Create(string path) =>
+        new(path, new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.None), 0, completed: false);
+
+    /// <summary>Opens the finished log of an execution from an earlier daemon run, read-only.</summary>
+    public static OutputLog OpenFinished(string path) =>
+        new(path, writer: null, File.Exists(path) ? new FileInfo(path).Length : 0, completed: true);
+
+    public async Task AppendAsync(OutputStreamKind kind, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var header = new byte[RecordHeader];
+        header[0] = kind == OutputStreamKind.Stdout ? (byte)1 : (byte)2;
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(1), (uint)data.Length);
+
+        // One writer (the execution's output pump) at a time, so no lock is needed around the writes themselves.
+        if (_writer is null)
+        {
+            throw new InvalidOperationException("this output log is finished and read-only");
+        }
+
+        await _writer.WriteAsync(header, cancellationToken);
+        await _writer.WriteAsync(data, cancellationToken);
+        await _writer.FlushAsync(cancellationToken);
+        Publish(() => _length += RecordHeader + data.Length);
+    }
+
+    /// <summary>No more output will come; followers finish once they have read everything.</summary>
+    public void Complete() => Publish(() => _completed = true);
+
+    /// <summary>Every record from the start; with <paramref name="follow"/>, keeps waiting for more until completion.</summary>
+    public async IAsyncEnumerable<OutputChunk> ReadAsync(bool follow, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (!File.Exists(_path))
+        {
+            yield break;
+        }
+
+        await using var reader = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 64 * 1024, FileOptions.Asynchronous);
+        var header = new byte[RecordHeader];
+        long offset = 0;
+        while (true)
+        {
+            long available;
+            bool completed;
+            Task changed;
+            lock (_gate)
+            {
+                available = _length;
+                completed = _completed;
+                changed = _changed.Task;
+            }
+
+            while (offset + RecordHeader <= available)
+            {
+                await reader.ReadExactlyAsync(header, cancellationToken);
+                var length = (int)BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
+                var data = new byte[length];
+                await reader.ReadExactlyAsync(data, cancellationToken);
+                offset += RecordHeader + length;
+                yield return new OutputChunk(header[0] == 1 ? OutputStreamKind.Stdout : OutputStreamKind.Stderr, data);
+            }
+
+            if (completed || !follow)
+            {
+                yield break;
+            }
+
+            await changed.WaitAsync(cancellationToken);
+        }
+    }
+
+    public void Dispose() => _writer?.Dispose();
+
+    private void Publish(Action update)
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            update();
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+    }
+}

@@ -1,0 +1,89 @@
+using Cleanroom.Daemon.Sandboxes;
+using Cleanroom.Daemon.Services;
+using Cleanroom.Daemon.State;
+using Cleanroom.Vm;
+using Cleanroom.Vm.Assets;
+using Cleanroom.Vm.Qemu;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Cleanroom.Daemon;
+
+/// <summary>
+/// <c>cleanroom serve</c>: the control API on a unix socket (gRPC, HTTP/2 only), the sandbox manager behind it,
+/// recovery of a previous run's leftovers at start, and every sandbox stopped at shutdown.
+/// </summary>
+public static class DaemonHost
+{
+    public static async Task<int> RunAsync(DaemonOptions options, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(options.StateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var stateLock = Hosting.StateDirLock.Acquire(options.StateDir);
+        Hosting.ControlSocket.Prepare(options.SocketPath);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(options.SocketPath, l => l.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorInterceptor>();
+            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+        });
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(_ => new StateStore(Path.Combine(options.StateDir, "cleanroom.db")));
+        builder.Services.AddSingleton<IVmBackend>(sp => new QemuBackend(
+            BootAssets.FromDirectory(options.AssetsDir ?? Path.Combine(options.StateDir, "assets")),
+            new QemuBackendOptions { Accel = ParseAccel(options.Accel) },
+            sp.GetRequiredService<ILogger<QemuBackend>>()));
+        builder.Services.AddSingleton<Func<BootAssets>>(_ => () => options.AssetsDir is null
+            ? throw new DaemonException(Grpc.Core.StatusCode.FailedPrecondition, "backend_unavailable", "no boot assets configured: run scripts/setup.sh and start the daemon with --assets .build/assets")
+            : BootAssets.Load(options.AssetsDir));
+        builder.Services.AddSingleton<SandboxManager>();
+        builder.Services.AddSingleton<Hosting.DaemonChecks>();
+
+        await using var app = builder.Build();
+        app.MapGrpcService<SandboxApi>();
+        app.MapGrpcService<ExecutionApi>();
+        app.MapGrpcService<SystemApi>();
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("cleanroom.daemon");
+        var sandboxes = app.Services.GetRequiredService<SandboxManager>();
+        sandboxes.Recover();
+        await app.StartAsync(cancellationToken);
+        Hosting.ControlSocket.Restrict(options.SocketPath);
+        logger.LogInformation("cleanroom daemon {Version} listening on unix://{Socket} (state {State})", Hosting.DaemonVersion.Current, options.SocketPath, options.StateDir);
+
+        // Decide KVM or TCG now, so the first sandbox does not pay for the probe boot.
+        var backend = app.Services.GetRequiredService<IVmBackend>();
+        _ = Task.Run(async () =>
+        {
+            var accel = await backend.ResolveAccelAsync(CancellationToken.None);
+            logger.LogInformation("accelerator: {Mode} ({Reason})", accel.Mode, accel.Reason);
+        }, CancellationToken.None);
+
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        logger.LogInformation("shutting down: stopping sandboxes");
+        await sandboxes.ShutdownAsync();
+        await app.StopAsync(CancellationToken.None);
+        app.Services.GetRequiredService<StateStore>().Dispose();
+        File.Delete(options.SocketPath);
+        return 0;
+    }
+
+    private static AccelMode ParseAccel(string value) => value.ToLowerInvariant() switch
+    {
+        "auto" => AccelMode.Auto,
+        "kvm" => AccelMode.Kvm,
+        "tcg" => AccelMode.Tcg,
+        _ => throw new DaemonException(Grpc.Core.StatusCode.InvalidArgument, "invalid_argument", $"--accel must be auto, kvm or tcg (got '{value}')"),
+    };
+}

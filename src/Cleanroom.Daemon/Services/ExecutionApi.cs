@@ -1,0 +1,156 @@
+using Cleanroom.Api.V1;
+using Cleanroom.Daemon.Executions;
+using Cleanroom.Daemon.Sandboxes;
+using Cleanroom.Daemon.State;
+using Cleanroom.Guest.Wire;
+using Cleanroom.Guest.Wire.Messages;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Cleanroom.Daemon.Services;
+
+/// <summary>cleanroom.v1.ExecutionService: starts commands, relays stdin and signals, streams logged output.</summary>
+internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) : ExecutionService.ExecutionServiceBase
+{
+    private const int MaxStdinChunk = 1024 * 1024;
+
+    public override async Task<CreateExecutionResponse> CreateExecution(CreateExecutionRequest request, ServerCallContext context)
+    {
+        var command = request.Command.SkipWhile((arg, i) => i == 0 && arg == "--").ToList();
+        if (command.Count == 0 || command[0].Length == 0)
+        {
+            throw DaemonException.InvalidArgument("missing command: give the program to run and its arguments");
+        }
+
+        var options = request.Options ?? new ExecutionOptions();
+        foreach (var entry in options.Env)
+        {
+            if (entry.IndexOf('=', StringComparison.Ordinal) <= 0)
+            {
+                throw DaemonException.InvalidArgument($"invalid environment entry '{entry}': expected KEY=VALUE");
+            }
+        }
+
+        var exec = new ExecRequest
+        {
+            Argv = command,
+            Env = options.Env.ToList(),
+            Cwd = options.Cwd,
+            User = options.User,
+            Tty = options.Tty,
+            Cols = (ushort)Math.Clamp(options.Cols, 0, ushort.MaxValue),
+            Rows = (ushort)Math.Clamp(options.Rows, 0, ushort.MaxValue),
+        };
+        var runner = await sandboxes.StartExecutionAsync(request.SandboxId, exec, options.AttachStdin, context.CancellationToken);
+        return new CreateExecutionResponse { Execution = runner.Record.ToProto() };
+    }
+
+    public override Task<GetExecutionResponse> GetExecution(GetExecutionRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetExecutionResponse { Execution = Find(request.ExecutionId).ToProto() });
+
+    public override Task<ListExecutionsResponse> ListExecutions(ListExecutionsRequest request, ServerCallContext context)
+    {
+        var sandbox = sandboxes.Get(request.SandboxId);
+        var response = new ListExecutionsResponse();
+        response.Executions.AddRange(store.ListExecutions(sandbox.Id)
+            .Select(e => sandboxes.FindRunner(e.Id)?.Record ?? e)
+            .Where(e => request.All || !e.IsFinished)
+            .Select(e => e.ToProto()));
+        return Task.FromResult(response);
+    }
+
+    public override async Task<CancelExecutionResponse> CancelExecution(CancelExecutionRequest request, ServerCallContext context)
+    {
+        var signal = request.Signal == 0 ? 15 : request.Signal;
+        if (signal is < 1 or > 64)
+        {
+            throw DaemonException.InvalidArgument($"invalid signal {request.Signal}");
+        }
+
+        var runner = sandboxes.FindRunner(request.ExecutionId);
+        var accepted = runner is not null && await runner.SignalAsync(signal, context.CancellationToken);
+        var record = runner?.Record ?? Find(request.ExecutionId);
+        return new CancelExecutionResponse { SandboxId = record.SandboxId, ExecutionId = record.Id, Accepted = accepted, Status = record.Status };
+    }
+
+    public override async Task StreamExecution(StreamExecutionRequest request, IServerStreamWriter<ExecutionStreamEvent> responseStream, ServerCallContext context)
+    {
+        var runner = sandboxes.FindRunner(request.ExecutionId);
+        var record = runner?.Record ?? Find(request.ExecutionId);
+        var ownsLog = runner is null;
+        var log = runner?.Log ?? OutputLog.OpenFinished(sandboxes.OutputLogPath(record.Id));
+        try
+        {
+            await foreach (var chunk in log.ReadAsync(request.Follow, context.CancellationToken))
+            {
+                var data = ByteString.CopyFrom(chunk.Data.Span);
+                var message = NewEvent(record);
+                if (chunk.Stream == OutputStreamKind.Stdout)
+                {
+                    message.Stdout = data;
+                }
+                else
+                {
+                    message.Stderr = data;
+                }
+
+                await responseStream.WriteAsync(message, context.CancellationToken);
+            }
+        }
+        finally
+        {
+            if (ownsLog)
+            {
+                log.Dispose();
+            }
+        }
+
+        var final = runner is null ? record : request.Follow ? await runner.Finished.WaitAsync(context.CancellationToken) : runner.Record;
+        if (final.IsFinished)
+        {
+            var exit = NewEvent(final);
+            exit.Exit = new ExecutionExit { ExitCode = final.ExitCode, Status = final.Status, Message = final.Error };
+            await responseStream.WriteAsync(exit, context.CancellationToken);
+        }
+    }
+
+    public override async Task<WriteExecutionStdinResponse> WriteExecutionStdin(WriteExecutionStdinRequest request, ServerCallContext context)
+    {
+        if (request.Data.Length > MaxStdinChunk)
+        {
+            throw DaemonException.InvalidArgument($"stdin chunk of {request.Data.Length} bytes exceeds {MaxStdinChunk} bytes");
+        }
+
+        await Running(request.ExecutionId).WriteStdinAsync(request.Data.Memory, context.CancellationToken);
+        return new WriteExecutionStdinResponse();
+    }
+
+    public override async Task<CloseExecutionStdinResponse> CloseExecutionStdin(CloseExecutionStdinRequest request, ServerCallContext context)
+    {
+        await Running(request.ExecutionId).CloseStdinAsync(context.CancellationToken);
+        return new CloseExecutionStdinResponse();
+    }
+
+    public override async Task<ResizeExecutionResponse> ResizeExecution(ResizeExecutionRequest request, ServerCallContext context)
+    {
+        await Running(request.ExecutionId).ResizeAsync((ushort)Math.Clamp(request.Cols, 1, ushort.MaxValue), (ushort)Math.Clamp(request.Rows, 1, ushort.MaxValue), context.CancellationToken);
+        return new ResizeExecutionResponse();
+    }
+
+    private static ExecutionStreamEvent NewEvent(ExecutionRecord record) => new()
+    {
+        SandboxId = record.SandboxId,
+        ExecutionId = record.Id,
+        Status = record.Status,
+        OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+    };
+
+    private ExecutionRecord Find(string executionId) =>
+        sandboxes.FindRunner(executionId)?.Record
+        ?? (Ids.IsValid(executionId) ? store.GetExecution(executionId) : null)
+        ?? throw DaemonException.ExecutionNotFound(executionId);
+
+    private ExecutionRunner Running(string executionId) =>
+        sandboxes.FindRunner(executionId) ?? throw DaemonException.NotReady($"execution {executionId} is not running");
+}

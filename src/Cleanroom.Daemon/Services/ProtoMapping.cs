@@ -1,0 +1,55 @@
+using Cleanroom.Api.V1;
+using Cleanroom.Daemon.State;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Cleanroom.Daemon.Services;
+
+/// <summary>Records to API messages, in one place.</summary>
+internal static class ProtoMapping
+{
+    public static Sandbox ToProto(this SandboxRecord s, string activeExecutionId = "") => new()
+    {
+        SandboxId = s.Id,
+        Status = s.Status,
+        StatusMessage = s.StatusMessage,
+        Backend = s.Backend,
+        ImageRef = s.ImageRef,
+        Accelerator = s.Accelerator,
+        Vcpus = s.Vcpus,
+        MemoryMib = s.MemoryMiB,
+        BootMs = s.BootMs,
+        CreatedAt = Timestamp.FromDateTimeOffset(s.CreatedAt),
+        UpdatedAt = Timestamp.FromDateTimeOffset(s.UpdatedAt),
+        LastExecutionId = s.LastExecutionId,
+        ActiveExecutionId = activeExecutionId,
+    };
+
+    public static Execution ToProto(this ExecutionRecord e)
+    {
+        var execution = new Execution
+        {
+            ExecutionId = e.Id,
+            SandboxId = e.SandboxId,
+            Status = e.Status,
+            ExitCode = e.ExitCode,
+            Signal = e.Signal,
+            Error = e.Error,
+            Tty = e.Tty,
+            Kind = e.Tty ? ExecutionKind.Interactive : ExecutionKind.Batch,
+            GuestPid = e.GuestPid,
+            CreatedAt = Timestamp.FromDateTimeOffset(e.CreatedAt),
+        };
+        execution.Command.AddRange(e.Command);
+        if (e.StartedAt is { } started)
+        {
+            execution.StartedAt = Timestamp.FromDateTimeOffset(started);
+        }
+
+        if (e.FinishedAt is { } finished)
+        {
+            execution.FinishedAt = Timestamp.FromDateTimeOffset(finished);
+        }
+
+        return execution;
+    }
+}

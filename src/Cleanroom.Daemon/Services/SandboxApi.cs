@@ -1,0 +1,52 @@
+using Cleanroom.Api.V1;
+using Cleanroom.Daemon.Sandboxes;
+using Grpc.Core;
+
+namespace Cleanroom.Daemon.Services;
+
+/// <summary>cleanroom.v1.SandboxService: a thin layer over <see cref="SandboxManager"/>.</summary>
+internal sealed class SandboxApi(SandboxManager sandboxes) : SandboxService.SandboxServiceBase
+{
+    public override async Task<CreateSandboxResponse> CreateSandbox(CreateSandboxRequest request, ServerCallContext context)
+    {
+        if (request.Backend.Length > 0 && request.Backend != sandboxes.BackendName)
+        {
+            throw new DaemonException(StatusCode.FailedPrecondition, "backend_unavailable", $"backend '{request.Backend}' is not available; this daemon runs '{sandboxes.BackendName}'");
+        }
+
+        var record = await sandboxes.CreateAsync(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, context.CancellationToken);
+        return new CreateSandboxResponse { Sandbox = record.ToProto(), Message = "sandbox ready" };
+    }
+
+    public override Task<GetSandboxResponse> GetSandbox(GetSandboxRequest request, ServerCallContext context)
+    {
+        var record = sandboxes.Get(request.SandboxId);
+        return Task.FromResult(new GetSandboxResponse { Sandbox = record.ToProto(sandboxes.ActiveExecutionId(record.Id)) });
+    }
+
+    public override Task<ListSandboxesResponse> ListSandboxes(ListSandboxesRequest request, ServerCallContext context)
+    {
+        var response = new ListSandboxesResponse();
+        response.Sandboxes.AddRange(sandboxes.List(request.All).Select(s => s.ToProto(sandboxes.ActiveExecutionId(s.Id))));
+        return Task.FromResult(response);
+    }
+
+    public override async Task<TerminateSandboxResponse> TerminateSandbox(TerminateSandboxRequest request, ServerCallContext context)
+    {
+        var record = await sandboxes.TerminateAsync(request.SandboxId, "terminated by request");
+        return new TerminateSandboxResponse { SandboxId = record.Id, Terminated = true, Message = record.StatusMessage };
+    }
+
+    public override async Task StreamSandboxEvents(StreamSandboxEventsRequest request, IServerStreamWriter<SandboxEvent> responseStream, ServerCallContext context)
+    {
+        // The current state as one event; a live event feed comes with the event log.
+        var record = sandboxes.Get(request.SandboxId);
+        await responseStream.WriteAsync(new SandboxEvent
+        {
+            SandboxId = record.Id,
+            Status = record.Status,
+            Message = record.StatusMessage,
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(record.UpdatedAt),
+        });
+    }
+}

@@ -1,0 +1,35 @@
+using Cleanroom.Api.V1;
+
+namespace Cleanroom.Daemon.State;
+
+/// <summary>What the daemon remembers about a sandbox (one row of the sandboxes table).</summary>
+public sealed record SandboxRecord
+{
+    public required string Id { get; init; }
+
+    public required SandboxStatus Status { get; init; }
+
+    public string StatusMessage { get; init; } = "";
+
+    public required string Backend { get; init; }
+
+    public required string ImageRef { get; init; }
+
+    public string Accelerator { get; init; } = "";
+
+    public int Vcpus { get; init; }
+
+    public int MemoryMiB { get; init; }
+
+    public required string WorkDir { get; init; }
+
+    public long BootMs { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    public string LastExecutionId { get; init; } = "";
+
+    public bool IsTerminal => Status is SandboxStatus.Stopped or SandboxStatus.Failed;
+}

@@ -1,0 +1,175 @@
+using System.Text.Json;
+using Cleanroom.Api.V1;
+using Microsoft.Data.Sqlite;
+
+namespace Cleanroom.Daemon.State;
+
+/// <summary>
+/// The daemon's durable records (SQLite). One connection, serialised by a gate: the write rate is a handful of rows
+/// per sandbox or execution, far below what contention would matter for.
+/// </summary>
+public sealed class StateStore : IDisposable
+{
+    private const string Schema = """
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE IF NOT EXISTS sandboxes (
+          id TEXT PRIMARY KEY,
+          status INTEGER NOT NULL,
+          status_message TEXT NOT NULL,
+          backend TEXT NOT NULL,
+          image_ref TEXT NOT NULL,
+          accelerator TEXT NOT NULL,
+          vcpus INTEGER NOT NULL,
+          memory_mib INTEGER NOT NULL,
+          work_dir TEXT NOT NULL,
+          boot_ms INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          last_execution_id TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS executions (
+          id TEXT PRIMARY KEY,
+          sandbox_id TEXT NOT NULL,
+          status INTEGER NOT NULL,
+          command TEXT NOT NULL,
+          tty INTEGER NOT NULL,
+          exit_code INTEGER NOT NULL,
+          signal INTEGER NOT NULL,
+          error TEXT NOT NULL,
+          guest_pid INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          started_at INTEGER,
+          finished_at INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS executions_by_sandbox ON executions (sandbox_id, created_at);
+        """;
+
+    private readonly SqliteConnection _connection;
+    private readonly Lock _gate = new();
+
+    public StateStore(string databasePath)
+    {
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
+        _connection.Open();
+        Execute(Schema);
+    }
+
+    public void UpsertSandbox(SandboxRecord s) => Execute(
+        """
+        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last)
+        ON CONFLICT(id) DO UPDATE SET status = $status, status_message = $msg, accelerator = $accel, boot_ms = $boot,
+          updated_at = $updated, last_execution_id = $last
+        """,
+        ("$id", s.Id), ("$status", (int)s.Status), ("$msg", s.StatusMessage), ("$backend", s.Backend), ("$image", s.ImageRef),
+        ("$accel", s.Accelerator), ("$vcpus", s.Vcpus), ("$mem", s.MemoryMiB), ("$dir", s.WorkDir), ("$boot", s.BootMs),
+        ("$created", s.CreatedAt.ToUnixTimeMilliseconds()), ("$updated", s.UpdatedAt.ToUnixTimeMilliseconds()), ("$last", s.LastExecutionId));
+
+    public SandboxRecord? GetSandbox(string id) => QuerySandboxes("SELECT * FROM sandboxes WHERE id = $id", ("$id", id)).FirstOrDefault();
+
+    /// <summary>Newest first.</summary>
+    public IReadOnlyList<SandboxRecord> ListSandboxes() => QuerySandboxes("SELECT * FROM sandboxes ORDER BY created_at DESC, id DESC");
+
+    public void UpsertExecution(ExecutionRecord e) => Execute(
+        """
+        INSERT INTO executions VALUES ($id, $sandbox, $status, $command, $tty, $exit, $signal, $error, $pid, $created, $started, $finished)
+        ON CONFLICT(id) DO UPDATE SET status = $status, exit_code = $exit, signal = $signal, error = $error, guest_pid = $pid,
+          started_at = $started, finished_at = $finished
+        """,
+        ("$id", e.Id), ("$sandbox", e.SandboxId), ("$status", (int)e.Status), ("$command", JsonSerializer.Serialize(e.Command, StateJsonContext.Default.IReadOnlyListString)),
+        ("$tty", e.Tty ? 1 : 0), ("$exit", e.ExitCode), ("$signal", e.Signal), ("$error", e.Error), ("$pid", e.GuestPid),
+        ("$created", e.CreatedAt.ToUnixTimeMilliseconds()), ("$started", e.StartedAt?.ToUnixTimeMilliseconds()), ("$finished", e.FinishedAt?.ToUnixTimeMilliseconds()));
+
+    public ExecutionRecord? GetExecution(string id) => QueryExecutions("SELECT * FROM executions WHERE id = $id", ("$id", id)).FirstOrDefault();
+
+    /// <summary>Newest first.</summary>
+    public IReadOnlyList<ExecutionRecord> ListExecutions(string sandboxId) =>
+        QueryExecutions("SELECT * FROM executions WHERE sandbox_id = $sandbox ORDER BY created_at DESC, id DESC", ("$sandbox", sandboxId));
+
+    /// <summary>Executions that were queued or running when the daemon last stopped.</summary>
+    public IReadOnlyList<ExecutionRecord> ListUnfinishedExecutions() =>
+        QueryExecutions("SELECT * FROM executions WHERE status IN ($queued, $running)", ("$queued", (int)ExecutionStatus.Queued), ("$running", (int)ExecutionStatus.Running));
+
+    public void Dispose() => _connection.Dispose();
+
+    private void Execute(string sql, params (string Name, object? Value)[] parameters)
+    {
+        lock (_gate)
+        {
+            using var command = Prepare(sql, parameters);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private List<SandboxRecord> QuerySandboxes(string sql, params (string Name, object? Value)[] parameters)
+    {
+        lock (_gate)
+        {
+            using var command = Prepare(sql, parameters);
+            using var reader = command.ExecuteReader();
+            var list = new List<SandboxRecord>();
+            while (reader.Read())
+            {
+                list.Add(new SandboxRecord
+                {
+                    Id = reader.GetString(0),
+                    Status = (SandboxStatus)reader.GetInt32(1),
+                    StatusMessage = reader.GetString(2),
+                    Backend = reader.GetString(3),
+                    ImageRef = reader.GetString(4),
+                    Accelerator = reader.GetString(5),
+                    Vcpus = reader.GetInt32(6),
+                    MemoryMiB = reader.GetInt32(7),
+                    WorkDir = reader.GetString(8),
+                    BootMs = reader.GetInt64(9),
+                    CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+                    UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
+                    LastExecutionId = reader.GetString(12),
+                });
+            }
+
+            return list;
+        }
+    }
+
+    private List<ExecutionRecord> QueryExecutions(string sql, params (string Name, object? Value)[] parameters)
+    {
+        lock (_gate)
+        {
+            using var command = Prepare(sql, parameters);
+            using var reader = command.ExecuteReader();
+            var list = new List<ExecutionRecord>();
+            while (reader.Read())
+            {
+                list.Add(new ExecutionRecord
+                {
+                    Id = reader.GetString(0),
+                    SandboxId = reader.GetString(1),
+                    Status = (ExecutionStatus)reader.GetInt32(2),
+                    Command = JsonSerializer.Deserialize(reader.GetString(3), StateJsonContext.Default.IReadOnlyListString) ?? [],
+                    Tty = reader.GetInt32(4) != 0,
+                    ExitCode = reader.GetInt32(5),
+                    Signal = reader.GetInt32(6),
+                    Error = reader.GetString(7),
+                    GuestPid = reader.GetInt32(8),
+                    CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+                    StartedAt = reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+                    FinishedAt = reader.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
+                });
+            }
+
+            return list;
+        }
+    }
+
+    private SqliteCommand Prepare(string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Cleanroom.Api.V1;
+using Grpc.Core;
+
+namespace Cleanroom.IntegrationTests;
+
+/// <summary>Sandboxes that are created, broken and removed: each test boots its own VM.</summary>
+[Collection(DaemonCollection.Name)]
+public sealed class SandboxLifecycleTests(DaemonFixture daemon)
+{
+    [Fact]
+    public async Task Create_gives_a_ready_sandbox_listed_and_inspectable()
+    {
+        var created = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox;
+
+        Assert.Matches("^[0-9a-z]{26}$", created.SandboxId);
+        Assert.Equal(SandboxStatus.Ready, created.Status);
+        var listed = (await daemon.Sandboxes.ListSandboxesAsync(new ListSandboxesRequest())).Sandboxes;
+        Assert.Contains(listed, s => s.SandboxId == created.SandboxId);
+        var inspected = (await daemon.Sandboxes.GetSandboxAsync(new GetSandboxRequest { SandboxId = created.SandboxId })).Sandbox;
+        Assert.Equal("qemu", inspected.Backend);
+
+        await daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = created.SandboxId });
+        var after = (await daemon.Sandboxes.GetSandboxAsync(new GetSandboxRequest { SandboxId = created.SandboxId })).Sandbox;
+        Assert.Equal(SandboxStatus.Stopped, after.Status);
+        Assert.False(Directory.Exists(Path.Combine(daemon.StateDir, "sandboxes", created.SandboxId)), "the sandbox's work directory (overlay, sockets) must be gone");
+        Assert.Empty(QemuProcessesFor(created.SandboxId));
+    }
+
+    [Fact]
+    public async Task Removing_a_sandbox_while_a_command_runs_ends_the_command()
+    {
+        var id = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox.SandboxId;
+        var running = ExecResult.RunAsync(daemon, id, ["sh", "-c", "echo started; sleep 60"]);
+        await Task.Delay(1000);
+
+        await daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = id });
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ExecutionStatus.Canceled, result.Exit.Status);
+        Assert.NotEqual(0, result.Exit.ExitCode);
+        Assert.Empty(QemuProcessesFor(id));
+    }
+
+    [Fact]
+    public async Task A_guest_that_sends_garbage_fails_its_sandbox_and_the_host_survives()
+    {
+        var id = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox.SandboxId;
+
+        // A process inside the guest writes random bytes straight into the agent's channel.
+        var hostile = ExecResult.RunAsync(daemon, id, ["sh", "-c", "for p in /dev/vport*; do head -c 1000000 /dev/urandom > $p; done; sleep 30"]);
+        var sandbox = await WaitForStatusAsync(id, SandboxStatus.Failed);
+        await Record.ExceptionAsync(() => hostile.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Contains("protocol", sandbox.StatusMessage, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(QemuProcessesFor(id));
+        var other = await ExecResult.RunAsync(daemon, daemon.SharedSandboxId, ["echo", "still fine"]);
+        Assert.Equal("still fine\n", other.StdoutText);
+    }
+
+    [Fact]
+    public async Task Exec_in_an_unknown_sandbox_is_not_found()
+    {
+        var request = new CreateExecutionRequest { SandboxId = "01aaaaaaaaaaaaaaaaaaaaaaaa" };
+        request.Command.Add("true");
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await daemon.Executions.CreateExecutionAsync(request));
+
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Records_survive_a_daemon_restart()
+    {
+        var id = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox.SandboxId;
+        var executionId = (await ExecResult.RunAsync(daemon, id, ["echo", "before restart"])).ExecutionId;
+
+        await daemon.StopDaemonAsync();
+        Assert.Empty(QemuProcessesFor(id));
+        await daemon.StartDaemonAsync();
+
+        var sandbox = (await daemon.Sandboxes.GetSandboxAsync(new GetSandboxRequest { SandboxId = id })).Sandbox;
+        Assert.Equal(SandboxStatus.Stopped, sandbox.Status);
+        var execution = (await daemon.Executions.GetExecutionAsync(new GetExecutionRequest { ExecutionId = executionId })).Execution;
+        Assert.Equal(ExecutionStatus.Succeeded, execution.Status);
+
+        // The shared sandbox was stopped with the old daemon; give later tests a fresh one.
+        await daemon.ReplaceSharedSandboxAsync();
+    }
+
+    private async Task<Sandbox> WaitForStatusAsync(string id, SandboxStatus status)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            var sandbox = (await daemon.Sandboxes.GetSandboxAsync(new GetSandboxRequest { SandboxId = id })).Sandbox;
+            if (sandbox.Status == status)
+            {
+                return sandbox;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"sandbox {id} never became {status}");
+    }
+
+    internal static List<int> QemuProcessesFor(string sandboxId) =>
+        Process.GetProcessesByName("qemu-system-x86_64")
+            .Where(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(sandboxId, StringComparison.Ordinal))
+            .Select(p => p.Id)
+            .ToList();
+}
