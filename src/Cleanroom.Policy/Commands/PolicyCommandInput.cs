@@ -1,0 +1,30 @@
+namespace Cleanroom.Policy.Commands;
+
+/// <summary>Usage checks and loading shared by the policy commands.</summary>
+internal static class PolicyCommandInput
+{
+    /// <summary>Returns <see cref="PolicyExitCodes.Usage"/> (after saying why) when a named path does not exist.</summary>
+    public static int? CheckUsage(string? directory, string? policyFile, TextWriter stderr)
+    {
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            stderr.WriteLine($"error: directory {directory} does not exist (-c/--chdir)");
+            return PolicyExitCodes.Usage;
+        }
+
+        if (policyFile is not null)
+        {
+            var full = Path.GetFullPath(policyFile, Path.GetFullPath(directory ?? Environment.CurrentDirectory));
+            if (!File.Exists(full))
+            {
+                stderr.WriteLine($"error: policy file {policyFile} does not exist (--policy)");
+                return PolicyExitCodes.Usage;
+            }
+        }
+
+        return null;
+    }
+
+    public static PolicyLoadResult Load(PolicyCommandOptions options) =>
+        PolicyLoader.Load(new PolicyLoadOptions { Directory = options.Directory, PolicyFile = options.PolicyFile });
+}

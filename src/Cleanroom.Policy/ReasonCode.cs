@@ -1,0 +1,54 @@
+namespace Cleanroom;
+
+/// <summary>
+/// Why an operation was refused or failed. Shared by the policy engine, the control API, the CLI and the
+/// audit log, so the numeric values and the snake_case wire names (see <see cref="ReasonCodeNames"/>) are a
+/// public contract: append new members, never renumber or rename existing ones.
+/// </summary>
+public enum ReasonCode
+{
+    /// <summary>No reason was given; never sent on purpose.</summary>
+    Unspecified = 0,
+
+    /// <summary>The policy file or payload is malformed or breaks a schema rule.</summary>
+    PolicyInvalid = 1,
+
+    /// <summary>The policy is well formed but two parts of it contradict each other.</summary>
+    PolicyConflict = 2,
+
+    /// <summary>The requested sandbox backend is not installed or not reachable.</summary>
+    BackendUnavailable = 3,
+
+    /// <summary>The backend cannot provide what the policy or request requires.</summary>
+    BackendCapabilityMismatch = 4,
+
+    /// <summary>Egress to a destination that the network policy does not allow.</summary>
+    HostNotAllowed = 5,
+
+    /// <summary>A package or image registry that the policy does not allow.</summary>
+    RegistryNotAllowed = 6,
+
+    /// <summary>A dependency fetch that the repository's lockfile does not pin.</summary>
+    LockfileViolation = 7,
+
+    /// <summary>A credential requested outside the scope it was granted for.</summary>
+    SecretScopeViolation = 8,
+
+    /// <summary>The virtual machine or its guest agent could not be started.</summary>
+    RuntimeLaunchFailed = 9,
+
+    /// <summary>The target is not in a state that allows the operation.</summary>
+    FailedPrecondition = 10,
+
+    /// <summary>No sandbox has the given id.</summary>
+    SandboxNotFound = 11,
+
+    /// <summary>No execution has the given id.</summary>
+    ExecutionNotFound = 12,
+
+    /// <summary>The guest agent sent something the host does not accept.</summary>
+    GuestProtocolError = 13,
+
+    /// <summary>A bug or an unexpected host failure.</summary>
+    Internal = 14,
+}
