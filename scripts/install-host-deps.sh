@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Cleanroom needs on the host (QEMU, image tools, kernel-module
+# tooling, the C toolchain NativeAOT links with, ...). Idempotent: when everything is already
+# installed it only runs one dpkg-query (well under a second) and never touches apt.
+#
+# Usage: scripts/install-host-deps.sh        (root needed only when something is missing)
+set -euo pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+PACKAGES=(
+  qemu-system-x86 qemu-system-data qemu-utils # the VMM, microvm firmware, qemu-img
+  busybox-static e2fsprogs cpio kmod          # base image, initramfs, depmod/modprobe
+  gcc libc6-dev zlib1g-dev binutils           # NativeAOT static link (gcc + ld.bfd), readelf
+  xz-utils lz4 file                           # kernel payload extraction and checks
+  socat sqlite3                               # socket probing, state inspection
+  python3                                     # scripts/test.sh parses .trx results with it
+)
+
+# One dpkg-query for all packages (fast). Packages dpkg has never heard of are simply absent
+# from its output (it then exits non-zero, which is fine) and count as missing.
+declare -A status=()
+while read -r pkg st; do
+  status[$pkg]=$st
+done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  [ "${status[$p]:-}" = installed ] || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  log "host dependencies present (${#PACKAGES[@]} packages)"
+  exit 0
+fi
+
+log "missing packages: ${missing[*]}"
+[ "$(id -u)" -eq 0 ] || die "installing packages needs root; run: sudo $0   (or: sudo apt-get install --no-install-recommends ${missing[*]})"
+need_cmd apt-get
+
+export DEBIAN_FRONTEND=noninteractive
+log "apt-get update"
+apt-get update -qq || die "apt-get update failed (is a Debian mirror reachable?)"
+log "apt-get install ${missing[*]}"
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+  die "apt-get install failed for: ${missing[*]}"
+log "installed ${#missing[@]} package(s)"
