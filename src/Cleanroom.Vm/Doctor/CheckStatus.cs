@@ -1,0 +1,8 @@
+namespace Cleanroom.Vm.Doctor;
+
+public enum CheckStatus
+{
+    Pass,
+    Warn,
+    Fail,
+}

@@ -1,0 +1,33 @@
+namespace Cleanroom.Vm;
+
+/// <summary>
+/// One running VM. Disposing it stops the VMM and deletes everything the backend created in
+/// <see cref="WorkDir"/> (except the logs when <see cref="VmSpec.KeepLogs"/> is set).
+/// </summary>
+public interface IVm : IAsyncDisposable
+{
+    string Id { get; }
+
+    /// <summary>Host process id of the VMM.</summary>
+    int Pid { get; }
+
+    string WorkDir { get; }
+
+    /// <summary>The guest serial console (ttyS0), size-bounded.</summary>
+    string ConsoleLogPath { get; }
+
+    /// <summary>Completes with the VMM's exit code when it exits for any reason (128+N when killed by signal N).</summary>
+    Task<int> Exited { get; }
+
+    /// <summary>
+    /// Connects to the guest agent's port and returns a duplex byte stream. Only one connection is served at a time;
+    /// guest writes block until the host connects. Throws <see cref="VmException"/> if the VMM exits first.
+    /// </summary>
+    Task<Stream> ConnectAgentAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Stops the VMM: asks it to quit, then SIGTERM, then SIGKILL, giving each polite step up to
+    /// <paramref name="grace"/>. Cancelling skips straight to SIGKILL. Returns when the process is gone.
+    /// </summary>
+    Task StopAsync(TimeSpan grace, CancellationToken ct);
+}

@@ -1,0 +1,22 @@
+using Cleanroom.Vm.Doctor;
+
+namespace Cleanroom.Vm;
+
+/// <summary>A way of running microVMs (QEMU today, Firecracker later).</summary>
+public interface IVmBackend
+{
+    /// <summary>Short stable name used in configuration and output, e.g. "qemu".</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Boots a VM. Returns once the VMM is up and controllable; the guest is still booting. Throws
+    /// <see cref="VmException"/> (with the VMM's stderr and console tails) when the VMM fails to start.
+    /// </summary>
+    Task<IVm> StartAsync(VmSpec spec, CancellationToken ct);
+
+    /// <summary>Decides KVM or TCG once per process (probing if needed) and returns the cached decision afterwards.</summary>
+    Task<AccelDecision> ResolveAccelAsync(CancellationToken ct);
+
+    /// <summary>Host prerequisites of this backend, for <c>cleanroom doctor</c>. Never throws for a failed check.</summary>
+    Task<IReadOnlyList<DoctorCheck>> RunDoctorChecksAsync(CancellationToken ct);
+}

@@ -1,0 +1,105 @@
+using Cleanroom.Vm.Assets;
+using Cleanroom.Vm.Boot;
+using Cleanroom.Vm.Doctor;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cleanroom.Vm.Qemu;
+
+/// <summary>
+/// Runs sandboxes as QEMU microVMs, under KVM where it demonstrably works and TCG otherwise. Host facts (binary
+/// paths, TSC frequency, the accelerator decision) are resolved once and reused for every VM.
+/// </summary>
+public sealed class QemuBackend : IVmBackend
+{
+    private readonly BootAssets _probeAssets;
+    private readonly QemuBackendOptions _options;
+    private readonly ILogger _logger;
+    private readonly Lazy<Task<long?>> _tscKhz;
+
+    /// <param name="probeAssets">Kernel and initramfs used for the KVM probe boot (normally the same as every VM's).</param>
+    public QemuBackend(BootAssets probeAssets, QemuBackendOptions? options = null, ILogger<QemuBackend>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(probeAssets);
+        _probeAssets = probeAssets;
+        _options = options ?? new QemuBackendOptions();
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _tscKhz = new Lazy<Task<long?>>(DetectTscAsync);
+    }
+
+    public string Name => "qemu";
+
+    public async Task<AccelDecision> ResolveAccelAsync(CancellationToken ct)
+    {
+        if (_options.Accel == AccelMode.Tcg)
+        {
+            return AccelProbe.TcgRequested;
+        }
+
+        var request = new AccelProbeRequest(QemuPath(), _probeAssets, await _tscKhz.Value.WaitAsync(ct))
+        {
+            KvmDevicePath = _options.KvmDevicePath,
+            Timeout = _options.ProbeTimeout,
+        };
+        return await AccelProbe.ResolveAsync(_options.Accel, request, ct);
+    }
+
+    public async Task<IVm> StartAsync(VmSpec spec, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        var dir = new VmWorkDir(spec.WorkDir);
+        dir.ValidateSocketPaths();
+
+        var qemu = QemuPath();
+        var qemuImg = _options.QemuImgPath ?? QemuBinary.LocateImg(qemu);
+        var accel = await ResolveAccelAsync(ct);
+        var cmdline = KernelCommandLine.Build(await _tscKhz.Value.WaitAsync(ct), extraArgs: spec.ExtraKernelArgs);
+        var argv = QemuCommandLine.Build(QemuLaunchConfig.ForVm(spec, dir, accel.Mode, cmdline));
+
+        var createdWorkDir = !Directory.Exists(dir.Path);
+        Directory.CreateDirectory(dir.Path);
+
+        // Leftovers of a crashed earlier run with this id would make qemu-img or QEMU's socket bind fail.
+        dir.Clean(keepLogs: true, removeDirectoryIfEmpty: false);
+        try
+        {
+            await RootDisk.CreateOverlayAsync(qemuImg, spec.EffectiveRootImagePath, dir.RootDisk, ct);
+            var vm = await QemuVm.LaunchAsync(qemu, argv, spec, dir, createdWorkDir, _options, _logger, ct);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.LogDebug("VM {Id} started: pid {Pid}, {Accel}.", spec.Id, vm.Pid, accel.Mode);
+            }
+
+            return vm;
+        }
+        catch
+        {
+            dir.Clean(spec.KeepLogs, removeDirectoryIfEmpty: createdWorkDir);
+            throw;
+        }
+    }
+
+    public Task<IReadOnlyList<DoctorCheck>> RunDoctorChecksAsync(CancellationToken ct) =>
+        QemuDoctor.RunAsync(_options, Path.GetDirectoryName(_probeAssets.KernelPath) ?? ".", ct);
+
+    private string QemuPath() => _options.QemuPath ?? QemuBinary.Locate();
+
+    private async Task<long?> DetectTscAsync()
+    {
+        if (_options.TscKhz is { } configured)
+        {
+            return configured;
+        }
+
+        var reading = await HostTsc.DetectAsync(CancellationToken.None);
+        if (reading.Khz is null)
+        {
+            _logger.LogWarning(
+                "Host TSC frequency is unknown ({Source}); booting without tsc_early_khz. Under TCG on microvm some boots may hang in TSC calibration.",
+                reading.Source);
+        }
+
+        return reading.Khz;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+
+namespace Cleanroom.Vm.Qemu;
+
+/// <summary>Builds QEMU's argv (without the binary) from a <see cref="QemuLaunchConfig"/>. Pure.</summary>
+public static class QemuCommandLine
+{
+    /// <summary>
+    /// microvm: no PCI, no firmware option ROMs, virtio-mmio found through ACPI (ACPI must stay on for Debian
+    /// kernels). rtc=on avoids two 1 s stalls at boot; isa-serial gives the ttyS0 console.
+    /// </summary>
+    public const string Machine = "microvm,x-option-roms=off,isa-serial=on,rtc=on";
+
+    public static IReadOnlyList<string> Build(QemuLaunchConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentOutOfRangeException.ThrowIfLessThan(config.Vcpus, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(config.MemoryMiB, 1);
+
+        var argv = new List<string> { "-M", Machine, "-nodefaults", "-no-user-config", "-nographic", "-no-reboot" };
+        if (config.Name is not null)
+        {
+            argv.AddRange(["-name", QemuOption.Escape(config.Name)]);
+        }
+
+        argv.AddRange(config.Accel switch
+        {
+            // thread=multi: one host thread per vCPU instead of round-robin on one.
+            AccelMode.Tcg => ["-accel", "tcg,thread=multi", "-cpu", "max"],
+            AccelMode.Kvm => ["-accel", "kvm", "-cpu", "host"],
+            _ => throw new ArgumentException($"Accelerator must be resolved to KVM or TCG before building a command line, not {config.Accel}.", nameof(config)),
+        });
+
+        argv.AddRange(
+        [
+            "-smp", config.Vcpus.ToString(CultureInfo.InvariantCulture),
+            "-m", config.MemoryMiB.ToString(CultureInfo.InvariantCulture),
+            "-kernel", config.KernelPath,
+            "-initrd", config.InitrdPath,
+            "-append", config.KernelCommandLine,
+        ]);
+
+        if (config.RootDiskPath is not null)
+        {
+            // cache=unsafe: the overlay is thrown away with the sandbox, so guest flushes buy no durability that
+            // matters; dropping them makes `sync`/fsync-heavy builds (npm, git) cheap. The raw base is opened
+            // read-only as the qcow2 backing file and never written.
+            argv.AddRange(
+            [
+                "-drive", $"id=root,file={QemuOption.Escape(config.RootDiskPath)},format=qcow2,if=none,cache=unsafe,discard=unmap",
+                "-device", "virtio-blk-device,drive=root",
+            ]);
+        }
+
+        if (config.AgentSocketPath is not null)
+        {
+            // wait=off: QEMU starts the guest without a host client; guest writes block until one connects.
+            argv.AddRange(
+            [
+                "-device", "virtio-serial-device",
+                "-chardev", $"socket,id=agent,path={QemuOption.Escape(config.AgentSocketPath)},server=on,wait=off",
+                "-device", $"virtserialport,chardev=agent,name={Boot.KernelCommandLine.AgentPortName}",
+            ]);
+        }
+
+        // Entropy for the guest from the start (TLS, package managers) instead of waiting on jitter.
+        argv.AddRange(["-device", "virtio-rng-device"]);
+
+        // Serial console on stdout: the backend drains it into a size-bounded console.log. A chardev file would let
+        // a hostile guest fill the host disk.
+        argv.AddRange(["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"]);
+
+        if (config.QmpSocketPath is not null)
+        {
+            argv.AddRange(["-qmp", $"unix:{QemuOption.Escape(config.QmpSocketPath)},server=on,wait=off"]);
+        }
+
+        if (config.PidFilePath is not null)
+        {
+            // -pidfile takes the path verbatim: no comma escaping here.
+            argv.AddRange(["-pidfile", config.PidFilePath]);
+        }
+
+        return argv;
+    }
+}

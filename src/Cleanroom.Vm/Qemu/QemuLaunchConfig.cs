@@ -1,0 +1,64 @@
+using Cleanroom.Vm.Assets;
+
+namespace Cleanroom.Vm.Qemu;
+
+/// <summary>
+/// Everything <see cref="QemuCommandLine"/> needs, already resolved (no Auto, absolute paths). Optional devices are
+/// left out when null, which is how the KVM probe gets a minimal machine from the same builder as a real VM.
+/// The serial console always goes to QEMU's stdout, where the backend reads it into a size-bounded log.
+/// </summary>
+public sealed record QemuLaunchConfig
+{
+    public required AccelMode Accel { get; init; }
+
+    public required int Vcpus { get; init; }
+
+    public required int MemoryMiB { get; init; }
+
+    public required string KernelPath { get; init; }
+
+    public required string InitrdPath { get; init; }
+
+    public required string KernelCommandLine { get; init; }
+
+    /// <summary>Guest name shown in QEMU's own messages.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The qcow2 overlay to boot from; no disk when null.</summary>
+    public string? RootDiskPath { get; init; }
+
+    /// <summary>Socket for the agent's virtio-serial port; no virtio-serial when null.</summary>
+    public string? AgentSocketPath { get; init; }
+
+    public string? QmpSocketPath { get; init; }
+
+    public string? PidFilePath { get; init; }
+
+    /// <summary>The configuration for a sandbox VM laid out in <paramref name="workDir"/>.</summary>
+    public static QemuLaunchConfig ForVm(VmSpec spec, VmWorkDir workDir, AccelMode accel, string kernelCommandLine) => new()
+    {
+        Accel = accel,
+        Vcpus = spec.Vcpus,
+        MemoryMiB = spec.MemoryMiB,
+        KernelPath = spec.Assets.KernelPath,
+        InitrdPath = spec.Assets.InitrdPath,
+        KernelCommandLine = kernelCommandLine,
+        Name = spec.Id,
+        RootDiskPath = workDir.RootDisk,
+        AgentSocketPath = workDir.AgentSocket,
+        QmpSocketPath = workDir.QmpSocket,
+        PidFilePath = workDir.PidFile,
+    };
+
+    /// <summary>The smallest machine that proves the guest reaches userspace: kernel, initramfs, serial, nothing else.</summary>
+    public static QemuLaunchConfig ForProbe(BootAssets assets, AccelMode accel, string kernelCommandLine) => new()
+    {
+        Accel = accel,
+        Vcpus = 1,
+        MemoryMiB = 256,
+        KernelPath = assets.KernelPath,
+        InitrdPath = assets.InitrdPath,
+        KernelCommandLine = kernelCommandLine,
+        Name = "cleanroom-accel-probe",
+    };
+}

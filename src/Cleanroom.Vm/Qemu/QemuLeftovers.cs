@@ -1,0 +1,114 @@
+using System.Globalization;
+using Cleanroom.Vm.Host;
+
+namespace Cleanroom.Vm.Qemu;
+
+/// <summary>
+/// Crash recovery: QEMU outlives a daemon that dies without disposing its VMs. At start-up the daemon calls
+/// <see cref="KillStale"/> on its sandboxes directory before touching any sandbox.
+/// </summary>
+public static class QemuLeftovers
+{
+    private static readonly TimeSpan DeathTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// For every <c>&lt;sandboxesRoot&gt;/*/qemu.pid</c>: if the pid is a qemu-system process whose command line
+    /// refers to that work directory, SIGKILL it and wait until it is gone. A pid that was reused by an unrelated
+    /// process is left alone. Either way the pid file is removed. Returns one entry per pid file found.
+    /// </summary>
+    public static IReadOnlyList<StaleQemu> KillStale(string sandboxesRoot)
+    {
+        var results = new List<StaleQemu>();
+        if (!Directory.Exists(sandboxesRoot))
+        {
+            return results;
+        }
+
+        foreach (var workDir in Directory.EnumerateDirectories(sandboxesRoot))
+        {
+            var pidFile = Path.Combine(workDir, VmWorkDir.PidFileName);
+            if (!File.Exists(pidFile))
+            {
+                continue;
+            }
+
+            results.Add(Handle(Path.GetFullPath(workDir), pidFile));
+            File.Delete(pidFile);
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// True when a NUL-separated /proc/&lt;pid&gt;/cmdline is a qemu-system binary with an argument inside
+    /// <paramref name="workDir"/> (QEMU escapes commas in option values by doubling them, so compare both spellings).
+    /// </summary>
+    internal static bool IsQemuFor(string cmdline, string workDir)
+    {
+        var argv = cmdline.Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        if (argv.Length == 0 || !Path.GetFileName(argv[0]).StartsWith("qemu-system", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var prefixes = new[] { workDir.TrimEnd('/') + "/", QemuOption.Escape(workDir.TrimEnd('/')) + "/" };
+        return argv.Skip(1).Any(arg => prefixes.Any(p => arg.Contains(p, StringComparison.Ordinal)));
+    }
+
+    private static StaleQemu Handle(string workDir, string pidFile)
+    {
+        if (!int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 1)
+        {
+            return new StaleQemu(0, workDir, false, "pid file unreadable; removed");
+        }
+
+        string cmdline;
+        try
+        {
+            cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (IOException)
+        {
+            return new StaleQemu(pid, workDir, false, "process already gone; pid file removed");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return new StaleQemu(pid, workDir, false, "process not inspectable (another user); left alone");
+        }
+
+        if (!IsQemuFor(cmdline, workDir))
+        {
+            return new StaleQemu(pid, workDir, false, "pid now belongs to another process; left alone");
+        }
+
+        if (!Posix.TrySignal(pid, Posix.SigKill))
+        {
+            return new StaleQemu(pid, workDir, false, "could not signal the process (it exited or is not ours)");
+        }
+
+        var deadline = DateTime.UtcNow + DeathTimeout;
+        while (IsAlive(pid) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+
+        return IsAlive(pid)
+            ? new StaleQemu(pid, workDir, false, $"sent SIGKILL but it is still alive after {DeathTimeout.TotalSeconds:0} s")
+            : new StaleQemu(pid, workDir, true, "killed");
+    }
+
+    /// <summary>Alive means present and not a zombie (a zombie holds no resources; its parent reaps it).</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
+            return state is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using Cleanroom.Vm.Host;
+
+namespace Cleanroom.Vm.Qemu;
+
+/// <summary>
+/// A running QEMU process: started from an argv list (no shell), stdin held open but never written, the serial
+/// console (stdout) and stderr drained into bounded captures. <see cref="Exited"/> completes with the exit code
+/// once the process is gone and its output has been drained, so error messages built afterwards are complete.
+/// </summary>
+internal sealed class QemuProcess : IAsyncDisposable
+{
+    /// <summary>After exit, how long to wait for output pipes to reach EOF (a forked child could hold them open).</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly Process _process;
+    private readonly Task<int> _exited;
+
+    private QemuProcess(Process process, StreamCapture console, StreamCapture stderr)
+    {
+        _process = process;
+        Console = console;
+        Stderr = stderr;
+        Pid = process.Id;
+        _exited = WaitForExitAsync();
+    }
+
+    public int Pid { get; }
+
+    /// <summary>The guest serial console.</summary>
+    public StreamCapture Console { get; }
+
+    public StreamCapture Stderr { get; }
+
+    /// <summary>Exit code; 128+N when killed by signal N.</summary>
+    public Task<int> Exited => _exited;
+
+    /// <summary>Starts QEMU. Takes ownership of both captures (disposed with this object).</summary>
+    public static QemuProcess Start(string qemuPath, IReadOnlyList<string> argv, string? workingDirectory, StreamCapture console, StreamCapture stderr)
+    {
+        var startInfo = new ProcessStartInfo(qemuPath)
+        {
+            UseShellExecute = false,
+
+            // A pipe instead of the daemon's stdin: QEMU's stdio chardev would otherwise put a terminal in raw mode
+            // and read the user's keystrokes.
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? string.Empty,
+        };
+        foreach (var arg in argv)
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        var process = new Process { StartInfo = startInfo };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception ex)
+        {
+            process.Dispose();
+            throw new VmException($"Could not start {qemuPath}: {ex.Message}", ex);
+        }
+
+        console.Start(process.StandardOutput.BaseStream);
+        stderr.Start(process.StandardError.BaseStream);
+        return new QemuProcess(process, console, stderr);
+    }
+
+    /// <summary>Sends a signal; false if the process is already gone.</summary>
+    public bool Signal(int signal) => !_exited.IsCompleted && Posix.TrySignal(Pid, signal);
+
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+    }
+
+    /// <summary>Waits for exit up to <paramref name="timeout"/>; true if the process has exited.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        if (_exited.IsCompleted)
+        {
+            return true;
+        }
+
+        try
+        {
+            await _exited.WaitAsync(timeout, ct);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The last lines of stderr and of the console, for error messages.</summary>
+    public string DescribeOutput(int lines = 15)
+    {
+        var stderr = TextSanitizer.LastLines(Stderr.PrintableText(), lines);
+        var console = TextSanitizer.LastLines(Console.PrintableText(), lines);
+        return $"qemu stderr (last lines):\n{(stderr.Length > 0 ? stderr : "  (empty)")}\n"
+            + $"guest console (last lines):\n{(console.Length > 0 ? console : "  (empty)")}";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_exited.IsCompleted)
+        {
+            Kill();
+        }
+
+        await _exited;
+        await Console.DisposeAsync();
+        await Stderr.DisposeAsync();
+        _process.Dispose();
+    }
+
+    private async Task<int> WaitForExitAsync()
+    {
+        await _process.WaitForExitAsync(CancellationToken.None);
+        try
+        {
+            await Task.WhenAll(Console.Completion, Stderr.Completion).WaitAsync(DrainTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // Someone else holds the pipes; report the exit anyway.
+        }
+        catch (IOException)
+        {
+            // A read error on a pipe of a dead process tells us nothing more.
+        }
+
+        return _process.ExitCode;
+    }
+}

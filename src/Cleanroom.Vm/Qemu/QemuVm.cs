@@ -1,0 +1,239 @@
+using System.Net.Sockets;
+using Cleanroom.Vm.Host;
+using Cleanroom.Vm.Qemu.Qmp;
+using Microsoft.Extensions.Logging;
+
+namespace Cleanroom.Vm.Qemu;
+
+/// <summary>
+/// One QEMU microVM. Owns the QEMU process, its QMP connection and the files in its work directory; disposing it
+/// stops QEMU (QMP quit → SIGTERM → SIGKILL) and deletes those files.
+/// </summary>
+internal sealed class QemuVm : IVm
+{
+    private const int TailBytes = 16 * 1024;
+    private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly QemuProcess _process;
+    private readonly QmpClient _qmp;
+    private readonly VmSpec _spec;
+    private readonly VmWorkDir _dir;
+    private readonly bool _createdWorkDir;
+    private readonly QemuBackendOptions _options;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _stopLock = new(1, 1);
+    private int _disposed;
+
+    private QemuVm(QemuProcess process, QmpClient qmp, VmSpec spec, VmWorkDir dir, bool createdWorkDir, QemuBackendOptions options, ILogger logger)
+    {
+        _process = process;
+        _qmp = qmp;
+        _spec = spec;
+        _dir = dir;
+        _createdWorkDir = createdWorkDir;
+        _options = options;
+        _logger = logger;
+    }
+
+    public string Id => _spec.Id;
+
+    public int Pid => _process.Pid;
+
+    public string WorkDir => _dir.Path;
+
+    public string ConsoleLogPath => _dir.ConsoleLog;
+
+    public Task<int> Exited => _process.Exited;
+
+    /// <summary>
+    /// Starts QEMU and returns once its QMP socket answers a status query. If QEMU exits or fails
+    /// to come up, throws <see cref="VmException"/> with its exit code, stderr tail and console tail; the process
+    /// is gone by then, and the caller removes the files.
+    /// </summary>
+    public static async Task<QemuVm> LaunchAsync(
+        string qemuPath,
+        IReadOnlyList<string> argv,
+        VmSpec spec,
+        VmWorkDir dir,
+        bool createdWorkDir,
+        QemuBackendOptions options,
+        ILogger logger,
+        CancellationToken ct)
+    {
+        var console = new StreamCapture(TailBytes, dir.ConsoleLog, options.ConsoleLogLimitBytes);
+        StreamCapture? stderr = null;
+        QemuProcess process;
+        try
+        {
+            stderr = new StreamCapture(TailBytes, dir.QemuStderr, options.StderrLogLimitBytes);
+            process = QemuProcess.Start(qemuPath, argv, dir.Path, console, stderr);
+        }
+        catch
+        {
+            await console.DisposeAsync();
+            if (stderr is not null)
+            {
+                await stderr.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        try
+        {
+            var socket = await UnixSocketConnector.ConnectAsync(dir.QmpSocket, process.Exited, options.StartTimeout, "QEMU's QMP socket", ct);
+            var qmp = await QmpClient.OpenAsync(new NetworkStream(socket, ownsSocket: true), QmpClient.DefaultTimeout, ct);
+            try
+            {
+                // Proves the control channel works. Any state counts as started: a guest that already powered
+                // off ("shutdown") did boot, and Exited reports how it ended.
+                var status = await qmp.QueryStatusAsync(ct);
+                if (!status.Running && logger.IsEnabled(LogLevel.Debug))
+                {
+                    logger.LogDebug("VM {Id} is '{Status}' right after start.", spec.Id, status.Status);
+                }
+            }
+            catch
+            {
+                await qmp.DisposeAsync();
+                throw;
+            }
+
+            return new QemuVm(process, qmp, spec, dir, createdWorkDir, options, logger);
+        }
+        catch (Exception ex) when (ex is VmException or QmpException or IOException or SocketException or OperationCanceledException)
+        {
+            // A dropped QMP connection usually means QEMU is dying: let it finish, so the error shows its exit code.
+            if (ex is not OperationCanceledException)
+            {
+                await process.WaitForExitAsync(TimeSpan.FromSeconds(1), CancellationToken.None);
+            }
+
+            var exitedByItself = process.Exited.IsCompleted;
+            await process.DisposeAsync(); // Kills QEMU if it is still running and drains its output.
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            var how = exitedByItself
+                ? $"QEMU exited during start with {ExitStatus.Describe(await process.Exited)}"
+                : $"QEMU did not come up ({ex.Message}) and was killed";
+            throw new VmException($"VM {spec.Id} failed to start: {how}.\n{process.DescribeOutput()}", ex);
+        }
+    }
+
+    public async Task<Stream> ConnectAgentAsync(CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        try
+        {
+            var socket = await UnixSocketConnector.ConnectAsync(_dir.AgentSocket, _process.Exited, _options.AgentConnectTimeout, "the guest agent socket", ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (VmException ex) when (_process.Exited.IsCompleted)
+        {
+            var code = await _process.Exited;
+            throw new VmException($"VM {Id}: QEMU exited with {ExitStatus.Describe(code)} before the agent could be reached.\n{_process.DescribeOutput()}", ex);
+        }
+    }
+
+    public async Task StopAsync(TimeSpan grace, CancellationToken ct)
+    {
+        if (_process.Exited.IsCompleted)
+        {
+            return; // Also makes a stop after DisposeAsync a no-op.
+        }
+
+        await _stopLock.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (_process.Exited.IsCompleted)
+            {
+                return;
+            }
+
+            try
+            {
+                if (await QuitAsync(grace, ct))
+                {
+                    return;
+                }
+
+                _logger.LogWarning("VM {Id}: QEMU (pid {Pid}) ignored QMP quit for {Grace}; sending SIGTERM.", Id, Pid, grace);
+                _process.Signal(Posix.SigTerm);
+                if (await _process.WaitForExitAsync(grace, ct))
+                {
+                    return;
+                }
+
+                _logger.LogWarning("VM {Id}: QEMU (pid {Pid}) ignored SIGTERM for {Grace}; sending SIGKILL.", Id, Pid, grace);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Stopping politely was cancelled, not stopping: fall through to SIGKILL.
+            }
+
+            _process.Kill();
+            if (!await _process.WaitForExitAsync(KillTimeout, CancellationToken.None))
+            {
+                throw new VmException($"VM {Id}: QEMU (pid {Pid}) is still alive {KillTimeout.TotalSeconds:0} s after SIGKILL.");
+            }
+        }
+        finally
+        {
+            _stopLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await StopAsync(_options.DisposeGrace, CancellationToken.None);
+        }
+        catch (VmException ex)
+        {
+            _logger.LogError(ex, "VM {Id}: could not stop QEMU cleanly.", Id);
+        }
+
+        await _qmp.DisposeAsync();
+        await _process.DisposeAsync();
+        try
+        {
+            _dir.Clean(_spec.KeepLogs, removeDirectoryIfEmpty: _createdWorkDir);
+        }
+        catch (IOException ex)
+        {
+            _logger.LogError(ex, "VM {Id}: could not remove files in {WorkDir}.", Id, WorkDir);
+        }
+
+        _stopLock.Dispose();
+    }
+
+    /// <summary>Sends QMP quit and waits up to <paramref name="grace"/> for exit; true if QEMU is gone.</summary>
+    private async Task<bool> QuitAsync(TimeSpan grace, CancellationToken ct)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(grace);
+        try
+        {
+            await _qmp.QuitAsync(budget.Token);
+        }
+        catch (Exception ex) when (ex is QmpException or IOException or ObjectDisposedException
+            || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.LogDebug(ex, "VM {Id}: QMP quit failed.", Id);
+            }
+        }
+
+        return await _process.WaitForExitAsync(grace, ct);
+    }
+}

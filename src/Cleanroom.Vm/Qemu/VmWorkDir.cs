@@ -1,0 +1,64 @@
+using System.Text;
+
+namespace Cleanroom.Vm.Qemu;
+
+/// <summary>The files QEMU and the backend keep in a VM's work directory. One place for the names.</summary>
+public sealed record VmWorkDir(string Path)
+{
+    /// <summary>sun_path is 108 bytes on Linux including the NUL; a longer socket path cannot be bound at all.</summary>
+    public const int MaxUnixSocketPathBytes = 107;
+
+    /// <summary>Written by QEMU (-pidfile); <see cref="QemuLeftovers"/> finds crashed daemons' VMs by it.</summary>
+    public const string PidFileName = "qemu.pid";
+
+    public string RootDisk => Join("root.qcow2");
+
+    public string AgentSocket => Join("agent.sock");
+
+    public string QmpSocket => Join("qmp.sock");
+
+    public string ConsoleLog => Join("console.log");
+
+    public string QemuStderr => Join("qemu.stderr");
+
+    public string PidFile => Join(PidFileName);
+
+    /// <summary>Files that exist only while the VM runs; always deleted at the end.</summary>
+    public IReadOnlyList<string> RuntimeFiles => [RootDisk, AgentSocket, QmpSocket, PidFile];
+
+    /// <summary>Diagnostics kept on request (<see cref="VmSpec.KeepLogs"/>).</summary>
+    public IReadOnlyList<string> LogFiles => [ConsoleLog, QemuStderr];
+
+    /// <summary>Throws if a socket path is too long to bind, naming the directory to shorten.</summary>
+    public void ValidateSocketPaths()
+    {
+        foreach (var socket in (string[])[AgentSocket, QmpSocket])
+        {
+            var length = Encoding.UTF8.GetByteCount(socket);
+            if (length > MaxUnixSocketPathBytes)
+            {
+                throw new ArgumentException(
+                    $"Unix socket path {socket} is {length} bytes; Linux allows {MaxUnixSocketPathBytes}. Use a shorter sandboxes directory.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Deletes the runtime files (and the logs unless <paramref name="keepLogs"/>), then the directory itself if
+    /// <paramref name="removeDirectoryIfEmpty"/> and nothing else is left in it. Missing files are fine.
+    /// </summary>
+    public void Clean(bool keepLogs, bool removeDirectoryIfEmpty)
+    {
+        foreach (var file in keepLogs ? RuntimeFiles : [.. RuntimeFiles, .. LogFiles])
+        {
+            File.Delete(file);
+        }
+
+        if (removeDirectoryIfEmpty && Directory.Exists(Path) && !Directory.EnumerateFileSystemEntries(Path).Any())
+        {
+            Directory.Delete(Path);
+        }
+    }
+
+    private string Join(string name) => System.IO.Path.Combine(Path, name);
+}

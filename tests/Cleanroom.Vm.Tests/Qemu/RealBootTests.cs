@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text;
+using Cleanroom.Vm.Assets;
+using Cleanroom.Vm.Boot;
+using Cleanroom.Vm.Qemu;
+using Cleanroom.Vm.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Cleanroom.Vm.Tests.Qemu;
+
+/// <summary>
+/// Boots the real kernel and initramfs from the boot assets (see <see cref="TestAssets"/>) with the accelerator
+/// chosen by <see cref="AccelMode.Auto"/>, exactly as the daemon will.
+/// </summary>
+[Collection(SerialQemuTests.Name)]
+public sealed class RealBootTests(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(90);
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [BootAssetsFact]
+    public async Task Auto_accel_resolves_with_a_reason()
+    {
+        var decision = await Backend().ResolveAccelAsync(CancellationToken.None);
+        output.WriteLine($"{decision.Mode}: {decision.Reason} (probe {decision.ProbeDuration.TotalSeconds:0.00} s)");
+        Assert.NotEqual(AccelMode.Auto, decision.Mode);
+        Assert.StartsWith("KVM probe: ", decision.Reason, StringComparison.Ordinal);
+        Assert.EndsWith(decision.Mode == AccelMode.Kvm ? "; using KVM" : "; using TCG", decision.Reason, StringComparison.Ordinal);
+        Assert.True(decision.ProbeDuration < TimeSpan.FromSeconds(8));
+    }
+
+    [BootAssetsFact]
+    public async Task Probe_mode_guest_reaches_userspace_prints_the_marker_and_powers_off()
+    {
+        var spec = Spec() with { ExtraKernelArgs = [KernelCommandLine.ProbeArg], KeepLogs = true };
+        var stopwatch = Stopwatch.StartNew();
+        await using (var vm = await Backend().StartAsync(spec, CancellationToken.None))
+        {
+            Assert.Equal(0, await vm.Exited.WaitAsync(BootTimeout));
+            output.WriteLine($"boot to power-off: {stopwatch.Elapsed.TotalSeconds:0.00} s");
+        }
+
+        var console = await File.ReadAllTextAsync(Path.Combine(spec.WorkDir, "console.log"));
+        Assert.True(
+            console.Contains(KernelCommandLine.ProbeMarker, StringComparison.Ordinal),
+            $"The guest did not print {KernelCommandLine.ProbeMarker}: the initramfs agent must implement {KernelCommandLine.ProbeArg}. Console:\n{console}");
+        Assert.False(File.Exists(Path.Combine(spec.WorkDir, "root.qcow2")));
+    }
+
+    [BootAssetsFact]
+    public async Task Agent_socket_connects_and_stop_leaves_nothing_behind()
+    {
+        var spec = Spec();
+        var baseBefore = Stamp(spec.Assets.BaseImagePath);
+        await using (var vm = await Backend().StartAsync(spec, CancellationToken.None))
+        {
+            await using var agent = await vm.ConnectAgentAsync(CancellationToken.None);
+            Assert.True(agent.CanRead && agent.CanWrite);
+            await vm.StopAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+            Assert.Equal(0, await vm.Exited);
+        }
+
+        Assert.False(Directory.Exists(spec.WorkDir));
+        Assert.Equal(baseBefore, Stamp(spec.Assets.BaseImagePath));
+    }
+
+    [LineShellAgentFact]
+    public async Task Guest_speaks_first_over_virtio_serial_and_answers_commands()
+    {
+        var backend = Backend();
+        await backend.ResolveAccelAsync(CancellationToken.None); // keep the one-off probe out of the timing
+        var stopwatch = Stopwatch.StartNew();
+        await using var vm = await backend.StartAsync(Spec(), CancellationToken.None);
+        var started = stopwatch.Elapsed;
+        await using var agent = await vm.ConnectAgentAsync(CancellationToken.None);
+        using var reader = new StreamReader(agent, Encoding.UTF8);
+
+        var hello = await reader.ReadLineAsync().WaitAsync(BootTimeout);
+        output.WriteLine($"StartAsync {started.TotalSeconds:0.00} s, first line {stopwatch.Elapsed.TotalSeconds:0.00} s: {hello}");
+        Assert.StartsWith("HELLO", hello, StringComparison.Ordinal);
+
+        var answer = await RunAsync(agent, reader, "cat /sys/class/virtio-ports/*/name; cat /mnt/etc/marker");
+        Assert.Equal(["cleanroom.agent", "base-content"], answer);
+    }
+
+    [LineShellAgentFact]
+    public async Task Guest_writes_land_in_the_overlay_and_never_in_the_shared_base()
+    {
+        var backend = Backend();
+        var baseBefore = AssetHashCache.GetSha256(TestAssetsBase());
+        foreach (var (id, command, expected) in new[]
+        {
+            ("write", "echo from-guest > /mnt/etc/new; sync; cat /mnt/etc/new", "from-guest"),
+            ("read", "cat /mnt/etc/new 2>&1 || true", "cat: can't open '/mnt/etc/new': No such file or directory"),
+        })
+        {
+            var spec = Spec(id);
+            await using var vm = await backend.StartAsync(spec, CancellationToken.None);
+            await using var agent = await vm.ConnectAgentAsync(CancellationToken.None);
+            using var reader = new StreamReader(agent, Encoding.UTF8);
+            await reader.ReadLineAsync().WaitAsync(BootTimeout);
+            Assert.Equal([expected], await RunAsync(agent, reader, command));
+            if (id == "write")
+            {
+                Assert.True(new FileInfo(Path.Combine(spec.WorkDir, "root.qcow2")).Length > 200 * 1024);
+            }
+
+            await agent.WriteAsync("__poweroff\n"u8.ToArray());
+            Assert.Equal(0, await vm.Exited.WaitAsync(BootTimeout));
+        }
+
+        Assert.Equal(baseBefore, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(TestAssetsBase()))));
+    }
+
+    private static string TestAssetsBase() => Path.Combine(TestAssets.Directory!, "base.ext4");
+
+    private static QemuBackend Backend() => new(BootAssets.Load(TestAssets.Directory!), new QemuBackendOptions { Accel = AccelMode.Auto });
+
+    private VmSpec Spec(string id = "real") => new(id, _dir.Combine(id), BootAssets.Load(TestAssets.Directory!), MemoryMiB: 512);
+
+    private static (long, DateTime) Stamp(string path) => (new FileInfo(path).Length, File.GetLastWriteTimeUtc(path));
+
+    private static async Task<List<string>> RunAsync(Stream agent, StreamReader reader, string command)
+    {
+        await agent.WriteAsync(Encoding.UTF8.GetBytes(command + "\n"));
+        var lines = new List<string>();
+        while (await reader.ReadLineAsync().WaitAsync(BootTimeout) is { } line && !line.StartsWith("__END", StringComparison.Ordinal))
+        {
+            lines.Add(line);
+        }
+
+        return lines;
+    }
+}
