@@ -1,0 +1,96 @@
+using System.Text;
+using Cleanroom.Client;
+
+namespace Cleanroom.Cli;
+
+/// <summary>
+/// Everything the CLI touches outside itself — standard streams, terminal facts, environment, user, interrupts —
+/// so that tests run commands in-process against their own streams.
+/// </summary>
+public sealed class CliContext : IDisposable
+{
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    public CliContext(Stream stdout, Stream stderr, Stream stdin)
+    {
+        Stdout = stdout;
+        Stderr = stderr;
+        Stdin = stdin;
+        // Text and raw bytes go to the same streams; flushing every write keeps their order.
+        Out = new StreamWriter(stdout, Utf8, bufferSize: 4096, leaveOpen: true) { AutoFlush = true, NewLine = "\n" };
+        Error = new StreamWriter(stderr, Utf8, bufferSize: 4096, leaveOpen: true) { AutoFlush = true, NewLine = "\n" };
+    }
+
+    /// <summary>Raw standard output: the guest command's stdout bytes are written here unchanged.</summary>
+    public Stream Stdout { get; }
+
+    public Stream Stderr { get; }
+
+    public Stream Stdin { get; }
+
+    /// <summary>Text view of <see cref="Stdout"/>.</summary>
+    public TextWriter Out { get; }
+
+    /// <summary>Text view of <see cref="Stderr"/>.</summary>
+    public TextWriter Error { get; }
+
+    public bool StdinIsTerminal { get; init; }
+
+    public bool StdoutIsTerminal { get; init; }
+
+    /// <summary>Terminal size when stdout is a terminal; 0 otherwise.</summary>
+    public int TerminalColumns { get; init; }
+
+    public int TerminalRows { get; init; }
+
+    public Func<string, string?> Environment { get; init; } = _ => null;
+
+    public LocalUser User { get; init; } = LocalUser.Current;
+
+    public InterruptSignal Interrupts { get; } = new();
+
+    /// <summary>The context of this process: console streams, real terminal and environment.</summary>
+    public static CliContext FromProcess()
+    {
+        var stdoutIsTerminal = !Console.IsOutputRedirected;
+        return new CliContext(Console.OpenStandardOutput(), Console.OpenStandardError(), Console.OpenStandardInput())
+        {
+            StdinIsTerminal = !Console.IsInputRedirected,
+            StdoutIsTerminal = stdoutIsTerminal,
+            TerminalColumns = stdoutIsTerminal ? SafeSize(() => Console.WindowWidth) : 0,
+            TerminalRows = stdoutIsTerminal ? SafeSize(() => Console.WindowHeight) : 0,
+            Environment = System.Environment.GetEnvironmentVariable,
+        };
+    }
+
+    /// <summary>Writes one <c>cleanroom: ...</c> line to stderr; a closed stderr is not worth failing over.</summary>
+    public void Complain(string message)
+    {
+        try
+        {
+            Error.WriteLine("cleanroom: " + message);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        Out.Dispose();
+        Error.Dispose();
+        Interrupts.Dispose();
+    }
+
+    private static int SafeSize(Func<int> read)
+    {
+        try
+        {
+            return Math.Max(0, read());
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using Cleanroom.Client.Exec;
+
+namespace Cleanroom.Cli.Commands;
+
+/// <summary>
+/// <c>cleanroom exec [options] -- CMD...</c>: runs a command in a new sandbox (removed afterwards unless
+/// <c>--keep</c>) or in an existing one (<c>--in</c>), and exits with the command's exit code.
+/// </summary>
+internal sealed class ExecCommand : Command
+{
+    private readonly Option<string?> _in = new("--in", "--sandbox-id") { Description = "Run in this existing sandbox (it is never removed)", HelpName = "id" };
+    private readonly FlagOption _keep = new("--keep", "Keep the sandbox this exec creates");
+    private readonly Option<string?> _image = new("--image") { Description = "Image for the new sandbox (default: the daemon's default image)", HelpName = "ref" };
+    private readonly Option<string[]> _env = new("--env", "-e") { Description = "Set KEY=VALUE, or pass KEY from this environment", HelpName = "KEY[=VALUE]" };
+    private readonly Option<string?> _cwd = new("--cwd", "-w") { Description = "Working directory in the guest", HelpName = "dir" };
+    private readonly Option<string?> _user = new("--user", "-u") { Description = "User to run as in the guest", HelpName = "user" };
+    private readonly FlagOption _tty = new("--tty", "Run on a pseudo-terminal (stdout and stderr are merged)", "-t");
+    private readonly FlagOption _noStdin = new("--no-stdin", "Do not forward stdin (it is forwarded when it is not a terminal)", "-n");
+    private readonly FlagOption _printSandboxId = new("--print-sandbox-id", "Write sandbox_id=<id> to stderr once the sandbox is created");
+    private readonly Argument<string[]> _command = new("command") { Description = "The command and its arguments, after '--'", Arity = ArgumentArity.OneOrMore };
+
+    public ExecCommand(CliContext context, DaemonAccess daemon)
+        : base("exec", "Run a command in a sandbox and exit with its exit code")
+    {
+        _env.Validators.Add(result =>
+        {
+            foreach (var entry in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                var name = entry.Split('=', 2)[0];
+                if (!EnvironmentEntries.IsValidName(name))
+                {
+                    result.AddError($"invalid environment entry '{entry}': expected KEY=VALUE or KEY");
+                }
+            }
+        });
+        Options.Add(_in);
+        Options.Add(_keep);
+        Options.Add(_image);
+        Options.Add(_env);
+        Options.Add(_cwd);
+        Options.Add(_user);
+        Options.Add(_tty);
+        Options.Add(_noStdin);
+        Options.Add(_printSandboxId);
+        Arguments.Add(_command);
+        Validators.Add(result =>
+        {
+            if (result.GetValue(_in) is not null && result.GetValue(_image) is not null)
+            {
+                result.AddError("--image applies to a new sandbox; it cannot be combined with --in");
+            }
+
+            if (result.GetValue(_tty) && result.GetValue(_noStdin))
+            {
+                result.AddError("--tty and --no-stdin cannot be combined");
+            }
+        });
+        SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
+        {
+            var spec = BuildSpec(parse, context);
+            var printSandboxId = parse.GetValue(_printSandboxId);
+            var result = await new ExecRunner(connection).RunAsync(
+                spec,
+                new ExecIo { Stdout = context.Stdout, Stderr = context.Stderr, Stdin = context.Stdin },
+                new ExecEvents
+                {
+                    SandboxCreated = id =>
+                    {
+                        if (printSandboxId)
+                        {
+                            context.Error.WriteLine($"sandbox_id={id}");
+                        }
+                    },
+                    Notice = context.Complain,
+                },
+                context.Interrupts);
+            return result.ExitCode;
+        }, cancellationToken));
+    }
+
+    /// <summary>The exec request a parsed command line stands for.</summary>
+    internal ExecSpec BuildSpec(ParseResult parse, CliContext context)
+    {
+        var tty = parse.GetValue(_tty);
+        return new ExecSpec
+        {
+            Command = parse.GetValue(_command)!,
+            SandboxId = parse.GetValue(_in),
+            Keep = parse.GetValue(_keep),
+            ImageRef = parse.GetValue(_image),
+            Environment = EnvironmentEntries.Expand(parse.GetValue(_env) ?? [], context.Environment),
+            WorkingDirectory = parse.GetValue(_cwd),
+            User = parse.GetValue(_user),
+            Tty = tty,
+            Columns = tty ? context.TerminalColumns : 0,
+            Rows = tty ? context.TerminalRows : 0,
+            // A terminal on stdin means a person typing, not input for the command; forwarding it would leave the
+            // command waiting for an end of file that never comes.
+            AttachStdin = !context.StdinIsTerminal && !parse.GetValue(_noStdin),
+        };
+    }
+}

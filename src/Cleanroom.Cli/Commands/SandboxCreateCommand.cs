@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Cleanroom.Api.V1;
+using Cleanroom.Cli.Rendering;
+
+namespace Cleanroom.Cli.Commands;
+
+/// <summary><c>cleanroom sandbox create</c>: boots a sandbox and prints its id (only the id, for scripts).</summary>
+internal sealed class SandboxCreateCommand : Command
+{
+    private readonly Option<string?> _image = new("--image") { Description = "Image to boot (default: the daemon's default image)", HelpName = "ref" };
+    private readonly Option<int> _vcpus = new("--vcpus") { Description = "Virtual CPUs (default: the daemon's default)", HelpName = "n" };
+    private readonly Option<int> _memory = new("--memory") { Description = "Memory in MiB (default: the daemon's default)", HelpName = "mib" };
+    private readonly JsonOption _json = new();
+
+    public SandboxCreateCommand(CliContext context, DaemonAccess daemon)
+        : base("create", "Create a sandbox and print its id")
+    {
+        _vcpus.Validators.Add(result => NotNegative(result, "--vcpus"));
+        _memory.Validators.Add(result => NotNegative(result, "--memory"));
+        Options.Add(_image);
+        Options.Add(_vcpus);
+        Options.Add(_memory);
+        Options.Add(_json);
+        SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
+        {
+            var response = await connection.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest
+            {
+                ImageRef = parse.GetValue(_image) ?? "",
+                Options = new SandboxOptions { Vcpus = parse.GetValue(_vcpus), MemoryMib = parse.GetValue(_memory) },
+            }, cancellationToken: cancellationToken);
+
+            if (parse.GetValue(_json))
+            {
+                JsonOutput.Write(context.Out, response.Sandbox);
+            }
+            else
+            {
+                context.Out.WriteLine(response.Sandbox.SandboxId);
+            }
+
+            return ExitCodes.Success;
+        }, cancellationToken));
+    }
+
+    private static void NotNegative(System.CommandLine.Parsing.OptionResult result, string name)
+    {
+        // Read the token, not the value: a non-number already has its own error, and GetValue would throw on it.
+        if (result.Tokens.Count == 1 && int.TryParse(result.Tokens[0].Value, out var value) && value < 0)
+        {
+            result.AddError($"{name} must not be negative");
+        }
+    }
+}

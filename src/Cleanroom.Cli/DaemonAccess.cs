@@ -1,0 +1,45 @@
+using System.CommandLine;
+using Cleanroom.Client;
+using Grpc.Core;
+
+namespace Cleanroom.Cli;
+
+/// <summary>
+/// Runs a command's body against the daemon: resolves the endpoint, opens the connection, and turns failures
+/// into one <c>cleanroom: ...</c> line and exit code 1 (2 for a malformed endpoint, 128+N when interrupted by signal N).
+/// </summary>
+internal sealed class DaemonAccess(CliContext context, HostOption host)
+{
+    public DaemonEndpoint ResolveEndpoint(ParseResult parse) =>
+        EndpointResolver.Resolve(parse.GetValue(host), context.Environment, context.User);
+
+    public async Task<int> RunAsync(ParseResult parse, Func<DaemonConnection, Task<int>> body, CancellationToken cancellationToken)
+    {
+        DaemonEndpoint endpoint;
+        try
+        {
+            endpoint = ResolveEndpoint(parse);
+        }
+        catch (EndpointFormatException ex)
+        {
+            context.Complain(ex.Message);
+            return ExitCodes.Usage;
+        }
+
+        using var connection = DaemonConnection.Open(endpoint);
+        try
+        {
+            return await body(connection);
+        }
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            context.Complain("interrupted");
+            return context.Interrupts.LastSignal > 0 ? Signals.ExitCode(context.Interrupts.LastSignal) : ExitCodes.Interrupted;
+        }
+        catch (RpcException ex)
+        {
+            context.Complain(DaemonErrors.Describe(ex, endpoint));
+            return ExitCodes.Failure;
+        }
+    }
+}

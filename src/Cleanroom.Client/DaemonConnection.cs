@@ -1,0 +1,32 @@
+using Cleanroom.Api.V1;
+using Grpc.Net.Client;
+
+namespace Cleanroom.Client;
+
+/// <summary>One channel to the daemon and the typed clients of every cleanroom.v1 service on it.</summary>
+public sealed class DaemonConnection : IDisposable
+{
+    private DaemonConnection(DaemonEndpoint endpoint, GrpcChannel channel)
+    {
+        Endpoint = endpoint;
+        Channel = channel;
+        Sandboxes = new SandboxService.SandboxServiceClient(channel);
+        Executions = new ExecutionService.ExecutionServiceClient(channel);
+        System = new SystemService.SystemServiceClient(channel);
+    }
+
+    public DaemonEndpoint Endpoint { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public SandboxService.SandboxServiceClient Sandboxes { get; }
+
+    public ExecutionService.ExecutionServiceClient Executions { get; }
+
+    public SystemService.SystemServiceClient System { get; }
+
+    /// <summary>Creates the channel; nothing is sent until the first call.</summary>
+    public static DaemonConnection Open(DaemonEndpoint endpoint) => new(endpoint, DaemonChannel.Create(endpoint));
+
+    public void Dispose() => Channel.Dispose();
+}

@@ -1,0 +1,74 @@
+using System.Net.Sockets;
+using Grpc.Core;
+
+namespace Cleanroom.Client;
+
+/// <summary>Turns failed calls into the one line a user sees.</summary>
+public static class DaemonErrors
+{
+    /// <summary>
+    /// True when the call never reached a daemon (no socket, nobody listening, connect timeout), as opposed to a
+    /// daemon answering UNAVAILABLE itself: only a transport failure carries the socket/HTTP exception.
+    /// </summary>
+    public static bool IsUnreachable(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return UnreachableReason(exception) is not null;
+    }
+
+    /// <summary>Why the daemon could not be reached (e.g. "no socket at that path"), or null when it was.</summary>
+    public static string? UnreachableReason(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception.StatusCode != StatusCode.Unavailable || TransportFailure(exception.Status.DebugException) is not { } failure)
+        {
+            return null;
+        }
+
+        // .NET reports a missing unix socket file (ENOENT) as "Cannot assign requested address"; say what it means.
+        return failure is SocketException socket ? socket.SocketErrorCode switch
+        {
+            SocketError.AddressNotAvailable => "no socket at that path",
+            SocketError.ConnectionRefused => "connection refused (nothing is listening)",
+            SocketError.AccessDenied => "permission denied",
+            _ => socket.Message,
+        } : failure.Message;
+    }
+
+    /// <summary>One line, without a program-name prefix, e.g. the daemon's own error detail.</summary>
+    public static string Describe(RpcException exception, DaemonEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (UnreachableReason(exception) is { } reason)
+        {
+            return Unreachable(endpoint, reason);
+        }
+
+        var detail = exception.Status.Detail;
+        return detail.Length > 0 ? detail : $"the daemon answered {exception.StatusCode}";
+    }
+
+    public static string Unreachable(DaemonEndpoint endpoint, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return $"cannot reach the daemon at {endpoint.Display}: {reason.TrimEnd('.', ' ')}. "
+            + "Start it with 'cleanroom serve' (or use ./cleanroom, which starts it).";
+    }
+
+    // The innermost socket error names the real cause ("No such file or directory", "Connection refused");
+    // HttpRequestException only wraps it with the address.
+    private static Exception? TransportFailure(Exception? exception)
+    {
+        Exception? found = null;
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is SocketException or HttpRequestException or TimeoutException)
+            {
+                found = current;
+            }
+        }
+
+        return found;
+    }
+}

@@ -1,0 +1,334 @@
+using Cleanroom.Api.V1;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Cleanroom.Client.Exec;
+
+/// <summary>The state of one exec from sandbox creation to cleanup; see <see cref="ExecRunner"/>.</summary>
+internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo io, ExecEvents events, CancellationToken cancellationToken) : IDisposable
+{
+    // Removing a sandbox stops its VM; give a slow (TCG) guest time to power off before giving up.
+    private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan SignalTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly DaemonConnection _daemon = daemon;
+    private readonly ExecSpec _spec = spec;
+    private readonly ExecIo _io = io;
+    private readonly ExecEvents _events = events;
+    private readonly CancellationTokenSource _abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+    private readonly CancellationTokenSource _stopStdin = new();
+    private readonly CancellationTokenSource _abandonCleanup = new();
+    private readonly Lock _gate = new();
+
+    private string? _sandboxId;
+    private bool _createdSandbox;
+    private string? _executionId;
+    private int _interrupts;
+    private int _pendingSignal;
+    private int _abortSignal = Signals.Interrupt;
+
+    public void Interrupt(int signal)
+    {
+        lock (_gate)
+        {
+            _interrupts++;
+            if (_interrupts == 1 && _executionId is not null)
+            {
+                _ = SignalCommandAsync(signal);
+            }
+            else if (_interrupts == 1 && (_sandboxId is not null || _spec.SandboxId is not null))
+            {
+                // CreateExecution is in flight: cancelling it could leave the command running unseen, so the signal
+                // is sent as soon as the execution id is known.
+                _pendingSignal = signal;
+            }
+            else if (_interrupts <= 2)
+            {
+                // Still creating the sandbox (nothing to signal yet), or the second interrupt: stop now.
+                _abortSignal = signal;
+                _abort.Cancel();
+            }
+            else
+            {
+                _abandonCleanup.Cancel();
+            }
+        }
+    }
+
+    public async Task<ExecResult> RunAsync()
+    {
+        var (outcome, exitCode) = (ExecOutcome.Failed, 1);
+        try
+        {
+            var sandboxId = _spec.SandboxId ?? await CreateSandboxAsync();
+            var execution = await StartAsync(sandboxId);
+            if (_spec.AttachStdin && _io.Stdin is { } stdin)
+            {
+                // Not awaited: a read from a terminal or pipe cannot be cancelled, and the result does not depend
+                // on it. Output streaming below decides when the exec is over.
+                _ = new StdinForwarder(_daemon.Executions, sandboxId, execution.ExecutionId).RunAsync(stdin, _stopStdin.Token);
+            }
+
+            (outcome, exitCode) = await StreamAsync(sandboxId, execution.ExecutionId);
+        }
+        catch (Exception ex) when (_abort.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            (outcome, exitCode) = (ExecOutcome.Detached, Signals.ExitCode(_abortSignal));
+        }
+        catch (RpcException ex)
+        {
+            Notice(DaemonErrors.Describe(ex, _daemon.Endpoint));
+        }
+        finally
+        {
+            await _stopStdin.CancelAsync();
+            await RemoveCreatedSandboxAsync();
+        }
+
+        return new ExecResult(outcome, exitCode, _sandboxId, _executionId);
+    }
+
+    public void Dispose()
+    {
+        _abort.Dispose();
+        _stopStdin.Dispose();
+        _abandonCleanup.Dispose();
+    }
+
+    private async Task<string> CreateSandboxAsync()
+    {
+        var response = await _daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest
+        {
+            ImageRef = _spec.ImageRef ?? "",
+            Options = new SandboxOptions { Vcpus = _spec.Vcpus, MemoryMib = _spec.MemoryMiB },
+        }, cancellationToken: _abort.Token);
+
+        var id = response.Sandbox.SandboxId;
+        lock (_gate)
+        {
+            _sandboxId = id;
+            _createdSandbox = true;
+        }
+
+        _events.SandboxCreated?.Invoke(id);
+        return id;
+    }
+
+    private async Task<Execution> StartAsync(string sandboxId)
+    {
+        lock (_gate)
+        {
+            _sandboxId = sandboxId;
+        }
+
+        var options = new ExecutionOptions
+        {
+            Tty = _spec.Tty,
+            Cwd = _spec.WorkingDirectory ?? "",
+            User = _spec.User ?? "",
+            Cols = _spec.Columns,
+            Rows = _spec.Rows,
+            AttachStdin = _spec.AttachStdin && _io.Stdin is not null,
+        };
+        options.Env.AddRange(_spec.Environment);
+        var request = new CreateExecutionRequest { SandboxId = sandboxId, Options = options, Kind = ExecutionKind.Batch };
+        request.Command.AddRange(_spec.Command);
+
+        var execution = (await _daemon.Executions.CreateExecutionAsync(request, cancellationToken: _abort.Token)).Execution;
+        int pending;
+        lock (_gate)
+        {
+            _executionId = execution.ExecutionId;
+            pending = _pendingSignal;
+        }
+
+        _events.ExecutionStarted?.Invoke(execution.ExecutionId);
+        if (pending != 0)
+        {
+            _ = SignalCommandAsync(pending);
+        }
+
+        return execution;
+    }
+
+    private async Task<(ExecOutcome, int)> StreamAsync(string sandboxId, string executionId)
+    {
+        using var call = _daemon.Executions.StreamExecution(
+            new StreamExecutionRequest { SandboxId = sandboxId, ExecutionId = executionId, Follow = true },
+            cancellationToken: _abort.Token);
+
+        var stream = call.ResponseStream;
+        RpcException? streamError = null;
+        try
+        {
+            while (await stream.MoveNext(_abort.Token))
+            {
+                var message = stream.Current;
+                switch (message.PayloadCase)
+                {
+                    case ExecutionStreamEvent.PayloadOneofCase.Stdout:
+                        if (!await TryWriteAsync(_io.Stdout, message.Stdout))
+                        {
+                            return await BrokenPipeAsync(sandboxId, executionId);
+                        }
+
+                        break;
+                    case ExecutionStreamEvent.PayloadOneofCase.Stderr:
+                        if (!await TryWriteAsync(_io.Stderr, message.Stderr))
+                        {
+                            return await BrokenPipeAsync(sandboxId, executionId);
+                        }
+
+                        break;
+                    case ExecutionStreamEvent.PayloadOneofCase.Message:
+                        Notice(message.Message);
+                        break;
+                    case ExecutionStreamEvent.PayloadOneofCase.Exit:
+                        return (ExecOutcome.Exited, Exited(message.Exit.ExitCode, message.Exit.Message));
+                    default:
+                        break;
+                }
+            }
+        }
+        catch (RpcException ex) when (!_abort.IsCancellationRequested)
+        {
+            streamError = ex;
+        }
+
+        return await ExitFromRecordAsync(sandboxId, executionId, streamError);
+    }
+
+    // The stream can end or break without an exit event (e.g. the daemon restarted); the stored record may still
+    // know how the command ended.
+    private async Task<(ExecOutcome, int)> ExitFromRecordAsync(string sandboxId, string executionId, RpcException? streamError)
+    {
+        var lost = streamError is null
+            ? "the output stream ended without an exit status"
+            : "the output stream failed: " + DaemonErrors.Describe(streamError, _daemon.Endpoint);
+        Execution execution;
+        try
+        {
+            execution = (await _daemon.Executions.GetExecutionAsync(
+                new GetExecutionRequest { SandboxId = sandboxId, ExecutionId = executionId },
+                cancellationToken: _abort.Token)).Execution;
+        }
+        catch (RpcException ex) when (!_abort.IsCancellationRequested)
+        {
+            Notice(streamError is not null && DaemonErrors.IsUnreachable(ex)
+                ? lost
+                : $"{lost}, and the execution could not be read: {DaemonErrors.Describe(ex, _daemon.Endpoint)}");
+            return (ExecOutcome.Failed, 1);
+        }
+
+        if (execution.Status is ExecutionStatus.Queued or ExecutionStatus.Running or ExecutionStatus.Unspecified)
+        {
+            Notice($"{lost} while execution {executionId} is still running");
+            return (ExecOutcome.Failed, 1);
+        }
+
+        if (streamError is not null)
+        {
+            Notice(lost + "; output may be incomplete");
+        }
+
+        return (ExecOutcome.Exited, Exited(execution.ExitCode, execution.Error));
+    }
+
+    private int Exited(int exitCode, string message)
+    {
+        // A command that could not start (exit 127, "command not found: foo") explains itself here.
+        if (message.Length > 0)
+        {
+            Notice(message);
+        }
+
+        return exitCode;
+    }
+
+    // The reader of our stdout went away (`cleanroom exec -- yes | head`): stop the command as a local pipeline would.
+    private async Task<(ExecOutcome, int)> BrokenPipeAsync(string sandboxId, string executionId)
+    {
+        await SendSignalAsync(sandboxId, executionId, Signals.Pipe);
+        return (ExecOutcome.BrokenPipe, Signals.ExitCode(Signals.Pipe));
+    }
+
+    private static async Task<bool> TryWriteAsync(Stream target, ByteString data)
+    {
+        try
+        {
+            await target.WriteAsync(data.Memory);
+            await target.FlushAsync();
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private async Task SignalCommandAsync(int signal)
+    {
+        string? sandboxId, executionId;
+        lock (_gate)
+        {
+            (sandboxId, executionId) = (_sandboxId, _executionId);
+        }
+
+        if (sandboxId is not null && executionId is not null)
+        {
+            await SendSignalAsync(sandboxId, executionId, signal);
+        }
+    }
+
+    private async Task SendSignalAsync(string sandboxId, string executionId, int signal)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+            timeout.CancelAfter(SignalTimeout);
+            await _daemon.Executions.CancelExecutionAsync(
+                new CancelExecutionRequest { SandboxId = sandboxId, ExecutionId = executionId, Signal = signal },
+                cancellationToken: timeout.Token);
+        }
+        catch (RpcException ex) when (!_abort.IsCancellationRequested && ex.StatusCode != StatusCode.Cancelled)
+        {
+            Notice("could not signal the command: " + DaemonErrors.Describe(ex, _daemon.Endpoint));
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Detached or finished meanwhile: nothing left to signal.
+        }
+    }
+
+    private async Task RemoveCreatedSandboxAsync()
+    {
+        string? sandboxId;
+        lock (_gate)
+        {
+            sandboxId = _createdSandbox && !_spec.Keep ? _sandboxId : null;
+        }
+
+        if (sandboxId is null)
+        {
+            return;
+        }
+
+        // Not tied to _abort: a detached exec must still clean up. Only a third interrupt or the timeout stops it.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_abandonCleanup.Token);
+        timeout.CancelAfter(CleanupTimeout);
+        try
+        {
+            await _daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = sandboxId }, cancellationToken: timeout.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled or StatusCode.DeadlineExceeded })
+        {
+            Notice($"stopped waiting for sandbox {sandboxId} to be removed; remove it with 'cleanroom sandbox rm {sandboxId}'");
+        }
+        catch (RpcException ex)
+        {
+            Notice($"could not remove sandbox {sandboxId}: {DaemonErrors.Describe(ex, _daemon.Endpoint)}");
+        }
+    }
+
+    private void Notice(string line) => _events.Notice?.Invoke(line);
+}

@@ -1,0 +1,41 @@
+namespace Cleanroom.Client.Exec;
+
+/// <summary>What to run and where: the inputs of one <c>cleanroom exec</c>.</summary>
+public sealed record ExecSpec
+{
+    /// <summary>Program and arguments, as the guest receives them.</summary>
+    public required IReadOnlyList<string> Command { get; init; }
+
+    /// <summary>Run in this existing sandbox (never removed); null creates a sandbox for this command.</summary>
+    public string? SandboxId { get; init; }
+
+    /// <summary>Keep a sandbox this exec created instead of terminating it afterwards.</summary>
+    public bool Keep { get; init; }
+
+    /// <summary>Image for a created sandbox; null or empty means the daemon's default.</summary>
+    public string? ImageRef { get; init; }
+
+    /// <summary>vCPUs for a created sandbox; 0 means the daemon's default.</summary>
+    public int Vcpus { get; init; }
+
+    /// <summary>Memory for a created sandbox; 0 means the daemon's default.</summary>
+    public int MemoryMiB { get; init; }
+
+    /// <summary>KEY=VALUE entries added to the command's environment (see <see cref="EnvironmentEntries"/>).</summary>
+    public IReadOnlyList<string> Environment { get; init; } = [];
+
+    public string? WorkingDirectory { get; init; }
+
+    public string? User { get; init; }
+
+    /// <summary>Run the command on a pseudo-terminal (stdout and stderr then arrive merged as stdout).</summary>
+    public bool Tty { get; init; }
+
+    /// <summary>Terminal size for <see cref="Tty"/>; 0 lets the guest choose.</summary>
+    public int Columns { get; init; }
+
+    public int Rows { get; init; }
+
+    /// <summary>Forward <see cref="ExecIo.Stdin"/> to the command; otherwise its stdin is closed at once.</summary>
+    public bool AttachStdin { get; init; }
+}

@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using Cleanroom.Api.V1;
+
+namespace Cleanroom.Cli.Tests.FakeDaemon;
+
+/// <summary>
+/// What the fake daemon knows and what it was asked. NOT the real daemon: a stand-in with canned behaviour for
+/// client-side tests only (see <see cref="FakeCleanroomDaemon"/>).
+/// </summary>
+internal sealed class FakeDaemonState
+{
+    private int _next;
+
+    public ConcurrentDictionary<string, Sandbox> Sandboxes { get; } = new();
+
+    public ConcurrentDictionary<string, FakeExecution> Executions { get; } = new();
+
+    public ConcurrentQueue<string> Terminated { get; } = new();
+
+    /// <summary>Hold "gated" commands after their first line until a test releases them; keyed by command line.</summary>
+    public ConcurrentDictionary<string, TaskCompletionSource> Gates { get; } = new();
+
+    public ConcurrentQueue<CreateSandboxRequest> CreateRequests { get; } = new();
+
+    /// <summary>Completes when a CreateSandbox for the image "slow" (which never finishes) arrived.</summary>
+    public TaskCompletionSource SlowCreateStarted { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Fails the next CreateSandbox calls with this detail (FAILED_PRECONDITION) while set.</summary>
+    public string? CreateSandboxError { get; set; }
+
+    /// <summary>Executions by their whole command line (tests make them unique); completes once it is created.</summary>
+    public ConcurrentDictionary<string, TaskCompletionSource<FakeExecution>> Started { get; } = new();
+
+    public string NextId(string prefix) =>
+        // 26 characters like the real (ULID) ids, unique within a test run.
+        prefix + Interlocked.Increment(ref _next).ToString("d25", System.Globalization.CultureInfo.InvariantCulture);
+
+    public TaskCompletionSource Gate(string commandLine) =>
+        Gates.GetOrAdd(commandLine, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    public TaskCompletionSource<FakeExecution> StartedSource(string commandLine) =>
+        Started.GetOrAdd(commandLine, _ => new TaskCompletionSource<FakeExecution>(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    public Task<FakeExecution> WaitStartedAsync(string commandLine) => StartedSource(commandLine).Task.WaitAsync(TimeSpan.FromSeconds(20));
+}

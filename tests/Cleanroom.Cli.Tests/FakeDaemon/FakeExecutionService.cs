@@ -1,0 +1,95 @@
+using Cleanroom.Api.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Cleanroom.Cli.Tests.FakeDaemon;
+
+/// <summary>The fake daemon's ExecutionService: runs <see cref="FakeBehaviours"/> instead of guest processes.</summary>
+internal sealed class FakeExecutionService(FakeDaemonState state) : ExecutionService.ExecutionServiceBase
+{
+    public override Task<CreateExecutionResponse> CreateExecution(CreateExecutionRequest request, ServerCallContext context)
+    {
+        if (!state.Sandboxes.TryGetValue(request.SandboxId, out var sandbox))
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"unknown sandbox {request.SandboxId}"));
+        }
+
+        if (sandbox.Status != SandboxStatus.Ready || request.Command[0] == "refuse")
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"sandbox {sandbox.SandboxId} is not ready"));
+        }
+
+        var record = new Execution
+        {
+            ExecutionId = state.NextId("e"),
+            SandboxId = sandbox.SandboxId,
+            Status = ExecutionStatus.Running,
+            Kind = request.Kind,
+            Tty = request.Options?.Tty ?? false,
+            CreatedAt = Timestamp.FromDateTime(DateTime.UtcNow),
+        };
+        record.Command.AddRange(request.Command);
+        var execution = new FakeExecution(record, request);
+        state.Executions[record.ExecutionId] = execution;
+        sandbox.LastExecutionId = record.ExecutionId;
+        var response = new CreateExecutionResponse { Execution = record.Clone() };
+        _ = Task.Run(() => FakeBehaviours.RunAsync(execution, state));
+        state.StartedSource(string.Join(' ', request.Command)).TrySetResult(execution);
+        return Task.FromResult(response);
+    }
+
+    public override Task<GetExecutionResponse> GetExecution(GetExecutionRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetExecutionResponse { Execution = Find(request.ExecutionId).Snapshot() });
+
+    public override Task<ListExecutionsResponse> ListExecutions(ListExecutionsRequest request, ServerCallContext context)
+    {
+        var response = new ListExecutionsResponse();
+        response.Executions.AddRange(state.Executions.Values.Select(e => e.Snapshot()).Where(e => e.SandboxId == request.SandboxId));
+        return Task.FromResult(response);
+    }
+
+    public override Task<CancelExecutionResponse> CancelExecution(CancelExecutionRequest request, ServerCallContext context)
+    {
+        var execution = Find(request.ExecutionId);
+        execution.Signals.Writer.TryWrite(request.Signal);
+        return Task.FromResult(new CancelExecutionResponse
+        {
+            SandboxId = request.SandboxId,
+            ExecutionId = request.ExecutionId,
+            Accepted = true,
+            Status = execution.Snapshot().Status,
+        });
+    }
+
+    public override async Task StreamExecution(StreamExecutionRequest request, IServerStreamWriter<ExecutionStreamEvent> responseStream, ServerCallContext context)
+    {
+        var execution = Find(request.ExecutionId);
+        await foreach (var message in execution.Output.Reader.ReadAllAsync(context.CancellationToken))
+        {
+            await responseStream.WriteAsync(message, context.CancellationToken);
+        }
+    }
+
+    public override Task<WriteExecutionStdinResponse> WriteExecutionStdin(WriteExecutionStdinRequest request, ServerCallContext context)
+    {
+        Running(request.ExecutionId).AppendStdin(request.Data.Span);
+        return Task.FromResult(new WriteExecutionStdinResponse());
+    }
+
+    public override Task<CloseExecutionStdinResponse> CloseExecutionStdin(CloseExecutionStdinRequest request, ServerCallContext context)
+    {
+        Running(request.ExecutionId).StdinClosed.TrySetResult();
+        return Task.FromResult(new CloseExecutionStdinResponse());
+    }
+
+    private FakeExecution Running(string id)
+    {
+        var execution = Find(id);
+        return execution.Snapshot().Status == ExecutionStatus.Running
+            ? execution
+            : throw new RpcException(new Status(StatusCode.FailedPrecondition, $"execution {id} is not running"));
+    }
+
+    private FakeExecution Find(string id) =>
+        state.Executions.TryGetValue(id, out var execution) ? execution : throw new RpcException(new Status(StatusCode.NotFound, $"unknown execution {id}"));
+}

@@ -1,0 +1,61 @@
+using Cleanroom.Api.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Cleanroom.Cli.Tests.FakeDaemon;
+
+/// <summary>The fake daemon's SandboxService: sandboxes are records that are READY at once.</summary>
+internal sealed class FakeSandboxService(FakeDaemonState state) : SandboxService.SandboxServiceBase
+{
+    public override async Task<CreateSandboxResponse> CreateSandbox(CreateSandboxRequest request, ServerCallContext context)
+    {
+        state.CreateRequests.Enqueue(request);
+        if (request.ImageRef == "slow")
+        {
+            // A boot that never finishes: only the client giving up ends the call.
+            state.SlowCreateStarted.TrySetResult();
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
+        if (state.CreateSandboxError is { } error)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, error));
+        }
+
+        var now = Timestamp.FromDateTime(DateTime.UtcNow);
+        var sandbox = new Sandbox
+        {
+            SandboxId = state.NextId("s"),
+            Status = SandboxStatus.Ready,
+            Backend = "fake",
+            ImageRef = request.ImageRef.Length > 0 ? request.ImageRef : "builtin:base",
+            CreatedAt = now,
+            UpdatedAt = now,
+            Vcpus = request.Options?.Vcpus ?? 0,
+            MemoryMib = request.Options?.MemoryMib ?? 0,
+        };
+        state.Sandboxes[sandbox.SandboxId] = sandbox;
+        return new CreateSandboxResponse { Sandbox = sandbox.Clone() };
+    }
+
+    public override Task<GetSandboxResponse> GetSandbox(GetSandboxRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetSandboxResponse { Sandbox = Find(request.SandboxId).Clone() });
+
+    public override Task<ListSandboxesResponse> ListSandboxes(ListSandboxesRequest request, ServerCallContext context)
+    {
+        var response = new ListSandboxesResponse();
+        response.Sandboxes.AddRange(state.Sandboxes.Values.Where(s => request.All || s.Status == SandboxStatus.Ready).Select(s => s.Clone()));
+        return Task.FromResult(response);
+    }
+
+    public override Task<TerminateSandboxResponse> TerminateSandbox(TerminateSandboxRequest request, ServerCallContext context)
+    {
+        var sandbox = Find(request.SandboxId);
+        sandbox.Status = SandboxStatus.Stopped;
+        state.Terminated.Enqueue(sandbox.SandboxId);
+        return Task.FromResult(new TerminateSandboxResponse { SandboxId = sandbox.SandboxId, Terminated = true, Message = "terminated by request" });
+    }
+
+    private Sandbox Find(string id) =>
+        state.Sandboxes.TryGetValue(id, out var sandbox) ? sandbox : throw new RpcException(new Status(StatusCode.NotFound, $"unknown sandbox {id}"));
+}

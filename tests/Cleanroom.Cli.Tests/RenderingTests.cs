@@ -1,0 +1,175 @@
+using Cleanroom.Api.V1;
+using Cleanroom.Cli.Rendering;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Cleanroom.Cli.Tests;
+
+public sealed class RenderingTests
+{
+    private static readonly Timestamp Created = Timestamp.FromDateTime(new DateTime(2026, 11, 29, 5, 11, 2, DateTimeKind.Utc));
+
+    private static Sandbox Ready() => new()
+    {
+        SandboxId = "01kr7p9ksmfa7rmyypyqw2w8r0",
+        Status = SandboxStatus.Ready,
+        Backend = "qemu",
+        Accelerator = "tcg",
+        ImageRef = "builtin:base",
+        CreatedAt = Created,
+        UpdatedAt = Timestamp.FromDateTime(new DateTime(2026, 11, 29, 5, 11, 4, DateTimeKind.Utc)),
+        LastExecutionId = "01kr7pa0000000000000000000",
+        Vcpus = 2,
+        MemoryMib = 512,
+        BootMs = 1834,
+    };
+
+    private static Sandbox Failed() => new()
+    {
+        SandboxId = "01kr7q00000000000000000000",
+        Status = SandboxStatus.Failed,
+        StatusMessage = "the VM exited",
+        Backend = "qemu",
+        CreatedAt = Created,
+        ImageRef = "registry.example/[odd]:tag",
+    };
+
+    private static string Render(Action<StringWriter> write)
+    {
+        using var writer = new StringWriter { NewLine = "\n" };
+        write(writer);
+        return writer.ToString();
+    }
+
+    [Fact]
+    public void Sandbox_table_without_a_terminal_is_plain_aligned_text()
+    {
+        var text = Render(w => SandboxViews.WriteTable(w, OutputStyle.Plain, [Ready(), Failed()]));
+        Assert.Equal(
+            "ID                           STATUS   BACKEND   CREATED                IMAGE\n"
+            + "01kr7p9ksmfa7rmyypyqw2w8r0   ready    qemu      2026-11-29T05:11:02Z   builtin:base\n"
+            + "01kr7q00000000000000000000   failed   qemu      2026-11-29T05:11:02Z   registry.example/[odd]:tag\n",
+            text);
+    }
+
+    [Fact]
+    public void Empty_sandbox_table_prints_headers_only() =>
+        Assert.Equal("ID   STATUS   BACKEND   CREATED   IMAGE\n", Render(w => SandboxViews.WriteTable(w, OutputStyle.Plain, [])));
+
+    [Fact]
+    public void Sandbox_table_on_a_terminal_has_borders_and_honours_no_color()
+    {
+        var text = Render(w => SandboxViews.WriteTable(w, new OutputStyle(Rich: true, Color: false, Width: 120), [Ready(), Failed()]));
+        Assert.Contains("╭", text, StringComparison.Ordinal);
+        Assert.Contains("01kr7p9ksmfa7rmyypyqw2w8r0", text, StringComparison.Ordinal);
+        Assert.Contains("registry.example/[odd]:tag", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b[", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sandbox_table_on_a_terminal_colours_the_status()
+    {
+        var text = Render(w => SandboxViews.WriteTable(w, new OutputStyle(Rich: true, Color: true, Width: 120), [Ready()]));
+        Assert.Contains("\u001b[", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true, null, null, true)]
+    [InlineData(true, "1", null, false)]
+    [InlineData(false, null, null, false)]
+    [InlineData(false, null, "1", true)]
+    [InlineData(true, "", null, true)]
+    public void Output_style_follows_terminal_no_color_and_clicolor_force(bool terminal, string? noColor, string? force, bool color)
+    {
+        using var cli = new CliHarness { StdoutIsTerminal = terminal };
+        if (noColor is not null)
+        {
+            cli.Environment["NO_COLOR"] = noColor;
+        }
+
+        if (force is not null)
+        {
+            cli.Environment["CLICOLOR_FORCE"] = force;
+        }
+
+        var style = OutputStyle.For(cli.Context);
+        Assert.Equal(terminal, style.Rich);
+        Assert.Equal(color, style.Color);
+    }
+
+    [Fact]
+    public void Sandbox_inspect_is_key_value_lines()
+    {
+        var text = Render(w => SandboxViews.WriteInspect(w, Ready()));
+        Assert.Equal(
+            """
+            sandbox_id: 01kr7p9ksmfa7rmyypyqw2w8r0
+            status: ready
+            status_message:
+            backend: qemu
+            accelerator: tcg
+            image_ref: builtin:base
+            vcpus: 2
+            memory_mib: 512
+            created_at: 2026-11-29T05:11:02Z
+            updated_at: 2026-11-29T05:11:04Z
+            last_execution_id: 01kr7pa0000000000000000000
+            active_execution_id:
+            boot_ms: 1834
+
+            """.Replace("\r", "", StringComparison.Ordinal),
+            text);
+    }
+
+    [Fact]
+    public void Doctor_text_aligns_names_and_ends_with_a_summary()
+    {
+        var response = new DoctorResponse
+        {
+            Checks =
+            {
+                new DoctorCheck { Name = "qemu_binary", Status = CheckStatus.Pass, Message = "/usr/bin/qemu-system-x86_64" },
+                new DoctorCheck { Name = "kvm", Status = CheckStatus.Warn, Message = "probe boot hung; using tcg" },
+                new DoctorCheck { Name = "mkfs_ext4", Status = CheckStatus.Pass, Message = "" },
+            },
+        };
+        Assert.Equal(
+            "pass  qemu_binary  /usr/bin/qemu-system-x86_64\n"
+            + "warn  kvm          probe boot hung; using tcg\n"
+            + "pass  mkfs_ext4\n"
+            + "summary: 2 pass, 1 warn, 0 fail\n",
+            Render(w => DoctorReport.Write(w, OutputStyle.Plain, response)));
+    }
+
+    [Fact]
+    public void Doctor_text_colours_the_status_word_only_with_colour_on()
+    {
+        var response = new DoctorResponse { Checks = { new DoctorCheck { Name = "agent", Status = CheckStatus.Fail, Message = "missing" } } };
+        Assert.Equal(
+            "\u001b[31mfail\u001b[0m  agent  missing\nsummary: 0 pass, 0 warn, 1 fail\n",
+            Render(w => DoctorReport.Write(w, new OutputStyle(Rich: true, Color: true, Width: 80), response)));
+    }
+
+    [Fact]
+    public void Execution_views_leave_the_exit_code_blank_until_finished()
+    {
+        var running = new Execution { ExecutionId = "e1", SandboxId = "s1", Status = ExecutionStatus.Running, CreatedAt = Created, Command = { "sleep", "10" } };
+        var done = new Execution { ExecutionId = "e2", SandboxId = "s1", Status = ExecutionStatus.Failed, ExitCode = 0, CreatedAt = Created, Command = { "sh", "-c", "exit 0; it's" } };
+        Assert.Equal(
+            "ID   STATUS    EXIT   CREATED                COMMAND\n"
+            + "e1   running          2026-11-29T05:11:02Z   sleep 10\n"
+            + "e2   failed    0      2026-11-29T05:11:02Z   sh -c 'exit 0; it'\\''s'\n",
+            Render(w => ExecutionViews.WriteTable(w, OutputStyle.Plain, [running, done])));
+    }
+
+    [Fact]
+    public void Json_output_is_the_protobuf_json_mapping_on_one_line()
+    {
+        var text = Render(w => JsonOutput.Write(w, Ready()));
+        Assert.EndsWith("\n", text, StringComparison.Ordinal);
+        Assert.Single(text.TrimEnd('\n').Split('\n'));
+        Assert.Contains("\"sandboxId\": \"01kr7p9ksmfa7rmyypyqw2w8r0\"", text, StringComparison.Ordinal);
+        Assert.Contains("\"status\": \"SANDBOX_STATUS_READY\"", text, StringComparison.Ordinal);
+        Assert.Equal(Ready(), JsonParser.Default.Parse<Sandbox>(text));
+    }
+}
