@@ -29,6 +29,7 @@ public sealed class AgentServer
     private readonly ConcurrentDictionary<uint, byte> _finished = new();
     private FrameWriter _writer;
     private HelloMessage? _host;
+    private int _generation;
 
     public AgentServer(Stream stream, IExecHandler handler, WireLimits limits, string software)
     {
@@ -42,7 +43,7 @@ public sealed class AgentServer
     /// <summary>Serves the connection until the host closes it or asks for shutdown.</summary>
     public async Task<SessionEnd> RunAsync(CancellationToken cancellationToken)
     {
-        using var sessionsStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sessionsStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var running = new ConcurrentDictionary<uint, Task>();
         var reader = new FrameReader(_stream, _limits);
         var end = SessionEnd.PeerClosed;
@@ -58,6 +59,20 @@ public sealed class AgentServer
 
                 if (_host is null)
                 {
+                    await AnswerHelloAsync(frame, cancellationToken);
+                    continue;
+                }
+
+                if (frame.Type == FrameType.Hello)
+                {
+                    // A second hello means a new host took over the byte stream before this side saw the old one
+                    // leave (a virtio-serial port gives no reliable signal for a quick reconnect). End the old
+                    // host's processes without reporting to the newcomer, then answer it as a fresh connection.
+                    await EndSessionsAsync(sessionsStop, running);
+                    sessionsStop.Dispose();
+                    sessionsStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    _sessions.Clear();
+                    _finished.Clear();
                     await AnswerHelloAsync(frame, cancellationToken);
                     continue;
                 }
@@ -83,14 +98,8 @@ public sealed class AgentServer
         }
         finally
         {
-            var reason = new WireProtocolException("the host connection ended");
-            await sessionsStop.CancelAsync();
-            foreach (var session in _sessions.Values)
-            {
-                session.Close(reason);
-            }
-
-            await Task.WhenAll(running.Values);
+            await EndSessionsAsync(sessionsStop, running);
+            sessionsStop.Dispose();
         }
 
         return end;
@@ -116,6 +125,21 @@ public sealed class AgentServer
         _host = host;
     }
 
+    /// <summary>Cancels every process of the current host and waits for their handlers; their exits go unreported.</summary>
+    private async Task EndSessionsAsync(CancellationTokenSource sessionsStop, ConcurrentDictionary<uint, Task> running)
+    {
+        Interlocked.Increment(ref _generation);
+        var reason = new WireProtocolException("the host connection ended");
+        await sessionsStop.CancelAsync();
+        foreach (var session in _sessions.Values)
+        {
+            session.Close(reason);
+        }
+
+        await Task.WhenAll(running.Values);
+        running.Clear();
+    }
+
     private void StartExec(Frame frame, ConcurrentDictionary<uint, Task> running, CancellationToken stop)
     {
         if (frame.StreamId == 0 || _sessions.ContainsKey(frame.StreamId) || _finished.ContainsKey(frame.StreamId))
@@ -132,6 +156,7 @@ public sealed class AgentServer
         }
 
         _sessions[frame.StreamId] = session;
+        var generation = Volatile.Read(ref _generation);
         running[frame.StreamId] = Task.Run(
             async () =>
             {
@@ -145,10 +170,13 @@ public sealed class AgentServer
                     exit = new ExitMessage(126, 0, "agent failed to run the command: " + ex.Message);
                 }
 
-                _sessions.TryRemove(session.StreamId, out _);
-                _finished.TryAdd(session.StreamId, 0);
-                await SendExitAsync(session.StreamId, exit);
-                running.TryRemove(session.StreamId, out _);
+                if (generation == Volatile.Read(ref _generation))
+                {
+                    _sessions.TryRemove(session.StreamId, out _);
+                    _finished.TryAdd(session.StreamId, 0);
+                    await SendExitAsync(session.StreamId, exit);
+                    running.TryRemove(session.StreamId, out _);
+                }
             },
             CancellationToken.None);
     }

@@ -242,7 +242,10 @@ public sealed class AgentClient : IAsyncDisposable
     {
         if (frame.Type != FrameType.Hello || frame.StreamId != 0)
         {
-            throw new WireProtocolException($"expected a hello from the guest, got a {frame.Type} frame");
+            // A well-formed frame the guest wrote for a previous connection can still be in transit (a virtio-serial
+            // port carries no connection boundary). It is not ours: skip it. Garbage still fails in the reader, and
+            // a guest that never says hello still runs into the hello timeout.
+            return;
         }
 
         var hello = HelloMessage.Decode(frame.Payload.Span);

@@ -1,0 +1,65 @@
+using Cleanroom.Guest.Wire;
+using Cleanroom.Guest.Wire.Guest;
+
+namespace Cleanroom.GuestAgent.Channel;
+
+/// <summary>
+/// Serves the host over the port, one connection after another, on one descriptor held open throughout. While no
+/// host is connected the port reads end of file at once (poll cannot wait for a host either: it reports a hang-up),
+/// so each attempt is cheap and the pause between attempts keeps that from spinning. Returns when the host asks for
+/// shutdown.
+/// </summary>
+internal sealed class AgentLoop
+{
+    public const string Software = "cleanroom-guest-agent/1";
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(50);
+    private readonly string _device;
+    private readonly IExecHandler _handler;
+    private readonly WireLimits _limits;
+
+    public AgentLoop(string device, IExecHandler handler, WireLimits limits)
+    {
+        _device = device;
+        _handler = handler;
+        _limits = limits;
+    }
+
+    public async Task RunUntilShutdownAsync(CancellationToken cancellationToken)
+    {
+        using var port = VirtioPort.Open(_device);
+        while (true)
+        {
+            SessionEnd end;
+            long received = 0;
+            try
+            {
+                using var stream = port.NewConnection();
+                try
+                {
+                    end = await new AgentServer(stream, _handler, _limits, Software).RunAsync(cancellationToken);
+                }
+                finally
+                {
+                    received = stream.BytesRead;
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+            {
+                AgentLog.Error($"connection on {_device} failed: {ex.Message}");
+                end = SessionEnd.PeerClosed;
+            }
+
+            if (end == SessionEnd.ShutdownRequested)
+            {
+                return;
+            }
+
+            if (received > 0)
+            {
+                AgentLog.Info("host disconnected; waiting for the next connection");
+            }
+
+            await Task.Delay(RetryDelay, cancellationToken);
+        }
+    }
+}

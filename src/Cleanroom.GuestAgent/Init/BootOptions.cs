@@ -1,0 +1,83 @@
+using System.Text;
+
+namespace Cleanroom.GuestAgent.Init;
+
+/// <summary>The agent's settings from the kernel command line (<c>/proc/cmdline</c>).</summary>
+internal sealed record BootOptions
+{
+    public const string DefaultPortName = "cleanroom.agent";
+    public const string DefaultRootDevice = "/dev/vda";
+
+    /// <summary><c>cleanroom.agent_port=NAME</c>: the virtio-serial port name to serve on.</summary>
+    public string PortName { get; init; } = DefaultPortName;
+
+    /// <summary><c>cleanroom.probe=1</c>: print the probe marker and power off straight away.</summary>
+    public bool Probe { get; init; }
+
+    /// <summary><c>cleanroom.root=DEVICE</c>: the ext4 block device to switch into.</summary>
+    public string RootDevice { get; init; } = DefaultRootDevice;
+
+    /// <summary>Parses a kernel command line; unknown words are ignored and the last occurrence of a key wins.</summary>
+    public static BootOptions Parse(string commandLine)
+    {
+        ArgumentNullException.ThrowIfNull(commandLine);
+        var options = new BootOptions();
+        foreach (var word in SplitWords(commandLine))
+        {
+            var equals = word.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                continue;
+            }
+
+            var value = word[(equals + 1)..];
+            options = word[..equals] switch
+            {
+                "cleanroom.agent_port" when value.Length > 0 => options with { PortName = value },
+                "cleanroom.probe" => options with { Probe = value == "1" },
+                "cleanroom.root" when value.Length > 0 => options with { RootDevice = value },
+                _ => options,
+            };
+        }
+
+        return options;
+    }
+
+    /// <summary>Splits on whitespace like the kernel: double quotes group words and are removed.</summary>
+    private static List<string> SplitWords(string commandLine)
+    {
+        var words = new List<string>();
+        var current = new StringBuilder();
+        var quoted = false;
+        var inWord = false;
+        foreach (var c in commandLine)
+        {
+            if (c == '"')
+            {
+                quoted = !quoted;
+                inWord = true;
+            }
+            else if (char.IsWhiteSpace(c) && !quoted)
+            {
+                if (inWord)
+                {
+                    words.Add(current.ToString());
+                    current.Clear();
+                    inWord = false;
+                }
+            }
+            else
+            {
+                current.Append(c);
+                inWord = true;
+            }
+        }
+
+        if (inWord)
+        {
+            words.Add(current.ToString());
+        }
+
+        return words;
+    }
+}

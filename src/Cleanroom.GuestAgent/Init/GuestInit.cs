@@ -1,0 +1,67 @@
+using Cleanroom.Guest.Wire;
+using Cleanroom.GuestAgent.Channel;
+using Cleanroom.GuestAgent.Exec;
+using Cleanroom.GuestAgent.Native;
+using Cleanroom.GuestAgent.Processes;
+
+namespace Cleanroom.GuestAgent.Init;
+
+/// <summary>
+/// The agent as the VM's init (PID 1 from the initramfs): bring the system up, serve the host until it asks for
+/// shutdown, then power off. Every failure is logged and ends in a power-off; PID 1 must never return or throw.
+/// </summary>
+internal static class GuestInit
+{
+    private const string ProbeMarker = "CLEANROOM-PROBE-OK";
+    private static readonly TimeSpan PortTimeout = TimeSpan.FromSeconds(5);
+
+    public static void Run()
+    {
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+        {
+            // A crash on any thread would make the kernel panic; say why and stop the VM cleanly instead.
+            AgentLog.Error("fatal: " + e.ExceptionObject);
+            PowerControl.PowerOff();
+        };
+
+        try
+        {
+            Boot();
+        }
+        catch (Exception ex)
+        {
+            AgentLog.Error("boot failed: " + ex.Message);
+            AgentLog.Error("powering off");
+        }
+
+        PowerControl.PowerOff();
+    }
+
+    private static void Boot()
+    {
+        Mounts.MountIfAbsent("proc", "/proc", "proc");
+        Mounts.MountIfAbsent("devtmpfs", "/dev", "devtmpfs", LibC.MS_NOSUID, "mode=0755");
+        StdioGuard.EnsureOpen();
+        AgentLog.UseConsole();
+        var options = BootOptions.Parse(File.ReadAllText("/proc/cmdline"));
+        if (options.Probe)
+        {
+            AgentLog.Raw(ProbeMarker);
+            PowerControl.PowerOff();
+        }
+
+        AgentLog.Info($"init started (uptime {Uptime.Read()})");
+        Mounts.MountIfAbsent("sysfs", "/sys", "sysfs");
+        ModuleLoader.LoadAll();
+        RootSwitcher.SwitchTo(options.RootDevice);
+        SystemMounts.MountAll();
+        HostName.Set("cleanroom");
+        var device = VirtioPortFinder.WaitFor(options.PortName, PortTimeout);
+        AgentLog.Info($"ready: root {options.RootDevice}, serving on {device} (uptime {Uptime.Read()})");
+
+        var reaper = ChildReaper.Shared;
+        var handler = new ExecHandler(ExecOptions.Default, GuestFileSystem.Instance, reaper);
+        new AgentLoop(device, handler, WireLimits.Default).RunUntilShutdownAsync(CancellationToken.None).GetAwaiter().GetResult();
+        ShutdownSequence.Run(reaper);
+    }
+}

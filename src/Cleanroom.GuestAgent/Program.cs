@@ -1,0 +1,29 @@
+using Cleanroom.Guest.Wire;
+using Cleanroom.GuestAgent;
+using Cleanroom.GuestAgent.Channel;
+using Cleanroom.GuestAgent.Exec;
+using Cleanroom.GuestAgent.Init;
+using Cleanroom.GuestAgent.Native;
+
+// As /init (PID 1) the agent boots the VM. Otherwise it is either its own exec-as helper, or (for debugging in a
+// guest booted some other way) a plain server on a given port device.
+if (args.Length > 0 && args[0] == ExecAsCommand.Flag)
+{
+    return ExecAsCommand.Run(args);
+}
+
+if (LibC.GetPid() == 1)
+{
+    GuestInit.Run();
+    return 0; // Not reached: init powers the VM off.
+}
+
+if (args.Length == 2 && args[0] == "--port")
+{
+    await new AgentLoop(args[1], new ExecHandler(), WireLimits.Default).RunUntilShutdownAsync(CancellationToken.None);
+    AgentLog.Info("shutdown requested (not PID 1: exiting instead of powering off)");
+    return 0;
+}
+
+AgentLog.Error("usage: cleanroom-guest-agent --port /dev/vportNpM   (as PID 1 it configures itself from /proc/cmdline)");
+return 2;
