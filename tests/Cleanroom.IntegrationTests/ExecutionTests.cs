@@ -4,7 +4,7 @@ using Cleanroom.Api.V1;
 namespace Cleanroom.IntegrationTests;
 
 /// <summary>Commands in one shared, real sandbox: what a user relies on when running CI steps.</summary>
-[Collection(DaemonCollection.Name)]
+[Collection(DaemonTestGroup.Name)]
 public sealed class ExecutionTests(DaemonFixture daemon)
 {
     [Theory]

@@ -1,11 +1,10 @@
-using System.Diagnostics;
 using Cleanroom.Api.V1;
 using Grpc.Core;
 
 namespace Cleanroom.IntegrationTests;
 
 /// <summary>Sandboxes that are created, broken and removed: each test boots its own VM.</summary>
-[Collection(DaemonCollection.Name)]
+[Collection(DaemonTestGroup.Name)]
 public sealed class SandboxLifecycleTests(DaemonFixture daemon)
 {
     [Fact]
@@ -24,7 +23,7 @@ public sealed class SandboxLifecycleTests(DaemonFixture daemon)
         var after = (await daemon.Sandboxes.GetSandboxAsync(new GetSandboxRequest { SandboxId = created.SandboxId })).Sandbox;
         Assert.Equal(SandboxStatus.Stopped, after.Status);
         Assert.False(Directory.Exists(Path.Combine(daemon.StateDir, "sandboxes", created.SandboxId)), "the sandbox's work directory (overlay, sockets) must be gone");
-        Assert.Empty(QemuProcessesFor(created.SandboxId));
+        Assert.Empty(daemon.Daemon.QemuProcesses(created.SandboxId));
     }
 
     [Fact]
@@ -39,23 +38,7 @@ public sealed class SandboxLifecycleTests(DaemonFixture daemon)
 
         Assert.Equal(ExecutionStatus.Canceled, result.Exit.Status);
         Assert.NotEqual(0, result.Exit.ExitCode);
-        Assert.Empty(QemuProcessesFor(id));
-    }
-
-    [Fact]
-    public async Task A_guest_that_sends_garbage_fails_its_sandbox_and_the_host_survives()
-    {
-        var id = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox.SandboxId;
-
-        // A process inside the guest writes random bytes straight into the agent's channel.
-        var hostile = ExecResult.RunAsync(daemon, id, ["sh", "-c", "for p in /dev/vport*; do head -c 1000000 /dev/urandom > $p; done; sleep 30"]);
-        var sandbox = await WaitForStatusAsync(id, SandboxStatus.Failed);
-        await Record.ExceptionAsync(() => hostile.WaitAsync(TimeSpan.FromSeconds(30)));
-
-        Assert.Contains("protocol", sandbox.StatusMessage, StringComparison.OrdinalIgnoreCase);
-        Assert.Empty(QemuProcessesFor(id));
-        var other = await ExecResult.RunAsync(daemon, daemon.SharedSandboxId, ["echo", "still fine"]);
-        Assert.Equal("still fine\n", other.StdoutText);
+        Assert.Empty(daemon.Daemon.QemuProcesses(id));
     }
 
     [Fact]
@@ -76,7 +59,7 @@ public sealed class SandboxLifecycleTests(DaemonFixture daemon)
         var executionId = (await ExecResult.RunAsync(daemon, id, ["echo", "before restart"])).ExecutionId;
 
         await daemon.StopDaemonAsync();
-        Assert.Empty(QemuProcessesFor(id));
+        Assert.Empty(daemon.Daemon.QemuProcesses(id));
         await daemon.StartDaemonAsync();
 
         var sandbox = (await daemon.Sandboxes.GetSandboxAsync(new GetSandboxRequest { SandboxId = id })).Sandbox;
@@ -87,26 +70,4 @@ public sealed class SandboxLifecycleTests(DaemonFixture daemon)
         // The shared sandbox was stopped with the old daemon; give later tests a fresh one.
         await daemon.ReplaceSharedSandboxAsync();
     }
-
-    private async Task<Sandbox> WaitForStatusAsync(string id, SandboxStatus status)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            var sandbox = (await daemon.Sandboxes.GetSandboxAsync(new GetSandboxRequest { SandboxId = id })).Sandbox;
-            if (sandbox.Status == status)
-            {
-                return sandbox;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"sandbox {id} never became {status}");
-    }
-
-    internal static List<int> QemuProcessesFor(string sandboxId) =>
-        Process.GetProcessesByName("qemu-system-x86_64")
-            .Where(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(sandboxId, StringComparison.Ordinal))
-            .Select(p => p.Id)
-            .ToList();
 }

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Cleanroom.Api.V1;
+using Cleanroom.Daemon;
+using Grpc.Net.Client;
+
+namespace Cleanroom.IntegrationTests;
+
+/// <summary>
+/// A real daemon in this process on a private socket and state directory, booting real QEMU microVMs from the
+/// given boot assets, with API clients connected to it. Disposing it stops the daemon and fails if any QEMU process
+/// or sandbox directory of its own was left behind.
+/// </summary>
+public sealed class TestDaemon : IAsyncDisposable
+{
+    private readonly string _assetsDir;
+    private CancellationTokenSource _stop = new();
+    private Task<int> _daemon = Task.FromResult(0);
+    private GrpcChannel? _channel;
+
+    public TestDaemon(string assetsDir) => _assetsDir = assetsDir;
+
+    public string StateDir { get; } = Directory.CreateTempSubdirectory("cr-it-state-").FullName;
+
+    public string SocketPath => Path.Combine(StateDir, "cleanroom.sock");
+
+    public SandboxService.SandboxServiceClient Sandboxes { get; private set; } = null!;
+
+    public ExecutionService.ExecutionServiceClient Executions { get; private set; } = null!;
+
+    public SystemService.SystemServiceClient System { get; private set; } = null!;
+
+    /// <summary>Starts (or restarts) the daemon on the same state directory and reconnects the clients.</summary>
+    public async Task StartAsync()
+    {
+        _stop.Dispose();
+        _stop = new CancellationTokenSource();
+        var options = new DaemonOptions { SocketPath = SocketPath, StateDir = StateDir, AssetsDir = _assetsDir, Accel = "auto" };
+        _daemon = Task.Run(() => DaemonHost.RunAsync(options, _stop.Token));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(SocketPath))
+        {
+            if (_daemon.IsCompleted)
+            {
+                await _daemon; // surfaces the start-up error
+                throw new InvalidOperationException("the daemon exited during start-up");
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the daemon did not create its socket within 30 s");
+            }
+
+            await Task.Delay(20);
+        }
+
+        _channel = CreateChannel(SocketPath);
+        Sandboxes = new SandboxService.SandboxServiceClient(_channel);
+        Executions = new ExecutionService.ExecutionServiceClient(_channel);
+        System = new SystemService.SystemServiceClient(_channel);
+    }
+
+    /// <summary>Stops the daemon the way SIGTERM does: sandboxes are stopped and recorded.</summary>
+    public async Task StopAsync()
+    {
+        _channel?.Dispose();
+        await _stop.CancelAsync();
+        await _daemon.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>QEMU processes whose command line names this daemon's state directory (or one sandbox).</summary>
+    public List<int> QemuProcesses(string? sandboxId = null) =>
+        Process.GetProcessesByName("qemu-system-x86_64")
+            .Where(p =>
+            {
+                var cmdline = File.ReadAllText($"/proc/{p.Id}/cmdline");
+                return cmdline.Contains(StateDir, StringComparison.Ordinal) && (sandboxId is null || cmdline.Contains(sandboxId, StringComparison.Ordinal));
+            })
+            .Select(p => p.Id)
+            .ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stop.Dispose();
+        var leaked = QemuProcesses();
+        var sandboxesDir = Path.Combine(StateDir, "sandboxes");
+        var leftoverDirs = Directory.Exists(sandboxesDir) ? Directory.GetDirectories(sandboxesDir) : [];
+        foreach (var pid in leaked)
+        {
+            Process.GetProcessById(pid).Kill();
+        }
+
+        Directory.Delete(StateDir, recursive: true);
+        if (leaked.Count > 0 || leftoverDirs.Length > 0)
+        {
+            throw new InvalidOperationException($"the daemon leaked {leaked.Count} QEMU processes and {leftoverDirs.Length} sandbox directories");
+        }
+    }
+
+    private static GrpcChannel CreateChannel(string socketPath) =>
+        GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (_, ct) =>
+                {
+                    var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                },
+            },
+            MaxReceiveMessageSize = 16 * 1024 * 1024,
+        });
+}
