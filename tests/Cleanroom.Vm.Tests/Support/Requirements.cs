@@ -28,26 +28,6 @@ internal sealed class BootAssetsFactAttribute : FactAttribute
     }
 }
 
-/// <summary>A fact that talks to the test-only line-shell agent over virtio-serial.</summary>
-internal sealed class LineShellAgentFactAttribute : FactAttribute
-{
-    public LineShellAgentFactAttribute()
-    {
-        if (!HostTools.HasQemu)
-        {
-            Skip = "qemu-system-x86_64 / qemu-img not installed.";
-        }
-        else if (TestAssets.Directory is null)
-        {
-            Skip = TestAssets.SkipReason;
-        }
-        else if (!TestAssets.HasLineShellAgent)
-        {
-            Skip = $"The boot assets carry the real agent, not the test line-shell agent ({TestAssets.LineShellAgentKey} in assets.json).";
-        }
-    }
-}
-
 /// <summary>Tests that start QEMU run one at a time: the CI box has two cores.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class SerialQemuTests

@@ -10,32 +10,12 @@ internal static class TestAssets
 {
     public const string EnvironmentVariable = "CLEANROOM_TEST_ASSETS";
 
-    /// <summary>
-    /// assets.json key that marks a test-only initramfs whose agent is a line-based shell (it says "HELLO …" first,
-    /// runs each line with sh and answers "__END rc"). The real agent speaks the Guest.Wire protocol instead.
-    /// </summary>
-    public const string LineShellAgentKey = "cleanroom_test_agent";
-
     private static readonly Lazy<string?> Dir = new(Find);
 
     public static string? Directory => Dir.Value;
 
     public static string SkipReason =>
         $"Boot assets not found: run scripts/setup.sh (creates .build/assets) or set ${EnvironmentVariable} to an assets directory.";
-
-    public static bool HasLineShellAgent
-    {
-        get
-        {
-            if (Directory is null)
-            {
-                return false;
-            }
-
-            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "assets.json")));
-            return doc.RootElement.TryGetProperty(LineShellAgentKey, out var value) && value.GetString() == "line-shell";
-        }
-    }
 
     private static string? Find()
     {
