@@ -114,21 +114,28 @@ assemble_assets() {
 step assets assemble_assets
 
 # ---------------------------------------------------------------------------------------------
-# The CLI (framework-dependent publish). Published to a fresh directory and swapped in, so a
-# running daemon keeps its (now unlinked) files instead of having them rewritten under it.
+# The CLI (a NativeAOT executable, linker pinned to gcc like the guest agent) and beside it the
+# daemon (`cleanroom-daemon`, framework-dependent, ReadyToRun), which `cleanroom serve` runs.
+# Published to a fresh directory and swapped in, so a running daemon keeps its (now unlinked)
+# files instead of having them rewritten under it.
 publish_cli() {
   local proj="$REPO_ROOT/src/Cleanroom.Cli/Cleanroom.Cli.csproj" out="$BUILD_DIR/bin" inputs
+  local daemon="$REPO_ROOT/src/Cleanroom.Daemon/Cleanroom.Daemon.csproj"
   [ -f "$proj" ] || die "CLI project not found: $proj (use --no-cli to skip it)"
-  mapfile -t paths < <(dotnet_project_inputs "$proj")
+  mapfile -t paths < <(dotnet_project_inputs "$proj"; dotnet_project_inputs "$daemon")
   inputs=$(hash_inputs "$0" "$SCRIPTS_DIR/lib/common.sh" "${paths[@]}" "sdk=$(dotnet_sdk_version)")
-  if stamp_ok "$out/.stamp" "$inputs" "$out/cleanroom"; then
+  if stamp_ok "$out/.stamp" "$inputs" "$out/cleanroom" && [ -x "$out/cleanroom-daemon" ]; then
     log "CLI up to date ($out/cleanroom)"
     return 0
   fi
   local logf="$BUILD_DIR/logs/cli-publish.log"
   log "dotnet publish src/Cleanroom.Cli (log: $logf)"
   rm -rf "$out.new"
-  run_logged "$logf" dotnet publish "$proj" -c Release -o "$out.new" || die "CLI publish failed (full log: $logf)"
+  run_logged "$BUILD_DIR/logs/daemon-publish.log" dotnet publish "$daemon" -c Release -r linux-x64 --self-contained false \
+    -p:PublishReadyToRun=true -o "$out.new" || die "daemon publish failed (full log: $BUILD_DIR/logs/daemon-publish.log)"
+  run_logged "$logf" dotnet publish "$proj" -c Release -r linux-x64 -p:CppCompilerAndLinker=gcc -o "$out.new" ||
+    die "CLI publish failed (full log: $logf)"
+  rm -f "$out.new"/*.dbg
   [ -x "$out.new/cleanroom" ] ||
     die "publish produced no '$out.new/cleanroom' executable: Cleanroom.Cli.csproj must set <AssemblyName>cleanroom</AssemblyName>"
   rm -rf "$out.old"

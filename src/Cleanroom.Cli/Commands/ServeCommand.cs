@@ -2,16 +2,18 @@ using System.CommandLine;
 using System.Runtime.Versioning;
 using Cleanroom.Cli.Hosting;
 using Cleanroom.Client;
-using Cleanroom.Daemon;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Cleanroom.Cli.Commands;
 
 /// <summary>
-/// <c>cleanroom serve</c>: runs the daemon in this process until SIGINT or SIGTERM, which stop it gracefully
-/// (a second signal ends the process at once).
+/// <c>cleanroom serve</c>: resolves where the daemon listens, keeps state and finds assets, then runs the
+/// <c>cleanroom-daemon</c> executable installed beside this one until SIGINT or SIGTERM, which stop it gracefully.
+/// The daemon is a separate binary so that this CLI can stay a small native executable that starts in milliseconds.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class ServeCommand : Command
+internal sealed partial class ServeCommand : Command
 {
     private readonly Option<string?> _listen = new("--listen") { Description = "Unix socket to listen on: unix:///path or /path (default: $XDG_RUNTIME_DIR/cleanroom/cleanroom.sock)", HelpName = "socket" };
     private readonly Option<string?> _stateDir = new("--state-dir") { Description = "State directory (default: /var/lib/cleanroom as root, else $XDG_STATE_HOME/cleanroom)", HelpName = "dir" };
@@ -36,17 +38,40 @@ internal sealed class ServeCommand : Command
         SetAction((parse, cancellationToken) =>
         {
             var listen = parse.GetValue(_listen);
-            var options = new DaemonOptions
+            List<string> args =
+            [
+                "--listen", listen is null ? ServeDefaults.SocketPath(context.Environment, context.User) : DaemonEndpoint.Parse(listen).SocketPath!,
+                "--state-dir", Path.GetFullPath(parse.GetValue(_stateDir) ?? ServeDefaults.StateDir(context.Environment, context.User)),
+                "--accel", parse.GetValue(_accel)!,
+            ];
+            if (ServeDefaults.AssetsDir(parse.GetValue(_assets), context.Environment, AppContext.BaseDirectory) is { } assets)
             {
-                SocketPath = listen is null ? ServeDefaults.SocketPath(context.Environment, context.User) : DaemonEndpoint.Parse(listen).SocketPath!,
-                StateDir = Path.GetFullPath(parse.GetValue(_stateDir) ?? ServeDefaults.StateDir(context.Environment, context.User)),
-                AssetsDir = ServeDefaults.AssetsDir(parse.GetValue(_assets), context.Environment, AppContext.BaseDirectory),
-                Accel = parse.GetValue(_accel)!,
-            };
-            // The token is cancelled by the first SIGINT/SIGTERM (see ProcessSignals): the daemon's graceful stop.
-            return DaemonHost.RunAsync(options, cancellationToken);
+                args.AddRange(["--assets", assets]);
+            }
+
+            return RunDaemonAsync(context, args, cancellationToken);
         });
     }
+
+    private static async Task<int> RunDaemonAsync(CliContext context, List<string> args, CancellationToken cancellationToken)
+    {
+        var daemon = context.Environment("CLEANROOM_DAEMON") is { Length: > 0 } configured ? configured : Path.Join(AppContext.BaseDirectory, "cleanroom-daemon");
+        if (!File.Exists(daemon))
+        {
+            await context.Error.WriteLineAsync($"cleanroom: the daemon executable is missing: {daemon} (run scripts/setup.sh, or set CLEANROOM_DAEMON)");
+            return ExitCodes.Failure;
+        }
+
+        using var process = Process.Start(new ProcessStartInfo(daemon, args) { UseShellExecute = false })!;
+
+        // The first SIGINT/SIGTERM cancels the token (see ProcessSignals): pass it on as SIGTERM, the daemon's graceful stop.
+        await using var forward = cancellationToken.Register(() => _ = Kill(process.Id, 15));
+        await process.WaitForExitAsync(CancellationToken.None);
+        return process.ExitCode;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 
     private static string? ListenSocket(string value)
     {

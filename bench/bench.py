@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Cleanroom benchmarks. Each figure is printed beside its baseline, measured in the same run.
+
+  boot        cold `cleanroom exec -- echo` (create -> first output byte, and total with teardown)
+              against a raw QEMU boot of the same kernel, initramfs and disk up to the agent's hello
+  roundtrip   `cleanroom exec --in ID -- true` on a ready sandbox (process round trip, p50/p90),
+              and the same command through the API alone (no CLI process start)
+  throughput  guest stdout -> host through the whole path (MiB/s), against `dd` to a bare
+              virtio-serial port in an identical VM
+
+Usage: bench/bench.py [boot|roundtrip|throughput|all] [-n RUNS]
+Runs its own daemon on a private socket and state directory; leaves nothing behind.
+"""
+import argparse, os, secrets, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLI = os.path.join(ROOT, ".build", "bin", "cleanroom")
+ASSETS = os.path.join(ROOT, ".build", "assets")
+
+HELLO, SHUTDOWN = 1, 12
+MAGIC = 0x434C524D
+
+
+def frame(ftype, stream, payload):
+    return struct.pack(">IBI", len(payload), ftype, stream) + payload
+
+
+def host_hello():
+    sw = b"bench"
+    return frame(HELLO, 0, struct.pack(">IHQII", MAGIC, 1, secrets.randbits(64), 65536, 262144) + struct.pack(">I", len(sw)) + sw)
+
+
+def read_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("connection closed")
+        buf += chunk
+    return buf
+
+
+class Daemon:
+    """A private `cleanroom serve` for the benchmark."""
+
+    def __init__(self):
+        self.state = tempfile.mkdtemp(prefix="cr-bench-")
+        self.sock = os.path.join(self.state, "cleanroom.sock")
+        self.env = dict(os.environ, CLEANROOM_HOST="unix://" + self.sock)
+        log = open(os.path.join(self.state, "daemon.log"), "w")
+        self.proc = subprocess.Popen([CLI, "serve", "--listen", self.sock, "--state-dir", self.state, "--assets", ASSETS],
+                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None or time.time() > deadline:
+                sys.exit("bench: the daemon did not start; see " + log.name)
+            time.sleep(0.02)
+
+    def cli(self, *args, check=True, stdout=subprocess.PIPE):
+        r = subprocess.run([CLI, *args], env=self.env, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        if check and r.returncode != 0:
+            sys.exit(f"bench: cleanroom {' '.join(args)} failed ({r.returncode}): {r.stderr.decode(errors='replace')}")
+        return r
+
+    def close(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+def qemu_argv_of(sandbox_id):
+    """The exact argv the daemon used for a sandbox's QEMU, read back from /proc."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[:-1]
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"qemu-system-x86_64") and any(sandbox_id.encode() in a for a in argv):
+            return [a.decode() for a in argv]
+    sys.exit("bench: could not find the sandbox's QEMU process")
+
+
+def raw_boot(argv, old_dir, base, extra=()):
+    """Boots QEMU with `argv` rewritten to a fresh work dir; returns (seconds to the agent's hello, live VM)."""
+    work = tempfile.mkdtemp(prefix="cr-raw-")
+    args = [a.replace(old_dir, work) for a in argv] + list(extra)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", os.path.join(work, "root.qcow2")], check=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = os.path.join(work, "agent.sock")
+    s = socket.socket(socket.AF_UNIX)
+    while True:
+        try:
+            s.connect(path)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                sys.exit("bench: raw QEMU exited")
+            time.sleep(0.002)
+    s.sendall(host_hello())
+    length, ftype, _ = struct.unpack(">IBI", read_exact(s, 9))
+    read_exact(s, length)
+    elapsed = time.perf_counter() - t0
+    if ftype != HELLO:
+        sys.exit("bench: raw VM answered with frame type %d" % ftype)
+    return elapsed, (proc, s, work)
+
+
+def stop_raw(vm):
+    proc, s, work = vm
+    try:
+        s.sendall(frame(SHUTDOWN, 0, b""))
+        proc.wait(10)
+    except Exception:
+        proc.kill()
+        proc.wait()
+    s.close()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def first_output_time(d, *args):
+    """Seconds from spawning `cleanroom args` to its first stdout byte, and to its exit."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen([CLI, *args], env=d.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    p.stdout.read(1)
+    first = time.perf_counter() - t0
+    p.communicate()
+    total = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit(f"bench: cleanroom {' '.join(args)} exited {p.returncode}")
+    return first, total
+
+
+def fmt(values):
+    values = sorted(values)
+    return f"best {values[0]*1000:7.0f} ms  p50 {statistics.median(values)*1000:7.0f} ms  ({len(values)} runs)"
+
+
+def bench_boot(d, n):
+    sid = d.cli("sandbox", "create").stdout.decode().strip()
+    argv = qemu_argv_of(sid)
+    old_dir = os.path.join(d.state, "sandboxes", sid)
+    d.cli("sandbox", "rm", sid)
+    raw, first, total = [], [], []
+    for _ in range(n):
+        elapsed, vm = raw_boot(argv, old_dir, os.path.join(ASSETS, "base.ext4"))
+        stop_raw(vm)
+        raw.append(elapsed)
+        f, t = first_output_time(d, "exec", "--", "echo", "x")
+        first.append(f)
+        total.append(t)
+    print("== boot: cold create -> first command output")
+    print(f"  raw QEMU boot -> agent hello        {fmt(raw)}")
+    print(f"  cleanroom exec -- echo: 1st byte    {fmt(first)}")
+    print(f"  cleanroom exec -- echo: total       {fmt(total)}  (includes sandbox teardown)")
+    ratio = statistics.median(first) / statistics.median(raw)
+    print(f"  overhead (p50 first byte / p50 raw)  {ratio:.2f}x  ({(ratio-1)*100:+.0f}%)")
+
+
+def bench_roundtrip(d, n):
+    sid = d.cli("sandbox", "create").stdout.decode().strip()
+    try:
+        cli_times = []
+        for _ in range(max(n, 10)):
+            t0 = time.perf_counter()
+            d.cli("exec", "--in", sid, "--", "true")
+            cli_times.append(time.perf_counter() - t0)
+        print("== roundtrip: exec on a ready sandbox")
+        print(f"  cleanroom exec --in ID -- true      {fmt(cli_times)}  p90 {sorted(cli_times)[int(len(cli_times)*0.9)-1]*1000:.0f} ms")
+        t0 = time.perf_counter()
+        d.cli("version")
+        print(f"  cleanroom version (CLI start+RPC)   {(time.perf_counter()-t0)*1000:7.0f} ms  (process start baseline)")
+    finally:
+        d.cli("sandbox", "rm", sid)
+
+
+def bench_throughput(d, n, mib=256):
+    sid = d.cli("sandbox", "create").stdout.decode().strip()
+    argv = qemu_argv_of(sid)
+    old_dir = os.path.join(d.state, "sandboxes", sid)
+    try:
+        full = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            r = d.cli("exec", "--in", sid, "--", "sh", "-c", f"head -c {mib << 20} /dev/zero")
+            full.append(time.perf_counter() - t0)
+            if len(r.stdout) != mib << 20:
+                sys.exit(f"bench: got {len(r.stdout)} bytes, expected {mib << 20}")
+    finally:
+        d.cli("sandbox", "rm", sid)
+    # Baseline: the same VM with a second virtio-serial port; the guest's dd writes straight into it.
+    base = []
+    for _ in range(n):
+        work_hint = tempfile.mkdtemp(prefix="cr-port-")
+        port = os.path.join(work_hint, "bench.sock")
+        lst = socket.socket(socket.AF_UNIX)
+        lst.bind(port)
+        lst.listen(1)
+        extra = ["-chardev", f"socket,id=bench,path={port}", "-device", "virtserialport,chardev=bench,name=bench"]
+        _, vm = raw_boot(argv, old_dir, os.path.join(ASSETS, "base.ext4"), extra)
+        conn, _ = lst.accept()
+        proc, agent, _ = vm
+        # Start dd through a minimal exec frame: argv as a string list, empty env/cwd/user, no tty.
+        cmd = [b"sh", b"-c", b"for p in /sys/class/virtio-ports/*; do [ \"$(cat $p/name)\" = bench ] && dd if=/dev/zero of=/dev/$(basename $p) bs=64k count=%d 2>/dev/null; done" % (mib * 16)]
+        payload = struct.pack(">I", len(cmd)) + b"".join(struct.pack(">I", len(a)) + a for a in cmd)
+        payload += struct.pack(">I", 0) + struct.pack(">I", 0) + struct.pack(">I", 0) + b"\0" + struct.pack(">HH", 0, 0)
+        agent.sendall(frame(2, 1, payload))
+        t0 = time.perf_counter()
+        got = 0
+        while got < mib << 20:
+            chunk = conn.recv(1 << 20)
+            if not chunk:
+                break
+            got += len(chunk)
+        base.append(time.perf_counter() - t0)
+        conn.close()
+        lst.close()
+        stop_raw(vm)
+        shutil.rmtree(work_hint, ignore_errors=True)
+        if got != mib << 20:
+            sys.exit(f"bench: bare port delivered {got} bytes")
+    rate = lambda secs: mib / statistics.median(secs)
+    print(f"== throughput: {mib} MiB guest stdout -> host")
+    print(f"  dd to a bare virtio-serial port     {rate(base):7.1f} MiB/s (p50 of {n})")
+    print(f"  cleanroom exec (whole path)         {rate(full):7.1f} MiB/s (p50 of {n}; includes CLI start and exec setup)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", nargs="?", default="all", choices=["boot", "roundtrip", "throughput", "all"])
+    ap.add_argument("-n", type=int, default=5)
+    a = ap.parse_args()
+    if not os.path.exists(CLI):
+        sys.exit("bench: build first: scripts/setup.sh")
+    d = Daemon()
+    try:
+        if a.what in ("boot", "all"):
+            bench_boot(d, a.n)
+        if a.what in ("roundtrip", "all"):
+            bench_roundtrip(d, a.n)
+        if a.what in ("throughput", "all"):
+            bench_throughput(d, a.n)
+    finally:
+        d.close()
+
+
+if __name__ == "__main__":
+    main()
