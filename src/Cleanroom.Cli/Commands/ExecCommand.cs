@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cleanroom.Client.Exec;
+using Cleanroom.Policy;
 
 namespace Cleanroom.Cli.Commands;
 
@@ -18,6 +19,8 @@ internal sealed class ExecCommand : Command
     private readonly FlagOption _tty = new("--tty", "Run on a pseudo-terminal (stdout and stderr are merged)", "-t");
     private readonly FlagOption _noStdin = new("--no-stdin", "Do not forward stdin (it is forwarded when it is not a terminal)", "-n");
     private readonly FlagOption _printSandboxId = new("--print-sandbox-id", "Write sandbox_id=<id> to stderr once the sandbox is created");
+    private readonly Option<string?> _chdir = new("--chdir", "-c") { Description = "Repository directory whose cleanroom.yaml applies (default: the current directory)", HelpName = "dir" };
+    private readonly Option<string?> _policy = new("--policy") { Description = "Policy file to use instead of discovering cleanroom.yaml", HelpName = "file" };
     private readonly Argument<string[]> _command = new("command") { Description = "The command and its arguments, after '--'", Arity = ArgumentArity.OneOrMore };
 
     public ExecCommand(CliContext context, DaemonAccess daemon)
@@ -43,12 +46,19 @@ internal sealed class ExecCommand : Command
         Options.Add(_tty);
         Options.Add(_noStdin);
         Options.Add(_printSandboxId);
+        Options.Add(_chdir);
+        Options.Add(_policy);
         Arguments.Add(_command);
         Validators.Add(result =>
         {
             if (result.GetValue(_in) is not null && result.GetValue(_image) is not null)
             {
                 result.AddError("--image applies to a new sandbox; it cannot be combined with --in");
+            }
+
+            if (result.GetValue(_in) is not null && (result.GetValue(_chdir) is not null || result.GetValue(_policy) is not null))
+            {
+                result.AddError("--chdir and --policy apply to a new sandbox; they cannot be combined with --in");
             }
 
             if (result.GetValue(_tty) && result.GetValue(_noStdin))
@@ -59,6 +69,24 @@ internal sealed class ExecCommand : Command
         SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
         {
             var spec = BuildSpec(parse, context);
+            if (spec.SandboxId is null)
+            {
+                // A new sandbox gets the repository's policy, compiled here and re-validated by the daemon.
+                var policy = PolicyLoader.Load(new PolicyLoadOptions { Directory = parse.GetValue(_chdir), PolicyFile = parse.GetValue(_policy) });
+                if (policy.SourcePath is not null && policy.Policy is null)
+                {
+                    await context.Error.WriteLineAsync($"cleanroom: policy {policy.SourcePath} is invalid:");
+                    foreach (var error in policy.Errors)
+                    {
+                        await context.Error.WriteLineAsync("  " + error);
+                    }
+
+                    return ExitCodes.Failure;
+                }
+
+                spec = spec with { CompiledPolicy = policy.Policy?.ToJson() };
+            }
+
             var printSandboxId = parse.GetValue(_printSandboxId);
             var result = await new ExecRunner(connection).RunAsync(
                 spec,

@@ -100,6 +100,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
         var response = await _daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest
         {
             ImageRef = _spec.ImageRef ?? "",
+            CompiledPolicy = _spec.CompiledPolicy ?? "",
             Options = new SandboxOptions { Vcpus = _spec.Vcpus, MemoryMib = _spec.MemoryMiB },
         }, cancellationToken: _abort.Token);
 

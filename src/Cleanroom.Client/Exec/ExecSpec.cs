@@ -15,6 +15,9 @@ public sealed record ExecSpec
     /// <summary>Image for a created sandbox; null or empty means the daemon's default.</summary>
     public string? ImageRef { get; init; }
 
+    /// <summary>The repository's compiled policy (JSON) for a created sandbox; null when there is none.</summary>
+    public string? CompiledPolicy { get; init; }
+
     /// <summary>vCPUs for a created sandbox; 0 means the daemon's default.</summary>
     public int Vcpus { get; init; }
 

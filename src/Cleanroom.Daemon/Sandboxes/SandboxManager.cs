@@ -73,7 +73,7 @@ public sealed class SandboxManager
         }
     }
 
-    public async Task<SandboxRecord> CreateAsync(string? imageRef, int vcpus, int memoryMiB, CancellationToken cancellationToken)
+    public async Task<SandboxRecord> CreateAsync(string? imageRef, int vcpus, int memoryMiB, string policyHash, CancellationToken cancellationToken)
     {
         var image = BuiltinImage.Resolve(imageRef);
         var started = Stopwatch.GetTimestamp();
@@ -85,6 +85,7 @@ public sealed class SandboxManager
             Status = SandboxStatus.Provisioning,
             Backend = _backend.Name,
             ImageRef = image,
+            PolicyHash = policyHash,
             Vcpus = vcpus > 0 ? vcpus : _options.DefaultVcpus,
             MemoryMiB = memoryMiB > 0 ? memoryMiB : _options.DefaultMemoryMiB,
             WorkDir = workDir,

@@ -14,6 +14,7 @@ internal static class ProtoMapping
         StatusMessage = s.StatusMessage,
         Backend = s.Backend,
         ImageRef = s.ImageRef,
+        PolicyHash = s.PolicyHash,
         Accelerator = s.Accelerator,
         Vcpus = s.Vcpus,
         MemoryMib = s.MemoryMiB,

@@ -14,8 +14,9 @@ internal sealed class SandboxApi(SandboxManager sandboxes) : SandboxService.Sand
             throw new DaemonException(StatusCode.FailedPrecondition, "backend_unavailable", $"backend '{request.Backend}' is not available; this daemon runs '{sandboxes.BackendName}'");
         }
 
-        var record = await sandboxes.CreateAsync(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, context.CancellationToken);
-        return new CreateSandboxResponse { Sandbox = record.ToProto(), Message = "sandbox ready" };
+        var policy = request.CompiledPolicy.Length > 0 ? PolicyPayload.Validate(request.CompiledPolicy) : null;
+        var record = await sandboxes.CreateAsync(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy?.Hash ?? "", context.CancellationToken);
+        return new CreateSandboxResponse { Sandbox = record.ToProto(), Message = "sandbox ready", PolicySource = policy is null ? "" : "client" };
     }
 
     public override Task<GetSandboxResponse> GetSandbox(GetSandboxRequest request, ServerCallContext context)

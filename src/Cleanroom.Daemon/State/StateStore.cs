@@ -25,7 +25,8 @@ public sealed class StateStore : IDisposable
           boot_ms INTEGER NOT NULL,
           created_at INTEGER NOT NULL,
           updated_at INTEGER NOT NULL,
-          last_execution_id TEXT NOT NULL
+          last_execution_id TEXT NOT NULL,
+          policy_hash TEXT NOT NULL DEFAULT ''
         );
         CREATE TABLE IF NOT EXISTS executions (
           id TEXT PRIMARY KEY,
@@ -52,17 +53,18 @@ public sealed class StateStore : IDisposable
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
         _connection.Open();
         Execute(Schema);
+        AddColumnIfMissing("sandboxes", "policy_hash", "TEXT NOT NULL DEFAULT ''");
     }
 
     public void UpsertSandbox(SandboxRecord s) => Execute(
         """
-        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last)
+        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy)
         ON CONFLICT(id) DO UPDATE SET status = $status, status_message = $msg, accelerator = $accel, boot_ms = $boot,
           updated_at = $updated, last_execution_id = $last
         """,
         ("$id", s.Id), ("$status", (int)s.Status), ("$msg", s.StatusMessage), ("$backend", s.Backend), ("$image", s.ImageRef),
         ("$accel", s.Accelerator), ("$vcpus", s.Vcpus), ("$mem", s.MemoryMiB), ("$dir", s.WorkDir), ("$boot", s.BootMs),
-        ("$created", s.CreatedAt.ToUnixTimeMilliseconds()), ("$updated", s.UpdatedAt.ToUnixTimeMilliseconds()), ("$last", s.LastExecutionId));
+        ("$created", s.CreatedAt.ToUnixTimeMilliseconds()), ("$updated", s.UpdatedAt.ToUnixTimeMilliseconds()), ("$last", s.LastExecutionId), ("$policy", s.PolicyHash));
 
     public SandboxRecord? GetSandbox(string id) => QuerySandboxes("SELECT * FROM sandboxes WHERE id = $id", ("$id", id)).FirstOrDefault();
 
@@ -90,6 +92,20 @@ public sealed class StateStore : IDisposable
         QueryExecutions("SELECT * FROM executions WHERE status IN ($queued, $running)", ("$queued", (int)ExecutionStatus.Queued), ("$running", (int)ExecutionStatus.Running));
 
     public void Dispose() => _connection.Dispose();
+
+    /// <summary>Brings a database written by an earlier version up to this schema.</summary>
+    private void AddColumnIfMissing(string table, string column, string definition)
+    {
+        lock (_gate)
+        {
+            using var info = Prepare($"SELECT 1 FROM pragma_table_info('{table}') WHERE name = $column", [("$column", column)]);
+            if (info.ExecuteScalar() is null)
+            {
+                using var alter = Prepare($"ALTER TABLE {table} ADD COLUMN {column} {definition}", []);
+                alter.ExecuteNonQuery();
+            }
+        }
+    }
 
     private void Execute(string sql, params (string Name, object? Value)[] parameters)
     {
@@ -124,6 +140,7 @@ public sealed class StateStore : IDisposable
                     CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
                     UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
                     LastExecutionId = reader.GetString(12),
+                    PolicyHash = reader.GetString(13),
                 });
             }
 
