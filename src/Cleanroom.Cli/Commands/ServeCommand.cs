@@ -1,9 +1,9 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Cleanroom.Cli.Hosting;
 using Cleanroom.Client;
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace Cleanroom.Cli.Commands;
 
