@@ -109,6 +109,7 @@ public sealed class RenderingTests
             backend: qemu
             accelerator: tcg
             image_ref: builtin:base
+            policy_hash:
             vcpus: 2
             memory_mib: 512
             created_at: 2026-11-29T05:11:02Z
