@@ -51,4 +51,7 @@ public enum ReasonCode
 
     /// <summary>A bug or an unexpected host failure.</summary>
     Internal = 14,
+
+    /// <summary>A request was malformed: a missing command, a bad id, an invalid option value.</summary>
+    InvalidArgument = 15,
 }

@@ -24,6 +24,7 @@ public static class ReasonCodeNames
         new(ReasonCode.ExecutionNotFound, "execution_not_found"),
         new(ReasonCode.GuestProtocolError, "guest_protocol_error"),
         new(ReasonCode.Internal, "internal"),
+        new(ReasonCode.InvalidArgument, "invalid_argument"),
     ];
 
     /// <summary>The wire name, e.g. <c>policy_invalid</c>. Undefined values map to <c>unspecified</c>.</summary>

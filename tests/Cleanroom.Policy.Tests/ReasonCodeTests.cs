@@ -20,6 +20,7 @@ public sealed class ReasonCodeTests
         { ReasonCode.ExecutionNotFound, 12, "execution_not_found" },
         { ReasonCode.GuestProtocolError, 13, "guest_protocol_error" },
         { ReasonCode.Internal, 14, "internal" },
+        { ReasonCode.InvalidArgument, 15, "invalid_argument" },
     };
 
     [Theory]

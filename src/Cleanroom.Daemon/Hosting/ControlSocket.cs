@@ -32,7 +32,7 @@ internal static class ControlSocket
             return;
         }
 
-        throw new DaemonException(Grpc.Core.StatusCode.AlreadyExists, "failed_precondition", $"another daemon is already listening on {socketPath}");
+        throw new DaemonException(Grpc.Core.StatusCode.AlreadyExists, ReasonCode.FailedPrecondition, $"another daemon is already listening on {socketPath}");
     }
 
     /// <summary>Only the owner may talk to the daemon: the socket is its whole access control.</summary>

@@ -42,7 +42,7 @@ public static class DaemonHost
             new QemuBackendOptions { Accel = ParseAccel(options.Accel) },
             sp.GetRequiredService<ILogger<QemuBackend>>()));
         builder.Services.AddSingleton<Func<BootAssets>>(_ => () => options.AssetsDir is null
-            ? throw new DaemonException(Grpc.Core.StatusCode.FailedPrecondition, "backend_unavailable", "no boot assets configured: run scripts/setup.sh and start the daemon with --assets .build/assets")
+            ? throw new DaemonException(Grpc.Core.StatusCode.FailedPrecondition, ReasonCode.BackendUnavailable, "no boot assets configured: run scripts/setup.sh and start the daemon with --assets .build/assets")
             : BootAssets.Load(options.AssetsDir));
         builder.Services.AddSingleton<SandboxManager>();
         builder.Services.AddSingleton<Hosting.DaemonChecks>();
@@ -84,6 +84,6 @@ public static class DaemonHost
         "auto" => AccelMode.Auto,
         "kvm" => AccelMode.Kvm,
         "tcg" => AccelMode.Tcg,
-        _ => throw new DaemonException(Grpc.Core.StatusCode.InvalidArgument, "invalid_argument", $"--accel must be auto, kvm or tcg (got '{value}')"),
+        _ => throw new DaemonException(Grpc.Core.StatusCode.InvalidArgument, ReasonCode.InvalidArgument, $"--accel must be auto, kvm or tcg (got '{value}')"),
     };
 }

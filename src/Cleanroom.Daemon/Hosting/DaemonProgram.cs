@@ -32,7 +32,7 @@ internal static class DaemonProgram
         }
         catch (DaemonException ex)
         {
-            await Console.Error.WriteLineAsync($"cleanroom-daemon: {ex.Reason}: {ex.Message}");
+            await Console.Error.WriteLineAsync($"cleanroom-daemon: {ex.Reason.ToSnakeCase()}: {ex.Message}");
             return 1;
         }
     }

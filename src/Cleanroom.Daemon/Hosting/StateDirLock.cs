@@ -19,7 +19,7 @@ internal sealed class StateDirLock : IDisposable
         }
         catch (IOException ex)
         {
-            throw new DaemonException(Grpc.Core.StatusCode.AlreadyExists, "failed_precondition", $"another daemon is using the state directory {stateDir} ({ex.Message})");
+            throw new DaemonException(Grpc.Core.StatusCode.AlreadyExists, ReasonCode.FailedPrecondition, $"another daemon is using the state directory {stateDir} ({ex.Message})");
         }
     }
 

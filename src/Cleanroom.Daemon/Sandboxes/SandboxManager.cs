@@ -133,7 +133,7 @@ public sealed class SandboxManager
 
             TryDeleteDirectory(workDir);
             _store.UpsertSandbox(record with { Status = SandboxStatus.Failed, StatusMessage = "create failed: " + reason, UpdatedAt = DateTimeOffset.UtcNow });
-            throw ex is DaemonException ? ex : new DaemonException(Grpc.Core.StatusCode.Unavailable, "runtime_launch_failed", $"sandbox {id} failed to start: {reason}");
+            throw ex is DaemonException ? ex : new DaemonException(Grpc.Core.StatusCode.Unavailable, ReasonCode.RuntimeLaunchFailed, $"sandbox {id} failed to start: {reason}");
         }
     }
 

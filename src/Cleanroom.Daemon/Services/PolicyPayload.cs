@@ -16,7 +16,7 @@ internal static class PolicyPayload
     {
         if (json.Length > MaxBytes)
         {
-            throw new DaemonException(StatusCode.InvalidArgument, ReasonCode.PolicyInvalid.ToSnakeCase(), $"the compiled policy is larger than {MaxBytes} bytes");
+            throw new DaemonException(StatusCode.InvalidArgument, ReasonCode.PolicyInvalid, $"the compiled policy is larger than {MaxBytes} bytes");
         }
 
         try
@@ -25,7 +25,7 @@ internal static class PolicyPayload
         }
         catch (PolicyValidationException ex)
         {
-            throw new DaemonException(StatusCode.InvalidArgument, ex.Reason.ToSnakeCase(), "the compiled policy was rejected: " + ex.Message);
+            throw new DaemonException(StatusCode.InvalidArgument, ex.Reason, "the compiled policy was rejected: " + ex.Message);
         }
     }
 }

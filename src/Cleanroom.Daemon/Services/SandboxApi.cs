@@ -11,7 +11,7 @@ internal sealed class SandboxApi(SandboxManager sandboxes) : SandboxService.Sand
     {
         if (request.Backend.Length > 0 && request.Backend != sandboxes.BackendName)
         {
-            throw new DaemonException(StatusCode.FailedPrecondition, "backend_unavailable", $"backend '{request.Backend}' is not available; this daemon runs '{sandboxes.BackendName}'");
+            throw new DaemonException(StatusCode.FailedPrecondition, ReasonCode.BackendUnavailable, $"backend '{request.Backend}' is not available; this daemon runs '{sandboxes.BackendName}'");
         }
 
         var policy = request.CompiledPolicy.Length > 0 ? PolicyPayload.Validate(request.CompiledPolicy) : null;
