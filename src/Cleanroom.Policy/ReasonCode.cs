@@ -54,4 +54,13 @@ public enum ReasonCode
 
     /// <summary>A request was malformed: a missing command, a bad id, an invalid option value.</summary>
     InvalidArgument = 15,
+
+    /// <summary>The image is not in the store, or the registry has no such repository, tag or digest.</summary>
+    ImageNotFound = 16,
+
+    /// <summary>The registry refused us (credentials missing or wrong) or could not be reached.</summary>
+    ImageRegistryError = 17,
+
+    /// <summary>The image is unusable: a blob failed verification, a layer is hostile, or it is for another platform.</summary>
+    ImageInvalid = 18,
 }

@@ -25,6 +25,9 @@ public static class ReasonCodeNames
         new(ReasonCode.GuestProtocolError, "guest_protocol_error"),
         new(ReasonCode.Internal, "internal"),
         new(ReasonCode.InvalidArgument, "invalid_argument"),
+        new(ReasonCode.ImageNotFound, "image_not_found"),
+        new(ReasonCode.ImageRegistryError, "image_registry_error"),
+        new(ReasonCode.ImageInvalid, "image_invalid"),
     ];
 
     /// <summary>The wire name, e.g. <c>policy_invalid</c>. Undefined values map to <c>unspecified</c>.</summary>

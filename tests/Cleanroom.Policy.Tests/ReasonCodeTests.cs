@@ -21,6 +21,9 @@ public sealed class ReasonCodeTests
         { ReasonCode.GuestProtocolError, 13, "guest_protocol_error" },
         { ReasonCode.Internal, 14, "internal" },
         { ReasonCode.InvalidArgument, 15, "invalid_argument" },
+        { ReasonCode.ImageNotFound, 16, "image_not_found" },
+        { ReasonCode.ImageRegistryError, 17, "image_registry_error" },
+        { ReasonCode.ImageInvalid, 18, "image_invalid" },
     };
 
     [Theory]

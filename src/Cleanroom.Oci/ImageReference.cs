@@ -1,17 +1,24 @@
 using System.Text.RegularExpressions;
 
-namespace Cleanroom.Policy;
+namespace Cleanroom.Oci;
 
 /// <summary>
-/// <c>sandbox.image.ref</c>: an OCI reference <c>[registry/]repository[:tag][@sha256:digest]</c>. A digest pins the
-/// exact bytes; a reference without one is accepted with a warning because a tag can move under you.
+/// An OCI image reference <c>[registry/]repository[:tag][@sha256:digest]</c>, as written in a policy's
+/// <c>sandbox.image.ref</c> or on the command line. A digest pins the exact bytes; a tag can move under you.
+/// <see cref="Reference"/> keeps the user's spelling (canonicalised); <see cref="Registry"/> and <see cref="Path"/> are
+/// the normalised names a registry client uses (Docker Hub's implicit <c>docker.io</c> and <c>library/</c>).
 /// </summary>
 public sealed partial class ImageReference
 {
-    private ImageReference(string reference, string repository, string? tag, string? digest)
+    /// <summary>The registry Docker Hub images live on when a reference names none.</summary>
+    public const string DockerHub = "docker.io";
+
+    private ImageReference(string reference, string repository, string registry, string path, string? tag, string? digest)
     {
         Reference = reference;
         Repository = repository;
+        Registry = registry;
+        Path = path;
         Tag = tag;
         Digest = digest;
     }
@@ -22,6 +29,15 @@ public sealed partial class ImageReference
     /// <summary>The repository including its registry, e.g. <c>ghcr.io/buildkite/cleanroom-base/alpine</c>.</summary>
     public string Repository { get; }
 
+    /// <summary>The registry host (and port) to talk to: <c>docker.io</c> when the reference names none.</summary>
+    public string Registry { get; }
+
+    /// <summary>The repository path on <see cref="Registry"/>; Docker Hub's official images get <c>library/</c>.</summary>
+    public string Path { get; }
+
+    /// <summary><c>Registry/Path</c>: the fully qualified repository, e.g. <c>docker.io/library/alpine</c>.</summary>
+    public string FullRepository => Registry + "/" + Path;
+
     /// <summary>The tag, when one was written.</summary>
     public string? Tag { get; }
 
@@ -31,11 +47,25 @@ public sealed partial class ImageReference
     /// <summary>True when the reference names a digest.</summary>
     public bool IsPinned => Digest is not null;
 
+    /// <summary>What to ask the registry for: the digest when pinned, else the tag (<c>latest</c> when none).</summary>
+    public string ManifestReference => Digest ?? Tag ?? "latest";
+
+    /// <summary>The same repository pinned to <paramref name="digest"/> (the tag is dropped: the digest decides).</summary>
+    public ImageReference WithDigest(string digest)
+    {
+        var pinned = Parse(Repository + "@" + digest, out var problem);
+        return pinned ?? throw new ArgumentException(problem, nameof(digest));
+    }
+
     /// <inheritdoc/>
     public override string ToString() => Reference;
 
+    /// <summary>Parses a reference, throwing <see cref="FormatException"/> with the reason on a bad one.</summary>
+    public static ImageReference Parse(string text) =>
+        Parse(text, out var problem) ?? throw new FormatException($"'{text}' is not a valid image reference: {problem}");
+
     /// <summary>Parses a reference; <paramref name="problem"/> explains a rejection.</summary>
-    internal static ImageReference? Parse(string text, out string problem)
+    public static ImageReference? Parse(string text, out string problem)
     {
         problem = string.Empty;
         var reference = text.Trim();
@@ -74,19 +104,21 @@ public sealed partial class ImageReference
             }
         }
 
-        var repository = NormalizeRepository(name, out problem);
+        var repository = NormalizeRepository(name, out var registry, out var path, out problem);
         if (repository is null)
         {
             return null;
         }
 
         var canonical = repository + (tag is null ? string.Empty : ":" + tag) + (digest is null ? string.Empty : "@" + digest);
-        return new ImageReference(canonical, repository, tag, digest);
+        return new ImageReference(canonical, repository, registry, path, tag, digest);
     }
 
-    private static string? NormalizeRepository(string name, out string problem)
+    private static string? NormalizeRepository(string name, out string registryHost, out string repositoryPath, out string problem)
     {
         problem = string.Empty;
+        registryHost = DockerHub;
+        repositoryPath = string.Empty;
         var components = name.Split('/');
         var first = 0;
         var registry = string.Empty;
@@ -115,6 +147,9 @@ public sealed partial class ImageReference
         }
 
         var path = string.Join('/', components[first..]);
+        // Docker Hub spells one registry three ways, and puts official images under library/.
+        registryHost = registry is "" or "index.docker.io" or "registry-1.docker.io" ? DockerHub : registry;
+        repositoryPath = registryHost == DockerHub && components.Length - first == 1 ? "library/" + path : path;
         return registry.Length == 0 ? path : registry + "/" + path;
     }
 
