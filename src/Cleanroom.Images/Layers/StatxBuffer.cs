@@ -1,0 +1,14 @@
+using System.Runtime.InteropServices;
+
+namespace Cleanroom.Images.Layers;
+
+/// <summary>
+/// The kernel's struct statx. Unlike struct stat its layout is the same on every architecture, which is why it is
+/// used here; only the fields this code reads are declared.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 256)]
+internal struct StatxBuffer
+{
+    [FieldOffset(28)]
+    public ushort Mode;
+}
