@@ -1,0 +1,360 @@
+using System.Collections.Concurrent;
+using Cleanroom.Images.Archive;
+using Cleanroom.Images.Layers;
+using Cleanroom.Images.Registry;
+using Cleanroom.Images.Rootfs;
+using Cleanroom.Images.Store;
+using Cleanroom.Oci;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cleanroom.Images;
+
+/// <summary>
+/// The image store's front door: pull (resolve, download concurrently, apply in order, pack ext4), import, list,
+/// remove. Pulls of one digest are shared; every failure path deletes what it wrote before the error surfaces.
+/// </summary>
+public sealed class ImageManager : IDisposable
+{
+    private readonly ImageManagerOptions _options;
+    private readonly RegistryClient _registry;
+    private readonly ImageStore _store;
+    private readonly RootfsMaterializer _materializer;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, PullOperation> _inflight = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, List<string>> _pendingRefs = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _downloadSlots;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly Lock _gate = new();
+
+    public ImageManager(ImageManagerOptions options, ILogger<ImageManager>? logger = null, RegistryClient? registry = null)
+    {
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        // Owner-only: the store holds whole file systems (and whatever secrets images carry).
+        Directory.CreateDirectory(options.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(options.RootfsDirectory);
+        Directory.CreateDirectory(options.DownloadsDirectory);
+        // Staging trees of a previous run that died mid-pull are garbage by definition.
+        RootfsMaterializer.DeleteTree(options.StagingDirectory);
+        DeleteStaleTemporaries(options.RootfsDirectory);
+        _store = new ImageStore(options.DatabasePath);
+        _registry = registry ?? new RegistryClient(options.Registry, _logger);
+        _materializer = new RootfsMaterializer(options);
+        _downloadSlots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentDownloads));
+    }
+
+    public ImageManagerOptions Options => _options;
+
+    /// <summary>The stored image for a pinned reference (or a ref pulled before), without touching the network.</summary>
+    public ImageRecord? FindCached(ImageReference image) =>
+        _store.FindByRef(image.Reference) ?? (image.Digest is { } d ? _store.Find(Digest.Parse(d)) : null);
+
+    /// <summary>The stored image with this digest, when usable.</summary>
+    public ImageRecord? Find(Digest digest) => _store.Find(digest);
+
+    /// <summary>
+    /// The image for <paramref name="image"/>: from the store when the reference is pinned and cached, else pulled.
+    /// A tag is re-resolved each time (tags move); when the registry is unreachable the last image it named is used.
+    /// </summary>
+    public async Task<ImageRecord> EnsureAsync(ImageReference image, CancellationToken cancellationToken)
+    {
+        if (image.IsPinned && FindCached(image) is { } cached)
+        {
+            return Touch(cached);
+        }
+
+        PullOperation pull;
+        try
+        {
+            pull = await BeginPullAsync(image, cancellationToken);
+        }
+        catch (RegistryException ex) when (ex.Kind == RegistryErrorKind.Unavailable && FindCached(image) is { } stale)
+        {
+            _logger.LogWarning("registry unreachable for {Ref} ({Reason}); using the image it last resolved to, {Digest}", image, ex.Message, stale.Digest);
+            return Touch(stale);
+        }
+
+        return Touch(await pull.Completion.WaitAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="image"/> at its registry and starts (or joins) the download and build of its
+    /// platform manifest. Returns at once with an operation to follow; an image already stored completes at once.
+    /// </summary>
+    public async Task<PullOperation> BeginPullAsync(ImageReference image, CancellationToken cancellationToken)
+    {
+        var top = await _registry.GetManifestAsync(image, image.ManifestReference, cancellationToken);
+        var manifest = top;
+        if (top.Index is not null)
+        {
+            var entry = top.SelectPlatform(_options.Platform);
+            manifest = await _registry.GetManifestAsync(image, entry.Digest, cancellationToken);
+            if (manifest.Manifest is null)
+            {
+                throw new FormatException($"{image}: the index entry for {_options.Platform} is not an image manifest");
+            }
+        }
+
+        var refs = new List<string> { image.Reference, image.Repository + "@" + top.Digest };
+        var layers = manifest.Manifest!.Layers!;
+        lock (_gate)
+        {
+            if (_store.Find(manifest.Digest) is { } stored)
+            {
+                foreach (var reference in refs)
+                {
+                    _store.AddRef(reference, stored.Digest);
+                }
+
+                var done = new PullOperation(stored.Digest, layers, cached: true) { Completion = Task.FromResult(_store.Find(stored.Digest) ?? stored) };
+                return done;
+            }
+
+            if (_inflight.TryGetValue(manifest.Digest.ToString(), out var running))
+            {
+                _pendingRefs[manifest.Digest.ToString()].AddRange(refs);
+                return running;
+            }
+
+            var pull = new PullOperation(manifest.Digest, layers, cached: false);
+            _inflight[manifest.Digest.ToString()] = pull;
+            _pendingRefs[manifest.Digest.ToString()] = refs;
+            pull.Completion = Task.Run(() => RunPullAsync(image, manifest, pull), CancellationToken.None);
+            return pull;
+        }
+    }
+
+    /// <summary>The digest <paramref name="image"/> currently names at its registry (index digest for multi-platform images).</summary>
+    public Task<Digest> ResolveAsync(ImageReference image, CancellationToken cancellationToken) =>
+        _registry.ResolveDigestAsync(image, cancellationToken);
+
+    /// <summary>
+    /// Imports a <c>docker save</c> tarball or an OCI image layout tarball (optionally gzipped) under
+    /// <paramref name="name"/>. Every blob is verified against its digest before use.
+    /// </summary>
+    public async Task<ImageRecord> ImportAsync(ImageReference name, string archivePath, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_options.StagingDirectory);
+        var unpackDir = Path.Combine(_options.StagingDirectory, "import-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var archive = await Task.Run(() => ImageArchive.Open(archivePath, unpackDir, _options.Platform, _options.MaxImportBytes, cancellationToken), cancellationToken);
+            var config = ImageConfigDocument.Parse(await File.ReadAllBytesAsync(archive.ConfigPath, cancellationToken));
+            CheckPlatform(name, config);
+            if (_store.Find(archive.Digest) is { } existing)
+            {
+                _store.AddRef(name.Reference, existing.Digest);
+                return Touch(existing);
+            }
+
+            var sources = archive.Layers.Select(l => new LayerSource(l.Name, l.Compression, Task.FromResult(l.Path))).ToList();
+            var rootfs = await _materializer.BuildAsync(archive.Digest, sources, null, cancellationToken);
+            var record = NewRecord(archive.Digest, rootfs, config, ImageSources.Import);
+            _store.Save(record, [name.Reference, name.Repository + "@" + archive.Digest]);
+            return _store.Find(archive.Digest) ?? record;
+        }
+        finally
+        {
+            RootfsMaterializer.DeleteTree(unpackDir);
+        }
+    }
+
+    /// <summary>Every stored image, most recently used first.</summary>
+    public IReadOnlyList<ImageRecord> List() => _store.List();
+
+    /// <summary>
+    /// Removes the image <paramref name="selector"/> names (<c>repo@sha256:…</c>, <c>sha256:…</c>, its hex or a unique
+    /// prefix of 12+ hex digits, or an exact ref). <paramref name="inUse"/> says which sandbox still boots from it.
+    /// </summary>
+    public ImageRecord Remove(string selector, Func<Digest, string?> inUse)
+    {
+        var image = Select(selector) ?? throw new ImageNotFoundException($"no stored image matches '{selector}' (see `cleanroom image ls`)");
+        if (inUse(image.Digest) is { } user)
+        {
+            throw new ImageInUseException($"image {image.Digest} is in use by sandbox {user}; remove the sandbox first");
+        }
+
+        lock (_gate)
+        {
+            _store.Delete(image.Digest);
+            File.Delete(image.RootfsPath);
+        }
+
+        return image;
+    }
+
+    public void Dispose()
+    {
+        _lifetime.Cancel();
+        _registry.Dispose();
+        _store.Dispose();
+        _downloadSlots.Dispose();
+        _lifetime.Dispose();
+    }
+
+    private ImageRecord? Select(string selector)
+    {
+        var text = selector.Trim();
+        var all = _store.List();
+        var hex = text.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) ? text[7..].ToLowerInvariant() : text.ToLowerInvariant();
+        if (hex.Length >= 12 && hex.All(char.IsAsciiHexDigit))
+        {
+            var matches = all.Where(i => i.Digest.Hex.StartsWith(hex, StringComparison.Ordinal)).ToList();
+            if (matches.Count > 1)
+            {
+                throw new ImageNotFoundException($"'{selector}' matches {matches.Count} images; give more digits");
+            }
+
+            if (matches.Count == 1)
+            {
+                return matches[0];
+            }
+        }
+
+        if (ImageReference.Parse(text, out _) is { } reference)
+        {
+            return all.FirstOrDefault(i => i.Refs.Contains(reference.Reference, StringComparer.Ordinal))
+                ?? (reference.Digest is { } d ? all.FirstOrDefault(i => i.Digest.ToString() == d) : null);
+        }
+
+        return null;
+    }
+
+    private async Task<ImageRecord> RunPullAsync(ImageReference image, ManifestDocument manifest, PullOperation pull)
+    {
+        var key = manifest.Digest.ToString();
+        using var pullCancel = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
+        var ct = pullCancel.Token;
+        var layers = manifest.Manifest!.Layers!;
+        var downloads = new Dictionary<string, Task<string>>(StringComparer.Ordinal);
+        var keepPartials = false;
+        try
+        {
+            var configBytes = await _registry.GetBlobBytesAsync(image, manifest.Manifest.Config!, ImageConfigDocument.MaxBytes, ct);
+            var config = ImageConfigDocument.Parse(configBytes);
+            CheckPlatform(image, config);
+            var sources = new List<LayerSource>(layers.Count);
+            for (var i = 0; i < layers.Count; i++)
+            {
+                var layer = layers[i];
+                var index = i;
+                if (!downloads.TryGetValue(layer.Digest, out var download))
+                {
+                    download = DownloadLayerAsync(image, layer, bytes => pull.ReportDownloaded(index, bytes), ct);
+                    downloads[layer.Digest] = download;
+                }
+
+                sources.Add(new LayerSource($"{index + 1}/{layers.Count} ({layer.Digest[..19]})", MediaTypes.LayerCompressionOf(layer.MediaType)!.Value, download));
+            }
+
+            var rootfs = await _materializer.BuildAsync(manifest.Digest, sources, pull.ReportApplied, ct);
+            var record = NewRecord(manifest.Digest, rootfs, config, ImageSources.Registry);
+            lock (_gate)
+            {
+                _store.Save(record, _pendingRefs[key]);
+                _inflight.TryRemove(key, out _);
+                _pendingRefs.TryRemove(key, out _);
+            }
+
+            pull.ReportDone();
+            _logger.LogInformation("pulled {Ref} as {Digest}: {Bytes} bytes of content, ext4 {Fs} bytes", image, manifest.Digest, rootfs.ContentBytes, rootfs.FilesystemBytes);
+            return _store.Find(manifest.Digest) ?? record;
+        }
+        catch (Exception ex)
+        {
+            // A network that went away leaves resumable .partial files for the next attempt; anything else (a
+            // hostile or broken image) leaves nothing.
+            keepPartials = ex is RegistryException { Kind: RegistryErrorKind.Unavailable };
+            lock (_gate)
+            {
+                _inflight.TryRemove(key, out _);
+                _pendingRefs.TryRemove(key, out _);
+            }
+
+            // Stop the other downloads and wait for them, so no writer is left behind the cleanup below.
+            await pullCancel.CancelAsync();
+            await Task.WhenAll(downloads.Values.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+            _logger.LogWarning("pull of {Ref} failed: {Reason}", image, ex.Message);
+            throw;
+        }
+        finally
+        {
+            foreach (var digest in downloads.Keys)
+            {
+                var path = DownloadPath(digest);
+                File.Delete(path);
+                if (!keepPartials)
+                {
+                    File.Delete(path + ".partial");
+                }
+            }
+        }
+    }
+
+    private async Task<string> DownloadLayerAsync(ImageReference image, Descriptor layer, Action<long> progress, CancellationToken ct)
+    {
+        await _downloadSlots.WaitAsync(ct);
+        try
+        {
+            var path = DownloadPath(layer.Digest);
+            await _registry.DownloadBlobAsync(image, layer, path, new InlineProgress(progress), ct);
+            return path;
+        }
+        finally
+        {
+            _downloadSlots.Release();
+        }
+    }
+
+    private string DownloadPath(string digest) => Path.Combine(_options.DownloadsDirectory, Digest.Parse(digest).Hex);
+
+    private void CheckPlatform(ImageReference image, ImageConfigFile config)
+    {
+        var os = string.IsNullOrEmpty(config.Os) ? "linux" : config.Os;
+        var platform = new Platform(os, string.IsNullOrEmpty(config.Architecture) ? _options.Platform.Architecture : config.Architecture, config.Variant);
+        if (!_options.Platform.Matches(platform))
+        {
+            throw new ImagePlatformException($"{image} is a {platform} image; this host runs {_options.Platform} guests");
+        }
+    }
+
+    private static ImageRecord NewRecord(Digest digest, MaterializedRootfs rootfs, ImageConfigFile config, string source)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var platform = new Platform(config.Os ?? "linux", config.Architecture ?? "", config.Variant);
+        return new ImageRecord
+        {
+            Digest = digest,
+            RootfsPath = rootfs.Path,
+            ContentBytes = rootfs.ContentBytes,
+            FilesystemBytes = rootfs.FilesystemBytes,
+            CreatedAt = now,
+            LastUsedAt = now,
+            Source = source,
+            Platform = platform.ToString(),
+            Defaults = config.Config ?? new RunDefaults(),
+        };
+    }
+
+    private ImageRecord Touch(ImageRecord image)
+    {
+        var now = DateTimeOffset.UtcNow;
+        _store.Touch(image.Digest, now);
+        return image with { LastUsedAt = now };
+    }
+
+    private static void DeleteStaleTemporaries(string directory)
+    {
+        foreach (var temp in Directory.EnumerateFiles(directory, "*.tmp-*"))
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>Calls back on the reporting thread (Progress&lt;T&gt; would post to a sync context we do not have).</summary>
+    private sealed class InlineProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}

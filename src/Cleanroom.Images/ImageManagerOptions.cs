@@ -1,0 +1,35 @@
+using Cleanroom.Images.Layers;
+using Cleanroom.Images.Registry;
+using Cleanroom.Oci;
+
+namespace Cleanroom.Images;
+
+/// <summary>Where images are kept and the limits a pull or import runs under.</summary>
+public sealed record ImageManagerOptions
+{
+    /// <summary>Holds metadata.db, rootfs/, downloads/ and staging/.</summary>
+    public required string Root { get; init; }
+
+    /// <summary>The platform picked from multi-platform images.</summary>
+    public Platform Platform { get; init; } = Platform.Host;
+
+    public LayerLimits Limits { get; init; } = LayerLimits.Default;
+
+    /// <summary>Layers fetched at once; more rarely helps and makes one slow registry slower for everyone.</summary>
+    public int MaxConcurrentDownloads { get; init; } = 4;
+
+    public RegistryClientOptions Registry { get; init; } = new();
+
+    /// <summary>Largest archive <c>image import</c> accepts (the tarball itself, before unpacking).</summary>
+    public long MaxImportBytes { get; init; } = 32L << 30;
+
+    public string DatabasePath => Path.Combine(Root, "metadata.db");
+
+    public string RootfsDirectory => Path.Combine(Root, "rootfs");
+
+    public string DownloadsDirectory => Path.Combine(Root, "downloads");
+
+    public string StagingDirectory => Path.Combine(Root, "staging");
+
+    public string RootfsPathFor(Digest digest) => Path.Combine(RootfsDirectory, digest.Hex + ".ext4");
+}
