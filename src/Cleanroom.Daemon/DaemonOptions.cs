@@ -21,4 +21,18 @@ public sealed record DaemonOptions
     public int DefaultVcpus { get; init; } = 2;
 
     public int DefaultMemoryMiB { get; init; } = 512;
+
+    /// <summary>The image store (metadata.db, rootfs/); defaults to <c>&lt;state&gt;/images</c>.</summary>
+    public string? ImagesDir { get; init; }
+
+    /// <summary>Registries spoken to over plain HTTP (loopback registries always are).</summary>
+    public IReadOnlyList<string> InsecureRegistries { get; init; } = [];
+
+    /// <summary>Docker-style config.json with registry credentials; null means $DOCKER_CONFIG or ~/.docker/config.json.</summary>
+    public string? RegistryConfigPath { get; init; }
+
+    /// <summary>Most bytes an image may unpack to (all layers together); a bound on hostile layers.</summary>
+    public long MaxImageBytes { get; init; } = 16L << 30;
+
+    public string EffectiveImagesDir => ImagesDir ?? Path.Combine(StateDir, "images");
 }

@@ -12,13 +12,16 @@ internal sealed record ExecResult(byte[] Stdout, byte[] Stderr, ExecutionExit Ex
 
     public string StderrText => Encoding.UTF8.GetString(Stderr);
 
-    public static async Task<ExecResult> RunAsync(DaemonFixture daemon, string sandboxId, IEnumerable<string> command, ExecutionOptions? options = null, byte[]? stdin = null)
+    public static Task<ExecResult> RunAsync(DaemonFixture daemon, string sandboxId, IEnumerable<string> command, ExecutionOptions? options = null, byte[]? stdin = null) =>
+        RunAsync(daemon.Executions, sandboxId, command, options, stdin);
+
+    public static async Task<ExecResult> RunAsync(ExecutionService.ExecutionServiceClient executions, string sandboxId, IEnumerable<string> command, ExecutionOptions? options = null, byte[]? stdin = null)
     {
         options ??= new ExecutionOptions();
         options.AttachStdin = stdin is not null;
         var request = new CreateExecutionRequest { SandboxId = sandboxId, Options = options };
         request.Command.AddRange(command);
-        var execution = (await daemon.Executions.CreateExecutionAsync(request)).Execution;
+        var execution = (await executions.CreateExecutionAsync(request)).Execution;
         var id = execution.ExecutionId;
 
         var feed = stdin is null ? Task.CompletedTask : Task.Run(async () =>
@@ -26,16 +29,16 @@ internal sealed record ExecResult(byte[] Stdout, byte[] Stderr, ExecutionExit Ex
             for (var offset = 0; offset < stdin.Length; offset += 65536)
             {
                 var chunk = ByteString.CopyFrom(stdin, offset, Math.Min(65536, stdin.Length - offset));
-                await daemon.Executions.WriteExecutionStdinAsync(new WriteExecutionStdinRequest { SandboxId = sandboxId, ExecutionId = id, Data = chunk });
+                await executions.WriteExecutionStdinAsync(new WriteExecutionStdinRequest { SandboxId = sandboxId, ExecutionId = id, Data = chunk });
             }
 
-            await daemon.Executions.CloseExecutionStdinAsync(new CloseExecutionStdinRequest { SandboxId = sandboxId, ExecutionId = id });
+            await executions.CloseExecutionStdinAsync(new CloseExecutionStdinRequest { SandboxId = sandboxId, ExecutionId = id });
         });
 
         var stdout = new MemoryStream();
         var stderr = new MemoryStream();
         ExecutionExit? exit = null;
-        using var call = daemon.Executions.StreamExecution(new StreamExecutionRequest { SandboxId = sandboxId, ExecutionId = id, Follow = true });
+        using var call = executions.StreamExecution(new StreamExecutionRequest { SandboxId = sandboxId, ExecutionId = id, Follow = true });
         await foreach (var e in call.ResponseStream.ReadAllAsync())
         {
             switch (e.PayloadCase)

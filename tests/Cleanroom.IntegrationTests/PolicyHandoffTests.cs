@@ -24,7 +24,8 @@ public sealed class PolicyHandoffTests(DaemonFixture daemon)
     {
         var policy = PolicyCompiler.Compile(Yaml, "cleanroom.yaml").Policy!;
 
-        var created = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest { CompiledPolicy = policy.ToJson() })).Sandbox;
+        // The explicit image wins over the policy's (whose registry is not reachable from a test).
+        var created = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest { CompiledPolicy = policy.ToJson(), ImageRef = "builtin:busybox" })).Sandbox;
         await daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = created.SandboxId });
 
         Assert.Equal(policy.Hash, created.PolicyHash);
@@ -38,7 +39,7 @@ public sealed class PolicyHandoffTests(DaemonFixture daemon)
         var json = PolicyCompiler.Compile(Yaml, "cleanroom.yaml").Policy!.ToJson().Replace("api.github.com", "evil.example.com", StringComparison.Ordinal);
         var before = (await daemon.Sandboxes.ListSandboxesAsync(new ListSandboxesRequest { All = true })).Sandboxes.Count;
 
-        var error = await Assert.ThrowsAsync<RpcException>(async () => await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest { CompiledPolicy = json }));
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest { CompiledPolicy = json, ImageRef = "builtin:busybox" }));
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.StartsWith("policy_invalid:", error.Status.Detail, StringComparison.Ordinal);

@@ -7,6 +7,9 @@ internal static class RepoPaths
 
     public static string Assets => Path.Combine(Root, ".build", "assets");
 
+    /// <summary>The Debian base image scripts/test.sh builds with scripts/build-debian-image.sh.</summary>
+    public static string DebianImage => Path.Combine(Root, ".build", "images", "debian-bookworm.oci.tar");
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

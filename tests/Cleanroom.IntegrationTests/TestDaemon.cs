@@ -14,11 +14,18 @@ namespace Cleanroom.IntegrationTests;
 public sealed class TestDaemon : IAsyncDisposable
 {
     private readonly string _assetsDir;
+    private readonly Func<DaemonOptions, DaemonOptions> _configure;
     private CancellationTokenSource _stop = new();
     private Task<int> _daemon = Task.FromResult(0);
     private GrpcChannel? _channel;
 
-    public TestDaemon(string assetsDir) => _assetsDir = assetsDir;
+    /// <param name="assetsDir">Boot assets from scripts/setup.sh.</param>
+    /// <param name="configure">Adjusts the daemon options (e.g. a lower image size limit for a test).</param>
+    public TestDaemon(string assetsDir, Func<DaemonOptions, DaemonOptions>? configure = null)
+    {
+        _assetsDir = assetsDir;
+        _configure = configure ?? (o => o);
+    }
 
     public string StateDir { get; } = Directory.CreateTempSubdirectory("cr-it-state-").FullName;
 
@@ -30,12 +37,14 @@ public sealed class TestDaemon : IAsyncDisposable
 
     public SystemService.SystemServiceClient System { get; private set; } = null!;
 
+    public ImageService.ImageServiceClient Images { get; private set; } = null!;
+
     /// <summary>Starts (or restarts) the daemon on the same state directory and reconnects the clients.</summary>
     public async Task StartAsync()
     {
         _stop.Dispose();
         _stop = new CancellationTokenSource();
-        var options = new DaemonOptions { SocketPath = SocketPath, StateDir = StateDir, AssetsDir = _assetsDir, Accel = "auto" };
+        var options = _configure(new DaemonOptions { SocketPath = SocketPath, StateDir = StateDir, AssetsDir = _assetsDir, Accel = "auto" });
         _daemon = Task.Run(() => DaemonHost.RunAsync(options, _stop.Token));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!File.Exists(SocketPath))
@@ -58,6 +67,7 @@ public sealed class TestDaemon : IAsyncDisposable
         Sandboxes = new SandboxService.SandboxServiceClient(_channel);
         Executions = new ExecutionService.ExecutionServiceClient(_channel);
         System = new SystemService.SystemServiceClient(_channel);
+        Images = new ImageService.ImageServiceClient(_channel);
     }
 
     /// <summary>Stops the daemon the way SIGTERM does: sandboxes are stopped and recorded.</summary>

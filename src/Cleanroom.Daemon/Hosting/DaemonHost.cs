@@ -1,6 +1,9 @@
 using Cleanroom.Daemon.Sandboxes;
 using Cleanroom.Daemon.Services;
 using Cleanroom.Daemon.State;
+using Cleanroom.Images;
+using Cleanroom.Images.Layers;
+using Cleanroom.Images.Registry;
 using Cleanroom.Vm;
 using Cleanroom.Vm.Assets;
 using Cleanroom.Vm.Qemu;
@@ -33,7 +36,7 @@ public static class DaemonHost
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<ErrorInterceptor>();
-            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+            o.MaxReceiveMessageSize = 4 * 1024 * 1024; // import chunks are 1 MiB
         });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(_ => new StateStore(Path.Combine(options.StateDir, "cleanroom.db")));
@@ -44,6 +47,18 @@ public static class DaemonHost
         builder.Services.AddSingleton<Func<BootAssets>>(_ => () => options.AssetsDir is null
             ? throw new DaemonException(Grpc.Core.StatusCode.FailedPrecondition, ReasonCode.BackendUnavailable, "no boot assets configured: run scripts/setup.sh and start the daemon with --assets .build/assets")
             : BootAssets.Load(options.AssetsDir));
+        builder.Services.AddSingleton(sp => new ImageManager(
+            new ImageManagerOptions
+            {
+                Root = options.EffectiveImagesDir,
+                Limits = new LayerLimits { MaxUnpackedBytes = options.MaxImageBytes },
+                Registry = new RegistryClientOptions
+                {
+                    PlainHttpRegistries = options.InsecureRegistries,
+                    Credentials = RegistryCredentialStore.FromDockerConfig(options.RegistryConfigPath),
+                },
+            },
+            sp.GetRequiredService<ILogger<ImageManager>>()));
         builder.Services.AddSingleton<SandboxManager>();
         builder.Services.AddSingleton<Hosting.DaemonChecks>();
 
@@ -51,6 +66,7 @@ public static class DaemonHost
         app.MapGrpcService<SandboxApi>();
         app.MapGrpcService<ExecutionApi>();
         app.MapGrpcService<SystemApi>();
+        app.MapGrpcService<ImageApi>();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("cleanroom.daemon");
         var sandboxes = app.Services.GetRequiredService<SandboxManager>();
@@ -75,6 +91,7 @@ public static class DaemonHost
         await sandboxes.ShutdownAsync();
         await app.StopAsync(CancellationToken.None);
         app.Services.GetRequiredService<StateStore>().Dispose();
+        app.Services.GetRequiredService<ImageManager>().Dispose();
         File.Delete(options.SocketPath);
         return 0;
     }

@@ -2,10 +2,14 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Cleanroom.Api.V1;
 using Cleanroom.Daemon.Executions;
+using Cleanroom.Daemon.Services;
 using Cleanroom.Daemon.State;
 using Cleanroom.Guest.Wire;
 using Cleanroom.Guest.Wire.Host;
 using Cleanroom.Guest.Wire.Messages;
+using Cleanroom.Images;
+using Cleanroom.Oci;
+using Cleanroom.Policy;
 using Cleanroom.Vm;
 using Cleanroom.Vm.Assets;
 using Cleanroom.Vm.Qemu;
@@ -24,15 +28,17 @@ public sealed class SandboxManager
     private readonly StateStore _store;
     private readonly IVmBackend _backend;
     private readonly Func<BootAssets> _assets;
+    private readonly ImageManager _images;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, LiveSandbox> _live = new();
 
-    public SandboxManager(DaemonOptions options, StateStore store, IVmBackend backend, Func<BootAssets> assets, ILogger<SandboxManager> logger)
+    public SandboxManager(DaemonOptions options, StateStore store, IVmBackend backend, Func<BootAssets> assets, ImageManager images, ILogger<SandboxManager> logger)
     {
         _options = options;
         _store = store;
         _backend = backend;
         _assets = assets;
+        _images = images;
         _logger = logger;
         Directory.CreateDirectory(SandboxesRoot);
         Directory.CreateDirectory(ExecutionsRoot);
@@ -73,9 +79,12 @@ public sealed class SandboxManager
         }
     }
 
-    public async Task<SandboxRecord> CreateAsync(string? imageRef, int vcpus, int memoryMiB, string policyHash, CancellationToken cancellationToken)
+    public async Task<SandboxRecord> CreateAsync(SandboxRequest request, CancellationToken cancellationToken)
     {
-        var image = BuiltinImage.Resolve(imageRef);
+        // The explicit image wins, then the policy's; neither means the built-in image.
+        var requested = !string.IsNullOrWhiteSpace(request.ImageRef) ? request.ImageRef.Trim() : request.Policy?.Image.Reference;
+        var imageRef = SandboxImage.ParseRequested(requested);
+        var floors = request.Policy?.Resources ?? ResourceFloors.None;
         var started = Stopwatch.GetTimestamp();
         var id = Ids.New();
         var workDir = Path.Combine(SandboxesRoot, id);
@@ -84,10 +93,10 @@ public sealed class SandboxManager
             Id = id,
             Status = SandboxStatus.Provisioning,
             Backend = _backend.Name,
-            ImageRef = image,
-            PolicyHash = policyHash,
-            Vcpus = vcpus > 0 ? vcpus : _options.DefaultVcpus,
-            MemoryMiB = memoryMiB > 0 ? memoryMiB : _options.DefaultMemoryMiB,
+            ImageRef = imageRef?.Reference ?? BuiltinImage.Ref,
+            PolicyHash = request.Policy?.Hash ?? "",
+            Vcpus = Math.Max(request.Vcpus > 0 ? request.Vcpus : _options.DefaultVcpus, floors.Vcpus ?? 0),
+            MemoryMiB = (int)Math.Max(request.MemoryMiB > 0 ? request.MemoryMiB : _options.DefaultMemoryMiB, (floors.MemoryBytes ?? 0) >> 20),
             WorkDir = workDir,
             CreatedAt = DateTimeOffset.UtcNow,
             UpdatedAt = DateTimeOffset.UtcNow,
@@ -101,7 +110,16 @@ public sealed class SandboxManager
             var accel = await _backend.ResolveAccelAsync(cancellationToken);
             record = record with { Accelerator = accel.Mode.ToString().ToLowerInvariant() };
             Directory.CreateDirectory(workDir);
-            var spec = new VmSpec(id, workDir, _assets(), record.Vcpus, record.MemoryMiB);
+            string? rootImage = null;
+            if (imageRef is not null)
+            {
+                var image = await _images.EnsureAsync(imageRef, cancellationToken);
+                record = record with { ImageDigest = image.Digest.ToString() };
+                _store.UpsertSandbox(record);
+                rootImage = await SandboxImage.RootDiskAsync(image, workDir, floors.DiskBytes, cancellationToken);
+            }
+
+            var spec = new VmSpec(id, workDir, _assets(), record.Vcpus, record.MemoryMiB) { RootImagePath = rootImage };
             vm = await _backend.StartAsync(spec, cancellationToken);
             agent = await ConnectAgentAsync(vm, cancellationToken);
             record = record with
@@ -133,7 +151,9 @@ public sealed class SandboxManager
 
             TryDeleteDirectory(workDir);
             _store.UpsertSandbox(record with { Status = SandboxStatus.Failed, StatusMessage = "create failed: " + reason, UpdatedAt = DateTimeOffset.UtcNow });
-            throw ex is DaemonException ? ex : new DaemonException(Grpc.Core.StatusCode.Unavailable, ReasonCode.RuntimeLaunchFailed, $"sandbox {id} failed to start: {reason}");
+            throw ex is DaemonException ? ex
+                : ImageErrors.Translate(ex) is { } imageError ? imageError
+                : new DaemonException(Grpc.Core.StatusCode.Unavailable, ReasonCode.RuntimeLaunchFailed, $"sandbox {id} failed to start: {reason}");
         }
     }
 
@@ -219,6 +239,14 @@ public sealed class SandboxManager
         await runner.StartAsync(live.Agent, request, attachStdin, cancellationToken);
         return runner;
     }
+
+    /// <summary>The id of a live sandbox booted from <paramref name="digest"/>, if any (such an image cannot be removed).</summary>
+    public string? SandboxUsingImage(Digest digest) =>
+        _live.Values.FirstOrDefault(l => l.Record.ImageDigest == digest.ToString() && !l.IsTerminating)?.Record.Id;
+
+    /// <summary>The run defaults (env, workdir, user, entrypoint) of the image a sandbox booted from; empty for the built-in image.</summary>
+    public RunDefaults ImageDefaults(SandboxRecord sandbox) =>
+        Digest.TryParse(sandbox.ImageDigest, out var digest) && _images.Find(digest) is { } image ? image.Defaults : new RunDefaults();
 
     /// <summary>The runner of a running execution, or null when it finished (then the store has it).</summary>
     public ExecutionRunner? FindRunner(string executionId) =>

@@ -34,6 +34,18 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
         }
     }
 
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception ex) when (Translate(ex, context) is { } rpc)
+        {
+            throw rpc;
+        }
+    }
+
     private RpcException? Translate(Exception ex, ServerCallContext context)
     {
         switch (ex)
@@ -42,6 +54,8 @@ internal sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Inter
                 return null;
             case DaemonException daemon:
                 return daemon.ToRpcException();
+            case Exception when ImageErrors.Translate(ex) is { } image:
+                return image.ToRpcException();
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "the request was cancelled"));
             default:

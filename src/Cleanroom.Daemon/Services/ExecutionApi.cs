@@ -17,8 +17,10 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) :
 
     public override async Task<CreateExecutionResponse> CreateExecution(CreateExecutionRequest request, ServerCallContext context)
     {
-        var command = request.Command.SkipWhile((arg, i) => i == 0 && arg == "--").ToList();
-        if (command.Count == 0 || command[0].Length == 0)
+        var sandbox = sandboxes.Get(request.SandboxId);
+        var defaults = sandboxes.ImageDefaults(sandbox);
+        var command = ExecDefaults.Command(request.Command.SkipWhile((arg, i) => i == 0 && arg == "--").ToList(), defaults);
+        if (command[0].Length == 0)
         {
             throw DaemonException.InvalidArgument("missing command: give the program to run and its arguments");
         }
@@ -34,10 +36,10 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) :
 
         var exec = new ExecRequest
         {
-            Argv = command,
-            Env = options.Env.ToList(),
-            Cwd = options.Cwd,
-            User = options.User,
+            Argv = command.ToList(),
+            Env = ExecDefaults.Env(options.Env, defaults),
+            Cwd = ExecDefaults.Cwd(options.Cwd, defaults),
+            User = ExecDefaults.User(options.User, defaults),
             Tty = options.Tty,
             Cols = (ushort)Math.Clamp(options.Cols, 0, ushort.MaxValue),
             Rows = (ushort)Math.Clamp(options.Rows, 0, ushort.MaxValue),

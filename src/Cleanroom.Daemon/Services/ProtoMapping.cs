@@ -15,6 +15,7 @@ internal static class ProtoMapping
         Backend = s.Backend,
         ImageRef = s.ImageRef,
         PolicyHash = s.PolicyHash,
+        ImageDigest = s.ImageDigest,
         Accelerator = s.Accelerator,
         Vcpus = s.Vcpus,
         MemoryMib = s.MemoryMiB,

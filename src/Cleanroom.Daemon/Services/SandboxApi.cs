@@ -15,7 +15,7 @@ internal sealed class SandboxApi(SandboxManager sandboxes) : SandboxService.Sand
         }
 
         var policy = request.CompiledPolicy.Length > 0 ? PolicyPayload.Validate(request.CompiledPolicy) : null;
-        var record = await sandboxes.CreateAsync(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy?.Hash ?? "", context.CancellationToken);
+        var record = await sandboxes.CreateAsync(new SandboxRequest(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy), context.CancellationToken);
         return new CreateSandboxResponse { Sandbox = record.ToProto(), Message = "sandbox ready", PolicySource = policy is null ? "" : "client" };
     }
 

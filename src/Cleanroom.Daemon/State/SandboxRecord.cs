@@ -15,6 +15,9 @@ public sealed record SandboxRecord
 
     public required string ImageRef { get; init; }
 
+    /// <summary>Digest of the image manifest booted; empty for the built-in image.</summary>
+    public string ImageDigest { get; init; } = "";
+
     /// <summary>Hash of the compiled policy the sandbox was created with; empty when it had none.</summary>
     public string PolicyHash { get; init; } = "";
 

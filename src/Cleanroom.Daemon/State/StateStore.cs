@@ -54,17 +54,18 @@ public sealed class StateStore : IDisposable
         _connection.Open();
         Execute(Schema);
         AddColumnIfMissing("sandboxes", "policy_hash", "TEXT NOT NULL DEFAULT ''");
+        AddColumnIfMissing("sandboxes", "image_digest", "TEXT NOT NULL DEFAULT ''");
     }
 
     public void UpsertSandbox(SandboxRecord s) => Execute(
         """
-        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy)
+        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy, $digest)
         ON CONFLICT(id) DO UPDATE SET status = $status, status_message = $msg, accelerator = $accel, boot_ms = $boot,
-          updated_at = $updated, last_execution_id = $last
+          updated_at = $updated, last_execution_id = $last, image_digest = $digest
         """,
         ("$id", s.Id), ("$status", (int)s.Status), ("$msg", s.StatusMessage), ("$backend", s.Backend), ("$image", s.ImageRef),
         ("$accel", s.Accelerator), ("$vcpus", s.Vcpus), ("$mem", s.MemoryMiB), ("$dir", s.WorkDir), ("$boot", s.BootMs),
-        ("$created", s.CreatedAt.ToUnixTimeMilliseconds()), ("$updated", s.UpdatedAt.ToUnixTimeMilliseconds()), ("$last", s.LastExecutionId), ("$policy", s.PolicyHash));
+        ("$created", s.CreatedAt.ToUnixTimeMilliseconds()), ("$updated", s.UpdatedAt.ToUnixTimeMilliseconds()), ("$last", s.LastExecutionId), ("$policy", s.PolicyHash), ("$digest", s.ImageDigest));
 
     public SandboxRecord? GetSandbox(string id) => QuerySandboxes("SELECT * FROM sandboxes WHERE id = $id", ("$id", id)).FirstOrDefault();
 
@@ -141,6 +142,7 @@ public sealed class StateStore : IDisposable
                     UpdatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
                     LastExecutionId = reader.GetString(12),
                     PolicyHash = reader.GetString(13),
+                    ImageDigest = reader.GetString(14),
                 });
             }
 
