@@ -38,14 +38,23 @@ public sealed class CliContext : IDisposable
 
     public bool StdoutIsTerminal { get; init; }
 
+    /// <summary>Progress bars go to stderr, so they depend on it being a terminal, not on stdout.</summary>
+    public bool StderrIsTerminal { get; init; }
+
     /// <summary>Terminal size when stdout is a terminal; 0 otherwise.</summary>
     public int TerminalColumns { get; init; }
 
     public int TerminalRows { get; init; }
 
+    /// <summary>Terminal width when stderr is a terminal; 0 otherwise.</summary>
+    public int StderrColumns { get; init; }
+
     public Func<string, string?> Environment { get; init; } = _ => null;
 
     public LocalUser User { get; init; } = LocalUser.Current;
+
+    /// <summary>The clock relative times ("3 minutes ago") are measured against.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     public InterruptSignal Interrupts { get; } = new();
 
@@ -53,10 +62,13 @@ public sealed class CliContext : IDisposable
     public static CliContext FromProcess()
     {
         var stdoutIsTerminal = !Console.IsOutputRedirected;
+        var stderrIsTerminal = !Console.IsErrorRedirected;
         return new CliContext(Console.OpenStandardOutput(), Console.OpenStandardError(), Console.OpenStandardInput())
         {
             StdinIsTerminal = !Console.IsInputRedirected,
             StdoutIsTerminal = stdoutIsTerminal,
+            StderrIsTerminal = stderrIsTerminal,
+            StderrColumns = stderrIsTerminal ? SafeSize(() => Console.WindowWidth) : 0,
             TerminalColumns = stdoutIsTerminal ? SafeSize(() => Console.WindowWidth) : 0,
             TerminalRows = stdoutIsTerminal ? SafeSize(() => Console.WindowHeight) : 0,
             Environment = System.Environment.GetEnvironmentVariable,

@@ -13,6 +13,7 @@ public sealed class DaemonConnection : IDisposable
         Sandboxes = new SandboxService.SandboxServiceClient(channel);
         Executions = new ExecutionService.ExecutionServiceClient(channel);
         System = new SystemService.SystemServiceClient(channel);
+        Images = new ImageService.ImageServiceClient(channel);
     }
 
     public DaemonEndpoint Endpoint { get; }
@@ -24,6 +25,8 @@ public sealed class DaemonConnection : IDisposable
     public ExecutionService.ExecutionServiceClient Executions { get; }
 
     public SystemService.SystemServiceClient System { get; }
+
+    public ImageService.ImageServiceClient Images { get; }
 
     /// <summary>Creates the channel; nothing is sent until the first call.</summary>
     public static DaemonConnection Open(DaemonEndpoint endpoint) => new(endpoint, DaemonChannel.Create(endpoint));

@@ -27,6 +27,8 @@ internal sealed class CliHarness : IDisposable
 
     public bool StdoutIsTerminal { get; init; }
 
+    public bool StderrIsTerminal { get; init; }
+
     public LocalUser User { get; init; } = new(1000);
 
     /// <summary>Created on first use, after the init-only settings above.</summary>
@@ -34,6 +36,8 @@ internal sealed class CliHarness : IDisposable
     {
         StdinIsTerminal = StdinIsTerminal,
         StdoutIsTerminal = StdoutIsTerminal,
+        StderrIsTerminal = StderrIsTerminal,
+        StderrColumns = StderrIsTerminal ? 120 : 0,
         TerminalColumns = StdoutIsTerminal ? 120 : 0,
         TerminalRows = StdoutIsTerminal ? 40 : 0,
         Environment = name => Environment.GetValueOrDefault(name),

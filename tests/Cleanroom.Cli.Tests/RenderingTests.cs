@@ -109,6 +109,7 @@ public sealed class RenderingTests
             backend: qemu
             accelerator: tcg
             image_ref: builtin:base
+            image_digest:
             policy_hash:
             vcpus: 2
             memory_mib: 512
@@ -172,5 +173,87 @@ public sealed class RenderingTests
         Assert.Contains("\"sandboxId\": \"01kr7p9ksmfa7rmyypyqw2w8r0\"", text, StringComparison.Ordinal);
         Assert.Contains("\"status\": \"SANDBOX_STATUS_READY\"", text, StringComparison.Ordinal);
         Assert.Equal(Ready(), JsonParser.Default.Parse<Sandbox>(text));
+    }
+
+    [Fact]
+    public void Sandbox_inspect_shows_the_image_digest_when_set()
+    {
+        var sandbox = Ready();
+        sandbox.ImageRef = "alpine:3.20";
+        sandbox.ImageDigest = "sha256:" + new string('a', 64);
+        Assert.Contains($"image_ref: alpine:3.20\nimage_digest: sha256:{new string('a', 64)}\n", Render(w => SandboxViews.WriteInspect(w, sandbox)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Image_table_without_a_terminal_is_plain_aligned_text()
+    {
+        var now = new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+        var pulled = new Image
+        {
+            Digest = "sha256:0123456789abcdef" + new string('0', 48),
+            Refs = { "alpine:3.20", "alpine@sha256:" + new string('f', 64), "alpine:3" },
+            ContentBytes = 3_565_158,
+            LastUsedAt = Timestamp.FromDateTimeOffset(now.AddMinutes(-3)),
+            RootfsPath = "/var/lib/cleanroom/images/0123.ext4",
+        };
+        var imported = new Image
+        {
+            Digest = "sha256:fedcba9876543210" + new string('0', 48),
+            Refs = { "registry.example/app@sha256:" + new string('e', 64) },
+            ContentBytes = 2L * 1024 * 1024 * 1024,
+            LastUsedAt = Timestamp.FromDateTimeOffset(now.AddDays(-40)),
+            RootfsPath = "/var/lib/cleanroom/images/fedc.ext4",
+        };
+        Assert.Equal(
+            "DIGEST                REF                                                                                            SIZE     LAST_USED       ROOTFS\n"
+            + "sha256:0123456789ab   alpine:3.20,alpine:3                                                                           3.4MiB   3 minutes ago   /var/lib/cleanroom/images/0123.ext4\n"
+            + $"sha256:fedcba987654   registry.example/app@sha256:{new string('e', 64)}   2GiB     5 weeks ago     /var/lib/cleanroom/images/fedc.ext4\n",
+            Render(w => ImageViews.WriteTable(w, OutputStyle.Plain, [pulled, imported], now)));
+    }
+
+    [Theory]
+    [InlineData(0.4, "just now")]
+    [InlineData(-5, "just now")]
+    [InlineData(1, "1 second ago")]
+    [InlineData(59, "59 seconds ago")]
+    [InlineData(60, "1 minute ago")]
+    [InlineData(3 * 60 + 5, "3 minutes ago")]
+    [InlineData(2 * 3600, "2 hours ago")]
+    [InlineData(86400, "1 day ago")]
+    [InlineData(20 * 86400, "2 weeks ago")]
+    [InlineData(90 * 86400, "3 months ago")]
+    [InlineData(800 * 86400, "2 years ago")]
+    public void Relative_times_read_like_speech(double secondsAgo, string expected)
+    {
+        var now = new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+        Assert.Equal(expected, ApiText.Ago(Timestamp.FromDateTimeOffset(now.AddSeconds(-secondsAgo)), now));
+    }
+
+    [Fact]
+    public void An_unset_time_is_blank_not_decades_ago() =>
+        Assert.Equal("", ApiText.Ago(null, DateTimeOffset.UtcNow));
+
+    [Theory]
+    [InlineData(0, "0B")]
+    [InlineData(1023, "1023B")]
+    [InlineData(1536, "1.5KiB")]
+    [InlineData(3_565_158, "3.4MiB")]
+    [InlineData(150L * 1024 * 1024, "150MiB")]
+    [InlineData(8L * 1024 * 1024 * 1024, "8GiB")]
+    public void Sizes_use_binary_units_without_a_space(long bytes, string expected) =>
+        Assert.Equal(expected, ApiText.Bytes(bytes));
+
+    [Theory]
+    [InlineData("sha256:0123456789abcdef0123", "sha256:0123456789ab")]
+    [InlineData("sha256:0123", "sha256:0123")]
+    [InlineData("", "")]
+    public void Short_digests_keep_the_algorithm_and_12_hex_digits(string digest, string expected) =>
+        Assert.Equal(expected, ApiText.ShortDigest(digest));
+
+    [Fact]
+    public void Json_objects_are_one_line_and_keep_paths_readable()
+    {
+        var text = Render(w => JsonOutput.WriteObject(w, [("policy", "/répo/cleanroom.yaml"), ("ref", "a+b")]));
+        Assert.Equal("{\"policy\":\"/répo/cleanroom.yaml\",\"ref\":\"a+b\"}\n", text);
     }
 }

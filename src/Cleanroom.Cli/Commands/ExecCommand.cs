@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cleanroom.Cli.Images;
 using Cleanroom.Client.Exec;
 using Cleanroom.Policy;
 
@@ -85,6 +86,10 @@ internal sealed class ExecCommand : Command
                 }
 
                 spec = spec with { CompiledPolicy = policy.Policy?.ToJson() };
+
+                // The daemon boots the flag's image, else the policy's; pulling it first shows a download's progress.
+                var image = !string.IsNullOrWhiteSpace(spec.ImageRef) ? spec.ImageRef : policy.Policy?.Image.Reference;
+                await ImagePull.PullForSandboxAsync(connection, context, image, cancellationToken);
             }
 
             var printSandboxId = parse.GetValue(_printSandboxId);

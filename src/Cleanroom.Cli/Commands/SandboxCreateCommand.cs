@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cleanroom.Api.V1;
+using Cleanroom.Cli.Images;
 using Cleanroom.Cli.Rendering;
 
 namespace Cleanroom.Cli.Commands;
@@ -23,6 +24,8 @@ internal sealed class SandboxCreateCommand : Command
         Options.Add(_json);
         SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
         {
+            // Pulled first so a download shows its progress (on stderr: stdout is only the id).
+            await ImagePull.PullForSandboxAsync(connection, context, parse.GetValue(_image), cancellationToken);
             var response = await connection.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest
             {
                 ImageRef = parse.GetValue(_image) ?? "",

@@ -12,6 +12,55 @@ internal static class ApiText
     public static string Time(Timestamp? timestamp) =>
         timestamp is null ? "" : timestamp.ToDateTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary>How long before <paramref name="now"/>, as a person says it: "3 minutes ago"; empty when unset.</summary>
+    public static string Ago(Timestamp? timestamp, DateTimeOffset now)
+    {
+        if (timestamp is null || (timestamp.Seconds == 0 && timestamp.Nanos == 0))
+        {
+            return "";
+        }
+
+        var age = now - timestamp.ToDateTimeOffset();
+        return age switch
+        {
+            // A clock that is slightly behind the daemon's must not print "-2 seconds ago".
+            { TotalSeconds: < 1 } => "just now",
+            { TotalMinutes: < 1 } => Count((int)age.TotalSeconds, "second"),
+            { TotalHours: < 1 } => Count((int)age.TotalMinutes, "minute"),
+            { TotalDays: < 1 } => Count((int)age.TotalHours, "hour"),
+            { TotalDays: < 14 } => Count((int)age.TotalDays, "day"),
+            { TotalDays: < 60 } => Count((int)(age.TotalDays / 7), "week"),
+            { TotalDays: < 730 } => Count((int)(age.TotalDays / 30), "month"),
+            _ => Count((int)(age.TotalDays / 365), "year"),
+        };
+
+        static string Count(int n, string unit) => n == 1 ? $"1 {unit} ago" : string.Create(CultureInfo.InvariantCulture, $"{n} {unit}s ago");
+    }
+
+    /// <summary>A size for people, in binary units without a space so a plain table stays one word per cell: 12.3MiB.</summary>
+    public static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        double value = Math.Max(0, bytes);
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+
+        var format = unit == 0 || value >= 100 ? "0" : "0.#";
+        return value.ToString(format, CultureInfo.InvariantCulture) + units[unit];
+    }
+
+    /// <summary><c>sha256:</c> and the first 12 hex digits: enough to tell images apart and to name one to the daemon.</summary>
+    public static string ShortDigest(string digest)
+    {
+        const int Shown = 12;
+        var colon = digest.IndexOf(':', StringComparison.Ordinal);
+        return colon >= 0 && digest.Length > colon + 1 + Shown ? digest[..(colon + 1 + Shown)] : digest;
+    }
+
     public static string Status(SandboxStatus status) => status switch
     {
         SandboxStatus.Provisioning => "provisioning",

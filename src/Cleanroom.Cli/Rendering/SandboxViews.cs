@@ -31,6 +31,7 @@ internal static class SandboxViews
         ("backend", sandbox.Backend),
         ("accelerator", sandbox.Accelerator),
         ("image_ref", sandbox.ImageRef),
+        ("image_digest", sandbox.ImageDigest),
         ("policy_hash", sandbox.PolicyHash),
         ("vcpus", Number(sandbox.Vcpus)),
         ("memory_mib", Number(sandbox.MemoryMib)),

@@ -34,6 +34,7 @@ public sealed class FakeCleanroomDaemon : IAsyncLifetime
         _app.MapGrpcService<FakeSandboxService>();
         _app.MapGrpcService<FakeExecutionService>();
         _app.MapGrpcService<FakeSystemService>();
+        _app.MapGrpcService<FakeImageService>();
         await _app.StartAsync();
     }
 

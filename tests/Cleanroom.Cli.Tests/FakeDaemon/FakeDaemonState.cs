@@ -22,6 +22,19 @@ internal sealed class FakeDaemonState
 
     public ConcurrentQueue<CreateSandboxRequest> CreateRequests { get; } = new();
 
+    /// <summary>Image store contents by digest.</summary>
+    public ConcurrentDictionary<string, Image> Images { get; } = new();
+
+    public ConcurrentQueue<string> PullRequests { get; } = new();
+
+    public ConcurrentQueue<FakeImport> Imports { get; } = new();
+
+    /// <summary>"Method argument" for the calls whose order matters (PullImage, ResolveImage, CreateSandbox).</summary>
+    public ConcurrentQueue<string> Calls { get; } = new();
+
+    /// <summary>Completes when a PullImage of a "hang" image (which never finishes) arrived.</summary>
+    public TaskCompletionSource HangingPullStarted { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Completes when a CreateSandbox for the image "slow" (which never finishes) arrived.</summary>
     public TaskCompletionSource SlowCreateStarted { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -30,6 +43,12 @@ internal sealed class FakeDaemonState
 
     /// <summary>Executions by their whole command line (tests make them unique); completes once it is created.</summary>
     public ConcurrentDictionary<string, TaskCompletionSource<FakeExecution>> Started { get; } = new();
+
+    public void Log(string call) => Calls.Enqueue(call);
+
+    /// <summary>The logged calls whose argument is <paramref name="argument"/>, in order: tests use unique refs.</summary>
+    public IReadOnlyList<string> CallsWith(string argument) =>
+        [.. Calls.Where(call => call.EndsWith(" " + argument, StringComparison.Ordinal))];
 
     public string NextId(string prefix) =>
         // 26 characters like the real (ULID) ids, unique within a test run.

@@ -10,6 +10,7 @@ internal sealed class FakeSandboxService(FakeDaemonState state) : SandboxService
     public override async Task<CreateSandboxResponse> CreateSandbox(CreateSandboxRequest request, ServerCallContext context)
     {
         state.CreateRequests.Enqueue(request);
+        state.Log("CreateSandbox " + (request.ImageRef.Length > 0 ? request.ImageRef : PolicyImage(request)));
         if (request.ImageRef == "slow")
         {
             // A boot that never finishes: only the client giving up ends the call.
@@ -29,6 +30,7 @@ internal sealed class FakeSandboxService(FakeDaemonState state) : SandboxService
             Status = SandboxStatus.Ready,
             Backend = "fake",
             ImageRef = request.ImageRef.Length > 0 ? request.ImageRef : "builtin:base",
+            ImageDigest = request.ImageRef.Length > 0 && request.ImageRef != "builtin:busybox" ? FakeImageService.DigestOf(request.ImageRef) : "",
             CreatedAt = now,
             UpdatedAt = now,
             Vcpus = request.Options?.Vcpus ?? 0,
@@ -55,6 +57,10 @@ internal sealed class FakeSandboxService(FakeDaemonState state) : SandboxService
         state.Terminated.Enqueue(sandbox.SandboxId);
         return Task.FromResult(new TerminateSandboxResponse { SandboxId = sandbox.SandboxId, Terminated = true, Message = "terminated by request" });
     }
+
+    // The image a policy names, read from the compiled payload the client sent; "" when there is none.
+    private static string PolicyImage(CreateSandboxRequest request) =>
+        request.CompiledPolicy.Length > 0 ? Cleanroom.Policy.CompiledPolicy.FromJson(request.CompiledPolicy).Image.Reference : "";
 
     private Sandbox Find(string id) =>
         state.Sandboxes.TryGetValue(id, out var sandbox) ? sandbox : throw new RpcException(new Status(StatusCode.NotFound, $"unknown sandbox {id}"));
