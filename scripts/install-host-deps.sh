@@ -15,6 +15,9 @@ PACKAGES=(
   xz-utils lz4 file                           # kernel payload extraction and checks
   socat sqlite3                               # socket probing, state inspection
   python3                                     # scripts/test.sh parses .trx results with it
+  docker-registry                             # the real OCI registry the image tests pull from
+  skopeo umoci                                # benchmark baseline (skopeo copy + umoci unpack)
+  debootstrap                                 # scripts/build-debian-image.sh
 )
 
 # One dpkg-query for all packages (fast). Packages dpkg has never heard of are simply absent

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Builds a realistic Debian base image (bash, coreutils, git, curl, ca-certificates) with debootstrap
+# from Debian's archive and packs it as an OCI image layout tarball that `cleanroom image import`
+# reads. For tests and for users without registry access:
+#
+#   scripts/build-debian-image.sh .build/images/debian-bookworm.oci.tar
+#   cleanroom image import debian-base:bookworm .build/images/debian-bookworm.oci.tar
+#
+# Usage: scripts/build-debian-image.sh OUT.tar
+#
+# Environment:
+#   SUITE     Debian suite (default bookworm)
+#   MIRROR    archive URL (default: the first deb URI in /etc/apt/sources.list(.d), else deb.debian.org)
+#   PACKAGES  extra comma-separated packages on top of the default set
+#   SOURCE_DATE_EPOCH  timestamp for the config and the clamped file mtimes (default 0)
+#
+# The image: one gzip layer (sorted, numeric owners, mtimes clamped), config Env PATH/LANG, Cmd
+# ["bash"], WorkingDir /workspace; the layout's index.json names it debian-base:<suite>.
+# Needs root (debootstrap). Written to a temp name and renamed; re-runs are no-ops while inputs are
+# unchanged (OUT.stamp).
+set -euo pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+[ "$#" -eq 1 ] || die "usage: $0 OUT.tar"
+need_root "debootstrap"
+need_cmd debootstrap tar gzip python3
+OUT=$(abspath "$1")
+OUTDIR=$(dirname "$OUT")
+mkdir -p "$OUTDIR"
+SUITE=${SUITE:-bookworm}
+if [ -z "${MIRROR:-}" ]; then
+  MIRROR=$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
+    grep -v security | head -n1 | awk '{print ($1=="deb") ? $2 : $2}' || true)
+  MIRROR=${MIRROR:-http://deb.debian.org/debian}
+fi
+INCLUDE="bash,coreutils,git,curl,ca-certificates${PACKAGES:+,$PACKAGES}"
+EPOCH=${SOURCE_DATE_EPOCH:-0}
+STAMP="$OUT.stamp"
+INPUTS=$(hash_inputs "$0" "$SUITE" "$MIRROR" "$INCLUDE" "epoch=$EPOCH")
+if stamp_ok "$STAMP" "$INPUTS" "$OUT"; then
+  log "debian image up to date ($OUT)"
+  exit 0
+fi
+
+T0=$EPOCHREALTIME
+STAGE=$(mktemp -d "$OUTDIR/.debian.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+ROOT="$STAGE/rootfs"
+log "debootstrap $SUITE ($INCLUDE) from $MIRROR"
+debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$ROOT" "$MIRROR" >"$STAGE/debootstrap.log" 2>&1 ||
+  die "debootstrap failed; last lines:
+$(tail -n 20 "$STAGE/debootstrap.log")"
+
+# Caches and logs are not part of an image; /workspace is where jobs run.
+rm -rf "$ROOT"/var/cache/apt/*.bin "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/lib/apt/lists/* \
+  "$ROOT"/var/log/* "$ROOT"/tmp/* "$ROOT"/root/.cache
+mkdir -p "$ROOT/workspace"
+echo cleanroom >"$ROOT/etc/hostname"
+
+LAYOUT="$STAGE/layout"
+mkdir -p "$LAYOUT/blobs/sha256"
+tar --sort=name --numeric-owner --xattrs --mtime="@$EPOCH" --clamp-mtime -C "$ROOT" -cf "$STAGE/layer.tar" .
+python3 - "$STAGE" "$LAYOUT" "$SUITE" "$EPOCH" <<'PY'
+import gzip, hashlib, json, os, shutil, sys, datetime
+stage, layout, suite, epoch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+blobs = os.path.join(layout, "blobs", "sha256")
+
+def sha_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+def put(data):
+    digest = hashlib.sha256(data).hexdigest()
+    with open(os.path.join(blobs, digest), "wb") as f:
+        f.write(data)
+    return {"digest": "sha256:" + digest, "size": len(data)}
+
+tar = os.path.join(stage, "layer.tar")
+diff_id = sha_file(tar)
+gz = os.path.join(stage, "layer.tar.gz")
+with open(tar, "rb") as src, gzip.GzipFile(gz, "wb", compresslevel=6, mtime=0) as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+layer_digest = sha_file(gz)
+os.rename(gz, os.path.join(blobs, layer_digest))
+created = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+config = {
+    "created": created, "architecture": "amd64", "os": "linux",
+    "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"],
+               "Cmd": ["bash"], "WorkingDir": "/workspace"},
+    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id]},
+    "history": [{"created": created, "created_by": "scripts/build-debian-image.sh (debootstrap " + suite + ")"}],
+}
+config_desc = put(json.dumps(config, sort_keys=True, separators=(",", ":")).encode())
+manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config_desc},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                        "digest": "sha256:" + layer_digest, "size": os.path.getsize(os.path.join(blobs, layer_digest))}]}
+manifest_desc = put(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode())
+index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+         "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", **manifest_desc,
+                        "platform": {"architecture": "amd64", "os": "linux"},
+                        "annotations": {"org.opencontainers.image.ref.name": "debian-base:" + suite}}]}
+with open(os.path.join(layout, "index.json"), "w") as f:
+    json.dump(index, f, sort_keys=True, separators=(",", ":"))
+with open(os.path.join(layout, "oci-layout"), "w") as f:
+    json.dump({"imageLayoutVersion": "1.0.0"}, f)
+print(manifest_desc["digest"])
+PY
+tar --sort=name --numeric-owner --mtime="@$EPOCH" -C "$LAYOUT" -cf "$STAGE/image.tar" .
+mv -f "$STAGE/image.tar" "$OUT"
+stamp_write "$STAMP" "$INPUTS"
+log "debian image $OUT ($(du -h "$OUT" | cut -f1)) in $(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b-a}') s"
