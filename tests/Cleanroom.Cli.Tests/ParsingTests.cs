@@ -156,5 +156,6 @@ public sealed class ParsingTests : IDisposable
 
     [Fact]
     public void Serve_accepts_its_options() =>
-        AssertParses("serve", "--listen", "unix:///tmp/d.sock", "--state-dir", "/tmp/state", "--assets", "/tmp/assets", "--accel", "tcg");
+        AssertParses("serve", "--listen", "unix:///tmp/d.sock", "--state-dir", "/tmp/state", "--assets", "/tmp/assets", "--accel", "tcg",
+            "--images", "/tmp/images", "--insecure-registry", "reg.lan:5000", "--insecure-registry", "mirror.lan");
 }

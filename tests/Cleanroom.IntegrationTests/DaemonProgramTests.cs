@@ -13,6 +13,16 @@ public class DaemonProgramTests
         Assert.Equal(("/run/x.sock", "/var/lib/x", "/a", "tcg"), (options!.SocketPath, options.StateDir, options.AssetsDir, options.Accel));
     }
 
+    [Fact]
+    public void Parses_the_image_store_and_repeated_insecure_registries()
+    {
+        Assert.True(DaemonProgram.TryParse(["--listen", "/l", "--state-dir", "/s", "--images", "/img", "--insecure-registry", "reg.lan:5000", "--insecure-registry", "mirror.lan"], out var options, out _));
+
+        Assert.Equal("/img", options!.EffectiveImagesDir);
+        Assert.Equal(["reg.lan:5000", "mirror.lan"], options.InsecureRegistries);
+        Assert.Equal("/s2/images", (options with { ImagesDir = null, StateDir = "/s2" }).EffectiveImagesDir);
+    }
+
     [Theory]
     [InlineData("--state-dir", "/s")]
     [InlineData("--listen", "/l")]

@@ -19,6 +19,8 @@ internal sealed partial class ServeCommand : Command
     private readonly Option<string?> _stateDir = new("--state-dir") { Description = "State directory (default: /var/lib/cleanroom as root, else $XDG_STATE_HOME/cleanroom)", HelpName = "dir" };
     private readonly Option<string?> _assets = new("--assets") { Description = $"Boot assets directory (default: ${ServeDefaults.AssetsVariable}, else ../assets beside the binary)", HelpName = "dir" };
     private readonly Option<string> _accel = new("--accel") { Description = "Acceleration: auto (KVM only when a probe boot proves it works), kvm or tcg", DefaultValueFactory = _ => "auto" };
+    private readonly Option<string?> _images = new("--images") { Description = "Image store directory (default: <state-dir>/images)", HelpName = "dir" };
+    private readonly Option<string[]> _insecureRegistries = new("--insecure-registry") { Description = "A registry (host[:port]) to reach over plain HTTP; repeatable. Loopback registries always are", HelpName = "host", AllowMultipleArgumentsPerToken = false };
 
     public ServeCommand(CliContext context)
         : base("serve", "Run the daemon")
@@ -35,6 +37,8 @@ internal sealed partial class ServeCommand : Command
         Options.Add(_stateDir);
         Options.Add(_assets);
         Options.Add(_accel);
+        Options.Add(_images);
+        Options.Add(_insecureRegistries);
         SetAction((parse, cancellationToken) =>
         {
             var listen = parse.GetValue(_listen);
@@ -47,6 +51,16 @@ internal sealed partial class ServeCommand : Command
             if (ServeDefaults.AssetsDir(parse.GetValue(_assets), context.Environment, AppContext.BaseDirectory) is { } assets)
             {
                 args.AddRange(["--assets", assets]);
+            }
+
+            if (parse.GetValue(_images) is { } images)
+            {
+                args.AddRange(["--images", Path.GetFullPath(images)]);
+            }
+
+            foreach (var registry in parse.GetValue(_insecureRegistries) ?? [])
+            {
+                args.AddRange(["--insecure-registry", registry]);
             }
 
             return RunDaemonAsync(context, args, cancellationToken);
