@@ -26,6 +26,7 @@ public sealed class ImageManager : IDisposable
     private readonly SemaphoreSlim _downloadSlots;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Lock _gate = new();
+    private int _disposed;
 
     public ImageManager(ImageManagerOptions options, ILogger<ImageManager>? logger = null, RegistryClient? registry = null)
     {
@@ -39,6 +40,7 @@ public sealed class ImageManager : IDisposable
         RootfsMaterializer.DeleteTree(options.StagingDirectory);
         DeleteStaleTemporaries(options.RootfsDirectory);
         _store = new ImageStore(options.DatabasePath);
+        DeleteUnrecordedRootfs();
         _registry = registry ?? new RegistryClient(options.Registry, _logger);
         _materializer = new RootfsMaterializer(options);
         _downloadSlots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentDownloads));
@@ -140,18 +142,47 @@ public sealed class ImageManager : IDisposable
         try
         {
             var archive = await Task.Run(() => ImageArchive.Open(archivePath, unpackDir, _options.Platform, _options.MaxImportBytes, cancellationToken), cancellationToken);
+
+            // A pinned name is a claim about content: it must be this content, or an import could stand in for a
+            // registry image that policies pin.
+            if (name.Digest is { } claimed && claimed != archive.Digest.ToString())
+            {
+                throw new ImageArchiveException($"the archive's image is {archive.Digest}, not {claimed}: import it under a name without a digest");
+            }
+
+            if (new FileInfo(archive.ConfigPath).Length > ImageConfigDocument.MaxBytes)
+            {
+                throw new ImageArchiveException($"the image config is larger than {ImageConfigDocument.MaxBytes} bytes");
+            }
+
             var config = ImageConfigDocument.Parse(await File.ReadAllBytesAsync(archive.ConfigPath, cancellationToken));
             CheckPlatform(name, config);
-            if (_store.Find(archive.Digest) is { } existing)
+            var refs = new[] { name.Reference, name.Repository + "@" + archive.Digest };
+            lock (_gate)
             {
-                _store.AddRef(name.Reference, existing.Digest);
-                return Touch(existing);
+                if (_store.Find(archive.Digest) is { } existing)
+                {
+                    _store.Save(existing, refs);
+                    return Touch(existing);
+                }
             }
 
             var sources = archive.Layers.Select(l => new LayerSource(l.Name, l.Compression, Task.FromResult(l.Path))).ToList();
             var rootfs = await _materializer.BuildAsync(archive.Digest, sources, null, cancellationToken);
             var record = NewRecord(archive.Digest, rootfs, config, ImageSources.Import);
-            _store.Save(record, [name.Reference, name.Repository + "@" + archive.Digest]);
+            lock (_gate)
+            {
+                try
+                {
+                    _store.Save(record, refs);
+                }
+                catch
+                {
+                    File.Delete(rootfs.Path);
+                    throw;
+                }
+            }
+
             return _store.Find(archive.Digest) ?? record;
         }
         finally
@@ -169,24 +200,46 @@ public sealed class ImageManager : IDisposable
     /// </summary>
     public ImageRecord Remove(string selector, Func<Digest, string?> inUse)
     {
-        var image = Select(selector) ?? throw new ImageNotFoundException($"no stored image matches '{selector}' (see `cleanroom image ls`)");
-        if (inUse(image.Digest) is { } user)
-        {
-            throw new ImageInUseException($"image {image.Digest} is in use by sandbox {user}; remove the sandbox first");
-        }
-
         lock (_gate)
         {
+            var image = Select(selector) ?? throw new ImageNotFoundException($"no stored image matches '{selector}' (see `cleanroom image ls`)");
+            if (inUse(image.Digest) is { } user)
+            {
+                throw new ImageInUseException($"image {image.Digest} is in use by sandbox {user}; remove the sandbox first");
+            }
+
+            if (_inflight.ContainsKey(image.Digest.ToString()))
+            {
+                throw new ImageInUseException($"image {image.Digest} is being pulled right now; remove it when the pull is done");
+            }
+
             _store.Delete(image.Digest);
             File.Delete(image.RootfsPath);
+            return image;
         }
-
-        return image;
     }
 
+    /// <summary>Cancels running pulls, waits for their cleanup, closes the store. Safe to call more than once.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _lifetime.Cancel();
+
+        // Let cancelled pulls run their cleanup before the store and semaphore go away under them.
+        var running = _inflight.Values.Select(p => p.Completion).ToArray();
+        try
+        {
+            Task.WaitAll(running, TimeSpan.FromSeconds(30));
+        }
+        catch (AggregateException)
+        {
+            // Their failures were logged where they happened; shutting down is all that is left.
+        }
+
         _registry.Dispose();
         _store.Dispose();
         _downloadSlots.Dispose();
@@ -228,7 +281,12 @@ public sealed class ImageManager : IDisposable
         var ct = pullCancel.Token;
         var layers = manifest.Manifest!.Layers!;
         var downloads = new Dictionary<string, Task<string>>(StringComparer.Ordinal);
-        var keepPartials = false;
+
+        // One directory per image: single-flight makes it private to this pull, and a retry of the same image finds
+        // its resumable .partial files there. (Two images sharing a layer each fetch it; correctness over bytes.)
+        var downloadDir = Path.Combine(_options.DownloadsDirectory, manifest.Digest.Hex);
+        Directory.CreateDirectory(downloadDir);
+        MaterializedRootfs? rootfs = null;
         try
         {
             var configBytes = await _registry.GetBlobBytesAsync(image, manifest.Manifest.Config!, ImageConfigDocument.MaxBytes, ct);
@@ -241,14 +299,18 @@ public sealed class ImageManager : IDisposable
                 var index = i;
                 if (!downloads.TryGetValue(layer.Digest, out var download))
                 {
-                    download = DownloadLayerAsync(image, layer, bytes => pull.ReportDownloaded(index, bytes), ct);
+                    download = DownloadLayerAsync(image, layer, Path.Combine(downloadDir, layer.ParsedDigest.Hex), bytes => pull.ReportDownloaded(index, bytes), ct);
+
+                    // A later layer failing must stop the pull now, not after every layer before it was applied.
+                    _ = download.ContinueWith(_ => pullCancel.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                     downloads[layer.Digest] = download;
                 }
 
                 sources.Add(new LayerSource($"{index + 1}/{layers.Count} ({layer.Digest[..19]})", MediaTypes.LayerCompressionOf(layer.MediaType)!.Value, download));
             }
 
-            var rootfs = await _materializer.BuildAsync(manifest.Digest, sources, pull.ReportApplied, ct);
+            rootfs = await _materializer.BuildAsync(manifest.Digest, sources, pull.ReportApplied, ct);
+            RootfsMaterializer.DeleteTree(downloadDir);
             var record = NewRecord(manifest.Digest, rootfs, config, ImageSources.Registry);
             lock (_gate)
             {
@@ -263,41 +325,55 @@ public sealed class ImageManager : IDisposable
         }
         catch (Exception ex)
         {
+            // Stop the other downloads and wait for them, so no writer is left behind the cleanup below.
+            await pullCancel.CancelAsync();
+            await Task.WhenAll(downloads.Values.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+            var failure = downloads.Values.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException);
+            var reported = ex is OperationCanceledException && failure is not null && !_lifetime.IsCancellationRequested ? failure : ex;
+
             // A network that went away leaves resumable .partial files for the next attempt; anything else (a
-            // hostile or broken image) leaves nothing.
-            keepPartials = ex is RegistryException { Kind: RegistryErrorKind.Unavailable };
+            // hostile or broken image) leaves nothing. Only then may another pull of this image start.
+            CleanUpFailedPull(downloadDir, keepPartials: reported is RegistryException { Kind: RegistryErrorKind.Unavailable }, rootfs);
             lock (_gate)
             {
                 _inflight.TryRemove(key, out _);
                 _pendingRefs.TryRemove(key, out _);
             }
 
-            // Stop the other downloads and wait for them, so no writer is left behind the cleanup below.
-            await pullCancel.CancelAsync();
-            await Task.WhenAll(downloads.Values.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
-            _logger.LogWarning("pull of {Ref} failed: {Reason}", image, ex.Message);
-            throw;
-        }
-        finally
-        {
-            foreach (var digest in downloads.Keys)
+            _logger.LogWarning("pull of {Ref} failed: {Reason}", image, reported.Message);
+            if (!ReferenceEquals(reported, ex))
             {
-                var path = DownloadPath(digest);
-                File.Delete(path);
-                if (!keepPartials)
-                {
-                    File.Delete(path + ".partial");
-                }
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(reported);
             }
+
+            throw;
         }
     }
 
-    private async Task<string> DownloadLayerAsync(ImageReference image, Descriptor layer, Action<long> progress, CancellationToken ct)
+    private static void CleanUpFailedPull(string downloadDir, bool keepPartials, MaterializedRootfs? rootfs)
+    {
+        if (rootfs is not null)
+        {
+            File.Delete(rootfs.Path); // built, but its row could not be written: without a row it is garbage
+        }
+
+        if (!keepPartials)
+        {
+            RootfsMaterializer.DeleteTree(downloadDir);
+            return;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(downloadDir).Where(f => !f.EndsWith(".partial", StringComparison.Ordinal)))
+        {
+            File.Delete(file);
+        }
+    }
+
+    private async Task<string> DownloadLayerAsync(ImageReference image, Descriptor layer, string path, Action<long> progress, CancellationToken ct)
     {
         await _downloadSlots.WaitAsync(ct);
         try
         {
-            var path = DownloadPath(layer.Digest);
             await _registry.DownloadBlobAsync(image, layer, path, new InlineProgress(progress), ct);
             return path;
         }
@@ -306,8 +382,6 @@ public sealed class ImageManager : IDisposable
             _downloadSlots.Release();
         }
     }
-
-    private string DownloadPath(string digest) => Path.Combine(_options.DownloadsDirectory, Digest.Parse(digest).Hex);
 
     private void CheckPlatform(ImageReference image, ImageConfigFile config)
     {
@@ -342,6 +416,17 @@ public sealed class ImageManager : IDisposable
         var now = DateTimeOffset.UtcNow;
         _store.Touch(image.Digest, now);
         return image with { LastUsedAt = now };
+    }
+
+    /// <summary>A rootfs without a row is the remains of a build whose save never happened (crash, full disk).</summary>
+    private void DeleteUnrecordedRootfs()
+    {
+        var recorded = _store.List().Select(i => i.RootfsPath).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(_options.RootfsDirectory, "*.ext4").Where(f => !recorded.Contains(f)))
+        {
+            _logger.LogInformation("deleting {File}: no image record names it", file);
+            File.Delete(file);
+        }
     }
 
     private static void DeleteStaleTemporaries(string directory)

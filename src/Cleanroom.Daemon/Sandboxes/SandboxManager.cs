@@ -32,6 +32,9 @@ public sealed class SandboxManager
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, LiveSandbox> _live = new();
 
+    /// <summary>Sandboxes still booting, by id, with the image digest they boot from (not yet in <see cref="_live"/>).</summary>
+    private readonly ConcurrentDictionary<string, string> _booting = new();
+
     public SandboxManager(DaemonOptions options, StateStore store, IVmBackend backend, Func<BootAssets> assets, ImageManager images, ILogger<SandboxManager> logger)
     {
         _options = options;
@@ -114,6 +117,7 @@ public sealed class SandboxManager
             if (imageRef is not null)
             {
                 var image = await _images.EnsureAsync(imageRef, cancellationToken);
+                _booting[id] = image.Digest.ToString();
                 record = record with { ImageDigest = image.Digest.ToString() };
                 _store.UpsertSandbox(record);
                 rootImage = await SandboxImage.RootDiskAsync(image, workDir, floors.DiskBytes, cancellationToken);
@@ -130,6 +134,7 @@ public sealed class SandboxManager
             };
             var live = new LiveSandbox(record, vm, agent);
             _live[id] = live;
+            _booting.TryRemove(id, out _);
             _store.UpsertSandbox(record);
             _ = Task.Run(() => WatchAsync(live), CancellationToken.None);
             _logger.LogInformation("sandbox {Id} ready in {Ms} ms ({Accel})", id, record.BootMs, record.Accelerator);
@@ -150,6 +155,7 @@ public sealed class SandboxManager
             }
 
             TryDeleteDirectory(workDir);
+            _booting.TryRemove(id, out _);
             _store.UpsertSandbox(record with { Status = SandboxStatus.Failed, StatusMessage = "create failed: " + reason, UpdatedAt = DateTimeOffset.UtcNow });
             throw ex is DaemonException ? ex
                 : ImageErrors.Translate(ex) is { } imageError ? imageError
@@ -242,7 +248,8 @@ public sealed class SandboxManager
 
     /// <summary>The id of a live sandbox booted from <paramref name="digest"/>, if any (such an image cannot be removed).</summary>
     public string? SandboxUsingImage(Digest digest) =>
-        _live.Values.FirstOrDefault(l => l.Record.ImageDigest == digest.ToString() && !l.IsTerminating)?.Record.Id;
+        _booting.FirstOrDefault(b => b.Value == digest.ToString()).Key
+        ?? _live.Values.FirstOrDefault(l => l.Record.ImageDigest == digest.ToString() && !l.IsTerminating)?.Record.Id;
 
     /// <summary>The run defaults (env, workdir, user, entrypoint) of the image a sandbox booted from; empty for the built-in image.</summary>
     public RunDefaults ImageDefaults(SandboxRecord sandbox) =>

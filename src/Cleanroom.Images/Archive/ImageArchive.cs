@@ -15,6 +15,9 @@ public sealed class ImageArchive
 {
     private const int MaxMetadataBytes = 4 * 1024 * 1024;
 
+    /// <summary>An image archive holds a handful of files per layer; this many entries is an attack on inodes.</summary>
+    private const int MaxEntries = 10_000;
+
     private ImageArchive(Digest digest, string configPath, IReadOnlyList<ArchiveLayer> layers)
     {
         Digest = digest;
@@ -60,12 +63,18 @@ public sealed class ImageArchive
         }
 
         long total = 0;
+        var entries = 0;
         try
         {
             using var reader = new TarReader(stream);
             while (reader.GetNextEntry() is { } entry)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (++entries > MaxEntries)
+                {
+                    throw new ImageArchiveException($"the archive has more than {MaxEntries} entries; image archives hold a few files per layer");
+                }
+
                 var name = SafeName(entry.Name);
                 if (name is null)
                 {
@@ -94,15 +103,23 @@ public sealed class ImageArchive
                         break;
                     case TarEntryType.SymbolicLink or TarEntryType.HardLink:
                         // Old `docker save` links duplicate layers to one copy; resolve inside the archive, copy the file.
-                        var linked = entry.EntryType == TarEntryType.HardLink
-                            ? SafeName(entry.LinkName)
-                            : SafeName(Path.GetRelativePath(".", Path.Combine(Path.GetDirectoryName(name) ?? "", entry.LinkName)));
+                        var linked = entry.EntryType == TarEntryType.HardLink || entry.LinkName.StartsWith('/')
+                            ? SafeName(entry.LinkName.TrimStart('/'))
+                            : SafeName(Path.GetRelativePath("/", Path.GetFullPath(Path.Combine("/", Path.GetDirectoryName(name) ?? "", entry.LinkName))));
                         var source = linked is null ? null : Path.Combine(directory, linked);
                         if (source is null || !File.Exists(source))
                         {
                             throw new ImageArchiveException($"archive entry '{entry.Name}' links to '{entry.LinkName}', which is not a file inside the archive");
                         }
 
+                        // A copy costs what the file costs: links must not multiply the import budget.
+                        total += new FileInfo(source).Length;
+                        if (total > maxBytes)
+                        {
+                            throw new ImageArchiveException($"the archive unpacks to more than {maxBytes} bytes");
+                        }
+
+                        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                         File.Copy(source, target);
                         break;
                     default:
@@ -113,6 +130,11 @@ public sealed class ImageArchive
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
         {
             throw new ImageArchiveException($"the archive is not a valid tar{(gzip ? ".gz" : "")}: {ex.Message}", ex);
+        }
+        catch (IOException ex) when (ex is not EndOfStreamException)
+        {
+            // Duplicate names, a file where a directory should be: the archive is inconsistent, not the host broken.
+            throw new ImageArchiveException($"the archive cannot be unpacked: {ex.Message}", ex);
         }
     }
 

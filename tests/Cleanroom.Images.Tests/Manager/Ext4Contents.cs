@@ -5,7 +5,7 @@ namespace Cleanroom.Images.Tests.Manager;
 /// <summary>Reads a file system image with debugfs (read-only, no mount needed).</summary>
 internal static class Ext4Contents
 {
-    public static string Cat(string image, string path) => Debugfs(image, $"cat {path}");
+    public static string Cat(string image, string path) => Debugfs(image, $"cat {path}", includeErrors: false);
 
     /// <summary>debugfs's <c>stat</c> for a path, or an empty string when it does not exist.</summary>
     public static string Stat(string image, string path)
@@ -35,12 +35,12 @@ internal static class Ext4Contents
         return process.ExitCode == 0;
     }
 
-    private static string Debugfs(string image, string request)
+    private static string Debugfs(string image, string request, bool includeErrors = true)
     {
         using var process = Process.Start(new ProcessStartInfo("debugfs", ["-R", request, image]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var output = process.StandardOutput.ReadToEnd();
         var error = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        return output + error;
+        return includeErrors ? output + error : output;
     }
 }

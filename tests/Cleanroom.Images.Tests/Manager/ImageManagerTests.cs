@@ -77,6 +77,26 @@ public sealed class ImageManagerTests(RegistryFixture fixture) : IClassFixture<R
     }
 
     [Fact]
+    public async Task Two_images_sharing_a_layer_pull_at_once_without_disturbing_each_other()
+    {
+        static void Base(LayerContents l) => l.Directory("base").BigFile("base/shared.bin", 3 * 1024 * 1024, seed: 4711);
+        var first = new OciImageBuilder(fixture.Scratch.Combine("blobs")).AddLayer(Base).AddLayer(l => l.File("which", "first")).Build();
+        var second = new OciImageBuilder(fixture.Scratch.Combine("blobs")).AddLayer(Base).AddLayer(l => l.File("which", "second")).Build();
+        Assert.Equal(first.Layers[0].Descriptor.Digest, second.Layers[0].Descriptor.Digest);
+        await fixture.Pusher.PushImageAsync("manager/share-a", "v1", first);
+        await fixture.Pusher.PushImageAsync("manager/share-b", "v1", second);
+        using var scope = new ImageManagerScope();
+
+        var pulled = await Task.WhenAll(
+            scope.Manager.EnsureAsync(ImageReference.Parse(fixture.Registry.Reference("manager/share-a:v1")), Ct),
+            scope.Manager.EnsureAsync(ImageReference.Parse(fixture.Registry.Reference("manager/share-b:v1")), Ct));
+
+        Assert.Equal("first", Ext4Contents.Cat(pulled[0].RootfsPath, "/which"));
+        Assert.Equal("second", Ext4Contents.Cat(pulled[1].RootfsPath, "/which"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(scope.Options.DownloadsDirectory));
+    }
+
+    [Fact]
     public async Task A_multi_platform_index_gives_the_host_platform_and_records_the_index_pin()
     {
         using var scope = new ImageManagerScope();
@@ -190,6 +210,22 @@ public sealed class ImageManagerTests(RegistryFixture fixture) : IClassFixture<R
         {
             Assert.Equal(image.ManifestDigest, record.Digest);
         }
+    }
+
+    [Fact]
+    public async Task An_archive_imported_under_a_digest_it_does_not_have_is_refused()
+    {
+        var image = new OciImageBuilder(fixture.Scratch.Combine("blobs")).AddLayer(l => l.File("f", "impostor")).Build();
+        using var scratch = new TemporaryDirectory("cleanroom-import");
+        var archive = scratch.Combine("image.tar");
+        image.WriteOciArchive(archive);
+        using var scope = new ImageManagerScope();
+        var claimed = ImageReference.Parse("ghcr.io/org/base@sha256:" + new string('c', 64));
+
+        var error = await Assert.ThrowsAsync<ImageArchiveException>(() => scope.Manager.ImportAsync(claimed, archive, Ct));
+
+        Assert.Contains(image.ManifestDigest.ToString(), error.Message, StringComparison.Ordinal);
+        scope.AssertNothingLeft();
     }
 
     [Fact]
