@@ -56,27 +56,18 @@ public sealed class ImageManager : IDisposable
     public ImageRecord? Find(Digest digest) => _store.Find(digest);
 
     /// <summary>
-    /// The image for <paramref name="image"/>: from the store when the reference is pinned and cached, else pulled.
-    /// A tag is re-resolved each time (tags move); when the registry is unreachable the last image it named is used.
+    /// The image for <paramref name="image"/>: the stored one when the reference is in the store (a pinned digest,
+    /// or a tag as last pulled or imported: Docker's default "missing" pull policy), else pulled. Moving a tag to
+    /// what the registry names now is an explicit <c>image pull</c>.
     /// </summary>
     public async Task<ImageRecord> EnsureAsync(ImageReference image, CancellationToken cancellationToken)
     {
-        if (image.IsPinned && FindCached(image) is { } cached)
+        if (FindCached(image) is { } cached)
         {
             return Touch(cached);
         }
 
-        PullOperation pull;
-        try
-        {
-            pull = await BeginPullAsync(image, cancellationToken);
-        }
-        catch (RegistryException ex) when (ex.Kind == RegistryErrorKind.Unavailable && FindCached(image) is { } stale)
-        {
-            _logger.LogWarning("registry unreachable for {Ref} ({Reason}); using the image it last resolved to, {Digest}", image, ex.Message, stale.Digest);
-            return Touch(stale);
-        }
-
+        var pull = await BeginPullAsync(image, cancellationToken);
         return Touch(await pull.Completion.WaitAsync(cancellationToken));
     }
 

@@ -25,6 +25,7 @@ public sealed class ImageCommandTests(FakeCleanroomDaemon daemon)
         using var cli = new CliHarness(daemon.Endpoint);
         Assert.Equal(0, await cli.RunAsync("image", "pull", "fresh-pull:1.0"));
         Assert.Equal(ResultLines("pulled image", "fresh-pull:1.0", FakeImageService.DigestOf("fresh-pull:1.0")), cli.Out);
+        Assert.Equal(["PullImage fresh-pull:1.0"], daemon.State.CallsWith("fresh-pull:1.0")); // asks the registry: not if-missing
         // The fake sends three downloading and two building snapshots: still one line each.
         Assert.Equal(
             "cleanroom: downloading fresh-pull:1.0: 2 layers, 3.5MiB\ncleanroom: building rootfs for fresh-pull:1.0\n",
@@ -104,7 +105,7 @@ public sealed class ImageCommandTests(FakeCleanroomDaemon daemon)
         await daemon.State.HangingPullStarted.Task.WaitAsync(TimeSpan.FromSeconds(20));
         cli.Context.Interrupts.Raise(2);
         Assert.Equal(130, await run.WaitAsync(TimeSpan.FromSeconds(20)));
-        Assert.Equal(["PullImage hang-exec:1"], daemon.State.CallsWith("hang-exec:1"));
+        Assert.Equal(["PullImage if-missing hang-exec:1"], daemon.State.CallsWith("hang-exec:1"));
     }
 
     [Fact]
@@ -225,7 +226,7 @@ public sealed class ImageCommandTests(FakeCleanroomDaemon daemon)
     {
         using var cli = new CliHarness(daemon.Endpoint);
         Assert.Equal(0, await cli.RunAsync("sandbox", "create", "--image", "fresh-create:1"));
-        Assert.Equal(["PullImage fresh-create:1", "CreateSandbox fresh-create:1"], daemon.State.CallsWith("fresh-create:1"));
+        Assert.Equal(["PullImage if-missing fresh-create:1", "CreateSandbox fresh-create:1"], daemon.State.CallsWith("fresh-create:1"));
         Assert.Matches("^[0-9a-z]{26}\n$", cli.Out);
         Assert.EndsWith($"cleanroom: pulled fresh-create:1 ({FakeImageService.DigestOf("fresh-create:1")})\n", cli.Err, StringComparison.Ordinal);
     }
@@ -249,7 +250,7 @@ public sealed class ImageCommandTests(FakeCleanroomDaemon daemon)
     {
         using var cli = new CliHarness(daemon.Endpoint);
         Assert.Equal(3, await cli.RunAsync("exec", "--image", "fresh-exec:1", "--", "both"));
-        Assert.Equal(["PullImage fresh-exec:1", "CreateSandbox fresh-exec:1"], daemon.State.CallsWith("fresh-exec:1"));
+        Assert.Equal(["PullImage if-missing fresh-exec:1", "CreateSandbox fresh-exec:1"], daemon.State.CallsWith("fresh-exec:1"));
         Assert.Equal("o1\no2\n", cli.Out);
         Assert.Equal(
             "cleanroom: downloading fresh-exec:1: 2 layers, 3.5MiB\n"
@@ -266,7 +267,7 @@ public sealed class ImageCommandTests(FakeCleanroomDaemon daemon)
         await File.WriteAllTextAsync(Path.Join(repository, "cleanroom.yaml"), "version: 1\nsandbox:\n  image:\n    ref: policy-image:1\n  network:\n    default: deny\n");
         using var cli = new CliHarness(daemon.Endpoint);
         Assert.Equal(0, await cli.RunAsync("exec", "-c", repository, "--", "true"));
-        Assert.Equal(["PullImage policy-image:1", "CreateSandbox policy-image:1"], daemon.State.CallsWith("policy-image:1"));
+        Assert.Equal(["PullImage if-missing policy-image:1", "CreateSandbox policy-image:1"], daemon.State.CallsWith("policy-image:1"));
         Directory.Delete(repository, recursive: true);
     }
 
@@ -275,7 +276,7 @@ public sealed class ImageCommandTests(FakeCleanroomDaemon daemon)
     {
         using var cli = new CliHarness(daemon.Endpoint);
         Assert.Equal(1, await cli.RunAsync("exec", "--image", "missing-exec:1", "--", "true"));
-        Assert.Equal(["PullImage missing-exec:1"], daemon.State.CallsWith("missing-exec:1"));
+        Assert.Equal(["PullImage if-missing missing-exec:1"], daemon.State.CallsWith("missing-exec:1"));
         Assert.Equal("cleanroom: image_not_found: manifest unknown: missing-exec:1\n", cli.Err);
     }
 

@@ -17,10 +17,11 @@ internal static class ImagePull
     public const string BuiltinRef = "builtin:busybox";
 
     /// <summary>Pulls <paramref name="reference"/>; returns the last event, which carries the image.</summary>
-    public static async Task<PullImageEvent> PullAsync(DaemonConnection connection, CliContext context, string reference, CancellationToken cancellationToken)
+    /// <param name="ifMissing">Take the stored image without asking the registry when the ref is already stored.</param>
+    public static async Task<PullImageEvent> PullAsync(DaemonConnection connection, CliContext context, string reference, CancellationToken cancellationToken, bool ifMissing = false)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        using var call = connection.Images.PullImage(new PullImageRequest { Ref = reference }, cancellationToken: cancellationToken);
+        using var call = connection.Images.PullImage(new PullImageRequest { Ref = reference, IfMissing = ifMissing }, cancellationToken: cancellationToken);
         var last = await PullProgressView.For(context, Canonical(reference)).FollowAsync(call.ResponseStream.ReadAllAsync(cancellationToken));
         return last?.Image is not null
             ? last
@@ -39,7 +40,8 @@ internal static class ImagePull
             return;
         }
 
-        var pulled = await PullAsync(connection, context, imageRef.Trim(), cancellationToken);
+        // The sandbox boots what the store has (as the daemon's create does): no registry round trip for a stored ref.
+        var pulled = await PullAsync(connection, context, imageRef.Trim(), cancellationToken, ifMissing: true);
         if (!pulled.Cached)
         {
             context.Complain($"pulled {Canonical(imageRef)} ({pulled.Image.Digest})");

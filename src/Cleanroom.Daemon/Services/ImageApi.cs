@@ -14,6 +14,12 @@ internal sealed class ImageApi(ImageManager images, SandboxManager sandboxes) : 
     public override async Task PullImage(PullImageRequest request, IServerStreamWriter<PullImageEvent> responseStream, ServerCallContext context)
     {
         var reference = ParseRef(request.Ref);
+        if (request.IfMissing && images.FindCached(reference) is { } stored)
+        {
+            await responseStream.WriteAsync(new PullImageEvent { Phase = Api.V1.PullPhase.Done, Digest = stored.Digest.ToString(), Image = stored.ToProto(), Cached = true }, context.CancellationToken);
+            return;
+        }
+
         await responseStream.WriteAsync(new PullImageEvent { Phase = Api.V1.PullPhase.Resolving }, context.CancellationToken);
         var pull = await images.BeginPullAsync(reference, context.CancellationToken);
         PullImageEvent? last = null;

@@ -34,7 +34,7 @@ internal sealed class FakeImageService(FakeDaemonState state) : ImageService.Ima
 
     public override async Task PullImage(PullImageRequest request, IServerStreamWriter<PullImageEvent> responseStream, ServerCallContext context)
     {
-        state.Log("PullImage " + request.Ref);
+        state.Log("PullImage " + (request.IfMissing ? "if-missing " : "") + request.Ref);
         state.PullRequests.Enqueue(request.Ref);
         if (request.Ref.Contains("missing", StringComparison.Ordinal))
         {

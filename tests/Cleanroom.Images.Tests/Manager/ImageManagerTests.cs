@@ -44,13 +44,16 @@ public sealed class ImageManagerTests(RegistryFixture fixture) : IClassFixture<R
         Assert.Empty(Directory.EnumerateFileSystemEntries(scope.Options.DownloadsDirectory));
     }
 
-    [Fact]
-    public async Task A_pinned_image_in_the_store_is_used_without_asking_the_registry()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_image_in_the_store_is_used_without_asking_the_registry(bool pinnedRef)
     {
-        var image = await fixture.PushUniqueImageAsync("manager/pinned");
+        var image = await fixture.PushUniqueImageAsync("manager/stored-" + pinnedRef.ToString().ToLowerInvariant());
         await using var recorder = LoopbackHttpServer.Start(context => HttpForwarder.ForwardAsync(context, fixture.Registry.BaseUri));
         using var scope = new ImageManagerScope();
-        var pinned = ImageReference.Parse($"{recorder.Host}/manager/pinned@{image.ManifestDigest}");
+        var repository = $"{recorder.Host}/manager/stored-{pinnedRef.ToString().ToLowerInvariant()}";
+        var pinned = ImageReference.Parse(pinnedRef ? $"{repository}@{image.ManifestDigest}" : $"{repository}:v1");
         var first = await scope.Manager.EnsureAsync(pinned, Ct);
         var requestsAfterPull = recorder.Requests.Count;
 
