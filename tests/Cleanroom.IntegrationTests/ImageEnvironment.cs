@@ -39,18 +39,24 @@ public sealed class ImageEnvironment : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Daemon is not null)
+        try
         {
-            await Daemon.DisposeAsync();
+            // Throws when the daemon leaked a VM: the registry must still go away below.
+            if (Daemon is not null)
+            {
+                await Daemon.DisposeAsync();
+            }
         }
-
-        Pusher?.Dispose();
-        if (Registry is not null)
+        finally
         {
-            await Registry.DisposeAsync();
-        }
+            Pusher?.Dispose();
+            if (Registry is not null)
+            {
+                await Registry.DisposeAsync();
+            }
 
-        Scratch.Dispose();
+            Scratch.Dispose();
+        }
     }
 
     /// <summary>A layer with the host's static busybox as /bin/busybox and /bin/sh, so the guest has tools.</summary>
