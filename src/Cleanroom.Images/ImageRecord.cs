@@ -32,9 +32,6 @@ public sealed record ImageRecord
 
     /// <summary>Env, entrypoint, cmd, workdir and user from the image config: execution defaults.</summary>
     public RunDefaults Defaults { get; init; } = new();
-
-    /// <summary>The first ref, or the digest when none is recorded.</summary>
-    public string DisplayRef => Refs.Count > 0 ? Refs[0] : Digest.ToString();
 }
 
 /// <summary>Where an image came from.</summary>

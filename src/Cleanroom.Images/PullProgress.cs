@@ -1,9 +1,8 @@
 namespace Cleanroom.Images;
 
-/// <summary>Where a pull is.</summary>
+/// <summary>Where a pull is once its manifest is resolved (resolving itself happens before the pull exists).</summary>
 public enum PullPhase
 {
-    Resolving,
     Downloading,
     Building,
     Done,
@@ -13,9 +12,4 @@ public enum PullPhase
 public sealed record LayerProgress(string Digest, long Size, long Downloaded, bool Applied);
 
 /// <summary>A snapshot of a pull, for progress bars. Immutable; a new one is taken each time it is asked for.</summary>
-public sealed record PullProgress(PullPhase Phase, string Digest, IReadOnlyList<LayerProgress> Layers)
-{
-    public long TotalBytes => Layers.Sum(l => l.Size);
-
-    public long DownloadedBytes => Layers.Sum(l => l.Downloaded);
-}
+public sealed record PullProgress(PullPhase Phase, string Digest, IReadOnlyList<LayerProgress> Layers);

@@ -35,9 +35,6 @@ public sealed partial class ImageReference
     /// <summary>The repository path on <see cref="Registry"/>; Docker Hub's official images get <c>library/</c>.</summary>
     public string Path { get; }
 
-    /// <summary><c>Registry/Path</c>: the fully qualified repository, e.g. <c>docker.io/library/alpine</c>.</summary>
-    public string FullRepository => Registry + "/" + Path;
-
     /// <summary>The tag, when one was written.</summary>
     public string? Tag { get; }
 

@@ -1,8 +1,5 @@
 using System.CommandLine;
 using Cleanroom.Api.V1;
-using Cleanroom.Cli.Rendering;
-using Cleanroom.Client;
-using Grpc.Core;
 
 namespace Cleanroom.Cli.Commands;
 
@@ -26,35 +23,13 @@ internal sealed class ImageRmCommand : Command
         Aliases.Add("remove");
         Arguments.Add(_selectors);
         Options.Add(_json);
-        SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
-        {
-            var exitCode = ExitCodes.Success;
-            foreach (var selector in parse.GetValue(_selectors)!.Distinct(StringComparer.Ordinal))
-            {
-                RemoveImageResponse response;
-                try
-                {
-                    response = await connection.Images.RemoveImageAsync(new RemoveImageRequest { Selector = selector }, cancellationToken: cancellationToken);
-                }
-                catch (RpcException ex) when (!DaemonErrors.IsUnreachable(ex) && ex.StatusCode != StatusCode.Cancelled)
-                {
-                    context.Complain($"{selector}: {DaemonErrors.Describe(ex, connection.Endpoint)}");
-                    exitCode = ExitCodes.Failure;
-                    continue;
-                }
-
-                if (parse.GetValue(_json))
-                {
-                    JsonOutput.Write(context.Out, response);
-                }
-                else
-                {
-                    var image = response.Image;
-                    context.Out.WriteLine(image.Refs.Count > 0 ? $"removed {image.Digest} ({image.Refs[0]})" : $"removed {image.Digest}");
-                }
-            }
-
-            return exitCode;
-        }, cancellationToken));
+        SetAction((parse, cancellationToken) => daemon.RunAsync(parse, connection =>
+            EachTarget.RunAsync(
+                context,
+                connection,
+                parse.GetValue(_selectors)!,
+                parse.GetValue(_json),
+                selector => connection.Images.RemoveImageAsync(new RemoveImageRequest { Selector = selector }, cancellationToken: cancellationToken).ResponseAsync,
+                response => response.Image.Refs.Count > 0 ? $"removed {response.Image.Digest} ({response.Image.Refs[0]})" : $"removed {response.Image.Digest}"), cancellationToken));
     }
 }

@@ -1,8 +1,5 @@
 using System.CommandLine;
 using Cleanroom.Api.V1;
-using Cleanroom.Cli.Rendering;
-using Cleanroom.Client;
-using Grpc.Core;
 
 namespace Cleanroom.Cli.Commands;
 
@@ -18,34 +15,13 @@ internal sealed class SandboxRmCommand : Command
         Aliases.Add("terminate");
         Arguments.Add(_ids);
         Options.Add(_json);
-        SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
-        {
-            var exitCode = ExitCodes.Success;
-            foreach (var id in parse.GetValue(_ids)!.Distinct(StringComparer.Ordinal))
-            {
-                TerminateSandboxResponse response;
-                try
-                {
-                    response = await connection.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = id }, cancellationToken: cancellationToken);
-                }
-                catch (RpcException ex) when (!DaemonErrors.IsUnreachable(ex) && ex.StatusCode != StatusCode.Cancelled)
-                {
-                    context.Complain($"{id}: {DaemonErrors.Describe(ex, connection.Endpoint)}");
-                    exitCode = ExitCodes.Failure;
-                    continue;
-                }
-
-                if (parse.GetValue(_json))
-                {
-                    JsonOutput.Write(context.Out, response);
-                }
-                else
-                {
-                    context.Out.WriteLine($"removed {response.SandboxId}");
-                }
-            }
-
-            return exitCode;
-        }, cancellationToken));
+        SetAction((parse, cancellationToken) => daemon.RunAsync(parse, connection =>
+            EachTarget.RunAsync(
+                context,
+                connection,
+                parse.GetValue(_ids)!,
+                parse.GetValue(_json),
+                id => connection.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = id }, cancellationToken: cancellationToken).ResponseAsync,
+                response => $"removed {response.SandboxId}"), cancellationToken));
     }
 }

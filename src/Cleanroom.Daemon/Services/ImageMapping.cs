@@ -35,7 +35,6 @@ internal static class ImageMapping
         {
             Phase = progress.Phase switch
             {
-                Images.PullPhase.Resolving => Api.V1.PullPhase.Resolving,
                 Images.PullPhase.Downloading => Api.V1.PullPhase.Downloading,
                 Images.PullPhase.Building => Api.V1.PullPhase.Building,
                 _ => Api.V1.PullPhase.Done,

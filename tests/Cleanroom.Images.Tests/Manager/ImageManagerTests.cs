@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using Cleanroom.Images.Layers;
 using Cleanroom.Images.Registry;
+using Cleanroom.Images.Tests.Layers;
 using Cleanroom.Images.Tests.Registry;
 using Cleanroom.Oci;
 using Cleanroom.TestSupport;
@@ -279,44 +280,5 @@ public sealed class ImageManagerTests(RegistryFixture fixture) : IClassFixture<R
         }
 
         return raw.ToArray()[..(int)(raw.Length / 2)];
-    }
-
-    /// <summary>Zeros, streamed: a tiny gzip blob that unpacks to far more than the limit.</summary>
-    private sealed class ZeroStream(long length) : Stream
-    {
-        private long _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => true;
-
-        public override bool CanWrite => false;
-
-        public override long Length => length;
-
-        public override long Position { get => _position; set => _position = value; }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var n = (int)Math.Min(count, length - _position);
-            Array.Clear(buffer, offset, n);
-            _position += n;
-            return n;
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => _position = origin switch
-        {
-            SeekOrigin.Begin => offset,
-            SeekOrigin.Current => _position + offset,
-            _ => length + offset,
-        };
-
-        public override void Flush()
-        {
-        }
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
