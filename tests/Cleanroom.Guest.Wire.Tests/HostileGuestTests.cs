@@ -57,6 +57,40 @@ public class HostileGuestTests
     }
 
     [Fact]
+    public async Task A_flood_of_empty_data_frames_fails_the_connection_without_growing_the_host()
+    {
+        await using var pair = await SocketPair.CreateAsync();
+        var (client, _) = await ConnectAsync(pair);
+        var process = await client.StartAsync(new ExecRequest { Argv = ["x"] }, CancellationToken.None);
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+
+        // Ten million header-only stdout frames: each would cost no window credit. Written in 1 MiB batches until
+        // the host stops reading (its end is closed once it fails).
+        var batch = new byte[(1 << 20) / FrameHeader.Size * FrameHeader.Size];
+        for (var offset = 0; offset < batch.Length; offset += FrameHeader.Size)
+        {
+            new FrameHeader(0, FrameType.Stdout, process.StreamId).Write(batch.AsSpan(offset));
+        }
+
+        var framesPerBatch = batch.Length / FrameHeader.Size;
+        var flood = Task.Run(async () =>
+        {
+            for (long sent = 0; sent < 10_000_000; sent += framesPerBatch)
+            {
+                await pair.Guest.WriteAsync(batch);
+            }
+        });
+
+        var error = await Assert.ThrowsAsync<WireProtocolException>(() => process.Exited.WaitAsync(Timeout));
+        Assert.Contains("empty data frame", error.Message, StringComparison.Ordinal);
+        await client.DisposeAsync();
+        await Record.ExceptionAsync(() => flood.WaitAsync(Timeout)); // the write fails once the host end is closed
+        Assert.True(flood.IsCompleted, "the flooding guest was not stopped");
+        var growth = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+        Assert.True(growth < 4 << 20, $"the host heap grew by {growth} bytes");
+    }
+
+    [Fact]
     public async Task Output_for_a_stream_that_does_not_exist_is_a_protocol_error()
     {
         await using var pair = await SocketPair.CreateAsync();

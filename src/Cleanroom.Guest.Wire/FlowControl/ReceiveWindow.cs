@@ -19,9 +19,17 @@ public sealed class ReceiveWindow
         _updateThreshold = Math.Max(1, initial / 4);
     }
 
-    /// <summary>Accounts for arriving data; throws when the peer sends more than it was allowed.</summary>
+    /// <summary>
+    /// Accounts for arriving data; throws when the peer sends more than it was allowed, or an empty data frame: one
+    /// costs no credit, so a peer could otherwise queue unbounded numbers of them on the receiver.
+    /// </summary>
     public void OnReceived(int bytes)
     {
+        if (bytes <= 0)
+        {
+            throw new WireProtocolException("peer sent an empty data frame (data frames must carry at least one byte)");
+        }
+
         lock (_lock)
         {
             if (bytes > _remaining)
