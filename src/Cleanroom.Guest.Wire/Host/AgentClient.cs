@@ -206,7 +206,9 @@ public sealed class AgentClient : IAsyncDisposable
                 Process(frame).OnStarted(StartedMessage.Decode(frame.Payload.Span).Pid);
                 break;
             case FrameType.Exit:
-                var exit = ExitMessage.Decode(frame.Payload.Span);
+                // The guest's words are escaped where they enter the host, so no log line or CLI field can be forged.
+                var decoded = ExitMessage.Decode(frame.Payload.Span);
+                var exit = decoded with { Error = UntrustedText.Escape(decoded.Error) };
                 var process = Process(frame);
                 _processes.TryRemove(frame.StreamId, out _);
                 process.OnExit(exit);
@@ -232,7 +234,7 @@ public sealed class AgentClient : IAsyncDisposable
 
                 break;
             case FrameType.Error:
-                throw new WireProtocolException("the guest agent reported an error: " + ErrorMessage.Decode(frame.Payload.Span).Message);
+                throw new WireProtocolException("the guest agent reported an error: " + UntrustedText.Escape(ErrorMessage.Decode(frame.Payload.Span).Message));
             default:
                 throw new WireProtocolException($"unexpected {frame.Type} frame from the guest");
         }
@@ -259,7 +261,7 @@ public sealed class AgentClient : IAsyncDisposable
             throw new WireProtocolException("the guest's hello does not echo this connection's nonce");
         }
 
-        _hello.TrySetResult(hello);
+        _hello.TrySetResult(hello with { Software = UntrustedText.Escape(hello.Software, 128) });
     }
 
     private GuestProcess Process(Frame frame) =>

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text;
+
+namespace Cleanroom.Guest.Wire;
+
+/// <summary>
+/// Makes text from a hostile source (a guest's exit message, its console, its agent's name) safe to store, log and
+/// print: every control character (newlines and escape sequences included) and every bidirectional override is
+/// written as a visible escape such as <c>\n</c> or <c>\x1b</c>, so the text cannot start a new log line, forge a
+/// <c>key: value</c> field or drive a terminal; and it is cut to a bounded length, saying how much was cut.
+/// </summary>
+public static class UntrustedText
+{
+    /// <summary>The default bound: enough for an error message, far less than a flood.</summary>
+    public const int DefaultMaxLength = 1024;
+
+    public static string Escape(string text, int maxLength = DefaultMaxLength)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var builder = new StringBuilder(Math.Min(text.Length, maxLength) + 16);
+        var taken = 0;
+        for (; taken < text.Length && builder.Length < maxLength; taken++)
+        {
+            var c = text[taken];
+            if (c == '\n')
+            {
+                builder.Append("\\n");
+            }
+            else if (c == '\t')
+            {
+                builder.Append("\\t");
+            }
+            else if (c == '\\')
+            {
+                builder.Append("\\\\");
+            }
+            else if (char.IsControl(c) || IsBidiControl(c) || char.IsSurrogate(c) && !IsPairedSurrogate(text, taken))
+            {
+                builder.Append(c <= 0xff ? $"\\x{(int)c:x2}" : $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        if (taken < text.Length)
+        {
+            builder.Append(CultureInfo.InvariantCulture, $"…({text.Length - taken} more characters)");
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>Decodes bytes as UTF-8 (invalid sequences replaced) and escapes the result.</summary>
+    public static string Escape(ReadOnlySpan<byte> bytes, int maxLength = DefaultMaxLength) =>
+        Escape(Encoding.UTF8.GetString(bytes), maxLength);
+
+    // Embedding, override and isolate controls reorder what a terminal shows (the "Trojan Source" trick).
+    private static bool IsBidiControl(char c) => c is >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069' or '\u200e' or '\u200f' or '\u061c';
+
+    private static bool IsPairedSurrogate(string text, int index) =>
+        char.IsHighSurrogate(text[index])
+            ? index + 1 < text.Length && char.IsLowSurrogate(text[index + 1])
+            : index > 0 && char.IsHighSurrogate(text[index - 1]);
+}
