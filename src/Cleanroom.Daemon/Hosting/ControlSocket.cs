@@ -3,18 +3,16 @@ using System.Net.Sockets;
 namespace Cleanroom.Daemon.Hosting;
 
 /// <summary>
-/// Prepares the unix socket path before Kestrel binds it: a private parent directory, and a stale socket file from
-/// a crashed daemon removed — but never the socket of a daemon that still answers.
+/// Prepares the unix socket path before Kestrel binds it: a parent directory that is the daemon's alone (created
+/// 0700, else it must be owned by the daemon's user and writable by nobody else), and a stale socket file from a
+/// crashed daemon removed — but never the socket of a daemon that still answers.
 /// </summary>
 internal static class ControlSocket
 {
     public static void Prepare(string socketPath)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(socketPath))!;
-        if (!Directory.Exists(dir))
-        {
-            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        PrivateDirectory.Ensure(dir, "the socket's directory", enforcePrivate: false);
 
         if (!File.Exists(socketPath))
         {
