@@ -1,3 +1,5 @@
+using Cleanroom.Daemon.Admission;
+
 namespace Cleanroom.Daemon;
 
 /// <summary>How the daemon is started: where it listens, keeps its state, and finds boot assets.</summary>
@@ -33,6 +35,24 @@ public sealed record DaemonOptions
 
     /// <summary>Most bytes an image may unpack to (all layers together); a bound on hostile layers.</summary>
     public long MaxImageBytes { get; init; } = 16L << 30;
+
+    /// <summary>Most bytes of output (stdout and stderr together) one execution may produce; the command is killed past it.</summary>
+    public long MaxOutputBytes { get; init; } = 1L << 30;
+
+    /// <summary>How long the output of a finished execution is kept (its record stays).</summary>
+    public TimeSpan OutputRetention { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Free space the state directory's file system keeps: below it new sandboxes and pulls are refused and running
+    /// commands' output stops, so a guest cannot push the host into ENOSPC.
+    /// </summary>
+    public long MinFreeDiskBytes { get; init; } = 2L << 30;
+
+    /// <summary>Caps on what one sandbox, and all of them together, may take; checked before anything is created.</summary>
+    public SandboxLimits Limits { get; init; } = SandboxLimits.ForThisHost();
+
+    /// <summary>How long a sandbox created for one exec (no <c>--keep</c>) survives with no client attached before the daemon removes it.</summary>
+    public TimeSpan DetachedGrace { get; init; } = TimeSpan.FromSeconds(10);
 
     public string EffectiveImagesDir => ImagesDir ?? Path.Combine(StateDir, "images");
 }

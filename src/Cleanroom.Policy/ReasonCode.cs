@@ -63,4 +63,10 @@ public enum ReasonCode
 
     /// <summary>The image is unusable: a blob failed verification, a layer is hostile, or it is for another platform.</summary>
     ImageInvalid = 18,
+
+    /// <summary>A host-wide or per-sandbox limit would be exceeded: vCPUs, memory, disk, or an execution's output cap.</summary>
+    ResourceLimitExceeded = 19,
+
+    /// <summary>The daemon's file system is below its free-space reserve; nothing new that needs disk is started.</summary>
+    HostDiskLow = 20,
 }

@@ -24,6 +24,8 @@ public sealed class ReasonCodeTests
         { ReasonCode.ImageNotFound, 16, "image_not_found" },
         { ReasonCode.ImageRegistryError, 17, "image_registry_error" },
         { ReasonCode.ImageInvalid, 18, "image_invalid" },
+        { ReasonCode.ResourceLimitExceeded, 19, "resource_limit_exceeded" },
+        { ReasonCode.HostDiskLow, 20, "host_disk_low" },
     };
 
     [Theory]

@@ -1,0 +1,115 @@
+using System.Globalization;
+using Cleanroom.Daemon.Admission;
+using Cleanroom.Policy.Text;
+
+namespace Cleanroom.Daemon.Hosting;
+
+/// <summary>
+/// Parses <c>cleanroom-daemon</c>'s arguments (what <c>cleanroom serve</c> resolved) into <see cref="DaemonOptions"/>.
+/// Sizes are written as in policies (<c>512MiB</c>, <c>8GiB</c>); durations as <c>30m</c>, <c>12h</c> or <c>7d</c>.
+/// </summary>
+internal static class DaemonArguments
+{
+    public const string Usage =
+        "usage: cleanroom-daemon --listen SOCKET --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
+        "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
+        "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]";
+
+    private static readonly string[] Known =
+    [
+        "--listen", "--state-dir", "--assets", "--accel", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
+        "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
+    ];
+
+    public static bool TryParse(string[] args, out DaemonOptions? options, out string error)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var insecure = new List<string>();
+        options = null;
+        for (var i = 0; i < args.Length; i += 2)
+        {
+            if (!Known.Contains(args[i]) || i + 1 >= args.Length)
+            {
+                error = $"unexpected argument '{args[i]}'";
+                return false;
+            }
+
+            if (args[i] == "--insecure-registry")
+            {
+                insecure.Add(args[i + 1]);
+            }
+
+            values[args[i]] = args[i + 1];
+        }
+
+        if (!values.TryGetValue("--listen", out var listen) || !values.TryGetValue("--state-dir", out var stateDir))
+        {
+            error = "--listen and --state-dir are required";
+            return false;
+        }
+
+        try
+        {
+            var limits = SandboxLimits.ForThisHost();
+            var defaults = new DaemonOptions { SocketPath = listen, StateDir = stateDir };
+            options = defaults with
+            {
+                AssetsDir = values.GetValueOrDefault("--assets"),
+                Accel = values.GetValueOrDefault("--accel", "auto"),
+                ImagesDir = values.GetValueOrDefault("--images"),
+                InsecureRegistries = insecure,
+                MaxOutputBytes = Size(values, "--max-output", defaults.MaxOutputBytes),
+                OutputRetention = Duration(values, "--output-retention", defaults.OutputRetention),
+                MinFreeDiskBytes = Size(values, "--min-free-disk", defaults.MinFreeDiskBytes),
+                Limits = limits with
+                {
+                    MaxVcpus = Count(values, "--max-sandbox-vcpus", limits.MaxVcpus),
+                    MaxMemoryBytes = Size(values, "--max-sandbox-memory", limits.MaxMemoryBytes),
+                    MaxDiskBytes = Size(values, "--max-sandbox-disk", limits.MaxDiskBytes),
+                    MaxTotalVcpus = Count(values, "--max-total-vcpus", limits.MaxTotalVcpus),
+                    MaxTotalMemoryBytes = Size(values, "--max-total-memory", limits.MaxTotalMemoryBytes),
+                    MaxTotalDiskBytes = Size(values, "--max-total-disk", limits.MaxTotalDiskBytes),
+                },
+            };
+        }
+        catch (FormatException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
+
+        error = "";
+        return true;
+    }
+
+    private static long Size(Dictionary<string, string> values, string name, long fallback) =>
+        !values.TryGetValue(name, out var text) ? fallback
+        : ByteSize.TryParse(text, out var bytes) && bytes >= 0 ? bytes
+        : throw new FormatException($"{name} takes a size such as 512MiB or 8GiB (got '{text}')");
+
+    private static int Count(Dictionary<string, string> values, string name, int fallback) =>
+        !values.TryGetValue(name, out var text) ? fallback
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0 ? count
+        : throw new FormatException($"{name} takes a positive whole number (got '{text}')");
+
+    private static TimeSpan Duration(Dictionary<string, string> values, string name, TimeSpan fallback)
+    {
+        if (!values.TryGetValue(name, out var text))
+        {
+            return fallback;
+        }
+
+        var unit = text.Length > 1 ? text[^1] : ' ';
+        if (long.TryParse(text.AsSpan(0, Math.Max(text.Length - 1, 0)), NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0 && number < 100_000)
+        {
+            switch (unit)
+            {
+                case 'm': return TimeSpan.FromMinutes(number);
+                case 'h': return TimeSpan.FromHours(number);
+                case 'd': return TimeSpan.FromDays(number);
+            }
+        }
+
+        throw new FormatException($"{name} takes a duration such as 30m, 12h or 7d (got '{text}')");
+    }
+}
