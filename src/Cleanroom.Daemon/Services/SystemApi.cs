@@ -1,5 +1,6 @@
 using Cleanroom.Api.V1;
 using Cleanroom.Daemon.Hosting;
+using Cleanroom.Daemon.PolicySupport;
 using Cleanroom.Vm;
 using Grpc.Core;
 
@@ -38,9 +39,11 @@ internal sealed class SystemApi(IVmBackend backend, DaemonChecks daemonChecks) :
             });
         }
 
-        response.Capabilities.Add("exec.streaming", true);
-        response.Capabilities.Add("sandbox.persistent", true);
-        response.Capabilities.Add("network.default_deny", false);
+        foreach (var (name, supported) in PolicyEnforcement.Capabilities)
+        {
+            response.Capabilities.Add(name, supported);
+        }
+
         return response;
     }
 }
