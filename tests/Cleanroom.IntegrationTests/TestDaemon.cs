@@ -21,13 +21,15 @@ public sealed class TestDaemon : IAsyncDisposable
 
     /// <param name="assetsDir">Boot assets from scripts/setup.sh.</param>
     /// <param name="configure">Adjusts the daemon options (e.g. a lower image size limit for a test).</param>
-    public TestDaemon(string assetsDir, Func<DaemonOptions, DaemonOptions>? configure = null)
+    /// <param name="stateDir">An existing directory to keep state in (e.g. a small file system); default: a new temporary one.</param>
+    public TestDaemon(string assetsDir, Func<DaemonOptions, DaemonOptions>? configure = null, string? stateDir = null)
     {
         _assetsDir = assetsDir;
         _configure = configure ?? (o => o);
+        StateDir = stateDir ?? Directory.CreateTempSubdirectory("cr-it-state-").FullName;
     }
 
-    public string StateDir { get; } = Directory.CreateTempSubdirectory("cr-it-state-").FullName;
+    public string StateDir { get; }
 
     public string SocketPath => Path.Combine(StateDir, "cleanroom.sock");
 

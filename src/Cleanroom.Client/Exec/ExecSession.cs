@@ -102,7 +102,15 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
             ImageRef = _spec.ImageRef ?? "",
             CompiledPolicy = _spec.CompiledPolicy ?? "",
             Options = new SandboxOptions { Vcpus = _spec.Vcpus, MemoryMib = _spec.MemoryMiB },
+
+            // Without --keep the daemon owns the sandbox's end too: it removes it if this client dies mid-exec.
+            AutoRemove = !_spec.Keep,
         }, cancellationToken: _abort.Token);
+
+        foreach (var warning in response.Warnings)
+        {
+            Notice("warning: " + warning);
+        }
 
         var id = response.Sandbox.SandboxId;
         lock (_gate)

@@ -13,7 +13,9 @@ namespace Cleanroom.Daemon.Executions;
 /// </summary>
 public sealed class ExecutionRunner
 {
+    private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(10);
     private readonly StateStore _store;
+    private readonly OutputBudget _budget;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<ExecutionRecord> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
@@ -22,11 +24,12 @@ public sealed class ExecutionRunner
     private int _cancelSignal;
     private string? _abortReason;
 
-    public ExecutionRunner(ExecutionRecord record, OutputLog log, StateStore store, ILogger logger)
+    public ExecutionRunner(ExecutionRecord record, OutputLog log, StateStore store, OutputBudget budget, ILogger logger)
     {
         _record = record;
         Log = log;
         _store = store;
+        _budget = budget;
         _logger = logger;
     }
 
@@ -46,25 +49,38 @@ public sealed class ExecutionRunner
     /// <summary>Completes with the final record once the execution ended and its output is fully logged.</summary>
     public Task<ExecutionRecord> Finished => _finished.Task;
 
-    /// <summary>Starts the process in the guest and returns once the guest accepted it; the rest runs in the background.</summary>
+    /// <summary>
+    /// Starts the process in the guest and returns once the guest accepted it; the rest runs in the background. Any
+    /// failure before that (the caller cancelled, the guest is gone) ends the record FAILED with the reason.
+    /// </summary>
     public async Task StartAsync(AgentClient agent, ExecRequest request, bool attachStdin, CancellationToken cancellationToken)
     {
         try
         {
             _process = await agent.StartAsync(request, cancellationToken);
-            if (!attachStdin)
-            {
-                await _process.CloseStdinAsync(cancellationToken);
-            }
         }
-        catch (Exception ex) when (ex is WireProtocolException or InvalidOperationException or ArgumentException)
+        catch (Exception ex)
         {
-            Finish(ExecutionStatus.Failed, 1, 0, "could not start the command: " + ex.Message);
-            throw DaemonException.NotReady(ex.Message);
+            var why = ex is OperationCanceledException ? "the request was cancelled before the command started" : ex.Message;
+            Finish(ExecutionStatus.Failed, 1, 0, "could not start the command: " + why);
+            throw ex is WireProtocolException or InvalidOperationException or ArgumentException ? DaemonException.NotReady(ex.Message) : ex;
         }
 
+        // The process exists now: what follows must not depend on the caller staying, or the record would lie.
         Update(r => r with { Status = ExecutionStatus.Running, StartedAt = DateTimeOffset.UtcNow });
         _ = Task.Run(() => PumpAsync(_process), CancellationToken.None);
+        if (!attachStdin)
+        {
+            using var timeout = new CancellationTokenSource(ControlTimeout);
+            try
+            {
+                await _process.CloseStdinAsync(timeout.Token);
+            }
+            catch (Exception ex) when (ex is WireProtocolException or OperationCanceledException or IOException)
+            {
+                _logger.LogInformation("execution {Id}: could not close stdin: {Reason}", _record.Id, ex.Message);
+            }
+        }
     }
 
     public Task WriteStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
@@ -100,12 +116,14 @@ public sealed class ExecutionRunner
         try
         {
             _ = process.Started.ContinueWith(t => Update(r => r with { GuestPid = t.Result }), TaskContinuationOptions.OnlyOnRanToCompletion);
-            while (await process.ReadOutputAsync(CancellationToken.None) is { } chunk)
+            var cut = await CopyOutputAsync(process);
+            var exit = await process.Exited;
+            if (cut is not null)
             {
-                await Log.AppendAsync(chunk.Stream, chunk.Data, CancellationToken.None);
+                Finish(ExecutionStatus.Failed, exit.ShellExitCode, exit.Signal, cut);
+                return;
             }
 
-            var exit = await process.Exited;
             var status = exit.ShellExitCode == 0 ? ExecutionStatus.Succeeded
                 : _cancelSignal != 0 && exit.Signal != 0 ? ExecutionStatus.Canceled
                 : ExecutionStatus.Failed;
@@ -126,7 +144,68 @@ public sealed class ExecutionRunner
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _logger.LogError(ex, "execution {Id}: could not store output", _record.Id);
+            await KillAsync(process);
             Finish(ExecutionStatus.Failed, 1, 0, "the daemon could not store the output: " + ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Moves output into the log until the process ends, within the budget. Past the output cap, or when the disk
+    /// falls below its reserve, the log gets a last line saying where and why it was cut, the command is killed and
+    /// the rest of its output is read and dropped. Returns that reason, or null when all output was kept.
+    /// </summary>
+    private async Task<string?> CopyOutputAsync(GuestProcess process)
+    {
+        long written = 0;
+        long sinceDiskCheck = 0;
+        string? cut = null;
+        while (await process.ReadOutputAsync(CancellationToken.None) is { } chunk)
+        {
+            if (cut is not null)
+            {
+                continue;
+            }
+
+            var room = _budget.MaxBytes - written;
+            if (chunk.Data.Length > room)
+            {
+                cut = $"output limit: the command wrote more than {_budget.MaxBytes} bytes (the daemon's cap per execution), so it was killed and its output cut there";
+            }
+            else if (sinceDiskCheck + chunk.Data.Length >= OutputBudget.DiskCheckInterval && _budget.Disk.IsLow)
+            {
+                room = 0;
+                cut = $"host disk low: fewer than {_budget.Disk.ReserveBytes} bytes are free on the daemon's file system, so the command was killed and its output cut after {written} bytes";
+            }
+
+            var kept = cut is null ? chunk.Data : chunk.Data[..(int)Math.Max(room, 0)];
+            if (!kept.IsEmpty)
+            {
+                await Log.AppendAsync(chunk.Stream, kept, CancellationToken.None);
+                written += kept.Length;
+                sinceDiskCheck = sinceDiskCheck + kept.Length >= OutputBudget.DiskCheckInterval ? 0 : sinceDiskCheck + kept.Length;
+            }
+
+            if (cut is not null)
+            {
+                await Log.AppendAsync(OutputStreamKind.Stderr, System.Text.Encoding.UTF8.GetBytes($"\n[cleanroom] output cut at byte {written}: {cut}\n"), CancellationToken.None);
+                _logger.LogWarning("execution {Id}: {Reason}", _record.Id, cut);
+                await KillAsync(process);
+            }
+        }
+
+        return cut;
+    }
+
+    private static async Task KillAsync(GuestProcess process)
+    {
+        using var timeout = new CancellationTokenSource(ControlTimeout);
+        try
+        {
+            await process.SignalAsync(9, timeout.Token);
+        }
+        catch (Exception ex) when (ex is WireProtocolException or OperationCanceledException or IOException)
+        {
+            // The process or its sandbox is gone already.
         }
     }
 

@@ -1,3 +1,5 @@
+using Cleanroom.Daemon.Admission;
+using Cleanroom.Daemon.Executions;
 using Cleanroom.Daemon.Sandboxes;
 using Cleanroom.Daemon.Services;
 using Cleanroom.Daemon.State;
@@ -24,7 +26,9 @@ public static class DaemonHost
 {
     public static async Task<int> RunAsync(DaemonOptions options, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(options.StateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // Everything the daemon creates is private to its user unless it says otherwise.
+        Hosting.PrivateDirectory.SetUmask(Hosting.PrivateDirectory.DaemonUmask);
+        Hosting.PrivateDirectory.Ensure(options.StateDir, "the state directory", enforcePrivate: true);
         using var stateLock = Hosting.StateDirLock.Acquire(options.StateDir);
         Hosting.ControlSocket.Prepare(options.SocketPath);
 
@@ -59,7 +63,10 @@ public static class DaemonHost
                 },
             },
             sp.GetRequiredService<ILogger<ImageManager>>()));
+        builder.Services.AddSingleton(new DiskReserve(options.StateDir, options.MinFreeDiskBytes));
+        builder.Services.AddSingleton<ExecutionLogs>(sp => new ExecutionLogs(options.StateDir, sp.GetRequiredService<ILogger<ExecutionLogs>>()));
         builder.Services.AddSingleton<SandboxManager>();
+        builder.Services.AddSingleton<OutputRetention>();
         builder.Services.AddSingleton<Hosting.DaemonChecks>();
 
         await using var app = builder.Build();
@@ -71,7 +78,18 @@ public static class DaemonHost
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("cleanroom.daemon");
         var sandboxes = app.Services.GetRequiredService<SandboxManager>();
         sandboxes.Recover();
-        await app.StartAsync(cancellationToken);
+
+        // The socket is created by bind(2) under the umask: 0600 from its first moment, not narrowed afterwards.
+        Hosting.PrivateDirectory.SetUmask(Hosting.PrivateDirectory.SocketUmask);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        finally
+        {
+            Hosting.PrivateDirectory.SetUmask(Hosting.PrivateDirectory.DaemonUmask);
+        }
+
         Hosting.ControlSocket.Restrict(options.SocketPath);
         logger.LogInformation("cleanroom daemon {Version} listening on unix://{Socket} (state {State})", Hosting.DaemonVersion.Current, options.SocketPath, options.StateDir);
 
@@ -85,8 +103,10 @@ public static class DaemonHost
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
+        var retention = app.Services.GetRequiredService<OutputRetention>().RunAsync(stop.Token);
         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
 
+        await retention.ContinueWith(_ => { }, TaskScheduler.Default);
         logger.LogInformation("shutting down: stopping sandboxes");
         await sandboxes.ShutdownAsync();
         await app.StopAsync(CancellationToken.None);

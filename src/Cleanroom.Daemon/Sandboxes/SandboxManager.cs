@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Cleanroom.Api.V1;
+using Cleanroom.Daemon.Admission;
 using Cleanroom.Daemon.Executions;
+using Cleanroom.Daemon.PolicySupport;
 using Cleanroom.Daemon.Services;
 using Cleanroom.Daemon.State;
 using Cleanroom.Guest.Wire;
@@ -9,7 +11,6 @@ using Cleanroom.Guest.Wire.Host;
 using Cleanroom.Guest.Wire.Messages;
 using Cleanroom.Images;
 using Cleanroom.Oci;
-using Cleanroom.Policy;
 using Cleanroom.Vm;
 using Cleanroom.Vm.Assets;
 using Cleanroom.Vm.Qemu;
@@ -18,8 +19,11 @@ using Microsoft.Extensions.Logging;
 namespace Cleanroom.Daemon.Sandboxes;
 
 /// <summary>
-/// The sandbox lifecycle: create (VM + agent handshake, undone completely on failure), watch (a VM that dies or a
-/// guest that breaks the protocol marks the sandbox FAILED), terminate, and recovery after a daemon restart.
+/// The sandbox lifecycle. Every sandbox is a <see cref="SandboxEntry"/> from admission on, so a terminate, a
+/// daemon shutdown or a client that goes away reaches it while it boots too. Create (admission before any file,
+/// then VM + agent handshake, undone completely on failure or cancellation), watch (a VM that dies or a guest that
+/// breaks the protocol marks it FAILED), terminate, removal of sandboxes whose client went away, and recovery after
+/// a daemon restart.
 /// </summary>
 public sealed class SandboxManager
 {
@@ -29,29 +33,30 @@ public sealed class SandboxManager
     private readonly IVmBackend _backend;
     private readonly Func<BootAssets> _assets;
     private readonly ImageManager _images;
+    private readonly AdmissionControl _admission;
+    private readonly DiskReserve _disk;
+    private readonly ExecutionLogs _logs;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, LiveSandbox> _live = new();
+    private readonly ConcurrentDictionary<string, SandboxEntry> _entries = new();
+    private readonly Lock _admissionGate = new();
 
-    /// <summary>Sandboxes still booting, by id, with the image digest they boot from (not yet in <see cref="_live"/>).</summary>
-    private readonly ConcurrentDictionary<string, string> _booting = new();
-
-    public SandboxManager(DaemonOptions options, StateStore store, IVmBackend backend, Func<BootAssets> assets, ImageManager images, ILogger<SandboxManager> logger)
+    public SandboxManager(DaemonOptions options, StateStore store, IVmBackend backend, Func<BootAssets> assets, ImageManager images, DiskReserve disk, ExecutionLogs logs, ILogger<SandboxManager> logger)
     {
         _options = options;
         _store = store;
         _backend = backend;
         _assets = assets;
         _images = images;
+        _disk = disk;
+        _logs = logs;
+        _admission = new AdmissionControl(options.Limits, disk);
         _logger = logger;
         Directory.CreateDirectory(SandboxesRoot);
-        Directory.CreateDirectory(ExecutionsRoot);
     }
 
     public string BackendName => _backend.Name;
 
     private string SandboxesRoot => Path.Combine(_options.StateDir, "sandboxes");
-
-    private string ExecutionsRoot => Path.Combine(_options.StateDir, "executions");
 
     /// <summary>
     /// Runs once at start-up: whatever a previous daemon left running is gone or orphaned. Kill stray VMs, delete
@@ -69,6 +74,10 @@ public sealed class SandboxManager
                 StatusMessage = "the VM was lost: the daemon stopped without shutting this sandbox down",
                 UpdatedAt = DateTimeOffset.UtcNow,
             });
+            if (sandbox.AutoRemove)
+            {
+                _logs.DeleteSandbox(sandbox.Id);
+            }
         }
 
         foreach (var execution in _store.ListUnfinishedExecutions())
@@ -84,13 +93,20 @@ public sealed class SandboxManager
 
     public async Task<SandboxRecord> CreateAsync(SandboxRequest request, CancellationToken cancellationToken)
     {
+        // Everything that can refuse the request runs before any record, file or process exists.
+        if (request.Policy is { } policy)
+        {
+            PolicyEnforcement.EnsureSupported(policy);
+        }
+
         // The explicit image wins, then the policy's; neither means the built-in image.
         var requested = !string.IsNullOrWhiteSpace(request.ImageRef) ? request.ImageRef.Trim() : request.Policy?.Image.Reference;
         var imageRef = SandboxImage.ParseRequested(requested);
-        var floors = request.Policy?.Resources ?? ResourceFloors.None;
+        var floors = request.Policy?.Resources ?? Cleanroom.Policy.ResourceFloors.None;
+        var vcpus = Math.Max(request.Vcpus > 0 ? request.Vcpus : _options.DefaultVcpus, floors.Vcpus ?? 0);
+        var memoryBytes = Math.Max((long)(request.MemoryMiB > 0 ? request.MemoryMiB : _options.DefaultMemoryMiB) << 20, floors.MemoryBytes ?? 0);
         var started = Stopwatch.GetTimestamp();
         var id = Ids.New();
-        var workDir = Path.Combine(SandboxesRoot, id);
         var record = new SandboxRecord
         {
             Id = id,
@@ -98,52 +114,67 @@ public sealed class SandboxManager
             Backend = _backend.Name,
             ImageRef = imageRef?.Reference ?? BuiltinImage.Ref,
             PolicyHash = request.Policy?.Hash ?? "",
-            Vcpus = Math.Max(request.Vcpus > 0 ? request.Vcpus : _options.DefaultVcpus, floors.Vcpus ?? 0),
-            MemoryMiB = (int)Math.Max(request.MemoryMiB > 0 ? request.MemoryMiB : _options.DefaultMemoryMiB, (floors.MemoryBytes ?? 0) >> 20),
-            WorkDir = workDir,
+            Vcpus = vcpus,
+            MemoryMiB = (int)Math.Min(memoryBytes >> 20, int.MaxValue),
+            WorkDir = Path.Combine(SandboxesRoot, id),
             CreatedAt = DateTimeOffset.UtcNow,
             UpdatedAt = DateTimeOffset.UtcNow,
+            AutoRemove = request.AutoRemove,
         };
+        var entry = Admit(record, new SandboxDemand(vcpus, memoryBytes, floors.DiskBytes ?? 0));
         _store.UpsertSandbox(record);
 
+        using var boot = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, entry.Boot.Token);
         IVm? vm = null;
         AgentClient? agent = null;
         try
         {
-            var accel = await _backend.ResolveAccelAsync(cancellationToken);
+            var accel = await _backend.ResolveAccelAsync(boot.Token);
             record = record with { Accelerator = accel.Mode.ToString().ToLowerInvariant() };
-            Directory.CreateDirectory(workDir);
+            Directory.CreateDirectory(record.WorkDir);
             string? rootImage = null;
             if (imageRef is not null)
             {
-                var image = await _images.EnsureAsync(imageRef, cancellationToken);
-                _booting[id] = image.Digest.ToString();
+                var image = await _images.EnsureAsync(imageRef, boot.Token);
                 record = record with { ImageDigest = image.Digest.ToString() };
+                entry.Record = record;
                 _store.UpsertSandbox(record);
-                rootImage = await SandboxImage.RootDiskAsync(image, workDir, floors.DiskBytes, cancellationToken);
+                ReAdmit(entry, entry.Demand with { DiskBytes = Math.Max(entry.Demand.DiskBytes, image.FilesystemBytes) });
+                rootImage = await SandboxImage.RootDiskAsync(image, record.WorkDir, floors.DiskBytes, boot.Token);
             }
 
-            var spec = new VmSpec(id, workDir, _assets(), record.Vcpus, record.MemoryMiB) { RootImagePath = rootImage };
-            vm = await _backend.StartAsync(spec, cancellationToken);
-            agent = await ConnectAgentAsync(vm, cancellationToken);
+            var spec = new VmSpec(id, record.WorkDir, _assets(), record.Vcpus, record.MemoryMiB) { RootImagePath = rootImage };
+            vm = await _backend.StartAsync(spec, boot.Token);
+            agent = await ConnectAgentAsync(vm, boot.Token);
             record = record with
             {
                 Status = SandboxStatus.Ready,
                 BootMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 UpdatedAt = DateTimeOffset.UtcNow,
             };
-            var live = new LiveSandbox(record, vm, agent);
-            _live[id] = live;
-            _booting.TryRemove(id, out _);
+            if (!entry.TryBecomeReady(record, vm, agent))
+            {
+                throw new OperationCanceledException("terminated while booting");
+            }
+
             _store.UpsertSandbox(record);
-            _ = Task.Run(() => WatchAsync(live), CancellationToken.None);
+            _ = Task.Run(() => WatchAsync(entry), CancellationToken.None);
+            if (record.AutoRemove)
+            {
+                entry.ArmDetachTimer(_options.DetachedGrace, () => OnDetached(entry));
+            }
+
             _logger.LogInformation("sandbox {Id} ready in {Ms} ms ({Accel})", id, record.BootMs, record.Accelerator);
             return record;
         }
         catch (Exception ex)
         {
-            var reason = ex is OperationCanceledException ? "the create was cancelled" : ex.Message;
-            _logger.LogWarning("sandbox {Id} failed to start: {Reason}", id, reason);
+            var terminated = entry.IsTerminating || entry.Boot.IsCancellationRequested;
+            entry.TryBeginTermination(out _);
+            var reason = terminated ? "terminated while booting"
+                : ex is OperationCanceledException ? "the create was cancelled (its client went away)"
+                : ex.Message;
+            _logger.LogWarning("sandbox {Id} did not start: {Reason}", id, reason);
             if (agent is not null)
             {
                 await agent.DisposeAsync();
@@ -154,51 +185,70 @@ public sealed class SandboxManager
                 await vm.DisposeAsync();
             }
 
-            TryDeleteDirectory(workDir);
-            _booting.TryRemove(id, out _);
-            _store.UpsertSandbox(record with { Status = SandboxStatus.Failed, StatusMessage = "create failed: " + reason, UpdatedAt = DateTimeOffset.UtcNow });
-            throw ex is DaemonException ? ex
+            TryDeleteDirectory(record.WorkDir);
+            var final = record with
+            {
+                Status = terminated ? SandboxStatus.Stopped : SandboxStatus.Failed,
+                StatusMessage = terminated ? "terminated while booting" : "create failed: " + reason,
+                UpdatedAt = DateTimeOffset.UtcNow,
+            };
+            entry.Record = final;
+            _store.UpsertSandbox(final);
+            Forget(entry);
+            throw terminated ? new DaemonException(Grpc.Core.StatusCode.Aborted, ReasonCode.FailedPrecondition, $"sandbox {id} was terminated while it was booting")
+                : ex is DaemonException ? ex
+                : ex is OperationCanceledException ? ex
                 : ImageErrors.Translate(ex) is { } imageError ? imageError
                 : new DaemonException(Grpc.Core.StatusCode.Unavailable, ReasonCode.RuntimeLaunchFailed, $"sandbox {id} failed to start: {reason}");
         }
     }
 
     public SandboxRecord Get(string id) =>
-        _live.TryGetValue(id, out var live) ? live.Record : _store.GetSandbox(ValidId(id)) ?? throw DaemonException.SandboxNotFound(id);
+        _entries.TryGetValue(ValidId(id), out var entry) ? entry.Record : _store.GetSandbox(id) ?? throw DaemonException.SandboxNotFound(id);
 
     public IReadOnlyList<SandboxRecord> List(bool all) =>
-        _store.ListSandboxes().Select(s => _live.TryGetValue(s.Id, out var live) ? live.Record : s).Where(s => all || !s.IsTerminal).ToList();
+        _store.ListSandboxes().Select(s => _entries.TryGetValue(s.Id, out var entry) ? entry.Record : s).Where(s => all || !s.IsTerminal).ToList();
 
-    public LiveSandbox GetReady(string id)
-    {
-        if (_live.TryGetValue(ValidId(id), out var live) && live.Record.Status == SandboxStatus.Ready)
-        {
-            return live;
-        }
+    /// <summary>
+    /// A client uses the sandbox for as long as the returned handle lives. A sandbox created for one exec is removed
+    /// once no client has held it for <see cref="DaemonOptions.DetachedGrace"/> (its client died or lost the daemon).
+    /// </summary>
+    public IDisposable Hold(string id) =>
+        _entries.TryGetValue(id, out var entry) && entry.Record.AutoRemove
+            ? entry.Hold(_options.DetachedGrace, () => OnDetached(entry))
+            : NoHold.Instance;
 
-        var record = _store.GetSandbox(id) ?? throw DaemonException.SandboxNotFound(id);
-        var why = record.StatusMessage.Length > 0 ? $" ({record.StatusMessage})" : "";
-        throw DaemonException.NotReady($"sandbox {id} is not ready: it is {StatusName(record.Status)}{why}");
-    }
-
-    /// <summary>Stops the VM (agent shutdown first, then QEMU), deletes the work directory and records STOPPED.</summary>
+    /// <summary>
+    /// Stops the sandbox and records STOPPED: a booting one stops booting and undoes what it made; a ready one is
+    /// asked to power off, then its VM is stopped. Its work directory and its executions' output go with it.
+    /// </summary>
     public async Task<SandboxRecord> TerminateAsync(string id, string reason)
     {
-        if (!_live.TryGetValue(ValidId(id), out var live))
+        if (!_entries.TryGetValue(ValidId(id), out var entry))
         {
             var record = _store.GetSandbox(id) ?? throw DaemonException.SandboxNotFound(id);
             TryDeleteDirectory(record.WorkDir);
+            _logs.DeleteSandbox(id);
             return record;
         }
 
-        if (!live.TryBeginTermination())
+        if (!entry.TryBeginTermination(out var wasBooting))
         {
-            await live.Vm.Exited;
+            await entry.Released;
             return Get(id);
         }
 
-        SetStatus(live, SandboxStatus.Stopping, reason);
-        foreach (var runner in live.Executions.Values)
+        if (wasBooting)
+        {
+            // The create owns the boot's resources: cancel it and let it undo them.
+            await entry.Boot.CancelAsync();
+            await entry.Released;
+            _logs.DeleteSandbox(id);
+            return Get(id);
+        }
+
+        SetStatus(entry, SandboxStatus.Stopping, reason);
+        foreach (var runner in entry.Executions.Values)
         {
             runner.MarkAborted("the sandbox was terminated while the command was running");
         }
@@ -206,50 +256,61 @@ public sealed class SandboxManager
         try
         {
             using var timeout = new CancellationTokenSource(StopGrace);
-            await live.Agent.ShutdownAsync(timeout.Token);
-            await live.Vm.Exited.WaitAsync(timeout.Token);
+            await entry.Agent!.ShutdownAsync(timeout.Token);
+            await entry.Vm!.Exited.WaitAsync(timeout.Token);
         }
         catch (Exception ex) when (ex is WireProtocolException or OperationCanceledException or TimeoutException)
         {
             _logger.LogInformation("sandbox {Id}: guest did not power off by itself ({Reason}); stopping the VM", id, ex.Message);
         }
 
-        await ReleaseAsync(live);
-        SetStatus(live, SandboxStatus.Stopped, reason);
-        return live.Record;
+        await ReleaseAsync(entry, SandboxStatus.Stopped, reason);
+        _logs.DeleteSandbox(id);
+        return entry.Record;
     }
 
-    /// <summary>Terminates every running sandbox (daemon shutdown).</summary>
+    /// <summary>Terminates every sandbox, booting ones included (daemon shutdown).</summary>
     public Task ShutdownAsync() =>
-        Task.WhenAll(_live.Keys.Select(id => TerminateAsync(id, "stopped at daemon shutdown")));
+        Task.WhenAll(_entries.Keys.Select(async id =>
+        {
+            try
+            {
+                await TerminateAsync(id, "stopped at daemon shutdown");
+            }
+            catch (DaemonException)
+            {
+                // Gone meanwhile.
+            }
+        }));
 
     public async Task<ExecutionRunner> StartExecutionAsync(string sandboxId, ExecRequest request, bool attachStdin, CancellationToken cancellationToken)
     {
-        var live = GetReady(sandboxId);
+        var entry = GetReady(sandboxId);
+        _disk.EnsureAvailable("new executions");
         var id = Ids.New();
         var record = new ExecutionRecord
         {
             Id = id,
-            SandboxId = live.Record.Id,
+            SandboxId = entry.Id,
             Status = ExecutionStatus.Queued,
             Command = request.Argv,
             Tty = request.Tty,
             CreatedAt = DateTimeOffset.UtcNow,
         };
+        var log = _logs.Create(entry.Id, id);
         _store.UpsertExecution(record);
-        var runner = new ExecutionRunner(record, OutputLog.Create(OutputLogPath(id)), _store, _logger);
-        live.Executions[id] = runner;
-        live.Record = live.Record with { LastExecutionId = id, UpdatedAt = DateTimeOffset.UtcNow };
-        _store.UpsertSandbox(live.Record);
-        _ = runner.Finished.ContinueWith(_ => live.Executions.TryRemove(id, out var _), TaskScheduler.Default);
-        await runner.StartAsync(live.Agent, request, attachStdin, cancellationToken);
+        var runner = new ExecutionRunner(record, log, _store, new OutputBudget(_options.MaxOutputBytes, _disk), _logger);
+        entry.Executions[id] = runner;
+        entry.Record = entry.Record with { LastExecutionId = id, UpdatedAt = DateTimeOffset.UtcNow };
+        _store.UpsertSandbox(entry.Record);
+        _ = runner.Finished.ContinueWith(_ => entry.Executions.TryRemove(id, out var _), TaskScheduler.Default);
+        await runner.StartAsync(entry.Agent!, request, attachStdin, cancellationToken);
         return runner;
     }
 
-    /// <summary>The id of a live sandbox booted from <paramref name="digest"/>, if any (such an image cannot be removed).</summary>
+    /// <summary>The id of a live sandbox booted (or booting) from <paramref name="digest"/>, if any (such an image cannot be removed).</summary>
     public string? SandboxUsingImage(Digest digest) =>
-        _booting.FirstOrDefault(b => b.Value == digest.ToString()).Key
-        ?? _live.Values.FirstOrDefault(l => l.Record.ImageDigest == digest.ToString() && !l.IsTerminating)?.Record.Id;
+        _entries.Values.FirstOrDefault(e => e.Record.ImageDigest == digest.ToString() && !e.IsTerminating)?.Id;
 
     /// <summary>The run defaults (env, workdir, user, entrypoint) of the image a sandbox booted from; empty for the built-in image.</summary>
     public RunDefaults ImageDefaults(SandboxRecord sandbox) =>
@@ -257,19 +318,77 @@ public sealed class SandboxManager
 
     /// <summary>The runner of a running execution, or null when it finished (then the store has it).</summary>
     public ExecutionRunner? FindRunner(string executionId) =>
-        _live.Values.Select(l => l.Executions.GetValueOrDefault(executionId)).FirstOrDefault(r => r is not null);
+        _entries.Values.Select(e => e.Executions.GetValueOrDefault(executionId)).FirstOrDefault(r => r is not null);
 
     /// <summary>The id of the newest execution still running in a sandbox, if any.</summary>
     public string ActiveExecutionId(string sandboxId) =>
-        _live.TryGetValue(sandboxId, out var live)
-            ? live.Executions.Values.Select(r => r.Record).OrderByDescending(r => r.CreatedAt).FirstOrDefault()?.Id ?? ""
+        _entries.TryGetValue(sandboxId, out var entry)
+            ? entry.Executions.Values.Select(r => r.Record).OrderByDescending(r => r.CreatedAt).FirstOrDefault()?.Id ?? ""
             : "";
 
-    public string OutputLogPath(string executionId) => Path.Combine(ExecutionsRoot, ValidId(executionId) + ".log");
+    /// <summary>The output log of a finished execution (empty when it was pruned or went with its sandbox).</summary>
+    public OutputLog OpenFinishedLog(ExecutionRecord execution) => _logs.OpenFinished(execution.SandboxId, execution.Id);
 
     private static string ValidId(string id) => Ids.IsValid(id) ? id : throw DaemonException.InvalidArgument($"'{id}' is not a valid id (26 lowercase ULID characters)");
 
     private static string StatusName(SandboxStatus status) => status.ToString().ToLowerInvariant();
+
+    private SandboxEntry GetReady(string id)
+    {
+        if (_entries.TryGetValue(ValidId(id), out var entry) && entry.IsReady)
+        {
+            return entry;
+        }
+
+        var record = entry?.Record ?? _store.GetSandbox(id) ?? throw DaemonException.SandboxNotFound(id);
+        var why = record.StatusMessage.Length > 0 ? $" ({record.StatusMessage})" : "";
+        throw DaemonException.NotReady($"sandbox {id} is not ready: it is {StatusName(record.Status)}{why}");
+    }
+
+    /// <summary>Checks the caps and claims the capacity in one step, so two creates cannot both take the last of it.</summary>
+    private SandboxEntry Admit(SandboxRecord record, SandboxDemand demand)
+    {
+        lock (_admissionGate)
+        {
+            _admission.Admit(demand, _entries.Values.Select(e => e.Demand));
+            var entry = new SandboxEntry(record, demand);
+            _entries[record.Id] = entry;
+            return entry;
+        }
+    }
+
+    /// <summary>The demand grew once the image's size was known: check it again against the others.</summary>
+    private void ReAdmit(SandboxEntry entry, SandboxDemand demand)
+    {
+        lock (_admissionGate)
+        {
+            _admission.Admit(demand, _entries.Values.Where(e => e != entry).Select(e => e.Demand));
+            entry.Demand = demand;
+        }
+    }
+
+    private void Forget(SandboxEntry entry)
+    {
+        _entries.TryRemove(entry.Id, out _);
+        entry.MarkReleased();
+        entry.Dispose();
+    }
+
+    private void OnDetached(SandboxEntry entry)
+    {
+        _logger.LogInformation("sandbox {Id}: no client has held it for {Seconds} s; removing it", entry.Id, _options.DetachedGrace.TotalSeconds);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await TerminateAsync(entry.Id, "removed by the daemon: the client that created it went away");
+            }
+            catch (Exception ex) when (ex is DaemonException or IOException)
+            {
+                _logger.LogWarning("sandbox {Id}: removal after its client went away failed: {Reason}", entry.Id, ex.Message);
+            }
+        });
+    }
 
     private async Task<AgentClient> ConnectAgentAsync(IVm vm, CancellationToken cancellationToken)
     {
@@ -309,61 +428,67 @@ public sealed class SandboxManager
     }
 
     /// <summary>Marks the sandbox failed when its VM dies or its guest breaks the protocol, unless we were stopping it.</summary>
-    private async Task WatchAsync(LiveSandbox live)
+    private async Task WatchAsync(SandboxEntry entry)
     {
-        var ended = await Task.WhenAny(live.Vm.Exited, live.Agent.Completion);
-        if (live.IsTerminating)
+        var ended = await Task.WhenAny(entry.Vm!.Exited, entry.Agent!.Completion);
+        if (entry.IsTerminating)
         {
             return;
         }
 
         string reason;
-        if (ended == live.Vm.Exited)
+        if (ended == entry.Vm.Exited)
         {
-            reason = $"the VM exited unexpectedly (code {await live.Vm.Exited}); console: {ConsoleTail(live.Vm)}";
+            reason = $"the VM exited unexpectedly (code {await entry.Vm.Exited}); console: {ConsoleTail(entry.Vm)}";
         }
         else
         {
-            reason = live.Agent.Failure is { } failure ? "guest protocol error: " + failure.Message : "the guest agent closed its connection";
+            reason = entry.Agent.Failure is { } failure ? "guest protocol error: " + failure.Message : "the guest agent closed its connection";
         }
 
-        if (!live.TryBeginTermination())
+        if (!entry.TryBeginTermination(out _))
         {
             return;
         }
 
-        _logger.LogWarning("sandbox {Id} failed: {Reason}", live.Record.Id, reason);
-        foreach (var runner in live.Executions.Values)
+        _logger.LogWarning("sandbox {Id} failed: {Reason}", entry.Id, reason);
+        foreach (var runner in entry.Executions.Values)
         {
             runner.MarkAborted("the sandbox failed while the command was running: " + reason);
         }
 
-        await ReleaseAsync(live);
-        SetStatus(live, SandboxStatus.Failed, reason);
+        await ReleaseAsync(entry, SandboxStatus.Failed, reason);
+        if (entry.Record.AutoRemove)
+        {
+            _logs.DeleteSandbox(entry.Id);
+        }
     }
 
-    private async Task ReleaseAsync(LiveSandbox live)
+    private async Task ReleaseAsync(SandboxEntry entry, SandboxStatus status, string message)
     {
-        await live.Agent.DisposeAsync();
-        await live.Vm.DisposeAsync();
-        await Task.WhenAll(live.Executions.Values.Select(r => r.Finished)).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
-        _live.TryRemove(live.Record.Id, out _);
-        TryDeleteDirectory(live.Record.WorkDir);
+        await entry.Agent!.DisposeAsync();
+        await entry.Vm!.DisposeAsync();
+        await Task.WhenAll(entry.Executions.Values.Select(r => r.Finished)).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
+        TryDeleteDirectory(entry.Record.WorkDir);
+        SetStatus(entry, status, message);
+        Forget(entry);
     }
 
-    private void SetStatus(LiveSandbox live, SandboxStatus status, string message)
+    private void SetStatus(SandboxEntry entry, SandboxStatus status, string message)
     {
-        live.Record = live.Record with { Status = status, StatusMessage = message, UpdatedAt = DateTimeOffset.UtcNow };
-        _store.UpsertSandbox(live.Record);
+        entry.Record = entry.Record with { Status = status, StatusMessage = message, UpdatedAt = DateTimeOffset.UtcNow };
+        _store.UpsertSandbox(entry.Record);
     }
 
+    /// <summary>The end of the guest console, escaped: it is guest-written text going into status messages and logs.</summary>
     private static string ConsoleTail(IVm vm)
     {
         try
         {
             var text = File.Exists(vm.ConsoleLogPath) ? File.ReadAllText(vm.ConsoleLogPath) : "";
             text = text.Length > 600 ? text[^600..] : text;
-            return text.Length == 0 ? "(empty)" : text.ReplaceLineEndings(" | ").Trim();
+            text = text.ReplaceLineEndings(" | ").Trim();
+            return text.Length == 0 ? "(empty)" : UntrustedText.Escape(text, 800);
         }
         catch (IOException)
         {
@@ -383,6 +508,15 @@ public sealed class SandboxManager
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _logger.LogWarning("could not delete {Dir}: {Reason}", dir, ex.Message);
+        }
+    }
+
+    private sealed class NoHold : IDisposable
+    {
+        public static readonly NoHold Instance = new();
+
+        public void Dispose()
+        {
         }
     }
 }

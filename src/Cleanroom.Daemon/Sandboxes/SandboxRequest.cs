@@ -2,5 +2,8 @@ using Cleanroom.Policy;
 
 namespace Cleanroom.Daemon.Sandboxes;
 
-/// <summary>What a create asks for. Zero vCPUs or memory means the daemon default; the policy's floors raise them.</summary>
-public sealed record SandboxRequest(string? ImageRef, int Vcpus = 0, int MemoryMiB = 0, CompiledPolicy? Policy = null);
+/// <summary>
+/// What a create asks for. Zero vCPUs or memory means the daemon default; the policy's floors raise them.
+/// <paramref name="AutoRemove"/>: the sandbox lives only as long as a client holds it (exec without --keep).
+/// </summary>
+public sealed record SandboxRequest(string? ImageRef, int Vcpus = 0, int MemoryMiB = 0, CompiledPolicy? Policy = null, bool AutoRemove = false);

@@ -18,6 +18,7 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) :
     public override async Task<CreateExecutionResponse> CreateExecution(CreateExecutionRequest request, ServerCallContext context)
     {
         var sandbox = sandboxes.Get(request.SandboxId);
+        using var hold = sandboxes.Hold(sandbox.Id);
         var defaults = sandboxes.ImageDefaults(sandbox);
         var command = ExecDefaults.Command(request.Command.SkipWhile((arg, i) => i == 0 && arg == "--").ToList(), defaults);
         if (command[0].Length == 0)
@@ -80,8 +81,11 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) :
     {
         var runner = sandboxes.FindRunner(request.ExecutionId);
         var record = runner?.Record ?? Find(request.ExecutionId);
+
+        // A client following the output keeps a sandbox made for one exec alive; when it vanishes, the daemon reaps it.
+        using var hold = sandboxes.Hold(record.SandboxId);
         var ownsLog = runner is null;
-        var log = runner?.Log ?? OutputLog.OpenFinished(sandboxes.OutputLogPath(record.Id));
+        var log = runner?.Log ?? sandboxes.OpenFinishedLog(record);
         try
         {
             await foreach (var chunk in log.ReadAsync(request.Follow, context.CancellationToken))

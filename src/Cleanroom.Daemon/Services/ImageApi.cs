@@ -1,4 +1,5 @@
 using Cleanroom.Api.V1;
+using Cleanroom.Daemon.Admission;
 using Cleanroom.Daemon.Sandboxes;
 using Cleanroom.Images;
 using Cleanroom.Oci;
@@ -7,9 +8,12 @@ using Grpc.Core;
 namespace Cleanroom.Daemon.Services;
 
 /// <summary>cleanroom.v1.ImageService: a thin layer over <see cref="ImageManager"/>.</summary>
-internal sealed class ImageApi(ImageManager images, SandboxManager sandboxes) : ImageService.ImageServiceBase
+internal sealed class ImageApi(ImageManager images, SandboxManager sandboxes, DaemonOptions options) : ImageService.ImageServiceBase
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
+
+    // Pulls and imports write into the image store: they stop at the same free-space reserve as sandboxes do.
+    private readonly DiskReserve _disk = new(options.EffectiveImagesDir, options.MinFreeDiskBytes);
 
     public override async Task PullImage(PullImageRequest request, IServerStreamWriter<PullImageEvent> responseStream, ServerCallContext context)
     {
@@ -20,6 +24,7 @@ internal sealed class ImageApi(ImageManager images, SandboxManager sandboxes) : 
             return;
         }
 
+        _disk.EnsureAvailable("image pulls");
         await responseStream.WriteAsync(new PullImageEvent { Phase = Api.V1.PullPhase.Resolving }, context.CancellationToken);
         var pull = await images.BeginPullAsync(reference, context.CancellationToken);
         PullImageEvent? last = null;
@@ -70,6 +75,7 @@ internal sealed class ImageApi(ImageManager images, SandboxManager sandboxes) : 
         }
 
         var reference = ParseRef(requestStream.Current.Ref);
+        _disk.EnsureAvailable("image imports");
         Directory.CreateDirectory(images.Options.StagingDirectory);
         var upload = Path.Combine(images.Options.StagingDirectory, "upload-" + Guid.NewGuid().ToString("N")[..12] + ".tar");
         try

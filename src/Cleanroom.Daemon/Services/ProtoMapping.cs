@@ -24,6 +24,7 @@ internal static class ProtoMapping
         UpdatedAt = Timestamp.FromDateTimeOffset(s.UpdatedAt),
         LastExecutionId = s.LastExecutionId,
         ActiveExecutionId = activeExecutionId,
+        AutoRemove = s.AutoRemove,
     };
 
     public static Execution ToProto(this ExecutionRecord e)

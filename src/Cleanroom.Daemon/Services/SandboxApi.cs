@@ -1,4 +1,5 @@
 using Cleanroom.Api.V1;
+using Cleanroom.Daemon.PolicySupport;
 using Cleanroom.Daemon.Sandboxes;
 using Grpc.Core;
 
@@ -15,8 +16,14 @@ internal sealed class SandboxApi(SandboxManager sandboxes) : SandboxService.Sand
         }
 
         var policy = request.CompiledPolicy.Length > 0 ? PolicyPayload.Validate(request.CompiledPolicy) : null;
-        var record = await sandboxes.CreateAsync(new SandboxRequest(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy), context.CancellationToken);
-        return new CreateSandboxResponse { Sandbox = record.ToProto(), Message = "sandbox ready", PolicySource = policy is null ? "" : "client" };
+        var record = await sandboxes.CreateAsync(new SandboxRequest(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy, request.AutoRemove), context.CancellationToken);
+        var response = new CreateSandboxResponse { Sandbox = record.ToProto(), Message = "sandbox ready", PolicySource = policy is null ? "" : "client" };
+        if (policy is not null)
+        {
+            response.Warnings.AddRange(PolicyEnforcement.Warnings(policy));
+        }
+
+        return response;
     }
 
     public override Task<GetSandboxResponse> GetSandbox(GetSandboxRequest request, ServerCallContext context)

@@ -37,5 +37,8 @@ public sealed record SandboxRecord
 
     public string LastExecutionId { get; init; } = "";
 
+    /// <summary>Created for one exec: the daemon removes it when no client holds it any more.</summary>
+    public bool AutoRemove { get; init; }
+
     public bool IsTerminal => Status is SandboxStatus.Stopped or SandboxStatus.Failed;
 }

@@ -55,17 +55,18 @@ public sealed class StateStore : IDisposable
         Execute(Schema);
         AddColumnIfMissing("sandboxes", "policy_hash", "TEXT NOT NULL DEFAULT ''");
         AddColumnIfMissing("sandboxes", "image_digest", "TEXT NOT NULL DEFAULT ''");
+        AddColumnIfMissing("sandboxes", "auto_remove", "INTEGER NOT NULL DEFAULT 0");
     }
 
     public void UpsertSandbox(SandboxRecord s) => Execute(
         """
-        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy, $digest)
+        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy, $digest, $auto)
         ON CONFLICT(id) DO UPDATE SET status = $status, status_message = $msg, accelerator = $accel, boot_ms = $boot,
           updated_at = $updated, last_execution_id = $last, image_digest = $digest
         """,
         ("$id", s.Id), ("$status", (int)s.Status), ("$msg", s.StatusMessage), ("$backend", s.Backend), ("$image", s.ImageRef),
         ("$accel", s.Accelerator), ("$vcpus", s.Vcpus), ("$mem", s.MemoryMiB), ("$dir", s.WorkDir), ("$boot", s.BootMs),
-        ("$created", s.CreatedAt.ToUnixTimeMilliseconds()), ("$updated", s.UpdatedAt.ToUnixTimeMilliseconds()), ("$last", s.LastExecutionId), ("$policy", s.PolicyHash), ("$digest", s.ImageDigest));
+        ("$created", s.CreatedAt.ToUnixTimeMilliseconds()), ("$updated", s.UpdatedAt.ToUnixTimeMilliseconds()), ("$last", s.LastExecutionId), ("$policy", s.PolicyHash), ("$digest", s.ImageDigest), ("$auto", s.AutoRemove ? 1 : 0));
 
     public SandboxRecord? GetSandbox(string id) => QuerySandboxes("SELECT * FROM sandboxes WHERE id = $id", ("$id", id)).FirstOrDefault();
 
@@ -143,6 +144,7 @@ public sealed class StateStore : IDisposable
                     LastExecutionId = reader.GetString(12),
                     PolicyHash = reader.GetString(13),
                     ImageDigest = reader.GetString(14),
+                    AutoRemove = reader.GetInt32(15) != 0,
                 });
             }
 
