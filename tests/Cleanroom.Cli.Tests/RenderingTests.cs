@@ -144,6 +144,25 @@ public sealed class RenderingTests
     }
 
     [Fact]
+    public void Doctor_text_says_what_the_daemon_enforces_and_what_it_refuses()
+    {
+        var response = new DoctorResponse { Checks = { new DoctorCheck { Name = "agent", Status = CheckStatus.Pass } } };
+        response.Capabilities.Add("policy.docker", false);
+        response.Capabilities.Add("exec.streaming", true);
+        response.Capabilities.Add("network.allowlist_egress", false);
+        Assert.Equal(
+            "pass  agent
+"
+            + "supported: exec.streaming
+"
+            + "not yet (refused when asked for): network.allowlist_egress policy.docker
+"
+            + "summary: 1 pass, 0 warn, 0 fail
+",
+            Render(w => DoctorReport.Write(w, OutputStyle.Plain, response)));
+    }
+
+    [Fact]
     public void Doctor_text_colours_the_status_word_only_with_colour_on()
     {
         var response = new DoctorResponse { Checks = { new DoctorCheck { Name = "agent", Status = CheckStatus.Fail, Message = "missing" } } };

@@ -22,6 +22,20 @@ internal sealed partial class ServeCommand : Command
     private readonly Option<string?> _images = new("--images") { Description = "Image store directory (default: <state-dir>/images)", HelpName = "dir" };
     private readonly Option<string[]> _insecureRegistries = new("--insecure-registry") { Description = "A registry (host[:port]) to reach over plain HTTP; repeatable. Loopback registries always are", HelpName = "host", AllowMultipleArgumentsPerToken = false };
 
+    // Limits the daemon enforces; passed through as written (the daemon validates them and says what is wrong).
+    private readonly Option<string?>[] _limits =
+    [
+        new("--max-output") { Description = "Most output one execution may produce; the command is killed past it (default 1GiB)", HelpName = "size" },
+        new("--output-retention") { Description = "How long finished executions' output is kept, e.g. 12h or 7d (default 7d)", HelpName = "duration" },
+        new("--min-free-disk") { Description = "Free space kept on the state file system; below it creates and pulls are refused (default 2GiB)", HelpName = "size" },
+        new("--max-sandbox-vcpus") { Description = "Most vCPUs one sandbox may have (default: the host's cores)", HelpName = "n" },
+        new("--max-sandbox-memory") { Description = "Most memory one sandbox may have (default: half the host's)", HelpName = "size" },
+        new("--max-sandbox-disk") { Description = "Largest root disk one sandbox may have (default 64GiB)", HelpName = "size" },
+        new("--max-total-vcpus") { Description = "Most vCPUs of all sandboxes together (default: 4 per core)", HelpName = "n" },
+        new("--max-total-memory") { Description = "Most memory of all sandboxes together (default: 3/4 of the host's)", HelpName = "size" },
+        new("--max-total-disk") { Description = "Most root disk of all sandboxes together (default 256GiB)", HelpName = "size" },
+    ];
+
     public ServeCommand(CliContext context)
         : base("serve", "Run the daemon")
     {
@@ -39,6 +53,11 @@ internal sealed partial class ServeCommand : Command
         Options.Add(_accel);
         Options.Add(_images);
         Options.Add(_insecureRegistries);
+        foreach (var limit in _limits)
+        {
+            Options.Add(limit);
+        }
+
         SetAction((parse, cancellationToken) =>
         {
             var listen = parse.GetValue(_listen);
@@ -61,6 +80,14 @@ internal sealed partial class ServeCommand : Command
             foreach (var registry in parse.GetValue(_insecureRegistries) ?? [])
             {
                 args.AddRange(["--insecure-registry", registry]);
+            }
+
+            foreach (var limit in _limits)
+            {
+                if (parse.GetValue(limit) is { } value)
+                {
+                    args.AddRange([limit.Name, value]);
+                }
             }
 
             return RunDaemonAsync(context, args, cancellationToken);

@@ -3,8 +3,8 @@ using Cleanroom.Api.V1;
 namespace Cleanroom.Cli.Rendering;
 
 /// <summary>
-/// <c>doctor</c> as text: one <c>pass|warn|fail  name  message</c> line per check (names aligned), then
-/// <c>summary: N pass, N warn, N fail</c>.
+/// <c>doctor</c> as text: one <c>pass|warn|fail  name  message</c> line per check (names aligned), what the daemon
+/// enforces and what it refuses (its capabilities), then <c>summary: N pass, N warn, N fail</c>.
 /// </summary>
 internal static class DoctorReport
 {
@@ -16,6 +16,13 @@ internal static class DoctorReport
             var status = Colorize(ApiText.Status(check.Status), check.Status, style.Color);
             var line = $"{status}  {check.Name.PadRight(nameWidth)}  {check.Message}";
             output.WriteLine(line.TrimEnd());
+        }
+
+        if (response.Capabilities.Count > 0)
+        {
+            var names = response.Capabilities.OrderBy(c => c.Key, StringComparer.Ordinal).ToList();
+            output.WriteLine("supported: " + string.Join(' ', names.Where(c => c.Value).Select(c => c.Key)));
+            output.WriteLine("not yet (refused when asked for): " + string.Join(' ', names.Where(c => !c.Value).Select(c => c.Key)));
         }
 
         int Count(CheckStatus status) => response.Checks.Count(c => c.Status == status);
