@@ -8,7 +8,7 @@ namespace Cleanroom.Policy.Text;
 /// decimal units (kB/KB, MB, GB, TB) powers of 1000, B is bytes. A bare number is refused because nobody can tell
 /// whether <c>memory: 8</c> means bytes or gigabytes.
 /// </summary>
-internal static partial class ByteSize
+public static partial class ByteSize
 {
     private static readonly (string Unit, long Factor)[] Units =
     [

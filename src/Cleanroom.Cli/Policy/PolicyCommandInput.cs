@@ -1,4 +1,6 @@
-namespace Cleanroom.Policy.Commands;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Cli.Policy;
 
 /// <summary>Usage checks and loading shared by the policy commands.</summary>
 internal static class PolicyCommandInput
