@@ -18,6 +18,18 @@ public sealed class InterruptSignal : IDisposable
     /// <summary>How many interrupts arrived so far.</summary>
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>Whether a subscriber (a running exec) currently takes over what each interrupt means.</summary>
+    public bool HasSubscribers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _subscribers.Count > 0;
+            }
+        }
+    }
+
     /// <summary>The signal number of the latest interrupt (0 before any).</summary>
     public int LastSignal { get; private set; }
 

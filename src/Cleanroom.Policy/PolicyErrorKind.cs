@@ -17,6 +17,12 @@ public enum PolicyErrorKind
     /// <summary>The file could not be read.</summary>
     UnreadableFile,
 
+    /// <summary>
+    /// The path is a symbolic link, a FIFO, a socket, a device or a directory, or a directory on the way to it is a
+    /// link: a policy must be a regular file inside the repository.
+    /// </summary>
+    NotARegularFile,
+
     /// <summary>The file is larger than the 1 MiB limit.</summary>
     FileTooLarge,
 

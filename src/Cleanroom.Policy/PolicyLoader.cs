@@ -4,9 +4,9 @@ using Cleanroom.Policy.Parsing;
 namespace Cleanroom.Policy;
 
 /// <summary>
-/// The file-system edge of the engine: discovery, the size check before reading, reading, and compiling with the
-/// repository's files as the input lookup. Everything it finds is reported as diagnostics; it does not throw for
-/// missing or unreadable files.
+/// The file-system edge of the engine: discovery, the safe read (<see cref="PolicyFileReader"/>: a regular file
+/// only, size checked first), and compiling with the repository's files as the input lookup. Everything it finds
+/// is reported as diagnostics; it does not throw for missing, refused or unreadable files.
 /// </summary>
 public static class PolicyLoader
 {
@@ -21,7 +21,7 @@ public static class PolicyLoader
         }
 
         var label = DisplayPath(path);
-        var bytes = Read(path, label, out var readError);
+        var bytes = PolicyFileReader.Read(path, discovery.RepositoryDirectory, out var readError);
         if (bytes is null)
         {
             return new PolicyLoadResult(path, discovery.RepositoryDirectory, null, [readError!, .. discovery.Diagnostics]);
@@ -43,32 +43,5 @@ public static class PolicyLoader
     {
         var relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
         return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? path : relative;
-    }
-
-    private static byte[]? Read(string path, string label, out PolicyDiagnostic? error)
-    {
-        error = null;
-        try
-        {
-            using var stream = File.OpenRead(path);
-
-            // Checked before reading: a 2 GB file is refused without being loaded.
-            var bag = new DiagnosticBag();
-            if (!PolicySourceText.IsWithinLimit(stream.Length, label, bag))
-            {
-                error = bag.ToImmutable()[0];
-                return null;
-            }
-
-            var bytes = new byte[stream.Length];
-            stream.ReadExactly(bytes);
-            return bytes;
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            error = new PolicyDiagnostic(DiagnosticSeverity.Error, PolicyErrorKind.UnreadableFile, SourceLocation.StartOf(label),
-                string.Empty, "the policy file cannot be read: " + exception.Message, "an unreadable file", "a readable file");
-            return null;
-        }
     }
 }

@@ -90,21 +90,6 @@ public sealed class BumpRefTests(FakeCleanroomDaemon daemon) : IDisposable
     }
 
     [Fact]
-    public async Task A_symbolic_link_stays_a_link_and_its_target_is_updated()
-    {
-        var target = Path.Join(_repository, "policies", "shared.yaml");
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        await File.WriteAllTextAsync(target, "version: 1\nsandbox:\n  image:\n    ref: alpine:3.19\n  network:\n    default: deny\n");
-        File.CreateSymbolicLink(PolicyPath, Path.Join("policies", "shared.yaml"));
-
-        using var cli = new CliHarness(daemon.Endpoint);
-        Assert.Equal(0, await cli.RunAsync("image", "bump-ref", "alpine:3.21", "-c", _repository));
-
-        Assert.NotNull(new FileInfo(PolicyPath).LinkTarget);
-        Assert.Contains($"ref: alpine:3.21@{FakeImageService.DigestOf("alpine:3.21")}\n", await File.ReadAllTextAsync(target), StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task A_daemon_error_leaves_the_file_untouched()
     {
         const string Policy = "version: 1\nsandbox:\n  image:\n    ref: alpine:3.20\n  network:\n    default: deny\n";

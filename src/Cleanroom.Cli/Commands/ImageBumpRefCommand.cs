@@ -36,14 +36,10 @@ internal sealed class ImageBumpRefCommand : Command
             }
 
             var path = discovery.PolicyPath!;
-            byte[] original;
-            try
+            // Read the way every policy read is: a regular file inside the repository, no links, bounded.
+            if (PolicyFileReader.Read(path, discovery.RepositoryDirectory, out var readError) is not { } original)
             {
-                original = await File.ReadAllBytesAsync(path, cancellationToken);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                context.Complain($"cannot read {path}: {ex.Message}");
+                context.Complain($"{path}: {readError!.Message}");
                 return ExitCodes.Usage;
             }
 

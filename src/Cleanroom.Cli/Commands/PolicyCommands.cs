@@ -1,11 +1,11 @@
 using System.CommandLine;
-using Cleanroom.Policy.Commands;
+using Cleanroom.Cli.Policy;
 
 namespace Cleanroom.Cli.Commands;
 
 /// <summary>
 /// <c>cleanroom policy validate|show|init</c>. These read the repository's policy locally and never talk to the
-/// daemon; the logic, output and exit codes live in Cleanroom.Policy's command classes, so this file only maps
+/// daemon; the logic, output and exit codes live in the command classes in Cli/Policy, so this file only maps
 /// flags to their options.
 /// </summary>
 internal sealed class PolicyCommands : Command

@@ -8,14 +8,16 @@ namespace Cleanroom.Cli.Images;
 internal static class AtomicFile
 {
     /// <summary>
-    /// Writes <paramref name="content"/> in place of <paramref name="path"/> (a symbolic link's target, so the link
-    /// stays a link) when <paramref name="accept"/> approves the temporary file it is given. Returns that verdict.
+    /// Writes <paramref name="content"/> in place of <paramref name="path"/> when <paramref name="accept"/> approves
+    /// the temporary file it is given. Returns that verdict. No link is followed: the caller has read
+    /// <paramref name="path"/> as a regular file, and the rename replaces the directory entry itself, so even a link
+    /// put there since would be replaced, never written through.
     /// </summary>
     public static bool Replace(string path, byte[] content, Func<string, bool> accept)
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(accept);
-        var target = File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path);
+        var target = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(target)!;
         var temporary = Path.Combine(directory, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
@@ -24,7 +26,7 @@ internal static class AtomicFile
             {
                 if (!OperatingSystem.IsWindows())
                 {
-                    File.SetUnixFileMode(stream.SafeFileHandle, File.GetUnixFileMode(target));
+                    File.SetUnixFileMode(stream.SafeFileHandle, new FileInfo(target).UnixFileMode);
                 }
 
                 stream.Write(content);

@@ -1,4 +1,6 @@
-namespace Cleanroom.Policy.Commands;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Cli.Policy;
 
 /// <summary>Usage checks and loading shared by the policy commands.</summary>
 internal static class PolicyCommandInput
@@ -14,8 +16,8 @@ internal static class PolicyCommandInput
 
         if (policyFile is not null)
         {
-            var full = Path.GetFullPath(policyFile, Path.GetFullPath(directory ?? Environment.CurrentDirectory));
-            if (!File.Exists(full))
+            // Anything at the path counts (a link, a FIFO): the loader refuses it with an error that says what it is.
+            if (!PolicyDiscovery.Discover(directory ?? Environment.CurrentDirectory, policyFile).Found)
             {
                 stderr.WriteLine($"error: policy file {policyFile} does not exist (--policy)");
                 return PolicyExitCodes.Usage;

@@ -1,13 +1,14 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Cleanroom.Policy;
 
-namespace Cleanroom.Policy.Commands;
+namespace Cleanroom.Cli.Policy;
 
 /// <summary>
 /// The <c>--json</c> output of the policy commands. Written with <see cref="Utf8JsonWriter"/> (no reflection, so
 /// it works under trimming and NativeAOT) and without escaping non-ASCII text, so host names stay readable.
 /// </summary>
-public static class PolicyReportJson
+internal static class PolicyReportJson
 {
     private static readonly JsonWriterOptions Indented = new()
     {

@@ -1,10 +1,11 @@
 using System.Globalization;
+using Cleanroom.Policy;
 using Cleanroom.Policy.Text;
 
-namespace Cleanroom.Policy.Commands;
+namespace Cleanroom.Cli.Policy;
 
 /// <summary>The human-readable output of the policy commands.</summary>
-public static class PolicyReportText
+internal static class PolicyReportText
 {
     /// <summary>The policy path as shown to the user.</summary>
     public static string Source(PolicyLoadResult result)

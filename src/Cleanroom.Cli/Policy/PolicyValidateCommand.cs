@@ -1,10 +1,12 @@
-namespace Cleanroom.Policy.Commands;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Cli.Policy;
 
 /// <summary>
 /// <c>cleanroom policy validate [--json] [-c DIR] [--policy FILE]</c>: prints the path, the hash and a summary of
 /// what the policy allows, or every error. Exit 0 valid, 1 invalid, 2 usage error.
 /// </summary>
-public static class PolicyValidateCommand
+internal static class PolicyValidateCommand
 {
     /// <summary>Runs the command, writing to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
     public static int Run(PolicyCommandOptions options, TextWriter stdout, TextWriter stderr)

@@ -1,10 +1,12 @@
-namespace Cleanroom.Policy.Commands;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Cli.Policy;
 
 /// <summary>
 /// <c>cleanroom policy show [--json] [-c DIR] [--policy FILE]</c>: prints the compiled policy. With <c>--json</c>
 /// the output is the exact payload sent to the daemon (indented), which <see cref="CompiledPolicy.FromJson"/> reads.
 /// </summary>
-public static class PolicyShowCommand
+internal static class PolicyShowCommand
 {
     /// <summary>Runs the command, writing to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
     public static int Run(PolicyCommandOptions options, TextWriter stdout, TextWriter stderr)

@@ -1,7 +1,9 @@
-namespace Cleanroom.Policy.Commands;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Cli.Policy;
 
 /// <summary>The flags of <c>policy init</c>.</summary>
-public sealed record PolicyInitOptions
+internal sealed record PolicyInitOptions
 {
     /// <summary><c>-c/--chdir DIR</c>: the repository directory; null for the working directory.</summary>
     public string? Directory { get; init; }

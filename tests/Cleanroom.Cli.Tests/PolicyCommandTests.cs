@@ -1,16 +1,19 @@
 using System.Text.Json;
-using Cleanroom.Policy.Commands;
+using Cleanroom.Cli.Policy;
+using Cleanroom.Policy;
 
-namespace Cleanroom.Policy.Tests;
+namespace Cleanroom.Cli.Tests;
 
 /// <summary>Output and exit codes of <c>cleanroom policy validate|show|init</c>.</summary>
 public sealed class PolicyCommandTests
 {
+    private const string Image = "ghcr.io/buildkite/cleanroom-base/debian@sha256:aaaaaaaa0123456789abcdef0123456789abcdef0123456789abcdefbbbbbbbb";
+
     private const string Policy = $"""
         version: 1
         sandbox:
           image:
-            ref: {TestPolicies.Image}
+            ref: {Image}
           resources: {"{"}vcpus: 4, memory: 8GiB{"}"}
           network:
             allow: [api.github.com:443, {"{"}host: example.com, ports: [80, 443]{"}"}]
@@ -142,7 +145,7 @@ public sealed class PolicyCommandTests
         var (code, stdout, _) = Run(o => PolicyShowCommand.Run(new PolicyCommandOptions { Directory = repo.Path, Json = true }, o.Out, o.Err));
 
         Assert.Equal(PolicyExitCodes.Valid, code);
-        var fromFile = TestPolicies.CompileValid(Policy);
+        var fromFile = PolicyCompiler.Compile(Policy, "test.yaml").Policy;
         Assert.Equal(fromFile, CompiledPolicy.FromJson(stdout));
     }
 
@@ -163,7 +166,7 @@ public sealed class PolicyCommandTests
     public void Init_writes_a_valid_starter_and_refuses_to_overwrite_without_force()
     {
         using var repo = new TemporaryDirectory();
-        var options = new PolicyInitOptions { Directory = repo.Path, ImageRef = TestPolicies.Image };
+        var options = new PolicyInitOptions { Directory = repo.Path, ImageRef = Image };
 
         var first = Run(o => PolicyInitCommand.Run(options, o.Out, o.Err));
         var second = Run(o => PolicyInitCommand.Run(options, o.Out, o.Err));

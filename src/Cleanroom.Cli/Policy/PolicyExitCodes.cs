@@ -1,7 +1,9 @@
-namespace Cleanroom.Policy.Commands;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Cli.Policy;
 
 /// <summary>Exit codes of the <c>cleanroom policy</c> commands.</summary>
-public static class PolicyExitCodes
+internal static class PolicyExitCodes
 {
     /// <summary>The policy is valid (or the command succeeded).</summary>
     public const int Valid = 0;

@@ -1,7 +1,9 @@
-namespace Cleanroom.Policy.Commands;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Cli.Policy;
 
 /// <summary>The flags shared by <c>policy validate</c> and <c>policy show</c>.</summary>
-public sealed record PolicyCommandOptions
+internal sealed record PolicyCommandOptions
 {
     /// <summary><c>-c/--chdir DIR</c>: the repository directory; null for the working directory.</summary>
     public string? Directory { get; init; }

@@ -1,10 +1,12 @@
-namespace Cleanroom.Policy.Commands;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Cli.Policy;
 
 /// <summary>
 /// <c>cleanroom policy init [-c DIR] [--path FILE] [--force] [--image REF]</c>: writes the commented starter
 /// policy. Refuses to overwrite an existing policy (either discovery location) without <c>--force</c>.
 /// </summary>
-public static class PolicyInitCommand
+internal static class PolicyInitCommand
 {
     /// <summary>Runs the command, writing to <paramref name="stdout"/> and <paramref name="stderr"/>.</summary>
     public static int Run(PolicyInitOptions options, TextWriter stdout, TextWriter stderr)
