@@ -19,6 +19,13 @@ internal static class QemuLauncher
     /// <summary>$0 of the launcher script, seen in `ps` for the instant before QEMU replaces it.</summary>
     public const string ScriptName = "cleanroom-qemu-launcher";
 
+    public const string ShellPath = "/bin/sh";
+
+    public const string UnsharePath = "/usr/bin/unshare";
+
+    /// <summary>Host tools the launcher runs besides the shell and coreutils (util-linux, Debian's paths).</summary>
+    public static readonly IReadOnlyList<string> RequiredTools = [UnsharePath, "/usr/bin/setpriv", "/usr/sbin/pivot_root", "/usr/bin/mount", "/usr/bin/umount", "/usr/bin/mknod"];
+
     /// <summary>Exit code of the script when a confinement step fails (QEMU never started).</summary>
     public const int SetupFailedExitCode = 125;
 
@@ -87,9 +94,9 @@ internal static class QemuLauncher
 
     /// <summary>
     /// The command that runs <paramref name="qemuPath"/> with <paramref name="qemuArgs"/> under
-    /// <paramref name="confinement"/>. <paramref name="unsharePath"/> is needed only for a jail.
+    /// <paramref name="confinement"/>.
     /// </summary>
-    public static ProcessLaunch Build(string qemuPath, IReadOnlyList<string> qemuArgs, QemuConfinement confinement, string shellPath = "/bin/sh", string unsharePath = "/usr/bin/unshare")
+    public static ProcessLaunch Build(string qemuPath, IReadOnlyList<string> qemuArgs, QemuConfinement confinement)
     {
         ArgumentNullException.ThrowIfNull(qemuArgs);
         ArgumentNullException.ThrowIfNull(confinement);
@@ -123,11 +130,11 @@ internal static class QemuLauncher
         }
 
         var args = new List<string>();
-        var file = shellPath;
+        var file = ShellPath;
         if (confinement.JailMountPoint is not null)
         {
-            file = unsharePath;
-            args.AddRange(["--mount", "--propagation", "slave", "--", shellPath]);
+            file = UnsharePath;
+            args.AddRange(["--mount", "--propagation", "slave", "--", ShellPath]);
         }
 
         args.AddRange(["-c", Script, ScriptName, .. steps, "--", Absolute(qemuPath), .. qemuArgs]);
