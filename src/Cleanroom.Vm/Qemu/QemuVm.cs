@@ -227,7 +227,10 @@ internal sealed class QemuVm : IVm
         }
 
         // Last: the uid may only be handed out again once nothing of this VM (process, overlay) is left.
-        _confinement.Dispose();
+        if (!_confinement.Release())
+        {
+            _logger.LogWarning("VM {Id}: its cgroup {Cgroup} still has tasks and was left in place.", Id, string.Join(", ", CgroupDirectories));
+        }
 
         _stopLock.Dispose();
     }

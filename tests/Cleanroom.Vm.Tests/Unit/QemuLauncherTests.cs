@@ -63,6 +63,35 @@ public sealed class QemuLauncherTests
         Assert.False(File.Exists(witness));
     }
 
+    [RootQemuFact]
+    public async Task A_jail_shows_only_its_binds_read_only_except_the_work_directory_to_an_unprivileged_uid()
+    {
+        using var dir = new TempDir();
+        var work = dir.Combine("work");
+        Directory.CreateDirectory(Path.Combine(work, "jail"));
+        File.SetUnixFileMode(dir.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute);
+        File.SetUnixFileMode(work, (UnixFileMode)0b111_111_111);
+        var shown = dir.WriteFile("shown", "x");
+        var hidden = dir.WriteFile("hidden", "x");
+        var check = string.Join(" && ", $"test -r {shown}", $"! test -e {hidden}", "! test -e /etc/passwd", "! test -e /proc/1",
+            $"! touch {shown}", "! touch /new", $"touch {work}/written", "test -c /dev/null", "test \"$(id -u)\" = 1900000999");
+        var launch = QemuLauncher.Build("/bin/sh", ["-c", check], new QemuConfinement
+        {
+            User = (1900000999, 1900000999),
+            JailMountPoint = Path.Combine(work, "jail"),
+
+            // /usr/bin/id lies inside the /usr bind: binding it again must not try to create it there.
+            ReadOnlyPaths = [.. QemuConfinement.SystemPaths, shown, "/usr/bin/id"],
+            ReadWritePaths = [work],
+        });
+
+        var result = await RunAsync(launch);
+
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+        Assert.True(File.Exists(Path.Combine(work, "written")));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(work, "jail"))); // the host never sees the jail's contents
+    }
+
     private static Task<HostCommandResult> RunAsync(ProcessLaunch launch) =>
         HostCommand.TryRunAsync(launch.FileName, launch.Arguments, TimeSpan.FromSeconds(10), CancellationToken.None);
 }

@@ -156,15 +156,21 @@ internal sealed class ConfinedVm(QemuConfinement plan, VmUidLease? uid, VmCgroup
 
     public VmCgroup? Cgroup { get; } = cgroup;
 
-    /// <summary>Removes the cgroup and returns the uid. Call only after QEMU has exited and the overlay is deleted.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Removes the cgroup and returns the uid. Call only after QEMU has exited and the overlay is deleted. Returns
+    /// false if the cgroup could not be removed (it still had tasks); the uid is returned either way.
+    /// </summary>
+    public bool Release()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            return;
+            return true;
         }
 
-        Cgroup?.Remove();
+        var removed = Cgroup?.Remove() ?? true;
         uid?.Dispose();
+        return removed;
     }
+
+    public void Dispose() => Release();
 }

@@ -32,7 +32,8 @@ internal static class QemuLauncher
     /// <summary>
     /// The launcher. Steps: <c>cgroup:FILE</c> (write own pid), <c>user:UID:GID</c>, <c>jail:DIR</c> (mount the jail's
     /// tmpfs root on DIR, with /dev/null, zero, random, urandom), <c>ro:PATH</c> / <c>rw:PATH</c> (bind into the jail
-    /// at the same path; a top-level symlink such as /bin -> usr/bin is recreated instead), <c>kvm:DEVICE</c>. After
+    /// at the same path, over what an earlier bind already shows there; a top-level symlink such as /bin -> usr/bin
+    /// is recreated instead; a path missing on the host is skipped), <c>kvm:DEVICE</c>. After
     /// the steps: pivot_root into the jail (a fresh /proc is mounted only long enough for umount to detach the old
     /// root), remount the jail root read-only, then exec QEMU through env -i and setpriv.
     /// </summary>
@@ -61,7 +62,7 @@ internal static class QemuLauncher
               if [ -L "$p" ] && [ "${p%/*}" = "" ]; then
                 ln -s "$(readlink "$p")" "$jail$p"
               elif [ -e "$p" ]; then
-                if [ -d "$p" ]; then mkdir -p "$jail$p"; else mkdir -p "$jail${p%/*}"; : > "$jail$p"; fi
+                if [ -d "$p" ]; then mkdir -p "$jail$p"; elif [ ! -e "$jail$p" ]; then mkdir -p "$jail${p%/*}"; : > "$jail$p"; fi
                 if [ "${step%%:*}" = ro ]; then opts=ro,nosuid,nodev; else opts=nosuid,nodev; fi
                 mount --bind -o "$opts" "$p" "$jail$p" || fail "cannot bind $p into the jail"
               fi ;;
