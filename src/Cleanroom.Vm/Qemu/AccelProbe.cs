@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Cleanroom.Vm.Boot;
 using Cleanroom.Vm.Host;
+using Cleanroom.Vm.Qemu.Confinement;
 
 namespace Cleanroom.Vm.Qemu;
 
@@ -67,10 +68,10 @@ public static class AccelProbe
         QemuProcess process;
         try
         {
+            // The probe boots only our own kernel and initramfs, with no disk and no guest workload; it gets the
+            // seccomp sandbox, no_new_privs and an empty environment but keeps the daemon's user (see architecture.md).
             process = QemuProcess.Start(
-                request.QemuPath,
-                argv,
-                workingDirectory: null,
+                QemuLauncher.Build(request.QemuPath, argv, QemuConfinement.Minimal),
                 new StreamCapture(ConsoleTailBytes, marker: KernelCommandLine.ProbeMarker),
                 new StreamCapture(StderrTailBytes));
         }

@@ -1,6 +1,8 @@
 using Cleanroom.Vm.Assets;
 using Cleanroom.Vm.Boot;
 using Cleanroom.Vm.Doctor;
+using Cleanroom.Vm.Host;
+using Cleanroom.Vm.Qemu.Confinement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -16,6 +18,7 @@ public sealed class QemuBackend : IVmBackend
     private readonly QemuBackendOptions _options;
     private readonly ILogger _logger;
     private readonly Lazy<Task<long?>> _tscKhz;
+    private readonly QemuConfiner _confiner;
 
     /// <param name="probeAssets">Kernel and initramfs used for the KVM probe boot (normally the same as every VM's).</param>
     public QemuBackend(BootAssets probeAssets, QemuBackendOptions? options = null, ILogger<QemuBackend>? logger = null)
@@ -25,6 +28,7 @@ public sealed class QemuBackend : IVmBackend
         _options = options ?? new QemuBackendOptions();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _tscKhz = new Lazy<Task<long?>>(DetectTscAsync);
+        _confiner = new QemuConfiner(_options, _logger, Posix.IsRoot);
     }
 
     public string Name => "qemu";
@@ -62,10 +66,13 @@ public sealed class QemuBackend : IVmBackend
 
         // Leftovers of a crashed earlier run with this id would make qemu-img or QEMU's socket bind fail.
         dir.Clean(keepLogs: true, removeDirectoryIfEmpty: false);
+        ConfinedVm? confinement = null;
         try
         {
             await RootDisk.CreateOverlayAsync(qemuImg, spec.EffectiveRootImagePath, dir.RootDisk, ct);
-            var vm = await QemuVm.LaunchAsync(qemu, argv, spec, dir, createdWorkDir, _options, _logger, ct);
+            confinement = _confiner.Prepare(spec, dir, qemu, accel.Mode);
+            var launch = QemuLauncher.Build(qemu, argv, confinement.Plan) with { WorkingDirectory = dir.Path };
+            var vm = await QemuVm.LaunchAsync(launch, confinement, spec, dir, createdWorkDir, _options, _logger, ct);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 _logger.LogDebug("VM {Id} started: pid {Pid}, {Accel}.", spec.Id, vm.Pid, accel.Mode);
@@ -76,12 +83,16 @@ public sealed class QemuBackend : IVmBackend
         catch
         {
             dir.Clean(spec.KeepLogs, removeDirectoryIfEmpty: createdWorkDir);
+            confinement?.Dispose();
             throw;
         }
     }
 
     public Task<IReadOnlyList<DoctorCheck>> RunDoctorChecksAsync(CancellationToken ct) =>
         QemuDoctor.RunAsync(_options, Path.GetDirectoryName(_probeAssets.KernelPath) ?? ".", ct);
+
+    /// <summary>The cgroup hierarchy VMs are limited by (detected once).</summary>
+    internal CgroupHost Cgroups => _confiner.Cgroups;
 
     private string QemuPath() => _options.QemuPath ?? QemuBinary.Locate();
 

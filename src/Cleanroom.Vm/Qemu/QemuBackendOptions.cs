@@ -32,4 +32,26 @@ public sealed record QemuBackendOptions
 
     /// <summary>Largest qemu.stderr.</summary>
     public long StderrLogLimitBytes { get; init; } = 256 * 1024;
+
+    /// <summary>
+    /// First uid (and gid) of the range VMs run as when the daemon is root; each running VM gets its own. The
+    /// default lies above the 16-bit range, above where useradd hands out subordinate ids (100000 to 600100000)
+    /// and systemd-nspawn's container range (524288 to 1879048191), and below 2^31.
+    /// </summary>
+    public int FirstVmUid { get; init; } = 1_900_000_000;
+
+    /// <summary>How many uids the range holds, which is also the most VMs that can run at once.</summary>
+    public int VmUidCount { get; init; } = 65536;
+
+    /// <summary>
+    /// Memory allowed to a VM's cgroup beyond its guest memory: QEMU itself, its TCG translation cache, device
+    /// buffers and the page cache of its overlay writes.
+    /// </summary>
+    public int CgroupMemoryOverheadMiB { get; init; } = 256;
+
+    /// <summary>
+    /// Most tasks (processes and threads) in a VM's cgroup: QEMU runs one thread per vCPU plus a block I/O thread
+    /// pool of up to 64 and a few helpers; it never forks (the seccomp sandbox denies it).
+    /// </summary>
+    public int CgroupPidsMax { get; init; } = 256;
 }

@@ -11,13 +11,19 @@ public static class QemuCommandLine
     /// </summary>
     public const string Machine = "microvm,x-option-roms=off,isa-serial=on,rtc=on";
 
+    /// <summary>
+    /// QEMU's seccomp filter: no obsolete syscalls, no setuid/setgid and friends, no fork/exec (which also makes
+    /// any QMP <c>migrate "exec:…"</c> fatal: snapshots must use <c>fd:</c> URIs), no scheduler or affinity changes.
+    /// </summary>
+    public const string Sandbox = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+
     public static IReadOnlyList<string> Build(QemuLaunchConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfLessThan(config.Vcpus, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(config.MemoryMiB, 1);
 
-        var argv = new List<string> { "-M", Machine, "-nodefaults", "-no-user-config", "-nographic", "-no-reboot" };
+        var argv = new List<string> { "-M", Machine, "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-sandbox", Sandbox };
         if (config.Name is not null)
         {
             argv.AddRange(["-name", QemuOption.Escape(config.Name)]);

@@ -2,6 +2,7 @@ using Cleanroom.Vm.Assets;
 using Cleanroom.Vm.Boot;
 using Cleanroom.Vm.Doctor;
 using Cleanroom.Vm.Host;
+using Cleanroom.Vm.Qemu.Confinement;
 
 namespace Cleanroom.Vm.Qemu;
 
@@ -23,6 +24,10 @@ public static class QemuDoctor
         public const string Kvm = "kvm";
         public const string Tcg = "tcg";
         public const string MkfsExt4 = "mkfs_ext4";
+        public const string VmUids = "vm_uids";
+        public const string QemuSandbox = "qemu_sandbox";
+        public const string Cgroups = "cgroups";
+        public const string MountNamespace = "mount_namespace";
     }
 
     public static async Task<IReadOnlyList<DoctorCheck>> RunAsync(QemuBackendOptions options, string assetsDir, CancellationToken ct)
@@ -48,6 +53,7 @@ public static class QemuDoctor
         checks.Add(kvm);
         checks.Add(await CheckTcgAsync(qemuPath, kvmUsable: kvm.Status == CheckStatus.Pass, ct));
         checks.Add(CheckMkfs());
+        checks.AddRange(await ConfinementDoctor.RunAsync(options, qemuPath, Posix.IsRoot, ct));
         return checks;
     }
 

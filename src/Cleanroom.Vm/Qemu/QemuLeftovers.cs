@@ -1,5 +1,6 @@
 using System.Globalization;
 using Cleanroom.Vm.Host;
+using Cleanroom.Vm.Qemu.Confinement;
 
 namespace Cleanroom.Vm.Qemu;
 
@@ -12,9 +13,10 @@ public static class QemuLeftovers
     private static readonly TimeSpan DeathTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// For every <c>&lt;sandboxesRoot&gt;/*/qemu.pid</c>: if the pid is a qemu-system process whose command line
+    /// For every <c>&lt;sandboxesRoot&gt;/*/run/qemu.pid</c>: if the pid is a qemu-system process whose command line
     /// refers to that work directory, SIGKILL it and wait until it is gone. A pid that was reused by an unrelated
-    /// process is left alone. Either way the pid file is removed. Returns one entry per pid file found.
+    /// process is left alone. Either way the pid file is removed, and once the process is gone so is the VM's cgroup
+    /// (named after the work directory, like the sandbox). Returns one entry per pid file found.
     /// </summary>
     public static IReadOnlyList<StaleQemu> KillStale(string sandboxesRoot)
     {
@@ -24,16 +26,22 @@ public static class QemuLeftovers
             return results;
         }
 
+        var cgroups = new Lazy<CgroupHost>(CgroupHost.Detect);
         foreach (var workDir in Directory.EnumerateDirectories(sandboxesRoot))
         {
-            var pidFile = Path.Combine(workDir, VmWorkDir.PidFileName);
+            var pidFile = new VmWorkDir(workDir).PidFile;
             if (!File.Exists(pidFile))
             {
                 continue;
             }
 
-            results.Add(Handle(Path.GetFullPath(workDir), pidFile));
+            var stale = Handle(Path.GetFullPath(workDir), pidFile);
+            results.Add(stale);
             File.Delete(pidFile);
+            if (stale.Killed || !Posix.Exists(stale.Pid))
+            {
+                VmCgroup.RemoveDirectories(VmCgroup.DirectoriesFor(cgroups.Value, Path.GetFileName(workDir)));
+            }
         }
 
         return results;

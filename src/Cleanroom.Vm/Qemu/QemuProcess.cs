@@ -1,11 +1,13 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using Cleanroom.Vm.Host;
+using Cleanroom.Vm.Qemu.Confinement;
 
 namespace Cleanroom.Vm.Qemu;
 
 /// <summary>
-/// A running QEMU process: started from an argv list (no shell), stdin held open but never written, the serial
+/// A running QEMU process: started from a <see cref="ProcessLaunch"/> (argv, never shell text; the environment is
+/// exactly the launch's), stdin held open but never written, the serial
 /// console (stdout) and stderr drained into bounded captures. <see cref="Exited"/> completes with the exit code
 /// once the process is gone and its output has been drained, so error messages built afterwards are complete.
 /// </summary>
@@ -36,10 +38,13 @@ internal sealed class QemuProcess : IAsyncDisposable
     /// <summary>Exit code; 128+N when killed by signal N.</summary>
     public Task<int> Exited => _exited;
 
-    /// <summary>Starts QEMU. Takes ownership of both captures (disposed with this object).</summary>
-    public static QemuProcess Start(string qemuPath, IReadOnlyList<string> argv, string? workingDirectory, StreamCapture console, StreamCapture stderr)
+    /// <summary>
+    /// Starts QEMU (through its launcher, which execs it: the pid is QEMU's). Takes ownership of both captures
+    /// (disposed with this object).
+    /// </summary>
+    public static QemuProcess Start(ProcessLaunch launch, StreamCapture console, StreamCapture stderr)
     {
-        var startInfo = new ProcessStartInfo(qemuPath)
+        var startInfo = new ProcessStartInfo(launch.FileName)
         {
             UseShellExecute = false,
 
@@ -48,11 +53,18 @@ internal sealed class QemuProcess : IAsyncDisposable
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = workingDirectory ?? string.Empty,
+            WorkingDirectory = launch.WorkingDirectory ?? string.Empty,
         };
-        foreach (var arg in argv)
+        foreach (var arg in launch.Arguments)
         {
             startInfo.ArgumentList.Add(arg);
+        }
+
+        // Nothing of the daemon's environment (credentials, tokens, socket paths) reaches QEMU.
+        startInfo.Environment.Clear();
+        foreach (var (name, value) in launch.Environment)
+        {
+            startInfo.Environment[name] = value;
         }
 
         var process = new Process { StartInfo = startInfo };
@@ -63,7 +75,7 @@ internal sealed class QemuProcess : IAsyncDisposable
         catch (Win32Exception ex)
         {
             process.Dispose();
-            throw new VmException($"Could not start {qemuPath}: {ex.Message}", ex);
+            throw new VmException($"Could not start {launch.FileName}: {ex.Message}", ex);
         }
 
         console.Start(process.StandardOutput.BaseStream);

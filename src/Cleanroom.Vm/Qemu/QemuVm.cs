@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Cleanroom.Vm.Host;
+using Cleanroom.Vm.Qemu.Confinement;
 using Cleanroom.Vm.Qemu.Qmp;
 using Microsoft.Extensions.Logging;
 
@@ -15,6 +16,7 @@ internal sealed class QemuVm : IVm
     private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(10);
 
     private readonly QemuProcess _process;
+    private readonly ConfinedVm _confinement;
     private readonly QmpClient _qmp;
     private readonly VmSpec _spec;
     private readonly VmWorkDir _dir;
@@ -24,9 +26,10 @@ internal sealed class QemuVm : IVm
     private readonly SemaphoreSlim _stopLock = new(1, 1);
     private int _disposed;
 
-    private QemuVm(QemuProcess process, QmpClient qmp, VmSpec spec, VmWorkDir dir, bool createdWorkDir, QemuBackendOptions options, ILogger logger)
+    private QemuVm(QemuProcess process, ConfinedVm confinement, QmpClient qmp, VmSpec spec, VmWorkDir dir, bool createdWorkDir, QemuBackendOptions options, ILogger logger)
     {
         _process = process;
+        _confinement = confinement;
         _qmp = qmp;
         _spec = spec;
         _dir = dir;
@@ -45,14 +48,24 @@ internal sealed class QemuVm : IVm
 
     public Task<int> Exited => _process.Exited;
 
+    /// <summary>The uid QEMU runs as; null when the daemon is not root and QEMU keeps the daemon's user.</summary>
+    internal int? Uid => _confinement.Uid;
+
+    /// <summary>The VM's QMP connection (the only one QEMU serves).</summary>
+    internal QmpClient Qmp => _qmp;
+
+    /// <summary>The VM's cgroup directories; empty when the host has no usable cgroup controllers.</summary>
+    internal IReadOnlyList<string> CgroupDirectories => _confinement.Cgroup?.Directories ?? [];
+
     /// <summary>
     /// Starts QEMU and returns once its QMP socket answers a status query. If QEMU exits or fails
     /// to come up, throws <see cref="VmException"/> with its exit code, stderr tail and console tail; the process
-    /// is gone by then, and the caller removes the files.
+    /// is gone by then, and the caller removes the files and releases <paramref name="confinement"/>; on success the
+    /// VM owns it.
     /// </summary>
     public static async Task<QemuVm> LaunchAsync(
-        string qemuPath,
-        IReadOnlyList<string> argv,
+        ProcessLaunch launch,
+        ConfinedVm confinement,
         VmSpec spec,
         VmWorkDir dir,
         bool createdWorkDir,
@@ -66,7 +79,7 @@ internal sealed class QemuVm : IVm
         try
         {
             stderr = new StreamCapture(TailBytes, dir.QemuStderr, options.StderrLogLimitBytes);
-            process = QemuProcess.Start(qemuPath, argv, dir.Path, console, stderr);
+            process = QemuProcess.Start(launch, console, stderr);
         }
         catch
         {
@@ -99,7 +112,7 @@ internal sealed class QemuVm : IVm
                 throw;
             }
 
-            return new QemuVm(process, qmp, spec, dir, createdWorkDir, options, logger);
+            return new QemuVm(process, confinement, qmp, spec, dir, createdWorkDir, options, logger);
         }
         catch (Exception ex) when (ex is VmException or QmpException or IOException or SocketException or OperationCanceledException)
         {
@@ -211,6 +224,12 @@ internal sealed class QemuVm : IVm
         catch (IOException ex)
         {
             _logger.LogError(ex, "VM {Id}: could not remove files in {WorkDir}.", Id, WorkDir);
+        }
+
+        // Last: the uid may only be handed out again once nothing of this VM (process, overlay) is left.
+        if (!_confinement.Release())
+        {
+            _logger.LogWarning("VM {Id}: its cgroup {Cgroup} still has tasks and was left in place.", Id, string.Join(", ", CgroupDirectories));
         }
 
         _stopLock.Dispose();

@@ -2,7 +2,11 @@ using System.Text;
 
 namespace Cleanroom.Vm.Qemu;
 
-/// <summary>The files QEMU and the backend keep in a VM's work directory. One place for the names.</summary>
+/// <summary>
+/// The files QEMU and the backend keep in a VM's work directory. One place for the names. The directory itself
+/// belongs to the daemon; what QEMU creates (sockets, pid file) lives in <see cref="RunDir"/>, which belongs to the
+/// VM's uid, so a confined QEMU can never replace a file the daemon later reads or writes.
+/// </summary>
 public sealed record VmWorkDir(string Path)
 {
     /// <summary>sun_path is 108 bytes on Linux including the NUL; a longer socket path cannot be bound at all.</summary>
@@ -13,18 +17,29 @@ public sealed record VmWorkDir(string Path)
 
     public string RootDisk => Join("root.qcow2");
 
-    public string AgentSocket => Join("agent.sock");
+    /// <summary>Directory QEMU creates its sockets and pid file in: mode 0700, owned by the VM's uid.</summary>
+    public string RunDir => Join("run");
 
-    public string QmpSocket => Join("qmp.sock");
+    /// <summary>
+    /// Empty directory the jail's root is mounted on inside QEMU's own mount namespace; on the host it stays empty.
+    /// </summary>
+    public string JailDir => Join("jail");
+
+    public string AgentSocket => System.IO.Path.Combine(RunDir, "agent.sock");
+
+    public string QmpSocket => System.IO.Path.Combine(RunDir, "qmp.sock");
 
     public string ConsoleLog => Join("console.log");
 
     public string QemuStderr => Join("qemu.stderr");
 
-    public string PidFile => Join(PidFileName);
+    public string PidFile => System.IO.Path.Combine(RunDir, PidFileName);
 
     /// <summary>Files that exist only while the VM runs; always deleted at the end.</summary>
     public IReadOnlyList<string> RuntimeFiles => [RootDisk, AgentSocket, QmpSocket, PidFile];
+
+    /// <summary>Directories that exist only while the VM runs; deleted (when empty) after <see cref="RuntimeFiles"/>.</summary>
+    public IReadOnlyList<string> RuntimeDirectories => [RunDir, JailDir];
 
     /// <summary>Diagnostics kept on request (<see cref="VmSpec.KeepLogs"/>).</summary>
     public IReadOnlyList<string> LogFiles => [ConsoleLog, QemuStderr];
@@ -51,7 +66,19 @@ public sealed record VmWorkDir(string Path)
     {
         foreach (var file in keepLogs ? RuntimeFiles : [.. RuntimeFiles, .. LogFiles])
         {
-            File.Delete(file);
+            // File.Delete tolerates a missing file but not a missing directory (run/ may not exist yet).
+            if (Directory.Exists(System.IO.Path.GetDirectoryName(file)))
+            {
+                File.Delete(file);
+            }
+        }
+
+        foreach (var dir in RuntimeDirectories)
+        {
+            if (Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any())
+            {
+                Directory.Delete(dir);
+            }
         }
 
         if (removeDirectoryIfEmpty && Directory.Exists(Path) && !Directory.EnumerateFileSystemEntries(Path).Any())

@@ -26,8 +26,8 @@ public sealed class QemuVmLifecycleTests : IDisposable
         await using (vm)
         {
             Assert.True(vm.Pid > 0);
-            Assert.Equal(vm.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), (await File.ReadAllTextAsync(Path.Combine(spec.WorkDir, "qemu.pid"))).Trim());
-            foreach (var file in (string[])["root.qcow2", "agent.sock", "qmp.sock", "console.log", "qemu.stderr"])
+            Assert.Equal(vm.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), (await File.ReadAllTextAsync(Path.Combine(spec.WorkDir, "run", "qemu.pid"))).Trim());
+            foreach (var file in (string[])["root.qcow2", "run/agent.sock", "run/qmp.sock", "console.log", "qemu.stderr"])
             {
                 Assert.True(File.Exists(Path.Combine(spec.WorkDir, file)), file);
             }
@@ -130,8 +130,8 @@ public sealed class QemuVmLifecycleTests : IDisposable
         {
             // A pid file whose pid now belongs to something else (this test process) must not be touched.
             var reused = Path.Combine(root, "reused");
-            Directory.CreateDirectory(reused);
-            await File.WriteAllTextAsync(Path.Combine(reused, "qemu.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(Path.Combine(reused, "run"));
+            await File.WriteAllTextAsync(Path.Combine(reused, "run", "qemu.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
             var stale = QemuLeftovers.KillStale(root);
 
@@ -141,7 +141,7 @@ public sealed class QemuVmLifecycleTests : IDisposable
             Assert.False(spared.Killed);
             Assert.Contains("another process", spared.Note, StringComparison.Ordinal);
             Assert.Equal(137, await vm.Exited.WaitAsync(Wait));
-            Assert.False(File.Exists(Path.Combine(reused, "qemu.pid")));
+            Assert.False(File.Exists(Path.Combine(reused, "run", "qemu.pid")));
         }
         finally
         {

@@ -62,6 +62,16 @@ public sealed class RealBootTests(ITestOutputHelper output) : IDisposable
         {
             await using var agent = await vm.ConnectAgentAsync(CancellationToken.None);
             Assert.True(agent.CanRead && agent.CanWrite);
+            if (Environment.UserName == "root")
+            {
+                // The real kernel, initramfs and root image boot inside the jail, as the VM's uid, under seccomp.
+                var status = File.ReadAllLines($"/proc/{vm.Pid}/status");
+                Assert.Contains(status, l => l.StartsWith("Uid:", StringComparison.Ordinal) && !l.Contains("\t0\t", StringComparison.Ordinal));
+                Assert.Contains("Seccomp:\t2", status);
+                Assert.Contains("NoNewPrivs:\t1", status);
+                Assert.Contains("CapEff:\t0000000000000000", status);
+            }
+
             await vm.StopAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
             Assert.Equal(0, await vm.Exited);
         }

@@ -27,6 +27,10 @@ internal static class HostTools
         }
     }
 
+    /// <summary>Runs a host tool and returns its exit code and output, whatever the exit code.</summary>
+    public static Task<HostCommandResult> TryRunAsync(string file, params string[] args) =>
+        HostCommand.TryRunAsync(ExecutableSearch.FindOnPath(file, "/usr/sbin:/usr/bin:/sbin:/bin") ?? file, args, TimeSpan.FromSeconds(30), CancellationToken.None);
+
     /// <summary>Runs a host tool for test set-up.</summary>
     public static Task<HostCommandResult> RunAsync(string file, params string[] args) =>
         HostCommand.RunAsync(file, args, TimeSpan.FromSeconds(30), CancellationToken.None);

@@ -16,6 +16,7 @@ public sealed class QemuCommandLineTests
         string[] expected =
         [
             "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+            "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
             "-name", "sb1",
             "-accel", "tcg,thread=multi", "-cpu", "max",
             "-smp", "2", "-m", "1024",
@@ -23,12 +24,12 @@ public sealed class QemuCommandLineTests
             "-drive", "id=root,file=/var/lib/cr/sb1/root.qcow2,format=qcow2,if=none,cache=unsafe,discard=unmap",
             "-device", "virtio-blk-device,drive=root",
             "-device", "virtio-serial-device",
-            "-chardev", "socket,id=agent,path=/var/lib/cr/sb1/agent.sock,server=on,wait=off",
+            "-chardev", "socket,id=agent,path=/var/lib/cr/sb1/run/agent.sock,server=on,wait=off",
             "-device", "virtserialport,chardev=agent,name=cleanroom.agent",
             "-device", "virtio-rng-device",
             "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
-            "-qmp", "unix:/var/lib/cr/sb1/qmp.sock,server=on,wait=off",
-            "-pidfile", "/var/lib/cr/sb1/qemu.pid",
+            "-qmp", "unix:/var/lib/cr/sb1/run/qmp.sock,server=on,wait=off",
+            "-pidfile", "/var/lib/cr/sb1/run/qemu.pid",
         ];
         Assert.Equal(expected, argv);
     }
@@ -66,9 +67,9 @@ public sealed class QemuCommandLineTests
         var spec = new VmSpec("sb", "/tmp/a,b", Assets);
         var argv = QemuCommandLine.Build(QemuLaunchConfig.ForVm(spec, new VmWorkDir(spec.WorkDir), AccelMode.Tcg, "x"));
         Assert.Contains("id=root,file=/tmp/a,,b/root.qcow2,format=qcow2,if=none,cache=unsafe,discard=unmap", argv);
-        Assert.Contains("socket,id=agent,path=/tmp/a,,b/agent.sock,server=on,wait=off", argv);
-        Assert.Contains("unix:/tmp/a,,b/qmp.sock,server=on,wait=off", argv);
-        Assert.Equal("/tmp/a,b/qemu.pid", argv[^1]);
+        Assert.Contains("socket,id=agent,path=/tmp/a,,b/run/agent.sock,server=on,wait=off", argv);
+        Assert.Contains("unix:/tmp/a,,b/run/qmp.sock,server=on,wait=off", argv);
+        Assert.Equal("/tmp/a,b/run/qemu.pid", argv[^1]);
     }
 
     [Fact]

@@ -68,12 +68,15 @@ public sealed class QmpClient : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="command"/> and returns its "return" value; throws <see cref="QmpException"/> on "error".</summary>
-    public async Task<JsonElement> ExecuteAsync(string command, CancellationToken ct)
+    public Task<JsonElement> ExecuteAsync(string command, CancellationToken ct) => ExecuteAsync(command, null, ct);
+
+    /// <summary>Runs <paramref name="command"/> with an "arguments" object; otherwise like <see cref="ExecuteAsync(string, CancellationToken)"/>.</summary>
+    public async Task<JsonElement> ExecuteAsync(string command, JsonElement? arguments, CancellationToken ct)
     {
         await _oneAtATime.WaitAsync(ct);
         try
         {
-            return await ExchangeAsync(command, ct) ?? throw Broken($"QMP connection closed before '{command}' was answered.");
+            return await ExchangeAsync(command, ct, arguments) ?? throw Broken($"QMP connection closed before '{command}' was answered.");
         }
         finally
         {
@@ -141,7 +144,7 @@ public sealed class QmpClient : IAsyncDisposable
     }
 
     /// <summary>Sends a command and returns its reply, or null if the peer closed the connection.</summary>
-    private async Task<JsonElement?> ExchangeAsync(string command, CancellationToken ct)
+    private async Task<JsonElement?> ExchangeAsync(string command, CancellationToken ct, JsonElement? arguments = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_broken)
@@ -150,7 +153,7 @@ public sealed class QmpClient : IAsyncDisposable
         }
 
         using var deadline = Deadline(ct);
-        var json = JsonSerializer.SerializeToUtf8Bytes(new QmpCommand(command), QmpJsonContext.Default.QmpCommand);
+        var json = JsonSerializer.SerializeToUtf8Bytes(new QmpCommand(command, arguments), QmpJsonContext.Default.QmpCommand);
         var payload = new byte[json.Length + 1];
         json.CopyTo(payload, 0);
         payload[^1] = (byte)'\n';
