@@ -26,6 +26,9 @@ public static class Ext4Builder
                  (sizeBytes / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture) + "k"],
                 Timeout,
                 cancellationToken);
+            // Read-only root images are read by the VMs' unprivileged uids through the "other" bit (the daemon's umask
+            // is 077); the state directory (0700) is what keeps other host users away from them.
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             File.Move(temp, targetPath, overwrite: true);
         }
         finally
