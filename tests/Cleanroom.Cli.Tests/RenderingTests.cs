@@ -151,14 +151,10 @@ public sealed class RenderingTests
         response.Capabilities.Add("exec.streaming", true);
         response.Capabilities.Add("network.allowlist_egress", false);
         Assert.Equal(
-            "pass  agent
-"
-            + "supported: exec.streaming
-"
-            + "not yet (refused when asked for): network.allowlist_egress policy.docker
-"
-            + "summary: 1 pass, 0 warn, 0 fail
-",
+            "pass  agent\n"
+            + "supported: exec.streaming\n"
+            + "not yet (refused when asked for): network.allowlist_egress policy.docker\n"
+            + "summary: 1 pass, 0 warn, 0 fail\n",
             Render(w => DoctorReport.Write(w, OutputStyle.Plain, response)));
     }
 
