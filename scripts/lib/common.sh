@@ -16,6 +16,9 @@ BUILD_DIR="$REPO_ROOT/.build"
 _CR_NAME="$(basename "${0:-cleanroom}")"
 
 export LC_ALL=C
+# Boot assets are read by the VMs' unprivileged uids through the "other" bit: build them readable whatever the
+# caller's umask (the daemon's own state directory is what keeps other users out).
+umask 022
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export DOTNET_GENERATE_ASPNET_CERTIFICATE=false
 

@@ -43,3 +43,5 @@ m = json.load(open(sys.argv[1]))
 m["files"] = {"vmlinux": m["files"]["vmlinux"]}
 json.dump(m, open(sys.argv[2], "w"), indent=2)
 PY
+# VMs run as unprivileged uids and read their boot files through the "other" bit, whatever umask the caller has.
+chmod 0644 "$OUT/initramfs.cpio.gz" "$OUT/vmlinux" "$OUT/base.ext4" "$OUT/assets.json"
