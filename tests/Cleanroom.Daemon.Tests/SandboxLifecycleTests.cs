@@ -1,6 +1,6 @@
 using Cleanroom.Api.V1;
-using Cleanroom.Guest.Wire.Messages;
 using Cleanroom.Daemon.Tests.Fakes;
+using Cleanroom.Guest.Wire.Messages;
 
 namespace Cleanroom.Daemon.Tests;
 
