@@ -66,20 +66,23 @@ public sealed class BootTerminationTests(ITestOutputHelper output)
         {
             var create = daemon.CreateAsync();
             var hold = await daemon.Backend.NextHeldHelloAsync();
-            using var go = new Barrier(2);
-            var release = Task.Run(() =>
+            var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var release = Task.Run(async () =>
             {
-                go.SignalAndWait();
+                await go.Task;
                 hold.Release();
             });
             var terminate = Task.Run(async () =>
             {
-                go.SignalAndWait();
+                await go.Task;
                 return await daemon.Manager.TerminateAsync(hold.SandboxId, "raced");
             });
+            go.SetResult();
 
             await release.WaitAsync(Waits.Bound);
-            var terminated = await terminate.WaitAsync(Waits.Bound);
+            await Task.WhenAny(Task.WhenAll(terminate, create), Task.Delay(Waits.Bound));
+            Assert.True(terminate.IsCompleted && create.IsCompleted, $"round {round} hung: terminate done={terminate.IsCompleted}, create done={create.IsCompleted}; {Describe(daemon, hold.SandboxId)}");
+            var terminated = await terminate;
             var createError = await Record.ExceptionAsync(() => create.WaitAsync(Waits.Bound));
             var outcome = createError is null ? "ready, then stopped" : "aborted while booting";
             outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
@@ -94,6 +97,9 @@ public sealed class BootTerminationTests(ITestOutputHelper output)
         Assert.Empty(daemon.Manager.List(all: false));
         output.WriteLine(string.Join(", ", outcomes.Select(o => $"{o.Key}: {o.Value}")));
     }
+
+    private static string Describe(DaemonHarness daemon, string sandboxId) =>
+        string.Join("; ", daemon.Backend.Vms.Where(v => v.Id == sandboxId).Select(v => $"vm exited={v.Exited.IsCompleted} disposed={v.IsDisposed}")) is { Length: > 0 } vms ? vms : "no vm";
 
     [Theory]
     [InlineData(false)]
