@@ -12,10 +12,11 @@ internal sealed record ExecResult(byte[] Stdout, byte[] Stderr, ExecutionExit Ex
 
     public string StderrText => Encoding.UTF8.GetString(Stderr);
 
-    public static Task<ExecResult> RunAsync(DaemonFixture daemon, string sandboxId, IEnumerable<string> command, ExecutionOptions? options = null, byte[]? stdin = null) =>
-        RunAsync(daemon.Executions, sandboxId, command, options, stdin);
+    /// <param name="observe">Sees each event as it arrives (e.g. to learn that the command is running).</param>
+    public static Task<ExecResult> RunAsync(DaemonFixture daemon, string sandboxId, IEnumerable<string> command, ExecutionOptions? options = null, byte[]? stdin = null, Action<ExecutionStreamEvent>? observe = null) =>
+        RunAsync(daemon.Executions, sandboxId, command, options, stdin, observe);
 
-    public static async Task<ExecResult> RunAsync(ExecutionService.ExecutionServiceClient executions, string sandboxId, IEnumerable<string> command, ExecutionOptions? options = null, byte[]? stdin = null)
+    public static async Task<ExecResult> RunAsync(ExecutionService.ExecutionServiceClient executions, string sandboxId, IEnumerable<string> command, ExecutionOptions? options = null, byte[]? stdin = null, Action<ExecutionStreamEvent>? observe = null)
     {
         options ??= new ExecutionOptions();
         options.AttachStdin = stdin is not null;
@@ -41,6 +42,7 @@ internal sealed record ExecResult(byte[] Stdout, byte[] Stderr, ExecutionExit Ex
         using var call = executions.StreamExecution(new StreamExecutionRequest { SandboxId = sandboxId, ExecutionId = id, Follow = true });
         await foreach (var e in call.ResponseStream.ReadAllAsync())
         {
+            observe?.Invoke(e);
             switch (e.PayloadCase)
             {
                 case ExecutionStreamEvent.PayloadOneofCase.Stdout:

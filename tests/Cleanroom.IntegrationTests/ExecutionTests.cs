@@ -96,9 +96,15 @@ public sealed class ExecutionTests(DaemonFixture daemon)
     public async Task Cancel_delivers_sigint()
     {
         var request = new CreateExecutionRequest { SandboxId = daemon.SharedSandboxId };
-        request.Command.AddRange(["sleep", "30"]);
+        request.Command.AddRange(["sh", "-c", "echo ready; exec sleep 30"]);
         var execution = (await daemon.Executions.CreateExecutionAsync(request)).Execution;
-        await Task.Delay(300);
+
+        // Its first line says the command runs (and will get the signal), rather than a guess at how long that takes.
+        using (var output = daemon.Executions.StreamExecution(new StreamExecutionRequest { SandboxId = daemon.SharedSandboxId, ExecutionId = execution.ExecutionId, Follow = true }))
+        {
+            Assert.True(await output.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(ExecutionStreamEvent.PayloadOneofCase.Stdout, output.ResponseStream.Current.PayloadCase);
+        }
 
         await daemon.Executions.CancelExecutionAsync(new CancelExecutionRequest { SandboxId = daemon.SharedSandboxId, ExecutionId = execution.ExecutionId, Signal = 2 });
         var result = await WaitFinishedAsync(execution.ExecutionId);

@@ -30,8 +30,16 @@ public sealed class SandboxLifecycleTests(DaemonFixture daemon)
     public async Task Removing_a_sandbox_while_a_command_runs_ends_the_command()
     {
         var id = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox.SandboxId;
-        var running = ExecResult.RunAsync(daemon, id, ["sh", "-c", "echo started; sleep 60"]);
-        await Task.Delay(1000);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = ExecResult.RunAsync(daemon, id, ["sh", "-c", "echo started; sleep 60"], observe: e =>
+        {
+            if (e.PayloadCase == ExecutionStreamEvent.PayloadOneofCase.Stdout)
+            {
+                started.TrySetResult();
+            }
+        });
+        await Task.WhenAny(started.Task, running).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(started.Task.IsCompleted, "the command ended before it wrote its first line");
 
         await daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = id });
         var result = await running.WaitAsync(TimeSpan.FromSeconds(30));

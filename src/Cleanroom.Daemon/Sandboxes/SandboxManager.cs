@@ -308,6 +308,9 @@ public sealed class SandboxManager
         return runner;
     }
 
+    /// <summary>Completes once a live sandbox is released (VM gone, final status recorded); at once for one that is not live (a seam for tests).</summary>
+    internal Task WhenReleased(string id) => _entries.TryGetValue(id, out var entry) ? entry.Released : Task.CompletedTask;
+
     /// <summary>The id of a live sandbox booted (or booting) from <paramref name="digest"/>, if any (such an image cannot be removed).</summary>
     public string? SandboxUsingImage(Digest digest) =>
         _entries.Values.FirstOrDefault(e => e.Record.ImageDigest == digest.ToString() && !e.IsTerminating)?.Id;

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Cleanroom.Vm;
+using Cleanroom.Vm.Doctor;
+
+namespace Cleanroom.Daemon.Tests.Fakes;
+
+/// <summary>
+/// A backend that "boots" <see cref="FakeVm"/>s in microseconds. It records every VM it started, so a test can prove
+/// none was left running, and can hold boots at two points: in <see cref="StartAsync"/> (the VMM is starting) and
+/// before the guest answers the hello (the kernel is booting). Each held boot is announced on a queue the test reads.
+/// </summary>
+internal sealed class FakeVmBackend : IVmBackend
+{
+    private readonly ConcurrentQueue<FakeVm> _vms = new();
+    private readonly Channel<BootHold> _heldStarts = Channel.CreateUnbounded<BootHold>();
+    private readonly Channel<BootHold> _heldHellos = Channel.CreateUnbounded<BootHold>();
+    private readonly Channel<FakeVm> _started = Channel.CreateUnbounded<FakeVm>();
+    private int _startCalls;
+
+    public string Name => "fake";
+
+    /// <summary>The programs every fake guest runs (and its "command started" events).</summary>
+    public ScriptedGuest Programs { get; } = new();
+
+    /// <summary>What answers on the agent channel of VMs started from now on.</summary>
+    public GuestMode Mode { get; set; } = GuestMode.Agent;
+
+    /// <summary>Boots started from now on wait in <see cref="StartAsync"/> until released.</summary>
+    public bool HoldStarts { get; set; }
+
+    /// <summary>Guests connected from now on wait before answering the hello until released.</summary>
+    public bool HoldHellos { get; set; }
+
+    /// <summary>How many times the daemon called <see cref="StartAsync"/> (held and cancelled boots included).</summary>
+    public int StartCalls => Volatile.Read(ref _startCalls);
+
+    /// <summary>Every VM started so far.</summary>
+    public IReadOnlyList<FakeVm> Vms => _vms.ToArray();
+
+    /// <summary>VMs not yet released by the daemon: still running, or exited but never disposed.</summary>
+    public IReadOnlyList<FakeVm> Leaked => _vms.Where(v => !v.IsDisposed).ToArray();
+
+    public Task<BootHold> NextHeldStartAsync() => _heldStarts.Reader.ReadAsync().AsTask().WaitAsync(Waits.Bound);
+
+    public Task<BootHold> NextHeldHelloAsync() => _heldHellos.Reader.ReadAsync().AsTask().WaitAsync(Waits.Bound);
+
+    public Task<FakeVm> NextVmAsync() => _started.Reader.ReadAsync().AsTask().WaitAsync(Waits.Bound);
+
+    public async Task<IVm> StartAsync(VmSpec spec, CancellationToken ct)
+    {
+        spec.Validate();
+        Interlocked.Increment(ref _startCalls);
+        if (HoldStarts)
+        {
+            var hold = new BootHold(spec);
+            _heldStarts.Writer.TryWrite(hold);
+            await hold.WaitAsync(ct);
+        }
+
+        ct.ThrowIfCancellationRequested();
+        var vm = new FakeVm(spec, Mode, Programs, () => HoldHellos ? HoldHello(spec) : null);
+        _vms.Enqueue(vm);
+        _started.Writer.TryWrite(vm);
+        return vm;
+    }
+
+    public Task<AccelDecision> ResolveAccelAsync(CancellationToken ct) =>
+        Task.FromResult(new AccelDecision(AccelMode.Tcg, "fake backend: no accelerator"));
+
+    public Task<IReadOnlyList<DoctorCheck>> RunDoctorChecksAsync(CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<DoctorCheck>>([]);
+
+    private BootHold HoldHello(VmSpec spec)
+    {
+        var hold = new BootHold(spec);
+        _heldHellos.Writer.TryWrite(hold);
+        return hold;
+    }
+}
