@@ -82,6 +82,7 @@ public sealed class ImageManager : IDisposable
         if (top.Index is not null)
         {
             var entry = top.SelectPlatform(_options.Platform);
+            DownloadBudget.CheckIndexEntry(image, entry);
             manifest = await _registry.GetManifestAsync(image, entry.Digest, cancellationToken);
             if (manifest.Manifest is null)
             {
@@ -103,6 +104,9 @@ public sealed class ImageManager : IDisposable
                 var done = new PullOperation(stored.Digest, layers, cached: true) { Completion = Task.FromResult(_store.Find(stored.Digest) ?? stored) };
                 return done;
             }
+
+            // Before the first blob request: what the descriptors declare must fit the limits.
+            DownloadBudget.CheckManifest(image, manifest.Manifest, _options.Downloads, _options.Limits.MaxUnpackedBytes);
 
             if (_inflight.TryGetValue(manifest.Digest.ToString(), out var running))
             {
@@ -280,7 +284,7 @@ public sealed class ImageManager : IDisposable
         MaterializedRootfs? rootfs = null;
         try
         {
-            var configBytes = await _registry.GetBlobBytesAsync(image, manifest.Manifest.Config!, ImageConfigDocument.MaxBytes, ct);
+            var configBytes = await _registry.GetBlobBytesAsync(image, manifest.Manifest.Config!, Math.Min(_options.Downloads.MaxConfigBytes, ImageConfigDocument.MaxBytes), ct);
             var config = ImageConfigDocument.Parse(configBytes);
             CheckPlatform(image, config);
             var sources = new List<LayerSource>(layers.Count);

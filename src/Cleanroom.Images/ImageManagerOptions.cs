@@ -15,6 +15,9 @@ public sealed record ImageManagerOptions
 
     public LayerLimits Limits { get; init; } = LayerLimits.Default;
 
+    /// <summary>What a pull may download, checked against the manifest before any blob is fetched.</summary>
+    public DownloadLimits Downloads { get; init; } = DownloadLimits.Default;
+
     /// <summary>Layers fetched at once; more rarely helps and makes one slow registry slower for everyone.</summary>
     public int MaxConcurrentDownloads { get; init; } = 4;
 

@@ -63,4 +63,10 @@ public enum ReasonCode
 
     /// <summary>The image is unusable: a blob failed verification, a layer is hostile, or it is for another platform.</summary>
     ImageInvalid = 18,
+
+    /// <summary>The image (a layer, all its layers, its config or a manifest) is larger than a configured limit.</summary>
+    ImageTooLarge = 19,
+
+    /// <summary>The image store has no room for the image, even with every unused image evicted.</summary>
+    ImageStoreFull = 20,
 }

@@ -28,6 +28,8 @@ public static class ReasonCodeNames
         new(ReasonCode.ImageNotFound, "image_not_found"),
         new(ReasonCode.ImageRegistryError, "image_registry_error"),
         new(ReasonCode.ImageInvalid, "image_invalid"),
+        new(ReasonCode.ImageTooLarge, "image_too_large"),
+        new(ReasonCode.ImageStoreFull, "image_store_full"),
     ];
 
     /// <summary>The wire name, e.g. <c>policy_invalid</c>. Undefined values map to <c>unspecified</c>.</summary>

@@ -24,6 +24,8 @@ public sealed class ReasonCodeTests
         { ReasonCode.ImageNotFound, 16, "image_not_found" },
         { ReasonCode.ImageRegistryError, 17, "image_registry_error" },
         { ReasonCode.ImageInvalid, 18, "image_invalid" },
+        { ReasonCode.ImageTooLarge, 19, "image_too_large" },
+        { ReasonCode.ImageStoreFull, 20, "image_store_full" },
     };
 
     [Theory]
