@@ -18,8 +18,11 @@ internal static class DownloadBudget
         }
     }
 
-    /// <summary>Refuses an image manifest whose config or layers, one by one or together, pass the limits.</summary>
-    public static void CheckManifest(ImageReference image, ImageManifest manifest, DownloadLimits limits, long maxUnpackedBytes)
+    /// <summary>
+    /// Refuses an image manifest whose config or layers, one by one or together, pass the limits. Returns the sum of
+    /// the declared layer sizes.
+    /// </summary>
+    public static long CheckManifest(ImageReference image, ImageManifest manifest, DownloadLimits limits, long maxUnpackedBytes)
     {
         var config = manifest.Config!;
         var maxConfig = Math.Min(limits.MaxConfigBytes, ImageConfigDocument.MaxBytes);
@@ -30,7 +33,7 @@ internal static class DownloadBudget
         }
 
         var layers = manifest.Layers!;
-        var total = config.Size;
+        var layerBytes = 0L;
         for (var i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
@@ -42,8 +45,10 @@ internal static class DownloadBudget
 
             // Each term is at most MaxLayerBytes (a long), and there are at most ManifestDocument.MaxLayers of them,
             // but a configured limit could be near long.MaxValue: saturate rather than wrap.
-            total = total > long.MaxValue - layer.Size ? long.MaxValue : total + layer.Size;
+            layerBytes = layerBytes > long.MaxValue - layer.Size ? long.MaxValue : layerBytes + layer.Size;
         }
+
+        var total = layerBytes > long.MaxValue - config.Size ? long.MaxValue : layerBytes + config.Size;
 
         var maxTotal = limits.MaxTotalBytes ?? maxUnpackedBytes;
         if (total > maxTotal)
@@ -51,5 +56,7 @@ internal static class DownloadBudget
             throw new ImageTooLargeException(nameof(DownloadLimits.MaxTotalBytes),
                 $"{image}: its {layers.Count} layers and config declare {total} bytes together; the limit for one image's download (MaxTotalBytes) is {maxTotal}");
         }
+
+        return layerBytes;
     }
 }

@@ -19,6 +19,7 @@ public static class ImageErrors
         },
         ImageNotFoundException => new DaemonException(StatusCode.NotFound, ReasonCode.ImageNotFound, ex.Message),
         ImageTooLargeException => new DaemonException(StatusCode.FailedPrecondition, ReasonCode.ImageTooLarge, ex.Message),
+        ImageStoreFullException => new DaemonException(StatusCode.ResourceExhausted, ReasonCode.ImageStoreFull, ex.Message),
         ImageInUseException => new DaemonException(StatusCode.FailedPrecondition, ReasonCode.FailedPrecondition, ex.Message),
         ImagePlatformException or ImageArchiveException or LayerRejectedException =>
             new DaemonException(StatusCode.FailedPrecondition, ReasonCode.ImageInvalid, ex.Message),
