@@ -270,6 +270,32 @@ public sealed class ImageManager : IDisposable
         }
     }
 
+    /// <summary>
+    /// Removes every stored image that no lease holds and <paramref name="inUse"/> does not claim (or, when
+    /// <paramref name="dryRun"/>, only says which it would remove), least recently used first.
+    /// </summary>
+    public PruneResult Prune(Func<Digest, string?> inUse, bool dryRun)
+    {
+        lock (_gate)
+        {
+            var unused = _store.List()
+                .Where(i => _leases.Count(i.Digest) == 0 && inUse(i.Digest) is null)
+                .OrderBy(i => i.LastUsedAt)
+                .ToList();
+            if (!dryRun)
+            {
+                foreach (var image in unused)
+                {
+                    DeleteLocked(image);
+                }
+
+                _logger.LogInformation("pruned {Count} unused images, {Bytes} bytes", unused.Count, unused.Sum(i => i.FilesystemBytes));
+            }
+
+            return new PruneResult(unused, unused.Sum(i => i.FilesystemBytes), dryRun);
+        }
+    }
+
     /// <summary>Cancels running pulls, waits for their cleanup, closes the store. Safe to call more than once.</summary>
     public void Dispose()
     {

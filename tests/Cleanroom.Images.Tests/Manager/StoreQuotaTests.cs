@@ -91,6 +91,32 @@ public sealed class StoreQuotaTests(RegistryFixture fixture) : IClassFixture<Reg
     }
 
     [Fact]
+    public async Task Prune_removes_every_image_without_a_lease_or_a_sandbox_and_a_dry_run_removes_nothing()
+    {
+        using var scope = new ImageManagerScope();
+        var old = await PullUniqueAsync(scope, "quota/prune-old");
+        var leased = await PullUniqueAsync(scope, "quota/prune-leased");
+        var booted = await PullUniqueAsync(scope, "quota/prune-booted");
+        var recent = await PullUniqueAsync(scope, "quota/prune-recent");
+        using var lease = scope.Manager.AcquireLease(leased.Digest);
+        string? SandboxOf(Digest digest) => digest == booted.Digest ? "sandbox-1" : null;
+
+        var dryRun = scope.Manager.Prune(SandboxOf, dryRun: true);
+
+        Assert.Equal([old.Digest, recent.Digest], dryRun.Removed.Select(i => i.Digest));
+        Assert.Equal(4, scope.Manager.List().Count);
+
+        var pruned = scope.Manager.Prune(SandboxOf, dryRun: false);
+
+        Assert.Equal([old.Digest, recent.Digest], pruned.Removed.Select(i => i.Digest));
+        Assert.Equal(old.FilesystemBytes + recent.FilesystemBytes, pruned.FreedBytes);
+        Assert.Equal(new HashSet<Digest> { booted.Digest, leased.Digest }, scope.Manager.List().Select(i => i.Digest).ToHashSet());
+        Assert.False(File.Exists(old.RootfsPath));
+        Assert.False(File.Exists(recent.RootfsPath));
+        Assert.Empty(scope.Manager.Prune(SandboxOf, dryRun: false).Removed);
+    }
+
+    [Fact]
     public void A_lease_on_an_image_not_in_the_store_is_refused()
     {
         using var scope = new ImageManagerScope();
