@@ -27,6 +27,7 @@ public sealed class ImageManager : IDisposable
     private readonly ConcurrentDictionary<string, PullOperation> _inflight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<string>> _pendingRefs = new(StringComparer.Ordinal);
     private readonly ImageLeases _leases = new();
+    private readonly UseClock _useClock = new(TimeProvider.System);
     private readonly SemaphoreSlim _downloadSlots;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Lock _gate = new();
@@ -508,9 +509,9 @@ public sealed class ImageManager : IDisposable
         }
     }
 
-    private static ImageRecord NewRecord(Digest digest, MaterializedRootfs rootfs, ImageConfigFile config, string source)
+    private ImageRecord NewRecord(Digest digest, MaterializedRootfs rootfs, ImageConfigFile config, string source)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _useClock.Next();
         var platform = new Platform(config.Os ?? "linux", config.Architecture ?? "", config.Variant);
         return new ImageRecord
         {
@@ -528,7 +529,7 @@ public sealed class ImageManager : IDisposable
 
     private ImageRecord Touch(ImageRecord image)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _useClock.Next();
         _store.Touch(image.Digest, now);
         return image with { LastUsedAt = now };
     }
