@@ -74,6 +74,21 @@ public sealed class StoreQuotaTests(RegistryFixture fixture) : IClassFixture<Reg
     }
 
     [Fact]
+    public async Task An_image_that_turns_out_too_large_once_built_is_refused_and_leaves_nothing()
+    {
+        // 320 MiB of zeros compress to almost nothing: the estimate from the download fits, the built file system
+        // (content x 1.5 + head-room, about 612 MiB) does not.
+        var image = new OciImageBuilder(fixture.Scratch.Combine("blobs")).AddLayer(l => l.File("zeros", new Layers.ZeroStream(320L << 20))).Build();
+        await fixture.Pusher.PushImageAsync("quota/grows", "v1", image);
+        using var scope = new ImageManagerScope(maxStoreBytes: 600L << 20);
+
+        var error = await Assert.ThrowsAsync<ImageStoreFullException>(() => scope.Manager.EnsureAsync(ImageReference.Parse(fixture.Registry.Reference("quota/grows:v1")), Ct));
+
+        Assert.Contains("MaxStoreBytes", error.Message, StringComparison.Ordinal);
+        scope.AssertNothingLeft();
+    }
+
+    [Fact]
     public async Task Remove_refuses_a_leased_image_until_the_lease_is_released()
     {
         using var scope = new ImageManagerScope();
