@@ -11,3 +11,6 @@ public sealed class ImagePlatformException(string message) : Exception(message);
 
 /// <summary>An import archive is not a docker-save or OCI layout tarball, or is inconsistent.</summary>
 public sealed class ImageArchiveException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>The image store has no room for an image, even with every unused image evicted.</summary>
+public sealed class ImageStoreFullException(string message) : Exception(message);

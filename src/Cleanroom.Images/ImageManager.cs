@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Cleanroom.Images.Archive;
 using Cleanroom.Images.Layers;
+using Cleanroom.Images.Quota;
 using Cleanroom.Images.Registry;
 using Cleanroom.Images.Rootfs;
 using Cleanroom.Images.Store;
@@ -12,7 +13,9 @@ namespace Cleanroom.Images;
 
 /// <summary>
 /// The image store's front door: pull (resolve, download concurrently, apply in order, pack ext4), import, list,
-/// remove. Pulls of one digest are shared; every failure path deletes what it wrote before the error surfaces.
+/// remove, lease. Pulls of one digest are shared; every failure path deletes what it wrote before the error surfaces.
+/// The store stays under <see cref="ImageManagerOptions.MaxStoreBytes"/> by evicting unleased images, least recently
+/// used first.
 /// </summary>
 public sealed class ImageManager : IDisposable
 {
@@ -23,6 +26,8 @@ public sealed class ImageManager : IDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, PullOperation> _inflight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<string>> _pendingRefs = new(StringComparer.Ordinal);
+    private readonly ImageLeases _leases = new();
+    private readonly UseClock _useClock = new(TimeProvider.System);
     private readonly SemaphoreSlim _downloadSlots;
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Lock _gate = new();
@@ -56,6 +61,49 @@ public sealed class ImageManager : IDisposable
     public ImageRecord? Find(Digest digest) => _store.Find(digest);
 
     /// <summary>
+    /// Holds the stored image <paramref name="digest"/> until the lease is disposed: <c>image rm</c>, prune and
+    /// eviction leave it alone meanwhile. Throws <see cref="ImageNotFoundException"/> when it is not stored.
+    /// </summary>
+    public ImageLease AcquireLease(Digest digest)
+    {
+        lock (_gate)
+        {
+            return _store.Find(digest) is null
+                ? throw new ImageNotFoundException($"image {digest} is not in the store")
+                : _leases.Acquire(digest);
+        }
+    }
+
+    /// <summary>Open leases on <paramref name="digest"/>.</summary>
+    public int LeaseCount(Digest digest) => _leases.Count(digest);
+
+    /// <summary>
+    /// <see cref="EnsureAsync"/>, with a lease on the image taken before anything can evict it: what a sandbox about to
+    /// boot from the image wants. The caller disposes the lease when the sandbox no longer needs the file.
+    /// </summary>
+    public async Task<(ImageRecord Image, ImageLease Lease)> EnsureLeasedAsync(ImageReference image, CancellationToken cancellationToken)
+    {
+        // Between a pull finishing and the lease, another pull may evict the image (it is the most recently used, so
+        // only when every other image is in use): then it is fetched again.
+        for (var attempt = 1; ; attempt++)
+        {
+            var record = await EnsureAsync(image, cancellationToken);
+            lock (_gate)
+            {
+                if (_store.Find(record.Digest) is not null)
+                {
+                    return (record, _leases.Acquire(record.Digest));
+                }
+            }
+
+            if (attempt == 3)
+            {
+                throw new ImageStoreFullException($"{image} was evicted from the image store as soon as it was stored, three times: the store is too small for the images in use");
+            }
+        }
+    }
+
+    /// <summary>
     /// The image for <paramref name="image"/>: the stored one when the reference is in the store (a pinned digest,
     /// or a tag as last pulled or imported: Docker's default "missing" pull policy), else pulled. Moving a tag to
     /// what the registry names now is an explicit <c>image pull</c>.
@@ -82,6 +130,7 @@ public sealed class ImageManager : IDisposable
         if (top.Index is not null)
         {
             var entry = top.SelectPlatform(_options.Platform);
+            DownloadBudget.CheckIndexEntry(image, entry);
             manifest = await _registry.GetManifestAsync(image, entry.Digest, cancellationToken);
             if (manifest.Manifest is null)
             {
@@ -103,6 +152,13 @@ public sealed class ImageManager : IDisposable
                 var done = new PullOperation(stored.Digest, layers, cached: true) { Completion = Task.FromResult(_store.Find(stored.Digest) ?? stored) };
                 return done;
             }
+
+            // Before the first blob request: what the descriptors declare must fit the limits, and the image must be
+            // able to fit in the store. It will take at least what its compressed layers would unpack to; the real
+            // size is checked again (and room made) once it is built.
+            var declared = DownloadBudget.CheckManifest(image, manifest.Manifest, _options.Downloads, _options.Limits.MaxUnpackedBytes);
+            // (Clamped so that an absurd configured limit cannot overflow the sizing arithmetic.)
+            MakeRoomLocked(image.ToString(), RootfsSizing.ForContent(Math.Min(declared, 1L << 52), 0), evict: false);
 
             if (_inflight.TryGetValue(manifest.Digest.ToString(), out var running))
             {
@@ -165,6 +221,7 @@ public sealed class ImageManager : IDisposable
             {
                 try
                 {
+                    MakeRoomLocked(name.ToString(), rootfs.FilesystemBytes, evict: true);
                     _store.Save(record, refs);
                 }
                 catch
@@ -199,14 +256,44 @@ public sealed class ImageManager : IDisposable
                 throw new ImageInUseException($"image {image.Digest} is in use by sandbox {user}; remove the sandbox first");
             }
 
+            if (_leases.Count(image.Digest) is > 0 and var leases)
+            {
+                throw new ImageInUseException($"image {image.Digest} is in use ({leases} lease{(leases == 1 ? "" : "s")} held on it)");
+            }
+
             if (_inflight.ContainsKey(image.Digest.ToString()))
             {
                 throw new ImageInUseException($"image {image.Digest} is being pulled right now; remove it when the pull is done");
             }
 
-            _store.Delete(image.Digest);
-            File.Delete(image.RootfsPath);
+            DeleteLocked(image);
             return image;
+        }
+    }
+
+    /// <summary>
+    /// Removes every stored image that no lease holds and <paramref name="inUse"/> does not claim (or, when
+    /// <paramref name="dryRun"/>, only says which it would remove), least recently used first.
+    /// </summary>
+    public PruneResult Prune(Func<Digest, string?> inUse, bool dryRun)
+    {
+        lock (_gate)
+        {
+            var unused = _store.List()
+                .Where(i => _leases.Count(i.Digest) == 0 && inUse(i.Digest) is null)
+                .OrderBy(i => i.LastUsedAt)
+                .ToList();
+            if (!dryRun)
+            {
+                foreach (var image in unused)
+                {
+                    DeleteLocked(image);
+                }
+
+                _logger.LogInformation("pruned {Count} unused images, {Bytes} bytes", unused.Count, unused.Sum(i => i.FilesystemBytes));
+            }
+
+            return new PruneResult(unused, unused.Sum(i => i.FilesystemBytes), dryRun);
         }
     }
 
@@ -280,7 +367,7 @@ public sealed class ImageManager : IDisposable
         MaterializedRootfs? rootfs = null;
         try
         {
-            var configBytes = await _registry.GetBlobBytesAsync(image, manifest.Manifest.Config!, ImageConfigDocument.MaxBytes, ct);
+            var configBytes = await _registry.GetBlobBytesAsync(image, manifest.Manifest.Config!, Math.Min(_options.Downloads.MaxConfigBytes, ImageConfigDocument.MaxBytes), ct);
             var config = ImageConfigDocument.Parse(configBytes);
             CheckPlatform(image, config);
             var sources = new List<LayerSource>(layers.Count);
@@ -305,6 +392,7 @@ public sealed class ImageManager : IDisposable
             var record = NewRecord(manifest.Digest, rootfs, config, ImageSources.Registry);
             lock (_gate)
             {
+                MakeRoomLocked(image.ToString(), rootfs.FilesystemBytes, evict: true);
                 _store.Save(record, _pendingRefs[key]);
                 _inflight.TryRemove(key, out _);
                 _pendingRefs.TryRemove(key, out _);
@@ -339,6 +427,43 @@ public sealed class ImageManager : IDisposable
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Makes room for <paramref name="needed"/> more bytes under the quota, evicting unleased images least recently
+    /// used first (only when <paramref name="evict"/>; otherwise it only checks that it could). Call under the gate.
+    /// </summary>
+    private void MakeRoomLocked(string what, long needed, bool evict)
+    {
+        var stored = _store.List();
+        var plan = EvictionPlan.Choose(stored, needed, _options.MaxStoreBytes, i => _leases.Count(i.Digest) == 0);
+        if (plan is null)
+        {
+            var used = stored.Sum(i => i.FilesystemBytes);
+            var held = stored.Where(i => _leases.Count(i.Digest) > 0).ToList();
+            throw new ImageStoreFullException(
+                $"{what} needs {needed} bytes in the image store, whose limit (MaxStoreBytes) is {_options.MaxStoreBytes}; " +
+                $"it holds {used} bytes, {held.Sum(i => i.FilesystemBytes)} of them in {held.Count} image(s) in use, which cannot be evicted");
+        }
+
+        if (!evict)
+        {
+            return;
+        }
+
+        foreach (var victim in plan)
+        {
+            _logger.LogInformation("evicting image {Digest} ({Refs}, last used {LastUsed:O}, {Bytes} bytes) to make room for {What}",
+                victim.Digest, string.Join(", ", victim.Refs), victim.LastUsedAt, victim.FilesystemBytes, what);
+            DeleteLocked(victim);
+        }
+    }
+
+    /// <summary>Row first, then file: a file without a row is cleaned up at start, a row without a file would lie.</summary>
+    private void DeleteLocked(ImageRecord image)
+    {
+        _store.Delete(image.Digest);
+        File.Delete(image.RootfsPath);
     }
 
     private static void CleanUpFailedPull(string downloadDir, bool keepPartials, MaterializedRootfs? rootfs)
@@ -384,9 +509,9 @@ public sealed class ImageManager : IDisposable
         }
     }
 
-    private static ImageRecord NewRecord(Digest digest, MaterializedRootfs rootfs, ImageConfigFile config, string source)
+    private ImageRecord NewRecord(Digest digest, MaterializedRootfs rootfs, ImageConfigFile config, string source)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _useClock.Next();
         var platform = new Platform(config.Os ?? "linux", config.Architecture ?? "", config.Variant);
         return new ImageRecord
         {
@@ -404,7 +529,7 @@ public sealed class ImageManager : IDisposable
 
     private ImageRecord Touch(ImageRecord image)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = _useClock.Next();
         _store.Touch(image.Digest, now);
         return image with { LastUsedAt = now };
     }

@@ -15,6 +15,16 @@ public sealed record ImageManagerOptions
 
     public LayerLimits Limits { get; init; } = LayerLimits.Default;
 
+    /// <summary>What a pull may download, checked against the manifest before any blob is fetched.</summary>
+    public DownloadLimits Downloads { get; init; } = DownloadLimits.Default;
+
+    /// <summary>
+    /// The most the stored images may take together, counted as the sum of their file-system sizes (an upper bound of
+    /// their disk use). A new image that would pass it evicts unused images, least recently used first; when even that
+    /// is not enough it is refused.
+    /// </summary>
+    public long MaxStoreBytes { get; init; } = 50L << 30;
+
     /// <summary>Layers fetched at once; more rarely helps and makes one slow registry slower for everyone.</summary>
     public int MaxConcurrentDownloads { get; init; } = 4;
 

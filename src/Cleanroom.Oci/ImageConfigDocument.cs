@@ -15,13 +15,18 @@ public static class ImageConfigDocument
             throw new FormatException($"the image config is {bytes.Length} bytes; the limit is {MaxBytes}");
         }
 
+        ImageConfigFile config;
         try
         {
-            return JsonSerializer.Deserialize(bytes, OciJsonContext.Default.ImageConfigFile) ?? throw new FormatException("the image config is JSON null");
+            config = JsonSerializer.Deserialize(bytes, OciJsonContext.Default.ImageConfigFile) ?? throw new FormatException("the image config is JSON null");
         }
         catch (JsonException ex)
         {
-            throw new FormatException($"the image config is not valid: {ex.Message}", ex);
+            throw new FormatException($"the image config is not valid: {UntrustedText.Escape(ex.Message)}", ex);
         }
+
+        // The platform is stored, listed and quoted in errors: it must be a platform, not arbitrary text.
+        OciGrammar.RequirePlatform(config.Os, config.Architecture, config.Variant, "the image config");
+        return config;
     }
 }

@@ -56,7 +56,7 @@ public sealed class ManifestDocument
         }
         catch (JsonException ex)
         {
-            throw new FormatException($"the manifest is not valid JSON: {ex.Message}", ex);
+            throw new FormatException($"the manifest is not valid JSON: {UntrustedText.Escape(ex.Message)}", ex);
         }
 
         if (probe.SchemaVersion != 2)
@@ -64,6 +64,7 @@ public sealed class ManifestDocument
             throw new FormatException($"unsupported manifest schemaVersion {probe.SchemaVersion} (only 2 is supported; Docker schema 1 images must be re-pushed)");
         }
 
+        OciGrammar.RequireMediaType(probe.MediaType, "the manifest");
         var declared = !string.IsNullOrEmpty(probe.MediaType) ? probe.MediaType : StripParameters(contentType);
         var isIndex = MediaTypes.IsIndex(declared) || (!MediaTypes.IsManifest(declared) && probe.Manifests is not null && probe.Layers is null);
         var digest = Digest.Of(bytes);
@@ -103,7 +104,7 @@ public sealed class ManifestDocument
         }
         catch (JsonException ex)
         {
-            throw new FormatException($"the manifest does not match the OCI schema: {ex.Message}", ex);
+            throw new FormatException($"the manifest does not match the OCI schema: {UntrustedText.Escape(ex.Message)}", ex);
         }
     }
 
@@ -125,7 +126,13 @@ public sealed class ManifestDocument
     {
         if (!Oci.Digest.TryParse(descriptor.Digest, out _))
         {
-            throw new FormatException($"a {what} has digest '{descriptor.Digest}', which is not sha256: and 64 hex digits");
+            throw new FormatException($"a {what} has digest {OciGrammar.Shown(descriptor.Digest)}, which is not sha256: and 64 hex digits");
+        }
+
+        OciGrammar.RequireMediaType(descriptor.MediaType, $"{what} {descriptor.Digest}");
+        if (descriptor.Platform is { } platform)
+        {
+            OciGrammar.RequirePlatform(platform.Os, platform.Architecture, platform.Variant, $"{what} {descriptor.Digest}");
         }
 
         if (descriptor.Size < 0)

@@ -69,4 +69,10 @@ public enum ReasonCode
 
     /// <summary>The daemon's file system is below its free-space reserve; nothing new that needs disk is started.</summary>
     HostDiskLow = 20,
+
+    /// <summary>The image (a layer, all its layers, its config or a manifest) is larger than a configured limit.</summary>
+    ImageTooLarge = 21,
+
+    /// <summary>The image store has no room for the image, even with every unused image evicted.</summary>
+    ImageStoreFull = 22,
 }

@@ -30,6 +30,8 @@ public static class ReasonCodeNames
         new(ReasonCode.ImageInvalid, "image_invalid"),
         new(ReasonCode.ResourceLimitExceeded, "resource_limit_exceeded"),
         new(ReasonCode.HostDiskLow, "host_disk_low"),
+        new(ReasonCode.ImageTooLarge, "image_too_large"),
+        new(ReasonCode.ImageStoreFull, "image_store_full"),
     ];
 
     /// <summary>The wire name, e.g. <c>policy_invalid</c>. Undefined values map to <c>unspecified</c>.</summary>

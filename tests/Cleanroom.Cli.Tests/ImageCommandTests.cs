@@ -4,7 +4,7 @@ using Google.Protobuf;
 
 namespace Cleanroom.Cli.Tests;
 
-/// <summary><c>cleanroom image pull|ls|rm|import|resolve</c> against the fake daemon.</summary>
+/// <summary><c>cleanroom image pull|ls|rm|prune|import|resolve</c> against the fake daemon.</summary>
 [Collection(FakeDaemonGroup.Name)]
 public sealed class ImageCommandTests(FakeCleanroomDaemon daemon)
 {
@@ -149,6 +149,44 @@ public sealed class ImageCommandTests(FakeCleanroomDaemon daemon)
         Assert.Equal(1, await cli.RunAsync("image", "rm", "nothing-stored:1", "rm-partial:1"));
         Assert.Equal($"removed {image.Digest} (rm-partial:1)\n", cli.Out);
         Assert.Equal("cleanroom: nothing-stored:1: image_not_found: no stored image matches 'nothing-stored:1' (see `cleanroom image ls`)\n", cli.Err);
+    }
+
+    [Fact]
+    public async Task Prune_dry_run_lists_unused_images_then_prune_removes_them_and_reports_the_bytes_freed()
+    {
+        var older = Store("prune-older:1", TimeSpan.FromHours(2));
+        var newer = Store("prune-newer:1", TimeSpan.FromHours(1));
+        var inUse = Store("prune-in-use:1", TimeSpan.FromHours(3));
+        using var dryRun = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await dryRun.RunAsync("image", "prune", "--dry-run"));
+        Assert.Equal(
+            $"would remove {older.Digest} (prune-older:1)\nwould remove {newer.Digest} (prune-newer:1)\nwould prune 2 images, freeing 32MiB\n",
+            dryRun.Out);
+        Assert.True(daemon.State.Images.ContainsKey(older.Digest));
+
+        using var prune = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await prune.RunAsync("image", "prune"));
+        Assert.Equal($"removed {older.Digest} (prune-older:1)\nremoved {newer.Digest} (prune-newer:1)\npruned 2 images, freed 32MiB\n", prune.Out);
+        Assert.False(daemon.State.Images.ContainsKey(older.Digest));
+        Assert.False(daemon.State.Images.ContainsKey(newer.Digest));
+        Assert.True(daemon.State.Images.ContainsKey(inUse.Digest));
+
+        using var again = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await again.RunAsync("image", "prune"));
+        Assert.Equal("no unused images\n", again.Out);
+    }
+
+    [Fact]
+    public async Task Prune_json_is_the_response_message()
+    {
+        var image = Store("prune-json:1", TimeSpan.Zero);
+        using var cli = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await cli.RunAsync("image", "prune", "--json"));
+        var response = JsonParser.Default.Parse<PruneImagesResponse>(cli.Out);
+        Assert.Contains(image, response.Removed);
+        Assert.False(response.DryRun);
+        Assert.Equal(response.Removed.Sum(i => i.FilesystemBytes), response.FreedBytes);
+        Assert.False(daemon.State.Images.ContainsKey(image.Digest));
     }
 
     [Fact]

@@ -26,6 +26,8 @@ public sealed class ReasonCodeTests
         { ReasonCode.ImageInvalid, 18, "image_invalid" },
         { ReasonCode.ResourceLimitExceeded, 19, "resource_limit_exceeded" },
         { ReasonCode.HostDiskLow, 20, "host_disk_low" },
+        { ReasonCode.ImageTooLarge, 21, "image_too_large" },
+        { ReasonCode.ImageStoreFull, 22, "image_store_full" },
     };
 
     [Theory]

@@ -60,7 +60,9 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
+        // Close alone, not Stop then Close: on Linux each of them unregisters the prefix, and the second one finds
+        // no endpoint left and binds the port again to look it up, failing with "Address already in use" whenever
+        // another test's listener has taken the port meanwhile.
         _listener.Close();
         try
         {

@@ -6,11 +6,12 @@ namespace Cleanroom.Cli.Commands;
 internal sealed class ImageCommand : Command
 {
     public ImageCommand(CliContext context, DaemonAccess daemon)
-        : base("image", "Pull, list, remove, import and resolve images; pin the policy's image")
+        : base("image", "Pull, list, remove, prune, import and resolve images; pin the policy's image")
     {
         Add(new ImagePullCommand(context, daemon));
         Add(new ImageLsCommand(context, daemon));
         Add(new ImageRmCommand(context, daemon));
+        Add(new ImagePruneCommand(context, daemon));
         Add(new ImageImportCommand(context, daemon));
         Add(new ImageResolveCommand(context, daemon));
         Add(new ImageBumpRefCommand(context, daemon));

@@ -36,6 +36,31 @@ internal static class ImageViews
         output.WriteLine("size_bytes=" + image.FilesystemBytes.ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// One <c>removed DIGEST (REF)</c> line per image (<c>would remove</c> on a dry run), then a summary line with the
+    /// count and the bytes freed.
+    /// </summary>
+    public static void WritePruneResult(TextWriter output, PruneImagesResponse response)
+    {
+        if (response.Removed.Count == 0)
+        {
+            output.WriteLine("no unused images");
+            return;
+        }
+
+        var verb = response.DryRun ? "would remove" : "removed";
+        foreach (var image in response.Removed)
+        {
+            var name = Refs(image);
+            output.WriteLine(name.Length > 0 ? $"{verb} {image.Digest} ({name})" : $"{verb} {image.Digest}");
+        }
+
+        var count = response.Removed.Count == 1 ? "1 image" : string.Create(CultureInfo.InvariantCulture, $"{response.Removed.Count} images");
+        output.WriteLine(response.DryRun
+            ? $"would prune {count}, freeing {ApiText.Bytes(response.FreedBytes)}"
+            : $"pruned {count}, freed {ApiText.Bytes(response.FreedBytes)}");
+    }
+
     /// <summary>The tags an image is known by; its pinned <c>repo@sha256:…</c> names only when it has no tag.</summary>
     private static string Refs(Image image)
     {

@@ -66,6 +66,14 @@ internal sealed class ImageApi(ImageManager images, SandboxManager sandboxes, Da
         return Task.FromResult(new RemoveImageResponse { Image = removed.ToProto() });
     }
 
+    public override Task<PruneImagesResponse> PruneImages(PruneImagesRequest request, ServerCallContext context)
+    {
+        var result = images.Prune(sandboxes.SandboxUsingImage, request.DryRun);
+        var response = new PruneImagesResponse { FreedBytes = result.FreedBytes, DryRun = result.DryRun };
+        response.Removed.AddRange(result.Removed.Select(i => i.ToProto()));
+        return Task.FromResult(response);
+    }
+
     public override async Task<ImportImageResponse> ImportImage(IAsyncStreamReader<ImportImageChunk> requestStream, ServerCallContext context)
     {
         var ct = context.CancellationToken;

@@ -18,6 +18,8 @@ public static class ImageErrors
             _ => new DaemonException(StatusCode.FailedPrecondition, ReasonCode.ImageInvalid, r.Message),
         },
         ImageNotFoundException => new DaemonException(StatusCode.NotFound, ReasonCode.ImageNotFound, ex.Message),
+        ImageTooLargeException => new DaemonException(StatusCode.FailedPrecondition, ReasonCode.ImageTooLarge, ex.Message),
+        ImageStoreFullException => new DaemonException(StatusCode.ResourceExhausted, ReasonCode.ImageStoreFull, ex.Message),
         ImageInUseException => new DaemonException(StatusCode.FailedPrecondition, ReasonCode.FailedPrecondition, ex.Message),
         ImagePlatformException or ImageArchiveException or LayerRejectedException =>
             new DaemonException(StatusCode.FailedPrecondition, ReasonCode.ImageInvalid, ex.Message),

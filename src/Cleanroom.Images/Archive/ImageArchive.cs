@@ -109,7 +109,7 @@ public sealed class ImageArchive
                         var source = linked is null ? null : Path.Combine(directory, linked);
                         if (source is null || !File.Exists(source))
                         {
-                            throw new ImageArchiveException($"archive entry '{entry.Name}' links to '{entry.LinkName}', which is not a file inside the archive");
+                            throw new ImageArchiveException($"archive entry '{UntrustedText.Escape(entry.Name)}' links to '{UntrustedText.Escape(entry.LinkName)}', which is not a file inside the archive");
                         }
 
                         // A copy costs what the file costs: links must not multiply the import budget.
@@ -123,18 +123,18 @@ public sealed class ImageArchive
                         File.Copy(source, target);
                         break;
                     default:
-                        throw new ImageArchiveException($"archive entry '{entry.Name}' is a {entry.EntryType}; image archives hold only files and directories");
+                        throw new ImageArchiveException($"archive entry '{UntrustedText.Escape(entry.Name)}' is a {entry.EntryType}; image archives hold only files and directories");
                 }
             }
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
         {
-            throw new ImageArchiveException($"the archive is not a valid tar{(gzip ? ".gz" : "")}: {ex.Message}", ex);
+            throw new ImageArchiveException($"the archive is not a valid tar{(gzip ? ".gz" : "")}: {UntrustedText.Escape(ex.Message)}", ex);
         }
         catch (IOException ex) when (ex is not EndOfStreamException)
         {
             // Duplicate names, a file where a directory should be: the archive is inconsistent, not the host broken.
-            throw new ImageArchiveException($"the archive cannot be unpacked: {ex.Message}", ex);
+            throw new ImageArchiveException($"the archive cannot be unpacked: {UntrustedText.Escape(ex.Message)}", ex);
         }
     }
 
@@ -155,7 +155,7 @@ public sealed class ImageArchive
 
         if (name.StartsWith('/') || name.Contains('\0', StringComparison.Ordinal) || name.Split('/').Any(p => p is ".." or ""))
         {
-            throw new ImageArchiveException($"archive entry '{raw}' points outside the archive");
+            throw new ImageArchiveException($"archive entry '{UntrustedText.Escape(raw)}' points outside the archive");
         }
 
         return name;
@@ -200,7 +200,7 @@ public sealed class ImageArchive
         }
         catch (JsonException ex)
         {
-            throw new ImageArchiveException($"manifest.json is not valid: {ex.Message}", ex);
+            throw new ImageArchiveException($"manifest.json is not valid: {UntrustedText.Escape(ex.Message)}", ex);
         }
 
         if (entries.Length != 1)
@@ -219,7 +219,7 @@ public sealed class ImageArchive
             var compression = SniffCompression(path);
             var (digest, size) = HashFile(path);
             descriptors.Add(new Descriptor { MediaType = MediaTypeOf(compression), Digest = digest.ToString(), Size = size });
-            layers.Add(new ArchiveLayer($"{i + 1}/{entry.Layers!.Count} ({layerName})", compression, path));
+            layers.Add(new ArchiveLayer($"{i + 1}/{entry.Layers!.Count} ({UntrustedText.Escape(layerName)})", compression, path));
         }
 
         // docker save has no manifest; the image's identity is the OCI manifest that describes the same blobs.
@@ -238,7 +238,7 @@ public sealed class ImageArchive
     {
         var safe = name is null ? null : SafeName(name);
         var path = safe is null ? null : Path.Combine(directory, safe);
-        return path is not null && File.Exists(path) ? path : throw new ImageArchiveException($"manifest.json names '{name}', which is not in the archive");
+        return path is not null && File.Exists(path) ? path : throw new ImageArchiveException($"manifest.json names '{UntrustedText.Escape(name ?? "")}', which is not in the archive");
     }
 
     private static byte[] ReadBlob(string directory, Descriptor descriptor) => ReadBounded(VerifiedBlobPath(directory, descriptor));

@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using Cleanroom.Oci;
 
 namespace Cleanroom.Images.Layers;
 
@@ -135,7 +136,7 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget)
         var linkTarget = entry.LinkName;
         if (linkTarget.Length == 0 || linkTarget.Contains('\0', StringComparison.Ordinal) || System.Text.Encoding.UTF8.GetByteCount(linkTarget) >= LayerPath.MaxPathBytes)
         {
-            throw new EntryRejectedException($"is a symlink with an invalid target {Printable.Quote(linkTarget)}");
+            throw new EntryRejectedException($"is a symlink with an invalid target {UntrustedText.Quote(linkTarget)}");
         }
 
         var target = Replace(path);
@@ -156,12 +157,12 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget)
         var existingKind = existing is { } found ? LibC.GetKind(found.Host) : NodeKind.Missing;
         if (existingKind == NodeKind.Missing)
         {
-            throw new EntryRejectedException($"is a hard link to {Printable.Quote(entry.LinkName)}, which does not exist in the image");
+            throw new EntryRejectedException($"is a hard link to {UntrustedText.Quote(entry.LinkName)}, which does not exist in the image");
         }
 
         if (existingKind == NodeKind.Directory)
         {
-            throw new EntryRejectedException($"is a hard link to {Printable.Quote(entry.LinkName)}, which is a directory");
+            throw new EntryRejectedException($"is a hard link to {UntrustedText.Quote(entry.LinkName)}, which is a directory");
         }
 
         var existingHost = existing!.Value.Host;
@@ -178,7 +179,7 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget)
         {
             // ENOENT: replacing the link's own path removed the target (a directory that held it); EMLINK: too many links.
             throw errno is LibC.ENOENT or LibC.EMLINK
-                ? new EntryRejectedException($"is a hard link to {Printable.Quote(entry.LinkName)}, which cannot be linked: {LibC.Describe(errno)}")
+                ? new EntryRejectedException($"is a hard link to {UntrustedText.Quote(entry.LinkName)}, which cannot be linked: {LibC.Describe(errno)}")
                 : new IOException($"link '{target.Host}' to '{existingHost}' failed: {LibC.Describe(errno)}");
         }
 

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Text;
+using Cleanroom.Oci;
 using Microsoft.Win32.SafeHandles;
 
 namespace Cleanroom.Images.Layers;
@@ -97,6 +98,6 @@ internal static class EntryMetadata
             return;
         }
 
-        throw new EntryRejectedException($"has extended attribute {Printable.Quote(name)}, which cannot be set: {LibC.Describe(errno)}");
+        throw new EntryRejectedException($"has extended attribute {UntrustedText.Quote(name)}, which cannot be set: {LibC.Describe(errno)}");
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Cleanroom.Oci;
 
 namespace Cleanroom.Images.Layers;
 
@@ -170,14 +171,14 @@ internal sealed class ImageTree(string root)
                 relative = relative.Length > 0
                     ? relative[..Math.Max(0, relative.LastIndexOf('/'))]
                     : throw new EntryRejectedException(component.Via is { } via
-                        ? $"goes through symlink {Printable.Quote(via.Link)} whose target {Printable.Quote(via.Target)} escapes the image root"
+                        ? $"goes through symlink {UntrustedText.Quote(via.Link)} whose target {UntrustedText.Quote(via.Target)} escapes the image root"
                         : "climbs out of the image root");
                 continue;
             }
 
             if (component.Via is { } origin && Encoding.UTF8.GetByteCount(component.Name) > LayerPath.MaxComponentBytes)
             {
-                throw new EntryRejectedException($"goes through symlink {Printable.Quote(origin.Link)} whose target has a component longer than {LayerPath.MaxComponentBytes} bytes");
+                throw new EntryRejectedException($"goes through symlink {UntrustedText.Quote(origin.Link)} whose target has a component longer than {LayerPath.MaxComponentBytes} bytes");
             }
 
             var next = relative.Length == 0 ? component.Name : string.Concat(relative, "/", component.Name);
@@ -213,7 +214,7 @@ internal sealed class ImageTree(string root)
                     PushComponents(target, new SymlinkOrigin(next, target));
                     break;
                 case var other:
-                    throw new EntryRejectedException($"needs {Printable.Quote(next)} to be a directory, but it is {Describe(other)}");
+                    throw new EntryRejectedException($"needs {UntrustedText.Quote(next)} to be a directory, but it is {Describe(other)}");
             }
         }
 

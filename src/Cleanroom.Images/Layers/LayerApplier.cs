@@ -75,17 +75,17 @@ public sealed class LayerApplier
         }
         catch (EntryRejectedException ex)
         {
-            var entry = entryName is null ? "" : "; stopped at entry " + Printable.Quote(entryName);
+            var entry = entryName is null ? "" : "; stopped at entry " + UntrustedText.Quote(entryName);
             var message = ex.AboutLayer
                 ? $"layer {layerName} {ex.Message}{entry}"
-                : $"layer {layerName}: entry {Printable.Quote(entryName ?? "")} {ex.Message}";
+                : $"layer {layerName}: entry {UntrustedText.Quote(entryName ?? "")} {ex.Message}";
             throw new LayerRejectedException(layerName, entryName, message, ex);
         }
         catch (ArchiveCorruptException ex)
         {
-            var near = entryName is null ? "" : $" (near entry {Printable.Quote(entryName)})";
+            var near = entryName is null ? "" : $" (near entry {UntrustedText.Quote(entryName)})";
             var what = ex.IsUnsupportedFeature ? "uses a tar feature that is not supported" : "is truncated or corrupt";
-            throw new LayerRejectedException(layerName, entryName, $"layer {layerName} {what}{near}: {Printable.Escape(ex.Message)}", ex);
+            throw new LayerRejectedException(layerName, entryName, $"layer {layerName} {what}{near}: {UntrustedText.Escape(ex.Message)}", ex);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Cleanroom.Oci;
 using Microsoft.Extensions.Logging;
 
 namespace Cleanroom.Images.Registry;
@@ -163,7 +164,7 @@ internal sealed class RegistryAuthenticator(HttpClient http, RegistryClientOptio
             }
             catch (JsonException ex)
             {
-                throw new RegistryException(RegistryErrorKind.Protocol, $"the token service for {target.Registry} sent something that is not a token response ({ex.Message})", ex);
+                throw new RegistryException(RegistryErrorKind.Protocol, $"the token service for {target.Registry} sent something that is not a token response ({UntrustedText.Escape(ex.Message)})", ex);
             }
 
             var token = parsed?.Token is { Length: > 0 } t ? t : parsed?.AccessToken;

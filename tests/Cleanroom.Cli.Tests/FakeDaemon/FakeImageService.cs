@@ -89,6 +89,31 @@ internal sealed class FakeImageService(FakeDaemonState state) : ImageService.Ima
         return Task.FromResult(new RemoveImageResponse { Image = match });
     }
 
+    /// <summary>
+    /// Prunes only images whose first ref starts with "prune-" (other tests' images stay), and of those not the ones
+    /// whose ref contains "in-use": what a sandbox booting from them would keep.
+    /// </summary>
+    public override Task<PruneImagesResponse> PruneImages(PruneImagesRequest request, ServerCallContext context)
+    {
+        state.Log("PruneImages" + (request.DryRun ? " dry-run" : ""));
+        var unused = state.Images.Values
+            .Where(i => i.Refs[0].StartsWith("prune-", StringComparison.Ordinal) && !i.Refs[0].Contains("in-use", StringComparison.Ordinal))
+            .OrderBy(i => i.LastUsedAt)
+            .ToList();
+        var response = new PruneImagesResponse { DryRun = request.DryRun, FreedBytes = unused.Sum(i => i.FilesystemBytes) };
+        foreach (var image in unused)
+        {
+            if (!request.DryRun)
+            {
+                state.Images.TryRemove(image.Digest, out _);
+            }
+
+            response.Removed.Add(image.Clone());
+        }
+
+        return Task.FromResult(response);
+    }
+
     public override async Task<ImportImageResponse> ImportImage(IAsyncStreamReader<ImportImageChunk> requestStream, ServerCallContext context)
     {
         var import = new FakeImport();

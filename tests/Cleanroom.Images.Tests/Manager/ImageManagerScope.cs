@@ -9,9 +9,14 @@ internal sealed class ImageManagerScope : IDisposable
 {
     private readonly TemporaryDirectory _root = new("cleanroom-image-store");
 
-    public ImageManagerScope(LayerLimits? limits = null, RegistryClient? registry = null)
+    public ImageManagerScope(LayerLimits? limits = null, RegistryClient? registry = null, long? maxStoreBytes = null)
     {
         Options = new ImageManagerOptions { Root = _root.Path, Limits = limits ?? LayerLimits.Default };
+        if (maxStoreBytes is { } max)
+        {
+            Options = Options with { MaxStoreBytes = max };
+        }
+
         Manager = new ImageManager(Options, registry: registry ?? Registry.RegistryFixture.NewClient());
     }
 
