@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.Oci;
 

@@ -12,7 +12,7 @@ public sealed class DiagnosticTextTests
         var result = TestPolicies.CompileInvalid(TestPolicies.WithSandbox("  \"\\e[2J\\e]0;pwned\\a\\u202e\": 1\n"));
 
         var text = string.Join('\n', result.Errors.Select(e => e.ToString()));
-        Assert.Contains("\\u001b[2J", text, StringComparison.Ordinal);
+        Assert.Contains("\\x1b[2J", text, StringComparison.Ordinal);
         Assert.Contains("\\u202e", text, StringComparison.Ordinal);
         Assert.DoesNotContain(text, c => char.IsControl(c) || c == '\u202e');
     }

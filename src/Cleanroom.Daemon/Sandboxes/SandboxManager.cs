@@ -6,6 +6,7 @@ using Cleanroom.Daemon.Executions;
 using Cleanroom.Daemon.PolicySupport;
 using Cleanroom.Daemon.Services;
 using Cleanroom.Daemon.State;
+using Cleanroom.Escaping;
 using Cleanroom.Guest.Wire;
 using Cleanroom.Guest.Wire.Host;
 using Cleanroom.Guest.Wire.Messages;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Cleanroom.Escaping;
 using Cleanroom.Guest.Wire.FlowControl;
 using Cleanroom.Guest.Wire.Framing;
 using Cleanroom.Guest.Wire.Messages;

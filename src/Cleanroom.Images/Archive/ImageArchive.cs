@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Cleanroom.Escaping;
 using Cleanroom.Oci;
 
 namespace Cleanroom.Images.Archive;

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Text;
+using Cleanroom.Escaping;
 using Cleanroom.Oci;
 using Microsoft.Win32.SafeHandles;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Cleanroom.Escaping;
 using Cleanroom.Oci;
 
 namespace Cleanroom.Images.Layers;

@@ -1,3 +1,4 @@
+using Cleanroom.Escaping;
 using Cleanroom.Oci;
 
 namespace Cleanroom.Images.Layers;

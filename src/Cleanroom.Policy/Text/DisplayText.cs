@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.Policy.Text;
 
@@ -18,26 +18,7 @@ internal static class DisplayText
             return text;
         }
 
-        var shown = new StringBuilder(Math.Min(text.Length, maxLength) + 16);
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (i >= maxLength && !(char.IsLowSurrogate(c) && i == maxLength))
-            {
-                return shown.Append('…').ToString();
-            }
-
-            shown.Append(c switch
-            {
-                '\n' => "\\n",
-                '\t' => "\\t",
-                '\r' => "\\r",
-                _ when NeedsEscape(c) => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
-                _ => c.ToString(),
-            });
-        }
-
-        return shown.ToString();
+        return UntrustedText.Escape(text, maxLength);
     }
 
     private static bool NeedsEscape(char c) =>

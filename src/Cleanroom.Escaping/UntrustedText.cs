@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text;
 
-namespace Cleanroom.Guest.Wire;
+namespace Cleanroom.Escaping;
 
 /// <summary>
-/// Makes text from a hostile source (a guest's exit message, its console, its agent's name) safe to store, log and
-/// print: every control character (newlines and escape sequences included) and every bidirectional override is
-/// written as a visible escape such as <c>\n</c> or <c>\x1b</c>, so the text cannot start a new log line, forge a
-/// <c>key: value</c> field or drive a terminal; and it is cut to a bounded length, saying how much was cut.
+/// Makes text from a hostile source (a guest's exit message or console, a registry's media type, a tar entry name, a
+/// policy file's key) safe to store, log and print: every control character (newlines and escape sequences included)
+/// and every invisible format character (bidirectional overrides among them) is written as a visible escape such as
+/// <c>\n</c>, <c>\x1b</c> or <c>\u202e</c>, so the text cannot start a new log line, forge a <c>key: value</c> field,
+/// reorder or drive a terminal; and it is cut to a bounded length, saying how much was cut.
 /// </summary>
 public static class UntrustedText
 {
@@ -34,7 +35,7 @@ public static class UntrustedText
             {
                 builder.Append("\\\\");
             }
-            else if (char.IsControl(c) || IsBidiControl(c) || char.IsSurrogate(c) && !IsPairedSurrogate(text, taken))
+            else if (char.IsControl(c) || IsInvisibleFormat(c) || char.IsSurrogate(c) && !IsPairedSurrogate(text, taken))
             {
                 builder.Append(c <= 0xff ? $"\\x{(int)c:x2}" : $"\\u{(int)c:x4}");
             }
@@ -52,12 +53,16 @@ public static class UntrustedText
         return builder.ToString();
     }
 
+    /// <summary>The escaped text in single quotes, for naming a hostile value inside a sentence.</summary>
+    public static string Quote(string text, int maxLength = 200) => "'" + Escape(text, maxLength) + "'";
+
     /// <summary>Decodes bytes as UTF-8 (invalid sequences replaced) and escapes the result.</summary>
     public static string Escape(ReadOnlySpan<byte> bytes, int maxLength = DefaultMaxLength) =>
         Escape(Encoding.UTF8.GetString(bytes), maxLength);
 
-    // Embedding, override and isolate controls reorder what a terminal shows (the "Trojan Source" trick).
-    private static bool IsBidiControl(char c) => c is >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069' or '\u200e' or '\u200f' or '\u061c';
+    // Format characters are invisible: bidirectional embeddings, overrides and isolates reorder what a terminal shows
+    // (the "Trojan Source" trick), zero-width ones hide text.
+    private static bool IsInvisibleFormat(char c) => !char.IsSurrogate(c) && CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format;
 
     private static bool IsPairedSurrogate(string text, int index) =>
         char.IsHighSurrogate(text[index])
