@@ -62,6 +62,9 @@ public sealed class SandboxEntry : IDisposable
 
     public ConcurrentDictionary<string, ExecutionRunner> Executions { get; } = new();
 
+    /// <summary>Keeps the image the sandbox boots from in the store (no rm, prune or eviction) until it is released.</summary>
+    public IDisposable? ImageLease { get; set; }
+
     public bool IsReady => Record.Status == SandboxStatus.Ready && !IsTerminating;
 
     public bool IsTerminating
@@ -80,9 +83,10 @@ public sealed class SandboxEntry : IDisposable
 
     /// <summary>
     /// The boot finished: the sandbox becomes READY, unless a terminate claimed it meanwhile (then false, and the
-    /// caller undoes the boot itself).
+    /// caller undoes the boot itself). <paramref name="persist"/> runs under the entry's lock, so the READY row is
+    /// written before any terminate can claim the entry and write its final status.
     /// </summary>
-    public bool TryBecomeReady(SandboxRecord ready, IVm vm, AgentClient agent)
+    public bool TryBecomeReady(SandboxRecord ready, IVm vm, AgentClient agent, Action<SandboxRecord> persist)
     {
         lock (_gate)
         {
@@ -94,6 +98,7 @@ public sealed class SandboxEntry : IDisposable
             _record = ready;
             Vm = vm;
             Agent = agent;
+            persist(ready);
             return true;
         }
     }
@@ -155,6 +160,8 @@ public sealed class SandboxEntry : IDisposable
             _detachTimer?.Dispose();
             _detachTimer = null;
         }
+
+        ImageLease?.Dispose();
 
         // Boot is not disposed: a terminate may still cancel it while the create unwinds (it owns no timer).
     }

@@ -136,7 +136,9 @@ public sealed class SandboxManager
             string? rootImage = null;
             if (imageRef is not null)
             {
-                var image = await _images.EnsureAsync(imageRef, boot.Token);
+                // Leased from the moment it is chosen: no rm, prune or eviction can take it from under the boot.
+                var (image, lease) = await _images.EnsureLeasedAsync(imageRef, boot.Token);
+                entry.ImageLease = lease;
                 record = record with { ImageDigest = image.Digest.ToString() };
                 entry.Record = record;
                 _store.UpsertSandbox(record);
@@ -153,12 +155,11 @@ public sealed class SandboxManager
                 BootMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 UpdatedAt = DateTimeOffset.UtcNow,
             };
-            if (!entry.TryBecomeReady(record, vm, agent))
+            if (!entry.TryBecomeReady(record, vm, agent, _store.UpsertSandbox))
             {
                 throw new OperationCanceledException("terminated while booting");
             }
 
-            _store.UpsertSandbox(record);
             _ = Task.Run(() => WatchAsync(entry), CancellationToken.None);
             if (record.AutoRemove)
             {
@@ -265,8 +266,7 @@ public sealed class SandboxManager
             _logger.LogInformation("sandbox {Id}: guest did not power off by itself ({Reason}); stopping the VM", id, ex.Message);
         }
 
-        await ReleaseAsync(entry, SandboxStatus.Stopped, reason);
-        _logs.DeleteSandbox(id);
+        await ReleaseAsync(entry, SandboxStatus.Stopped, reason, deleteLogs: true);
         return entry.Record;
     }
 
@@ -440,6 +440,14 @@ public sealed class SandboxManager
             return;
         }
 
+        // A dying VMM closes the agent channel as it exits: when the channel ends first, give the exit a moment so
+        // the reason names the exit code and the console rather than a closed connection.
+        if (ended != entry.Vm.Exited)
+        {
+            await Task.WhenAny(entry.Vm.Exited, Task.Delay(TimeSpan.FromSeconds(1)));
+            ended = entry.Vm.Exited.IsCompleted ? entry.Vm.Exited : ended;
+        }
+
         string reason;
         if (ended == entry.Vm.Exited)
         {
@@ -461,19 +469,21 @@ public sealed class SandboxManager
             runner.MarkAborted("the sandbox failed while the command was running: " + reason);
         }
 
-        await ReleaseAsync(entry, SandboxStatus.Failed, reason);
-        if (entry.Record.AutoRemove)
-        {
-            _logs.DeleteSandbox(entry.Id);
-        }
+        await ReleaseAsync(entry, SandboxStatus.Failed, reason, deleteLogs: entry.Record.AutoRemove);
     }
 
-    private async Task ReleaseAsync(SandboxEntry entry, SandboxStatus status, string message)
+    /// <summary>Stops what the sandbox runs, deletes its files (its output too when asked), records the final status, then announces the release.</summary>
+    private async Task ReleaseAsync(SandboxEntry entry, SandboxStatus status, string message, bool deleteLogs)
     {
         await entry.Agent!.DisposeAsync();
         await entry.Vm!.DisposeAsync();
         await Task.WhenAll(entry.Executions.Values.Select(r => r.Finished)).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
         TryDeleteDirectory(entry.Record.WorkDir);
+        if (deleteLogs)
+        {
+            _logs.DeleteSandbox(entry.Id);
+        }
+
         SetStatus(entry, status, message);
         Forget(entry);
     }
