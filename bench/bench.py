@@ -90,9 +90,11 @@ def raw_boot(argv, old_dir, base, extra=()):
     work = tempfile.mkdtemp(prefix="cr-raw-")
     args = [a.replace(old_dir, work) for a in argv] + list(extra)
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", os.path.join(work, "root.qcow2")], check=True)
+    # The confined daemon keeps sockets and the pid file in run/; the baseline runs the same argv unconfined.
+    os.makedirs(os.path.join(work, "run"), exist_ok=True)
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    path = os.path.join(work, "agent.sock")
+    path = next((a.split("path=")[1].split(",")[0] for a in args if "agent.sock" in a and "path=" in a), os.path.join(work, "agent.sock"))
     s = socket.socket(socket.AF_UNIX)
     while True:
         try:
