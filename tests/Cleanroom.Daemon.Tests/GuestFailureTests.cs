@@ -37,6 +37,27 @@ public sealed class GuestFailureTests
     }
 
     [Fact]
+    public async Task Escape_sequences_on_the_console_of_a_dead_VM_reach_its_status_escaped()
+    {
+        await using var daemon = new DaemonHarness();
+        var sandbox = await daemon.CreateAsync();
+        var released = daemon.Manager.WhenReleased(sandbox.Id);
+
+        Assert.Single(daemon.Backend.Vms).Crash(139, "\u001b[2J\u001b]0;pwned\u0007\r\nstatus: forged\u202e\n");
+
+        await released.WaitAsync(Waits.Bound);
+        var record = daemon.Store.GetSandbox(sandbox.Id)!;
+        Assert.Equal(SandboxStatus.Failed, record.Status);
+
+        // The daemon waits for the VM's exit when the channel closes first, so the reason carries the console tail.
+        Assert.Contains("the VM exited unexpectedly (code 139)", record.StatusMessage, StringComparison.Ordinal);
+        Assert.Contains("\\x1b[2J", record.StatusMessage, StringComparison.Ordinal);
+        Assert.Contains("\\u202e", record.StatusMessage, StringComparison.Ordinal);
+        Assert.DoesNotContain(record.StatusMessage, c => char.IsControl(c) || c == '\u202e');
+        daemon.AssertNothingLeftOf(sandbox.Id);
+    }
+
+    [Fact]
     public async Task A_VM_that_dies_during_boot_fails_the_create_with_the_reason()
     {
         await using var daemon = new DaemonHarness();
