@@ -123,13 +123,12 @@ public sealed class SandboxManager
             AutoRemove = request.AutoRemove,
         };
         var entry = Admit(record, new SandboxDemand(vcpus, memoryBytes, floors.DiskBytes ?? 0));
-        _store.UpsertSandbox(record);
-
         using var boot = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, entry.Boot.Token);
         IVm? vm = null;
         AgentClient? agent = null;
         try
         {
+            _store.UpsertSandbox(record);
             var accel = await _backend.ResolveAccelAsync(boot.Token);
             record = record with { Accelerator = accel.Mode.ToString().ToLowerInvariant() };
             Directory.CreateDirectory(record.WorkDir);
@@ -195,8 +194,16 @@ public sealed class SandboxManager
                 UpdatedAt = DateTimeOffset.UtcNow,
             };
             entry.Record = final;
-            _store.UpsertSandbox(final);
-            Forget(entry);
+            try
+            {
+                _store.UpsertSandbox(final);
+            }
+            finally
+            {
+                // Even when the record cannot be written, the entry goes: a terminate waiting on it must not hang.
+                Forget(entry);
+            }
+
             throw terminated ? new DaemonException(Grpc.Core.StatusCode.Aborted, ReasonCode.FailedPrecondition, $"sandbox {id} was terminated while it was booting")
                 : ex is DaemonException ? ex
                 : ex is OperationCanceledException ? ex
