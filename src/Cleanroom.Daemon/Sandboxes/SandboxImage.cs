@@ -31,7 +31,7 @@ public static class SandboxImage
         }
 
         var copy = Path.Combine(workDir, "root.ext4");
-        await Cleanroom.Vm.Host.HostCommand.RunAsync("cp", ["--sparse=always", "--reflink=auto", image.RootfsPath, copy], TimeSpan.FromMinutes(10), cancellationToken);
+        await Cleanroom.HostProcesses.HostCommand.RunAsync("cp", ["--sparse=always", "--reflink=auto", image.RootfsPath, copy], TimeSpan.FromMinutes(10), cancellationToken);
         await Ext4Builder.GrowAsync(copy, RootfsSizing.AlignUp(floor), cancellationToken);
 
         // Like the cached images: the VM's unprivileged uid reads its (read-only) root image through the "other" bit.

@@ -24,7 +24,7 @@ public static class ImageErrors
         ImagePlatformException or ImageArchiveException or LayerRejectedException =>
             new DaemonException(StatusCode.FailedPrecondition, ReasonCode.ImageInvalid, ex.Message),
         FormatException => new DaemonException(StatusCode.FailedPrecondition, ReasonCode.ImageInvalid, "invalid image: " + ex.Message),
-        Cleanroom.Vm.Host.HostCommandException => new DaemonException(StatusCode.Internal, ReasonCode.Internal, "building the root file system failed: " + ex.Message),
+        Cleanroom.HostProcesses.HostCommandException => new DaemonException(StatusCode.Internal, ReasonCode.Internal, "building the root file system failed: " + ex.Message),
         _ => null,
     };
 }

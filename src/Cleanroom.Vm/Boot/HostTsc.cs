@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 
 namespace Cleanroom.Vm.Boot;
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Cleanroom.Vm.Boot;
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu.Confinement;
 
 namespace Cleanroom.Vm.Qemu;

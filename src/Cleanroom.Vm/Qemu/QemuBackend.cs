@@ -1,7 +1,7 @@
 using Cleanroom.Vm.Assets;
 using Cleanroom.Vm.Boot;
 using Cleanroom.Vm.Doctor;
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu.Confinement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

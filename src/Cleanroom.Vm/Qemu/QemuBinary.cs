@@ -1,4 +1,4 @@
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 
 namespace Cleanroom.Vm.Qemu;
 

@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu.Confinement;
 
 namespace Cleanroom.Vm.Qemu;

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu.Confinement;
 using Cleanroom.Vm.Qemu.Qmp;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu;
 using Cleanroom.Vm.Tests.Support;
 

@@ -1,4 +1,4 @@
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu;
 
 namespace Cleanroom.Vm.Tests.Support;

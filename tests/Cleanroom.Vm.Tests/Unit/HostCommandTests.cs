@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 
 namespace Cleanroom.Vm.Tests.Unit;
 

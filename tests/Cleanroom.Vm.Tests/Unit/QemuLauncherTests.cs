@@ -1,4 +1,4 @@
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu.Confinement;
 using Cleanroom.Vm.Tests.Support;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Cleanroom.Vm.Doctor;
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 
 namespace Cleanroom.Vm.Qemu.Confinement;
 

@@ -1,5 +1,5 @@
 using System.Runtime.Versioning;
-using Cleanroom.Vm.Host;
+using Cleanroom.HostProcesses;
 using Microsoft.Extensions.Logging;
 
 namespace Cleanroom.Vm.Qemu.Confinement;

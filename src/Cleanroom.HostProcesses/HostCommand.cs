@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace Cleanroom.Vm.Host;
+namespace Cleanroom.HostProcesses;
 
 /// <summary>
 /// The one way this project runs host tools (qemu-img, qemu --version, dmesg, …): argv without a shell, stdin

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Cleanroom.Vm.Host;
+namespace Cleanroom.HostProcesses;
 
 /// <summary>Renders a process exit code the way a user reads it.</summary>
 public static class ExitStatus

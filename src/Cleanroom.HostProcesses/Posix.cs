@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace Cleanroom.Vm.Host;
+namespace Cleanroom.HostProcesses;
 
 /// <summary>The few POSIX calls .NET has no API for. Process.Kill only sends SIGKILL; a polite stop needs SIGTERM.</summary>
-internal static partial class Posix
+public static partial class Posix
 {
     public const int SigTerm = 15;
     public const int SigKill = 9;

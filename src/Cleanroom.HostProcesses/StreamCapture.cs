@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Cleanroom.Vm.Host;
+namespace Cleanroom.HostProcesses;
 
 /// <summary>
 /// Drains a child process's output stream so the child never blocks on a full pipe, keeping a bounded tail in
@@ -9,7 +9,7 @@ namespace Cleanroom.Vm.Host;
 /// and must not be able to fill the host disk through its console). Can also signal the first line containing a
 /// marker, which is how the KVM probe notices the guest reached userspace.
 /// </summary>
-internal sealed class StreamCapture : IAsyncDisposable
+public sealed class StreamCapture : IAsyncDisposable
 {
     private const int MaxLineBytes = 4096;
 

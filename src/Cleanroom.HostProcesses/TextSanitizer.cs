@@ -1,12 +1,12 @@
 using System.Text;
 
-namespace Cleanroom.Vm.Host;
+namespace Cleanroom.HostProcesses;
 
 /// <summary>
 /// Makes bytes from an untrusted source (the guest console, a VMM's stderr) safe to embed in an error message or a
 /// log line: lossy UTF-8, no carriage returns, no escape sequences or other control characters.
 /// </summary>
-internal static class TextSanitizer
+public static class TextSanitizer
 {
     public static string ToPrintable(ReadOnlySpan<byte> bytes) => ToPrintable(Encoding.UTF8.GetString(bytes));
 

@@ -1,7 +1,7 @@
-namespace Cleanroom.Vm.Host;
+namespace Cleanroom.HostProcesses;
 
 /// <summary>Keeps the last <c>capacity</c> bytes written to it (a ring). Not thread-safe; callers lock.</summary>
-internal sealed class TailBuffer(int capacity)
+public sealed class TailBuffer(int capacity)
 {
     private readonly byte[] _ring = new byte[capacity];
     private int _start;

@@ -1,4 +1,4 @@
-namespace Cleanroom.Vm.Host;
+namespace Cleanroom.HostProcesses;
 
 /// <summary>A host tool could not be started, timed out, or exited non-zero. The message names the command.</summary>
 public sealed class HostCommandException : Exception

@@ -1,4 +1,4 @@
-namespace Cleanroom.Vm.Host;
+namespace Cleanroom.HostProcesses;
 
 /// <summary>Finds executables the way a shell would, without running one.</summary>
 public static class ExecutableSearch
