@@ -18,6 +18,8 @@ PACKAGES=(
   docker-registry                             # the real OCI registry the image tests pull from
   skopeo umoci                                # benchmark baseline (skopeo copy + umoci unpack)
   debootstrap                                 # scripts/build-debian-image.sh
+  nftables                                    # the per-sandbox egress firewall (nft)
+  dnsmasq-base                                # the network tests' upstream DNS server (no service)
 )
 
 # One dpkg-query for all packages (fast). Packages dpkg has never heard of are simply absent
