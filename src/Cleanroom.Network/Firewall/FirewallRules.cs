@@ -30,7 +30,7 @@ public sealed class FirewallRules(NetworkOptions options)
     public string Base()
     {
         var dns = options.DnsPort.ToString(CultureInfo.InvariantCulture);
-        var log = LogDrop("guest to host");
+        var log = Log("guest to host");
         return $$"""
             table {{Table}} {}
             delete table {{Table}}
@@ -59,7 +59,7 @@ public sealed class FirewallRules(NetworkOptions options)
                 ct state established,related accept
                 meta l4proto { tcp, udp } th dport {{dns}} ct status dnat accept
                 {{log}}
-                drop
+                {{Refuse}}
               }
               chain guest_forward {
                 type filter hook forward priority filter; policy accept;
@@ -88,9 +88,15 @@ public sealed class FirewallRules(NetworkOptions options)
         var n = Index(link.Index);
         var script = new StringBuilder();
         script.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} sb{n}_guard");
-        script.AppendLine(CultureInfo.InvariantCulture, $"add rule {Table} sb{n}_guard ether saddr != {link.Mac} {LogDrop("spoofed MAC")} drop");
-        script.AppendLine(CultureInfo.InvariantCulture, $"add rule {Table} sb{n}_guard meta nfproto ipv4 ip saddr != {link.GuestAddress} {LogDrop("spoofed address")} drop");
-        script.AppendLine(CultureInfo.InvariantCulture, $"add rule {Table} sb{n}_guard meta nfproto != ipv4 drop");
+        var guard = Block($"ether saddr != {link.Mac}", "spoofed MAC", "drop")
+            .Concat(Block($"meta nfproto ipv4 ip saddr != {link.GuestAddress}", "spoofed address", "drop"))
+            .Append("meta nfproto != ipv4 drop")
+            .Append("accept"); // a verdict of its own: falling off the end would return to the guard's catch-all drop
+        foreach (var rule in guard)
+        {
+            script.AppendLine(CultureInfo.InvariantCulture, $"add rule {Table} sb{n}_guard {rule}");
+        }
+
         script.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} sb{n}_learned {{ type ipv4_addr . inet_service; }}");
         script.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} sb{n}_egress");
         foreach (var rule in EgressRules(sandbox))
@@ -136,9 +142,13 @@ public sealed class FirewallRules(NetworkOptions options)
     {
         foreach (var rule in sandbox.Policy.Deny.Where(IsIpv4AddressRule))
         {
-            yield return rule.AllPorts
-                ? $"ip daddr {rule.Host.Value} {LogDrop("denied address")} drop"
-                : $"meta l4proto {{ tcp, udp }} ip daddr {rule.Host.Value} th dport {Ports(rule)} {LogDrop("denied address")} drop";
+            var match = rule.AllPorts
+                ? $"ip daddr {rule.Host.Value}"
+                : $"meta l4proto {{ tcp, udp }} ip daddr {rule.Host.Value} th dport {Ports(rule)}";
+            foreach (var line in Block(match, "denied address", Refuse))
+            {
+                yield return line;
+            }
         }
 
         foreach (var rule in sandbox.Policy.Allow.Where(IsIpv4AddressRule))
@@ -146,14 +156,20 @@ public sealed class FirewallRules(NetworkOptions options)
             yield return $"meta l4proto {{ tcp, udp }} ip daddr {rule.Host.Value} th dport {Ports(rule)} accept";
         }
 
-        yield return $"ip daddr {{ {string.Join(", ", AlwaysBlocked4.Append(options.Pool.ToString()))} }} {LogDrop("blocked range")} drop";
+        foreach (var line in Block($"ip daddr {{ {string.Join(", ", AlwaysBlocked4.Append(options.Pool.ToString()))} }}", "blocked range", Refuse))
+        {
+            yield return line;
+        }
+
         yield return $"meta l4proto {{ tcp, udp }} ip daddr . th dport @sb{Index(sandbox.Link.Index)}_learned accept";
         if (sandbox.AllowAll)
         {
             yield return "meta nfproto ipv4 accept";
         }
 
-        yield return LogDrop("not allowed");
+        yield return Log("not allowed");
+        yield return "meta l4proto tcp reject with tcp reset";
+        yield return "reject with icmpx admin-prohibited";
     }
 
     private static bool IsIpv4AddressRule(NetworkRule rule) =>
@@ -170,9 +186,26 @@ public sealed class FirewallRules(NetworkOptions options)
             : $"{verb} element {Table} sb{Index(linkIndex)}_learned {{ {string.Join(", ", elements)} }}\n";
     }
 
-    /// <summary>Reports a dropped packet to the daemon (NFLOG), bounded so a guest cannot flood the audit log.</summary>
-    private string LogDrop(string why) =>
+    /// <summary>
+    /// Reports a refused packet to the daemon (NFLOG), bounded so a guest cannot flood the audit log. A statement with
+    /// no verdict: <c>limit</c> is a match, so past the rate this rule simply does not apply, and the verdict must
+    /// be a rule of its own (see <see cref="Block"/>), or packets over the rate would slip past it.
+    /// </summary>
+    private string Log(string why) =>
         $"{LogRate} log group {options.LogGroup.ToString(CultureInfo.InvariantCulture)} prefix {Quote(why)}";
+
+    /// <summary>Two rules for one condition: report (rate-limited), then the verdict (always).</summary>
+    private IEnumerable<string> Block(string condition, string why, string verdict)
+    {
+        yield return $"{condition} {Log(why)}";
+        yield return $"{condition} {verdict}";
+    }
+
+    /// <summary>
+    /// Refused traffic fails fast in the guest (a reset or an ICMP error, not a 30 s connect timeout). Spoofed packets
+    /// are dropped silently instead.
+    /// </summary>
+    private const string Refuse = "reject with icmpx admin-prohibited";
 
     private static string Ports(NetworkRule rule) =>
         "{ " + string.Join(", ", rule.Ports.Select(p => p.ToString(CultureInfo.InvariantCulture))) + " }";
