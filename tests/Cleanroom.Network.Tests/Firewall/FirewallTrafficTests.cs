@@ -3,6 +3,7 @@ using System.Net;
 using Cleanroom.Network.Firewall;
 using Cleanroom.Network.Links;
 using Cleanroom.Network.Tests.Support;
+using Cleanroom.TestSupport;
 
 namespace Cleanroom.Network.Tests.Firewall;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Cleanroom.Network.Tests.Support;
+namespace Cleanroom.TestSupport;
 
 /// <summary>
 /// A network namespace this test owns (traffic stays inside namespaces tests create), removed with everything in it
