@@ -28,10 +28,7 @@ internal static class NflogMessageParser
             return ParseFailure.WrongGroup;
         }
 
-        var attributes = body.Length > NetlinkFormat.Align(NflogProtocol.GenericHeaderLength)
-            ? body[NetlinkFormat.Align(NflogProtocol.GenericHeaderLength)..]
-            : default;
-        var failure = ReadAttributes(attributes, out var fields);
+        var failure = ReadAttributes(body[NflogProtocol.GenericHeaderLength..], out var fields);
         if (failure != ParseFailure.None)
         {
             return failure;

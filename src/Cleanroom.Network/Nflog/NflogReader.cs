@@ -26,6 +26,7 @@ public sealed class NflogReader : IAsyncDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _stopRequested;
     private int _released;
+    private int _parserFailureLogged;
 
     private NflogReader(ushort group, NetlinkSocket socket, StopSignal stop, DenialDispatcher dispatcher, NflogCounters counters, ILogger logger)
     {
@@ -138,6 +139,28 @@ public sealed class NflogReader : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The parser is written not to throw on any input; should a bug prove otherwise on hostile bytes, that datagram is
+    /// counted as malformed and the reader carries on rather than going deaf.
+    /// </summary>
+    private void DispatchGuarded(ReadOnlySpan<byte> datagram)
+    {
+        try
+        {
+            _dispatcher.Dispatch(datagram);
+        }
+#pragma warning disable CA1031 // See above: one bad datagram must not end the reader.
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _counters.Malformed);
+            if (Interlocked.Exchange(ref _parserFailureLogged, 1) == 0)
+            {
+                _logger.LogError(ex, "NFLOG group {Group}: a datagram could not be parsed; further ones are only counted.", Group);
+            }
+        }
+    }
+
     private void Drain(byte[] buffer)
     {
         for (var i = 0; i < MaxDatagramsPerWake; i++)
@@ -162,7 +185,7 @@ public sealed class NflogReader : IAsyncDisposable
             }
             else
             {
-                _dispatcher.Dispatch(buffer.AsSpan(0, received.Length));
+                DispatchGuarded(buffer.AsSpan(0, received.Length));
             }
         }
     }
