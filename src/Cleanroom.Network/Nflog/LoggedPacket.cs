@@ -13,7 +13,7 @@ namespace Cleanroom.Network.Nflog;
 /// <see cref="UnknownProtocol"/> when an IPv6 extension header chain could not be followed within the copied bytes.</param>
 /// <param name="DestinationPort">The TCP/UDP destination port; 0 for other protocols, non-first fragments, and
 /// transport headers cut off by the copy range.</param>
-/// <param name="Prefix">The rule's log prefix, or null when the rule sets none.</param>
+/// <param name="Prefix">The rule's log prefix, or null when the rule sets none (or an empty one).</param>
 /// <param name="InputInterfaceIndex">The kernel's index of the interface the packet came in on (a sandbox's TAP in
 /// forward and input chains); 0 when there is none (output chain).</param>
 /// <param name="OutputInterfaceIndex">The index of the interface it would have left by; 0 when not yet routed.</param>

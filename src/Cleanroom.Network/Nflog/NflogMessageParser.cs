@@ -116,7 +116,8 @@ internal static class NflogMessageParser
             }
         }
 
-        prefix = System.Text.Encoding.ASCII.GetString(text);
+        // nftables sends an empty prefix (the NUL alone) for a rule that sets none: that is no prefix.
+        prefix = text.IsEmpty ? null : System.Text.Encoding.ASCII.GetString(text);
         return ParseFailure.None;
     }
 

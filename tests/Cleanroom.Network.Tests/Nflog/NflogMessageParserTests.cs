@@ -171,6 +171,14 @@ public class NflogMessageParserTests
     }
 
     [Fact]
+    public void An_empty_prefix_which_nftables_sends_for_a_rule_without_one_reads_as_none()
+    {
+        var payload = IpPackets.V4("10.20.0.2", "9.9.9.9", IpPackets.Udp, IpPackets.Ports(1, 123));
+
+        Assert.Null(Parse(PacketBody(Group, FamilyIPv4, payload, prefix: "")).Prefix);
+    }
+
+    [Fact]
     public void Unknown_attributes_are_ignored()
     {
         var payload = IpPackets.V4("10.20.0.2", "9.9.9.9", IpPackets.Udp, IpPackets.Ports(1, 123));

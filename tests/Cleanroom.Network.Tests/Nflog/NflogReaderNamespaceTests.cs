@@ -77,6 +77,28 @@ public class NflogReaderNamespaceTests
     }
 
     [RootNetnsFact]
+    public async Task A_forwarded_packet_from_a_guest_link_is_attributed_by_its_input_interface()
+    {
+        await using var namespaces = await ForwardingTestNamespaces.CreateAsync();
+        var audit = new RecordingAudit();
+        var options = new NflogReaderOptions
+        {
+            Group = ForwardingTestNamespaces.Group,
+            NetworkNamespacePath = namespaces.HostPath,
+            FlushTimeout = TimeSpan.FromMilliseconds(20),
+        };
+        await using var reader = NflogReader.Start(
+            options,
+            p => p.InputInterfaceIndex == namespaces.GuestLinkIndex && p.Prefix is null ? "sbx-tap" : null,
+            audit);
+
+        namespaces.SendUdpFromGuest(IPAddress.Parse("198.51.100.7"), 53);
+
+        var denial = await audit.WaitForAsync(d => d.Destination == "198.51.100.7", EventTimeout);
+        Assert.Equal(new EgressDenial("sbx-tap", denial.Time, "198.51.100.7", 53, "udp", "host_not_allowed"), denial);
+    }
+
+    [RootNetnsFact]
     public async Task Stop_returns_promptly_while_idle_and_unbinds_the_group()
     {
         await using var ns = await TestNetworkNamespace.CreateAsync();
