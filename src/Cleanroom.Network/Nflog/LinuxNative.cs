@@ -99,6 +99,6 @@ internal static unsafe partial class LinuxNative
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
-    /// <summary>"EPERM (Operation not permitted)": the errno's name-free message with its number, for error texts.</summary>
+    /// <summary>"Operation not permitted (errno 1)": the errno's message with its number, for error texts.</summary>
     public static string Describe(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
 }
