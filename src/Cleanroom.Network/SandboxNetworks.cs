@@ -34,6 +34,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Attached> _bySandbox = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<IPAddress, Attached> _byGuestAddress = new();
+    private readonly ConcurrentDictionary<int, string> _byInterface = new();
     private readonly Dictionary<string, int> _reserved = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly bool _ownsNft;
@@ -76,6 +77,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         try
         {
             tap = TapDevice.Create(link.TapName);
+            var interfaceIndex = InterfaceIndex(link.TapName);
             await ConfigureHostSideAsync(link, ct);
             await ForgetFlowsAsync(link.GuestAddress);
             await _nft.ApplyAsync(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), ct);
@@ -86,6 +88,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             }
 
             _byGuestAddress[link.GuestAddress] = attached;
+            _byInterface[interfaceIndex] = sandboxId;
             return new SandboxNetwork(link, tap);
         }
         catch
@@ -116,6 +119,11 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
 
         _byGuestAddress.TryRemove(attached.Link.GuestAddress, out _);
+        foreach (var (index, _) in _byInterface.Where(e => e.Value == sandboxId).ToList())
+        {
+            _byInterface.TryRemove(index, out _);
+        }
+
         await TryRemoveRulesAsync(attached.Link);
         await ForgetFlowsAsync(attached.Link.GuestAddress);
         Free(sandboxId);
@@ -133,6 +141,12 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     /// <summary>The sandbox whose guest address this is (the firewall drops spoofed sources first).</summary>
     public string? SandboxOf(IPAddress guestAddress) =>
         _byGuestAddress.TryGetValue(Normalize(guestAddress), out var attached) ? attached.SandboxId : null;
+
+    /// <summary>
+    /// The sandbox whose TAP has this interface index. Denied packets are attributed this way: the kernel sets the
+    /// input interface, while a source address is whatever the guest wrote.
+    /// </summary>
+    public string? SandboxOfInterface(int interfaceIndex) => _byInterface.GetValueOrDefault(interfaceIndex);
 
     public DnsClient? Find(IPAddress source) =>
         _byGuestAddress.TryGetValue(Normalize(source), out var attached) ? attached.Client : null;
@@ -312,6 +326,9 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         {
         }
     }
+
+    private static int InterfaceIndex(string name) =>
+        int.Parse(File.ReadAllText($"/sys/class/net/{name}/ifindex").Trim(), CultureInfo.InvariantCulture);
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 

@@ -3,6 +3,7 @@ using Cleanroom.Daemon.Events;
 using Cleanroom.HostProcesses;
 using Cleanroom.Network;
 using Cleanroom.Network.Dns;
+using Cleanroom.Network.Nflog;
 using Cleanroom.Vm.Doctor;
 using Microsoft.Extensions.Logging;
 
@@ -18,6 +19,8 @@ public sealed class DaemonNetwork : IAsyncDisposable
     private readonly DaemonOptions _options;
     private readonly ILoggerFactory _loggers;
     private readonly EgressAuditLog _audit;
+    private NflogReader? _denials;
+    private string? _denialsProblem;
 
     public DaemonNetwork(DaemonOptions options, SandboxEventStore events, ILoggerFactory loggers)
     {
@@ -56,6 +59,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
                 var networks = new SandboxNetworks(_options.NetworkSettings, _loggers.CreateLogger<SandboxNetworks>());
                 await networks.StartAsync(ct);
                 Networks = networks;
+                StartDenialReader(networks);
                 return;
             }
             catch (Exception ex) when (ex is HostCommandException or IOException or UnauthorizedAccessException)
@@ -88,18 +92,47 @@ public sealed class DaemonNetwork : IAsyncDisposable
         var forwarding = TryRead("/proc/sys/net/ipv4/ip_forward");
         yield return new DoctorCheck("network.forwarding", forwarding == "1" ? CheckStatus.Pass : CheckStatus.Fail,
             forwarding == "1" ? "IPv4 forwarding is on" : "IPv4 forwarding is off: allowed egress cannot leave the host");
+        yield return new DoctorCheck("network.denial_audit", _denials is not null ? CheckStatus.Pass : CheckStatus.Warn,
+            _denials is not null ? $"blocked connections are read from NFLOG group {_denials.Group} into events and {_audit.FilePath}"
+                : "blocked connections are not audited: " + _denialsProblem);
         yield return new DoctorCheck("network.dns_upstreams", Upstreams.Count > 0 ? CheckStatus.Pass : CheckStatus.Fail,
             Upstreams.Count > 0 ? string.Join(", ", Upstreams) : "no upstream resolver: set --dns-upstream or /etc/resolv.conf");
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (_denials is not null)
+        {
+            await _denials.DisposeAsync();
+        }
+
         if (Networks is not null)
         {
             await Networks.DisposeAsync();
         }
 
         _audit.Dispose();
+    }
+
+    /// <summary>
+    /// Reads the packets the firewall refuses (its rate-limited <c>log group</c> rules) and records each as a denial of
+    /// the sandbox whose TAP it came in on. Without it the firewall still refuses; only the audit is missing.
+    /// </summary>
+    private void StartDenialReader(SandboxNetworks networks)
+    {
+        try
+        {
+            _denials = NflogReader.Start(
+                new NflogReaderOptions { Group = (ushort)_options.NetworkSettings.LogGroup },
+                packet => networks.SandboxOfInterface(packet.InputInterfaceIndex),
+                _audit,
+                _loggers.CreateLogger<NflogReader>());
+        }
+        catch (NflogException ex)
+        {
+            _denialsProblem = ex.Message;
+            _loggers.CreateLogger<DaemonNetwork>().LogWarning("blocked connections will not be audited: {Reason}", ex.Message);
+        }
     }
 
     private static string? MissingPrerequisite()
