@@ -6,7 +6,7 @@ namespace Cleanroom.Network.Dns;
 /// Where the DNS filter listens, where it resolves, and the bounds that keep one guest from exhausting it. The defaults
 /// are the production values; tests shorten the timeouts.
 /// </summary>
-public sealed class DnsFilterOptions
+public sealed record DnsFilterOptions
 {
     /// <summary>Addresses to serve on, each over UDP and TCP (the firewall redirects guests' port 53 here).</summary>
     public required IReadOnlyList<IPEndPoint> ListenEndpoints { get; init; }
