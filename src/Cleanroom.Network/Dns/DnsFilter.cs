@@ -17,6 +17,7 @@ public sealed class DnsFilter : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly DnsQueryHandler _handler;
     private readonly ConcurrencyLimiter _inFlight;
+    private readonly ConcurrencyLimiter _tcpConnections;
     private readonly BackgroundWork _work = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<DnsUdpListener> _udp = [];
@@ -44,6 +45,7 @@ public sealed class DnsFilter : IAsyncDisposable
         _directory = directory;
         _logger = logger;
         _inFlight = new ConcurrencyLimiter(options.MaxInFlightPerClient, options.MaxInFlightTotal);
+        _tcpConnections = new ConcurrencyLimiter(options.MaxTcpConnectionsPerClient, options.MaxTcpConnectionsTotal);
         _handler = new DnsQueryHandler(
             options, new UpstreamResolver(options, logger), allowance, audit, Statistics, timeProvider ?? TimeProvider.System, logger);
     }
@@ -76,12 +78,14 @@ public sealed class DnsFilter : IAsyncDisposable
                 foreach (var endpoint in _options.ListenEndpoints)
                 {
                     _udp.Add(new DnsUdpListener(endpoint, _options, _directory, _handler, _inFlight, _work, Statistics, _logger));
-                    _tcp.Add(new DnsTcpListener(endpoint, _options, _directory, _handler, _inFlight, _work, Statistics, _logger));
+                    _tcp.Add(new DnsTcpListener(endpoint, _options, _directory, _handler, _inFlight, _tcpConnections, _work, Statistics, _logger));
                 }
             }
             catch
             {
                 DisposeListeners();
+                _udp.Clear();
+                _tcp.Clear();
                 throw;
             }
 

@@ -102,6 +102,7 @@ public sealed record DnsFilterOptions
         Require(UpstreamEdnsUdpSize >= 512, nameof(UpstreamEdnsUdpSize), "must be at least 512");
         Require(MaxUpstreamUdpBytes is >= 512 and <= 65535, nameof(MaxUpstreamUdpBytes), "must be 512–65535");
         Require(MaxUpstreamTcpBytes is >= 512 and <= 65535, nameof(MaxUpstreamTcpBytes), "must be 512–65535");
+        Require(UpstreamEdnsUdpSize <= MaxUpstreamUdpBytes, nameof(UpstreamEdnsUdpSize), "must not exceed MaxUpstreamUdpBytes");
     }
 
     private static void Require(bool condition, string option, string problem)

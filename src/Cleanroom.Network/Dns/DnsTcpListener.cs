@@ -23,13 +23,13 @@ internal sealed class DnsTcpListener : IDisposable
 
     public DnsTcpListener(
         IPEndPoint endpoint, DnsFilterOptions options, IDnsClientDirectory directory, DnsQueryHandler handler,
-        ConcurrencyLimiter inFlight, BackgroundWork work, DnsFilterStatistics statistics, ILogger logger)
+        ConcurrencyLimiter inFlight, ConcurrencyLimiter connections, BackgroundWork work, DnsFilterStatistics statistics, ILogger logger)
     {
         _options = options;
         _directory = directory;
         _handler = handler;
         _inFlight = inFlight;
-        _connections = new ConcurrencyLimiter(options.MaxTcpConnectionsPerClient, options.MaxTcpConnectionsTotal);
+        _connections = connections;
         _work = work;
         _statistics = statistics;
         _logger = logger;
@@ -71,7 +71,16 @@ internal sealed class DnsTcpListener : IDisposable
                 continue;
             }
 
-            Admit(connection, ct);
+            try
+            {
+                Admit(connection, ct);
+            }
+            catch (Exception e)
+            {
+                // The loop serves every sandbox: a connection that trips a bug must not stop it.
+                _logger.LogError(e, "DNS TCP connection on {Endpoint} could not be admitted", LocalEndpoint);
+                connection.Dispose();
+            }
         }
     }
 
