@@ -151,6 +151,22 @@ public sealed class DnsFilterAnswerTests(DnsmasqUpstream upstream) : IClassFixtu
     }
 
     [Fact]
+    public async Task Meta_types_are_not_implemented_for_anyone()
+    {
+        using var guest = new Guest(TestSandboxes.OpenAddress);
+        var name = Unique("allowed.test");
+        var marker = Unique("allowed.test");
+
+        var any = await guest.AskAsync(_filter.Udp, new GuestQuery(0x6701, name, 255));
+        var axfr = await guest.AskAsync(_filter.Udp, new GuestQuery(0x6702, name, 252));
+        await guest.AskAsync(_filter.Udp, new GuestQuery(0x6703, marker, GuestQuery.A));
+        await upstream.WaitForLogAsync(marker);
+
+        Assert.Equal([DnsResponseCode.NotImplemented, DnsResponseCode.NotImplemented], new[] { any.Code, axfr.Code });
+        Assert.DoesNotContain(name, upstream.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reverse_lookups_are_names_like_any_other()
     {
         using var guest = new Guest(TestSandboxes.PolicyAddress);
