@@ -60,6 +60,56 @@ public sealed class NetworkPolicy
         return new NetworkDecision(Default == NetworkDefault.Allow, NetworkDecisionSource.Default, null, destination.Text, port);
     }
 
+    /// <summary>
+    /// Whether the DNS filter may resolve <paramref name="name"/>: it is a host name (an address literal is never
+    /// looked up) and <see cref="Evaluate"/> allows it on at least one port. A name the policy lets through on no
+    /// port is not resolved, so a denied name never reaches an upstream resolver.
+    /// </summary>
+    public bool MayResolve(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!Destination.TryParse(name, out var destination) || destination.IsAddress)
+        {
+            return false;
+        }
+
+        // Only ports that some matching rule names can change the verdict; with default allow, also the first port
+        // no matching deny rule names. Every candidate is still decided by Evaluate, the one decision function.
+        var candidates = new SortedSet<int>();
+        var denied = new HashSet<int>();
+        foreach (var rule in Deny)
+        {
+            if (rule.Host.Matches(destination))
+            {
+                if (rule.AllPorts)
+                {
+                    return false;
+                }
+
+                denied.UnionWith(rule.Ports);
+            }
+        }
+
+        foreach (var rule in Allow)
+        {
+            if (rule.Host.Matches(destination))
+            {
+                candidates.UnionWith(rule.Ports);
+            }
+        }
+
+        if (Default == NetworkDefault.Allow)
+        {
+            var free = Enumerable.Range(1, 65535).FirstOrDefault(port => !denied.Contains(port));
+            if (free != 0)
+            {
+                candidates.Add(free);
+            }
+        }
+
+        return candidates.Any(port => Evaluate(destination.Text, port).IsAllowed);
+    }
+
     private static NetworkRule? MostSpecificMatch(ImmutableArray<NetworkRule> rules, Destination destination, int port)
     {
         NetworkRule? best = null;

@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Cleanroom.Network.Dns;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Network.Tests.Dns.Support;
+
+/// <summary>
+/// The sandboxes the tests play, each with its own loopback source address, and a directory that knows them. Policies
+/// are compiled from YAML exactly as the CLI does it.
+/// </summary>
+internal sealed class TestSandboxes : IDnsClientDirectory
+{
+    /// <summary>A sandbox with an ordinary policy.</summary>
+    public static readonly IPAddress PolicyAddress = IPAddress.Parse("127.0.0.2");
+
+    /// <summary>A sandbox created with --dangerously-allow-all.</summary>
+    public static readonly IPAddress OpenAddress = IPAddress.Parse("127.0.0.3");
+
+    /// <summary>A second ordinary sandbox, for limits that are per sandbox.</summary>
+    public static readonly IPAddress OtherAddress = IPAddress.Parse("127.0.0.4");
+
+    /// <summary>Not a sandbox.</summary>
+    public static readonly IPAddress UnknownAddress = IPAddress.Parse("127.0.0.9");
+
+    private const string Image = "ghcr.io/buildkite/cleanroom-base/debian@sha256:aaaaaaaa0123456789abcdef0123456789abcdef0123456789abcdefbbbbbbbb";
+
+    private static readonly NetworkPolicy Policy = Compile(
+        allow: """[allowed.test:443, "*.allowed.test:443", "*.wild.test:443", www.cnamed.test:443, "*.flood.test:443"]""",
+        deny: """[secret.wild.test]""");
+
+    private readonly ConcurrentDictionary<IPAddress, DnsClient> _clients = new()
+    {
+        [PolicyAddress] = new DnsClient("sb-policy", Policy, AllowAll: false),
+        [OpenAddress] = new DnsClient("sb-open", Compile("[]", "[]"), AllowAll: true),
+        [OtherAddress] = new DnsClient("sb-other", Policy, AllowAll: false),
+    };
+
+    public DnsClient? Find(IPAddress source) => _clients.GetValueOrDefault(source);
+
+    private static NetworkPolicy Compile(string allow, string deny)
+    {
+        var yaml = $"version: 1\nsandbox:\n  image:\n    ref: {Image}\n  network:\n    allow: {allow}\n    deny: {deny}\n";
+        var result = PolicyCompiler.Compile(yaml, "test.yaml");
+        Assert.True(result.IsValid, string.Join("\n", result.Diagnostics));
+        return result.Policy!.Network;
+    }
+}
