@@ -71,7 +71,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     public async Task<SandboxNetwork> AttachAsync(string sandboxId, NetworkPolicy policy, bool allowAll, CancellationToken ct)
     {
         var link = Allocate(sandboxId);
-        var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll), new LearnedAddressBook(MaxLearnedPerSandbox));
+        var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: false), new LearnedAddressBook(MaxLearnedPerSandbox));
         Microsoft.Win32.SafeHandles.SafeFileHandle? tap = null;
         var rulesApplied = false;
         try

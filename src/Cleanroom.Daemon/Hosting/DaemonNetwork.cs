@@ -20,6 +20,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly EgressAuditLog _audit;
     private NflogReader? _denials;
+    private DnsFilter? _dns;
     private string? _denialsProblem;
 
     public DaemonNetwork(DaemonOptions options, SandboxEventStore events, ILoggerFactory loggers)
@@ -60,10 +61,29 @@ public sealed class DaemonNetwork : IAsyncDisposable
                 await networks.StartAsync(ct);
                 Networks = networks;
                 StartDenialReader(networks);
+
+                // One filter for every sandbox; the firewall redirects each guest's port 53 on its gateway here, and
+                // drops anything else that tries to reach this port.
+                _dns = new DnsFilter(
+                    new DnsFilterOptions
+                    {
+                        ListenEndpoints = [new IPEndPoint(IPAddress.Any, _options.NetworkSettings.DnsPort)],
+                        Upstreams = Upstreams,
+                    },
+                    networks,
+                    networks,
+                    _audit,
+                    _loggers.CreateLogger<DnsFilter>());
+                _dns.Start();
                 return;
             }
-            catch (Exception ex) when (ex is HostCommandException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is HostCommandException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException)
             {
+                // Half a network is worse than none: undo what came up, then decide as if it never had.
+                await DisposeAsync();
+                Networks = null;
+                _dns = null;
+                _denials = null;
                 missing = "setting it up failed: " + ex.Message;
             }
         }
@@ -95,12 +115,20 @@ public sealed class DaemonNetwork : IAsyncDisposable
         yield return new DoctorCheck("network.denial_audit", _denials is not null ? CheckStatus.Pass : CheckStatus.Warn,
             _denials is not null ? $"blocked connections are read from NFLOG group {_denials.Group} into events and {_audit.FilePath}"
                 : "blocked connections are not audited: " + _denialsProblem);
+        yield return new DoctorCheck("network.dns_filter", _dns is not null ? CheckStatus.Pass : CheckStatus.Fail,
+            _dns is not null ? $"guests resolve through the filter on port {_options.NetworkSettings.DnsPort} (UDP and TCP); names the policy does not allow are refused and never sent upstream"
+                : "the DNS filter is not running");
         yield return new DoctorCheck("network.dns_upstreams", Upstreams.Count > 0 ? CheckStatus.Pass : CheckStatus.Fail,
             Upstreams.Count > 0 ? string.Join(", ", Upstreams) : "no upstream resolver: set --dns-upstream or /etc/resolv.conf");
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (_dns is not null)
+        {
+            await _dns.DisposeAsync();
+        }
+
         if (_denials is not null)
         {
             await _denials.DisposeAsync();

@@ -62,6 +62,12 @@ internal sealed class DnsQueryHandler(
             return DnsDecision.Respond(Answer(query, DnsResponseCode.NoError, [], maxLength));
         }
 
+        if (question.Type == DnsRecordType.Aaaa && !client.Ipv6)
+        {
+            // A sandbox without IPv6 could not use the addresses: tools would try them first and stall or fail.
+            return DnsDecision.Respond(Answer(query, DnsResponseCode.NoError, [], maxLength));
+        }
+
         return DnsDecision.Resolve(new DnsLookup(query, name.ToLowerInvariant(), maxLength));
     }
 

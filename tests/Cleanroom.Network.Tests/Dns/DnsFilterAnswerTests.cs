@@ -151,6 +151,22 @@ public sealed class DnsFilterAnswerTests(DnsmasqUpstream upstream) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_sandbox_without_ipv6_gets_no_AAAA_addresses_and_upstream_is_not_asked()
+    {
+        using var guest = new Guest(TestSandboxes.Ipv4OnlyAddress);
+        var name = Unique("allowed.test");
+        var marker = Unique("allowed.test");
+
+        var aaaa = await guest.AskAsync(_filter.Udp, new GuestQuery(0x6800, name, GuestQuery.Aaaa));
+        var a = await guest.AskAsync(_filter.Udp, new GuestQuery(0x6801, marker, GuestQuery.A));
+        await upstream.WaitForLogAsync(marker);
+
+        Assert.Equal((DnsResponseCode.NoError, 0), (aaaa.Code, aaaa.Records.Count));
+        Assert.Equal(["10.1.2.3"], a.Addresses);
+        Assert.DoesNotContain(name, upstream.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Meta_types_are_not_implemented_for_anyone()
     {
         using var guest = new Guest(TestSandboxes.OpenAddress);

@@ -20,6 +20,9 @@ internal sealed class TestSandboxes : IDnsClientDirectory
     /// <summary>A second ordinary sandbox, for limits that are per sandbox.</summary>
     public static readonly IPAddress OtherAddress = IPAddress.Parse("127.0.0.4");
 
+    /// <summary>An ordinary sandbox whose link has no IPv6.</summary>
+    public static readonly IPAddress Ipv4OnlyAddress = IPAddress.Parse("127.0.0.5");
+
     /// <summary>Not a sandbox.</summary>
     public static readonly IPAddress UnknownAddress = IPAddress.Parse("127.0.0.9");
 
@@ -34,6 +37,7 @@ internal sealed class TestSandboxes : IDnsClientDirectory
         [PolicyAddress] = new DnsClient("sb-policy", Policy, AllowAll: false),
         [OpenAddress] = new DnsClient("sb-open", Compile("[]", "[]"), AllowAll: true),
         [OtherAddress] = new DnsClient("sb-other", Policy, AllowAll: false),
+        [Ipv4OnlyAddress] = new DnsClient("sb-v4", Policy, AllowAll: false, Ipv6: false),
     };
 
     public DnsClient? Find(IPAddress source) => _clients.GetValueOrDefault(source);
