@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Cleanroom.Api.V1;
 using Cleanroom.Daemon.Admission;
 using Cleanroom.Daemon.Executions;
 using Cleanroom.Daemon.PolicySupport;

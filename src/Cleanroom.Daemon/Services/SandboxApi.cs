@@ -52,7 +52,7 @@ internal sealed class SandboxApi(SandboxManager sandboxes) : SandboxService.Sand
         await responseStream.WriteAsync(new SandboxEvent
         {
             SandboxId = record.Id,
-            Status = record.Status,
+            Status = record.Status.ToProto(),
             Message = record.StatusMessage,
             OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(record.UpdatedAt),
         });
