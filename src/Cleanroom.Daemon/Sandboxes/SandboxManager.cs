@@ -13,7 +13,6 @@ using Cleanroom.Images;
 using Cleanroom.Oci;
 using Cleanroom.Vm;
 using Cleanroom.Vm.Assets;
-using Cleanroom.Vm.Qemu;
 using Microsoft.Extensions.Logging;
 
 namespace Cleanroom.Daemon.Sandboxes;
@@ -62,9 +61,9 @@ public sealed class SandboxManager
     /// Runs once at start-up: whatever a previous daemon left running is gone or orphaned. Kill stray VMs, delete
     /// their work directories, and record the sandboxes and executions as failed, saying why.
     /// </summary>
-    public void Recover()
+    public async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        QemuLeftovers.KillStale(SandboxesRoot);
+        await _backend.ReapLeftoversAsync(SandboxesRoot, cancellationToken);
         foreach (var sandbox in _store.ListSandboxes().Where(s => !s.IsTerminal))
         {
             _logger.LogWarning("sandbox {Id} was {Status} when the daemon stopped; marking it failed", sandbox.Id, sandbox.Status);
@@ -141,10 +140,16 @@ public sealed class SandboxManager
                 entry.Record = record;
                 _store.UpsertSandbox(record);
                 ReAdmit(entry, entry.Demand with { DiskBytes = Math.Max(entry.Demand.DiskBytes, image.FilesystemBytes) });
-                rootImage = await SandboxImage.RootDiskAsync(image, record.WorkDir, floors.DiskBytes, boot.Token);
+                rootImage = image.RootfsPath;
             }
 
-            var spec = new VmSpec(id, record.WorkDir, _assets(), record.Vcpus, record.MemoryMiB) { RootImagePath = rootImage };
+            // A disk floor above the image's size: the backend boots a private copy grown to it (the image stays as is).
+            // The built-in image boots at its own size, as it always has.
+            var spec = new VmSpec(id, record.WorkDir, _assets(), record.Vcpus, record.MemoryMiB)
+            {
+                RootImagePath = rootImage,
+                RootDiskMinBytes = rootImage is null ? null : floors.DiskBytes,
+            };
             vm = await _backend.StartAsync(spec, boot.Token);
             agent = await ConnectAgentAsync(vm, boot.Token);
             record = record with
