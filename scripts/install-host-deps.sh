@@ -18,7 +18,7 @@ PACKAGES=(
   docker-registry                             # the real OCI registry the image tests pull from
   skopeo umoci                                # benchmark baseline (skopeo copy + umoci unpack)
   debootstrap                                 # scripts/build-debian-image.sh
-  nftables                                    # the per-sandbox egress firewall (nft)
+  nftables conntrack                          # the per-sandbox egress firewall (nft); forgetting a removed sandbox's flows
   dnsmasq-base                                # the network tests' upstream DNS server (no service)
 )
 

@@ -54,5 +54,11 @@ public sealed record DaemonOptions
     /// <summary>How long a sandbox created for one exec (no <c>--keep</c>) survives with no client attached before the daemon removes it.</summary>
     public TimeSpan DetachedGrace { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Whether sandboxes get a network (<c>--network</c>); in-process test daemons default to none.</summary>
+    public DaemonNetworkMode Network { get; init; } = DaemonNetworkMode.Off;
+
+    /// <summary>The address pool, DNS upstreams and names the network uses.</summary>
+    public Cleanroom.Network.NetworkOptions NetworkSettings { get; init; } = new();
+
     public string EffectiveImagesDir => ImagesDir ?? Path.Combine(StateDir, "images");
 }

@@ -16,9 +16,10 @@ public static class HostCommand
     private const int StderrLinesInMessage = 10;
 
     /// <summary>Runs the command and throws <see cref="HostCommandException"/> unless it exits 0.</summary>
-    public static async Task<HostCommandResult> RunAsync(string file, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct)
+    /// <param name="stdin">Text written to the command's stdin (e.g. an nft script), which is then closed.</param>
+    public static async Task<HostCommandResult> RunAsync(string file, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct, string? stdin = null)
     {
-        var result = await TryRunAsync(file, args, timeout, ct);
+        var result = await TryRunAsync(file, args, timeout, ct, stdin);
         if (result.ExitCode != 0)
         {
             var command = Display(file, args);
@@ -34,7 +35,7 @@ public static class HostCommand
     }
 
     /// <summary>Runs the command and returns whatever exit code it had. Still throws if it cannot start or times out.</summary>
-    public static async Task<HostCommandResult> TryRunAsync(string file, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct)
+    public static async Task<HostCommandResult> TryRunAsync(string file, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct, string? stdin = null)
     {
         var command = Display(file, args);
         var startInfo = new ProcessStartInfo(file)
@@ -52,18 +53,18 @@ public static class HostCommand
         using var process = new Process { StartInfo = startInfo };
         try
         {
-            process.Start();
+            ChildSpawn.Start(process);
         }
         catch (Win32Exception ex)
         {
             throw new HostCommandException($"`{command}` could not be started: {ex.Message}", command, null, string.Empty, ex);
         }
 
-        process.StandardInput.Close();
         await using var stdout = new StreamCapture(MaxOutputBytes);
         await using var stderr = new StreamCapture(MaxOutputBytes);
         stdout.Start(process.StandardOutput.BaseStream);
         stderr.Start(process.StandardError.BaseStream);
+        await WriteStdinAsync(process, stdin);
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
@@ -87,6 +88,23 @@ public static class HostCommand
     /// <summary>A readable rendering of argv for messages; not meant to be pasted into a shell verbatim.</summary>
     public static string Display(string file, IEnumerable<string> args) =>
         string.Join(' ', new[] { file }.Concat(args).Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a));
+
+    private static async Task WriteStdinAsync(Process process, string? stdin)
+    {
+        try
+        {
+            if (stdin is not null)
+            {
+                await process.StandardInput.WriteAsync(stdin);
+            }
+
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The command exited without reading it all; its exit code and stderr say why.
+        }
+    }
 
     private static void KillTree(Process process)
     {

@@ -15,6 +15,9 @@ public sealed class NetworkPolicy
         Deny = deny;
     }
 
+    /// <summary>No rules and a default of deny: what a sandbox created without a policy gets.</summary>
+    public static NetworkPolicy DenyAll { get; } = new(NetworkDefault.Deny, [], []);
+
     /// <summary>What happens when no rule matches.</summary>
     public NetworkDefault Default { get; }
 

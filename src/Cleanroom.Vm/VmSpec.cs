@@ -27,6 +27,9 @@ public sealed partial record VmSpec(string Id, string WorkDir, BootAssets Assets
     /// <summary>Appended to the kernel command line (e.g. network settings for the agent); validated by the builder.</summary>
     public IReadOnlyList<string> ExtraKernelArgs { get; init; } = [];
 
+    /// <summary>The VM's network card; none (no network device at all) when null.</summary>
+    public VmNetworkInterface? Network { get; init; }
+
     /// <summary>Keep console.log and qemu.stderr when the VM is disposed (for debugging a failed sandbox).</summary>
     public bool KeepLogs { get; init; }
 
@@ -56,6 +59,11 @@ public sealed partial record VmSpec(string Id, string WorkDir, BootAssets Assets
             throw new ArgumentException($"MemoryMiB must be between {MinMemoryMiB} and {MaxMemoryMiB}, not {MemoryMiB}.", nameof(MemoryMiB));
         }
 
+        if (Network is { } network && (network.Tap.IsInvalid || network.Tap.IsClosed || !MacAddress().IsMatch(network.Mac)))
+        {
+            throw new ArgumentException($"Network interface is invalid: an open TAP descriptor and a lowercase MAC such as 02:00:00:00:00:01 are needed, not '{network.Mac}'.", nameof(Network));
+        }
+
         if (!Path.IsPathFullyQualified(EffectiveRootImagePath))
         {
             throw new ArgumentException($"Root image path '{EffectiveRootImagePath}' must be absolute.", nameof(RootImagePath));
@@ -69,4 +77,7 @@ public sealed partial record VmSpec(string Id, string WorkDir, BootAssets Assets
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex SafeId();
+
+    [GeneratedRegex("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")]
+    private static partial Regex MacAddress();
 }

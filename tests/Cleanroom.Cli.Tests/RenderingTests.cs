@@ -118,9 +118,26 @@ public sealed class RenderingTests
             last_execution_id: 01kr7pa0000000000000000000
             active_execution_id:
             boot_ms: 1834
+            guest_address:
+            dangerously_allow_all:
 
             """.Replace("\r", "", StringComparison.Ordinal),
             text);
+    }
+
+    [Fact]
+    public void A_denied_connection_reads_as_one_line_with_its_destination()
+    {
+        var at = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 29, 5, 11, 2, TimeSpan.Zero));
+        Assert.Equal(
+            "2026-11-29T05:11:02Z  denied  tcp 192.0.2.7:443  host_not_allowed",
+            SandboxViews.EventLine(new SandboxEvent { Kind = SandboxEventKind.EgressDenied, OccurredAt = at, Protocol = "tcp", Destination = "192.0.2.7", Port = 443, ReasonCode = "host_not_allowed" }));
+        Assert.Equal(
+            "2026-11-29T05:11:02Z  denied  dns evil.example:53  host_not_allowed  (3 more denials were not recorded (rate limit))",
+            SandboxViews.EventLine(new SandboxEvent { Kind = SandboxEventKind.EgressDenied, OccurredAt = at, Protocol = "dns", Destination = "evil.example", Port = 53, ReasonCode = "host_not_allowed", Message = "3 more denials were not recorded (rate limit)" }));
+        Assert.Equal(
+            "2026-11-29T05:11:02Z  status  ready",
+            SandboxViews.EventLine(new SandboxEvent { Kind = SandboxEventKind.Status, OccurredAt = at, Status = SandboxStatus.Ready }));
     }
 
     [Fact]

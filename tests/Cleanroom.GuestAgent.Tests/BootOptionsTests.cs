@@ -50,4 +50,26 @@ public class BootOptionsTests
         Assert.Equal("my port", options.PortName);
         Assert.True(options.Probe);
     }
+
+    [Fact]
+    public void Reads_the_network_link()
+    {
+        var network = BootOptions.Parse("quiet cleanroom.net=10.213.0.6/30,10.213.0.5,10.213.0.5").Network;
+        Assert.NotNull(network);
+        Assert.Equal("10.213.0.6", network.Address.ToString());
+        Assert.Equal(30, network.PrefixLength);
+        Assert.Equal("255.255.255.252", network.Netmask.ToString());
+        Assert.Equal("10.213.0.5", network.Gateway.ToString());
+        Assert.Equal("10.213.0.5", network.Resolver.ToString());
+    }
+
+    [Theory]
+    [InlineData("cleanroom.net=10.0.0.2,10.0.0.1,10.0.0.1")]
+    [InlineData("cleanroom.net=10.0.0.2/33,10.0.0.1,10.0.0.1")]
+    [InlineData("cleanroom.net=10.0.0.2/+30,10.0.0.1,10.0.0.1")]
+    [InlineData("cleanroom.net=10.0.0.2/30,10.0.0.1")]
+    [InlineData("cleanroom.net=fd00::2/64,fd00::1,fd00::1")]
+    [InlineData("cleanroom.net=10.0.0.2/30,10.0.0.1,10.0.0.1,extra")]
+    public void A_malformed_network_link_configures_nothing(string commandLine) =>
+        Assert.Null(BootOptions.Parse(commandLine).Network);
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Cleanroom.Cli.Images;
+using Cleanroom.Cli.Policy;
 using Cleanroom.Client.Exec;
-using Cleanroom.Policy;
 
 namespace Cleanroom.Cli.Commands;
 
@@ -22,6 +22,7 @@ internal sealed class ExecCommand : Command
     private readonly FlagOption _printSandboxId = new("--print-sandbox-id", "Write sandbox_id=<id> to stderr once the sandbox is created");
     private readonly Option<string?> _chdir = new("--chdir", "-c") { Description = "Repository directory whose cleanroom.yaml applies (default: the current directory)", HelpName = "dir" };
     private readonly Option<string?> _policy = new("--policy") { Description = "Policy file to use instead of discovering cleanroom.yaml", HelpName = "file" };
+    private readonly FlagOption _allowAll = new("--dangerously-allow-all", "Turn egress filtering off for the new sandbox (link-local, loopback and other sandboxes stay blocked; DNS is still audited)");
     private readonly Argument<string[]> _command = new("command") { Description = "The command and its arguments, after '--'", Arity = ArgumentArity.OneOrMore };
 
     public ExecCommand(CliContext context, DaemonAccess daemon)
@@ -49,6 +50,7 @@ internal sealed class ExecCommand : Command
         Options.Add(_printSandboxId);
         Options.Add(_chdir);
         Options.Add(_policy);
+        Options.Add(_allowAll);
         Arguments.Add(_command);
         Validators.Add(result =>
         {
@@ -57,9 +59,9 @@ internal sealed class ExecCommand : Command
                 result.AddError("--image applies to a new sandbox; it cannot be combined with --in");
             }
 
-            if (result.GetValue(_in) is not null && (result.GetValue(_chdir) is not null || result.GetValue(_policy) is not null))
+            if (result.GetValue(_in) is not null && (result.GetValue(_chdir) is not null || result.GetValue(_policy) is not null || result.GetValue(_allowAll)))
             {
-                result.AddError("--chdir and --policy apply to a new sandbox; they cannot be combined with --in");
+                result.AddError("--chdir, --policy and --dangerously-allow-all apply to a new sandbox; they cannot be combined with --in");
             }
 
             if (result.GetValue(_tty) && result.GetValue(_noStdin))
@@ -73,22 +75,17 @@ internal sealed class ExecCommand : Command
             if (spec.SandboxId is null)
             {
                 // A new sandbox gets the repository's policy, compiled here and re-validated by the daemon.
-                var policy = PolicyLoader.Load(new PolicyLoadOptions { Directory = parse.GetValue(_chdir), PolicyFile = parse.GetValue(_policy) });
-                if (policy.SourcePath is not null && policy.Policy is null)
+                var allowAll = parse.GetValue(_allowAll);
+                var (ok, policy) = await NewSandboxPolicy.LoadAsync(context, parse.GetValue(_chdir), parse.GetValue(_policy), allowAll);
+                if (!ok)
                 {
-                    await context.Error.WriteLineAsync($"cleanroom: policy {policy.SourcePath} is invalid:");
-                    foreach (var error in policy.Errors)
-                    {
-                        await context.Error.WriteLineAsync("  " + error);
-                    }
-
                     return ExitCodes.Failure;
                 }
 
-                spec = spec with { CompiledPolicy = policy.Policy?.ToJson() };
+                spec = spec with { CompiledPolicy = policy?.ToJson(), DangerouslyAllowAll = allowAll };
 
                 // The daemon boots the flag's image, else the policy's; pulling it first shows a download's progress.
-                var image = !string.IsNullOrWhiteSpace(spec.ImageRef) ? spec.ImageRef : policy.Policy?.Image.Reference;
+                var image = !string.IsNullOrWhiteSpace(spec.ImageRef) ? spec.ImageRef : policy?.Image.Reference;
                 await ImagePull.PullForSandboxAsync(connection, context, image, cancellationToken);
             }
 

@@ -12,5 +12,6 @@ internal sealed class SandboxCommand : Command
         Add(new SandboxLsCommand(context, daemon));
         Add(new SandboxInspectCommand(context, daemon));
         Add(new SandboxRmCommand(context, daemon));
+        Add(new SandboxEventsCommand(context, daemon));
     }
 }

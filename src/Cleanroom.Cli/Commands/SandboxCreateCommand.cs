@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Cleanroom.Api.V1;
 using Cleanroom.Cli.Images;
+using Cleanroom.Cli.Policy;
 using Cleanroom.Cli.Rendering;
 
 namespace Cleanroom.Cli.Commands;
@@ -11,6 +12,9 @@ internal sealed class SandboxCreateCommand : Command
     private readonly Option<string?> _image = new("--image") { Description = "Image to boot (default: the daemon's default image)", HelpName = "ref" };
     private readonly Option<int> _vcpus = new("--vcpus") { Description = "Virtual CPUs (default: the daemon's default)", HelpName = "n" };
     private readonly Option<int> _memory = new("--memory") { Description = "Memory in MiB (default: the daemon's default)", HelpName = "mib" };
+    private readonly Option<string?> _chdir = new("--chdir", "-c") { Description = "Repository directory whose cleanroom.yaml applies (default: the current directory)", HelpName = "dir" };
+    private readonly Option<string?> _policy = new("--policy") { Description = "Policy file to use instead of discovering cleanroom.yaml", HelpName = "file" };
+    private readonly FlagOption _allowAll = new("--dangerously-allow-all", "Turn egress filtering off (link-local, loopback and other sandboxes stay blocked; DNS is still audited)");
     private readonly JsonOption _json = new();
 
     public SandboxCreateCommand(CliContext context, DaemonAccess daemon)
@@ -21,16 +25,34 @@ internal sealed class SandboxCreateCommand : Command
         Options.Add(_image);
         Options.Add(_vcpus);
         Options.Add(_memory);
+        Options.Add(_chdir);
+        Options.Add(_policy);
+        Options.Add(_allowAll);
         Options.Add(_json);
         SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
         {
+            // The repository's policy applies as it does for exec: later `exec --in` calls run under it.
+            var allowAll = parse.GetValue(_allowAll);
+            var (ok, policy) = await NewSandboxPolicy.LoadAsync(context, parse.GetValue(_chdir), parse.GetValue(_policy), allowAll);
+            if (!ok)
+            {
+                return ExitCodes.Failure;
+            }
+
             // Pulled first so a download shows its progress (on stderr: stdout is only the id).
-            await ImagePull.PullForSandboxAsync(connection, context, parse.GetValue(_image), cancellationToken);
+            var image = parse.GetValue(_image) ?? policy?.Image.Reference;
+            await ImagePull.PullForSandboxAsync(connection, context, image, cancellationToken);
             var response = await connection.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest
             {
                 ImageRef = parse.GetValue(_image) ?? "",
                 Options = new SandboxOptions { Vcpus = parse.GetValue(_vcpus), MemoryMib = parse.GetValue(_memory) },
+                CompiledPolicy = policy?.ToJson() ?? "",
+                DangerouslyAllowAll = allowAll,
             }, cancellationToken: cancellationToken);
+            foreach (var warning in response.Warnings)
+            {
+                await context.Error.WriteLineAsync("cleanroom: warning: " + warning);
+            }
 
             if (parse.GetValue(_json))
             {

@@ -34,7 +34,11 @@ internal sealed partial class ServeCommand : Command
         new("--max-total-vcpus") { Description = "Most vCPUs of all sandboxes together (default: 4 per core)", HelpName = "n" },
         new("--max-total-memory") { Description = "Most memory of all sandboxes together (default: 3/4 of the host's)", HelpName = "size" },
         new("--max-total-disk") { Description = "Most root disk of all sandboxes together (default 256GiB)", HelpName = "size" },
+        new("--network") { Description = "Sandbox networks: auto (when root with /dev/net/tun and nft), on (refuse to start without), off (no network card at all)", HelpName = "auto|on|off" },
+        new("--network-pool") { Description = "IPv4 block the sandboxes' /30 links come from (default 10.213.0.0/16)", HelpName = "cidr" },
     ];
+
+    private readonly Option<string[]> _dnsUpstreams = new("--dns-upstream") { Description = "A resolver allowed DNS queries go to, ADDR[:PORT]; repeatable (default: the host's /etc/resolv.conf)", HelpName = "addr", AllowMultipleArgumentsPerToken = false };
 
     public ServeCommand(CliContext context)
         : base("serve", "Run the daemon")
@@ -53,6 +57,7 @@ internal sealed partial class ServeCommand : Command
         Options.Add(_accel);
         Options.Add(_images);
         Options.Add(_insecureRegistries);
+        Options.Add(_dnsUpstreams);
         foreach (var limit in _limits)
         {
             Options.Add(limit);
@@ -80,6 +85,11 @@ internal sealed partial class ServeCommand : Command
             foreach (var registry in parse.GetValue(_insecureRegistries) ?? [])
             {
                 args.AddRange(["--insecure-registry", registry]);
+            }
+
+            foreach (var upstream in parse.GetValue(_dnsUpstreams) ?? [])
+            {
+                args.AddRange(["--dns-upstream", upstream]);
             }
 
             foreach (var limit in _limits)

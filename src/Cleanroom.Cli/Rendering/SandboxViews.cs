@@ -40,7 +40,26 @@ internal static class SandboxViews
         ("last_execution_id", sandbox.LastExecutionId),
         ("active_execution_id", sandbox.ActiveExecutionId),
         ("boot_ms", Number(sandbox.BootMs)),
+        ("guest_address", sandbox.GuestAddress),
+        ("dangerously_allow_all", sandbox.DangerouslyAllowAll ? "true" : ""),
     ]);
+
+    /// <summary>
+    /// One line per event: time, what happened, and for a denial where it went. Destinations come from the guest;
+    /// the daemon escaped them, and they are printed as they are.
+    /// </summary>
+    public static string EventLine(SandboxEvent e) => e.Kind switch
+    {
+        SandboxEventKind.EgressDenied => string.Create(CultureInfo.InvariantCulture,
+            $"{ApiText.Time(e.OccurredAt)}  denied  {e.Protocol} {Destination(e)}  {e.ReasonCode}{(e.Message.Length > 0 ? "  (" + e.Message + ")" : "")}"),
+        SandboxEventKind.Status => $"{ApiText.Time(e.OccurredAt)}  status  {ApiText.Status(e.Status)}{(e.Message.Length > 0 ? "  " + e.Message : "")}",
+        _ => $"{ApiText.Time(e.OccurredAt)}  notice  {e.Message}",
+    };
+
+    private static string Destination(SandboxEvent e) =>
+        e.Port == 0 ? e.Destination
+        : e.Destination.Contains(':', StringComparison.Ordinal) ? $"[{e.Destination}]:{e.Port}"
+        : string.Create(CultureInfo.InvariantCulture, $"{e.Destination}:{e.Port}");
 
     private static string Number(long value) => value == 0 ? "" : value.ToString(CultureInfo.InvariantCulture);
 }

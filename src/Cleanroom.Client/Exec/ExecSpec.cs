@@ -18,6 +18,9 @@ public sealed record ExecSpec
     /// <summary>The repository's compiled policy (JSON) for a created sandbox; null when there is none.</summary>
     public string? CompiledPolicy { get; init; }
 
+    /// <summary>Create the sandbox with egress filtering off (<c>--dangerously-allow-all</c>); it is still audited.</summary>
+    public bool DangerouslyAllowAll { get; init; }
+
     /// <summary>vCPUs for a created sandbox; 0 means the daemon's default.</summary>
     public int Vcpus { get; init; }
 

@@ -13,18 +13,21 @@ internal static class DaemonArguments
     public const string Usage =
         "usage: cleanroom-daemon --listen SOCKET --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
-        "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]";
+        "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
+        "  [--network auto|on|off] [--network-pool CIDR] [--dns-upstream ADDR[:PORT]]...";
 
     private static readonly string[] Known =
     [
         "--listen", "--state-dir", "--assets", "--accel", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
         "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
+        "--network", "--network-pool", "--dns-upstream",
     ];
 
     public static bool TryParse(string[] args, out DaemonOptions? options, out string error)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var insecure = new List<string>();
+        var upstreams = new List<string>();
         options = null;
         for (var i = 0; i < args.Length; i += 2)
         {
@@ -37,6 +40,11 @@ internal static class DaemonArguments
             if (args[i] == "--insecure-registry")
             {
                 insecure.Add(args[i + 1]);
+            }
+
+            if (args[i] == "--dns-upstream")
+            {
+                upstreams.Add(args[i + 1]);
             }
 
             values[args[i]] = args[i + 1];
@@ -61,6 +69,12 @@ internal static class DaemonArguments
                 MaxOutputBytes = Size(values, "--max-output", defaults.MaxOutputBytes),
                 OutputRetention = Duration(values, "--output-retention", defaults.OutputRetention),
                 MinFreeDiskBytes = Size(values, "--min-free-disk", defaults.MinFreeDiskBytes),
+                Network = NetworkMode(values.GetValueOrDefault("--network", "auto")),
+                NetworkSettings = defaults.NetworkSettings with
+                {
+                    Pool = values.TryGetValue("--network-pool", out var pool) ? Pool(pool) : defaults.NetworkSettings.Pool,
+                    DnsUpstreams = upstreams.Select(Upstream).ToList(),
+                },
                 Limits = limits with
                 {
                     MaxVcpus = Count(values, "--max-sandbox-vcpus", limits.MaxVcpus),
@@ -80,6 +94,29 @@ internal static class DaemonArguments
 
         error = "";
         return true;
+    }
+
+    private static DaemonNetworkMode NetworkMode(string text) => text switch
+    {
+        "auto" => DaemonNetworkMode.Auto,
+        "on" => DaemonNetworkMode.On,
+        "off" => DaemonNetworkMode.Off,
+        _ => throw new FormatException($"--network takes auto, on or off (got '{text}')"),
+    };
+
+    private static System.Net.IPNetwork Pool(string text) =>
+        System.Net.IPNetwork.TryParse(text, out var pool) && pool.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && pool.PrefixLength is >= 8 and <= 28
+            ? pool
+            : throw new FormatException($"--network-pool takes an IPv4 block from /8 to /28 with its host bits clear, such as 10.213.0.0/16 (got '{text}')");
+
+    private static System.Net.IPEndPoint Upstream(string text)
+    {
+        if (System.Net.IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port is >= 0 and <= 65535)
+        {
+            return endpoint.Port == 0 ? new System.Net.IPEndPoint(endpoint.Address, 53) : endpoint;
+        }
+
+        throw new FormatException($"--dns-upstream takes an IP address with an optional port, such as 192.0.2.53 or 192.0.2.53:5353 (got '{text}')");
     }
 
     private static long Size(Dictionary<string, string> values, string name, long fallback) =>

@@ -65,7 +65,19 @@ public static class DaemonHost
             sp.GetRequiredService<ILogger<ImageManager>>()));
         builder.Services.AddSingleton(new DiskReserve(options.StateDir, options.MinFreeDiskBytes));
         builder.Services.AddSingleton<ExecutionLogs>(sp => new ExecutionLogs(options.StateDir, sp.GetRequiredService<ILogger<ExecutionLogs>>()));
-        builder.Services.AddSingleton<SandboxManager>();
+        builder.Services.AddSingleton(_ => new Events.SandboxEventStore(Path.Combine(options.StateDir, "cleanroom.db")));
+        builder.Services.AddSingleton<Hosting.DaemonNetwork>();
+        builder.Services.AddSingleton(sp => new SandboxManager(
+            options,
+            sp.GetRequiredService<StateStore>(),
+            sp.GetRequiredService<IVmBackend>(),
+            sp.GetRequiredService<Func<BootAssets>>(),
+            sp.GetRequiredService<ImageManager>(),
+            sp.GetRequiredService<DiskReserve>(),
+            sp.GetRequiredService<ExecutionLogs>(),
+            sp.GetRequiredService<ILogger<SandboxManager>>(),
+            sp.GetRequiredService<Events.SandboxEventStore>(),
+            sp.GetRequiredService<Hosting.DaemonNetwork>().Networks));
         builder.Services.AddSingleton<OutputRetention>();
         builder.Services.AddSingleton<Hosting.DaemonChecks>();
 
@@ -76,6 +88,14 @@ public static class DaemonHost
         app.MapGrpcService<ImageApi>();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("cleanroom.daemon");
+        // The network comes up before the manager exists: it decides whether sandboxes get one.
+        var network = app.Services.GetRequiredService<Hosting.DaemonNetwork>();
+        await network.StartAsync(cancellationToken);
+        if (network.DisabledReason is { } noNetwork)
+        {
+            logger.LogWarning("sandboxes get no network: {Reason}", noNetwork);
+        }
+
         var sandboxes = app.Services.GetRequiredService<SandboxManager>();
         await sandboxes.RecoverAsync(cancellationToken);
 
@@ -109,8 +129,10 @@ public static class DaemonHost
         await retention.ContinueWith(_ => { }, TaskScheduler.Default);
         logger.LogInformation("shutting down: stopping sandboxes");
         await sandboxes.ShutdownAsync();
+        await network.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
         app.Services.GetRequiredService<StateStore>().Dispose();
+        app.Services.GetRequiredService<Events.SandboxEventStore>().Dispose();
         app.Services.GetRequiredService<ImageManager>().Dispose();
         File.Delete(options.SocketPath);
         return 0;

@@ -10,17 +10,27 @@ namespace Cleanroom.Daemon.PolicySupport;
 /// </summary>
 public static class PolicyEnforcement
 {
-    /// <summary>The capabilities the daemon declares (doctor and the API); false means "refused when asked for".</summary>
-    public static IReadOnlyList<KeyValuePair<string, bool>> Capabilities { get; } =
+    /// <summary>What this daemon was started with that decides what it can honour.</summary>
+    /// <param name="Network">Sandboxes get a network (TAP, firewall, DNS filter); false with <c>--no-network</c> or without root.</param>
+    /// <param name="AllowAll">The create asked for <c>--dangerously-allow-all</c>.</param>
+    public sealed record DaemonFeatures(bool Network, bool AllowAll = false);
+
+    /// <summary>
+    /// The capabilities the daemon declares (doctor and the API); false means "refused when asked for". Without a
+    /// network, egress is still denied by default: the guest has no network card at all.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, bool>> Capabilities(bool network) =>
     [
         new("exec.streaming", true),
         new("sandbox.persistent", true),
         new("sandbox.auto_remove", true),
         new("policy.image", true),
         new("policy.resources", true),
-        new("network.default_deny", false),
-        new("network.allowlist_egress", false),
-        new("network.guest_interface", false),
+        new("network.default_deny", true),
+        new("network.allowlist_egress", network),
+        new("network.guest_interface", network),
+        new("network.dns_filter", network),
+        new("network.egress_audit", network),
         new("policy.docker", false),
         new("policy.dependencies", false),
         new("policy.services", false),
@@ -29,17 +39,28 @@ public static class PolicyEnforcement
     ];
 
     /// <summary>The settings of <paramref name="policy"/> this daemon cannot honour, each as one phrase; empty when it can.</summary>
-    public static IReadOnlyList<string> Unsupported(CompiledPolicy policy)
+    public static IReadOnlyList<string> Unsupported(CompiledPolicy? policy, DaemonFeatures features)
     {
+        ArgumentNullException.ThrowIfNull(features);
         var refused = new List<string>();
-        if (policy.Network.Allow.Length > 0)
+        if (features.AllowAll && !features.Network)
         {
-            refused.Add($"sandbox.network.allow ({policy.Network.Allow.Length} rule{(policy.Network.Allow.Length == 1 ? "" : "s")}): sandboxes have no network yet, so allowed egress cannot be provided");
+            refused.Add("--dangerously-allow-all: this daemon runs without a sandbox network (--no-network, or not root), so there is no egress to allow");
         }
 
-        if (policy.Network.Default == NetworkDefault.Allow)
+        if (policy is null)
         {
-            refused.Add("sandbox.network.default: allow: sandboxes have no network yet");
+            return refused;
+        }
+
+        if (policy.Network.Allow.Length > 0 && !features.Network)
+        {
+            refused.Add($"sandbox.network.allow ({policy.Network.Allow.Length} rule{(policy.Network.Allow.Length == 1 ? "" : "s")}): this daemon runs without a sandbox network (--no-network, or not root), so allowed egress cannot be provided");
+        }
+
+        if (policy.Network.Default == NetworkDefault.Allow && !features.AllowAll)
+        {
+            refused.Add("sandbox.network.default: allow: only --dangerously-allow-all turns egress filtering off");
         }
 
         if (policy.DockerRequired)
@@ -72,9 +93,9 @@ public static class PolicyEnforcement
             : [];
 
     /// <summary>Throws backend_capability_mismatch listing every unsupported setting.</summary>
-    public static void EnsureSupported(CompiledPolicy policy)
+    public static void EnsureSupported(CompiledPolicy? policy, DaemonFeatures features)
     {
-        var refused = Unsupported(policy);
+        var refused = Unsupported(policy, features);
         if (refused.Count > 0)
         {
             throw new DaemonException(StatusCode.FailedPrecondition, ReasonCode.BackendCapabilityMismatch,

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Cleanroom.Daemon.Admission;
+using Cleanroom.Daemon.Events;
 using Cleanroom.Daemon.Executions;
 using Cleanroom.Daemon.PolicySupport;
 using Cleanroom.Daemon.Services;
@@ -10,6 +11,7 @@ using Cleanroom.Guest.Wire;
 using Cleanroom.Guest.Wire.Host;
 using Cleanroom.Guest.Wire.Messages;
 using Cleanroom.Images;
+using Cleanroom.Network;
 using Cleanroom.Oci;
 using Cleanroom.Vm;
 using Cleanroom.Vm.Assets;
@@ -35,12 +37,18 @@ public sealed class SandboxManager
     private readonly AdmissionControl _admission;
     private readonly DiskReserve _disk;
     private readonly ExecutionLogs _logs;
+    private readonly SandboxEventStore? _events;
+    private readonly SandboxNetworks? _networks;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SandboxEntry> _entries = new();
     private readonly Lock _admissionGate = new();
 
-    public SandboxManager(DaemonOptions options, StateStore store, IVmBackend backend, Func<BootAssets> assets, ImageManager images, DiskReserve disk, ExecutionLogs logs, ILogger<SandboxManager> logger)
+    /// <param name="events">Where status changes are recorded; none in tests that do not look.</param>
+    /// <param name="networks">The host's sandbox networks; null: sandboxes get no network card at all.</param>
+    public SandboxManager(DaemonOptions options, StateStore store, IVmBackend backend, Func<BootAssets> assets, ImageManager images, DiskReserve disk, ExecutionLogs logs, ILogger<SandboxManager> logger, SandboxEventStore? events = null, SandboxNetworks? networks = null)
     {
+        _events = events;
+        _networks = networks;
         _options = options;
         _store = store;
         _backend = backend;
@@ -95,7 +103,11 @@ public sealed class SandboxManager
         // Everything that can refuse the request runs before any record, file or process exists.
         if (request.Policy is { } policy)
         {
-            PolicyEnforcement.EnsureSupported(policy);
+            PolicyEnforcement.EnsureSupported(policy, new PolicyEnforcement.DaemonFeatures(Network: _networks is not null, AllowAll: request.AllowAll));
+        }
+        else if (request.AllowAll && _networks is null)
+        {
+            PolicyEnforcement.EnsureSupported(null, new PolicyEnforcement.DaemonFeatures(Network: false, AllowAll: true));
         }
 
         // The explicit image wins, then the policy's; neither means the built-in image.
@@ -119,14 +131,17 @@ public sealed class SandboxManager
             CreatedAt = DateTimeOffset.UtcNow,
             UpdatedAt = DateTimeOffset.UtcNow,
             AutoRemove = request.AutoRemove,
+            AllowAll = request.AllowAll,
         };
         var entry = Admit(record, new SandboxDemand(vcpus, memoryBytes, floors.DiskBytes ?? 0));
         using var boot = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, entry.Boot.Token);
         IVm? vm = null;
         AgentClient? agent = null;
+        SandboxNetwork? network = null;
         try
         {
             _store.UpsertSandbox(record);
+            Announce(record);
             var accel = await _backend.ResolveAccelAsync(boot.Token);
             record = record with { Accelerator = accel.Mode.ToString().ToLowerInvariant() };
             Directory.CreateDirectory(record.WorkDir);
@@ -143,14 +158,33 @@ public sealed class SandboxManager
                 rootImage = image.RootfsPath;
             }
 
+            if (_networks is not null)
+            {
+                var egress = request.Policy?.Network ?? Cleanroom.Policy.NetworkPolicy.DenyAll;
+                network = await _networks.AttachAsync(id, egress, request.AllowAll, boot.Token);
+                record = record with { GuestAddress = network.Link.GuestAddress.ToString() };
+                entry.Record = record;
+            }
+
             // A disk floor above the image's size: the backend boots a private copy grown to it (the image stays as is).
             // The built-in image boots at its own size, as it always has.
             var spec = new VmSpec(id, record.WorkDir, _assets(), record.Vcpus, record.MemoryMiB)
             {
                 RootImagePath = rootImage,
                 RootDiskMinBytes = rootImage is null ? null : floors.DiskBytes,
+                Network = network is null ? null : new VmNetworkInterface(network.Tap, network.Link.Mac),
+                ExtraKernelArgs = network is null ? [] : [network.Link.KernelArgument],
             };
-            vm = await _backend.StartAsync(spec, boot.Token);
+            try
+            {
+                vm = await _backend.StartAsync(spec, boot.Token);
+            }
+            finally
+            {
+                // QEMU has its own copy now (or never will): from here the TAP lives exactly as long as the VM.
+                network?.ReleaseTap();
+            }
+
             agent = await ConnectAgentAsync(vm, boot.Token);
             record = record with
             {
@@ -162,6 +196,8 @@ public sealed class SandboxManager
             {
                 throw new OperationCanceledException("terminated while booting");
             }
+
+            Announce(record);
 
             _ = Task.Run(() => WatchAsync(entry), CancellationToken.None);
             if (record.AutoRemove)
@@ -190,6 +226,11 @@ public sealed class SandboxManager
                 await vm.DisposeAsync();
             }
 
+            if (network is not null)
+            {
+                await _networks!.DetachAsync(id);
+            }
+
             TryDeleteDirectory(record.WorkDir);
             var final = record with
             {
@@ -201,6 +242,7 @@ public sealed class SandboxManager
             try
             {
                 _store.UpsertSandbox(final);
+                Announce(final);
             }
             finally
             {
@@ -488,6 +530,11 @@ public sealed class SandboxManager
     {
         await entry.Agent!.DisposeAsync();
         await entry.Vm!.DisposeAsync();
+        if (_networks is not null)
+        {
+            await _networks.DetachAsync(entry.Id);
+        }
+
         await Task.WhenAll(entry.Executions.Values.Select(r => r.Finished)).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
         TryDeleteDirectory(entry.Record.WorkDir);
         if (deleteLogs)
@@ -503,6 +550,29 @@ public sealed class SandboxManager
     {
         entry.Record = entry.Record with { Status = status, StatusMessage = message, UpdatedAt = DateTimeOffset.UtcNow };
         _store.UpsertSandbox(entry.Record);
+        Announce(entry.Record);
+    }
+
+    /// <summary>Records a status change as an event; a final status also ends the sandbox's followers.</summary>
+    private void Announce(SandboxRecord record)
+    {
+        if (_events is null)
+        {
+            return;
+        }
+
+        _events.Add(new SandboxEventRecord
+        {
+            SandboxId = record.Id,
+            Kind = Events.SandboxEventKind.Status,
+            OccurredAt = record.UpdatedAt,
+            Status = record.Status.ToString(),
+            Message = record.StatusMessage,
+        });
+        if (record.IsTerminal)
+        {
+            _events.Complete(record.Id);
+        }
     }
 
     /// <summary>The end of the guest console, escaped: it is guest-written text going into status messages and logs.</summary>

@@ -32,6 +32,28 @@ internal static class ProtoMapping
         LastExecutionId = s.LastExecutionId,
         ActiveExecutionId = activeExecutionId,
         AutoRemove = s.AutoRemove,
+        DangerouslyAllowAll = s.AllowAll,
+        GuestAddress = s.GuestAddress,
+    };
+
+    public static SandboxEvent ToProto(this Events.SandboxEventRecord e) => new()
+    {
+        SandboxId = e.SandboxId,
+        Sequence = e.Sequence,
+        Kind = e.Kind switch
+        {
+            Events.SandboxEventKind.Status => SandboxEventKind.Status,
+            Events.SandboxEventKind.EgressDenied => SandboxEventKind.EgressDenied,
+            Events.SandboxEventKind.Suppressed => SandboxEventKind.Suppressed,
+            _ => SandboxEventKind.Unspecified,
+        },
+        Status = System.Enum.TryParse<DomainSandboxStatus>(e.Status, ignoreCase: true, out var status) ? status.ToProto() : ProtoSandboxStatus.Unspecified,
+        Message = e.Message,
+        OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(e.OccurredAt),
+        Destination = e.Destination,
+        Port = e.Port,
+        Protocol = e.Protocol,
+        ReasonCode = e.Reason,
     };
 
     public static Execution ToProto(this ExecutionRecord e)

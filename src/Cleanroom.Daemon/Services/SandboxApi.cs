@@ -1,4 +1,5 @@
 using Cleanroom.Api.V1;
+using Cleanroom.Daemon.Events;
 using Cleanroom.Daemon.PolicySupport;
 using Cleanroom.Daemon.Sandboxes;
 using Grpc.Core;
@@ -6,7 +7,7 @@ using Grpc.Core;
 namespace Cleanroom.Daemon.Services;
 
 /// <summary>cleanroom.v1.SandboxService: a thin layer over <see cref="SandboxManager"/>.</summary>
-internal sealed class SandboxApi(SandboxManager sandboxes) : SandboxService.SandboxServiceBase
+internal sealed class SandboxApi(SandboxManager sandboxes, SandboxEventStore events) : SandboxService.SandboxServiceBase
 {
     public override async Task<CreateSandboxResponse> CreateSandbox(CreateSandboxRequest request, ServerCallContext context)
     {
@@ -16,7 +17,7 @@ internal sealed class SandboxApi(SandboxManager sandboxes) : SandboxService.Sand
         }
 
         var policy = request.CompiledPolicy.Length > 0 ? PolicyPayload.Validate(request.CompiledPolicy) : null;
-        var record = await sandboxes.CreateAsync(new SandboxRequest(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy, request.AutoRemove), context.CancellationToken);
+        var record = await sandboxes.CreateAsync(new SandboxRequest(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy, request.AutoRemove, request.DangerouslyAllowAll), context.CancellationToken);
         var response = new CreateSandboxResponse { Sandbox = record.ToProto(), Message = "sandbox ready", PolicySource = policy is null ? "" : "client" };
         if (policy is not null)
         {
@@ -47,14 +48,23 @@ internal sealed class SandboxApi(SandboxManager sandboxes) : SandboxService.Sand
 
     public override async Task StreamSandboxEvents(StreamSandboxEventsRequest request, IServerStreamWriter<SandboxEvent> responseStream, ServerCallContext context)
     {
-        // The current state as one event; a live event feed comes with the event log.
-        var record = sandboxes.Get(request.SandboxId);
-        await responseStream.WriteAsync(new SandboxEvent
+        var record = sandboxes.Get(request.SandboxId); // NotFound for an unknown id
+        if (!request.Follow || record.IsTerminal)
         {
-            SandboxId = record.Id,
-            Status = record.Status.ToProto(),
-            Message = record.StatusMessage,
-            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(record.UpdatedAt),
-        });
+            foreach (var stored in events.List(record.Id, request.AfterSequence))
+            {
+                await responseStream.WriteAsync(stored.ToProto(), context.CancellationToken);
+            }
+
+            return;
+        }
+
+        await foreach (var live in events.FollowAsync(record.Id, context.CancellationToken))
+        {
+            if (live.Sequence > request.AfterSequence)
+            {
+                await responseStream.WriteAsync(live.ToProto(), context.CancellationToken);
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ using Grpc.Core;
 namespace Cleanroom.Daemon.Services;
 
 /// <summary>cleanroom.v1.SystemService: version and host diagnostics.</summary>
-internal sealed class SystemApi(IVmBackend backend, DaemonChecks daemonChecks) : SystemService.SystemServiceBase
+internal sealed class SystemApi(IVmBackend backend, DaemonChecks daemonChecks, DaemonNetwork network) : SystemService.SystemServiceBase
 {
     public override async Task<GetVersionResponse> GetVersion(GetVersionRequest request, ServerCallContext context)
     {
@@ -24,7 +24,7 @@ internal sealed class SystemApi(IVmBackend backend, DaemonChecks daemonChecks) :
     public override async Task<DoctorResponse> Doctor(DoctorRequest request, ServerCallContext context)
     {
         var response = new DoctorResponse { Backend = backend.Name };
-        foreach (var check in daemonChecks.Run().Concat(await backend.RunDoctorChecksAsync(context.CancellationToken)))
+        foreach (var check in daemonChecks.Run().Concat(network.Checks()).Concat(await backend.RunDoctorChecksAsync(context.CancellationToken)))
         {
             response.Checks.Add(new Api.V1.DoctorCheck
             {
@@ -39,7 +39,7 @@ internal sealed class SystemApi(IVmBackend backend, DaemonChecks daemonChecks) :
             });
         }
 
-        foreach (var (name, supported) in PolicyEnforcement.Capabilities)
+        foreach (var (name, supported) in PolicyEnforcement.Capabilities(network.Networks is not null))
         {
             response.Capabilities.Add(name, supported);
         }

@@ -39,5 +39,11 @@ public sealed record SandboxRecord
     /// <summary>Created for one exec: the daemon removes it when no client holds it any more.</summary>
     public bool AutoRemove { get; init; }
 
+    /// <summary>Created with --dangerously-allow-all (network default allow).</summary>
+    public bool AllowAll { get; init; }
+
+    /// <summary>The guest's address on its link; empty when the sandbox has no network.</summary>
+    public string GuestAddress { get; init; } = "";
+
     public bool IsTerminal => Status is SandboxStatus.Stopped or SandboxStatus.Failed;
 }

@@ -17,6 +17,9 @@ internal sealed record BootOptions
     /// <summary><c>cleanroom.root=DEVICE</c>: the ext4 block device to switch into.</summary>
     public string RootDevice { get; init; } = DefaultRootDevice;
 
+    /// <summary><c>cleanroom.net=ADDRESS/PREFIX,GATEWAY,RESOLVER</c>: the guest's network; none when absent or malformed.</summary>
+    public NetworkSettings? Network { get; init; }
+
     /// <summary>Parses a kernel command line; unknown words are ignored and the last occurrence of a key wins.</summary>
     public static BootOptions Parse(string commandLine)
     {
@@ -36,6 +39,7 @@ internal sealed record BootOptions
                 "cleanroom.agent_port" when value.Length > 0 => options with { PortName = value },
                 "cleanroom.probe" => options with { Probe = value == "1" },
                 "cleanroom.root" when value.Length > 0 => options with { RootDevice = value },
+                "cleanroom.net" => options with { Network = NetworkSettings.Parse(value) },
                 _ => options,
             };
         }

@@ -77,7 +77,11 @@ public sealed class QemuBackend : IVmBackend
 
             await RootDisk.CreateOverlayAsync(qemuImg, spec.EffectiveRootImagePath, dir.RootDisk, ct);
             confinement = _confiner.Prepare(spec, dir, qemu, accel.Mode);
-            var launch = QemuLauncher.Build(qemu, argv, confinement.Plan) with { WorkingDirectory = dir.Path };
+            var launch = QemuLauncher.Build(qemu, argv, confinement.Plan) with
+            {
+                WorkingDirectory = dir.Path,
+                InheritedHandles = spec.Network is { } network ? [network.Tap] : [],
+            };
             var vm = await QemuVm.LaunchAsync(launch, confinement, spec, dir, createdWorkDir, _options, _logger, ct);
             if (_logger.IsEnabled(LogLevel.Debug))
             {

@@ -69,6 +69,17 @@ public static class QemuCommandLine
             ]);
         }
 
+        if (config.Tap is var (descriptor, mac))
+        {
+            // The TAP arrives as an inherited descriptor: the confined QEMU has no right to open /dev/net/tun, and the
+            // device vanishes when QEMU exits, so a crashed VM cannot leave it behind.
+            argv.AddRange(
+            [
+                "-netdev", string.Create(CultureInfo.InvariantCulture, $"tap,id=net0,fd={descriptor}"),
+                "-device", $"virtio-net-device,netdev=net0,mac={mac}",
+            ]);
+        }
+
         // Entropy for the guest from the start (TLS, package managers) instead of waiting on jitter.
         argv.AddRange(["-device", "virtio-rng-device"]);
 

@@ -34,6 +34,11 @@ public sealed record QemuLaunchConfig
 
     public string? PidFilePath { get; init; }
 
+    /// <summary>
+    /// The descriptor number of an inherited TAP device and the card's MAC; no network device when null.
+    /// </summary>
+    public (int Descriptor, string Mac)? Tap { get; init; }
+
     /// <summary>The configuration for a sandbox VM laid out in <paramref name="workDir"/>.</summary>
     public static QemuLaunchConfig ForVm(VmSpec spec, VmWorkDir workDir, AccelMode accel, string kernelCommandLine) => new()
     {
@@ -48,6 +53,7 @@ public sealed record QemuLaunchConfig
         AgentSocketPath = workDir.AgentSocket,
         QmpSocketPath = workDir.QmpSocket,
         PidFilePath = workDir.PidFile,
+        Tap = spec.Network is { } network ? ((int)network.Tap.DangerousGetHandle(), network.Mac) : null,
     };
 
     /// <summary>The smallest machine that proves the guest reaches userspace: kernel, initramfs, serial, nothing else.</summary>

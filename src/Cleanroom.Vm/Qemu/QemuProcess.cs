@@ -70,7 +70,7 @@ internal sealed class QemuProcess : IAsyncDisposable
         var process = new Process { StartInfo = startInfo };
         try
         {
-            process.Start();
+            ChildSpawn.Start(process, launch.InheritedHandles);
         }
         catch (Win32Exception ex)
         {

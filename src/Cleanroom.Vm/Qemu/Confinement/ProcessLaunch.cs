@@ -17,4 +17,7 @@ internal sealed record ProcessLaunch(string FileName, IReadOnlyList<string> Argu
     };
 
     public string? WorkingDirectory { get; init; }
+
+    /// <summary>Descriptors the process inherits under the same numbers (a VM's TAP device).</summary>
+    public IReadOnlyList<System.Runtime.InteropServices.SafeHandle> InheritedHandles { get; init; } = [];
 }

@@ -1,0 +1,131 @@
+using System.Net;
+using Cleanroom.Daemon.Events;
+using Cleanroom.HostProcesses;
+using Cleanroom.Network;
+using Cleanroom.Network.Dns;
+using Cleanroom.Vm.Doctor;
+using Microsoft.Extensions.Logging;
+
+namespace Cleanroom.Daemon.Hosting;
+
+/// <summary>
+/// The daemon's side of sandbox networking: decides at start whether sandboxes get a network (<c>--network</c>),
+/// starts what runs for all of them (the firewall table, the DNS filter, the denial reader) and stops it again.
+/// When off, <see cref="Networks"/> is null and sandboxes boot without a network card.
+/// </summary>
+public sealed class DaemonNetwork : IAsyncDisposable
+{
+    private readonly DaemonOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly EgressAuditLog _audit;
+
+    public DaemonNetwork(DaemonOptions options, SandboxEventStore events, ILoggerFactory loggers)
+    {
+        _options = options;
+        _loggers = loggers;
+        _audit = new EgressAuditLog(options.StateDir, events);
+        DisabledReason = options.Network == DaemonNetworkMode.Off ? "turned off (--network off)" : null;
+    }
+
+    /// <summary>Null when sandboxes get no network.</summary>
+    public SandboxNetworks? Networks { get; private set; }
+
+    /// <summary>Why there is no network, for the log and doctor; null when there is one.</summary>
+    public string? DisabledReason { get; private set; }
+
+    /// <summary>Where denials go (events and the audit log).</summary>
+    public IEgressAudit Audit => _audit;
+
+    /// <summary>The resolvers allowed queries go to: <c>--dns-upstream</c>, else the host's resolv.conf.</summary>
+    public IReadOnlyList<IPEndPoint> Upstreams { get; private set; } = [];
+
+    /// <summary>Sets everything up; with <c>--network on</c> a failure stops the daemon, with auto it turns the network off.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        if (_options.Network == DaemonNetworkMode.Off)
+        {
+            return;
+        }
+
+        var missing = MissingPrerequisite();
+        if (missing is null)
+        {
+            try
+            {
+                Upstreams = _options.NetworkSettings.DnsUpstreams.Count > 0 ? _options.NetworkSettings.DnsUpstreams : ResolvConf.Nameservers("/etc/resolv.conf");
+                var networks = new SandboxNetworks(_options.NetworkSettings, _loggers.CreateLogger<SandboxNetworks>());
+                await networks.StartAsync(ct);
+                Networks = networks;
+                return;
+            }
+            catch (Exception ex) when (ex is HostCommandException or IOException or UnauthorizedAccessException)
+            {
+                missing = "setting it up failed: " + ex.Message;
+            }
+        }
+
+        if (_options.Network == DaemonNetworkMode.On)
+        {
+            throw new DaemonException(Grpc.Core.StatusCode.FailedPrecondition, ReasonCode.BackendUnavailable, "--network on, but sandbox networking is not available: " + missing);
+        }
+
+        DisabledReason = missing;
+    }
+
+    /// <summary>Doctor's view: whether sandboxes get a network, and the pieces it stands on.</summary>
+    public IEnumerable<DoctorCheck> Checks()
+    {
+        if (Networks is null)
+        {
+            yield return new DoctorCheck("network", _options.Network == DaemonNetworkMode.Off ? CheckStatus.Pass : CheckStatus.Warn,
+                $"sandboxes have no network card ({DisabledReason}); egress is denied because there is no way out, and allow rules are refused");
+            yield break;
+        }
+
+        var settings = Networks.Options;
+        yield return new DoctorCheck("network", CheckStatus.Pass,
+            $"per-sandbox TAP links from {settings.Pool}, nftables table inet {settings.TableName}, default deny");
+        var forwarding = TryRead("/proc/sys/net/ipv4/ip_forward");
+        yield return new DoctorCheck("network.forwarding", forwarding == "1" ? CheckStatus.Pass : CheckStatus.Fail,
+            forwarding == "1" ? "IPv4 forwarding is on" : "IPv4 forwarding is off: allowed egress cannot leave the host");
+        yield return new DoctorCheck("network.dns_upstreams", Upstreams.Count > 0 ? CheckStatus.Pass : CheckStatus.Fail,
+            Upstreams.Count > 0 ? string.Join(", ", Upstreams) : "no upstream resolver: set --dns-upstream or /etc/resolv.conf");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Networks is not null)
+        {
+            await Networks.DisposeAsync();
+        }
+
+        _audit.Dispose();
+    }
+
+    private static string? MissingPrerequisite()
+    {
+        if (!Posix.IsRoot)
+        {
+            return "the daemon does not run as root (TAP devices and nftables need it)";
+        }
+
+        if (!File.Exists("/dev/net/tun"))
+        {
+            return "/dev/net/tun does not exist";
+        }
+
+        return ExecutableSearch.FindOnPath("nft", Environment.GetEnvironmentVariable("PATH") + ":/usr/sbin:/sbin") is null ? "nft is not installed (apt-get install nftables)" : null;
+    }
+
+    private static string TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using System.Runtime.InteropServices;
+
+namespace Cleanroom.GuestAgent.Native;
+
+/// <summary>The socket and ioctl numbers init needs to bring up the guest's network (x86-64 Linux).</summary>
+internal static unsafe partial class LibC
+{
+    public const int AF_INET = 2;
+    public const int SOCK_DGRAM = 2;
+    public const int SOCK_CLOEXEC = 0x80000;
+
+    public const nuint SIOCADDRT = 0x890B;
+    public const nuint SIOCGIFFLAGS = 0x8913;
+    public const nuint SIOCSIFFLAGS = 0x8914;
+    public const nuint SIOCSIFADDR = 0x8916;
+    public const nuint SIOCSIFNETMASK = 0x891C;
+
+    public const short IFF_UP = 0x1;
+    public const ushort RTF_UP = 0x1;
+    public const ushort RTF_GATEWAY = 0x2;
+
+    [LibraryImport(Library, EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+}

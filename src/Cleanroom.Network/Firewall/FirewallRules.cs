@@ -1,0 +1,219 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Network.Firewall;
+
+/// <summary>
+/// Renders Cleanroom's one nftables table as <c>nft -f</c> scripts. Pure text: no host state is read, so every
+/// ruleset can be checked by a test (and by <c>nft -c</c>). Each script is applied as one atomic transaction.
+/// <para>Layout: guests' packets are steered by their TAP's name through verdict maps into chains of their own
+/// (<c>sb{N}_guard</c> before routing: right MAC and source address or drop; <c>sb{N}_egress</c> when forwarded:
+/// deny rules, explicit address rules, always-blocked ranges, the addresses learned from allowed DNS answers).
+/// Guests reach the host only for DNS (redirected to the filter); nothing reaches a guest unless it is a reply.</para>
+/// </summary>
+public sealed class FirewallRules(NetworkOptions options)
+{
+    /// <summary>Ranges no sandbox reaches unless an address rule names them explicitly.</summary>
+    public static readonly IReadOnlyList<string> AlwaysBlocked4 =
+        ["0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "255.255.255.255"];
+
+    private const string LogRate = "limit rate 20/second burst 40 packets";
+
+    private string Table => "inet " + options.TableName;
+
+    private string Taps => Quote(options.TapPrefix + "*");
+
+    /// <summary>Removes whatever an earlier daemon left and creates the empty table (start-up and reconcile).</summary>
+    public string Base()
+    {
+        var dns = options.DnsPort.ToString(CultureInfo.InvariantCulture);
+        var log = Log("guest to host");
+        return $$"""
+            table {{Table}} {}
+            delete table {{Table}}
+            table {{Table}} {
+              map guard_by_tap {
+                type ifname : verdict
+              }
+              map egress_by_tap {
+                type ifname : verdict
+              }
+              chain guest_guard {
+                type filter hook prerouting priority raw; policy accept;
+                iifname {{Taps}} iifname vmap @guard_by_tap
+                iifname {{Taps}} drop
+              }
+              chain guest_dns {
+                type nat hook prerouting priority dstnat; policy accept;
+                iifname {{Taps}} fib daddr type local meta l4proto { tcp, udp } th dport 53 redirect to :{{dns}}
+              }
+              chain host_input {
+                type filter hook input priority filter; policy accept;
+                iifname {{Taps}} jump guest_to_host
+                meta l4proto { tcp, udp } th dport {{dns}} iifname != "lo" drop
+              }
+              chain guest_to_host {
+                ct state established,related accept
+                meta l4proto { tcp, udp } th dport {{dns}} ct status dnat accept
+                {{log}}
+                {{Refuse}}
+              }
+              chain guest_forward {
+                type filter hook forward priority filter; policy accept;
+                iifname {{Taps}} jump guest_egress
+                oifname {{Taps}} ct state established,related accept
+                oifname {{Taps}} drop
+              }
+              chain guest_egress {
+                ct state established,related accept
+                iifname vmap @egress_by_tap
+                drop
+              }
+              chain guest_nat {
+                type nat hook postrouting priority srcnat; policy accept;
+                ip saddr {{options.Pool}} oifname != {{Taps}} masquerade
+              }
+            }
+
+            """;
+    }
+
+    /// <summary>Adds a sandbox's chains and its learned-address set, then routes its TAP into them.</summary>
+    public string AddSandbox(SandboxFirewall sandbox)
+    {
+        var link = sandbox.Link;
+        var n = Index(link.Index);
+        var script = new StringBuilder();
+        script.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} sb{n}_guard");
+        var guard = Block($"ether saddr != {link.Mac}", "spoofed MAC", "drop")
+            .Concat(Block($"meta nfproto ipv4 ip saddr != {link.GuestAddress}", "spoofed address", "drop"))
+            .Append("meta nfproto != ipv4 drop")
+            .Append("accept"); // a verdict of its own: falling off the end would return to the guard's catch-all drop
+        foreach (var rule in guard)
+        {
+            script.AppendLine(CultureInfo.InvariantCulture, $"add rule {Table} sb{n}_guard {rule}");
+        }
+
+        script.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} sb{n}_learned {{ type ipv4_addr . inet_service; }}");
+        script.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} sb{n}_egress");
+        foreach (var rule in EgressRules(sandbox))
+        {
+            script.AppendLine(CultureInfo.InvariantCulture, $"add rule {Table} sb{n}_egress {rule}");
+        }
+
+        script.AppendLine(CultureInfo.InvariantCulture, $"add element {Table} guard_by_tap {{ {Quote(link.TapName)} : jump sb{n}_guard }}");
+        script.AppendLine(CultureInfo.InvariantCulture, $"add element {Table} egress_by_tap {{ {Quote(link.TapName)} : jump sb{n}_egress }}");
+        return script.ToString();
+    }
+
+    /// <summary>Unroutes the TAP, then deletes the sandbox's chains and set (one transaction).</summary>
+    public string RemoveSandbox(int linkIndex, string tapName)
+    {
+        var n = Index(linkIndex);
+        return $$"""
+            delete element {{Table}} guard_by_tap { {{Quote(tapName)}} }
+            delete element {{Table}} egress_by_tap { {{Quote(tapName)}} }
+            flush chain {{Table}} sb{{n}}_guard
+            delete chain {{Table}} sb{{n}}_guard
+            flush chain {{Table}} sb{{n}}_egress
+            delete chain {{Table}} sb{{n}}_egress
+            delete set {{Table}} sb{{n}}_learned
+
+            """;
+    }
+
+    /// <summary>Adds destinations learned from an allowed DNS answer (existing ones are left as they are).</summary>
+    public string AddLearned(int linkIndex, IEnumerable<LearnedDestination> destinations) =>
+        LearnedElements("add", linkIndex, destinations);
+
+    /// <summary>Removes destinations whose answer expired.</summary>
+    public string RemoveLearned(int linkIndex, IEnumerable<LearnedDestination> destinations) =>
+        LearnedElements("delete", linkIndex, destinations);
+
+    /// <summary>
+    /// The egress chain, in order: deny rules on addresses (deny beats allow), allow rules on addresses (the only
+    /// way into the always-blocked ranges), the always-blocked ranges and other sandboxes, learned DNS answers, and
+    /// for allow-all sandboxes everything else. What is left is logged and dropped by the caller chain.
+    /// </summary>
+    internal IEnumerable<string> EgressRules(SandboxFirewall sandbox)
+    {
+        foreach (var rule in sandbox.Policy.Deny.Where(IsIpv4AddressRule))
+        {
+            var match = rule.AllPorts
+                ? $"ip daddr {rule.Host.Value}"
+                : $"meta l4proto {{ tcp, udp }} ip daddr {rule.Host.Value} th dport {Ports(rule)}";
+            foreach (var line in Block(match, "denied address", Refuse))
+            {
+                yield return line;
+            }
+        }
+
+        foreach (var rule in sandbox.Policy.Allow.Where(IsIpv4AddressRule))
+        {
+            yield return $"meta l4proto {{ tcp, udp }} ip daddr {rule.Host.Value} th dport {Ports(rule)} accept";
+        }
+
+        foreach (var line in Block($"ip daddr {{ {string.Join(", ", AlwaysBlocked4.Append(options.Pool.ToString()))} }}", "blocked range", Refuse))
+        {
+            yield return line;
+        }
+
+        yield return $"meta l4proto {{ tcp, udp }} ip daddr . th dport @sb{Index(sandbox.Link.Index)}_learned accept";
+        if (sandbox.AllowAll)
+        {
+            yield return "meta nfproto ipv4 accept";
+        }
+
+        yield return Log("not allowed");
+        yield return "meta l4proto tcp reject with tcp reset";
+        yield return "reject with icmpx admin-prohibited";
+    }
+
+    private static bool IsIpv4AddressRule(NetworkRule rule) =>
+        rule.Host.Kind is HostPatternKind.Address or HostPatternKind.Network && !rule.Host.Value.Contains(':', StringComparison.Ordinal);
+
+    private string LearnedElements(string verb, int linkIndex, IEnumerable<LearnedDestination> destinations)
+    {
+        var elements = destinations
+            .Where(d => d.Address.AddressFamily == AddressFamily.InterNetwork)
+            .Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Address} . {d.Port}"))
+            .ToList();
+        return elements.Count == 0
+            ? string.Empty
+            : $"{verb} element {Table} sb{Index(linkIndex)}_learned {{ {string.Join(", ", elements)} }}\n";
+    }
+
+    /// <summary>
+    /// Reports a refused packet to the daemon (NFLOG), bounded so a guest cannot flood the audit log. A statement with
+    /// no verdict: <c>limit</c> is a match, so past the rate this rule simply does not apply, and the verdict must
+    /// be a rule of its own (see <see cref="Block"/>), or packets over the rate would slip past it.
+    /// </summary>
+    private string Log(string why) =>
+        $"{LogRate} log group {options.LogGroup.ToString(CultureInfo.InvariantCulture)} prefix {Quote(why)}";
+
+    /// <summary>Two rules for one condition: report (rate-limited), then the verdict (always).</summary>
+    private IEnumerable<string> Block(string condition, string why, string verdict)
+    {
+        yield return $"{condition} {Log(why)}";
+        yield return $"{condition} {verdict}";
+    }
+
+    /// <summary>
+    /// Refused traffic fails fast in the guest (a reset or an ICMP error, not a 30 s connect timeout). Spoofed packets
+    /// are dropped silently instead.
+    /// </summary>
+    private const string Refuse = "reject with icmpx admin-prohibited";
+
+    private static string Ports(NetworkRule rule) =>
+        "{ " + string.Join(", ", rule.Ports.Select(p => p.ToString(CultureInfo.InvariantCulture))) + " }";
+
+    private static string Index(int index) => index.ToString(CultureInfo.InvariantCulture);
+
+    private static string Quote(string text) =>
+        text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '*' or '.' or ' ')
+            ? "\"" + text + "\""
+            : throw new ArgumentException($"'{text}' cannot be used in an nftables script", nameof(text));
+}

@@ -1,0 +1,31 @@
+using System.Net;
+
+namespace Cleanroom.Network;
+
+/// <summary>How the daemon gives sandboxes their network (<c>cleanroom serve</c> flags).</summary>
+public sealed record NetworkOptions
+{
+    /// <summary>The default address pool: a private /16, split into /30 links (16,384 sandboxes).</summary>
+    public static readonly IPNetwork DefaultPool = IPNetwork.Parse("10.213.0.0/16");
+
+    /// <summary>IPv4 block the sandboxes' links are cut from (<c>--network-pool</c>).</summary>
+    public IPNetwork Pool { get; init; } = DefaultPool;
+
+    /// <summary>Resolvers that allowed queries go to (<c>--dns-upstream</c>); empty: the host's resolv.conf.</summary>
+    public IReadOnlyList<IPEndPoint> DnsUpstreams { get; init; } = [];
+
+    /// <summary>
+    /// The host port the DNS filter listens on; guests' queries to port 53 of their gateway are redirected to it, so
+    /// it never has to take port 53 from a resolver the host runs itself.
+    /// </summary>
+    public int DnsPort { get; init; } = 10053;
+
+    /// <summary>The nftables table (family inet) Cleanroom owns; nothing else is ever touched.</summary>
+    public string TableName { get; init; } = "cleanroom";
+
+    /// <summary>The NFLOG group dropped packets are reported on.</summary>
+    public int LogGroup { get; init; } = 7351;
+
+    /// <summary>Prefix of the TAP devices' names (the link index follows).</summary>
+    public string TapPrefix { get; init; } = "crtap";
+}

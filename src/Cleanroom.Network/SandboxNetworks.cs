@@ -1,0 +1,328 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using Cleanroom.HostProcesses;
+using Cleanroom.Network.Dns;
+using Cleanroom.Network.Firewall;
+using Cleanroom.Network.Links;
+using Cleanroom.Network.Taps;
+using Cleanroom.Policy;
+using Microsoft.Extensions.Logging;
+
+namespace Cleanroom.Network;
+
+/// <summary>
+/// Owns every sandbox's network on this host: allocates links, creates TAP devices, keeps the nftables table in step
+/// with the live sandboxes, and opens the firewall for what the DNS filter allows. One instance per daemon.
+/// </summary>
+public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowance, IAsyncDisposable
+{
+    /// <summary>Most destinations one sandbox may have learned from DNS at a time.</summary>
+    public const int MaxLearnedPerSandbox = 4096;
+
+    /// <summary>How long a learned destination stays open at least, even when the answer's TTL is shorter.</summary>
+    public static readonly TimeSpan MinimumLearnedLifetime = TimeSpan.FromMinutes(2);
+
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly NetworkOptions _options;
+    private readonly FirewallRules _rules;
+    private readonly NftExecutor _nft;
+    private readonly LinkAddressPool _pool;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Attached> _bySandbox = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<IPAddress, Attached> _byGuestAddress = new();
+    private readonly Dictionary<string, int> _reserved = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly bool _ownsNft;
+    private int _nextIndex;
+    private Task _sweeper = Task.CompletedTask;
+
+    public SandboxNetworks(NetworkOptions options, ILogger logger, NftExecutor? nft = null)
+    {
+        _options = options;
+        _rules = new FirewallRules(options);
+        _ownsNft = nft is null;
+        _nft = nft ?? new NftExecutor();
+        _pool = new LinkAddressPool(options.Pool, options.TapPrefix);
+        _logger = logger;
+    }
+
+    public NetworkOptions Options => _options;
+
+    /// <summary>
+    /// Replaces whatever an earlier daemon left in Cleanroom's table with an empty one, turns on IPv4 forwarding and
+    /// starts expiring learned destinations. TAPs need no reconciling: they die with their VMs.
+    /// </summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await _nft.ApplyAsync(_rules.Base(), ct);
+        await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1\n", ct);
+        _sweeper = SweepLoopAsync(_stop.Token);
+    }
+
+    /// <summary>
+    /// Gives a sandbox its link, TAP and firewall chains. On failure nothing of it is left. The caller hands
+    /// <see cref="SandboxNetwork.Tap"/> to the VMM and must call <see cref="DetachAsync"/> when the sandbox goes.
+    /// </summary>
+    public async Task<SandboxNetwork> AttachAsync(string sandboxId, NetworkPolicy policy, bool allowAll, CancellationToken ct)
+    {
+        var link = Allocate(sandboxId);
+        var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll), new LearnedAddressBook(MaxLearnedPerSandbox));
+        Microsoft.Win32.SafeHandles.SafeFileHandle? tap = null;
+        var rulesApplied = false;
+        try
+        {
+            tap = TapDevice.Create(link.TapName);
+            await ConfigureHostSideAsync(link, ct);
+            await ForgetFlowsAsync(link.GuestAddress);
+            await _nft.ApplyAsync(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), ct);
+            rulesApplied = true;
+            lock (_gate)
+            {
+                _bySandbox[sandboxId] = attached;
+            }
+
+            _byGuestAddress[link.GuestAddress] = attached;
+            return new SandboxNetwork(link, tap);
+        }
+        catch
+        {
+            if (rulesApplied)
+            {
+                await TryRemoveRulesAsync(link);
+            }
+
+            tap?.Dispose();
+            Free(sandboxId);
+            throw;
+        }
+    }
+
+    /// <summary>Removes a sandbox's chains and forgets its flows; its TAP went with its VM. Idempotent.</summary>
+    public async Task DetachAsync(string sandboxId)
+    {
+        Attached? attached;
+        lock (_gate)
+        {
+            _bySandbox.TryGetValue(sandboxId, out attached);
+        }
+
+        if (attached is null)
+        {
+            return;
+        }
+
+        _byGuestAddress.TryRemove(attached.Link.GuestAddress, out _);
+        await TryRemoveRulesAsync(attached.Link);
+        await ForgetFlowsAsync(attached.Link.GuestAddress);
+        Free(sandboxId);
+    }
+
+    /// <summary>The link a live sandbox has, for inspect and events.</summary>
+    public SandboxLink? LinkOf(string sandboxId)
+    {
+        lock (_gate)
+        {
+            return _bySandbox.TryGetValue(sandboxId, out var attached) ? attached.Link : null;
+        }
+    }
+
+    /// <summary>The sandbox whose guest address this is (the firewall drops spoofed sources first).</summary>
+    public string? SandboxOf(IPAddress guestAddress) =>
+        _byGuestAddress.TryGetValue(Normalize(guestAddress), out var attached) ? attached.SandboxId : null;
+
+    public DnsClient? Find(IPAddress source) =>
+        _byGuestAddress.TryGetValue(Normalize(source), out var attached) ? attached.Client : null;
+
+    /// <summary>
+    /// Opens the allowed ports of <paramref name="name"/> to the answer's addresses, for the answer's TTL (at least
+    /// <see cref="MinimumLearnedLifetime"/>), before the DNS filter answers.
+    /// </summary>
+    public async Task AllowAsync(DnsClient client, string name, IReadOnlyList<ResolvedAddress> addresses, CancellationToken ct)
+    {
+        if (client.AllowAll || addresses.Count == 0)
+        {
+            return; // allow-all sandboxes pass everything that is not always blocked; nothing to learn
+        }
+
+        Attached? attached;
+        lock (_gate)
+        {
+            _bySandbox.TryGetValue(client.SandboxId, out attached);
+        }
+
+        if (attached is null)
+        {
+            throw new InvalidOperationException($"sandbox {client.SandboxId} has no network any more");
+        }
+
+        var ports = AllowedPorts(client.Policy, name);
+        var now = DateTimeOffset.UtcNow;
+        List<LearnedDestination> added, evicted;
+        lock (attached.Book)
+        {
+            var ttl = addresses.Max(a => a.Ttl);
+            var until = now + (ttl > MinimumLearnedLifetime ? ttl : MinimumLearnedLifetime);
+            var destinations = addresses.SelectMany(a => ports.Select(p => new LearnedDestination(Normalize(a.Address), p)));
+            (added, evicted) = attached.Book.Learn(destinations, until);
+        }
+
+        await _nft.ApplyAsync(_rules.RemoveLearned(attached.Link.Index, evicted) + _rules.AddLearned(attached.Link.Index, added), ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _sweeper;
+        List<string> sandboxes;
+        lock (_gate)
+        {
+            sandboxes = [.. _bySandbox.Keys];
+        }
+
+        foreach (var id in sandboxes)
+        {
+            await DetachAsync(id);
+        }
+
+        _stop.Dispose();
+        if (_ownsNft)
+        {
+            _nft.Dispose();
+        }
+    }
+
+    /// <summary>The ports <paramref name="name"/> may be reached on: every port an allow rule names that the policy allows for it.</summary>
+    internal static IReadOnlyList<int> AllowedPorts(NetworkPolicy policy, string name) =>
+        policy.Allow.SelectMany(r => r.Ports).Distinct().Where(p => policy.Evaluate(name, p).IsAllowed).Order().ToList();
+
+    private SandboxLink Allocate(string sandboxId)
+    {
+        lock (_gate)
+        {
+            if (_bySandbox.ContainsKey(sandboxId) || _reserved.ContainsKey(sandboxId))
+            {
+                throw new InvalidOperationException($"sandbox {sandboxId} already has a network");
+            }
+
+            var used = _reserved.Values.ToHashSet();
+            for (var i = 0; i < _pool.Capacity; i++)
+            {
+                // Round robin, so a link (and its conntrack entries) is not handed to the next sandbox at once.
+                var index = (_nextIndex + i) % _pool.Capacity;
+                if (!used.Contains(index))
+                {
+                    _nextIndex = index + 1;
+                    _reserved[sandboxId] = index;
+                    return _pool.LinkAt(index, sandboxId);
+                }
+            }
+
+            throw new InvalidOperationException($"the network pool {_pool.Pool} has no free link (all {_pool.Capacity} are in use)");
+        }
+    }
+
+    private void Free(string sandboxId)
+    {
+        lock (_gate)
+        {
+            _reserved.Remove(sandboxId);
+            _bySandbox.Remove(sandboxId);
+        }
+    }
+
+    private static async Task ConfigureHostSideAsync(SandboxLink link, CancellationToken ct)
+    {
+        var commands = string.Create(CultureInfo.InvariantCulture, $"address add {link.HostAddress}/{link.PrefixLength} dev {link.TapName}\nlink set dev {link.TapName} up\n");
+        await HostCommand.RunAsync("ip", ["-batch", "-"], ToolTimeout, ct, commands);
+
+        // No IPv6 on the link yet: the guard drops it, and the host end should not autoconfigure an address a guest can reach.
+        var disable = $"/proc/sys/net/ipv6/conf/{link.TapName}/disable_ipv6";
+        if (File.Exists(disable))
+        {
+            await File.WriteAllTextAsync(disable, "1\n", ct);
+        }
+    }
+
+    /// <summary>
+    /// Drops conntrack entries of an address a sandbox had: an "established" flow of the previous holder must not
+    /// carry over to the next one. No entries is not an error.
+    /// </summary>
+    private async Task ForgetFlowsAsync(IPAddress guestAddress)
+    {
+        try
+        {
+            await HostCommand.TryRunAsync("conntrack", ["-D", "-s", guestAddress.ToString()], ToolTimeout, CancellationToken.None);
+        }
+        catch (HostCommandException ex)
+        {
+            LogConntrackFailed(_logger, ex.Message);
+        }
+    }
+
+    private async Task TryRemoveRulesAsync(SandboxLink link)
+    {
+        try
+        {
+            await _nft.ApplyAsync(_rules.RemoveSandbox(link.Index, link.TapName), CancellationToken.None);
+        }
+        catch (HostCommandException ex)
+        {
+            LogRemoveFailed(_logger, link.TapName, ex.Message);
+        }
+    }
+
+    private async Task SweepLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(SweepInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                List<Attached> live;
+                lock (_gate)
+                {
+                    live = [.. _bySandbox.Values];
+                }
+
+                foreach (var attached in live)
+                {
+                    List<LearnedDestination> expired;
+                    lock (attached.Book)
+                    {
+                        expired = attached.Book.Expire(DateTimeOffset.UtcNow);
+                    }
+
+                    try
+                    {
+                        await _nft.ApplyAsync(_rules.RemoveLearned(attached.Link.Index, expired), ct);
+                    }
+                    catch (HostCommandException ex)
+                    {
+                        // The sandbox may have gone between the snapshot and now; its set went with it.
+                        LogSweepFailed(_logger, attached.SandboxId, ex.Message);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "conntrack could not forget a sandbox's flows: {Message}")]
+    private static partial void LogConntrackFailed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "removing the firewall chains of {Tap} failed: {Message}")]
+    private static partial void LogRemoveFailed(ILogger logger, string tap, string message);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "expiring learned destinations of {SandboxId} failed: {Message}")]
+    private static partial void LogSweepFailed(ILogger logger, string sandboxId, string message);
+
+    private sealed record Attached(string SandboxId, SandboxLink Link, DnsClient Client, LearnedAddressBook Book);
+}

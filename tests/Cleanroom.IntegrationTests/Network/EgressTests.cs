@@ -1,0 +1,144 @@
+using System.Text.Json;
+
+namespace Cleanroom.IntegrationTests.Network;
+
+/// <summary>
+/// Deny-by-default egress from a real guest, through the installed CLI and daemon: the policy's allowed name and
+/// port work; any other name, port, address or resolver fails fast and is recorded; nothing of a sandbox's network
+/// outlives it, not even a daemon killed with SIGKILL.
+/// </summary>
+[Collection(DaemonTestGroup.Name)]
+public sealed class EgressTests : IAsyncLifetime
+{
+    private const string Image = "builtin:busybox";
+    private NetworkedDaemon _daemon = null!;
+    private string _policyDir = null!;
+
+    public async Task InitializeAsync()
+    {
+        _daemon = await NetworkedDaemon.StartAsync();
+        _policyDir = Directory.CreateTempSubdirectory("cr-net-policy-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(_policyDir, "cleanroom.yaml"), """
+            version: 1
+            repository:
+              enabled: false
+            sandbox:
+              image:
+                ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
+              network:
+                allow:
+                  - allowed.test:80
+                deny:
+                  - cohosted.test
+            """);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _daemon.DisposeAsync();
+        Directory.Delete(_policyDir, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_sandbox_reaches_what_its_policy_allows_and_nothing_else()
+    {
+        var id = await CreateAsync();
+
+        var allowed = await ExecAsync(id, "wget", "-q", "-O", "-", "-T", "5", "http://allowed.test/");
+        Assert.True(allowed.ExitCode == 0, allowed.Stderr);
+        Assert.Contains("web80 " + NetworkedDaemon.WebAddress, allowed.Stdout, StringComparison.Ordinal);
+
+        // Each of these fails, and fails fast (a refused query or a reset), not after a connect timeout.
+        foreach (var command in new[]
+        {
+            "wget -q -O - -T 20 http://allowed.test:81/",             // the allowed name on another port
+            "wget -q -O - -T 20 http://other.test/",                  // a name the policy does not list
+            "wget -q -O - -T 20 http://cohosted.test/",               // a denied name on an allowed address
+            $"wget -q -O - -T 20 http://{NetworkedDaemon.OtherAddress}/", // an address dialled directly
+            "wget -q -O - -T 20 http://169.254.169.254/",             // the metadata address
+            $"nslookup allowed.test {NetworkedDaemon.DnsAddress}",    // another resolver
+        })
+        {
+            var started = DateTime.UtcNow;
+            var result = await ExecAsync(id, "sh", "-c", command);
+            Assert.True(result.ExitCode != 0, $"`{command}` succeeded: {result.Stdout}");
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15), $"`{command}` took {(DateTime.UtcNow - started).TotalSeconds:0.0} s to fail");
+        }
+
+        // The upstream resolver saw the allowed name and never a denied one.
+        var queries = await File.ReadAllTextAsync(_daemon.QueryLog);
+        Assert.Contains("allowed.test", queries, StringComparison.Ordinal);
+        Assert.DoesNotContain("other.test", queries, StringComparison.Ordinal);
+        Assert.DoesNotContain("cohosted.test", queries, StringComparison.Ordinal);
+
+        // Every refusal is an event on the sandbox.
+        var events = await EventsAsync(id);
+        Assert.Contains(events, e => e.Protocol == "dns" && e.Destination == "other.test" && e.Reason == "host_not_allowed");
+        Assert.Contains(events, e => e.Protocol == "dns" && e.Destination == "cohosted.test");
+        Assert.Contains(events, e => e.Protocol == "tcp" && e.Destination == NetworkedDaemon.OtherAddress && e.Port == 80);
+        Assert.Contains(events, e => e.Protocol == "tcp" && e.Destination == NetworkedDaemon.WebAddress && e.Port == 81);
+
+        var inspect = await _daemon.CliAsync("sandbox", "inspect", id);
+        Assert.Contains("guest_address: 10.213.", inspect.Stdout, StringComparison.Ordinal);
+
+        Assert.Equal(0, (await _daemon.CliAsync("sandbox", "rm", id)).ExitCode);
+        Assert.Empty(_daemon.Taps());
+        Assert.DoesNotContain("sb", _daemon.FirewallTable().Replace("sbin", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Allow_all_reaches_any_name_but_is_recorded_and_still_blocks_the_metadata_address()
+    {
+        var created = await _daemon.CliAsync("sandbox", "create", "--image", Image, "--policy", Path.Combine(_policyDir, "cleanroom.yaml"), "--dangerously-allow-all");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var id = created.Stdout.Trim();
+
+        var other = await ExecAsync(id, "wget", "-q", "-O", "-", "-T", "5", "http://other.test:81/");
+        Assert.True(other.ExitCode == 0, other.Stderr);
+        Assert.Contains("web81", other.Stdout, StringComparison.Ordinal);
+        Assert.NotEqual(0, (await ExecAsync(id, "wget", "-q", "-O", "-", "-T", "20", "http://169.254.169.254/")).ExitCode);
+        Assert.Contains("dangerously_allow_all: true", (await _daemon.CliAsync("sandbox", "inspect", id)).Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, (await _daemon.CliAsync("sandbox", "rm", id)).ExitCode);
+    }
+
+    [Fact]
+    public async Task A_daemon_killed_with_SIGKILL_cleans_the_network_up_at_its_next_start()
+    {
+        var id = await CreateAsync();
+        Assert.Single(_daemon.Taps());
+
+        await _daemon.CrashAsync();
+        await _daemon.RestartAsync();
+
+        Assert.Empty(_daemon.Taps());
+        Assert.DoesNotContain("sb", _daemon.FirewallTable().Replace("sbin", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        var inspect = await _daemon.CliAsync("sandbox", "inspect", id);
+        Assert.Contains("status: failed", inspect.Stdout, StringComparison.Ordinal);
+    }
+
+    private async Task<string> CreateAsync()
+    {
+        var created = await _daemon.CliAsync("sandbox", "create", "--image", Image, "--policy", Path.Combine(_policyDir, "cleanroom.yaml"));
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        return created.Stdout.Trim();
+    }
+
+    private Task<(int ExitCode, string Stdout, string Stderr)> ExecAsync(string id, params string[] command) =>
+        _daemon.CliAsync(["exec", "--in", id, "--no-stdin", "--", .. command]);
+
+    private async Task<List<Event>> EventsAsync(string id)
+    {
+        var result = await _daemon.CliAsync("sandbox", "events", id, "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        return result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Select(e => new Event(
+                e.TryGetProperty("protocol", out var p) ? p.GetString()! : "",
+                e.TryGetProperty("destination", out var d) ? d.GetString()! : "",
+                e.TryGetProperty("port", out var port) ? port.GetInt32() : 0,
+                e.TryGetProperty("reasonCode", out var r) ? r.GetString()! : ""))
+            .ToList();
+    }
+
+    private sealed record Event(string Protocol, string Destination, int Port, string Reason);
+}

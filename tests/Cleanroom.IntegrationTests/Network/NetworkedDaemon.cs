@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Text;
+using Cleanroom.TestSupport;
+
+namespace Cleanroom.IntegrationTests.Network;
+
+/// <summary>
+/// The installed daemon (.build/bin/cleanroom serve) with sandbox networking on, run inside a network namespace of its
+/// own ("host"), next to a small internet in another namespace: a DNS server (dnsmasq, whose query log tests read)
+/// for the zone <c>test</c>, and TCP services on two addresses. Nothing is sent anywhere else. Disposing stops the
+/// daemon and removes both namespaces, failing if a TAP device was left behind.
+/// </summary>
+public sealed class NetworkedDaemon : IAsyncDisposable
+{
+    public const string WebAddress = "10.250.0.2";     // allowed.test, cohosted.test
+    public const string OtherAddress = "10.250.0.3";   // other.test
+    public const string DnsAddress = "10.250.0.53";
+
+    private readonly List<Process> _servers = [];
+    private Process? _daemon;
+
+    private NetworkedDaemon()
+    {
+        Host = NetworkNamespace.Create("dhost");
+        Internet = NetworkNamespace.Create("inet");
+        StateDir = Directory.CreateTempSubdirectory("cr-net-state-").FullName;
+        SocketDir = Directory.CreateTempSubdirectory("cr-net-sock-").FullName;
+        File.SetUnixFileMode(SocketDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        QueryLog = Path.Combine(StateDir, "..", Path.GetFileName(StateDir) + "-dnsmasq.log");
+    }
+
+    public NetworkNamespace Host { get; }
+
+    public NetworkNamespace Internet { get; }
+
+    public string StateDir { get; }
+
+    public string SocketDir { get; }
+
+    public string SocketPath => Path.Combine(SocketDir, "cleanroom.sock");
+
+    /// <summary>dnsmasq's log of every query it received.</summary>
+    public string QueryLog { get; }
+
+    public static async Task<NetworkedDaemon> StartAsync()
+    {
+        var daemon = new NetworkedDaemon();
+        try
+        {
+            daemon.BuildInternet();
+            await daemon.StartDaemonAsync();
+            return daemon;
+        }
+        catch
+        {
+            await daemon.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the installed CLI against this daemon; returns its exit code and output.</summary>
+    public async Task<(int ExitCode, string Stdout, string Stderr)> CliAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(Cli, ["--host", "unix://" + SocketPath, .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Kills the daemon with SIGKILL (its VMs keep running), as a crash would.</summary>
+    public async Task CrashAsync()
+    {
+        var daemonPid = ChildPids(_daemon!.Id).Single();
+        Process.GetProcessById(daemonPid).Kill();
+        _daemon.Kill();
+        await _daemon.WaitForExitAsync();
+        _daemon.Dispose();
+        _daemon = null;
+    }
+
+    /// <summary>Starts the daemon again on the same state.</summary>
+    public Task RestartAsync() => StartDaemonAsync();
+
+    /// <summary>TAP devices in the daemon's namespace.</summary>
+    public IReadOnlyList<string> Taps() =>
+        Host.Run("ip", "-o", "link", "show").Split('\n').Select(l => l.Split(':', 3)).Where(p => p.Length == 3).Select(p => p[1].Trim().Split('@')[0]).Where(n => n.StartsWith("crtap", StringComparison.Ordinal)).ToList();
+
+    /// <summary>The daemon's nftables table as <c>nft list</c> prints it.</summary>
+    public string FirewallTable() => Host.Run("nft", "list", "table", "inet", "cleanroom");
+
+    public async ValueTask DisposeAsync()
+    {
+        string? leak = null;
+        if (_daemon is not null)
+        {
+            Posix(_daemon.Id, 15);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await _daemon.WaitForExitAsync(timeout.Token);
+            _daemon.Dispose();
+            var taps = Taps();
+            leak = taps.Count > 0 ? "the daemon left TAP devices: " + string.Join(", ", taps) : null;
+        }
+
+        foreach (var server in _servers)
+        {
+            server.Kill(entireProcessTree: true);
+            server.Dispose();
+        }
+
+        Internet.Dispose();
+        Host.Dispose();
+        Directory.Delete(StateDir, recursive: true);
+        Directory.Delete(SocketDir, recursive: true);
+        File.Delete(QueryLog);
+        if (leak is not null)
+        {
+            throw new InvalidOperationException(leak);
+        }
+    }
+
+    private static string Cli => Path.Combine(RepoPaths.Root, ".build", "bin", "cleanroom");
+
+    private void BuildInternet()
+    {
+        NetworkNamespace.Host("ip", "link", "add", "cr-up", "netns", Host.Name, "type", "veth", "peer", "name", "cr-down", "netns", Internet.Name);
+        Host.Run("ip", "addr", "add", "10.250.0.1/24", "dev", "cr-up");
+        Host.Run("ip", "link", "set", "cr-up", "up");
+        foreach (var address in new[] { WebAddress, OtherAddress, DnsAddress })
+        {
+            Internet.Run("ip", "addr", "add", address + "/24", "dev", "cr-down");
+        }
+
+        Internet.Run("ip", "link", "set", "cr-down", "up");
+        Internet.Run("ip", "route", "add", "default", "via", "10.250.0.1");
+        _servers.Add(Internet.Start(
+            "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=" + DnsAddress,
+            "--address=/allowed.test/" + WebAddress, "--address=/cohosted.test/" + WebAddress, "--address=/other.test/" + OtherAddress,
+            "--log-queries", "--log-facility=" + QueryLog, "--pid-file="));
+        _servers.Add(Internet.Start("socat", "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:printf 'HTTP/1.0 200 OK\\r\\n\\r\\nweb80 %s\\n' $SOCAT_SOCKADDR"));
+        _servers.Add(Internet.Start("socat", "TCP-LISTEN:81,fork,reuseaddr", "SYSTEM:printf 'HTTP/1.0 200 OK\\r\\n\\r\\nweb81\\n'"));
+        WaitFor(() => Internet.Run("ss", "-ltnH").Contains(":81 ", StringComparison.Ordinal) && Internet.Run("ss", "-lunH").Contains(":53 ", StringComparison.Ordinal), "the test internet's servers");
+    }
+
+    private async Task StartDaemonAsync()
+    {
+        var start = new ProcessStartInfo("ip", ["netns", "exec", Host.Name, Cli, "serve", "--listen", SocketPath, "--state-dir", StateDir,
+            "--assets", RepoPaths.Assets, "--network", "on", "--dns-upstream", DnsAddress])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var log = new StringBuilder();
+        _daemon = Process.Start(start)!;
+        _daemon.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        _daemon.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        _daemon.BeginOutputReadLine();
+        _daemon.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (!File.Exists(SocketPath))
+        {
+            if (_daemon.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new InvalidOperationException("the networked daemon did not start:\n" + log);
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private static List<int> ChildPids(int parent) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ParentOf(pid) == parent)
+            .ToList();
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static void Posix(int pid, int signal) => NetworkNamespace.Host("kill", "-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static void WaitFor(Func<bool> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(15))
+            {
+                throw new TimeoutException(what + " did not come up");
+            }
+
+            Thread.Sleep(20);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+// Network namespaces, nftables and netlink: Linux only.
+[assembly: SupportedOSPlatform("linux")]

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Net;
+using Cleanroom.Network.Firewall;
+using Cleanroom.Network.Links;
+using Cleanroom.Network.Tests.Support;
+using Cleanroom.TestSupport;
+
+namespace Cleanroom.Network.Tests.Firewall;
+
+/// <summary>
+/// Real packets through the rendered firewall, without VMs: a "host" namespace holds the table and routes; each
+/// "guest" namespace is wired to it by a veth pair whose host end carries the TAP name, so the rules cannot tell it
+/// from a VM's TAP; an "internet" namespace serves TCP and UDP on several addresses.
+/// </summary>
+public sealed class FirewallTrafficTests : IDisposable
+{
+    private const string Server = "10.250.0.2";
+    private const string LearnedServer = "10.250.0.3";
+    private const string UnlistedServer = "10.250.0.4";
+    private const string DeniedServer = "10.250.0.5";
+
+    private static readonly NetworkOptions Options = new();
+    private static readonly LinkAddressPool Pool = new(Options.Pool, Options.TapPrefix);
+
+    private readonly FirewallRules _rules = new(Options);
+    private readonly NetworkNamespace _host = NetworkNamespace.Create("host");
+    private readonly NetworkNamespace _internet = NetworkNamespace.Create("net");
+    private readonly List<NetworkNamespace> _guests = [];
+    private readonly List<Process> _servers = [];
+
+    public FirewallTrafficTests()
+    {
+        _host.Run("sysctl", "-qw", "net.ipv4.ip_forward=1");
+        NetworkNamespace.Host("ip", "link", "add", "cr-up", "netns", _host.Name, "type", "veth", "peer", "name", "cr-down", "netns", _internet.Name);
+        _host.Run("ip", "addr", "add", "10.250.0.1/24", "dev", "cr-up");
+        _host.Run("ip", "link", "set", "cr-up", "up");
+        foreach (var address in new[] { Server, LearnedServer, UnlistedServer, DeniedServer })
+        {
+            _internet.Run("ip", "addr", "add", address + "/24", "dev", "cr-down");
+        }
+
+        _internet.Run("ip", "link", "set", "cr-down", "up");
+        _internet.Run("ip", "route", "add", "default", "via", "10.250.0.1");
+        _servers.Add(_internet.Start("socat", "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:echo tcp80 $SOCAT_SOCKADDR from $SOCAT_PEERADDR"));
+        _servers.Add(_internet.Start("socat", "TCP-LISTEN:81,fork,reuseaddr", "SYSTEM:echo tcp81"));
+        _servers.Add(_internet.Start("socat", "UDP-RECVFROM:5000,fork", "SYSTEM:echo udp5000"));
+        WaitForListeners(_internet, "tcp", ":80 ", ":81 ");
+        WaitForListeners(_internet, "udp", ":5000 ");
+        _host.RunWithInput(_rules.Base(), "nft", "-f", "-");
+    }
+
+    [Fact]
+    public void A_sandbox_reaches_exactly_what_its_rules_and_learned_answers_allow()
+    {
+        var policy = TestNetworkPolicies.Compile(
+            $$"""[{host: {{Server}}, ports: [80, 5000]}, {host: 10.250.0.4/31, ports: [81]}]""",
+            $"[{DeniedServer}]");
+        var (guest, link) = AddGuest(0, "sandbox-a", policy, allowAll: false);
+
+        Assert.Equal($"tcp80 {Server} from 10.250.0.1", Tcp(guest, Server, 80)); // allowed by address, masqueraded
+        Assert.Null(Tcp(guest, Server, 81));                                      // same host, other port
+        Assert.Equal("udp5000", Udp(guest, Server, 5000));                        // UDP follows the same rule
+        Assert.Null(Tcp(guest, UnlistedServer, 80));                              // never allowed
+        Assert.Equal("tcp81", Tcp(guest, UnlistedServer, 81));                    // a CIDR rule
+        Assert.Null(Tcp(guest, DeniedServer, 81));                                // in the same CIDR, but deny beats allow
+        Assert.Null(Tcp(guest, "169.254.169.254", 80));                           // metadata address
+
+        Assert.Null(Tcp(guest, LearnedServer, 80));
+        _host.RunWithInput(_rules.AddLearned(link.Index, [new(IPAddress.Parse(LearnedServer), 80)]), "nft", "-f", "-");
+        Assert.Equal($"tcp80 {LearnedServer} from 10.250.0.1", Tcp(guest, LearnedServer, 80));
+        Assert.Null(Tcp(guest, LearnedServer, 81));
+        _host.RunWithInput(_rules.RemoveLearned(link.Index, [new(IPAddress.Parse(LearnedServer), 80)]), "nft", "-f", "-");
+        Assert.Null(Tcp(guest, LearnedServer, 80));
+    }
+
+    [Fact]
+    public void Spoofed_sources_other_sandboxes_and_the_host_are_out_of_reach()
+    {
+        var policy = TestNetworkPolicies.Compile($"[\"{Server}:80\"]");
+        var (guest, link) = AddGuest(0, "sandbox-a", policy, allowAll: false);
+        var (other, otherLink) = AddGuest(1, "sandbox-b", policy, allowAll: true);
+        _servers.Add(other.Start("socat", "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:echo guest-b"));
+        _servers.Add(_host.Start("socat", "TCP-LISTEN:22,fork,reuseaddr", "SYSTEM:echo host-ssh"));
+        WaitForListeners(other, "tcp", ":80 ");
+        WaitForListeners(_host, "tcp", ":22 ");
+
+        Assert.NotNull(Tcp(guest, Server, 80));
+        Assert.Null(Tcp(guest, otherLink.GuestAddress.ToString(), 80));   // guest to guest
+        Assert.Null(Tcp(other, link.GuestAddress.ToString(), 80));        // even for an allow-all sandbox
+        Assert.Null(Tcp(guest, link.HostAddress.ToString(), 22));         // the host, beyond DNS
+        Assert.Null(Tcp(other, "10.250.0.1", 22));
+
+        // Another source address on the guest's card: dropped before routing.
+        guest.Run("ip", "addr", "add", "10.213.0.9/32", "dev", "eth0");
+        Assert.Null(Tcp(guest, Server, 80, bind: "10.213.0.9"));
+
+        // Another MAC: dropped too.
+        guest.Run("ip", "link", "set", "eth0", "address", "02:00:00:00:00:99");
+        Assert.Null(Tcp(guest, Server, 80));
+    }
+
+    [Fact]
+    public void An_allow_all_sandbox_still_cannot_reach_blocked_ranges()
+    {
+        var (guest, _) = AddGuest(0, "sandbox-a", TestNetworkPolicies.Compile("[]"), allowAll: true);
+        Assert.NotNull(Tcp(guest, UnlistedServer, 81));
+        Assert.Null(Tcp(guest, "169.254.169.254", 80));
+    }
+
+    public void Dispose()
+    {
+        foreach (var server in _servers)
+        {
+            server.Kill(entireProcessTree: true);
+            server.Dispose();
+        }
+
+        foreach (var ns in _guests)
+        {
+            ns.Dispose();
+        }
+
+        _internet.Dispose();
+        _host.Dispose();
+    }
+
+    private (NetworkNamespace Guest, SandboxLink Link) AddGuest(int index, string sandboxId, Cleanroom.Policy.NetworkPolicy policy, bool allowAll)
+    {
+        var link = Pool.LinkAt(index, sandboxId);
+        var guest = NetworkNamespace.Create("guest");
+        _guests.Add(guest);
+        NetworkNamespace.Host("ip", "link", "add", link.TapName, "netns", _host.Name, "type", "veth", "peer", "name", "eth0", "netns", guest.Name);
+        _host.Run("ip", "addr", "add", $"{link.HostAddress}/{link.PrefixLength}", "dev", link.TapName);
+        _host.Run("ip", "link", "set", link.TapName, "up");
+        guest.Run("ip", "link", "set", "eth0", "address", link.Mac);
+        guest.Run("ip", "addr", "add", $"{link.GuestAddress}/{link.PrefixLength}", "dev", "eth0");
+        guest.Run("ip", "link", "set", "eth0", "up");
+        guest.Run("ip", "route", "add", "default", "via", link.HostAddress.ToString());
+        _host.RunWithInput(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), "nft", "-f", "-");
+        return (guest, link);
+    }
+
+    /// <summary>The server's first line, or null when the connection was refused or timed out.</summary>
+    private static string? Tcp(NetworkNamespace guest, string address, int port, string? bind = null)
+    {
+        var target = $"TCP:{address}:{port},connect-timeout=3" + (bind is null ? string.Empty : $",bind={bind}");
+        var (exitCode, stdout, _) = guest.TryRun(string.Empty, "socat", "-T", "3", "-", target);
+        return exitCode == 0 && stdout.Length > 0 ? stdout.Trim() : null;
+    }
+
+    private static string? Udp(NetworkNamespace guest, string address, int port)
+    {
+        var (exitCode, stdout, _) = guest.TryRun("ping\n", "socat", "-t", "2", "-T", "3", "-", $"UDP:{address}:{port}");
+        return exitCode == 0 && stdout.Length > 0 ? stdout.Trim() : null;
+    }
+
+    private static void WaitForListeners(NetworkNamespace ns, string protocol, params string[] ports)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var listening = ns.Run("ss", protocol == "tcp" ? "-ltnH" : "-lunH");
+            if (ports.All(p => listening.Contains(p, StringComparison.Ordinal)))
+            {
+                return;
+            }
+
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), $"servers on {string.Join(',', ports)} did not start");
+            Thread.Sleep(20);
+        }
+    }
+}
