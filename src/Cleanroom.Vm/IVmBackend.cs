@@ -9,10 +9,19 @@ public interface IVmBackend
     string Name { get; }
 
     /// <summary>
-    /// Boots a VM. Returns once the VMM is up and controllable; the guest is still booting. Throws
+    /// Boots a VM, first making the grown private copy of its root image that <see cref="VmSpec.RootDiskMinBytes"/>
+    /// asks for. Returns once the VMM is up and controllable; the guest is still booting. Throws
     /// <see cref="VmException"/> (with the VMM's stderr and console tails) when the VMM fails to start.
     /// </summary>
     Task<IVm> StartAsync(VmSpec spec, CancellationToken ct);
+
+    /// <summary>
+    /// Runs once when the owning process starts, before it starts any VM: stops the VMs a crashed predecessor left
+    /// running with their work directories directly under <paramref name="workRoot"/>, and releases the host resources
+    /// they held (cgroups). The work directories themselves stay for the caller to delete. Never touches a process
+    /// that is not such a VM.
+    /// </summary>
+    Task ReapLeftoversAsync(string workRoot, CancellationToken ct);
 
     /// <summary>Decides KVM or TCG once per process (probing if needed) and returns the cached decision afterwards.</summary>
     Task<AccelDecision> ResolveAccelAsync(CancellationToken ct);

@@ -18,6 +18,12 @@ public sealed partial record VmSpec(string Id, string WorkDir, BootAssets Assets
     /// <summary>Raw ext4 image the copy-on-write root disk is layered on; defaults to <see cref="BootAssets.BaseImagePath"/>.</summary>
     public string? RootImagePath { get; init; }
 
+    /// <summary>
+    /// The smallest root disk the guest may get, in bytes; null means the root image's own size. When the root image
+    /// is smaller, the backend boots a private copy of it grown to this size, made in <see cref="WorkDir"/>.
+    /// </summary>
+    public long? RootDiskMinBytes { get; init; }
+
     /// <summary>Appended to the kernel command line (e.g. network settings for the agent); validated by the builder.</summary>
     public IReadOnlyList<string> ExtraKernelArgs { get; init; } = [];
 
@@ -61,6 +67,11 @@ public sealed partial record VmSpec(string Id, string WorkDir, BootAssets Assets
         if (!Path.IsPathFullyQualified(EffectiveRootImagePath))
         {
             throw new ArgumentException($"Root image path '{EffectiveRootImagePath}' must be absolute.", nameof(RootImagePath));
+        }
+
+        if (RootDiskMinBytes is <= 0)
+        {
+            throw new ArgumentException($"RootDiskMinBytes must be positive, not {RootDiskMinBytes}.", nameof(RootDiskMinBytes));
         }
     }
 

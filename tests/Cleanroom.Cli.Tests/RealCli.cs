@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace Cleanroom.Cli.Tests;
 
 /// <summary>
-/// The built <c>cleanroom</c> executable (the apphost copied next to the tests) as a child process, for what only a
-/// real process shows: how it reacts to signals and how it exits.
+/// The built <c>cleanroom</c> executable as a child process, for what only a real process shows: how it reacts to
+/// signals and how it exits. It runs from <c>cli/</c> beside the tests, a copy of its own build output (see the test
+/// project), so it starts with exactly the assemblies it ships with.
 /// </summary>
 internal sealed class RealCli : IDisposable
 {
@@ -13,7 +14,7 @@ internal sealed class RealCli : IDisposable
 
     public RealCli(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo(Path.Join(AppContext.BaseDirectory, "cleanroom"), args)
+        var start = new ProcessStartInfo(Path.Join(AppContext.BaseDirectory, "cli", "cleanroom"), args)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

@@ -1,6 +1,6 @@
-using Cleanroom.Api.V1;
 using Cleanroom.Daemon.Admission;
 using Cleanroom.Daemon.Sandboxes;
+using Cleanroom.Daemon.State;
 using Cleanroom.Daemon.Tests.Fakes;
 using Grpc.Core;
 

@@ -1,5 +1,5 @@
-using Cleanroom.Api.V1;
 using Cleanroom.Daemon.Sandboxes;
+using Cleanroom.Daemon.State;
 using Cleanroom.Daemon.Tests.Fakes;
 using Cleanroom.Guest.Wire.Messages;
 

@@ -1,4 +1,4 @@
-using Cleanroom.Api.V1;
+using Cleanroom.Daemon.State;
 using Cleanroom.Daemon.Tests.Fakes;
 using Cleanroom.Guest.Wire.Messages;
 

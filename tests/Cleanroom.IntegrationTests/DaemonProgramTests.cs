@@ -1,4 +1,6 @@
-using Cleanroom.Daemon.Hosting;
+extern alias daemon;
+
+using daemon::Cleanroom.Daemon.Hosting;
 
 namespace Cleanroom.IntegrationTests;
 

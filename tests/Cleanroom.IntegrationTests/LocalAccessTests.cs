@@ -1,4 +1,6 @@
-using Cleanroom.Daemon;
+extern alias daemon;
+
+using daemon::Cleanroom.Daemon;
 
 namespace Cleanroom.IntegrationTests;
 

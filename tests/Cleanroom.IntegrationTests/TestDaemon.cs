@@ -1,7 +1,9 @@
+extern alias daemon;
+
 using System.Diagnostics;
 using System.Net.Sockets;
 using Cleanroom.Api.V1;
-using Cleanroom.Daemon;
+using daemon::Cleanroom.Daemon;
 using Grpc.Net.Client;
 
 namespace Cleanroom.IntegrationTests;

@@ -1,4 +1,3 @@
-using Cleanroom.Api.V1;
 using Cleanroom.Daemon.State;
 using Cleanroom.Guest.Wire;
 using Cleanroom.Guest.Wire.Host;

@@ -97,7 +97,7 @@ public static class DaemonHost
         }
 
         var sandboxes = app.Services.GetRequiredService<SandboxManager>();
-        sandboxes.Recover();
+        await sandboxes.RecoverAsync(cancellationToken);
 
         // The socket is created by bind(2) under the umask: 0600 from its first moment, not narrowed afterwards.
         Hosting.PrivateDirectory.SetUmask(Hosting.PrivateDirectory.SocketUmask);

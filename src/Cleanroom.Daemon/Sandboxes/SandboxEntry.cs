@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Cleanroom.Api.V1;
 using Cleanroom.Daemon.Admission;
 using Cleanroom.Daemon.Executions;
 using Cleanroom.Daemon.State;

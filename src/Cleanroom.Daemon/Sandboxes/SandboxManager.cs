@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Cleanroom.Api.V1;
 using Cleanroom.Daemon.Admission;
 using Cleanroom.Daemon.Events;
 using Cleanroom.Daemon.Executions;
@@ -16,7 +15,6 @@ using Cleanroom.Network;
 using Cleanroom.Oci;
 using Cleanroom.Vm;
 using Cleanroom.Vm.Assets;
-using Cleanroom.Vm.Qemu;
 using Microsoft.Extensions.Logging;
 
 namespace Cleanroom.Daemon.Sandboxes;
@@ -71,9 +69,9 @@ public sealed class SandboxManager
     /// Runs once at start-up: whatever a previous daemon left running is gone or orphaned. Kill stray VMs, delete
     /// their work directories, and record the sandboxes and executions as failed, saying why.
     /// </summary>
-    public void Recover()
+    public async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        QemuLeftovers.KillStale(SandboxesRoot);
+        await _backend.ReapLeftoversAsync(SandboxesRoot, cancellationToken);
         foreach (var sandbox in _store.ListSandboxes().Where(s => !s.IsTerminal))
         {
             _logger.LogWarning("sandbox {Id} was {Status} when the daemon stopped; marking it failed", sandbox.Id, sandbox.Status);
@@ -157,7 +155,7 @@ public sealed class SandboxManager
                 entry.Record = record;
                 _store.UpsertSandbox(record);
                 ReAdmit(entry, entry.Demand with { DiskBytes = Math.Max(entry.Demand.DiskBytes, image.FilesystemBytes) });
-                rootImage = await SandboxImage.RootDiskAsync(image, record.WorkDir, floors.DiskBytes, boot.Token);
+                rootImage = image.RootfsPath;
             }
 
             if (_networks is not null)
@@ -168,9 +166,12 @@ public sealed class SandboxManager
                 entry.Record = record;
             }
 
+            // A disk floor above the image's size: the backend boots a private copy grown to it (the image stays as is).
+            // The built-in image boots at its own size, as it always has.
             var spec = new VmSpec(id, record.WorkDir, _assets(), record.Vcpus, record.MemoryMiB)
             {
                 RootImagePath = rootImage,
+                RootDiskMinBytes = rootImage is null ? null : floors.DiskBytes,
                 Network = network is null ? null : new VmNetworkInterface(network.Tap, network.Link.Mac),
                 ExtraKernelArgs = network is null ? [] : [network.Link.KernelArgument],
             };

@@ -74,7 +74,7 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) :
         var runner = sandboxes.FindRunner(request.ExecutionId);
         var accepted = runner is not null && await runner.SignalAsync(signal, context.CancellationToken);
         var record = runner?.Record ?? Find(request.ExecutionId);
-        return new CancelExecutionResponse { SandboxId = record.SandboxId, ExecutionId = record.Id, Accepted = accepted, Status = record.Status };
+        return new CancelExecutionResponse { SandboxId = record.SandboxId, ExecutionId = record.Id, Accepted = accepted, Status = record.Status.ToProto() };
     }
 
     public override async Task StreamExecution(StreamExecutionRequest request, IServerStreamWriter<ExecutionStreamEvent> responseStream, ServerCallContext context)
@@ -116,7 +116,7 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) :
         if (final.IsFinished)
         {
             var exit = NewEvent(final);
-            exit.Exit = new ExecutionExit { ExitCode = final.ExitCode, Status = final.Status, Message = final.Error };
+            exit.Exit = new ExecutionExit { ExitCode = final.ExitCode, Status = final.Status.ToProto(), Message = final.Error };
             await responseStream.WriteAsync(exit, context.CancellationToken);
         }
     }
@@ -148,7 +148,7 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) :
     {
         SandboxId = record.SandboxId,
         ExecutionId = record.Id,
-        Status = record.Status,
+        Status = record.Status.ToProto(),
         OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
     };
 

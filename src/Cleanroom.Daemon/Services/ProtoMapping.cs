@@ -1,16 +1,23 @@
 using Cleanroom.Api.V1;
 using Cleanroom.Daemon.State;
 using Google.Protobuf.WellKnownTypes;
+using DomainExecutionStatus = Cleanroom.Daemon.State.ExecutionStatus;
+using DomainSandboxStatus = Cleanroom.Daemon.State.SandboxStatus;
+using ProtoExecutionStatus = Cleanroom.Api.V1.ExecutionStatus;
+using ProtoSandboxStatus = Cleanroom.Api.V1.SandboxStatus;
 
 namespace Cleanroom.Daemon.Services;
 
-/// <summary>Records to API messages, in one place.</summary>
+/// <summary>
+/// Records to API messages, in one place: the daemon's own types stop here, so the contract and the daemon can change
+/// independently.
+/// </summary>
 internal static class ProtoMapping
 {
     public static Sandbox ToProto(this SandboxRecord s, string activeExecutionId = "") => new()
     {
         SandboxId = s.Id,
-        Status = s.Status,
+        Status = s.Status.ToProto(),
         StatusMessage = s.StatusMessage,
         Backend = s.Backend,
         ImageRef = s.ImageRef,
@@ -40,7 +47,7 @@ internal static class ProtoMapping
             Events.SandboxEventKind.Suppressed => SandboxEventKind.Suppressed,
             _ => SandboxEventKind.Unspecified,
         },
-        Status = System.Enum.TryParse<SandboxStatus>(e.Status, ignoreCase: true, out var status) ? status : SandboxStatus.Unspecified,
+        Status = System.Enum.TryParse<DomainSandboxStatus>(e.Status, ignoreCase: true, out var status) ? status.ToProto() : ProtoSandboxStatus.Unspecified,
         Message = e.Message,
         OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(e.OccurredAt),
         Destination = e.Destination,
@@ -55,7 +62,7 @@ internal static class ProtoMapping
         {
             ExecutionId = e.Id,
             SandboxId = e.SandboxId,
-            Status = e.Status,
+            Status = e.Status.ToProto(),
             ExitCode = e.ExitCode,
             Signal = e.Signal,
             Error = e.Error,
@@ -77,4 +84,25 @@ internal static class ProtoMapping
 
         return execution;
     }
+
+    public static ProtoSandboxStatus ToProto(this DomainSandboxStatus status) => status switch
+    {
+        DomainSandboxStatus.Provisioning => ProtoSandboxStatus.Provisioning,
+        DomainSandboxStatus.Ready => ProtoSandboxStatus.Ready,
+        DomainSandboxStatus.Stopping => ProtoSandboxStatus.Stopping,
+        DomainSandboxStatus.Stopped => ProtoSandboxStatus.Stopped,
+        DomainSandboxStatus.Failed => ProtoSandboxStatus.Failed,
+        _ => ProtoSandboxStatus.Unspecified,
+    };
+
+    public static ProtoExecutionStatus ToProto(this DomainExecutionStatus status) => status switch
+    {
+        DomainExecutionStatus.Queued => ProtoExecutionStatus.Queued,
+        DomainExecutionStatus.Running => ProtoExecutionStatus.Running,
+        DomainExecutionStatus.Succeeded => ProtoExecutionStatus.Succeeded,
+        DomainExecutionStatus.Failed => ProtoExecutionStatus.Failed,
+        DomainExecutionStatus.Canceled => ProtoExecutionStatus.Canceled,
+        DomainExecutionStatus.TimedOut => ProtoExecutionStatus.TimedOut,
+        _ => ProtoExecutionStatus.Unspecified,
+    };
 }

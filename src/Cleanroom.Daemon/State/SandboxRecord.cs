@@ -1,4 +1,3 @@
-using Cleanroom.Api.V1;
 
 namespace Cleanroom.Daemon.State;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Cleanroom.Api.V1;
 using Microsoft.Data.Sqlite;
 
 namespace Cleanroom.Daemon.State;

@@ -36,22 +36,4 @@ public static class Ext4Builder
             File.Delete(temp);
         }
     }
-
-    /// <summary>Grows an (unmounted) image file to <paramref name="sizeBytes"/>: the file, then the file system.</summary>
-    public static async Task GrowAsync(string imagePath, long sizeBytes, CancellationToken cancellationToken)
-    {
-        await using (var file = new FileStream(imagePath, FileMode.Open, FileAccess.Write))
-        {
-            if (file.Length >= sizeBytes)
-            {
-                return;
-            }
-
-            file.SetLength(sizeBytes);
-        }
-
-        // resize2fs insists on a clean, recently checked file system; a fresh copy of an image we built is both.
-        await HostCommand.RunAsync("e2fsck", ["-f", "-p", imagePath], Timeout, cancellationToken);
-        await HostCommand.RunAsync("resize2fs", ["-f", imagePath], Timeout, cancellationToken);
-    }
 }

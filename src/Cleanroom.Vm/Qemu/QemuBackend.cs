@@ -1,5 +1,6 @@
 using Cleanroom.Vm.Assets;
 using Cleanroom.Vm.Boot;
+using Cleanroom.Vm.Disks;
 using Cleanroom.Vm.Doctor;
 using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu.Confinement;
@@ -69,6 +70,11 @@ public sealed class QemuBackend : IVmBackend
         ConfinedVm? confinement = null;
         try
         {
+            if (spec.RootDiskMinBytes is { } minBytes)
+            {
+                spec = spec with { RootImagePath = await GrownRootImage.PrepareAsync(spec.EffectiveRootImagePath, minBytes, dir.GrownRootImage, ct) };
+            }
+
             await RootDisk.CreateOverlayAsync(qemuImg, spec.EffectiveRootImagePath, dir.RootDisk, ct);
             confinement = _confiner.Prepare(spec, dir, qemu, accel.Mode);
             var launch = QemuLauncher.Build(qemu, argv, confinement.Plan) with
@@ -91,6 +97,17 @@ public sealed class QemuBackend : IVmBackend
             throw;
         }
     }
+
+    public Task ReapLeftoversAsync(string workRoot, CancellationToken ct) =>
+        Task.Run(
+            () =>
+            {
+                foreach (var stale in QemuLeftovers.KillStale(workRoot))
+                {
+                    _logger.LogWarning("QEMU left by an earlier daemon in {WorkDir} (pid {Pid}): {Note}", stale.WorkDir, stale.Pid, stale.Note);
+                }
+            },
+            ct);
 
     public Task<IReadOnlyList<DoctorCheck>> RunDoctorChecksAsync(CancellationToken ct) =>
         QemuDoctor.RunAsync(_options, Path.GetDirectoryName(_probeAssets.KernelPath) ?? ".", ct);

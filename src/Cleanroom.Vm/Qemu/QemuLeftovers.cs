@@ -5,10 +5,11 @@ using Cleanroom.Vm.Qemu.Confinement;
 namespace Cleanroom.Vm.Qemu;
 
 /// <summary>
-/// Crash recovery: QEMU outlives a daemon that dies without disposing its VMs. At start-up the daemon calls
-/// <see cref="KillStale"/> on its sandboxes directory before touching any sandbox.
+/// Crash recovery: QEMU outlives a daemon that dies without disposing its VMs. At start-up the daemon asks the
+/// backend to reap leftovers (<see cref="QemuBackend.ReapLeftoversAsync"/>, which calls <see cref="KillStale"/>) on
+/// its sandboxes directory before touching any sandbox.
 /// </summary>
-public static class QemuLeftovers
+internal static class QemuLeftovers
 {
     private static readonly TimeSpan DeathTimeout = TimeSpan.FromSeconds(5);
 

@@ -1,4 +1,4 @@
 namespace Cleanroom.Vm.Qemu;
 
 /// <summary>A QEMU left running by an earlier daemon for <paramref name="WorkDir"/>, and what was done about it.</summary>
-public sealed record StaleQemu(int Pid, string WorkDir, bool Killed, string Note);
+internal sealed record StaleQemu(int Pid, string WorkDir, bool Killed, string Note);

@@ -17,6 +17,9 @@ public sealed record VmWorkDir(string Path)
 
     public string RootDisk => Join("root.qcow2");
 
+    /// <summary>The private root image grown to <see cref="VmSpec.RootDiskMinBytes"/>, when the VM needs one.</summary>
+    public string GrownRootImage => Join("root.ext4");
+
     /// <summary>Directory QEMU creates its sockets and pid file in: mode 0700, owned by the VM's uid.</summary>
     public string RunDir => Join("run");
 
@@ -36,7 +39,7 @@ public sealed record VmWorkDir(string Path)
     public string PidFile => System.IO.Path.Combine(RunDir, PidFileName);
 
     /// <summary>Files that exist only while the VM runs; always deleted at the end.</summary>
-    public IReadOnlyList<string> RuntimeFiles => [RootDisk, AgentSocket, QmpSocket, PidFile];
+    public IReadOnlyList<string> RuntimeFiles => [RootDisk, GrownRootImage, AgentSocket, QmpSocket, PidFile];
 
     /// <summary>Directories that exist only while the VM runs; deleted (when empty) after <see cref="RuntimeFiles"/>.</summary>
     public IReadOnlyList<string> RuntimeDirectories => [RunDir, JailDir];

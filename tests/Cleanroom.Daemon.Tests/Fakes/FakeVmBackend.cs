@@ -16,6 +16,7 @@ internal sealed class FakeVmBackend : IVmBackend
     private readonly Channel<BootHold> _heldStarts = Channel.CreateUnbounded<BootHold>();
     private readonly Channel<BootHold> _heldHellos = Channel.CreateUnbounded<BootHold>();
     private readonly Channel<FakeVm> _started = Channel.CreateUnbounded<FakeVm>();
+    private readonly ConcurrentQueue<LeftoverReap> _reaps = new();
     private int _startCalls;
 
     public string Name => "fake";
@@ -34,6 +35,9 @@ internal sealed class FakeVmBackend : IVmBackend
 
     /// <summary>How many times the daemon called <see cref="StartAsync"/> (held and cancelled boots included).</summary>
     public int StartCalls => Volatile.Read(ref _startCalls);
+
+    /// <summary>Every call to <see cref="ReapLeftoversAsync"/>, in order.</summary>
+    public IReadOnlyList<LeftoverReap> Reaps => _reaps.ToArray();
 
     /// <summary>Every VM started so far.</summary>
     public IReadOnlyList<FakeVm> Vms => _vms.ToArray();
@@ -63,6 +67,14 @@ internal sealed class FakeVmBackend : IVmBackend
         _vms.Enqueue(vm);
         _started.Writer.TryWrite(vm);
         return vm;
+    }
+
+    /// <summary>Records the call and the work directories that existed then (a real backend finds its leftovers in them).</summary>
+    public Task ReapLeftoversAsync(string workRoot, CancellationToken ct)
+    {
+        var present = Directory.Exists(workRoot) ? Directory.EnumerateDirectories(workRoot).Select(Path.GetFileName).OfType<string>().ToArray() : [];
+        _reaps.Enqueue(new LeftoverReap(workRoot, present));
+        return Task.CompletedTask;
     }
 
     public Task<AccelDecision> ResolveAccelAsync(CancellationToken ct) =>

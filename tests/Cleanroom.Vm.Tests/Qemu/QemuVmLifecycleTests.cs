@@ -122,6 +122,24 @@ public sealed class QemuVmLifecycleTests : IDisposable
     }
 
     [QemuFact]
+    public async Task A_disk_floor_boots_a_grown_private_copy_that_goes_with_the_vm()
+    {
+        const long MiB = 1024 * 1024;
+        var image = await TestExt4.MakeAsync(_dir, "image.ext4", 8 * MiB);
+        var spec = Spec(exitAfterMarker: false) with { RootImagePath = image, RootDiskMinBytes = 16 * MiB };
+        await using (var vm = await Backend().StartAsync(spec, CancellationToken.None))
+        {
+            var copy = Path.Combine(spec.WorkDir, "root.ext4");
+            Assert.Equal(16 * MiB, await TestExt4.FilesystemBytesAsync(copy));
+            var overlay = await HostTools.RunAsync(HostTools.QemuImgPath!, "info", "-U", Path.Combine(spec.WorkDir, "root.qcow2"));
+            Assert.Contains($"backing file: {copy}", overlay.Stdout, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(spec.WorkDir), "the grown copy must go with the VM, and the work directory it created with it");
+        Assert.Equal(8 * MiB, await TestExt4.FilesystemBytesAsync(image));
+    }
+
+    [QemuFact]
     public async Task Leftovers_of_a_crashed_daemon_are_killed_and_unrelated_pids_spared()
     {
         var root = _dir.Combine("sandboxes");

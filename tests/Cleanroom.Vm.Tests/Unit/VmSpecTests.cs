@@ -29,6 +29,15 @@ public sealed class VmSpecTests
         Assert.Equal(field, ex.ParamName);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void A_root_disk_floor_must_be_positive(long floor)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => (new VmSpec("ok", "/w", Assets) { RootDiskMinBytes = floor }).Validate());
+        Assert.Equal(nameof(VmSpec.RootDiskMinBytes), ex.ParamName);
+    }
+
     [Fact]
     public void Socket_paths_longer_than_sun_path_are_refused_up_front()
     {

@@ -1,4 +1,4 @@
-namespace Cleanroom.Policy.Tests;
+namespace Cleanroom.Reasons.Tests;
 
 /// <summary>The reason codes are a wire contract: values and names are pinned here.</summary>
 public sealed class ReasonCodeTests
