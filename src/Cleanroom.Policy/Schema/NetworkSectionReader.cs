@@ -36,7 +36,7 @@ internal static class NetworkSectionReader
         if (!options.AllowDefaultAllow)
         {
             reader.Error(PolicyErrorKind.DefaultAllowNotPermitted, node, path,
-                "default: allow would turn off egress filtering, which a repository cannot ask for by itself (no command-line override exists yet)",
+                "default: allow would turn off egress filtering, which a repository cannot ask for by itself (only `--dangerously-allow-all` on the command line turns it off)",
                 "default: deny, with the hosts the sandbox needs under allow");
             return NetworkDefault.Deny;
         }
