@@ -327,8 +327,18 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
     }
 
-    private static int InterfaceIndex(string name) =>
-        int.Parse(File.ReadAllText($"/sys/class/net/{name}/ifindex").Trim(), CultureInfo.InvariantCulture);
+    /// <summary>
+    /// if_nametoindex(3) rather than /sys/class/net: sysfs shows the namespace it was mounted in, which need not be
+    /// the daemon's (a daemon started with nsenter).
+    /// </summary>
+    private static int InterfaceIndex(string name)
+    {
+        var index = IfNameToIndex(name);
+        return index > 0 ? (int)index : throw new IOException($"interface {name} has no index: {System.Runtime.InteropServices.Marshal.GetLastPInvokeErrorMessage()}");
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial uint IfNameToIndex(string name);
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 

@@ -10,13 +10,17 @@ namespace Cleanroom.IntegrationTests.Network;
 [Collection(DaemonTestGroup.Name)]
 public sealed class EgressTests : IAsyncLifetime
 {
-    private const string Image = "builtin:busybox";
+    // Debian (glibc resolver, curl, getent): the tools a CI job uses. Busybox's static wget cannot resolve names.
+    private const string Image = "debian-net-test:bookworm";
     private NetworkedDaemon _daemon = null!;
     private string _policyDir = null!;
 
     public async Task InitializeAsync()
     {
         _daemon = await NetworkedDaemon.StartAsync();
+        Assert.True(File.Exists(RepoPaths.DebianImage), $"{RepoPaths.DebianImage} is missing: scripts/test.sh builds it with scripts/build-debian-image.sh");
+        var imported = await _daemon.CliAsync("image", "import", Image, RepoPaths.DebianImage);
+        Assert.True(imported.ExitCode == 0, imported.Stderr);
         _policyDir = Directory.CreateTempSubdirectory("cr-net-policy-").FullName;
         await File.WriteAllTextAsync(Path.Combine(_policyDir, "cleanroom.yaml"), """
             version: 1
@@ -44,19 +48,20 @@ public sealed class EgressTests : IAsyncLifetime
     {
         var id = await CreateAsync();
 
-        var allowed = await ExecAsync(id, "wget", "-q", "-O", "-", "-T", "5", "http://allowed.test/");
+        var allowed = await ExecAsync(id, "curl", "-sS", "-m", "10", "http://allowed.test/");
         Assert.True(allowed.ExitCode == 0, allowed.Stderr);
-        Assert.Contains("web80 " + NetworkedDaemon.WebAddress, allowed.Stdout, StringComparison.Ordinal);
+        Assert.Equal("web80", allowed.Stdout.Trim());
 
         // Each of these fails, and fails fast (a refused query or a reset), not after a connect timeout.
         foreach (var command in new[]
         {
-            "wget -q -O - -T 20 http://allowed.test:81/",             // the allowed name on another port
-            "wget -q -O - -T 20 http://other.test/",                  // a name the policy does not list
-            "wget -q -O - -T 20 http://cohosted.test/",               // a denied name on an allowed address
-            $"wget -q -O - -T 20 http://{NetworkedDaemon.OtherAddress}/", // an address dialled directly
-            "wget -q -O - -T 20 http://169.254.169.254/",             // the metadata address
-            $"nslookup allowed.test {NetworkedDaemon.DnsAddress}",    // another resolver
+            "curl -sS -m 20 http://allowed.test:81/",                 // the allowed name on another port
+            "curl -sS -m 20 http://other.test/",                      // a name the policy does not list
+            "curl -sS -m 20 http://cohosted.test/",                   // a denied name on an allowed address
+            $"curl -sS -m 20 http://{NetworkedDaemon.OtherAddress}/", // an address dialled directly
+            "curl -sS -m 20 http://169.254.169.254/",                 // the metadata address
+            // Another resolver: the guest points its own resolv.conf at the upstream (and puts it back).
+            $"cp /etc/resolv.conf /tmp/r; echo nameserver {NetworkedDaemon.DnsAddress} > /etc/resolv.conf; getent hosts allowed.test; rc=$?; cp /tmp/r /etc/resolv.conf; exit $rc",
         })
         {
             var started = DateTime.UtcNow;
@@ -93,10 +98,10 @@ public sealed class EgressTests : IAsyncLifetime
         Assert.True(created.ExitCode == 0, created.Stderr);
         var id = created.Stdout.Trim();
 
-        var other = await ExecAsync(id, "wget", "-q", "-O", "-", "-T", "5", "http://other.test:81/");
+        var other = await ExecAsync(id, "curl", "-sS", "-m", "10", "http://other.test:81/");
         Assert.True(other.ExitCode == 0, other.Stderr);
         Assert.Contains("web81", other.Stdout, StringComparison.Ordinal);
-        Assert.NotEqual(0, (await ExecAsync(id, "wget", "-q", "-O", "-", "-T", "20", "http://169.254.169.254/")).ExitCode);
+        Assert.NotEqual(0, (await ExecAsync(id, "curl", "-sS", "-m", "20", "http://169.254.169.254/")).ExitCode);
         Assert.Contains("dangerously_allow_all: true", (await _daemon.CliAsync("sandbox", "inspect", id)).Stdout, StringComparison.Ordinal);
         Assert.Equal(0, (await _daemon.CliAsync("sandbox", "rm", id)).ExitCode);
     }
@@ -119,7 +124,7 @@ public sealed class EgressTests : IAsyncLifetime
     private async Task<string> CreateAsync()
     {
         var created = await _daemon.CliAsync("sandbox", "create", "--image", Image, "--policy", Path.Combine(_policyDir, "cleanroom.yaml"));
-        Assert.True(created.ExitCode == 0, created.Stderr);
+        Assert.True(created.ExitCode == 0, $"exit {created.ExitCode}: {created.Stderr} {created.Stdout}");
         return created.Stdout.Trim();
     }
 

@@ -119,6 +119,11 @@ public sealed class NetworkedDaemon : IAsyncDisposable
         Internet.Dispose();
         Host.Dispose();
         Directory.Delete(StateDir, recursive: true);
+        if (Directory.Exists(StateDir + "-web"))
+        {
+            Directory.Delete(StateDir + "-web", recursive: true);
+        }
+
         Directory.Delete(SocketDir, recursive: true);
         File.Delete(QueryLog);
         if (leak is not null)
@@ -145,14 +150,21 @@ public sealed class NetworkedDaemon : IAsyncDisposable
             "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=" + DnsAddress,
             "--address=/allowed.test/" + WebAddress, "--address=/cohosted.test/" + WebAddress, "--address=/other.test/" + OtherAddress,
             "--log-queries", "--log-facility=" + QueryLog, "--pid-file="));
-        _servers.Add(Internet.Start("socat", "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:printf 'HTTP/1.0 200 OK\\r\\n\\r\\nweb80 %s\\n' $SOCAT_SOCKADDR"));
-        _servers.Add(Internet.Start("socat", "TCP-LISTEN:81,fork,reuseaddr", "SYSTEM:printf 'HTTP/1.0 200 OK\\r\\n\\r\\nweb81\\n'"));
+        foreach (var port in new[] { 80, 81 })
+        {
+            var root = Directory.CreateDirectory(Path.Combine(StateDir + "-web", port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            File.WriteAllText(Path.Combine(root.FullName, "index.html"), $"web{port}\n");
+            _servers.Add(Internet.Start("python3", "-m", "http.server", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--directory", root.FullName));
+        }
+
         WaitFor(() => Internet.Run("ss", "-ltnH").Contains(":81 ", StringComparison.Ordinal) && Internet.Run("ss", "-lunH").Contains(":53 ", StringComparison.Ordinal), "the test internet's servers");
     }
 
     private async Task StartDaemonAsync()
     {
-        var start = new ProcessStartInfo("ip", ["netns", "exec", Host.Name, Cli, "serve", "--listen", SocketPath, "--state-dir", StateDir,
+        // nsenter, not `ip netns exec`: the latter remounts /sys, which would hide the cgroup hierarchies the daemon
+        // confines VMs with. Only the network namespace differs from a daemon on the host.
+        var start = new ProcessStartInfo("nsenter", ["--net=/run/netns/" + Host.Name, Cli, "serve", "--listen", SocketPath, "--state-dir", StateDir,
             "--assets", RepoPaths.Assets, "--network", "on", "--dns-upstream", DnsAddress])
         {
             RedirectStandardOutput = true,
@@ -164,8 +176,9 @@ public sealed class NetworkedDaemon : IAsyncDisposable
         _daemon.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
         _daemon.BeginOutputReadLine();
         _daemon.BeginErrorReadLine();
+        // Up when the socket accepts a connection: after a crash the old socket file is still there.
         var deadline = Stopwatch.StartNew();
-        while (!File.Exists(SocketPath))
+        while (!await AcceptsAsync(SocketPath))
         {
             if (_daemon.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(60))
             {
@@ -173,6 +186,20 @@ public sealed class NetworkedDaemon : IAsyncDisposable
             }
 
             await Task.Delay(20);
+        }
+    }
+
+    private static async Task<bool> AcceptsAsync(string socketPath)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
         }
     }
 
