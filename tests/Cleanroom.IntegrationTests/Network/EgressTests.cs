@@ -39,8 +39,14 @@ public sealed class EgressTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _daemon.DisposeAsync();
-        Directory.Delete(_policyDir, recursive: true);
+        try
+        {
+            await _daemon.DisposeAsync();
+        }
+        finally
+        {
+            Directory.Delete(_policyDir, recursive: true);
+        }
     }
 
     [Fact]
