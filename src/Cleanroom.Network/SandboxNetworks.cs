@@ -202,6 +202,16 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             await DetachAsync(id);
         }
 
+        // A stopped daemon leaves no rules behind (the next start would replace them anyway).
+        try
+        {
+            await _nft.ApplyAsync(_rules.DeleteTable(), CancellationToken.None);
+        }
+        catch (HostCommandException ex)
+        {
+            LogRemoveFailed(_logger, "the table", ex.Message);
+        }
+
         _stop.Dispose();
         if (_ownsNft)
         {

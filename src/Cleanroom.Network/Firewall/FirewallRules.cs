@@ -81,6 +81,9 @@ public sealed class FirewallRules(NetworkOptions options)
             """;
     }
 
+    /// <summary>Removes the table and everything in it (daemon shutdown); no error when it is already gone.</summary>
+    public string DeleteTable() => $"table {Table} {{}}\ndelete table {Table}\n";
+
     /// <summary>Adds a sandbox's chains and its learned-address set, then routes its TAP into them.</summary>
     public string AddSandbox(SandboxFirewall sandbox)
     {

@@ -54,5 +54,12 @@ public sealed class FirewallRulesTests
         var ruleset = ns.Run("nft", "list", "ruleset");
         Assert.DoesNotContain("sb0", ruleset, StringComparison.Ordinal);
         Assert.Contains("table inet someone_else", ruleset, StringComparison.Ordinal);
+
+        // Shutdown removes the table and nothing else; twice is harmless.
+        ns.RunWithInput(_rules.DeleteTable(), "nft", "-f", "-");
+        ns.RunWithInput(_rules.DeleteTable(), "nft", "-f", "-");
+        ruleset = ns.Run("nft", "list", "ruleset");
+        Assert.DoesNotContain("cleanroom", ruleset, StringComparison.Ordinal);
+        Assert.Contains("table inet someone_else", ruleset, StringComparison.Ordinal);
     }
 }
