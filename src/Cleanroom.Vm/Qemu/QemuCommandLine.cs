@@ -6,6 +6,13 @@ namespace Cleanroom.Vm.Qemu;
 public static class QemuCommandLine
 {
     /// <summary>
+    /// TCG's translation cache, in MiB. QEMU's default is 1 GiB, which a busy guest fills and which the VM's cgroup
+    /// (guest memory + overhead) would then OOM-kill: a network-heavy job did exactly that. The cgroup adds this on top
+    /// of its overhead under TCG.
+    /// </summary>
+    public const int TcgTranslationCacheMiB = 256;
+
+    /// <summary>
     /// microvm: no PCI, no firmware option ROMs, virtio-mmio found through ACPI (ACPI must stay on for Debian
     /// kernels). rtc=on avoids two 1 s stalls at boot; isa-serial gives the ttyS0 console.
     /// </summary>
@@ -32,7 +39,7 @@ public static class QemuCommandLine
         argv.AddRange(config.Accel switch
         {
             // thread=multi: one host thread per vCPU instead of round-robin on one.
-            AccelMode.Tcg => ["-accel", "tcg,thread=multi", "-cpu", "max"],
+            AccelMode.Tcg => ["-accel", string.Create(CultureInfo.InvariantCulture, $"tcg,thread=multi,tb-size={TcgTranslationCacheMiB}"), "-cpu", "max"],
             AccelMode.Kvm => ["-accel", "kvm", "-cpu", "host"],
             _ => throw new ArgumentException($"Accelerator must be resolved to KVM or TCG before building a command line, not {config.Accel}.", nameof(config)),
         });

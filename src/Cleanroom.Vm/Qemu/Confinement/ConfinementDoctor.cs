@@ -87,7 +87,7 @@ internal static class ConfinementDoctor
         }
 
         return new DoctorCheck(QemuDoctor.Names.Cgroups, CheckStatus.Pass,
-            $"{host.Description}; per VM: memory = guest + {options.CgroupMemoryOverheadMiB} MiB, at most {options.CgroupPidsMax} tasks");
+            $"{host.Description}; per VM: memory = guest + {options.CgroupMemoryOverheadMiB} MiB (+ {QemuCommandLine.TcgTranslationCacheMiB} MiB translation cache under TCG), at most {options.CgroupPidsMax} tasks");
     }
 
     private static async Task<DoctorCheck> CheckMountNamespaceAsync(bool isRoot, CancellationToken ct)

@@ -64,7 +64,7 @@ internal sealed class QemuConfiner
         try
         {
             LayOut(dir, lease);
-            cgroup = CreateCgroup(spec);
+            cgroup = CreateCgroup(spec, accel);
             var plan = new QemuConfinement
             {
                 User = (lease.Uid, lease.Gid),
@@ -100,7 +100,7 @@ internal sealed class QemuConfiner
         Directory.CreateDirectory(dir.JailDir, Owner);
     }
 
-    private VmCgroup? CreateCgroup(VmSpec spec)
+    private VmCgroup? CreateCgroup(VmSpec spec, AccelMode accel)
     {
         var host = Cgroups;
         if (host.Version == CgroupVersion.None)
@@ -113,7 +113,8 @@ internal sealed class QemuConfiner
             return null;
         }
 
-        var memoryBytes = ((long)spec.MemoryMiB + _options.CgroupMemoryOverheadMiB) * 1024 * 1024;
+        var overhead = _options.CgroupMemoryOverheadMiB + (accel == AccelMode.Tcg ? QemuCommandLine.TcgTranslationCacheMiB : 0);
+        var memoryBytes = ((long)spec.MemoryMiB + overhead) * 1024 * 1024;
         return VmCgroup.Create(host, spec.Id, memoryBytes, _options.CgroupPidsMax);
     }
 
