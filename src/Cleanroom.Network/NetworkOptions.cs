@@ -20,6 +20,12 @@ public sealed record NetworkOptions
     /// </summary>
     public int DnsPort { get; init; } = 10053;
 
+    /// <summary>
+    /// The host port of the connection guard: guests' TCP connections to destinations learned from DNS are redirected
+    /// there, so the TLS server name or HTTP Host they name is checked against the policy (co-hosted names).
+    /// </summary>
+    public int GuardPort { get; init; } = 10054;
+
     /// <summary>The nftables table (family inet) Cleanroom owns; nothing else is ever touched.</summary>
     public string TableName { get; init; } = "cleanroom";
 

@@ -30,6 +30,7 @@ public sealed class FirewallRules(NetworkOptions options)
     public string Base()
     {
         var dns = options.DnsPort.ToString(CultureInfo.InvariantCulture);
+        var guard = options.GuardPort.ToString(CultureInfo.InvariantCulture);
         var log = Log("guest to host");
         return $$"""
             table {{Table}} {}
@@ -41,6 +42,9 @@ public sealed class FirewallRules(NetworkOptions options)
               map egress_by_tap {
                 type ifname : verdict
               }
+              map nat_by_tap {
+                type ifname : verdict
+              }
               chain guest_guard {
                 type filter hook prerouting priority raw; policy accept;
                 iifname {{Taps}} iifname vmap @guard_by_tap
@@ -49,15 +53,17 @@ public sealed class FirewallRules(NetworkOptions options)
               chain guest_dns {
                 type nat hook prerouting priority dstnat; policy accept;
                 iifname {{Taps}} fib daddr type local meta l4proto { tcp, udp } th dport 53 redirect to :{{dns}}
+                iifname {{Taps}} iifname vmap @nat_by_tap
               }
               chain host_input {
                 type filter hook input priority filter; policy accept;
                 iifname {{Taps}} jump guest_to_host
-                meta l4proto { tcp, udp } th dport {{dns}} iifname != "lo" drop
+                meta l4proto { tcp, udp } th dport { {{dns}}, {{guard}} } iifname != "lo" drop
               }
               chain guest_to_host {
                 ct state established,related accept
                 meta l4proto { tcp, udp } th dport {{dns}} ct status dnat accept
+                tcp dport {{guard}} ct status dnat accept
                 {{log}}
                 {{Refuse}}
               }
@@ -107,7 +113,14 @@ public sealed class FirewallRules(NetworkOptions options)
             script.AppendLine(CultureInfo.InvariantCulture, $"add rule {Table} sb{n}_egress {rule}");
         }
 
+        // TCP to a destination learned from DNS goes through the connection guard, which checks the name the client
+        // sends (TLS server name, HTTP Host). Never for host-local or always-blocked addresses: the guard connects
+        // from the host itself, so a name that resolves to them (DNS rebinding) must not turn into a host connection.
+        script.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} sb{n}_nat");
+        script.AppendLine(CultureInfo.InvariantCulture,
+            $"add rule {Table} sb{n}_nat meta l4proto tcp fib daddr type != local ip daddr != {{ {BlockedRanges} }} ip daddr . th dport @sb{n}_learned redirect to :{options.GuardPort.ToString(CultureInfo.InvariantCulture)}");
         script.AppendLine(CultureInfo.InvariantCulture, $"add element {Table} guard_by_tap {{ {Quote(link.TapName)} : jump sb{n}_guard }}");
+        script.AppendLine(CultureInfo.InvariantCulture, $"add element {Table} nat_by_tap {{ {Quote(link.TapName)} : jump sb{n}_nat }}");
         script.AppendLine(CultureInfo.InvariantCulture, $"add element {Table} egress_by_tap {{ {Quote(link.TapName)} : jump sb{n}_egress }}");
         return script.ToString();
     }
@@ -119,6 +132,9 @@ public sealed class FirewallRules(NetworkOptions options)
         return $$"""
             delete element {{Table}} guard_by_tap { {{Quote(tapName)}} }
             delete element {{Table}} egress_by_tap { {{Quote(tapName)}} }
+            delete element {{Table}} nat_by_tap { {{Quote(tapName)}} }
+            flush chain {{Table}} sb{{n}}_nat
+            delete chain {{Table}} sb{{n}}_nat
             flush chain {{Table}} sb{{n}}_guard
             delete chain {{Table}} sb{{n}}_guard
             flush chain {{Table}} sb{{n}}_egress
@@ -159,7 +175,7 @@ public sealed class FirewallRules(NetworkOptions options)
             yield return $"meta l4proto {{ tcp, udp }} ip daddr {rule.Host.Value} th dport {Ports(rule)} accept";
         }
 
-        foreach (var line in Block($"ip daddr {{ {string.Join(", ", AlwaysBlocked4.Append(options.Pool.ToString()))} }}", "blocked range", Refuse))
+        foreach (var line in Block($"ip daddr {{ {BlockedRanges} }}", "blocked range", Refuse))
         {
             yield return line;
         }
@@ -174,6 +190,9 @@ public sealed class FirewallRules(NetworkOptions options)
         yield return "meta l4proto tcp reject with tcp reset";
         yield return "reject with icmpx admin-prohibited";
     }
+
+    /// <summary>The always-blocked ranges and the sandbox pool, as an nft set body.</summary>
+    private string BlockedRanges => string.Join(", ", AlwaysBlocked4.Append(options.Pool.ToString()));
 
     private static bool IsIpv4AddressRule(NetworkRule rule) =>
         rule.Host.Kind is HostPatternKind.Address or HostPatternKind.Network && !rule.Host.Value.Contains(':', StringComparison.Ordinal);
