@@ -17,14 +17,18 @@ namespace Cleanroom.Network.Tests.Guard.Support;
 internal sealed class LoopbackUpstream : IDisposable
 {
     private static readonly Lazy<X509Certificate2> Certificate = new(CreateCertificate);
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly Socket _listener;
     private readonly Channel<byte[]> _closed = Channel.CreateUnbounded<byte[]>();
     private readonly CancellationTokenSource _stop = new();
 
-    public LoopbackUpstream(bool tls = false, string? banner = null)
+    /// <param name="listener">A socket to listen on (a test makes one in a namespace); a new one otherwise.</param>
+    /// <param name="endpoint">Where to listen; an ephemeral loopback port otherwise.</param>
+    public LoopbackUpstream(bool tls = false, string? banner = null, Socket? listener = null, IPEndPoint? endpoint = null)
     {
-        _listener.Start();
-        Endpoint = (IPEndPoint)_listener.LocalEndpoint;
+        _listener = listener ?? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(endpoint ?? new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Listen(64);
+        Endpoint = (IPEndPoint)_listener.LocalEndPoint!;
         _ = AcceptAsync(tls, banner);
     }
 
@@ -49,7 +53,7 @@ internal sealed class LoopbackUpstream : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
-        _listener.Stop();
+        _listener.Dispose();
         _stop.Dispose();
     }
 
@@ -60,7 +64,7 @@ internal sealed class LoopbackUpstream : IDisposable
             Socket socket;
             try
             {
-                socket = await _listener.AcceptSocketAsync(_stop.Token);
+                socket = await _listener.AcceptAsync(_stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
