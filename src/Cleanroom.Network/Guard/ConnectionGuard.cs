@@ -146,6 +146,12 @@ public sealed partial class ConnectionGuard : IAsyncDisposable
             {
                 Admit(connection, ct);
             }
+            catch (SocketException e)
+            {
+                // The guest reset it between accept and admission (its addresses are no longer readable): not a bug.
+                LogAcceptFailed(_logger, e.SocketErrorCode);
+                SocketClose.Abort(connection);
+            }
             catch (Exception e)
             {
                 // The loop serves every sandbox: a connection that trips a bug must not stop it.
