@@ -15,7 +15,7 @@ namespace Cleanroom.Network;
 /// Owns every sandbox's network on this host: allocates links, creates TAP devices, keeps the nftables table in step
 /// with the live sandboxes, and opens the firewall for what the DNS filter allows. One instance per daemon.
 /// </summary>
-public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowance, IAsyncDisposable
+public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowance, Guard.IDestinationCheck, IAsyncDisposable
 {
     /// <summary>Most destinations one sandbox may have learned from DNS at a time.</summary>
     public const int MaxLearnedPerSandbox = 4096;
@@ -148,6 +148,26 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     /// </summary>
     public string? SandboxOfInterface(int interfaceIndex) => _byInterface.GetValueOrDefault(interfaceIndex);
 
+    /// <summary>True while <paramref name="address"/>:<paramref name="port"/> is open to the sandbox by an allowed DNS answer.</summary>
+    public bool IsLearned(string sandboxId, IPAddress address, int port)
+    {
+        Attached? attached;
+        lock (_gate)
+        {
+            _bySandbox.TryGetValue(sandboxId, out attached);
+        }
+
+        if (attached is null)
+        {
+            return false;
+        }
+
+        lock (attached.Book)
+        {
+            return attached.Book.Holds(new LearnedDestination(Normalize(address), port), DateTimeOffset.UtcNow);
+        }
+    }
+
     public DnsClient? Find(IPAddress source) =>
         _byGuestAddress.TryGetValue(Normalize(source), out var attached) ? attached.Client : null;
 
@@ -174,6 +194,15 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
 
         var ports = AllowedPorts(client.Policy, name);
+
+        // Never learn host-local, link-local, loopback or pool addresses: a name that resolves to them (DNS rebinding)
+        // must not open a way to the host or to other sandboxes. The answer still reaches the guest; connecting fails.
+        addresses = addresses.Where(a => !IsBlocked(Normalize(a.Address))).ToList();
+        if (addresses.Count == 0)
+        {
+            return;
+        }
+
         var now = DateTimeOffset.UtcNow;
         List<LearnedDestination> added, evicted;
         lock (attached.Book)
@@ -349,6 +378,11 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
 
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
     private static partial uint IfNameToIndex(string name);
+
+    private bool IsBlocked(IPAddress address) =>
+        address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
+        || _options.Pool.Contains(address)
+        || FirewallRules.AlwaysBlockedNetworks4.Any(range => range.Contains(address));
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 

@@ -21,6 +21,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
     private readonly EgressAuditLog _audit;
     private NflogReader? _denials;
     private DnsFilter? _dns;
+    private Cleanroom.Network.Guard.ConnectionGuard? _guard;
     private string? _denialsProblem;
 
     public DaemonNetwork(DaemonOptions options, SandboxEventStore events, ILoggerFactory loggers)
@@ -75,6 +76,20 @@ public sealed class DaemonNetwork : IAsyncDisposable
                     _audit,
                     _loggers.CreateLogger<DnsFilter>());
                 _dns.Start();
+
+                // TCP to names learned from DNS is redirected here: the TLS server name or HTTP Host the guest sends
+                // must be one its policy allows on that port (co-hosted names on one address).
+                _guard = new Cleanroom.Network.Guard.ConnectionGuard(
+                    new Cleanroom.Network.Guard.ConnectionGuardOptions
+                    {
+                        Endpoint = new IPEndPoint(IPAddress.Any, _options.NetworkSettings.GuardPort),
+                        Blocked = [.. Cleanroom.Network.Firewall.FirewallRules.AlwaysBlockedNetworks4, _options.NetworkSettings.Pool],
+                    },
+                    networks,
+                    networks,
+                    _audit,
+                    _loggers.CreateLogger<Cleanroom.Network.Guard.ConnectionGuard>());
+                _guard.Start();
                 return;
             }
             catch (Exception ex) when (ex is HostCommandException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException)
@@ -83,6 +98,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
                 await DisposeAsync();
                 Networks = null;
                 _dns = null;
+                _guard = null;
                 _denials = null;
                 missing = "setting it up failed: " + ex.Message;
             }
@@ -118,12 +134,20 @@ public sealed class DaemonNetwork : IAsyncDisposable
         yield return new DoctorCheck("network.dns_filter", _dns is not null ? CheckStatus.Pass : CheckStatus.Fail,
             _dns is not null ? $"guests resolve through the filter on port {_options.NetworkSettings.DnsPort} (UDP and TCP); names the policy does not allow are refused and never sent upstream"
                 : "the DNS filter is not running");
+        yield return new DoctorCheck("network.connection_guard", _guard is not null ? CheckStatus.Pass : CheckStatus.Fail,
+            _guard is not null ? $"TCP to names learned from DNS passes the guard on port {_options.NetworkSettings.GuardPort}: the TLS server name or HTTP Host must be allowed too"
+                : "the connection guard is not running");
         yield return new DoctorCheck("network.dns_upstreams", Upstreams.Count > 0 ? CheckStatus.Pass : CheckStatus.Fail,
             Upstreams.Count > 0 ? string.Join(", ", Upstreams) : "no upstream resolver: set --dns-upstream or /etc/resolv.conf");
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (_guard is not null)
+        {
+            await _guard.DisposeAsync();
+        }
+
         if (_dns is not null)
         {
             await _dns.DisposeAsync();

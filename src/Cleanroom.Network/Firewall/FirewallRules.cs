@@ -20,6 +20,10 @@ public sealed class FirewallRules(NetworkOptions options)
     public static readonly IReadOnlyList<string> AlwaysBlocked4 =
         ["0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "255.255.255.255"];
 
+    /// <summary><see cref="AlwaysBlocked4"/> as networks, for code that checks addresses itself.</summary>
+    public static readonly IReadOnlyList<IPNetwork> AlwaysBlockedNetworks4 =
+        [.. AlwaysBlocked4.Select(text => IPNetwork.Parse(text.Contains('/', StringComparison.Ordinal) ? text : text + "/32"))];
+
     private const string LogRate = "limit rate 20/second burst 40 packets";
 
     private string Table => "inet " + options.TableName;

@@ -51,6 +51,10 @@ internal sealed class LearnedAddressBook(int capacity)
         return (added, evicted);
     }
 
+    /// <summary>True when the destination is in the book and not expired at <paramref name="now"/>.</summary>
+    public bool Holds(LearnedDestination destination, DateTimeOffset now) =>
+        _expiry.TryGetValue(destination, out var until) && until > now;
+
     /// <summary>Forgets and returns the destinations that expired by <paramref name="now"/>.</summary>
     public List<LearnedDestination> Expire(DateTimeOffset now)
     {

@@ -35,10 +35,8 @@ public sealed record ConnectionGuardOptions
     /// (loopback, link-local and metadata, multicast, ...). Add the sandbox pool. The host's own addresses are refused
     /// too, always.
     /// </summary>
-    public IReadOnlyList<IPNetwork> Blocked { get; init; } = [.. FirewallRules.AlwaysBlocked4.Select(ParseNetwork)];
+    public IReadOnlyList<IPNetwork> Blocked { get; init; } = FirewallRules.AlwaysBlockedNetworks4;
 
     /// <summary>How long <see cref="ConnectionGuard.StopAsync"/> waits for connections to end.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
-
-    private static IPNetwork ParseNetwork(string text) => IPNetwork.Parse(text.Contains('/', StringComparison.Ordinal) ? text : text + "/32");
 }

@@ -64,6 +64,8 @@ public sealed class EgressTests : IAsyncLifetime
             "curl -sS -m 20 http://allowed.test:81/",                 // the allowed name on another port
             "curl -sS -m 20 http://other.test/",                      // a name the policy does not list
             "curl -sS -m 20 http://cohosted.test/",                   // a denied name on an allowed address
+            // ... dialled at that address anyway, naming itself in Host: the connection guard cuts it.
+            $"curl -sS -m 20 --resolve cohosted.test:80:{NetworkedDaemon.WebAddress} http://cohosted.test/",
             $"curl -sS -m 20 http://{NetworkedDaemon.OtherAddress}/", // an address dialled directly
             "curl -sS -m 20 http://169.254.169.254/",                 // the metadata address
             // Another resolver: the guest points its own resolv.conf at the upstream (and puts it back).
@@ -86,6 +88,7 @@ public sealed class EgressTests : IAsyncLifetime
         var events = await EventsAsync(id);
         Assert.Contains(events, e => e.Protocol == "dns" && e.Destination == "other.test" && e.Reason == "host_not_allowed");
         Assert.Contains(events, e => e.Protocol == "dns" && e.Destination == "cohosted.test");
+        Assert.Contains(events, e => e.Protocol == "tcp" && e.Destination == "cohosted.test" && e.Port == 80);
         Assert.Contains(events, e => e.Protocol == "tcp" && e.Destination == NetworkedDaemon.OtherAddress && e.Port == 80);
         Assert.Contains(events, e => e.Protocol == "tcp" && e.Destination == NetworkedDaemon.WebAddress && e.Port == 81);
 

@@ -44,8 +44,11 @@ public sealed class FirewallTrafficTests : IDisposable
         _servers.Add(_internet.Start("socat", "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:echo tcp80 $SOCAT_SOCKADDR from $SOCAT_PEERADDR"));
         _servers.Add(_internet.Start("socat", "TCP-LISTEN:81,fork,reuseaddr", "SYSTEM:echo tcp81"));
         _servers.Add(_internet.Start("socat", "UDP-RECVFROM:5000,fork", "SYSTEM:echo udp5000"));
+
+        // Bound to its address: a wildcard UDP server would answer from the interface's first address.
+        _servers.Add(_internet.Start("socat", $"UDP-RECVFROM:5001,bind={LearnedServer},fork", "SYSTEM:echo udp5001"));
         WaitForListeners(_internet, "tcp", ":80 ", ":81 ");
-        WaitForListeners(_internet, "udp", ":5000 ");
+        WaitForListeners(_internet, "udp", ":5000 ", ":5001 ");
         _host.RunWithInput(_rules.Base(), "nft", "-f", "-");
     }
 
@@ -65,12 +68,19 @@ public sealed class FirewallTrafficTests : IDisposable
         Assert.Null(Tcp(guest, DeniedServer, 81));                                // in the same CIDR, but deny beats allow
         Assert.Null(Tcp(guest, "169.254.169.254", 80));                           // metadata address
 
+        // A learned destination: TCP goes to the connection guard on the host (here a stand-in that names itself),
+        // UDP is forwarded as it is.
+        _servers.Add(_host.Start("socat", $"TCP-LISTEN:{Options.GuardPort},fork,reuseaddr", "SYSTEM:echo guard"));
+        WaitForListeners(_host, "tcp", $":{Options.GuardPort} ");
         Assert.Null(Tcp(guest, LearnedServer, 80));
-        _host.RunWithInput(_rules.AddLearned(link.Index, [new(IPAddress.Parse(LearnedServer), 80)]), "nft", "-f", "-");
-        Assert.Equal($"tcp80 {LearnedServer} from 10.250.0.1", Tcp(guest, LearnedServer, 80));
+        Assert.Null(Udp(guest, LearnedServer, 5001));
+        _host.RunWithInput(_rules.AddLearned(link.Index, [new(IPAddress.Parse(LearnedServer), 80), new(IPAddress.Parse(LearnedServer), 5001)]), "nft", "-f", "-");
+        Assert.Equal("guard", Tcp(guest, LearnedServer, 80));
+        Assert.Equal("udp5001", Udp(guest, LearnedServer, 5001));
         Assert.Null(Tcp(guest, LearnedServer, 81));
-        _host.RunWithInput(_rules.RemoveLearned(link.Index, [new(IPAddress.Parse(LearnedServer), 80)]), "nft", "-f", "-");
+        _host.RunWithInput(_rules.RemoveLearned(link.Index, [new(IPAddress.Parse(LearnedServer), 80), new(IPAddress.Parse(LearnedServer), 5001)]), "nft", "-f", "-");
         Assert.Null(Tcp(guest, LearnedServer, 80));
+        Assert.Null(Udp(guest, LearnedServer, 5001));
     }
 
     [Fact]
