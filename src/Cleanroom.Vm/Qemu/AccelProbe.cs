@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using Cleanroom.Vm.Boot;
 using Cleanroom.HostProcesses;
+using Cleanroom.Vm.Boot;
 using Cleanroom.Vm.Qemu.Confinement;
 
 namespace Cleanroom.Vm.Qemu;

@@ -1,8 +1,8 @@
+using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Assets;
 using Cleanroom.Vm.Boot;
 using Cleanroom.Vm.Disks;
 using Cleanroom.Vm.Doctor;
-using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu.Confinement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,7 +1,7 @@
+using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Assets;
 using Cleanroom.Vm.Boot;
 using Cleanroom.Vm.Doctor;
-using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu.Confinement;
 
 namespace Cleanroom.Vm.Qemu;

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Cleanroom.Vm.Doctor;
 using Cleanroom.HostProcesses;
+using Cleanroom.Vm.Doctor;
 
 namespace Cleanroom.Vm.Qemu.Confinement;
 
