@@ -20,6 +20,12 @@ public interface IVm : IAsyncDisposable
     Task<int> Exited { get; }
 
     /// <summary>
+    /// True when the kernel killed the VMM for going over the memory limit of its cgroup (so a death can say why).
+    /// Read it before disposing: the cgroup goes with the VM.
+    /// </summary>
+    bool WasKilledForMemory => false;
+
+    /// <summary>
     /// Connects to the guest agent's port and returns a duplex byte stream. Only one connection is served at a time;
     /// guest writes block until the host connects. Throws <see cref="VmException"/> if the VMM exits first.
     /// </summary>

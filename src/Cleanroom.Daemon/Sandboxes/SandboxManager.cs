@@ -504,7 +504,9 @@ public sealed class SandboxManager
         string reason;
         if (ended == entry.Vm.Exited)
         {
-            reason = $"the VM exited unexpectedly (code {await entry.Vm.Exited}); console: {ConsoleTail(entry.Vm)}";
+            reason = entry.Vm.WasKilledForMemory
+                ? $"the VM was killed for going over its memory limit ({entry.Record.MemoryMiB} MiB guest memory plus the VMM's allowance); console: {ConsoleTail(entry.Vm)}"
+                : $"the VM exited unexpectedly (code {await entry.Vm.Exited}); console: {ConsoleTail(entry.Vm)}";
         }
         else
         {

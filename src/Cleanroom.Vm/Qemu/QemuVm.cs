@@ -48,6 +48,23 @@ internal sealed class QemuVm : IVm
 
     public Task<int> Exited => _process.Exited;
 
+    /// <summary>From the cgroup's own count (v2 <c>memory.events</c>, v1 <c>memory.oom_control</c>): "oom_kill N".</summary>
+    public bool WasKilledForMemory => CgroupDirectories.Any(dir =>
+        OomKills(Path.Combine(dir, "memory.events")) + OomKills(Path.Combine(dir, "memory.oom_control")) > 0);
+
+    private static long OomKills(string path)
+    {
+        try
+        {
+            var line = File.Exists(path) ? File.ReadLines(path).FirstOrDefault(l => l.StartsWith("oom_kill ", StringComparison.Ordinal)) : null;
+            return line is not null && long.TryParse(line.AsSpan(9), System.Globalization.CultureInfo.InvariantCulture, out var count) ? count : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>The uid QEMU runs as; null when the daemon is not root and QEMU keeps the daemon's user.</summary>
     internal int? Uid => _confinement.Uid;
 

@@ -118,6 +118,28 @@ public sealed class RealBootTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(baseBefore, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(spec0.Assets.BaseImagePath))));
     }
 
+    [BootAssetsFact]
+    public async Task A_vmm_over_its_memory_limit_is_killed_and_says_why()
+    {
+        if (Environment.UserName != "root")
+        {
+            return; // memory limits need the cgroups only a root daemon creates
+        }
+
+        // An allowance far below what QEMU needs for a guest that fills its memory: the cgroup must kill it.
+        var backend = new QemuBackend(BootAssets.Load(TestAssets.Directory!), new QemuBackendOptions { Accel = AccelMode.Auto, CgroupMemoryOverheadMiB = -220 });
+        await using var vm = await backend.StartAsync(Spec("oom") with { MemoryMiB = 256 }, CancellationToken.None);
+        await using var stream = await vm.ConnectAgentAsync(CancellationToken.None);
+        await using var agent = await AgentClient.ConnectAsync(stream, WireLimits.Default, BootTimeout, CancellationToken.None);
+        Assert.False(vm.WasKilledForMemory);
+        var process = await agent.StartAsync(new ExecRequest { Argv = ["sh", "-c", "mount -t tmpfs -o size=240m t /mnt && head -c 230m /dev/zero > /mnt/fill"] }, CancellationToken.None);
+        await process.CloseStdinAsync(CancellationToken.None);
+
+        var exit = await vm.Exited.WaitAsync(BootTimeout);
+        Assert.Equal(128 + 9, exit);
+        Assert.True(vm.WasKilledForMemory);
+    }
+
     private static QemuBackend Backend() => new(BootAssets.Load(TestAssets.Directory!), new QemuBackendOptions { Accel = AccelMode.Auto });
 
     private VmSpec Spec(string id = "real") => new(id, _dir.Combine(id), BootAssets.Load(TestAssets.Directory!), MemoryMiB: 512);
