@@ -5,14 +5,14 @@ namespace Cleanroom.Daemon.Events;
 
 /// <summary>
 /// Every sandbox's event log: persisted (SQLite, next to the records, its own connection) so it outlives the
-/// daemon, and broadcast to followers. Bounded: past <see cref="MaxEventsPerSandbox"/> a sandbox's egress denials are
+/// daemon, and broadcast to followers. Bounded: past <see cref="DefaultMaxEventsPerSandbox"/> (by default) a sandbox's egress denials are
 /// counted instead of stored (one <see cref="SandboxEventKind.Suppressed"/> event says so); status events are few
 /// and always kept.
 /// </summary>
 public sealed class SandboxEventStore : IDisposable
 {
-    /// <summary>Most events kept per sandbox.</summary>
-    public const int MaxEventsPerSandbox = 10_000;
+    /// <summary>Most events kept per sandbox, by default.</summary>
+    public const int DefaultMaxEventsPerSandbox = 10_000;
 
     /// <summary>Most events buffered for one follower; a follower that falls further behind is dropped.</summary>
     public const int FollowerBuffer = 1024;
@@ -39,8 +39,13 @@ public sealed class SandboxEventStore : IDisposable
     private readonly Dictionary<string, long> _suppressed = new(StringComparer.Ordinal);
     private readonly List<(string SandboxId, Channel<SandboxEventRecord> Channel)> _followers = [];
 
-    public SandboxEventStore(string databasePath)
+    private readonly int _maxEventsPerSandbox;
+
+    /// <param name="databasePath">The daemon's SQLite database (the events get a table of their own).</param>
+    /// <param name="maxEventsPerSandbox">Past this, a sandbox's denials are counted instead of stored.</param>
+    public SandboxEventStore(string databasePath, int maxEventsPerSandbox = DefaultMaxEventsPerSandbox)
     {
+        _maxEventsPerSandbox = maxEventsPerSandbox;
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
         _connection.Open();
         using var schema = _connection.CreateCommand();
@@ -54,7 +59,7 @@ public sealed class SandboxEventStore : IDisposable
         lock (_gate)
         {
             var count = CountOf(record.SandboxId);
-            if (record.Kind != SandboxEventKind.Status && count >= MaxEventsPerSandbox)
+            if (record.Kind != SandboxEventKind.Status && count >= _maxEventsPerSandbox)
             {
                 var suppressed = _suppressed.GetValueOrDefault(record.SandboxId) + 1;
                 _suppressed[record.SandboxId] = suppressed;
@@ -65,7 +70,7 @@ public sealed class SandboxEventStore : IDisposable
                         SandboxId = record.SandboxId,
                         Kind = SandboxEventKind.Suppressed,
                         OccurredAt = record.OccurredAt,
-                        Message = $"this sandbox reached {MaxEventsPerSandbox} events: further denials are counted, not stored (see the audit log)",
+                        Message = $"this sandbox reached {_maxEventsPerSandbox} events: further denials are counted, not stored (see the audit log)",
                     });
                 }
 

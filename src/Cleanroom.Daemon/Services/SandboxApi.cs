@@ -65,6 +65,12 @@ internal sealed class SandboxApi(SandboxManager sandboxes, SandboxEventStore eve
             {
                 await responseStream.WriteAsync(live.ToProto(), context.CancellationToken);
             }
+
+            // The final status ends the stream, also when it happened between the check above and the subscription.
+            if (live.Kind == Events.SandboxEventKind.Status && (live.Status == nameof(State.SandboxStatus.Stopped) || live.Status == nameof(State.SandboxStatus.Failed)))
+            {
+                break;
+            }
         }
     }
 }
