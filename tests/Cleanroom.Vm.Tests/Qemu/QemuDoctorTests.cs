@@ -49,7 +49,7 @@ public sealed class QemuDoctorTests : IDisposable
         {
             Assert.Equal(CheckStatus.Pass, checks["cgroups"].Status);
             Assert.StartsWith(host.Version == Cleanroom.Vm.Qemu.Confinement.CgroupVersion.V1 ? "v1 " : "v2 ", checks["cgroups"].Message, StringComparison.Ordinal);
-            Assert.EndsWith("per VM: memory = guest + 256 MiB, at most 256 tasks", checks["cgroups"].Message, StringComparison.Ordinal);
+            Assert.EndsWith("per VM: memory = guest + 256 MiB (+ 256 MiB translation cache under TCG), at most 256 tasks", checks["cgroups"].Message, StringComparison.Ordinal);
         }
     }
 
