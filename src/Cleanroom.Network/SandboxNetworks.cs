@@ -73,15 +73,17 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         var link = Allocate(sandboxId);
         var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: false), new LearnedAddressBook(MaxLearnedPerSandbox));
         Microsoft.Win32.SafeHandles.SafeFileHandle? tap = null;
-        var rulesApplied = false;
+        var rulesAttempted = false;
         try
         {
             tap = TapDevice.Create(link.TapName);
             var interfaceIndex = InterfaceIndex(link.TapName);
             await ConfigureHostSideAsync(link, ct);
             await ForgetFlowsAsync(link.GuestAddress);
-            await _nft.ApplyAsync(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), ct);
-            rulesApplied = true;
+            // Attempted, not applied: a killed nft may still have committed, so a failure below always cleans up.
+            rulesAttempted = true;
+            await _nft.ApplyAsync(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), CancellationToken.None);
+            ct.ThrowIfCancellationRequested();
             lock (_gate)
             {
                 _bySandbox[sandboxId] = attached;
@@ -93,13 +95,9 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
         catch
         {
-            if (rulesApplied)
-            {
-                await TryRemoveRulesAsync(link);
-            }
-
+            var clean = !rulesAttempted || await TryRemoveRulesAsync(link);
             tap?.Dispose();
-            Free(sandboxId);
+            Free(sandboxId, quarantine: !clean);
             throw;
         }
     }
@@ -119,14 +117,18 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
 
         _byGuestAddress.TryRemove(attached.Link.GuestAddress, out _);
+        attached.Detached = true;
         foreach (var (index, _) in _byInterface.Where(e => e.Value == sandboxId).ToList())
         {
             _byInterface.TryRemove(index, out _);
         }
 
-        await TryRemoveRulesAsync(attached.Link);
+        var clean = await TryRemoveRulesAsync(attached.Link);
         await ForgetFlowsAsync(attached.Link.GuestAddress);
-        Free(sandboxId);
+
+        // The TAP goes with its VM, unless a compromised VMM made it persistent (TUNSETPERSIST needs no privilege).
+        await HostCommand.TryRunAsync("ip", ["link", "delete", attached.Link.TapName], ToolTimeout, CancellationToken.None);
+        Free(sandboxId, quarantine: !clean);
     }
 
     /// <summary>The link a live sandbox has, for inspect and events.</summary>
@@ -193,6 +195,11 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             throw new InvalidOperationException($"sandbox {client.SandboxId} has no network any more");
         }
 
+        if (attached.Detached)
+        {
+            throw new InvalidOperationException($"sandbox {client.SandboxId} has no network any more");
+        }
+
         var ports = AllowedPorts(client.Policy, name);
 
         // Never learn host-local, link-local, loopback or pool addresses: a name that resolves to them (DNS rebinding)
@@ -209,11 +216,29 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         {
             var ttl = addresses.Max(a => a.Ttl);
             var until = now + (ttl > MinimumLearnedLifetime ? ttl : MinimumLearnedLifetime);
-            var destinations = addresses.SelectMany(a => ports.Select(p => new LearnedDestination(Normalize(a.Address), p)));
+            // Deny rules on addresses beat a name's allow rule: such pairs are never learned (TCP to learned pairs goes
+            // to the connection guard, past the firewall's own deny rules).
+            var destinations = addresses
+                .SelectMany(a => ports.Select(p => new LearnedDestination(Normalize(a.Address), p)))
+                .Where(d => client.Policy.Evaluate(d.Address.ToString(), d.Port).Source != Cleanroom.Policy.NetworkDecisionSource.DenyRule);
             (added, evicted) = attached.Book.Learn(destinations, until);
         }
 
-        await _nft.ApplyAsync(_rules.RemoveLearned(attached.Link.Index, evicted) + _rules.AddLearned(attached.Link.Index, added), ct);
+        try
+        {
+            // Not cancelled by the query's deadline: a killed nft leaves the set in an unknown state.
+            await _nft.ApplyAsync(_rules.RemoveLearned(attached.Link.Index, evicted) + _rules.AddLearned(attached.Link.Index, added), CancellationToken.None);
+        }
+        catch
+        {
+            // The book must not claim what the kernel set may lack: the next answer tries again.
+            lock (attached.Book)
+            {
+                attached.Book.Forget(added);
+            }
+
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -278,10 +303,19 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
     }
 
-    private void Free(string sandboxId)
+    /// <param name="quarantine">
+    /// The link's chains could not be removed: keep its index out of use (under a tombstone) rather than hand a later
+    /// sandbox chains that drop its packets. The next daemon start rebuilds the table.
+    /// </param>
+    private void Free(string sandboxId, bool quarantine = false)
     {
         lock (_gate)
         {
+            if (quarantine && _reserved.TryGetValue(sandboxId, out var index))
+            {
+                _reserved["quarantined:" + sandboxId] = index;
+            }
+
             _reserved.Remove(sandboxId);
             _bySandbox.Remove(sandboxId);
         }
@@ -316,15 +350,17 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
     }
 
-    private async Task TryRemoveRulesAsync(SandboxLink link)
+    private async Task<bool> TryRemoveRulesAsync(SandboxLink link)
     {
         try
         {
             await _nft.ApplyAsync(_rules.RemoveSandbox(link.Index, link.TapName), CancellationToken.None);
+            return true;
         }
         catch (HostCommandException ex)
         {
             LogRemoveFailed(_logger, link.TapName, ex.Message);
+            return false;
         }
     }
 
@@ -395,5 +431,9 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     [LoggerMessage(Level = LogLevel.Debug, Message = "expiring learned destinations of {SandboxId} failed: {Message}")]
     private static partial void LogSweepFailed(ILogger logger, string sandboxId, string message);
 
-    private sealed record Attached(string SandboxId, SandboxLink Link, DnsClient Client, LearnedAddressBook Book);
+    private sealed record Attached(string SandboxId, SandboxLink Link, DnsClient Client, LearnedAddressBook Book)
+    {
+        /// <summary>Set when detaching starts: answers still in flight must not touch a link that may be reused.</summary>
+        public volatile bool Detached;
+    }
 }

@@ -17,6 +17,9 @@ public sealed class EgressAuditLog : IEgressAudit, IDisposable
     public const double Burst = 100;
     public const long MaxFileBytes = 64L << 20;
 
+    /// <summary>Rate state is kept for this many sandboxes before idle ones (full buckets) are dropped.</summary>
+    private const int MaxTrackedSandboxes = 1024;
+
     private readonly SandboxEventStore _events;
     private readonly string _path;
     private readonly Lock _gate = new();
@@ -42,6 +45,11 @@ public sealed class EgressAuditLog : IEgressAudit, IDisposable
         long skipped;
         lock (_gate)
         {
+            if (_buckets.Count > MaxTrackedSandboxes)
+            {
+                ForgetIdle();
+            }
+
             var bucket = _buckets.TryGetValue(denial.SandboxId, out var b) ? b : _buckets[denial.SandboxId] = new Bucket(Burst, _time.GetTimestamp());
             if (!bucket.TryTake(_time))
             {
@@ -82,6 +90,19 @@ public sealed class EgressAuditLog : IEgressAudit, IDisposable
         {
             _file?.Dispose();
             _file = null;
+        }
+    }
+
+    /// <summary>A bucket that refilled completely is the same as a new one: drop those.</summary>
+    private void ForgetIdle()
+    {
+        var idleAfter = TimeSpan.FromSeconds(Burst / RatePerSecond);
+        foreach (var (id, bucket) in _buckets.ToList())
+        {
+            if (bucket.Skipped == 0 && _time.GetElapsedTime(bucket.Stamp) >= idleAfter)
+            {
+                _buckets.Remove(id);
+            }
         }
     }
 
@@ -128,6 +149,8 @@ public sealed class EgressAuditLog : IEgressAudit, IDisposable
         private long _stamp = stamp;
 
         public long Skipped { get; set; }
+
+        public long Stamp => _stamp;
 
         public bool TryTake(TimeProvider time)
         {

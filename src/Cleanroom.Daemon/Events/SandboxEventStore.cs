@@ -173,6 +173,10 @@ public sealed class SandboxEventStore : IDisposable
             {
                 channel.Writer.TryComplete();
             }
+
+            // Only a live sandbox adds events: its counters need not outlive it (they are re-read if it ever does).
+            _counts.Remove(sandboxId);
+            _suppressed.Remove(sandboxId);
         }
     }
 

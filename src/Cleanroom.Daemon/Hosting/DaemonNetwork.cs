@@ -59,8 +59,8 @@ public sealed class DaemonNetwork : IAsyncDisposable
             {
                 Upstreams = _options.NetworkSettings.DnsUpstreams.Count > 0 ? _options.NetworkSettings.DnsUpstreams : ResolvConf.Nameservers("/etc/resolv.conf");
                 var networks = new SandboxNetworks(_options.NetworkSettings, _loggers.CreateLogger<SandboxNetworks>());
+                Networks = networks; // first, so a failed start is undone below
                 await networks.StartAsync(ct);
-                Networks = networks;
                 StartDenialReader(networks);
 
                 // One filter for every sandbox; the firewall redirects each guest's port 53 on its gateway here, and

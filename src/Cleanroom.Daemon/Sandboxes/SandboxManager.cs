@@ -42,6 +42,7 @@ public sealed class SandboxManager
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SandboxEntry> _entries = new();
     private readonly Lock _admissionGate = new();
+    private bool _shuttingDown;
 
     /// <param name="events">Where status changes are recorded; none in tests that do not look.</param>
     /// <param name="networks">The host's sandbox networks; null: sandboxes get no network card at all.</param>
@@ -323,8 +324,21 @@ public sealed class SandboxManager
         return entry.Record;
     }
 
-    /// <summary>Terminates every sandbox, booting ones included (daemon shutdown).</summary>
-    public Task ShutdownAsync() =>
+    /// <summary>
+    /// Terminates every sandbox, booting ones included (daemon shutdown). New creates are refused from here on: one
+    /// admitted after the snapshot would outlive the network's teardown.
+    /// </summary>
+    public Task ShutdownAsync()
+    {
+        lock (_admissionGate)
+        {
+            _shuttingDown = true;
+        }
+
+        return TerminateAllAsync();
+    }
+
+    private Task TerminateAllAsync() =>
         Task.WhenAll(_entries.Keys.Select(async id =>
         {
             try
@@ -407,6 +421,11 @@ public sealed class SandboxManager
     {
         lock (_admissionGate)
         {
+            if (_shuttingDown)
+            {
+                throw new DaemonException(Grpc.Core.StatusCode.Unavailable, ReasonCode.FailedPrecondition, "the daemon is shutting down");
+            }
+
             _admission.Admit(demand, _entries.Values.Select(e => e.Demand));
             var entry = new SandboxEntry(record, demand);
             _entries[record.Id] = entry;

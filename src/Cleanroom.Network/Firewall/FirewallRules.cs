@@ -73,6 +73,7 @@ public sealed class FirewallRules(NetworkOptions options)
               }
               chain guest_forward {
                 type filter hook forward priority filter; policy accept;
+                oifname {{Taps}} ct state new drop
                 iifname {{Taps}} jump guest_egress
                 oifname {{Taps}} ct state established,related accept
                 oifname {{Taps}} drop
@@ -163,6 +164,13 @@ public sealed class FirewallRules(NetworkOptions options)
     /// </summary>
     internal IEnumerable<string> EgressRules(SandboxFirewall sandbox)
     {
+        // Other sandboxes and the host ends of their links, whatever a policy says: a repository cannot allow its way
+        // into another tenant's guest.
+        foreach (var line in Block($"ip daddr {options.Pool}", "another sandbox", Refuse))
+        {
+            yield return line;
+        }
+
         foreach (var rule in sandbox.Policy.Deny.Where(IsIpv4AddressRule))
         {
             var match = rule.AllPorts

@@ -51,6 +51,15 @@ internal sealed class LearnedAddressBook(int capacity)
         return (added, evicted);
     }
 
+    /// <summary>Forgets destinations whose addition to the kernel set failed.</summary>
+    public void Forget(IEnumerable<LearnedDestination> destinations)
+    {
+        foreach (var destination in destinations)
+        {
+            _expiry.Remove(destination);
+        }
+    }
+
     /// <summary>True when the destination is in the book and not expired at <paramref name="now"/>.</summary>
     public bool Holds(LearnedDestination destination, DateTimeOffset now) =>
         _expiry.TryGetValue(destination, out var until) && until > now;
