@@ -84,11 +84,14 @@ public sealed class HostProtectionTests : IAsyncLifetime
     {
         var cli = Path.Combine(RepoPaths.Root, ".build", "bin", "cleanroom");
         Assert.True(File.Exists(cli), $"the CLI is not built at {cli}: run scripts/setup.sh");
+        // An empty working directory: no cleanroom.yaml there, so the exec gets no policy.
+        var cwd = Directory.CreateTempSubdirectory("cr-it-cwd-");
+        using var removeCwd = new DirectoryRemoval(cwd);
         var start = new ProcessStartInfo(cli, ["--host", "unix://" + _daemon.SocketPath, "exec", "--no-stdin", "--", "sleep", "600"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Directory.CreateTempSubdirectory("cr-it-cwd-").FullName,
+            WorkingDirectory = cwd.FullName,
         };
         using var client = Process.Start(start)!;
         var sandbox = await WaitForAsync(async () =>
@@ -126,5 +129,10 @@ public sealed class HostProtectionTests : IAsyncLifetime
         }
 
         throw new TimeoutException("the expected state was not reached within 60 s");
+    }
+
+    private sealed class DirectoryRemoval(DirectoryInfo directory) : IDisposable
+    {
+        public void Dispose() => directory.Delete(recursive: true);
     }
 }
