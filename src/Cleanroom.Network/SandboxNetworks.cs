@@ -131,19 +131,6 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         Free(sandboxId, quarantine: !clean);
     }
 
-    /// <summary>The link a live sandbox has, for inspect and events.</summary>
-    public SandboxLink? LinkOf(string sandboxId)
-    {
-        lock (_gate)
-        {
-            return _bySandbox.TryGetValue(sandboxId, out var attached) ? attached.Link : null;
-        }
-    }
-
-    /// <summary>The sandbox whose guest address this is (the firewall drops spoofed sources first).</summary>
-    public string? SandboxOf(IPAddress guestAddress) =>
-        _byGuestAddress.TryGetValue(Normalize(guestAddress), out var attached) ? attached.SandboxId : null;
-
     /// <summary>
     /// The sandbox whose TAP has this interface index. Denied packets are attributed this way: the kernel sets the
     /// input interface, while a source address is whatever the guest wrote.
@@ -200,7 +187,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             throw new InvalidOperationException($"sandbox {client.SandboxId} has no network any more");
         }
 
-        var ports = AllowedPorts(client.Policy, name);
+        var ports = client.Policy.AllowedPorts(name);
 
         // Never learn host-local, link-local, loopback or pool addresses: a name that resolves to them (DNS rebinding)
         // must not open a way to the host or to other sandboxes. The answer still reaches the guest; connecting fails.
@@ -272,10 +259,6 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             _nft.Dispose();
         }
     }
-
-    /// <summary>The ports <paramref name="name"/> may be reached on: every port an allow rule names that the policy allows for it.</summary>
-    internal static IReadOnlyList<int> AllowedPorts(NetworkPolicy policy, string name) =>
-        policy.Allow.SelectMany(r => r.Ports).Distinct().Where(p => policy.Evaluate(name, p).IsAllowed).Order().ToList();
 
     private SandboxLink Allocate(string sandboxId)
     {

@@ -61,6 +61,23 @@ public sealed class NetworkPolicy
     }
 
     /// <summary>
+    /// The ports a connection to <paramref name="name"/> may use, ascending: each port an allow rule names that
+    /// <see cref="Evaluate"/> allows for it (deny rules included). Empty for an address or an unparseable name. What
+    /// the firewall opens for the addresses an allowed answer returns.
+    /// </summary>
+    public IReadOnlyList<int> AllowedPorts(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!Destination.TryParse(name, out var destination) || destination.IsAddress)
+        {
+            return [];
+        }
+
+        return Allow.Where(r => r.Host.Matches(destination)).SelectMany(r => r.Ports).Distinct()
+            .Where(p => Evaluate(name, p).IsAllowed).Order().ToList();
+    }
+
+    /// <summary>
     /// Whether the DNS filter may resolve <paramref name="name"/>: it is a host name (an address literal is never
     /// looked up) and <see cref="Evaluate"/> allows it on at least one port. A name the policy lets through on no
     /// port is not resolved, so a denied name never reaches an upstream resolver.

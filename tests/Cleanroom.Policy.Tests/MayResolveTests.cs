@@ -64,4 +64,17 @@ public sealed class MayResolveTests
         Assert.True(network.MayResolve("4.3.2.1.in-addr.arpa"));
         Assert.False(network.MayResolve("ip6.arpa"));
     }
+
+    [Theory]
+    [InlineData("api.github.com", new[] { 443 })]
+    [InlineData("a.example.com", new[] { 443 })]
+    [InlineData("other.cdn.test", new[] { 80 })]
+    [InlineData("blocked.cdn.test", new int[0])]
+    [InlineData("secret.example.com", new int[0])]
+    [InlineData("nowhere.test", new int[0])]
+    [InlineData("10.1.2.3", new int[0])]
+    public void The_ports_a_name_may_use_are_those_its_allow_rules_name_minus_denials(string name, int[] expected)
+    {
+        Assert.Equal(expected, Network.AllowedPorts(name));
+    }
 }

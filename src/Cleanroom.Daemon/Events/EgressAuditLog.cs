@@ -75,15 +75,6 @@ public sealed class EgressAuditLog : IEgressAudit, IDisposable
         });
     }
 
-    /// <summary>Forgets a removed sandbox's rate state.</summary>
-    public void Forget(string sandboxId)
-    {
-        lock (_gate)
-        {
-            _buckets.Remove(sandboxId);
-        }
-    }
-
     public void Dispose()
     {
         lock (_gate)

@@ -150,20 +150,6 @@ public sealed class SandboxEventStore : IDisposable
         }
     }
 
-    /// <summary>Forgets a removed sandbox's events and ends its followers.</summary>
-    public void Delete(string sandboxId)
-    {
-        lock (_gate)
-        {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "DELETE FROM sandbox_events WHERE sandbox_id = $id";
-            command.Parameters.AddWithValue("$id", sandboxId);
-            command.ExecuteNonQuery();
-            _counts.Remove(sandboxId);
-            _suppressed.Remove(sandboxId);
-        }
-    }
-
     /// <summary>Ends the followers of a sandbox that reached a final status.</summary>
     public void Complete(string sandboxId)
     {

@@ -1,3 +1,4 @@
+using Cleanroom.Network.Tests.Support;
 using System.Collections.Concurrent;
 using System.Net;
 using Cleanroom.Network.Dns;
@@ -26,27 +27,18 @@ internal sealed class TestSandboxes : IDnsClientDirectory
     /// <summary>Not a sandbox.</summary>
     public static readonly IPAddress UnknownAddress = IPAddress.Parse("127.0.0.9");
 
-    private const string Image = "ghcr.io/buildkite/cleanroom-base/debian@sha256:aaaaaaaa0123456789abcdef0123456789abcdef0123456789abcdefbbbbbbbb";
 
-    private static readonly NetworkPolicy Policy = Compile(
+    private static readonly NetworkPolicy Policy = TestNetworkPolicies.Compile(
         allow: """[allowed.test:443, "*.allowed.test:443", "*.wild.test:443", www.cnamed.test:443, "*.flood.test:443"]""",
         deny: """[secret.wild.test]""");
 
     private readonly ConcurrentDictionary<IPAddress, DnsClient> _clients = new()
     {
         [PolicyAddress] = new DnsClient("sb-policy", Policy, AllowAll: false),
-        [OpenAddress] = new DnsClient("sb-open", Compile("[]", "[]"), AllowAll: true),
+        [OpenAddress] = new DnsClient("sb-open", TestNetworkPolicies.Compile("[]", "[]"), AllowAll: true),
         [OtherAddress] = new DnsClient("sb-other", Policy, AllowAll: false),
         [Ipv4OnlyAddress] = new DnsClient("sb-v4", Policy, AllowAll: false, Ipv6: false),
     };
 
     public DnsClient? Find(IPAddress source) => _clients.GetValueOrDefault(source);
-
-    private static NetworkPolicy Compile(string allow, string deny)
-    {
-        var yaml = $"version: 1\nsandbox:\n  image:\n    ref: {Image}\n  network:\n    allow: {allow}\n    deny: {deny}\n";
-        var result = PolicyCompiler.Compile(yaml, "test.yaml");
-        Assert.True(result.IsValid, string.Join("\n", result.Diagnostics));
-        return result.Policy!.Network;
-    }
 }
