@@ -1,7 +1,7 @@
-using Cleanroom.Network.Tests.Support;
 using System.Collections.Concurrent;
 using System.Net;
 using Cleanroom.Network.Dns;
+using Cleanroom.Network.Tests.Support;
 using Cleanroom.Policy;
 
 namespace Cleanroom.Network.Tests.Dns.Support;
