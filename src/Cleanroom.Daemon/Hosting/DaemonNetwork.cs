@@ -83,7 +83,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
                     new Cleanroom.Network.Guard.ConnectionGuardOptions
                     {
                         Endpoint = new IPEndPoint(IPAddress.Any, _options.NetworkSettings.GuardPort),
-                        Blocked = [.. Cleanroom.Network.Firewall.FirewallRules.AlwaysBlockedNetworks4, _options.NetworkSettings.Pool],
+                        Blocked = [.. Cleanroom.Network.Firewall.FirewallRules.AlwaysBlockedNetworks, _options.NetworkSettings.Pool],
                     },
                     networks,
                     networks,

@@ -24,6 +24,20 @@ public sealed class FirewallRules(NetworkOptions options)
     public static readonly IReadOnlyList<IPNetwork> AlwaysBlockedNetworks4 =
         [.. AlwaysBlocked4.Select(text => IPNetwork.Parse(text.Contains('/', StringComparison.Ordinal) ? text : text + "/32"))];
 
+    /// <summary>
+    /// The IPv6 counterpart of <see cref="AlwaysBlocked4"/>: unspecified, loopback, IPv4-mapped (never valid on the
+    /// wire), link-local, multicast, the EC2 metadata address, and the NAT64 forms of IPv4 loopback and link-local (a
+    /// DNS64 resolver would otherwise turn 169.254.169.254 into an IPv6 destination).
+    /// </summary>
+    public static readonly IReadOnlyList<string> AlwaysBlocked6 =
+        ["::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::7f00:0/104", "64:ff9b::a9fe:0/112", "fe80::/10", "ff00::/8", "fd00:ec2::254/128"];
+
+    /// <summary><see cref="AlwaysBlocked6"/> as networks.</summary>
+    public static readonly IReadOnlyList<IPNetwork> AlwaysBlockedNetworks6 = [.. AlwaysBlocked6.Select(text => IPNetwork.Parse(text))];
+
+    /// <summary>Both families' always-blocked ranges, for code that checks addresses itself.</summary>
+    public static readonly IReadOnlyList<IPNetwork> AlwaysBlockedNetworks = [.. AlwaysBlockedNetworks4, .. AlwaysBlockedNetworks6];
+
     private const string LogRate = "limit rate 20/second burst 40 packets";
 
     private string Table => "inet " + options.TableName;

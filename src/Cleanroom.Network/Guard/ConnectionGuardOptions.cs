@@ -38,7 +38,7 @@ public sealed record ConnectionGuardOptions
     /// (loopback, link-local and metadata, multicast, ...). Add the sandbox pool. The host's own addresses are refused
     /// too, always.
     /// </summary>
-    public IReadOnlyList<IPNetwork> Blocked { get; init; } = FirewallRules.AlwaysBlockedNetworks4;
+    public IReadOnlyList<IPNetwork> Blocked { get; init; } = FirewallRules.AlwaysBlockedNetworks;
 
     /// <summary>How long <see cref="ConnectionGuard.StopAsync"/> waits for connections to end.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
