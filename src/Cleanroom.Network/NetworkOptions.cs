@@ -11,6 +11,16 @@ public sealed record NetworkOptions
     /// <summary>IPv4 block the sandboxes' links are cut from (<c>--network-pool</c>).</summary>
     public IPNetwork Pool { get; init; } = DefaultPool;
 
+    /// <summary>The default IPv6 pool: a unique-local /64 ("clean" in hex), cut into /126 links like the IPv4 pool.</summary>
+    public static readonly IPNetwork DefaultPool6 = IPNetwork.Parse("fd63:6c65:616e::/64");
+
+    /// <summary>
+    /// IPv6 block the links' second addresses are cut from (<c>--network-pool6</c>); null when sandboxes get no IPv6
+    /// (<c>--ipv6 off</c>, or a host without an IPv6 route): then AAAA questions get no addresses and the firewall
+    /// drops every IPv6 packet from a guest.
+    /// </summary>
+    public IPNetwork? Pool6 { get; init; }
+
     /// <summary>Resolvers that allowed queries go to (<c>--dns-upstream</c>); empty: the host's resolv.conf.</summary>
     public IReadOnlyList<IPEndPoint> DnsUpstreams { get; init; } = [];
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using Cleanroom.HostProcesses;
 using Cleanroom.Network.Dns;
 using Cleanroom.Network.Firewall;
@@ -47,20 +48,29 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         _rules = new FirewallRules(options);
         _ownsNft = nft is null;
         _nft = nft ?? new NftExecutor();
-        _pool = new LinkAddressPool(options.Pool, options.TapPrefix);
+        _pool = new LinkAddressPool(options.Pool, options.TapPrefix, options.Pool6);
         _logger = logger;
     }
 
     public NetworkOptions Options => _options;
 
     /// <summary>
-    /// Replaces whatever an earlier daemon left in Cleanroom's table with an empty one, turns on IPv4 forwarding and
-    /// starts expiring learned destinations. TAPs need no reconciling: they die with their VMs.
+    /// Replaces whatever an earlier daemon left in Cleanroom's table with an empty one, turns on forwarding (IPv6 too
+    /// when guests have it, see <see cref="HostIpv6"/>) and starts expiring learned destinations. TAPs need no
+    /// reconciling: they die with their VMs.
     /// </summary>
     public async Task StartAsync(CancellationToken ct)
     {
         await _nft.ApplyAsync(_rules.Base(), ct);
         await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1\n", ct);
+        if (_options.Pool6 is not null)
+        {
+            foreach (var change in await HostIpv6.EnableForwardingAsync(ct))
+            {
+                LogSysctlChanged(_logger, change);
+            }
+        }
+
         _sweeper = SweepLoopAsync(_stop.Token);
     }
 
@@ -71,7 +81,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     public async Task<SandboxNetwork> AttachAsync(string sandboxId, NetworkPolicy policy, bool allowAll, CancellationToken ct)
     {
         var link = Allocate(sandboxId);
-        var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: false), new LearnedAddressBook(MaxLearnedPerSandbox));
+        var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: link.GuestAddress6 is not null), new LearnedAddressBook(MaxLearnedPerSandbox));
         Microsoft.Win32.SafeHandles.SafeFileHandle? tap = null;
         var rulesAttempted = false;
         try
@@ -79,7 +89,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             tap = TapDevice.Create(link.TapName);
             var interfaceIndex = InterfaceIndex(link.TapName);
             await ConfigureHostSideAsync(link, ct);
-            await ForgetFlowsAsync(link.GuestAddress);
+            await ForgetFlowsAsync(link);
             // Attempted, not applied: a killed nft may still have committed, so a failure below always cleans up.
             rulesAttempted = true;
             await _nft.ApplyAsync(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), CancellationToken.None);
@@ -90,6 +100,11 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             }
 
             _byGuestAddress[link.GuestAddress] = attached;
+            if (link.GuestAddress6 is { } guest6)
+            {
+                _byGuestAddress[guest6] = attached;
+            }
+
             _byInterface[interfaceIndex] = sandboxId;
             return new SandboxNetwork(link, tap);
         }
@@ -117,6 +132,11 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
 
         _byGuestAddress.TryRemove(attached.Link.GuestAddress, out _);
+        if (attached.Link.GuestAddress6 is { } guest6)
+        {
+            _byGuestAddress.TryRemove(guest6, out _);
+        }
+
         attached.Detached = true;
         foreach (var (index, _) in _byInterface.Where(e => e.Value == sandboxId).ToList())
         {
@@ -124,7 +144,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
 
         var clean = await TryRemoveRulesAsync(attached.Link);
-        await ForgetFlowsAsync(attached.Link.GuestAddress);
+        await ForgetFlowsAsync(attached.Link);
 
         // The TAP goes with its VM, unless a compromised VMM made it persistent (TUNSETPERSIST needs no privilege).
         await HostCommand.TryRunAsync("ip", ["link", "delete", attached.Link.TapName], ToolTimeout, CancellationToken.None);
@@ -306,30 +326,54 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
 
     private static async Task ConfigureHostSideAsync(SandboxLink link, CancellationToken ct)
     {
-        var commands = string.Create(CultureInfo.InvariantCulture, $"address add {link.HostAddress}/{link.PrefixLength} dev {link.TapName}\nlink set dev {link.TapName} up\n");
-        await HostCommand.RunAsync("ip", ["-batch", "-"], ToolTimeout, ct, commands);
-
-        // No IPv6 on the link yet: the guard drops it, and the host end should not autoconfigure an address a guest can reach.
-        var disable = $"/proc/sys/net/ipv6/conf/{link.TapName}/disable_ipv6";
-        if (File.Exists(disable))
+        // The host end takes its address before the link comes up: no router advertisement or autoconfiguration
+        // ever runs on it, and "nodad" makes the IPv6 address usable at once (nothing else is on the link).
+        var ipv6 = $"/proc/sys/net/ipv6/conf/{link.TapName}/";
+        if (Directory.Exists(ipv6))
         {
-            await File.WriteAllTextAsync(disable, "1\n", ct);
+            if (link.HostAddress6 is null)
+            {
+                await File.WriteAllTextAsync(ipv6 + "disable_ipv6", "1\n", ct); // no IPv6: the guard drops it anyway
+            }
+            else
+            {
+                await File.WriteAllTextAsync(ipv6 + "accept_ra", "0\n", ct);
+                await File.WriteAllTextAsync(ipv6 + "autoconf", "0\n", ct);
+            }
         }
+
+        var commands = new StringBuilder();
+        commands.Append(CultureInfo.InvariantCulture, $"address add {link.HostAddress}/{link.PrefixLength} dev {link.TapName}\n");
+        if (link.HostAddress6 is { } host6)
+        {
+            commands.Append(CultureInfo.InvariantCulture, $"-6 address add {host6}/{LinkAddressPool.LinkPrefixLength6} dev {link.TapName} nodad\n");
+        }
+
+        commands.Append(CultureInfo.InvariantCulture, $"link set dev {link.TapName} up\n");
+        await HostCommand.RunAsync("ip", ["-batch", "-"], ToolTimeout, ct, commands.ToString());
     }
 
     /// <summary>
     /// Drops conntrack entries of an address a sandbox had: an "established" flow of the previous holder must not
     /// carry over to the next one. No entries is not an error.
     /// </summary>
-    private async Task ForgetFlowsAsync(IPAddress guestAddress)
+    private async Task ForgetFlowsAsync(SandboxLink link)
     {
-        try
+        foreach (var (family, address) in new[] { ("ipv4", link.GuestAddress), ("ipv6", link.GuestAddress6) })
         {
-            await HostCommand.TryRunAsync("conntrack", ["-D", "-s", guestAddress.ToString()], ToolTimeout, CancellationToken.None);
-        }
-        catch (HostCommandException ex)
-        {
-            LogConntrackFailed(_logger, ex.Message);
+            if (address is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                await HostCommand.TryRunAsync("conntrack", ["-D", "-f", family, "-s", address.ToString()], ToolTimeout, CancellationToken.None);
+            }
+            catch (HostCommandException ex)
+            {
+                LogConntrackFailed(_logger, ex.Message);
+            }
         }
     }
 
@@ -399,11 +443,14 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     private static partial uint IfNameToIndex(string name);
 
     private bool IsBlocked(IPAddress address) =>
-        address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
-        || _options.Pool.Contains(address)
-        || FirewallRules.AlwaysBlockedNetworks4.Any(range => range.Contains(address));
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? _options.Pool6 is not { } pool6 || pool6.Contains(address) || FirewallRules.AlwaysBlockedNetworks6.Any(range => range.Contains(address))
+            : _options.Pool.Contains(address) || FirewallRules.AlwaysBlockedNetworks4.Any(range => range.Contains(address));
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "sandbox IPv6: {Change}")]
+    private static partial void LogSysctlChanged(ILogger logger, string change);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "conntrack could not forget a sandbox's flows: {Message}")]
     private static partial void LogConntrackFailed(ILogger logger, string message);

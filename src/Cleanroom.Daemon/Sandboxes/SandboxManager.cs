@@ -174,7 +174,7 @@ public sealed class SandboxManager
                 RootImagePath = rootImage,
                 RootDiskMinBytes = rootImage is null ? null : floors.DiskBytes,
                 Network = network is null ? null : new VmNetworkInterface(network.Tap, network.Link.Mac),
-                ExtraKernelArgs = network is null ? [] : [network.Link.KernelArgument],
+                ExtraKernelArgs = network is null ? [] : [.. network.Link.KernelArguments],
             };
             try
             {

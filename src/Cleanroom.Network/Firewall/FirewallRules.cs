@@ -44,6 +44,9 @@ public sealed class FirewallRules(NetworkOptions options)
 
     private string Taps => Quote(options.TapPrefix + "*");
 
+    /// <summary>Whether guests have IPv6 (<see cref="NetworkOptions.Pool6"/>); without it, every IPv6 packet from a guest is dropped.</summary>
+    private bool Ipv6 => options.Pool6 is not null;
+
     /// <summary>Removes whatever an earlier daemon left and creates the empty table (start-up and reconcile).</summary>
     public string Base()
     {
@@ -80,6 +83,7 @@ public sealed class FirewallRules(NetworkOptions options)
               }
               chain guest_to_host {
                 ct state established,related accept
+                {{NeighbourDiscovery}}
                 meta l4proto { tcp, udp } th dport {{dns}} ct status dnat accept
                 tcp dport {{guard}} ct status dnat accept
                 {{log}}
@@ -100,6 +104,7 @@ public sealed class FirewallRules(NetworkOptions options)
               chain guest_nat {
                 type nat hook postrouting priority srcnat; policy accept;
                 ip saddr {{options.Pool}} oifname != {{Taps}} masquerade
+                {{Masquerade6}}
               }
             }
 
@@ -118,7 +123,15 @@ public sealed class FirewallRules(NetworkOptions options)
         script.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} sb{n}_guard");
         var guard = Block($"ether saddr != {link.Mac}", "spoofed MAC", "drop")
             .Concat(Block($"meta nfproto ipv4 ip saddr != {link.GuestAddress}", "spoofed address", "drop"))
-            .Append("meta nfproto != ipv4 drop")
+            .Concat(Ipv6 && link.GuestAddress6 is { } guest6
+                ? [
+                    // Neighbour discovery comes from the card's link-local address and only ever reaches the host
+                    // (link-local is never forwarded); everything else must come from the guest's one address.
+                    $"ip6 saddr fe80::/10 icmpv6 type {{ {NeighbourDiscoveryTypes} }} ip6 hoplimit 255 accept",
+                    .. Block($"meta nfproto ipv6 ip6 saddr != {guest6}", "spoofed address", "drop"),
+                    "meta nfproto != { ipv4, ipv6 } drop",
+                ]
+                : ["meta nfproto != ipv4 drop"])
             .Append("accept"); // a verdict of its own: falling off the end would return to the guard's catch-all drop
         foreach (var rule in guard)
         {
@@ -126,6 +139,11 @@ public sealed class FirewallRules(NetworkOptions options)
         }
 
         script.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} sb{n}_learned {{ type ipv4_addr . inet_service; }}");
+        if (Ipv6)
+        {
+            script.AppendLine(CultureInfo.InvariantCulture, $"add set {Table} sb{n}_learned6 {{ type ipv6_addr . inet_service; }}");
+        }
+
         script.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} sb{n}_egress");
         foreach (var rule in EgressRules(sandbox))
         {
@@ -138,6 +156,12 @@ public sealed class FirewallRules(NetworkOptions options)
         script.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} sb{n}_nat");
         script.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {Table} sb{n}_nat meta l4proto tcp fib daddr type != local ip daddr != {{ {BlockedRanges} }} ip daddr . th dport @sb{n}_learned redirect to :{options.GuardPort.ToString(CultureInfo.InvariantCulture)}");
+        if (Ipv6)
+        {
+            script.AppendLine(CultureInfo.InvariantCulture,
+                $"add rule {Table} sb{n}_nat meta l4proto tcp fib daddr type != local ip6 daddr != {{ {BlockedRanges6} }} ip6 daddr . th dport @sb{n}_learned6 redirect to :{options.GuardPort.ToString(CultureInfo.InvariantCulture)}");
+        }
+
         script.AppendLine(CultureInfo.InvariantCulture, $"add element {Table} guard_by_tap {{ {Quote(link.TapName)} : jump sb{n}_guard }}");
         script.AppendLine(CultureInfo.InvariantCulture, $"add element {Table} nat_by_tap {{ {Quote(link.TapName)} : jump sb{n}_nat }}");
         script.AppendLine(CultureInfo.InvariantCulture, $"add element {Table} egress_by_tap {{ {Quote(link.TapName)} : jump sb{n}_egress }}");
@@ -159,6 +183,7 @@ public sealed class FirewallRules(NetworkOptions options)
             flush chain {{Table}} sb{{n}}_egress
             delete chain {{Table}} sb{{n}}_egress
             delete set {{Table}} sb{{n}}_learned
+            {{(Ipv6 ? $"delete set {Table} sb{n}_learned6" : "")}}
 
             """;
     }
@@ -180,36 +205,45 @@ public sealed class FirewallRules(NetworkOptions options)
     {
         // Other sandboxes and the host ends of their links, whatever a policy says: a repository cannot allow its way
         // into another tenant's guest.
-        foreach (var line in Block($"ip daddr {options.Pool}", "another sandbox", Refuse))
+        var lines = Block($"ip daddr {options.Pool}", "another sandbox", Refuse);
+        if (options.Pool6 is { } pool6)
+        {
+            lines = lines.Concat(Block($"ip6 daddr {pool6}", "another sandbox", Refuse));
+        }
+
+        // An address rule's family picks its match: without IPv6 an IPv6 rule has nothing to match (the guard chain
+        // drops every IPv6 packet), so it is left out rather than rendered.
+        var addressRules = (IEnumerable<NetworkRule> rules) => rules.Where(r => IsAddressRule(r) && (Ipv6 || !IsIpv6(r)));
+        foreach (var rule in addressRules(sandbox.Policy.Deny))
+        {
+            var daddr = $"{(IsIpv6(rule) ? "ip6" : "ip")} daddr {rule.Host.Value}";
+            var match = rule.AllPorts ? daddr : $"meta l4proto {{ tcp, udp }} {daddr} th dport {Ports(rule)}";
+            lines = lines.Concat(Block(match, "denied address", Refuse));
+        }
+
+        lines = lines.Concat(addressRules(sandbox.Policy.Allow).Select(rule =>
+            $"meta l4proto {{ tcp, udp }} {(IsIpv6(rule) ? "ip6" : "ip")} daddr {rule.Host.Value} th dport {Ports(rule)} accept"));
+        lines = lines.Concat(Block($"ip daddr {{ {BlockedRanges} }}", "blocked range", Refuse));
+        if (Ipv6)
+        {
+            lines = lines.Concat(Block($"ip6 daddr {{ {BlockedRanges6} }}", "blocked range", Refuse));
+        }
+
+        foreach (var line in lines)
         {
             yield return line;
         }
 
-        foreach (var rule in sandbox.Policy.Deny.Where(IsIpv4AddressRule))
+        var n = Index(sandbox.Link.Index);
+        yield return $"meta l4proto {{ tcp, udp }} ip daddr . th dport @sb{n}_learned accept";
+        if (Ipv6)
         {
-            var match = rule.AllPorts
-                ? $"ip daddr {rule.Host.Value}"
-                : $"meta l4proto {{ tcp, udp }} ip daddr {rule.Host.Value} th dport {Ports(rule)}";
-            foreach (var line in Block(match, "denied address", Refuse))
-            {
-                yield return line;
-            }
+            yield return $"meta l4proto {{ tcp, udp }} ip6 daddr . th dport @sb{n}_learned6 accept";
         }
 
-        foreach (var rule in sandbox.Policy.Allow.Where(IsIpv4AddressRule))
-        {
-            yield return $"meta l4proto {{ tcp, udp }} ip daddr {rule.Host.Value} th dport {Ports(rule)} accept";
-        }
-
-        foreach (var line in Block($"ip daddr {{ {BlockedRanges} }}", "blocked range", Refuse))
-        {
-            yield return line;
-        }
-
-        yield return $"meta l4proto {{ tcp, udp }} ip daddr . th dport @sb{Index(sandbox.Link.Index)}_learned accept";
         if (sandbox.AllowAll)
         {
-            yield return "meta nfproto ipv4 accept";
+            yield return Ipv6 ? "meta nfproto { ipv4, ipv6 } accept" : "meta nfproto ipv4 accept";
         }
 
         yield return Log("not allowed");
@@ -220,18 +254,37 @@ public sealed class FirewallRules(NetworkOptions options)
     /// <summary>The always-blocked ranges and the sandbox pool, as an nft set body.</summary>
     private string BlockedRanges => string.Join(", ", AlwaysBlocked4.Append(options.Pool.ToString()));
 
-    private static bool IsIpv4AddressRule(NetworkRule rule) =>
-        rule.Host.Kind is HostPatternKind.Address or HostPatternKind.Network && !rule.Host.Value.Contains(':', StringComparison.Ordinal);
+    /// <summary>The IPv6 always-blocked ranges and the IPv6 pool, as an nft set body.</summary>
+    private string BlockedRanges6 => string.Join(", ", options.Pool6 is { } pool6 ? AlwaysBlocked6.Append(pool6.ToString()) : AlwaysBlocked6);
+
+    /// <summary>The ICMPv6 types of neighbour discovery a guest needs to find its gateway and answer it.</summary>
+    private const string NeighbourDiscoveryTypes = "nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit";
+
+    /// <summary>Neighbour discovery from a guest to its gateway (an empty line without IPv6).</summary>
+    private string NeighbourDiscovery => Ipv6 ? $"icmpv6 type {{ {NeighbourDiscoveryTypes} }} ip6 hoplimit 255 accept" : "";
+
+    private string Masquerade6 => options.Pool6 is { } pool6 ? $"ip6 saddr {pool6} oifname != {Taps} masquerade" : "";
+
+    private static bool IsAddressRule(NetworkRule rule) => rule.Host.Kind is HostPatternKind.Address or HostPatternKind.Network;
+
+    private static bool IsIpv6(NetworkRule rule) => rule.Host.Value.Contains(':', StringComparison.Ordinal);
 
     private string LearnedElements(string verb, int linkIndex, IEnumerable<LearnedDestination> destinations)
     {
-        var elements = destinations
-            .Where(d => d.Address.AddressFamily == AddressFamily.InterNetwork)
-            .Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Address} . {d.Port}"))
-            .ToList();
-        return elements.Count == 0
-            ? string.Empty
-            : $"{verb} element {Table} sb{Index(linkIndex)}_learned {{ {string.Join(", ", elements)} }}\n";
+        var script = new StringBuilder();
+        foreach (var (family, suffix) in new[] { (AddressFamily.InterNetwork, ""), (AddressFamily.InterNetworkV6, "6") })
+        {
+            var elements = destinations
+                .Where(d => d.Address.AddressFamily == family && (family == AddressFamily.InterNetwork || Ipv6))
+                .Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Address} . {d.Port}"))
+                .ToList();
+            if (elements.Count > 0)
+            {
+                script.Append(CultureInfo.InvariantCulture, $"{verb} element {Table} sb{Index(linkIndex)}_learned{suffix} {{ {string.Join(", ", elements)} }}\n");
+            }
+        }
+
+        return script.ToString();
     }
 
     /// <summary>

@@ -62,4 +62,46 @@ public sealed class FirewallRulesTests
         Assert.DoesNotContain("cleanroom", ruleset, StringComparison.Ordinal);
         Assert.Contains("table inet someone_else", ruleset, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void With_IPv6_a_sandbox_gets_an_IPv6_set_guard_and_rules_and_loses_them_again()
+    {
+        using var ns = NetworkNamespace.Create("fw6");
+        var options = new NetworkOptions { Pool6 = NetworkOptions.DefaultPool6 };
+        var rules = new FirewallRules(options);
+        var pool = new LinkAddressPool(options.Pool, options.TapPrefix, options.Pool6);
+        var policy = TestNetworkPolicies.Compile("""[example.test:443, {host: "2001:db8::/32", ports: [80]}]""", """[{host: "2001:db8::9"}]""");
+        var sandbox = new SandboxFirewall(pool.LinkAt(2, "sandbox-a"), policy, AllowAll: false);
+
+        ns.RunWithInput(rules.Base(), "nft", "-f", "-");
+        ns.RunWithInput(rules.AddSandbox(sandbox), "nft", "-f", "-");
+        ns.RunWithInput(rules.AddLearned(2, [new(IPAddress.Parse("2001:db8:1::7"), 443), new(IPAddress.Parse("192.0.2.7"), 443)]), "nft", "-f", "-");
+        var table = ns.Run("nft", "list", "table", "inet", "cleanroom");
+
+        Assert.Equal(IPAddress.Parse("fd63:6c65:616e::a"), sandbox.Link.GuestAddress6);
+        Assert.Contains("ip6 saddr != fd63:6c65:616e::a", table, StringComparison.Ordinal);
+        Assert.Contains("2001:db8:1::7 . 443", table, StringComparison.Ordinal); // in sb2_learned6
+        Assert.Contains("192.0.2.7 . 443", table, StringComparison.Ordinal);     // in sb2_learned
+        Assert.Contains("ip6 daddr 2001:db8::9", table, StringComparison.Ordinal);
+        Assert.Contains("ip6 saddr fd63:6c65:616e::/64", table, StringComparison.Ordinal); // masquerade
+        Assert.Contains("fd00:ec2::254", table, StringComparison.Ordinal);
+
+        ns.RunWithInput(rules.RemoveSandbox(2, sandbox.Link.TapName), "nft", "-f", "-");
+        Assert.DoesNotContain("sb2", ns.Run("nft", "list", "table", "inet", "cleanroom"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_IPv6_guests_IPv6_is_dropped_and_IPv6_rules_render_nothing()
+    {
+        var policy = TestNetworkPolicies.Compile("""[{host: "2001:db8::/32", ports: [80]}]""");
+        var sandbox = new SandboxFirewall(Pool.LinkAt(0, "sandbox-a"), policy, AllowAll: true);
+        var script = _rules.AddSandbox(sandbox);
+
+        Assert.Null(sandbox.Link.GuestAddress6);
+        Assert.Single(sandbox.Link.KernelArguments);
+        Assert.Contains("meta nfproto != ipv4 drop", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("ip6", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("learned6", script, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, _rules.AddLearned(0, [new(IPAddress.Parse("2001:db8::7"), 80)]));
+    }
 }

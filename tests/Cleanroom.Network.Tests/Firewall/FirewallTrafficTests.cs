@@ -18,9 +18,14 @@ public sealed class FirewallTrafficTests : IDisposable
     private const string LearnedServer = "10.250.0.3";
     private const string UnlistedServer = "10.250.0.4";
     private const string DeniedServer = "10.250.0.5";
+    private const string Server6 = "fd99::2";
+    private const string LearnedServer6 = "fd99::3";
+    private const string UnlistedServer6 = "fd99::4";
+    private const string DeniedServer6 = "fd99::5";
 
-    private static readonly NetworkOptions Options = new();
-    private static readonly LinkAddressPool Pool = new(Options.Pool, Options.TapPrefix);
+    // Guests have IPv6 too: every test checks IPv4 with it on, the IPv6 tests check it follows the same rules.
+    private static readonly NetworkOptions Options = new() { Pool6 = NetworkOptions.DefaultPool6 };
+    private static readonly LinkAddressPool Pool = new(Options.Pool, Options.TapPrefix, Options.Pool6);
 
     private readonly FirewallRules _rules = new(Options);
     private readonly NetworkNamespace _host = NetworkNamespace.Create("host");
@@ -31,6 +36,7 @@ public sealed class FirewallTrafficTests : IDisposable
     public FirewallTrafficTests()
     {
         _host.Run("sysctl", "-qw", "net.ipv4.ip_forward=1");
+        _host.Run("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1");
         NetworkNamespace.Host("ip", "link", "add", "cr-up", "netns", _host.Name, "type", "veth", "peer", "name", "cr-down", "netns", _internet.Name);
         _host.Run("ip", "addr", "add", "10.250.0.1/24", "dev", "cr-up");
         _host.Run("ip", "link", "set", "cr-up", "up");
@@ -39,16 +45,27 @@ public sealed class FirewallTrafficTests : IDisposable
             _internet.Run("ip", "addr", "add", address + "/24", "dev", "cr-down");
         }
 
+        _host.Run("ip", "-6", "addr", "add", "fd99::1/64", "dev", "cr-up", "nodad");
+        foreach (var address in new[] { Server6, LearnedServer6, UnlistedServer6, DeniedServer6 })
+        {
+            _internet.Run("ip", "-6", "addr", "add", address + "/64", "dev", "cr-down", "nodad");
+        }
+
         _internet.Run("ip", "link", "set", "cr-down", "up");
         _internet.Run("ip", "route", "add", "default", "via", "10.250.0.1");
+        _internet.Run("ip", "-6", "route", "add", "default", "via", "fd99::1");
         _servers.Add(_internet.Start("socat", "TCP-LISTEN:80,fork,reuseaddr", "SYSTEM:echo tcp80 $SOCAT_SOCKADDR from $SOCAT_PEERADDR"));
         _servers.Add(_internet.Start("socat", "TCP-LISTEN:81,fork,reuseaddr", "SYSTEM:echo tcp81"));
         _servers.Add(_internet.Start("socat", "UDP-RECVFROM:5000,fork", "SYSTEM:echo udp5000"));
 
         // Bound to its address: a wildcard UDP server would answer from the interface's first address.
         _servers.Add(_internet.Start("socat", $"UDP-RECVFROM:5001,bind={LearnedServer},fork", "SYSTEM:echo udp5001"));
-        WaitForListeners(_internet, "tcp", ":80 ", ":81 ");
-        WaitForListeners(_internet, "udp", ":5000 ", ":5001 ");
+        _servers.Add(_internet.Start("socat", "TCP6-LISTEN:80,fork,reuseaddr,ipv6only=1", "SYSTEM:echo tcp80 $SOCAT_SOCKADDR from $SOCAT_PEERADDR"));
+        _servers.Add(_internet.Start("socat", "TCP6-LISTEN:81,fork,reuseaddr,ipv6only=1", "SYSTEM:echo tcp81"));
+        _servers.Add(_internet.Start("socat", $"UDP6-RECVFROM:5000,bind=[{Server6}],fork,ipv6only=1", "SYSTEM:echo udp5000"));
+        _servers.Add(_internet.Start("socat", $"UDP6-RECVFROM:5001,bind=[{LearnedServer6}],fork,ipv6only=1", "SYSTEM:echo udp5001"));
+        WaitForListeners(_internet, "tcp", "0.0.0.0:80 ", "0.0.0.0:81 ", "[::]:80 ", "[::]:81 ");
+        WaitForListeners(_internet, "udp", "0.0.0.0:5000 ", ":5001 ", $"[{Server6}]:5000 ", $"[{LearnedServer6}]:5001 ");
         _host.RunWithInput(_rules.Base(), "nft", "-f", "-");
     }
 
@@ -111,6 +128,60 @@ public sealed class FirewallTrafficTests : IDisposable
     }
 
     [Fact]
+    public void IPv6_follows_the_same_rules()
+    {
+        var policy = TestNetworkPolicies.Compile(
+            $$"""[{host: "{{Server6}}", ports: [80, 5000]}, {host: "fd99::4/127", ports: [81]}]""",
+            $"[{{host: \"{DeniedServer6}\"}}]");
+        var (guest, link) = AddGuest(0, "sandbox-a", policy, allowAll: false);
+
+        Assert.StartsWith("tcp80", Tcp(guest, Server6, 80));  // allowed by address
+        Assert.Null(Tcp(guest, Server6, 81));                  // same host, other port
+        Assert.Equal("udp5000", Udp(guest, Server6, 5000));    // UDP follows the same rule
+        Assert.Null(Tcp(guest, UnlistedServer6, 80));          // never allowed
+        Assert.Equal("tcp81", Tcp(guest, UnlistedServer6, 81)); // a CIDR rule
+        Assert.Null(Tcp(guest, DeniedServer6, 81));            // in the same CIDR, but deny beats allow
+        Assert.Null(Tcp(guest, "fd00:ec2::254", 80));          // the metadata address
+
+        // Learned from an AAAA answer: TCP goes to the guard, UDP is forwarded; forgotten, both are refused again.
+        _servers.Add(_host.Start("socat", $"TCP6-LISTEN:{Options.GuardPort},fork,reuseaddr,ipv6only=1", "SYSTEM:echo guard6"));
+        WaitForListeners(_host, "tcp", $"[::]:{Options.GuardPort} ");
+        Assert.Null(Tcp(guest, LearnedServer6, 80));
+        Assert.Null(Udp(guest, LearnedServer6, 5001));
+        LearnedDestination[] learned = [new(IPAddress.Parse(LearnedServer6), 80), new(IPAddress.Parse(LearnedServer6), 5001)];
+        _host.RunWithInput(_rules.AddLearned(link.Index, learned), "nft", "-f", "-");
+        Assert.Equal("guard6", Tcp(guest, LearnedServer6, 80));
+        Assert.Equal("udp5001", Udp(guest, LearnedServer6, 5001));
+        Assert.Null(Tcp(guest, LearnedServer6, 81));
+        _host.RunWithInput(_rules.RemoveLearned(link.Index, learned), "nft", "-f", "-");
+        Assert.Null(Tcp(guest, LearnedServer6, 80));
+        Assert.Null(Udp(guest, LearnedServer6, 5001));
+    }
+
+    [Fact]
+    public void IPv6_spoofing_other_sandboxes_and_the_host_are_out_of_reach()
+    {
+        var policy = TestNetworkPolicies.Compile($"[{{host: \"{Server6}\", ports: [80]}}, {{host: \"fd63:6c65:616e::/64\", ports: [80]}}]");
+        var (guest, link) = AddGuest(0, "sandbox-a", policy, allowAll: false);
+        var (other, otherLink) = AddGuest(1, "sandbox-b", policy, allowAll: true);
+        _servers.Add(other.Start("socat", "TCP6-LISTEN:80,fork,reuseaddr,ipv6only=1", "SYSTEM:echo guest-b"));
+        _servers.Add(_host.Start("socat", "TCP6-LISTEN:22,fork,reuseaddr,ipv6only=1", "SYSTEM:echo host-ssh"));
+        WaitForListeners(other, "tcp", "[::]:80 ");
+        WaitForListeners(_host, "tcp", "[::]:22 ");
+
+        Assert.NotNull(Tcp(guest, Server6, 80));
+        Assert.Null(Tcp(guest, otherLink.GuestAddress6!.ToString(), 80)); // guest to guest
+        Assert.Null(Tcp(other, link.GuestAddress6!.ToString(), 80));      // even for an allow-all sandbox
+        Assert.Null(Tcp(guest, link.HostAddress6!.ToString(), 22));       // the host
+        Assert.Null(Tcp(other, "fd99::1", 22));
+        Assert.StartsWith("tcp81", Tcp(other, UnlistedServer6, 81));      // allow-all reaches the rest
+
+        // Another source address on the guest's card: dropped before routing.
+        guest.Run("ip", "-6", "addr", "add", "fd63:6c65:616e::99/128", "dev", "eth0", "nodad");
+        Assert.Null(Tcp(guest, Server6, 80, bind: "[fd63:6c65:616e::99]"));
+    }
+
+    [Fact]
     public void An_allow_all_sandbox_still_cannot_reach_blocked_ranges()
     {
         var (guest, _) = AddGuest(0, "sandbox-a", TestNetworkPolicies.Compile("[]"), allowAll: true);
@@ -147,6 +218,9 @@ public sealed class FirewallTrafficTests : IDisposable
         guest.Run("ip", "addr", "add", $"{link.GuestAddress}/{link.PrefixLength}", "dev", "eth0");
         guest.Run("ip", "link", "set", "eth0", "up");
         guest.Run("ip", "route", "add", "default", "via", link.HostAddress.ToString());
+        _host.Run("ip", "-6", "addr", "add", $"{link.HostAddress6}/{LinkAddressPool.LinkPrefixLength6}", "dev", link.TapName, "nodad");
+        guest.Run("ip", "-6", "addr", "add", $"{link.GuestAddress6}/{LinkAddressPool.LinkPrefixLength6}", "dev", "eth0", "nodad");
+        guest.Run("ip", "-6", "route", "add", "default", "via", link.HostAddress6!.ToString());
         _host.RunWithInput(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), "nft", "-f", "-");
         return (guest, link);
     }
@@ -154,14 +228,16 @@ public sealed class FirewallTrafficTests : IDisposable
     /// <summary>The server's first line, or null when the connection was refused or timed out.</summary>
     private static string? Tcp(NetworkNamespace guest, string address, int port, string? bind = null)
     {
-        var target = $"TCP:{address}:{port},connect-timeout=3" + (bind is null ? string.Empty : $",bind={bind}");
+        var host = address.Contains(':', StringComparison.Ordinal) ? $"[{address}]" : address;
+        var target = $"TCP:{host}:{port},connect-timeout=3" + (bind is null ? string.Empty : $",bind={bind}");
         var (exitCode, stdout, _) = guest.TryRun(string.Empty, "socat", "-T", "3", "-", target);
         return exitCode == 0 && stdout.Length > 0 ? stdout.Trim() : null;
     }
 
     private static string? Udp(NetworkNamespace guest, string address, int port)
     {
-        var (exitCode, stdout, _) = guest.TryRun("ping\n", "socat", "-t", "2", "-T", "3", "-", $"UDP:{address}:{port}");
+        var host = address.Contains(':', StringComparison.Ordinal) ? $"[{address}]" : address;
+        var (exitCode, stdout, _) = guest.TryRun("ping\n", "socat", "-t", "2", "-T", "3", "-", $"UDP:{host}:{port}");
         return exitCode == 0 && stdout.Length > 0 ? stdout.Trim() : null;
     }
 
