@@ -20,6 +20,9 @@ internal sealed record BootOptions
     /// <summary><c>cleanroom.net=ADDRESS/PREFIX,GATEWAY,RESOLVER</c>: the guest's network; none when absent or malformed.</summary>
     public NetworkSettings? Network { get; init; }
 
+    /// <summary><c>cleanroom.net6=ADDRESS/PREFIX,GATEWAY</c>: the guest's IPv6; none (IPv6 off on the card) when absent or malformed.</summary>
+    public Ipv6Settings? Network6 { get; init; }
+
     /// <summary>Parses a kernel command line; unknown words are ignored and the last occurrence of a key wins.</summary>
     public static BootOptions Parse(string commandLine)
     {
@@ -40,6 +43,7 @@ internal sealed record BootOptions
                 "cleanroom.probe" => options with { Probe = value == "1" },
                 "cleanroom.root" when value.Length > 0 => options with { RootDevice = value },
                 "cleanroom.net" => options with { Network = NetworkSettings.Parse(value) },
+                "cleanroom.net6" => options with { Network6 = Ipv6Settings.Parse(value) },
                 _ => options,
             };
         }

@@ -56,7 +56,7 @@ internal static class GuestInit
         RootSwitcher.SwitchTo(options.RootDevice);
         SystemMounts.MountAll();
         HostName.Set("cleanroom");
-        GuestNetwork.Configure(options.Network);
+        GuestNetwork.Configure(options.Network, options.Network6);
         var device = VirtioPortFinder.WaitFor(options.PortName, PortTimeout);
         AgentLog.Info($"ready: root {options.RootDevice}, serving on {device} (uptime {Uptime.Read()})");
 

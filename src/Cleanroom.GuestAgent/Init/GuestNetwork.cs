@@ -6,53 +6,116 @@ using Cleanroom.GuestAgent.Native;
 namespace Cleanroom.GuestAgent.Init;
 
 /// <summary>
-/// Brings up loopback and, when the host gave the VM a network card, its address, default route and resolver.
+/// Brings up loopback and, when the host gave the VM a network card, its addresses, default routes and resolver.
 /// Done with ioctls because the image may have no <c>ip</c> tool at all. Failures are logged, never fatal: a
 /// sandbox without a working network is still a sandbox, and the host's firewall does not depend on the guest.
 /// </summary>
 internal static unsafe class GuestNetwork
 {
-    private const int InterfaceRequestSize = 40; // struct ifreq: 16-byte name + 24-byte union
+    /// <summary>sizeof(struct ifreq): 16-byte name + 24-byte union.</summary>
+    internal const int InterfaceRequestSize = 40;
     private const int RouteEntrySize = 120;      // struct rtentry on x86-64
     private const string ResolvConf = "/etc/resolv.conf";
 
-    public static void Configure(NetworkSettings? settings)
+    /// <summary>
+    /// Brings up loopback, then the card with <paramref name="settings"/> (IPv4) and <paramref name="settings6"/>
+    /// (IPv6); either may be absent. With neither, the card is left alone (the host gave the VM no network).
+    /// </summary>
+    public static void Configure(NetworkSettings? settings, Ipv6Settings? settings6)
     {
-        var fd = LibC.Socket(LibC.AF_INET, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
+        var fd = OpenSocket();
         if (fd < 0)
         {
-            AgentLog.Error($"network: socket failed: {Errno.DescribeLast()}");
             return;
         }
 
         try
         {
             SetUp(fd, "lo");
-            if (settings is null)
+        }
+        finally
+        {
+            LibC.Close(fd);
+        }
+
+        if (settings is null && settings6 is null)
+        {
+            return;
+        }
+
+        var card = FindCard();
+        if (card is null)
+        {
+            AgentLog.Error("network: the host configured a network but the VM has no network card");
+            return;
+        }
+
+        ConfigureCard(card, settings, settings6, ResolvConf);
+    }
+
+    /// <summary>
+    /// Configures <paramref name="card"/>: IPv6 sysctls and the IPv4 address before it comes up, then the default
+    /// routes and the resolver (written to <paramref name="resolvConf"/>). Separate from <see cref="Configure"/> so a
+    /// test can run it against an interface in a network namespace of its own.
+    /// </summary>
+    internal static void ConfigureCard(string card, NetworkSettings? settings, Ipv6Settings? settings6, string resolvConf)
+    {
+        var fd = OpenSocket();
+        if (fd < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            GuestNetwork6.Prepare(card, settings6);
+            var addressed = settings is null
+                || (SetAddress(fd, card, LibC.SIOCSIFADDR, settings.Address) && SetAddress(fd, card, LibC.SIOCSIFNETMASK, settings.Netmask));
+            if (!SetUp(fd, card))
             {
                 return;
             }
 
-            var card = FindCard();
-            if (card is null)
+            if (settings is not null && addressed && AddDefaultRoute(fd, settings.Gateway))
             {
-                AgentLog.Error("network: the host configured a network but the VM has no network card");
-                return;
-            }
-
-            if (SetAddress(fd, card, LibC.SIOCSIFADDR, settings.Address)
-                && SetAddress(fd, card, LibC.SIOCSIFNETMASK, settings.Netmask)
-                && SetUp(fd, card)
-                && AddDefaultRoute(fd, settings.Gateway))
-            {
-                WriteResolver(settings.Resolver);
+                WriteResolver(resolvConf, settings.Resolver);
                 AgentLog.Info($"network: {card} {settings.Address}/{settings.PrefixLength} via {settings.Gateway}, resolver {settings.Resolver}");
+            }
+
+            if (settings6 is not null)
+            {
+                GuestNetwork6.Configure(card, settings6);
             }
         }
         finally
         {
             LibC.Close(fd);
         }
+    }
+
+    /// <summary>Writes the interface name into a struct ifreq, clearing the rest of it.</summary>
+    internal static void WriteName(byte* request, string name)
+    {
+        new Span<byte>(request, InterfaceRequestSize).Clear();
+        Encoding.ASCII.GetBytes(name.AsSpan(0, Math.Min(name.Length, 15)), new Span<byte>(request, 15));
+    }
+
+    /// <summary>Logs a failed call with errno; returns false so callers can chain it.</summary>
+    internal static bool Fail(string what, string name)
+    {
+        AgentLog.Error($"network: cannot {what} {name}: {Errno.DescribeLast()}");
+        return false;
+    }
+
+    private static int OpenSocket()
+    {
+        var fd = LibC.Socket(LibC.AF_INET, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            AgentLog.Error($"network: socket failed: {Errno.DescribeLast()}");
+        }
+
+        return fd;
     }
 
     /// <summary>The first network card that is not loopback (the VM has exactly one).</summary>
@@ -108,23 +171,17 @@ internal static unsafe class GuestNetwork
     /// Replaces /etc/resolv.conf with a regular file naming only the host's DNS filter (an image's file may be a
     /// symlink into a systemd directory that does not exist here).
     /// </summary>
-    private static void WriteResolver(IPAddress resolver)
+    private static void WriteResolver(string path, IPAddress resolver)
     {
         try
         {
-            File.Delete(ResolvConf);
-            File.WriteAllText(ResolvConf, $"# written by the cleanroom agent: the host's DNS filter\nnameserver {resolver}\noptions attempts:2 timeout:2\n");
+            File.Delete(path);
+            File.WriteAllText(path, $"# written by the cleanroom agent: the host's DNS filter\nnameserver {resolver}\noptions attempts:2 timeout:2\n");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            AgentLog.Error($"network: cannot write {ResolvConf}: {ex.Message}");
+            AgentLog.Error($"network: cannot write {path}: {ex.Message}");
         }
-    }
-
-    private static void WriteName(byte* request, string name)
-    {
-        new Span<byte>(request, InterfaceRequestSize).Clear();
-        Encoding.ASCII.GetBytes(name.AsSpan(0, Math.Min(name.Length, 15)), new Span<byte>(request, 15));
     }
 
     /// <summary>A struct sockaddr_in: family, port 0, the address in network order.</summary>
@@ -134,11 +191,5 @@ internal static unsafe class GuestNetwork
         span.Clear();
         BinaryPrimitives.WriteUInt16LittleEndian(span, LibC.AF_INET);
         address.TryWriteBytes(span[4..8], out _);
-    }
-
-    private static bool Fail(string what, string name)
-    {
-        AgentLog.Error($"network: cannot {what} {name}: {Errno.DescribeLast()}");
-        return false;
     }
 }

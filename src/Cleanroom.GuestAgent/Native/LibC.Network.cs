@@ -6,6 +6,7 @@ namespace Cleanroom.GuestAgent.Native;
 internal static unsafe partial class LibC
 {
     public const int AF_INET = 2;
+    public const int AF_INET6 = 10;
     public const int SOCK_DGRAM = 2;
     public const int SOCK_CLOEXEC = 0x80000;
 
@@ -14,6 +15,7 @@ internal static unsafe partial class LibC
     public const nuint SIOCSIFFLAGS = 0x8914;
     public const nuint SIOCSIFADDR = 0x8916;
     public const nuint SIOCSIFNETMASK = 0x891C;
+    public const nuint SIOCGIFINDEX = 0x8933;
 
     public const short IFF_UP = 0x1;
     public const ushort RTF_UP = 0x1;
