@@ -13,6 +13,7 @@ namespace Cleanroom.Network.Guard;
 /// TLS ClientHello or the Host of an HTTP/1.x request must be a name the sandbox's policy allows on that port.
 /// Two names sharing one address are told apart this way, not only by DNS. A protocol that names no host is
 /// relayed (the address was allowed for the port). Refusals reset the guest's connection and are audited.
+/// IPv4 and IPv6 guests are served alike, by one listener per family sharing the limits, statistics and stop.
 /// </summary>
 public sealed partial class ConnectionGuard : IAsyncDisposable
 {
@@ -27,8 +28,8 @@ public sealed partial class ConnectionGuard : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger;
     private readonly Lock _lifecycle = new();
-    private Socket? _listener;
-    private Task _acceptLoop = Task.CompletedTask;
+    private readonly List<Socket> _listeners = [];
+    private readonly List<Task> _acceptLoops = [];
     private bool _stopped;
 
     /// <summary>Creates a guard; nothing is bound until <see cref="Start"/>.</summary>
@@ -44,6 +45,16 @@ public sealed partial class ConnectionGuard : IAsyncDisposable
         TimeProvider time, IOriginalDestination originalDestination, UpstreamConnector connect)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Endpoint.AddressFamily != AddressFamily.InterNetwork)
+        {
+            throw new ArgumentException("the guard's endpoint must be IPv4; an IPv6 one goes in Endpoint6", nameof(options));
+        }
+
+        if (options.Endpoint6 is { AddressFamily: not AddressFamily.InterNetworkV6 })
+        {
+            throw new ArgumentException("the guard's Endpoint6 must be IPv6", nameof(options));
+        }
+
         _options = options;
         _directory = directory;
         _destinations = destinations;
@@ -57,38 +68,76 @@ public sealed partial class ConnectionGuard : IAsyncDisposable
     /// <summary>What the guard accepted, relayed and refused so far.</summary>
     public ConnectionGuardStatistics Statistics { get; } = new();
 
-    /// <summary>The bound endpoint (with the port the system chose when the options said 0). Valid after <see cref="Start"/>.</summary>
+    /// <summary>The bound IPv4 endpoint (with the port the system chose when the options said 0). Valid after <see cref="Start"/>.</summary>
     public IPEndPoint LocalEndpoint { get; private set; } = new(IPAddress.Any, 0);
 
-    /// <summary>Binds and starts accepting. Throws <see cref="SocketException"/> when the endpoint cannot be bound.</summary>
-    public void Start() => Start(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+    /// <summary>
+    /// The bound IPv6 endpoint (with the port the system chose when the options said 0), or null when the options name
+    /// none. Valid after <see cref="Start"/>.
+    /// </summary>
+    public IPEndPoint? LocalEndpoint6 { get; private set; }
 
-    /// <summary>Starts with a listening socket made by <paramref name="create"/> (a test makes it in a namespace).</summary>
-    internal void Start(Func<Socket> create)
+    /// <summary>
+    /// Binds the IPv4 endpoint and, when the options name one, the IPv6 endpoint, and starts accepting on both. Throws
+    /// <see cref="SocketException"/> when either cannot be bound; then neither is left bound.
+    /// </summary>
+    public void Start() => Start(family => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
+
+    /// <summary>Starts with listening sockets made by <paramref name="create"/> for each family (a test makes them in a namespace).</summary>
+    internal void Start(Func<AddressFamily, Socket> create)
     {
         lock (_lifecycle)
         {
             ObjectDisposedException.ThrowIf(_stopped, this);
-            if (_listener is not null)
+            if (_listeners.Count != 0)
             {
                 throw new InvalidOperationException("the connection guard is already running");
             }
 
-            var listener = create();
-            try
+            var listener = Bind(create, _options.Endpoint);
+            Socket? listener6 = null;
+            if (_options.Endpoint6 is { } endpoint6)
             {
-                listener.Bind(_options.Endpoint);
-                listener.Listen(512);
-            }
-            catch
-            {
-                listener.Dispose();
-                throw;
+                try
+                {
+                    listener6 = Bind(create, endpoint6);
+                }
+                catch
+                {
+                    listener.Dispose();
+                    throw;
+                }
             }
 
-            _listener = listener;
             LocalEndpoint = (IPEndPoint)listener.LocalEndPoint!;
-            _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, _stop.Token));
+            LocalEndpoint6 = (IPEndPoint?)listener6?.LocalEndPoint;
+            foreach (var bound in new[] { listener, listener6 }.OfType<Socket>())
+            {
+                _listeners.Add(bound);
+                _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(bound, _stop.Token)));
+            }
+        }
+    }
+
+    private static Socket Bind(Func<AddressFamily, Socket> create, IPEndPoint endpoint)
+    {
+        var listener = create(endpoint.AddressFamily);
+        try
+        {
+            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                // IPV6_V6ONLY: IPv4 guests stay on the IPv4 listener, where SO_ORIGINAL_DST answers for them.
+                listener.DualMode = false;
+            }
+
+            listener.Bind(endpoint);
+            listener.Listen(512);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
         }
     }
 
@@ -109,8 +158,18 @@ public sealed partial class ConnectionGuard : IAsyncDisposable
         }
 
         await _stop.CancelAsync();
-        _listener?.Dispose();
-        var all = Task.WhenAll(_acceptLoop, _work.WhenAllAsync());
+        Task[] loops;
+        lock (_lifecycle)
+        {
+            foreach (var listener in _listeners)
+            {
+                listener.Dispose();
+            }
+
+            loops = [.. _acceptLoops];
+        }
+
+        var all = Task.WhenAll([.. loops, _work.WhenAllAsync()]);
         if (await Task.WhenAny(all, Task.Delay(_options.StopTimeout)) != all)
         {
             LogStopSlow(_logger, _options.StopTimeout.TotalSeconds);
@@ -226,7 +285,11 @@ public sealed partial class ConnectionGuard : IAsyncDisposable
     private bool MayConnect(DnsClient client, IPEndPoint original)
     {
         var address = original.Address;
-        if (address.AddressFamily != AddressFamily.InterNetwork || _options.Blocked.Any(n => n.Contains(address)) || _hostAddresses.Contains(address))
+        // An IPv4-mapped IPv6 address never arrives on the wire; as a destination it would dodge the IPv4 ranges.
+        if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
+            || address.IsIPv4MappedToIPv6
+            || _options.Blocked.Any(n => n.Contains(address))
+            || _hostAddresses.Contains(address))
         {
             return false;
         }

@@ -9,6 +9,13 @@ public sealed record ConnectionGuardOptions
     /// <summary>The listening endpoint the firewall redirects to (IPv4; port 0 picks one, see <see cref="ConnectionGuard.LocalEndpoint"/>).</summary>
     public IPEndPoint Endpoint { get; init; } = new(IPAddress.Any, 10443);
 
+    /// <summary>
+    /// The IPv6 listening endpoint the firewall redirects IPv6 guests to (e.g. <c>[::]:10443</c>; IPv6 only, so IPv4
+    /// guests keep to <see cref="Endpoint"/>; port 0 picks one, see <see cref="ConnectionGuard.LocalEndpoint6"/>), or
+    /// null for no IPv6 listener.
+    /// </summary>
+    public IPEndPoint? Endpoint6 { get; init; }
+
     /// <summary>Most bytes of a guest's first message held before it is decided; a TLS or HTTP head longer than this is refused.</summary>
     public int MaxFirstMessageBytes { get; init; } = 16 * 1024;
 

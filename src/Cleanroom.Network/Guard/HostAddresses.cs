@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.NetworkInformation;
+using System.Net.Sockets;
 
 namespace Cleanroom.Network.Guard;
 
 /// <summary>
 /// The host's own addresses, re-read at most every few seconds. The guard connects from the host, so a DNS answer
-/// naming one of them must not become a way into the host's own services.
+/// naming one of them (IPv4 or IPv6) must not become a way into the host's own services.
 /// </summary>
 internal sealed class HostAddresses(TimeProvider time)
 {
@@ -21,12 +22,16 @@ internal sealed class HostAddresses(TimeProvider time)
         {
             if (!_read || time.GetElapsedTime(_readAt) >= Refresh)
             {
-                _addresses = [.. NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(a => a.Address)];
+                _addresses = [.. NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(a => Unscoped(a.Address))];
                 _readAt = time.GetTimestamp();
                 _read = true;
             }
 
-            return _addresses.Contains(address);
+            return _addresses.Contains(Unscoped(address));
         }
     }
+
+    // IPAddress equality counts an IPv6 scope id, which names an interface, not a different address.
+    private static IPAddress Unscoped(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0 ? new IPAddress(address.GetAddressBytes()) : address;
 }

@@ -9,6 +9,6 @@ namespace Cleanroom.Network.Guard;
 /// </summary>
 internal interface IOriginalDestination
 {
-    /// <summary>The original IPv4 destination, or null when the kernel knows none (the connection was not redirected).</summary>
+    /// <summary>The original destination (in the accepted socket's family), or null when the kernel knows none (the connection was not redirected).</summary>
     IPEndPoint? Find(Socket accepted);
 }

@@ -9,7 +9,7 @@ namespace Cleanroom.Network.Guard;
 /// </summary>
 internal delegate ValueTask<Socket> UpstreamConnector(IPEndPoint destination, CancellationToken ct);
 
-/// <summary>The real connector: a plain TCP connection from the host.</summary>
+/// <summary>The real connector: a plain TCP connection from the host, in the destination's address family.</summary>
 internal static class DirectUpstream
 {
     public static async ValueTask<Socket> ConnectAsync(IPEndPoint destination, CancellationToken ct)
@@ -17,6 +17,12 @@ internal static class DirectUpstream
         var socket = new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            if (destination.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                // IPV6_V6ONLY: an IPv6 destination must never turn into an IPv4 one through a mapped address.
+                socket.DualMode = false;
+            }
+
             await socket.ConnectAsync(destination, ct);
             return socket;
         }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Security;
@@ -36,10 +35,10 @@ public class ConnectionGuardRedirectTests
 
         using var server = new LoopbackUpstream(
             tls: true, listener: SocketsIn.Run(Path(upstreamNs), NewTcpSocket), endpoint: new IPEndPoint(UpstreamAddress, 443));
-        var learned = new Learned();
-        learned.Add(("sb-ns", UpstreamAddress, 443));
+        var learned = new LearnedDestinations();
+        learned.Add("sb-ns", UpstreamAddress, 443);
         var audit = new RecordingAudit();
-        var directory = new Directory(new DnsClient("sb-ns", TestNetworkPolicies.Compile("[allowed.test:443]"), AllowAll: false));
+        var directory = new OneClientDirectory(new DnsClient("sb-ns", TestNetworkPolicies.Compile("[allowed.test:443]"), AllowAll: false), GuestAddress);
         var options = new ConnectionGuardOptions { Endpoint = new IPEndPoint(IPAddress.Any, 0) };
         await using var guard = new ConnectionGuard(
             options, directory, learned, audit, NullLogger.Instance, TimeProvider.System, RedirectedDestination.Instance,
@@ -49,7 +48,7 @@ public class ConnectionGuardRedirectTests
                 await socket.ConnectAsync(destination, ct);
                 return socket;
             });
-        guard.Start(() => SocketsIn.Run(Path(hostNs), NewTcpSocket));
+        guard.Start(_ => SocketsIn.Run(Path(hostNs), NewTcpSocket));
         var port = guard.LocalEndpoint.Port.ToString(CultureInfo.InvariantCulture);
         hostNs.RunWithInput(
             $"table ip guardtest {{\n  chain pre {{\n    type nat hook prerouting priority dstnat; policy accept;\n    iifname \"h0\" tcp dport 443 redirect to :{port}\n  }}\n}}\n",
@@ -107,17 +106,5 @@ public class ConnectionGuardRedirectTests
         upstream.Run("ip", "addr", "add", "10.88.0.5/24", "dev", "u0");
         upstream.Run("ip", "link", "set", "u0", "up");
         upstream.Run("ip", "route", "add", "default", "via", "10.88.0.1");
-    }
-
-    private sealed class Learned : ConcurrentDictionary<(string, IPAddress, int), byte>, IDestinationCheck
-    {
-        public void Add((string, IPAddress, int) key) => this[key] = 0;
-
-        public bool IsLearned(string sandboxId, IPAddress address, int port) => ContainsKey((sandboxId, address, port));
-    }
-
-    private sealed class Directory(DnsClient client) : IDnsClientDirectory
-    {
-        public DnsClient? Find(IPAddress source) => source.Equals(GuestAddress) ? client : null;
     }
 }
