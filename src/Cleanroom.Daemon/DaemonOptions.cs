@@ -57,6 +57,13 @@ public sealed record DaemonOptions
     /// <summary>Whether sandboxes get a network (<c>--network</c>); in-process test daemons default to none.</summary>
     public DaemonNetworkMode Network { get; init; } = DaemonNetworkMode.Off;
 
+    /// <summary>
+    /// Whether sandboxes get IPv6 too (<c>--ipv6</c>): auto when the host has an IPv6 default route, on always, off
+    /// never. The block comes from <see cref="Cleanroom.Network.NetworkOptions.Pool6"/> when set (<c>--network-pool6</c>), else
+    /// <see cref="Cleanroom.Network.NetworkOptions.DefaultPool6"/>.
+    /// </summary>
+    public DaemonNetworkMode Ipv6 { get; init; } = DaemonNetworkMode.Auto;
+
     /// <summary>The address pool, DNS upstreams and names the network uses.</summary>
     public Cleanroom.Network.NetworkOptions NetworkSettings { get; init; } = new();
 

@@ -36,6 +36,8 @@ internal sealed partial class ServeCommand : Command
         new("--max-total-disk") { Description = "Most root disk of all sandboxes together (default 256GiB)", HelpName = "size" },
         new("--network") { Description = "Sandbox networks: auto (when root with /dev/net/tun and nft), on (refuse to start without), off (no network card at all)", HelpName = "auto|on|off" },
         new("--network-pool") { Description = "IPv4 block the sandboxes' /30 links come from (default 10.213.0.0/16)", HelpName = "cidr" },
+        new("--ipv6") { Description = "Sandbox IPv6: auto (when the host has an IPv6 default route), on, off (guests get no IPv6; AAAA answers are empty)", HelpName = "auto|on|off" },
+        new("--network-pool6") { Description = "IPv6 block the sandboxes' /126 links come from (default fd63:6c65:616e::/64)", HelpName = "cidr" },
     ];
 
     private readonly Option<string[]> _dnsUpstreams = new("--dns-upstream") { Description = "A resolver allowed DNS queries go to, ADDR[:PORT]; repeatable (default: the host's /etc/resolv.conf)", HelpName = "addr", AllowMultipleArgumentsPerToken = false };

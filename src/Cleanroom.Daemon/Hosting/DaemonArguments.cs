@@ -14,13 +14,13 @@ internal static class DaemonArguments
         "usage: cleanroom-daemon --listen SOCKET --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
-        "  [--network auto|on|off] [--network-pool CIDR] [--dns-upstream ADDR[:PORT]]...";
+        "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...";
 
     private static readonly string[] Known =
     [
         "--listen", "--state-dir", "--assets", "--accel", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
         "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
-        "--network", "--network-pool", "--dns-upstream",
+        "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream",
     ];
 
     public static bool TryParse(string[] args, out DaemonOptions? options, out string error)
@@ -69,10 +69,12 @@ internal static class DaemonArguments
                 MaxOutputBytes = Size(values, "--max-output", defaults.MaxOutputBytes),
                 OutputRetention = Duration(values, "--output-retention", defaults.OutputRetention),
                 MinFreeDiskBytes = Size(values, "--min-free-disk", defaults.MinFreeDiskBytes),
-                Network = NetworkMode(values.GetValueOrDefault("--network", "auto")),
+                Network = NetworkMode("--network", values.GetValueOrDefault("--network", "auto")),
+                Ipv6 = NetworkMode("--ipv6", values.GetValueOrDefault("--ipv6", "auto")),
                 NetworkSettings = defaults.NetworkSettings with
                 {
                     Pool = values.TryGetValue("--network-pool", out var pool) ? Pool(pool) : defaults.NetworkSettings.Pool,
+                    Pool6 = values.TryGetValue("--network-pool6", out var pool6) ? Pool6(pool6) : null,
                     DnsUpstreams = upstreams.Select(Upstream).ToList(),
                 },
                 Limits = limits with
@@ -96,13 +98,21 @@ internal static class DaemonArguments
         return true;
     }
 
-    private static DaemonNetworkMode NetworkMode(string text) => text switch
+    private static DaemonNetworkMode NetworkMode(string name, string text) => text switch
     {
         "auto" => DaemonNetworkMode.Auto,
         "on" => DaemonNetworkMode.On,
         "off" => DaemonNetworkMode.Off,
-        _ => throw new FormatException($"--network takes auto, on or off (got '{text}')"),
+        _ => throw new FormatException($"{name} takes auto, on or off (got '{text}')"),
     };
+
+    /// <summary>Checked against the IPv4 pool later (it must hold as many /126s as that has /30s); here only its form.</summary>
+    private static System.Net.IPNetwork Pool6(string text) =>
+        System.Net.IPNetwork.TryParse(text, out var pool) && pool.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            && !pool.BaseAddress.IsIPv4MappedToIPv6 && pool.PrefixLength is >= 48 and <= 120
+            && System.Net.IPAddress.TryParse(text.Split('/')[0], out var written) && written.Equals(pool.BaseAddress)
+            ? pool
+            : throw new FormatException($"--network-pool6 takes an IPv6 block from /48 to /120 with its host bits clear, such as fd63:6c65:616e::/64 (got '{text}')");
 
     private static System.Net.IPNetwork Pool(string text) =>
         System.Net.IPNetwork.TryParse(text, out var pool) && pool.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && pool.PrefixLength is >= 8 and <= 28

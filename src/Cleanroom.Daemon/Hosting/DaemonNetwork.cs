@@ -23,6 +23,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
     private DnsFilter? _dns;
     private Cleanroom.Network.Guard.ConnectionGuard? _guard;
     private string? _denialsProblem;
+    private string _ipv6 = "";
 
     public DaemonNetwork(DaemonOptions options, SandboxEventStore events, ILoggerFactory loggers)
     {
@@ -58,7 +59,8 @@ public sealed class DaemonNetwork : IAsyncDisposable
             try
             {
                 Upstreams = _options.NetworkSettings.DnsUpstreams.Count > 0 ? _options.NetworkSettings.DnsUpstreams : ResolvConf.Nameservers("/etc/resolv.conf");
-                var networks = new SandboxNetworks(_options.NetworkSettings, _loggers.CreateLogger<SandboxNetworks>());
+                var settings = _options.NetworkSettings with { Pool6 = Ipv6Pool() };
+                var networks = new SandboxNetworks(settings, _loggers.CreateLogger<SandboxNetworks>());
                 Networks = networks; // first, so a failed start is undone below
                 await networks.StartAsync(ct);
                 StartDenialReader(networks);
@@ -82,8 +84,9 @@ public sealed class DaemonNetwork : IAsyncDisposable
                 _guard = new Cleanroom.Network.Guard.ConnectionGuard(
                     new Cleanroom.Network.Guard.ConnectionGuardOptions
                     {
-                        Endpoint = new IPEndPoint(IPAddress.Any, _options.NetworkSettings.GuardPort),
-                        Blocked = [.. Cleanroom.Network.Firewall.FirewallRules.AlwaysBlockedNetworks, _options.NetworkSettings.Pool],
+                        Endpoint = new IPEndPoint(IPAddress.Any, settings.GuardPort),
+                        Endpoint6 = settings.Pool6 is null ? null : new IPEndPoint(IPAddress.IPv6Any, settings.GuardPort),
+                        Blocked = [.. Cleanroom.Network.Firewall.FirewallRules.AlwaysBlockedNetworks, settings.Pool, .. settings.Pool6 is { } pool6 ? [pool6] : Array.Empty<IPNetwork>()],
                     },
                     networks,
                     networks,
@@ -128,6 +131,10 @@ public sealed class DaemonNetwork : IAsyncDisposable
         var forwarding = TryRead("/proc/sys/net/ipv4/ip_forward");
         yield return new DoctorCheck("network.forwarding", forwarding == "1" ? CheckStatus.Pass : CheckStatus.Fail,
             forwarding == "1" ? "IPv4 forwarding is on" : "IPv4 forwarding is off: allowed egress cannot leave the host");
+        yield return settings.Pool6 is { } pool6
+            ? new DoctorCheck("network.ipv6", TryRead("/proc/sys/net/ipv6/conf/all/forwarding") == "1" ? CheckStatus.Pass : CheckStatus.Fail,
+                $"guests get IPv6 from {pool6} with the same allowlist as IPv4 (AAAA answers open IPv6 destinations); {_ipv6}")
+            : new DoctorCheck("network.ipv6", CheckStatus.Pass, $"guests get no IPv6 ({_ipv6}): AAAA questions get no addresses and the firewall drops their IPv6");
         yield return new DoctorCheck("network.denial_audit", _denials is not null ? CheckStatus.Pass : CheckStatus.Warn,
             _denials is not null ? $"blocked connections are read from NFLOG group {_denials.Group} into events and {_audit.FilePath}"
                 : "blocked connections are not audited: " + _denialsProblem);
@@ -184,6 +191,24 @@ public sealed class DaemonNetwork : IAsyncDisposable
         {
             _denialsProblem = ex.Message;
             _loggers.CreateLogger<DaemonNetwork>().LogWarning("blocked connections will not be audited: {Reason}", ex.Message);
+        }
+    }
+
+    /// <summary>The IPv6 block guests get, or null for none (<c>--ipv6</c>); says why in <see cref="_ipv6"/>.</summary>
+    private IPNetwork? Ipv6Pool()
+    {
+        var pool = _options.NetworkSettings.Pool6 ?? Cleanroom.Network.NetworkOptions.DefaultPool6;
+        switch (_options.Ipv6)
+        {
+            case DaemonNetworkMode.Off:
+                _ipv6 = "turned off (--ipv6 off)";
+                return null;
+            case DaemonNetworkMode.Auto when !HostIpv6.HasDefaultRoute():
+                _ipv6 = "the host has no IPv6 default route (--ipv6 on forces it)";
+                return null;
+            default:
+                _ipv6 = _options.Ipv6 == DaemonNetworkMode.On ? "--ipv6 on" : "the host has an IPv6 default route";
+                return pool;
         }
     }
 

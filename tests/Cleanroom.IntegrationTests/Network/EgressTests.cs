@@ -101,6 +101,38 @@ public sealed class EgressTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task IPv6_follows_the_same_policy()
+    {
+        var id = await CreateAsync();
+
+        var allowed = await ExecAsync(id, "curl", "-6", "-sS", "-m", "10", "http://allowed.test/");
+        Assert.True(allowed.ExitCode == 0, allowed.Stderr);
+        Assert.Equal("web80", allowed.Stdout.Trim());
+        var resolved = await ExecAsync(id, "getent", "ahostsv6", "allowed.test");
+        Assert.Contains(NetworkedDaemon.WebAddress6, resolved.Stdout, StringComparison.Ordinal);
+
+        foreach (var command in new[]
+        {
+            "curl -6 -sS -m 20 http://allowed.test:81/",                                               // another port
+            $"curl -6 -sS -m 20 --resolve cohosted.test:80:[{NetworkedDaemon.WebAddress6}] http://cohosted.test/", // Host check
+            $"curl -6 -sS -m 20 http://[{NetworkedDaemon.OtherAddress6}]/",                           // dialled directly
+            "curl -6 -sS -m 20 http://[fd00:ec2::254]/",                                               // metadata address
+        })
+        {
+            var started = DateTime.UtcNow;
+            var result = await ExecAsync(id, "sh", "-c", command);
+            Assert.True(result.ExitCode != 0, $"`{command}` succeeded: {result.Stdout}");
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(15), $"`{command}` took {(DateTime.UtcNow - started).TotalSeconds:0.0} s to fail");
+        }
+
+        var events = await EventsAsync(id);
+        Assert.Contains(events, e => e.Protocol == "tcp" && e.Destination == NetworkedDaemon.OtherAddress6 && e.Port == 80);
+        Assert.Contains(events, e => e.Protocol == "tcp" && e.Destination == NetworkedDaemon.WebAddress6 && e.Port == 81);
+        Assert.Contains(events, e => e.Protocol == "tcp" && e.Destination == "cohosted.test" && e.Port == 80);
+        Assert.Equal(0, (await _daemon.CliAsync("sandbox", "rm", id)).ExitCode);
+    }
+
+    [Fact]
     public async Task Allow_all_reaches_any_name_but_is_recorded_and_still_blocks_the_metadata_address()
     {
         var created = await _daemon.CliAsync("sandbox", "create", "--image", Image, "--policy", Path.Combine(_policyDir, "cleanroom.yaml"), "--dangerously-allow-all");

@@ -15,6 +15,8 @@ public sealed class NetworkedDaemon : IAsyncDisposable
     public const string WebAddress = "10.250.0.2";     // allowed.test, cohosted.test
     public const string OtherAddress = "10.250.0.3";   // other.test
     public const string DnsAddress = "10.250.0.53";
+    public const string WebAddress6 = "fd99::2";      // allowed.test, cohosted.test (AAAA)
+    public const string OtherAddress6 = "fd99::3";    // other.test (AAAA)
 
     private readonly List<Process> _servers = [];
     private Process? _daemon;
@@ -144,17 +146,28 @@ public sealed class NetworkedDaemon : IAsyncDisposable
             Internet.Run("ip", "addr", "add", address + "/24", "dev", "cr-down");
         }
 
+        // IPv6 too: the daemon's namespace gets a default route, so --ipv6 auto gives guests IPv6.
+        Host.Run("ip", "-6", "addr", "add", "fd99::1/64", "dev", "cr-up", "nodad");
+        foreach (var address in new[] { WebAddress6, OtherAddress6 })
+        {
+            Internet.Run("ip", "-6", "addr", "add", address + "/64", "dev", "cr-down", "nodad");
+        }
+
         Internet.Run("ip", "link", "set", "cr-down", "up");
         Internet.Run("ip", "route", "add", "default", "via", "10.250.0.1");
+        Internet.Run("ip", "-6", "route", "add", "default", "via", "fd99::1");
+        Host.Run("ip", "-6", "route", "add", "default", "via", "fd99::2");
         _servers.Add(Internet.Start(
             "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=" + DnsAddress,
             "--address=/allowed.test/" + WebAddress, "--address=/cohosted.test/" + WebAddress, "--address=/other.test/" + OtherAddress,
+            "--address=/allowed.test/" + WebAddress6, "--address=/cohosted.test/" + WebAddress6, "--address=/other.test/" + OtherAddress6,
             "--log-queries", "--log-facility=" + QueryLog, "--pid-file="));
         foreach (var port in new[] { 80, 81 })
         {
             var root = Directory.CreateDirectory(Path.Combine(StateDir + "-web", port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             File.WriteAllText(Path.Combine(root.FullName, "index.html"), $"web{port}\n");
-            _servers.Add(Internet.Start("python3", "-m", "http.server", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--directory", root.FullName));
+            // "::" serves both families (bindv6only is 0).
+            _servers.Add(Internet.Start("python3", "-m", "http.server", "--bind", "::", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--directory", root.FullName));
         }
 
         WaitFor(() => Internet.Run("ss", "-ltnH").Contains(":81 ", StringComparison.Ordinal) && Internet.Run("ss", "-lunH").Contains(":53 ", StringComparison.Ordinal), "the test internet's servers");

@@ -1,0 +1,33 @@
+using Cleanroom.Daemon.Hosting;
+
+namespace Cleanroom.Daemon.Tests;
+
+/// <summary>The network flags <c>cleanroom serve</c> passes to the daemon: parsed as written, or refused with the flag named.</summary>
+public sealed class DaemonArgumentsTests
+{
+    private static readonly string[] Required = ["--listen", "/tmp/cr.sock", "--state-dir", "/tmp/cr-state"];
+
+    [Fact]
+    public void IPv6_is_auto_with_the_default_pool_unless_told_otherwise()
+    {
+        Assert.True(DaemonArguments.TryParse(Required, out var defaults, out _));
+        Assert.Equal(DaemonNetworkMode.Auto, defaults!.Ipv6);
+        Assert.Null(defaults.NetworkSettings.Pool6);
+
+        Assert.True(DaemonArguments.TryParse([.. Required, "--ipv6", "off", "--network-pool6", "fd12:3456::/64"], out var set, out var error), error);
+        Assert.Equal(DaemonNetworkMode.Off, set!.Ipv6);
+        Assert.Equal(System.Net.IPNetwork.Parse("fd12:3456::/64"), set.NetworkSettings.Pool6);
+    }
+
+    [Theory]
+    [InlineData("--ipv6", "yes", "--ipv6 takes auto, on or off")]
+    [InlineData("--network-pool6", "10.0.0.0/8", "--network-pool6 takes an IPv6 block")]
+    [InlineData("--network-pool6", "fd12::/32", "--network-pool6 takes an IPv6 block")]
+    [InlineData("--network-pool6", "::ffff:10.0.0.0/104", "--network-pool6 takes an IPv6 block")]
+    [InlineData("--network-pool6", "fd12::1/64", "--network-pool6 takes an IPv6 block")]
+    public void Bad_IPv6_settings_are_refused_with_the_flag_named(string flag, string value, string message)
+    {
+        Assert.False(DaemonArguments.TryParse([.. Required, flag, value], out _, out var error));
+        Assert.StartsWith(message, error, StringComparison.Ordinal);
+    }
+}
