@@ -346,7 +346,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         commands.Append(CultureInfo.InvariantCulture, $"address add {link.HostAddress}/{link.PrefixLength} dev {link.TapName}\n");
         if (link.HostAddress6 is { } host6)
         {
-            commands.Append(CultureInfo.InvariantCulture, $"-6 address add {host6}/{LinkAddressPool.LinkPrefixLength6} dev {link.TapName} nodad\n");
+            commands.Append(CultureInfo.InvariantCulture, $"address add {host6}/{LinkAddressPool.LinkPrefixLength6} dev {link.TapName} nodad\n");
         }
 
         commands.Append(CultureInfo.InvariantCulture, $"link set dev {link.TapName} up\n");

@@ -162,7 +162,15 @@ public sealed class SandboxManager
             if (_networks is not null)
             {
                 var egress = request.Policy?.Network ?? Cleanroom.Policy.NetworkPolicy.DenyAll;
-                network = await _networks.AttachAsync(id, egress, request.AllowAll, boot.Token);
+                try
+                {
+                    network = await _networks.AttachAsync(id, egress, request.AllowAll, boot.Token);
+                }
+                catch (Exception ex) when (ex is Cleanroom.HostProcesses.HostCommandException or IOException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    // Said as what it is: a host tool's failure here is the network's, not the root file system's.
+                    throw new DaemonException(Grpc.Core.StatusCode.Unavailable, ReasonCode.RuntimeLaunchFailed, $"sandbox {id}: setting up its network failed: {ex.Message}");
+                }
                 record = record with { GuestAddress = network.Link.GuestAddress.ToString() };
                 entry.Record = record;
             }
