@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds a realistic Debian base image (bash, coreutils, git, curl, ca-certificates) with debootstrap
+# Builds a realistic Debian base image (bash, coreutils, git, curl, ca-certificates, iproute2) with debootstrap
 # from Debian's archive and packs it as an OCI image layout tarball that `cleanroom image import`
 # reads. For tests and for users without registry access:
 #
@@ -34,7 +34,7 @@ if [ -z "${MIRROR:-}" ]; then
     grep -v security | head -n1 | awk '{print ($1=="deb") ? $2 : $2}' || true)
   MIRROR=${MIRROR:-http://deb.debian.org/debian}
 fi
-INCLUDE="bash,coreutils,git,curl,ca-certificates${PACKAGES:+,$PACKAGES}"
+INCLUDE="bash,coreutils,git,curl,ca-certificates,iproute2${PACKAGES:+,$PACKAGES}"
 EPOCH=${SOURCE_DATE_EPOCH:-0}
 STAMP="$OUT.stamp"
 INPUTS=$(hash_inputs "$0" "$SUITE" "$MIRROR" "$INCLUDE" "epoch=$EPOCH")

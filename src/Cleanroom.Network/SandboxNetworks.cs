@@ -117,6 +117,34 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
     }
 
+    /// <summary>
+    /// Deletes TAP devices with Cleanroom's prefix that no live sandbox holds: at start-up, after stray VMs were reaped,
+    /// that is every one of them. A TAP normally dies with its VM; one that outlived it was made persistent by a
+    /// compromised VMM, and must not be handed to the next sandbox with that link. Returns the names deleted.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RemoveStaleTapsAsync(CancellationToken ct)
+    {
+        var listing = await HostCommand.RunAsync("ip", ["-o", "link", "show"], ToolTimeout, ct);
+        HashSet<string> held;
+        lock (_gate)
+        {
+            held = [.. _bySandbox.Values.Select(a => a.Link.TapName)];
+        }
+
+        var stale = listing.Stdout.Split('\n')
+            .Select(line => line.Split(':', 3))
+            .Where(parts => parts.Length == 3)
+            .Select(parts => parts[1].Trim().Split('@')[0])
+            .Where(name => name.StartsWith(_options.TapPrefix, StringComparison.Ordinal) && !held.Contains(name))
+            .ToList();
+        foreach (var name in stale)
+        {
+            await HostCommand.TryRunAsync("ip", ["link", "delete", name], ToolTimeout, ct);
+        }
+
+        return stale;
+    }
+
     /// <summary>Removes a sandbox's chains and forgets its flows; its TAP went with its VM. Idempotent.</summary>
     public async Task DetachAsync(string sandboxId)
     {

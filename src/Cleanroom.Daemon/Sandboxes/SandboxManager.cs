@@ -73,6 +73,14 @@ public sealed class SandboxManager
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
         await _backend.ReapLeftoversAsync(SandboxesRoot, cancellationToken);
+        if (_networks is not null)
+        {
+            foreach (var tap in await _networks.RemoveStaleTapsAsync(cancellationToken))
+            {
+                _logger.LogWarning("deleted TAP device {Tap}: it outlived its VM", tap);
+            }
+        }
+
         foreach (var sandbox in _store.ListSandboxes().Where(s => !s.IsTerminal))
         {
             _logger.LogWarning("sandbox {Id} was {Status} when the daemon stopped; marking it failed", sandbox.Id, sandbox.Status);

@@ -91,8 +91,8 @@ public sealed class FirewallRules(NetworkOptions options)
               }
               chain guest_forward {
                 type filter hook forward priority filter; policy accept;
-                oifname {{Taps}} ct state new drop
                 iifname {{Taps}} jump guest_egress
+                oifname {{Taps}} ct state new drop
                 oifname {{Taps}} ct state established,related accept
                 oifname {{Taps}} drop
               }

@@ -17,6 +17,19 @@ public sealed class NetworkedDaemon : IAsyncDisposable
     public const string DnsAddress = "10.250.0.53";
     public const string WebAddress6 = "fd99::2";      // allowed.test, cohosted.test (AAAA)
     public const string OtherAddress6 = "fd99::3";    // other.test (AAAA)
+    public const int UdpEchoPort = 7;                  // on OtherAddress
+
+    // A dual-stack HTTPS file server: python3 -c HttpsServer DIRECTORY (DIRECTORY holds cert.pem and key.pem).
+    private const string HttpsServer = """
+        import functools, http.server, socket, ssl, sys
+        class Server(http.server.ThreadingHTTPServer):
+            address_family = socket.AF_INET6
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[1] + "/cert.pem", sys.argv[1] + "/key.pem")
+        server = Server(("::", 443), functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1]))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        server.serve_forever()
+        """;
 
     private readonly List<Process> _servers = [];
     private Process? _daemon;
@@ -161,6 +174,7 @@ public sealed class NetworkedDaemon : IAsyncDisposable
             "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=" + DnsAddress,
             "--address=/allowed.test/" + WebAddress, "--address=/cohosted.test/" + WebAddress, "--address=/other.test/" + OtherAddress,
             "--address=/allowed.test/" + WebAddress6, "--address=/cohosted.test/" + WebAddress6, "--address=/other.test/" + OtherAddress6,
+            "--address=/wild.test/" + WebAddress,
             "--log-queries", "--log-facility=" + QueryLog, "--pid-file="));
         foreach (var port in new[] { 80, 81 })
         {
@@ -170,7 +184,17 @@ public sealed class NetworkedDaemon : IAsyncDisposable
             _servers.Add(Internet.Start("python3", "-m", "http.server", "--bind", "::", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--directory", root.FullName));
         }
 
-        WaitFor(() => Internet.Run("ss", "-ltnH").Contains(":81 ", StringComparison.Ordinal) && Internet.Run("ss", "-lunH").Contains(":53 ", StringComparison.Ordinal), "the test internet's servers");
+        // HTTPS on the web address for the server-name checks: one certificate for both names it serves.
+        var tls = Directory.CreateDirectory(Path.Combine(StateDir + "-web", "tls")).FullName;
+        WriteCertificate(Path.Combine(tls, "cert.pem"), Path.Combine(tls, "key.pem"), "allowed.test", "cohosted.test");
+        File.WriteAllText(Path.Combine(tls, "index.html"), "web443\n");
+        _servers.Add(Internet.Start("python3", "-c", HttpsServer, tls));
+
+        // UDP echo on the other address.
+        _servers.Add(Internet.Start("socat", $"UDP-RECVFROM:{UdpEchoPort},bind={OtherAddress},fork", "PIPE"));
+        WaitFor(() => Internet.Run("ss", "-ltnH") is var tcp && tcp.Contains(":81 ", StringComparison.Ordinal) && tcp.Contains(":443 ", StringComparison.Ordinal)
+            && Internet.Run("ss", "-lunH") is var udp && udp.Contains(":53 ", StringComparison.Ordinal) && udp.Contains($":{UdpEchoPort} ", StringComparison.Ordinal),
+            "the test internet's servers");
     }
 
     private async Task StartDaemonAsync()
@@ -233,6 +257,23 @@ public sealed class NetworkedDaemon : IAsyncDisposable
         {
             return 0;
         }
+    }
+
+    private static void WriteCertificate(string certificatePath, string keyPath, params string[] names)
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            "CN=" + names[0], key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var alternative = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        foreach (var name in names)
+        {
+            alternative.AddDnsName(name);
+        }
+
+        request.CertificateExtensions.Add(alternative.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllText(certificatePath, certificate.ExportCertificatePem());
+        File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
     }
 
     private static void Posix(int pid, int signal) => NetworkNamespace.Host("kill", "-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));

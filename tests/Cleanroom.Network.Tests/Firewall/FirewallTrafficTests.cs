@@ -115,6 +115,7 @@ public sealed class FirewallTrafficTests : IDisposable
         Assert.NotNull(Tcp(guest, Server, 80));
         Assert.Null(Tcp(guest, otherLink.GuestAddress.ToString(), 80));   // guest to guest
         Assert.Null(Tcp(other, link.GuestAddress.ToString(), 80));        // even for an allow-all sandbox
+        Assert.Contains("No route to host", Refusal(guest, otherLink.GuestAddress.ToString(), 80), StringComparison.Ordinal); // refused, not left to time out
         Assert.Null(Tcp(guest, link.HostAddress.ToString(), 22));         // the host, beyond DNS
         Assert.Null(Tcp(other, "10.250.0.1", 22));
 
@@ -232,6 +233,13 @@ public sealed class FirewallTrafficTests : IDisposable
         var target = $"TCP:{host}:{port},connect-timeout=3" + (bind is null ? string.Empty : $",bind={bind}");
         var (exitCode, stdout, _) = guest.TryRun(string.Empty, "socat", "-T", "3", "-", target);
         return exitCode == 0 && stdout.Length > 0 ? stdout.Trim() : null;
+    }
+
+    /// <summary>How a TCP connection failed, as socat reports it (a refusal names its ICMP error; a drop times out).</summary>
+    private static string Refusal(NetworkNamespace guest, string address, int port)
+    {
+        var (_, _, stderr) = guest.TryRun(string.Empty, "socat", "-T", "3", "-", $"TCP:{address}:{port},connect-timeout=3");
+        return stderr;
     }
 
     private static string? Udp(NetworkNamespace guest, string address, int port)
