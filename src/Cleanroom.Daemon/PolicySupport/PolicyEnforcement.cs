@@ -19,7 +19,9 @@ public static class PolicyEnforcement
     /// The capabilities the daemon declares (doctor and the API); false means "refused when asked for". Without a
     /// network, egress is still denied by default: the guest has no network card at all.
     /// </summary>
-    public static IReadOnlyList<KeyValuePair<string, bool>> Capabilities(bool network) =>
+    /// <param name="network">Sandboxes get a network.</param>
+    /// <param name="ipv6">Their network has IPv6 too (<c>--ipv6</c>), under the same allowlist.</param>
+    public static IReadOnlyList<KeyValuePair<string, bool>> Capabilities(bool network, bool ipv6 = false) =>
     [
         new("exec.streaming", true),
         new("sandbox.persistent", true),
@@ -31,6 +33,8 @@ public static class PolicyEnforcement
         new("network.guest_interface", network),
         new("network.dns_filter", network),
         new("network.egress_audit", network),
+        new("network.server_name_check", network),
+        new("network.ipv6", network && ipv6),
         new("policy.docker", false),
         new("policy.dependencies", false),
         new("policy.services", false),

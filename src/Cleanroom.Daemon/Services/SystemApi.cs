@@ -39,7 +39,7 @@ internal sealed class SystemApi(IVmBackend backend, DaemonChecks daemonChecks, D
             });
         }
 
-        foreach (var (name, supported) in PolicyEnforcement.Capabilities(network.Networks is not null))
+        foreach (var (name, supported) in PolicyEnforcement.Capabilities(network.Networks is not null, network.Networks?.Options.Pool6 is not null))
         {
             response.Capabilities.Add(name, supported);
         }

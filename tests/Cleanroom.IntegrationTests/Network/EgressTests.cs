@@ -170,6 +170,10 @@ public sealed class EgressTests : IAsyncLifetime
     [Fact]
     public async Task IPv6_follows_the_same_policy()
     {
+        // The daemon's namespace has an IPv6 default route, so --ipv6 auto turned it on, and doctor says so.
+        var doctor = await _daemon.CliAsync("doctor");
+        Assert.Contains("guests get IPv6 from fd63:6c65:616e::/64", doctor.Stdout, StringComparison.Ordinal);
+
         var id = await CreateAsync();
 
         var allowed = await ExecAsync(id, "curl", "-6", "-sS", "-m", "10", "http://allowed.test/");
