@@ -95,7 +95,9 @@ internal sealed partial class TestNetworkNamespace : IDisposable
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(20)))
+        // Generous: creating a namespace waits for the kernel to finish tearing down earlier ones, which after a test
+        // suite that made hundreds of them (the network tests) can take many seconds.
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
         {
             process.Kill();
             throw new TimeoutException($"ip {string.Join(' ', args)} did not finish");
