@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Cleanroom.GuestAgent.Native;
+using Cleanroom.GuestAgent.Processes;
 
 namespace Cleanroom.GuestAgent.Tests;
 
@@ -21,16 +21,25 @@ internal sealed partial class TestNetworkNamespace : IDisposable
     public static TestNetworkNamespace Create()
     {
         var ns = new TestNetworkNamespace($"cr-g6-{Guid.NewGuid().ToString("N")[..10]}");
-        RunIp(["netns", "add", ns.Name]);
         try
         {
+            RunIp(["netns", "add", ns.Name]);
             ns.Ip("link", "add", Card, "type", "veth", "peer", "name", "peer0");
             ns.Ip("link", "set", "peer0", "up");
             return ns;
         }
         catch
         {
-            ns.Dispose();
+            // Even a killed `ip netns add` may have created the namespace: never leave it behind.
+            try
+            {
+                ns.Dispose();
+            }
+            catch (InvalidOperationException)
+            {
+                // It was never created.
+            }
+
             throw;
         }
     }
@@ -84,28 +93,44 @@ internal sealed partial class TestNetworkNamespace : IDisposable
 
     public void Dispose() => RunIp(["netns", "del", Name]);
 
+    /// <summary>
+    /// Runs ip(8) through the agent's own spawner. Never System.Diagnostics.Process here: the agent's reaper (started by
+    /// the exec tests in this process) waits for every child, and a Process whose child it reaped never sees it exit.
+    /// </summary>
     private static string RunIp(string[] args)
     {
-        var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
+        var output = Path.Combine(Path.GetTempPath(), $"cr-g6-ip-{Guid.NewGuid():N}");
+        try
         {
-            start.ArgumentList.Add(arg);
-        }
+            ProcessExit exit;
+            using (var stdin = File.OpenHandle("/dev/null"))
+            using (var stdout = File.OpenHandle(output, FileMode.CreateNew, FileAccess.Write))
+            {
+                var fdIn = (int)stdin.DangerousGetHandle();
+                var fdOut = (int)stdout.DangerousGetHandle();
+                var spec = new SpawnSpec(File.Exists("/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip", ["ip", .. args], ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "/",
+                    new PipeStdio(fdIn, fdOut, fdOut), NewSession: false);
+                var (_, exited) = ProcessSpawner.Start(spec, ChildReaper.Shared);
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        // Generous: creating a namespace waits for the kernel to finish tearing down earlier ones, which after a test
-        // suite that made hundreds of them (the network tests) can take many seconds.
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+                // Generous: creating a namespace waits for the kernel to finish tearing down earlier ones, which after a
+                // test suite that made hundreds of them (the network tests) can take many seconds.
+                if (!exited.Wait(TimeSpan.FromMinutes(2)))
+                {
+                    throw new TimeoutException($"ip {string.Join(' ', args)} did not finish");
+                }
+
+                exit = exited.Result;
+            }
+
+            var text = File.ReadAllText(output);
+            return exit.ExitCode == 0 && exit.Signal == 0
+                ? text
+                : throw new InvalidOperationException($"ip {string.Join(' ', args)} exited {exit.ExitCode}: {text}");
+        }
+        finally
         {
-            process.Kill();
-            throw new TimeoutException($"ip {string.Join(' ', args)} did not finish");
+            File.Delete(output);
         }
-
-        return process.ExitCode == 0
-            ? stdout.Result
-            : throw new InvalidOperationException($"ip {string.Join(' ', args)} exited {process.ExitCode}: {stderr.Result}");
     }
 
     [LibraryImport("libc.so.6", EntryPoint = "setns", SetLastError = true)]
