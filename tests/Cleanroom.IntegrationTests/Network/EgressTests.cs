@@ -22,19 +22,7 @@ public sealed class EgressTests : IAsyncLifetime
         var imported = await _daemon.CliAsync("image", "import", Image, RepoPaths.DebianImage);
         Assert.True(imported.ExitCode == 0, imported.Stderr);
         _policyDir = Directory.CreateTempSubdirectory("cr-net-policy-").FullName;
-        await File.WriteAllTextAsync(Path.Combine(_policyDir, "cleanroom.yaml"), """
-            version: 1
-            repository:
-              enabled: false
-            sandbox:
-              image:
-                ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
-              network:
-                allow:
-                  - allowed.test:80
-                deny:
-                  - cohosted.test
-            """);
+        await WritePolicyAsync(Path.Combine(_policyDir, "cleanroom.yaml"), "allowed.test:80");
     }
 
     public async Task DisposeAsync()
@@ -104,21 +92,7 @@ public sealed class EgressTests : IAsyncLifetime
     public async Task Wildcards_address_rules_UDP_server_names_spoofing_and_other_guests_in_a_real_guest()
     {
         var policy = Path.Combine(_policyDir, "rules.yaml");
-        await File.WriteAllTextAsync(policy, $$"""
-            version: 1
-            repository:
-              enabled: false
-            sandbox:
-              image:
-                ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
-              network:
-                allow:
-                  - allowed.test:443
-                  - "*.wild.test:80"
-                  - {host: {{NetworkedDaemon.OtherAddress}}, ports: [81, {{NetworkedDaemon.UdpEchoPort}}]}
-                deny:
-                  - cohosted.test
-            """);
+        await WritePolicyAsync(policy, "allowed.test:443", "\"*.wild.test:80\"", $"{{host: {NetworkedDaemon.OtherAddress}, ports: [81, {NetworkedDaemon.UdpEchoPort}]}}");
         var id = await CreateAsync(policy);
         var other = await CreateAsync(policy);
         var otherAddress = Field(await _daemon.CliAsync("sandbox", "inspect", other), "guest_address");
@@ -234,6 +208,22 @@ public sealed class EgressTests : IAsyncLifetime
         var inspect = await _daemon.CliAsync("sandbox", "inspect", id);
         Assert.Contains("status: failed", inspect.Stdout, StringComparison.Ordinal);
     }
+
+    /// <summary>A policy allowing <paramref name="allow"/> (YAML list items) and denying cohosted.test.</summary>
+    private static Task WritePolicyAsync(string path, params string[] allow) =>
+        File.WriteAllTextAsync(path, $"""
+            version: 1
+            repository:
+              enabled: false
+            sandbox:
+              image:
+                ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
+              network:
+                allow:
+            {string.Concat(allow.Select(rule => $"      - {rule}\n"))}    deny:
+                  - cohosted.test
+
+            """);
 
     private static string Field((int ExitCode, string Stdout, string Stderr) inspect, string name) =>
         inspect.Stdout.Split('\n').Select(line => line.Trim()).First(line => line.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim();
