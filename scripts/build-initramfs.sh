@@ -24,7 +24,7 @@ set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-DEFAULT_MODULES="virtio_mmio virtio_pci virtio_blk virtio_console virtio_net virtio_rng"
+DEFAULT_MODULES="virtio_mmio virtio_pci virtio_blk virtio_console virtio_net virtio_rng overlay"
 
 [ "$#" -eq 3 ] || die "usage: $0 AGENT_BINARY KERNEL_DIR OUT.cpio.gz"
 AGENT=$(abspath "$1")

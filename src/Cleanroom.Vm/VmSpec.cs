@@ -24,6 +24,12 @@ public sealed partial record VmSpec(string Id, string WorkDir, BootAssets Assets
     /// </summary>
     public long? RootDiskMinBytes { get; init; }
 
+    /// <summary>
+    /// A raw ext4 image attached read-only as a second disk (the repository workspace); none when null. The guest mounts
+    /// it under a writable overlay when the kernel command line asks it to (<c>cleanroom.workspace=PATH</c>).
+    /// </summary>
+    public string? WorkspaceImagePath { get; init; }
+
     /// <summary>Appended to the kernel command line (e.g. network settings for the agent); validated by the builder.</summary>
     public IReadOnlyList<string> ExtraKernelArgs { get; init; } = [];
 
@@ -67,6 +73,11 @@ public sealed partial record VmSpec(string Id, string WorkDir, BootAssets Assets
         if (!Path.IsPathFullyQualified(EffectiveRootImagePath))
         {
             throw new ArgumentException($"Root image path '{EffectiveRootImagePath}' must be absolute.", nameof(RootImagePath));
+        }
+
+        if (WorkspaceImagePath is not null && !Path.IsPathFullyQualified(WorkspaceImagePath))
+        {
+            throw new ArgumentException($"Workspace image path '{WorkspaceImagePath}' must be absolute.", nameof(WorkspaceImagePath));
         }
 
         if (RootDiskMinBytes is <= 0)

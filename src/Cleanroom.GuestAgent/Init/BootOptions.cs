@@ -23,6 +23,12 @@ internal sealed record BootOptions
     /// <summary><c>cleanroom.net6=ADDRESS/PREFIX,GATEWAY</c>: the guest's IPv6; none (IPv6 off on the card) when absent or malformed.</summary>
     public Ipv6Settings? Network6 { get; init; }
 
+    /// <summary>
+    /// <c>cleanroom.workspace=PATH</c>: mount the workspace disk (serial <see cref="WorkspaceMount.DiskSerial"/>) there;
+    /// none when absent or not a plain absolute path outside the system directories.
+    /// </summary>
+    public string? WorkspacePath { get; init; }
+
     /// <summary>Parses a kernel command line; unknown words are ignored and the last occurrence of a key wins.</summary>
     public static BootOptions Parse(string commandLine)
     {
@@ -44,11 +50,28 @@ internal sealed record BootOptions
                 "cleanroom.root" when value.Length > 0 => options with { RootDevice = value },
                 "cleanroom.net" => options with { Network = NetworkSettings.Parse(value) },
                 "cleanroom.net6" => options with { Network6 = Ipv6Settings.Parse(value) },
+                "cleanroom.workspace" => options with { WorkspacePath = ValidWorkspacePath(value) },
                 _ => options,
             };
         }
 
         return options;
+    }
+
+    /// <summary>
+    /// An absolute path of plain segments (no <c>.</c>, <c>..</c>, empty segments or control characters) that is not a
+    /// system directory or inside one; null otherwise.
+    /// </summary>
+    internal static string? ValidWorkspacePath(string value)
+    {
+        string[] system = ["bin", "boot", "dev", "etc", "lib", "lib64", "proc", "run", "sbin", "sys", "usr", "var"];
+        if (value.Length is < 2 or > 256 || value[0] != '/' || value.Any(char.IsControl))
+        {
+            return null;
+        }
+
+        var segments = value[1..].Split('/');
+        return segments.Any(s => s.Length == 0 || s is "." or "..") || system.Contains(segments[0], StringComparer.Ordinal) ? null : value;
     }
 
     /// <summary>Splits on whitespace like the kernel: double quotes group words and are removed.</summary>

@@ -55,6 +55,11 @@ internal static class GuestInit
         ModuleLoader.LoadAll();
         RootSwitcher.SwitchTo(options.RootDevice);
         SystemMounts.MountAll();
+        if (options.WorkspacePath is { } workspace)
+        {
+            WorkspaceMount.Mount(workspace);
+        }
+
         HostName.Set("cleanroom");
         GuestNetwork.Configure(options.Network, options.Network6);
         var device = VirtioPortFinder.WaitFor(options.PortName, PortTimeout);

@@ -65,6 +65,17 @@ public static class QemuCommandLine
             ]);
         }
 
+        if (config.WorkspaceDiskPath is not null)
+        {
+            // Shared by every sandbox on the same commit, so QEMU may only read it (readonly=on: the guest sees a
+            // read-only disk and writes go to its overlay on the root disk). The serial is how the agent finds it.
+            argv.AddRange(
+            [
+                "-drive", $"id=workspace,file={QemuOption.Escape(config.WorkspaceDiskPath)},format=raw,if=none,readonly=on",
+                "-device", "virtio-blk-device,drive=workspace,serial=cr-workspace",
+            ]);
+        }
+
         if (config.AgentSocketPath is not null)
         {
             // wait=off: QEMU starts the guest without a host client; guest writes block until one connects.

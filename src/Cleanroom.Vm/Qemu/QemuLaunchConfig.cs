@@ -27,6 +27,9 @@ public sealed record QemuLaunchConfig
     /// <summary>The qcow2 overlay to boot from; no disk when null.</summary>
     public string? RootDiskPath { get; init; }
 
+    /// <summary>A raw ext4 image attached read-only as the workspace disk (serial <c>cr-workspace</c>); none when null.</summary>
+    public string? WorkspaceDiskPath { get; init; }
+
     /// <summary>Socket for the agent's virtio-serial port; no virtio-serial when null.</summary>
     public string? AgentSocketPath { get; init; }
 
@@ -50,6 +53,7 @@ public sealed record QemuLaunchConfig
         KernelCommandLine = kernelCommandLine,
         Name = spec.Id,
         RootDiskPath = workDir.RootDisk,
+        WorkspaceDiskPath = spec.WorkspaceImagePath,
         AgentSocketPath = workDir.AgentSocket,
         QmpSocketPath = workDir.QmpSocket,
         PidFilePath = workDir.PidFile,

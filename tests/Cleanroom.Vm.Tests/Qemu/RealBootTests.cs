@@ -96,16 +96,9 @@ public sealed class RealBootTests(ITestOutputHelper output) : IDisposable
             await using var vm = await backend.StartAsync(spec, CancellationToken.None);
             await using var stream = await vm.ConnectAgentAsync(CancellationToken.None);
             await using var agent = await AgentClient.ConnectAsync(stream, WireLimits.Default, BootTimeout, CancellationToken.None);
-            var process = await agent.StartAsync(new ExecRequest { Argv = ["sh", "-c", command] }, CancellationToken.None);
-            await process.CloseStdinAsync(CancellationToken.None);
-            var stdout = new StringBuilder();
-            while (await process.ReadOutputAsync(CancellationToken.None) is { } chunk)
-            {
-                stdout.Append(Encoding.UTF8.GetString(chunk.Data.Span));
-            }
-
-            Assert.Equal(0, (await process.Exited.WaitAsync(BootTimeout)).ExitCode);
-            Assert.Equal(expected, stdout.ToString());
+            var (exitCode, stdout) = await RunAsync(agent, command);
+            Assert.Equal(0, exitCode);
+            Assert.Equal(expected, stdout);
             if (id == "write")
             {
                 Assert.True(new FileInfo(Path.Combine(spec.WorkDir, "root.qcow2")).Length > 200 * 1024, "the write must land in the overlay");
@@ -116,6 +109,42 @@ public sealed class RealBootTests(ITestOutputHelper output) : IDisposable
         }
 
         Assert.Equal(baseBefore, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(spec0.Assets.BaseImagePath))));
+    }
+
+    [BootAssetsFact]
+    public async Task A_workspace_disk_is_mounted_writable_over_its_read_only_image()
+    {
+        var image = await TestExt4.MakeAsync(_dir, "workspace.ext4", 16L << 20);
+        File.SetUnixFileMode(image, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var before = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(image)));
+        var spec = Spec("workspace") with { WorkspaceImagePath = image, ExtraKernelArgs = ["cleanroom.workspace=/workspace"] };
+
+        await using (var vm = await Backend().StartAsync(spec, CancellationToken.None))
+        {
+            await using var stream = await vm.ConnectAgentAsync(CancellationToken.None);
+            await using var agent = await AgentClient.ConnectAsync(stream, WireLimits.Default, BootTimeout, CancellationToken.None);
+            var (exitCode, stdout) = await RunAsync(agent,
+                "cat /workspace/hello && echo changed > /workspace/hello && echo new > /workspace/new && sync && cat /workspace/hello /workspace/new && awk '$2 == \"/workspace\" {print $3}' /proc/mounts");
+            Assert.True(exitCode == 0, stdout);
+            Assert.Equal(TestExt4.HelloContent + "changed\nnew\noverlay\n", stdout);
+            await agent.ShutdownAsync(CancellationToken.None);
+            Assert.Equal(0, await vm.Exited.WaitAsync(BootTimeout));
+        }
+
+        // The image is shared by every sandbox on the same commit: the guest's changes never reach it.
+        Assert.Equal(before, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(image))));
+    }
+
+    [BootAssetsFact]
+    public async Task A_guest_asked_for_a_workspace_without_its_disk_does_not_come_up()
+    {
+        var spec = Spec("no-workspace") with { ExtraKernelArgs = ["cleanroom.workspace=/workspace"], KeepLogs = true };
+        await using (var vm = await Backend().StartAsync(spec, CancellationToken.None))
+        {
+            Assert.Equal(0, await vm.Exited.WaitAsync(BootTimeout)); // the agent powers off instead of serving
+        }
+
+        Assert.Contains("attached no disk with serial cr-workspace", await File.ReadAllTextAsync(Path.Combine(spec.WorkDir, "console.log")), StringComparison.Ordinal);
     }
 
     [BootAssetsFact]
@@ -138,6 +167,20 @@ public sealed class RealBootTests(ITestOutputHelper output) : IDisposable
         var exit = await vm.Exited.WaitAsync(BootTimeout);
         Assert.Equal(128 + 9, exit);
         Assert.True(vm.WasKilledForMemory);
+    }
+
+    /// <summary>Runs <paramref name="command"/> with sh in the guest; its exit code and standard output.</summary>
+    private static async Task<(int ExitCode, string Stdout)> RunAsync(AgentClient agent, string command)
+    {
+        var process = await agent.StartAsync(new ExecRequest { Argv = ["sh", "-c", command] }, CancellationToken.None);
+        await process.CloseStdinAsync(CancellationToken.None);
+        var stdout = new StringBuilder();
+        while (await process.ReadOutputAsync(CancellationToken.None) is { } chunk)
+        {
+            stdout.Append(Encoding.UTF8.GetString(chunk.Data.Span));
+        }
+
+        return ((await process.Exited.WaitAsync(BootTimeout)).ExitCode, stdout.ToString());
     }
 
     private static QemuBackend Backend() => new(BootAssets.Load(TestAssets.Directory!), new QemuBackendOptions { Accel = AccelMode.Auto });

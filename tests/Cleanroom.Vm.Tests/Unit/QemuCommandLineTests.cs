@@ -73,6 +73,17 @@ public sealed class QemuCommandLineTests
     }
 
     [Fact]
+    public void A_workspace_image_is_a_read_only_disk_with_the_serial_the_agent_looks_for()
+    {
+        var spec = new VmSpec("sb", "/w", Assets) { WorkspaceImagePath = "/store/ab,c.ext4" };
+        var argv = QemuCommandLine.Build(QemuLaunchConfig.ForVm(spec, new VmWorkDir("/w"), AccelMode.Tcg, "x"));
+        Assert.Contains("id=workspace,file=/store/ab,,c.ext4,format=raw,if=none,readonly=on", argv);
+        Assert.Contains("virtio-blk-device,drive=workspace,serial=cr-workspace", argv);
+        Assert.DoesNotContain(Build(AccelMode.Tcg), a => a.Contains("workspace", StringComparison.Ordinal));
+        Assert.Throws<ArgumentException>(() => (spec with { WorkspaceImagePath = "relative.ext4" }).Validate());
+    }
+
+    [Fact]
     public void Overlay_is_created_against_an_absolute_base_path()
     {
         var args = RootDisk.CreateArguments("relative/base.ext4", "/w/root.qcow2");

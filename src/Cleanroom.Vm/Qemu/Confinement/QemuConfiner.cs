@@ -53,7 +53,7 @@ internal sealed class QemuConfiner
             return new ConfinedVm(QemuConfinement.Minimal, null, null);
         }
 
-        string[] readOnly = [spec.Assets.KernelPath, spec.Assets.InitrdPath, spec.EffectiveRootImagePath];
+        string[] readOnly = [spec.Assets.KernelPath, spec.Assets.InitrdPath, spec.EffectiveRootImagePath, .. spec.WorkspaceImagePath is { } workspace ? [workspace] : Array.Empty<string>()];
         foreach (var path in readOnly)
         {
             RequireReadableByOthers(path);
