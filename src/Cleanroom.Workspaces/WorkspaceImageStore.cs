@@ -153,6 +153,7 @@ public sealed class WorkspaceImageStore
         var final = ImagePath(commit);
         var metadataPath = MetadataPath(key);
         var done = false;
+        Task? stageRemoval = null;
         try
         {
             Directory.CreateDirectory(stage);
@@ -162,7 +163,11 @@ public sealed class WorkspaceImageStore
             var content = tree.ContentBytes + packBytes + (entries * IndexBytesPerEntry);
             var size = RootfsSizing.ForContent(content, entries);
             await Ext4Builder.BuildAsync(stage, temp, size, RootfsSizing.InodesFor(entries, size), ct);
-            FlushToDisk(temp);
+
+            // The staging tree is spent: delete it while the image is flushed (one is metadata work, the other waits
+            // on the disk), which takes the deletion off the cold path's critical length.
+            stageRemoval = RemoveTreeAsync(stage);
+            await Task.Run(() => FlushToDisk(temp), CancellationToken.None);
 
             await new WorkspaceMetadata(commit, tree.Submodules, tree.Entries, tree.ContentBytes).WriteAsync(metadataPath, ct);
             ct.ThrowIfCancellationRequested();
@@ -184,7 +189,7 @@ public sealed class WorkspaceImageStore
                 File.Delete(metadataPath);
             }
 
-            await RemoveTreeAsync(stage);
+            await (stageRemoval ?? RemoveTreeAsync(stage));
         }
     }
 

@@ -21,26 +21,27 @@ internal static class CommitResolver
             throw new WorkspaceException(WorkspaceErrorKind.UnknownRevision, $"'{commitish}' is not a valid revision name.");
         }
 
-        var inside = await HostGit.TryRunAsync(repositoryPath, isolated: false, ["rev-parse", "--git-dir"], Timeout, ct);
-        if (inside.ExitCode != 0)
-        {
-            throw new WorkspaceException(
-                WorkspaceErrorKind.NotARepository,
-                $"'{repositoryPath}' is not in a git repository: {FirstLine(inside.Stderr)} Run it from a repository's working tree.");
-        }
-
+        // One git run decides both: exit 128 with "not a git repository" when there is no repository, 1 (with --quiet,
+        // silently) when the name resolves to no commit. The warm path pays for exactly this one process.
         var result = await HostGit.TryRunAsync(
             repositoryPath, isolated: false, ["rev-parse", "--verify", "--quiet", "--end-of-options", commitish + "^{commit}"], Timeout, ct);
         var id = result.Stdout.Trim();
-        if (result.ExitCode != 0 || !IsObjectId(id))
+        if (result.ExitCode == 0 && IsObjectId(id))
         {
-            throw new WorkspaceException(
-                WorkspaceErrorKind.UnknownRevision,
-                $"'{commitish}' names no commit in '{repositoryPath}'" +
-                (commitish == "HEAD" ? " (the repository has no commits yet; commit something first)." : "; check the spelling or fetch it first."));
+            return id;
         }
 
-        return id;
+        if (result.ExitCode != 1 || result.Stderr.Contains("not a git repository", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new WorkspaceException(
+                WorkspaceErrorKind.NotARepository,
+                $"'{repositoryPath}' is not in a git repository git can open: {FirstLine(result.Stderr)} Run it from a repository's working tree.");
+        }
+
+        throw new WorkspaceException(
+            WorkspaceErrorKind.UnknownRevision,
+            $"'{commitish}' names no commit in '{repositoryPath}'" +
+            (commitish == "HEAD" ? " (the repository has no commits yet; commit something first)." : "; check the spelling or fetch it first."));
     }
 
     /// <summary>True for a full SHA-1 or SHA-256 object id in lower-case hex.</summary>
