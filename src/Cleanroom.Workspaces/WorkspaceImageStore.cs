@@ -173,8 +173,9 @@ public sealed class WorkspaceImageStore
             ct.ThrowIfCancellationRequested();
             File.Move(temp, final, overwrite: false);
             done = true;
-            // The rename itself is durable only once the directory is synced.
-            await HostCommand.RunAsync("sync", [_options.StoreDirectory], CleanupTimeout, CancellationToken.None);
+            // The rename itself is durable only once the directory is synced; the image is complete either way, so a
+            // failed sync is not a failed build.
+            await HostCommand.TryRunAsync("sync", [_options.StoreDirectory], CleanupTimeout, CancellationToken.None);
             return new WorkspaceImage(final, commit, Built: true, tree.Submodules);
         }
         catch (HostCommandException ex)

@@ -31,10 +31,12 @@ public sealed class StoreTests : IDisposable
     public async Task Concurrent_ensures_of_one_commit_build_once()
     {
         var repository = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 20);
-        // Two stores on one directory stand in for two daemons: only the lock file keeps them apart.
+        // Two calls on one store meet at its semaphore; a second store on the same directory stands in for another
+        // daemon, which only the lock file keeps out.
+        var store = NewStore();
         var results = await Task.WhenAll(
-            NewStore().EnsureAsync(repository.Path, "HEAD", CancellationToken.None),
-            NewStore().EnsureAsync(repository.Path, "HEAD", CancellationToken.None),
+            store.EnsureAsync(repository.Path, "HEAD", CancellationToken.None),
+            store.EnsureAsync(repository.Path, "HEAD", CancellationToken.None),
             NewStore().EnsureAsync(repository.Path, "HEAD", CancellationToken.None));
 
         Assert.Equal(1, results.Count(r => r.Built));
@@ -77,13 +79,22 @@ public sealed class StoreTests : IDisposable
         AssertOnlyImagesLeft(0);
     }
 
-    [Fact]
-    public async Task Cancelled_build_leaves_nothing()
+    [Theory]
+    [InlineData("staging/*")]
+    [InlineData("*.ext4.tmp*")]
+    public async Task Build_cancelled_midway_leaves_nothing(string cancelWhenPresent)
     {
         var repository = await TestRepository.CreateAsync(_scratch.Combine("repo"));
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => NewStore().EnsureAsync(repository.Path, "HEAD", cancel.Token));
+        using var cancel = new CancellationTokenSource();
+        var ensure = NewStore().EnsureAsync(repository.Path, "HEAD", cancel.Token);
+        // Cancel once the build reaches the step (checkout in staging, or mkfs writing the image), not at a guessed time.
+        while (!ensure.IsCompleted && !Present(cancelWhenPresent))
+        {
+            await Task.Delay(2);
+        }
 
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ensure);
         AssertOnlyImagesLeft(0);
     }
 
@@ -141,6 +152,14 @@ public sealed class StoreTests : IDisposable
     public void Dispose() => _scratch.Dispose();
 
     private WorkspaceImageStore NewStore() => new(new WorkspaceStoreOptions { StoreDirectory = StoreDirectory });
+
+    private bool Present(string pattern)
+    {
+        var (directory, name) = pattern.Contains('/', StringComparison.Ordinal)
+            ? (Path.Combine(StoreDirectory, pattern[..pattern.IndexOf('/', StringComparison.Ordinal)]), pattern[(pattern.IndexOf('/', StringComparison.Ordinal) + 1)..])
+            : (StoreDirectory, pattern);
+        return Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory, name).Any();
+    }
 
     private static async Task<string> InodeAsync(string path) => (await Shell.RunAsync("stat", "--format=%i", path)).Trim();
 
