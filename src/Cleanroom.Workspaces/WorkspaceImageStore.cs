@@ -148,7 +148,7 @@ public sealed class WorkspaceImageStore
         // Counted before anything is written: an oversized tree is refused without filling the disk first.
         var tree = await TreeScanner.ScanAsync(repository, commit, _options.MaxTreeBytes, _options.MaxTreeEntries, _options.StepTimeout, ct);
 
-        var stage = Path.Combine(_staging, key + "-" + Guid.NewGuid().ToString("N")[..8]);
+        var stage = Path.Combine(StagingRootFor(tree), key + "-" + Guid.NewGuid().ToString("N")[..8]);
         var temp = Path.Combine(_options.StoreDirectory, key + TempSuffix);
         var final = ImagePath(commit);
         var metadataPath = MetadataPath(key);
@@ -194,6 +194,33 @@ public sealed class WorkspaceImageStore
         }
     }
 
+    /// <summary>
+    /// Memory staging when configured and the tree (about twice its content once the packed objects are added) fits
+    /// both the limit and the file system's free space with a margin; the store's own staging directory otherwise.
+    /// </summary>
+    private string StagingRootFor(TreeSummary tree)
+    {
+        var memory = _options.MemoryStagingDirectory;
+        if (memory is null)
+        {
+            return _staging;
+        }
+
+        var estimate = (tree.ContentBytes * 2) + (tree.Entries * 4096);
+        try
+        {
+            return estimate <= _options.MemoryStagingMaxBytes
+                && Directory.Exists(memory)
+                && new DriveInfo(memory).AvailableFreeSpace > estimate + (estimate / 4)
+                ? memory
+                : _staging;
+        }
+        catch (IOException)
+        {
+            return _staging;
+        }
+    }
+
     /// <summary>What a crashed build of <paramref name="key"/> left; safe because the caller holds the key's lock.</summary>
     private async Task RemoveLeftoversAsync(string key)
     {
@@ -202,11 +229,14 @@ public sealed class WorkspaceImageStore
             File.Delete(temp);
         }
 
-        if (Directory.Exists(_staging))
+        foreach (var root in new[] { _staging, _options.MemoryStagingDirectory })
         {
-            foreach (var stage in Directory.EnumerateDirectories(_staging, key + "-*"))
+            if (root is not null && Directory.Exists(root))
             {
-                await RemoveTreeAsync(stage);
+                foreach (var stage in Directory.EnumerateDirectories(root, key + "-*"))
+                {
+                    await RemoveTreeAsync(stage);
+                }
             }
         }
     }

@@ -8,9 +8,12 @@ namespace Cleanroom.Workspaces.Tests;
 /// </summary>
 public sealed class Scratch : IDisposable
 {
-    public Scratch(string prefix = "cr-ws-test")
+    /// <param name="parent">Where to create it; the system temp directory when null (/dev/shm puts it on tmpfs).</param>
+    public Scratch(string prefix = "cr-ws-test", string? parent = null)
     {
-        Path = Directory.CreateTempSubdirectory(prefix + "-").FullName;
+        Path = parent is null
+            ? Directory.CreateTempSubdirectory(prefix + "-").FullName
+            : Directory.CreateDirectory(System.IO.Path.Combine(parent, prefix + "-" + Guid.NewGuid().ToString("N")[..12])).FullName;
     }
 
     public string Path { get; }

@@ -36,16 +36,7 @@ internal static class StagedCheckout
         await HostGit.RunAsync(stage, isolated: true, init, timeout, ct);
         var dotGit = Path.Combine(stage, ".git");
 
-        // Exactly the objects of this one commit: "--shallow" makes pack-objects treat it as parentless, as
-        // upload-pack does for a depth-1 fetch. --window=0: reuse deltas that exist, do not search for new ones.
-        var packBase = Path.Combine(dotGit, "objects", "pack", "pack");
-        await HostGit.RunAsync(
-            repositoryPath,
-            isolated: false,
-            ["pack-objects", "--revs", "--window=0", "--delta-base-offset", "-q", packBase],
-            timeout,
-            ct,
-            stdin: $"--shallow {commit}\n{commit}\n");
+        await PackCommitAsync(repositoryPath, commit, dotGit, timeout, ct);
 
         await File.WriteAllTextAsync(Path.Combine(dotGit, "shallow"), commit + "\n", ct);
         // Detached, as a CI checkout is: no branch name to guess, no remote-tracking refs.
@@ -59,6 +50,43 @@ internal static class StagedCheckout
         MakeIndexNotRacy(Path.Combine(dotGit, "index"));
 
         return Directory.EnumerateFiles(Path.Combine(dotGit, "objects", "pack")).Sum(f => new FileInfo(f).Length);
+    }
+
+    /// <summary>
+    /// Packs exactly the objects of one commit into the copy: "--shallow" makes pack-objects treat the commit as
+    /// parentless, as upload-pack does for a depth-1 fetch; --window=0 reuses deltas that exist and searches no new
+    /// ones. pack-objects runs in the copy, reading the repository's objects through a temporary alternates entry,
+    /// because it writes its temp file in the object directory of the repository it runs in and renames it into
+    /// place, which fails when the store is on another file system than the repository. The alternates entry is
+    /// removed before anything reads the copy, so the copy is self-contained (read-tree proves it) and the guest
+    /// never learns a host path.
+    /// </summary>
+    private static async Task PackCommitAsync(string repositoryPath, string commit, string dotGit, TimeSpan timeout, CancellationToken ct)
+    {
+        var objects = (await HostGit.RunAsync(
+            repositoryPath, isolated: false, ["rev-parse", "--path-format=absolute", "--git-path", "objects"], timeout, ct)).Stdout.TrimEnd('\n');
+        if (objects.Length == 0 || objects.Contains('\n', StringComparison.Ordinal) || objects[0] != '/')
+        {
+            throw new WorkspaceException(WorkspaceErrorKind.BuildFailed, $"git named an unusable object directory for '{repositoryPath}'.");
+        }
+
+        var info = Path.Combine(dotGit, "objects", "info");
+        Directory.CreateDirectory(info);
+        await File.WriteAllTextAsync(Path.Combine(info, "alternates"), objects + "\n", ct);
+        try
+        {
+            await HostGit.RunAsync(
+                Path.GetDirectoryName(dotGit)!,
+                isolated: true,
+                ["pack-objects", "--revs", "--window=0", "--delta-base-offset", "-q", Path.Combine(dotGit, "objects", "pack", "pack")],
+                timeout,
+                ct,
+                stdin: $"--shallow {commit}\n{commit}\n");
+        }
+        finally
+        {
+            Directory.Delete(info, recursive: true);
+        }
     }
 
     /// <summary>
