@@ -1,0 +1,25 @@
+// Usage: WorkspaceBench STORE REPOSITORY COMMITISH [CALLS] [MEMORY-STAGING-DIR]
+// Calls EnsureAsync CALLS times (default 2: cold then warm when the store is empty) in one process and prints one
+// JSON line per call, so the benchmark separates process start and JIT from the store's own cost.
+using System.Diagnostics;
+using System.Runtime.Versioning;
+using Cleanroom.Workspaces;
+
+[assembly: SupportedOSPlatform("linux")]
+
+if (args.Length is < 3 or > 5)
+{
+    Console.Error.WriteLine("usage: WorkspaceBench STORE REPOSITORY COMMITISH [CALLS] [MEMORY-STAGING-DIR]");
+    return 2;
+}
+
+var store = new WorkspaceImageStore(new WorkspaceStoreOptions { StoreDirectory = args[0], MemoryStagingDirectory = args.Length == 5 ? args[4] : null });
+var calls = args.Length >= 4 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 2;
+for (var i = 0; i < calls; i++)
+{
+    var clock = Stopwatch.StartNew();
+    var image = await store.EnsureAsync(args[1], args[2], CancellationToken.None);
+    Console.WriteLine($"{{\"call\":{i},\"built\":{(image.Built ? "true" : "false")},\"ms\":{clock.Elapsed.TotalMilliseconds:0.0},\"path\":\"{image.Path}\"}}");
+}
+
+return 0;

@@ -1,0 +1,44 @@
+namespace Cleanroom.Workspaces;
+
+/// <summary>What went wrong building a workspace, so callers can map it to an exit code or a hint.</summary>
+public enum WorkspaceErrorKind
+{
+    /// <summary>The path is not inside a git repository (or git cannot open it).</summary>
+    NotARepository,
+
+    /// <summary>The revision names no commit in the repository.</summary>
+    UnknownRevision,
+
+    /// <summary>The commit's tree exceeds the configured byte or entry budget.</summary>
+    TooLarge,
+
+    /// <summary>A host tool (git, mkfs.ext4) failed while building the image.</summary>
+    BuildFailed,
+}
+
+/// <summary>A workspace image could not be produced; the message says what the user can do about it.</summary>
+public sealed class WorkspaceException : Exception
+{
+    public WorkspaceException()
+    {
+    }
+
+    public WorkspaceException(string message)
+        : base(message)
+    {
+    }
+
+    public WorkspaceException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public WorkspaceException(WorkspaceErrorKind kind, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Kind = kind;
+    }
+
+    /// <summary>The class of failure.</summary>
+    public WorkspaceErrorKind Kind { get; } = WorkspaceErrorKind.BuildFailed;
+}

@@ -1,0 +1,261 @@
+using Cleanroom.HostProcesses;
+using Cleanroom.Images.Rootfs;
+using Cleanroom.Workspaces.Build;
+using Cleanroom.Workspaces.Git;
+
+namespace Cleanroom.Workspaces;
+
+/// <summary>
+/// Read-only ext4 images of commits, one per commit, built on first use and reused after: the second run on a commit
+/// costs a file lookup however big the repository is. Layout of <see cref="WorkspaceStoreOptions.StoreDirectory"/>:
+/// <c>&lt;key&gt;.ext4</c> and <c>&lt;key&gt;.json</c> per image, <c>locks/</c>, and <c>staging/</c> while building.
+/// </summary>
+public sealed class WorkspaceImageStore
+{
+    /// <summary>
+    /// Part of every key: bump it when the image's layout changes (the .git shape, the config written into it) so old
+    /// images are never attached to a guest that expects the new one.
+    /// </summary>
+    public const int FormatVersion = 1;
+
+    private const string ImageSuffix = ".ext4";
+    private const string TempSuffix = ".ext4.tmp";
+
+    /// <summary>Entries beyond the tree: the .git directory's own files and directories.</summary>
+    private const long DotGitEntries = 64;
+
+    /// <summary>Index entries are about 100 bytes (62 fixed plus the path); 256 leaves room for long paths.</summary>
+    private const long IndexBytesPerEntry = 256;
+
+    private static readonly TimeSpan CleanupTimeout = TimeSpan.FromMinutes(10);
+
+    private readonly WorkspaceStoreOptions _options;
+    private readonly KeyLocks _locks;
+    private readonly string _staging;
+
+    public WorkspaceImageStore(WorkspaceStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        Directory.CreateDirectory(options.StoreDirectory);
+        _locks = new KeyLocks(Path.Combine(options.StoreDirectory, "locks"));
+        _staging = Path.Combine(options.StoreDirectory, "staging");
+    }
+
+    /// <summary>
+    /// The image of the commit <paramref name="commitish"/> names in <paramref name="repositoryPath"/>, built if the
+    /// store does not have it. Uncommitted changes are never in it. Throws <see cref="WorkspaceException"/>.
+    /// </summary>
+    public async Task<WorkspaceImage> EnsureAsync(string repositoryPath, string commitish, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(repositoryPath);
+        ArgumentNullException.ThrowIfNull(commitish);
+
+        // A full object id needs no git at all when the image exists: the warm path is a stat and a touch.
+        if (CommitResolver.IsObjectId(commitish) && TryHit(commitish) is { } early)
+        {
+            return early;
+        }
+
+        var repository = Path.GetFullPath(repositoryPath);
+        var commit = await CommitResolver.ResolveAsync(repository, commitish, ct);
+        if (TryHit(commit) is { } hit)
+        {
+            return hit;
+        }
+
+        var key = KeyOf(commit);
+        using (await _locks.AcquireAsync(key, ct))
+        {
+            // Another caller may have built it while this one waited.
+            if (TryHit(commit) is { } built)
+            {
+                return built;
+            }
+
+            await RemoveLeftoversAsync(key);
+            return await BuildAsync(repository, commit, key, ct);
+        }
+    }
+
+    /// <summary>
+    /// Deletes least-recently-used images (by the mtime every use refreshes) until the store's images use at most
+    /// <paramref name="maxBytes"/> of disk. Images being built or pruned by someone else are skipped.
+    /// </summary>
+    public async Task<WorkspacePruneResult> PruneAsync(long maxBytes, CancellationToken ct)
+    {
+        var images = Directory.EnumerateFiles(_options.StoreDirectory, "*" + ImageSuffix)
+            .Select(path => new FileInfo(path))
+            .OrderBy(info => info.LastWriteTimeUtc)
+            .ToList();
+        var sizes = await DiskUsage.AllocatedBytesAsync(images.Select(i => i.FullName).ToList(), ct);
+        var total = sizes.Values.Sum();
+        var removed = new List<string>();
+        long freed = 0;
+        foreach (var image in images)
+        {
+            if (total <= maxBytes)
+            {
+                break;
+            }
+
+            var key = Path.GetFileNameWithoutExtension(image.Name);
+            using var held = _locks.TryAcquire(key);
+            if (held is null || !sizes.TryGetValue(image.FullName, out var size))
+            {
+                continue;
+            }
+
+            // A VM that has the image open keeps reading it: unlinking does not pull it from under the guest.
+            File.Delete(image.FullName);
+            File.Delete(MetadataPath(key));
+            total -= size;
+            freed += size;
+            removed.Add(CommitOf(key));
+        }
+
+        return new WorkspacePruneResult(removed, freed, total);
+    }
+
+    /// <summary>The store's key for a commit: the format version and the full object id.</summary>
+    internal static string KeyOf(string commit) => $"v{FormatVersion}-{commit}";
+
+    /// <summary>Where the image for <paramref name="commit"/> is (or would be).</summary>
+    internal string ImagePath(string commit) => Path.Combine(_options.StoreDirectory, KeyOf(commit) + ImageSuffix);
+
+    private static string CommitOf(string key) => key[(key.IndexOf('-', StringComparison.Ordinal) + 1)..];
+
+    private string MetadataPath(string key) => Path.Combine(_options.StoreDirectory, key + ".json");
+
+    private WorkspaceImage? TryHit(string commit)
+    {
+        var path = ImagePath(commit);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        // The use time pruning goes by.
+        var now = DateTime.UtcNow;
+        File.SetLastWriteTimeUtc(path, now);
+        File.SetLastAccessTimeUtc(path, now);
+        var metadata = WorkspaceMetadata.TryRead(MetadataPath(KeyOf(commit)));
+        return new WorkspaceImage(path, commit, Built: false, metadata?.SkippedSubmodules ?? []);
+    }
+
+    private async Task<WorkspaceImage> BuildAsync(string repository, string commit, string key, CancellationToken ct)
+    {
+        // Counted before anything is written: an oversized tree is refused without filling the disk first.
+        var tree = await TreeScanner.ScanAsync(repository, commit, _options.MaxTreeBytes, _options.MaxTreeEntries, _options.StepTimeout, ct);
+
+        var stage = Path.Combine(StagingRootFor(tree), key + "-" + Guid.NewGuid().ToString("N")[..8]);
+        var temp = Path.Combine(_options.StoreDirectory, key + TempSuffix);
+        var final = ImagePath(commit);
+        var metadataPath = MetadataPath(key);
+        var done = false;
+        Task? stageRemoval = null;
+        try
+        {
+            Directory.CreateDirectory(stage);
+            var packBytes = await StagedCheckout.CreateAsync(repository, commit, stage, _options.StepTimeout, ct);
+
+            var entries = tree.Entries + DotGitEntries;
+            var content = tree.ContentBytes + packBytes + (entries * IndexBytesPerEntry);
+            var size = RootfsSizing.ForContent(content, entries);
+            await Ext4Builder.BuildAsync(stage, temp, size, RootfsSizing.InodesFor(entries, size), ct);
+
+            // The staging tree is spent: delete it while the image is flushed (one is metadata work, the other waits
+            // on the disk), which takes the deletion off the cold path's critical length.
+            stageRemoval = RemoveTreeAsync(stage);
+            await Task.Run(() => FlushToDisk(temp), CancellationToken.None);
+
+            await new WorkspaceMetadata(commit, tree.Submodules, tree.Entries, tree.ContentBytes).WriteAsync(metadataPath, ct);
+            ct.ThrowIfCancellationRequested();
+            File.Move(temp, final, overwrite: false);
+            done = true;
+            // The rename itself is durable only once the directory is synced; the image is complete either way, so a
+            // failed sync is not a failed build.
+            await HostCommand.TryRunAsync("sync", [_options.StoreDirectory], CleanupTimeout, CancellationToken.None);
+            return new WorkspaceImage(final, commit, Built: true, tree.Submodules);
+        }
+        catch (HostCommandException ex)
+        {
+            throw new WorkspaceException(WorkspaceErrorKind.BuildFailed, $"Building the workspace image of {commit} failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            if (!done)
+            {
+                File.Delete(temp);
+                File.Delete(metadataPath);
+            }
+
+            await (stageRemoval ?? RemoveTreeAsync(stage));
+        }
+    }
+
+    /// <summary>
+    /// Memory staging when configured and the tree (about twice its content once the packed objects are added) fits
+    /// both the limit and the file system's free space with a margin; the store's own staging directory otherwise.
+    /// </summary>
+    private string StagingRootFor(TreeSummary tree)
+    {
+        var memory = _options.MemoryStagingDirectory;
+        if (memory is null)
+        {
+            return _staging;
+        }
+
+        var estimate = (tree.ContentBytes * 2) + (tree.Entries * 4096);
+        try
+        {
+            return estimate <= _options.MemoryStagingMaxBytes
+                && Directory.Exists(memory)
+                && new DriveInfo(memory).AvailableFreeSpace > estimate + (estimate / 4)
+                ? memory
+                : _staging;
+        }
+        catch (IOException)
+        {
+            return _staging;
+        }
+    }
+
+    /// <summary>What a crashed build of <paramref name="key"/> left; safe because the caller holds the key's lock.</summary>
+    private async Task RemoveLeftoversAsync(string key)
+    {
+        foreach (var temp in Directory.EnumerateFiles(_options.StoreDirectory, key + TempSuffix + "*"))
+        {
+            File.Delete(temp);
+        }
+
+        foreach (var root in new[] { _staging, _options.MemoryStagingDirectory })
+        {
+            if (root is not null && Directory.Exists(root))
+            {
+                foreach (var stage in Directory.EnumerateDirectories(root, key + "-*"))
+                {
+                    await RemoveTreeAsync(stage);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>rm -rf</c> rather than Directory.Delete: .NET decodes file names as UTF-16 and cannot name (so cannot delete)
+    /// a file whose name is not valid UTF-8, which a repository may well hold.
+    /// </summary>
+    private static async Task RemoveTreeAsync(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            await HostCommand.RunAsync("rm", ["-rf", "--one-file-system", "--", path], CleanupTimeout, CancellationToken.None);
+        }
+    }
+
+    private static void FlushToDisk(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        stream.Flush(flushToDisk: true);
+    }
+}
