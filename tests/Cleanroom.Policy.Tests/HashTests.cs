@@ -60,6 +60,10 @@ public sealed class HashTests
                 + "\nrepository:\n  enabled: true\n  remote: origin\n  path: /workspace/\n  submodules: false\n"
         },
         {
+            "repository mode spelled out",
+            Baseline + "\nrepository:\n  mode: current-repo\n"
+        },
+        {
             "host spelling, duplicate ports and single-port lists",
             Baseline
                 .Replace("api.github.com:443", "API.GitHub.com.:443", StringComparison.Ordinal)
@@ -163,6 +167,16 @@ public sealed class HashTests
             + "\"dependencies\":{\"reuse\":\"exact\",\"blocks\":[]},\"services\":{\"reuse\":\"exact\",\"blocks\":[]},\"run\":{}}}",
             policy.ToCanonicalJson());
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(policy.ToCanonicalJson()))), policy.Hash);
+    }
+
+    [Fact]
+    public void Repository_mode_none_is_the_same_policy_as_enabled_false()
+    {
+        var mode = TestPolicies.CompileValid(Baseline + "\nrepository:\n  mode: none\n");
+        var enabled = TestPolicies.CompileValid(Baseline + "\nrepository:\n  enabled: false\n");
+
+        Assert.False(mode.Repository.Enabled);
+        Assert.Equal(enabled.Hash, mode.Hash);
     }
 
     [Fact]
