@@ -53,6 +53,9 @@ public sealed class CliContext : IDisposable
 
     public LocalUser User { get; init; } = LocalUser.Current;
 
+    /// <summary>Where relative paths start and whose git repository a new sandbox checks out by default.</summary>
+    public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
+
     /// <summary>The clock relative times ("3 minutes ago") are measured against.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 

@@ -67,5 +67,34 @@ public sealed record DaemonOptions
     /// <summary>The address pool, DNS upstreams and names the network uses.</summary>
     public Cleanroom.Network.NetworkOptions NetworkSettings { get; init; } = new();
 
+    /// <summary>Most disk the workspace images of all commits may use; least recently used ones go past it (<c>--max-workspace-store</c>).</summary>
+    public long MaxWorkspaceStoreBytes { get; init; } = 20L << 30;
+
+    /// <summary>Largest commit tree (file content) a workspace image is built for (<c>--max-workspace-tree</c>).</summary>
+    public long MaxWorkspaceTreeBytes { get; init; } = 10L << 30;
+
+    /// <summary>
+    /// A tmpfs directory private to the daemon where workspace checkouts are staged before mkfs packs them (much
+    /// faster than staging on a busy disk); null stages in the store. Default: one under /dev/shm named after the
+    /// state directory, emptied at start (the state directory's lock makes it this daemon's alone).
+    /// </summary>
+    public string? WorkspaceStagingDir { get; init; }
+
+    /// <summary>The staging directory actually used: <see cref="WorkspaceStagingDir"/>, else the /dev/shm default.</summary>
+    public string? EffectiveWorkspaceStagingDir => WorkspaceStagingDir ?? DefaultWorkspaceStaging(StateDir);
+
     public string EffectiveImagesDir => ImagesDir ?? Path.Combine(StateDir, "images");
+
+    public string WorkspacesDir => Path.Combine(StateDir, "workspaces");
+
+    private static string? DefaultWorkspaceStaging(string stateDir)
+    {
+        if (!Directory.Exists("/dev/shm"))
+        {
+            return null;
+        }
+
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(stateDir)));
+        return Path.Combine("/dev/shm", "cleanroom-workspaces-" + Convert.ToHexStringLower(hash)[..16]);
+    }
 }

@@ -75,4 +75,13 @@ public enum ReasonCode
 
     /// <summary>The image store has no room for the image, even with every unused image evicted.</summary>
     ImageStoreFull = 22,
+
+    /// <summary>The repository to check out cannot be used: not a git repository, an unknown commit, a bad URL or a failed fetch.</summary>
+    RepositoryInvalid = 23,
+
+    /// <summary>The commit's tree, or the changes copied in or out of a workspace, exceed a configured limit.</summary>
+    WorkspaceTooLarge = 24,
+
+    /// <summary>A copy-out would overwrite local edits made since the sandbox started (use --force to overwrite them).</summary>
+    WorkspaceConflict = 25,
 }

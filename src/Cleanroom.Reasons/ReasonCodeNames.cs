@@ -32,6 +32,9 @@ public static class ReasonCodeNames
         new(ReasonCode.HostDiskLow, "host_disk_low"),
         new(ReasonCode.ImageTooLarge, "image_too_large"),
         new(ReasonCode.ImageStoreFull, "image_store_full"),
+        new(ReasonCode.RepositoryInvalid, "repository_invalid"),
+        new(ReasonCode.WorkspaceTooLarge, "workspace_too_large"),
+        new(ReasonCode.WorkspaceConflict, "workspace_conflict"),
     ];
 
     /// <summary>The wire name, e.g. <c>policy_invalid</c>. Undefined values map to <c>unspecified</c>.</summary>

@@ -31,6 +31,9 @@ internal sealed class CliHarness : IDisposable
 
     public LocalUser User { get; init; } = new(1000);
 
+    /// <summary>The CLI's working directory: by default one outside any git repository, so no checkout is asked for.</summary>
+    public string WorkingDirectory { get; init; } = Path.GetTempPath();
+
     /// <summary>Created on first use, after the init-only settings above.</summary>
     public CliContext Context => _context ??= new CliContext(Stdout, Stderr, Stdin)
     {
@@ -42,6 +45,7 @@ internal sealed class CliHarness : IDisposable
         TerminalRows = StdoutIsTerminal ? 40 : 0,
         Environment = name => Environment.GetValueOrDefault(name),
         User = User,
+        WorkingDirectory = WorkingDirectory,
     };
 
     public string Out => Stdout.Text;

@@ -100,7 +100,9 @@ public sealed class RenderingTests
     [Fact]
     public void Sandbox_inspect_is_key_value_lines()
     {
-        var text = Render(w => SandboxViews.WriteInspect(w, Ready()));
+        var sandbox = Ready();
+        sandbox.Workspace = new SandboxWorkspace { Repository = "https://git.example/app", Commit = new string('a', 40), Path = "/workspace", ImageBuilt = true };
+        var text = Render(w => SandboxViews.WriteInspect(w, sandbox));
         Assert.Equal(
             """
             sandbox_id: 01kr7p9ksmfa7rmyypyqw2w8r0
@@ -120,6 +122,11 @@ public sealed class RenderingTests
             boot_ms: 1834
             guest_address:
             dangerously_allow_all:
+            repository: https://git.example/app
+            repository_commit: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+            workspace_path: /workspace
+            local_changes_copied: false
+            skipped_submodules:
 
             """.Replace("\r", "", StringComparison.Ordinal),
             text);

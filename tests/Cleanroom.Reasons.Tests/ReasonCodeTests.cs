@@ -28,6 +28,9 @@ public sealed class ReasonCodeTests
         { ReasonCode.HostDiskLow, 20, "host_disk_low" },
         { ReasonCode.ImageTooLarge, 21, "image_too_large" },
         { ReasonCode.ImageStoreFull, 22, "image_store_full" },
+        { ReasonCode.RepositoryInvalid, 23, "repository_invalid" },
+        { ReasonCode.WorkspaceTooLarge, 24, "workspace_too_large" },
+        { ReasonCode.WorkspaceConflict, 25, "workspace_conflict" },
     };
 
     [Theory]

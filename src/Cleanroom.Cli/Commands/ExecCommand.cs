@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Cleanroom.Cli.Images;
 using Cleanroom.Cli.Policy;
+using Cleanroom.Cli.Workspaces;
 using Cleanroom.Client.Exec;
 
 namespace Cleanroom.Cli.Commands;
@@ -82,7 +83,8 @@ internal sealed class ExecCommand : Command
                     return ExitCodes.Failure;
                 }
 
-                spec = spec with { CompiledPolicy = policy?.ToJson(), DangerouslyAllowAll = allowAll };
+                var repository = await NewSandboxRepository.FindAsync(context, parse.GetValue(_chdir), policy, cancellationToken);
+                spec = spec with { CompiledPolicy = policy?.ToJson(), DangerouslyAllowAll = allowAll, Repository = repository };
 
                 // The daemon boots the flag's image, else the policy's; pulling it first shows a download's progress.
                 var image = !string.IsNullOrWhiteSpace(spec.ImageRef) ? spec.ImageRef : policy?.Image.Reference;

@@ -3,6 +3,7 @@ using Cleanroom.Api.V1;
 using Cleanroom.Cli.Images;
 using Cleanroom.Cli.Policy;
 using Cleanroom.Cli.Rendering;
+using Cleanroom.Cli.Workspaces;
 
 namespace Cleanroom.Cli.Commands;
 
@@ -39,6 +40,8 @@ internal sealed class SandboxCreateCommand : Command
                 return ExitCodes.Failure;
             }
 
+            var repository = await NewSandboxRepository.FindAsync(context, parse.GetValue(_chdir), policy, cancellationToken);
+
             // Pulled first so a download shows its progress (on stderr: stdout is only the id).
             var image = parse.GetValue(_image) ?? policy?.Image.Reference;
             await ImagePull.PullForSandboxAsync(connection, context, image, cancellationToken);
@@ -48,6 +51,7 @@ internal sealed class SandboxCreateCommand : Command
                 Options = new SandboxOptions { Vcpus = parse.GetValue(_vcpus), MemoryMib = parse.GetValue(_memory) },
                 CompiledPolicy = policy?.ToJson() ?? "",
                 DangerouslyAllowAll = allowAll,
+                RepositoryCheckout = repository,
             }, cancellationToken: cancellationToken);
             foreach (var warning in response.Warnings)
             {

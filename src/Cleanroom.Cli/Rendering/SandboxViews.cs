@@ -42,6 +42,11 @@ internal static class SandboxViews
         ("boot_ms", Number(sandbox.BootMs)),
         ("guest_address", sandbox.GuestAddress),
         ("dangerously_allow_all", sandbox.DangerouslyAllowAll ? "true" : ""),
+        ("repository", sandbox.Workspace?.Repository ?? ""),
+        ("repository_commit", sandbox.Workspace?.Commit ?? ""),
+        ("workspace_path", sandbox.Workspace?.Path ?? ""),
+        ("local_changes_copied", sandbox.Workspace is null ? "" : sandbox.Workspace.LocalChangesCopied ? "true" : "false"),
+        ("skipped_submodules", string.Join(", ", sandbox.Workspace?.SkippedSubmodules ?? [])),
     ]);
 
     /// <summary>

@@ -106,6 +106,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
             // Without --keep the daemon owns the sandbox's end too: it removes it if this client dies mid-exec.
             AutoRemove = !_spec.Keep,
             DangerouslyAllowAll = _spec.DangerouslyAllowAll,
+            RepositoryCheckout = _spec.Repository,
         }, cancellationToken: _abort.Token);
 
         foreach (var warning in response.Warnings)

@@ -21,6 +21,9 @@ public sealed record ExecSpec
     /// <summary>Create the sandbox with egress filtering off (<c>--dangerously-allow-all</c>); it is still audited.</summary>
     public bool DangerouslyAllowAll { get; init; }
 
+    /// <summary>The repository a created sandbox checks out at an exact commit; null for none.</summary>
+    public Cleanroom.Api.V1.RepositoryCheckout? Repository { get; init; }
+
     /// <summary>vCPUs for a created sandbox; 0 means the daemon's default.</summary>
     public int Vcpus { get; init; }
 

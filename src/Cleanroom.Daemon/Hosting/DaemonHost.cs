@@ -67,6 +67,14 @@ public static class DaemonHost
         builder.Services.AddSingleton<ExecutionLogs>(sp => new ExecutionLogs(options.StateDir, sp.GetRequiredService<ILogger<ExecutionLogs>>()));
         builder.Services.AddSingleton(_ => new Events.SandboxEventStore(Path.Combine(options.StateDir, "cleanroom.db")));
         builder.Services.AddSingleton<Hosting.DaemonNetwork>();
+        builder.Services.AddSingleton(_ => new Workspaces.WorkspaceProvisioner(
+            new Cleanroom.Workspaces.WorkspaceImageStore(new Cleanroom.Workspaces.WorkspaceStoreOptions
+            {
+                StoreDirectory = options.WorkspacesDir,
+                MaxTreeBytes = options.MaxWorkspaceTreeBytes,
+                MemoryStagingDirectory = Hosting.PrivateDirectory.Renew(options.EffectiveWorkspaceStagingDir),
+            }),
+            options.MaxWorkspaceStoreBytes));
         builder.Services.AddSingleton(sp => new SandboxManager(
             options,
             sp.GetRequiredService<StateStore>(),
@@ -77,7 +85,8 @@ public static class DaemonHost
             sp.GetRequiredService<ExecutionLogs>(),
             sp.GetRequiredService<ILogger<SandboxManager>>(),
             sp.GetRequiredService<Events.SandboxEventStore>(),
-            sp.GetRequiredService<Hosting.DaemonNetwork>().Networks));
+            sp.GetRequiredService<Hosting.DaemonNetwork>().Networks,
+            sp.GetRequiredService<Workspaces.WorkspaceProvisioner>()));
         builder.Services.AddSingleton<OutputRetention>();
         builder.Services.AddSingleton<Hosting.DaemonChecks>();
 

@@ -59,6 +59,35 @@ internal static partial class PrivateDirectory
         }
     }
 
+    /// <summary>
+    /// A scratch directory emptied for this run: <paramref name="path"/> recreated as 0700, or null when it cannot be
+    /// had safely (it belongs to someone else, e.g. planted in a shared /tmpfs), so the caller falls back to
+    /// something slower instead of refusing to start.
+    /// </summary>
+    public static string? Renew(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            if (Stat(path) is not null)
+            {
+                Ensure(path, "the scratch directory", enforcePrivate: true);
+                Directory.Delete(path, recursive: true); // removes links themselves, never what they point to
+            }
+
+            Ensure(path, "the scratch directory", enforcePrivate: true);
+            return path;
+        }
+        catch (Exception ex) when (ex is DaemonException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static DaemonException Refuse(string message) => new(StatusCode.FailedPrecondition, ReasonCode.FailedPrecondition, message);
 
     /// <summary>(st_mode, st_uid) of the path itself (not a link target), or null when it does not exist.</summary>

@@ -39,6 +39,7 @@ public sealed class SandboxManager
     private readonly ExecutionLogs _logs;
     private readonly SandboxEventStore? _events;
     private readonly SandboxNetworks? _networks;
+    private readonly Workspaces.WorkspaceProvisioner? _workspaces;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SandboxEntry> _entries = new();
     private readonly Lock _admissionGate = new();
@@ -46,8 +47,10 @@ public sealed class SandboxManager
 
     /// <param name="events">Where status changes are recorded; none in tests that do not look.</param>
     /// <param name="networks">The host's sandbox networks; null: sandboxes get no network card at all.</param>
-    public SandboxManager(DaemonOptions options, StateStore store, IVmBackend backend, Func<BootAssets> assets, ImageManager images, DiskReserve disk, ExecutionLogs logs, ILogger<SandboxManager> logger, SandboxEventStore? events = null, SandboxNetworks? networks = null)
+    /// <param name="workspaces">Where repository checkouts come from; null: a create that asks for one is refused.</param>
+    public SandboxManager(DaemonOptions options, StateStore store, IVmBackend backend, Func<BootAssets> assets, ImageManager images, DiskReserve disk, ExecutionLogs logs, ILogger<SandboxManager> logger, SandboxEventStore? events = null, SandboxNetworks? networks = null, Workspaces.WorkspaceProvisioner? workspaces = null)
     {
+        _workspaces = workspaces;
         _events = events;
         _networks = networks;
         _options = options;
@@ -119,6 +122,13 @@ public sealed class SandboxManager
             PolicyEnforcement.EnsureSupported(null, new PolicyEnforcement.DaemonFeatures(Network: false, AllowAll: true));
         }
 
+        var repositorySettings = request.Policy?.Repository ?? Cleanroom.Policy.RepositorySettings.Default;
+        if (request.Repository is { } repository)
+        {
+            _ = _workspaces ?? throw new DaemonException(Grpc.Core.StatusCode.FailedPrecondition, ReasonCode.BackendCapabilityMismatch, "this daemon has no workspace store, so it cannot check a repository out");
+            Workspaces.WorkspaceProvisioner.Validate(repository, repositorySettings);
+        }
+
         // The explicit image wins, then the policy's; neither means the built-in image.
         var requested = !string.IsNullOrWhiteSpace(request.ImageRef) ? request.ImageRef.Trim() : request.Policy?.Image.Reference;
         var imageRef = SandboxImage.ParseRequested(requested);
@@ -167,6 +177,16 @@ public sealed class SandboxManager
                 rootImage = image.RootfsPath;
             }
 
+            string? workspaceImage = null;
+            if (request.Repository is { } checkout)
+            {
+                // The image is the store's (shared by every sandbox on this commit); the guest's writes go to its overlay.
+                (var workspace, workspaceImage) = await _workspaces!.PrepareAsync(checkout, repositorySettings, boot.Token);
+                record = record with { Workspace = workspace };
+                entry.Record = record;
+                _store.UpsertSandbox(record);
+            }
+
             if (_networks is not null)
             {
                 var egress = request.Policy?.Network ?? Cleanroom.Policy.NetworkPolicy.DenyAll;
@@ -190,7 +210,12 @@ public sealed class SandboxManager
                 RootImagePath = rootImage,
                 RootDiskMinBytes = rootImage is null ? null : floors.DiskBytes,
                 Network = network is null ? null : new VmNetworkInterface(network.Tap, network.Link.Mac),
-                ExtraKernelArgs = network is null ? [] : [.. network.Link.KernelArguments],
+                WorkspaceImagePath = workspaceImage,
+                ExtraKernelArgs =
+                [
+                    .. network?.Link.KernelArguments ?? [],
+                    .. record.Workspace is { } mounted ? [Workspaces.WorkspaceProvisioner.KernelArgument(mounted.Path)] : Array.Empty<string>(),
+                ],
             };
             try
             {

@@ -39,7 +39,8 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) :
         {
             Argv = command.ToList(),
             Env = ExecDefaults.Env(options.Env, defaults),
-            Cwd = ExecDefaults.Cwd(options.Cwd, defaults),
+            // A repository's checkout is where a CI job expects to start; the image's WorkingDir is for images run bare.
+            Cwd = ExecDefaults.Cwd(options.Cwd, sandbox.Workspace is { } workspace ? defaults with { WorkingDir = workspace.Path } : defaults),
             User = ExecDefaults.User(options.User, defaults),
             Tty = options.Tty,
             Cols = (ushort)Math.Clamp(options.Cols, 0, ushort.MaxValue),

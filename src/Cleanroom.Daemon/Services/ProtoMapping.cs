@@ -34,6 +34,15 @@ internal static class ProtoMapping
         AutoRemove = s.AutoRemove,
         DangerouslyAllowAll = s.AllowAll,
         GuestAddress = s.GuestAddress,
+        Workspace = s.Workspace is { } w ? new Api.V1.SandboxWorkspace
+        {
+            Repository = w.Repository,
+            Commit = w.Commit,
+            Path = w.Path,
+            LocalChangesCopied = w.LocalChangesCopied,
+            ImageBuilt = w.ImageBuilt,
+            SkippedSubmodules = { w.SkippedSubmodules },
+        } : null,
     };
 
     public static SandboxEvent ToProto(this Events.SandboxEventRecord e) => new()

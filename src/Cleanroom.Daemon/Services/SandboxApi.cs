@@ -17,7 +17,12 @@ internal sealed class SandboxApi(SandboxManager sandboxes, SandboxEventStore eve
         }
 
         var policy = request.CompiledPolicy.Length > 0 ? PolicyPayload.Validate(request.CompiledPolicy) : null;
-        var record = await sandboxes.CreateAsync(new SandboxRequest(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy, request.AutoRemove, request.DangerouslyAllowAll), context.CancellationToken);
+        var repository = request.RepositoryCheckout is { } checkout
+            ? new Workspaces.RepositoryRequest(checkout.LocalPath, checkout.Commit, checkout.DisplayName)
+            : null;
+        var record = await sandboxes.CreateAsync(
+            new SandboxRequest(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy, request.AutoRemove, request.DangerouslyAllowAll, repository),
+            context.CancellationToken);
         var response = new CreateSandboxResponse { Sandbox = record.ToProto(), Message = "sandbox ready", PolicySource = policy is null ? "" : "client" };
         if (policy is not null)
         {

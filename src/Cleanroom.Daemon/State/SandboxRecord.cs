@@ -45,5 +45,8 @@ public sealed record SandboxRecord
     /// <summary>The guest's address on its link; empty when the sandbox has no network.</summary>
     public string GuestAddress { get; init; } = "";
 
+    /// <summary>The repository checked out in the sandbox; null when none was.</summary>
+    public Workspaces.SandboxWorkspace? Workspace { get; init; }
+
     public bool IsTerminal => Status is SandboxStatus.Stopped or SandboxStatus.Failed;
 }

@@ -57,18 +57,20 @@ public sealed class StateStore : IDisposable
         AddColumnIfMissing("sandboxes", "auto_remove", "INTEGER NOT NULL DEFAULT 0");
         AddColumnIfMissing("sandboxes", "allow_all", "INTEGER NOT NULL DEFAULT 0");
         AddColumnIfMissing("sandboxes", "guest_address", "TEXT NOT NULL DEFAULT ''");
+        AddColumnIfMissing("sandboxes", "workspace", "TEXT NOT NULL DEFAULT ''");
     }
 
     public void UpsertSandbox(SandboxRecord s) => Execute(
         """
-        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy, $digest, $auto, $allowall, $guest)
+        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy, $digest, $auto, $allowall, $guest, $workspace)
         ON CONFLICT(id) DO UPDATE SET status = $status, status_message = $msg, accelerator = $accel, boot_ms = $boot,
-          updated_at = $updated, last_execution_id = $last, image_digest = $digest, guest_address = $guest
+          updated_at = $updated, last_execution_id = $last, image_digest = $digest, guest_address = $guest, workspace = $workspace
         """,
         ("$id", s.Id), ("$status", (int)s.Status), ("$msg", s.StatusMessage), ("$backend", s.Backend), ("$image", s.ImageRef),
         ("$accel", s.Accelerator), ("$vcpus", s.Vcpus), ("$mem", s.MemoryMiB), ("$dir", s.WorkDir), ("$boot", s.BootMs),
         ("$created", s.CreatedAt.ToUnixTimeMilliseconds()), ("$updated", s.UpdatedAt.ToUnixTimeMilliseconds()), ("$last", s.LastExecutionId), ("$policy", s.PolicyHash), ("$digest", s.ImageDigest), ("$auto", s.AutoRemove ? 1 : 0),
-        ("$allowall", s.AllowAll ? 1 : 0), ("$guest", s.GuestAddress));
+        ("$allowall", s.AllowAll ? 1 : 0), ("$guest", s.GuestAddress),
+        ("$workspace", s.Workspace is null ? "" : JsonSerializer.Serialize(s.Workspace, StateJsonContext.Default.SandboxWorkspace)));
 
     public SandboxRecord? GetSandbox(string id) => QuerySandboxes("SELECT * FROM sandboxes WHERE id = $id", ("$id", id)).FirstOrDefault();
 
@@ -149,6 +151,7 @@ public sealed class StateStore : IDisposable
                     AutoRemove = reader.GetInt32(15) != 0,
                     AllowAll = reader.GetInt32(16) != 0,
                     GuestAddress = reader.GetString(17),
+                    Workspace = reader.GetString(18) is { Length: > 0 } workspace ? JsonSerializer.Deserialize(workspace, StateJsonContext.Default.SandboxWorkspace) : null,
                 });
             }
 

@@ -73,23 +73,8 @@ public sealed class NetworkedDaemon : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs the installed CLI against this daemon; returns its exit code and output.</summary>
-    public async Task<(int ExitCode, string Stdout, string Stderr)> CliAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo(Cli, ["--host", "unix://" + SocketPath, .. args])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    /// <summary>Runs the installed CLI against this daemon (outside any repository); returns its exit code and output.</summary>
+    public Task<(int ExitCode, string Stdout, string Stderr)> CliAsync(params string[] args) => InstalledCli.RunAsync(SocketPath, null, args);
 
     /// <summary>Kills the daemon with SIGKILL (its VMs keep running), as a crash would.</summary>
     public async Task CrashAsync()
@@ -147,7 +132,7 @@ public sealed class NetworkedDaemon : IAsyncDisposable
         }
     }
 
-    private static string Cli => Path.Combine(RepoPaths.Root, ".build", "bin", "cleanroom");
+    private static string Cli => InstalledCli.Path;
 
     private void BuildInternet()
     {

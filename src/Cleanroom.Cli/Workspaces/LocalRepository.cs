@@ -1,0 +1,66 @@
+using Cleanroom.Api.V1;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Cli.Workspaces;
+
+/// <summary>
+/// The repository a new sandbox checks out: the git working tree around the directory the command runs for, at the
+/// exact commit HEAD names now. Uncommitted changes are not part of it; <see cref="ChangedFiles"/> counts them so the
+/// user is told.
+/// </summary>
+/// <param name="Checkout">What the daemon is asked to check out.</param>
+/// <param name="ChangedFiles">Tracked files that differ from HEAD plus untracked files git does not ignore.</param>
+internal sealed record LocalRepository(RepositoryCheckout Checkout, int ChangedFiles)
+{
+    /// <summary>
+    /// The repository around the absolute <paramref name="start"/> directory, or null with the reason when there is
+    /// none to check out: the policy turns it off, it is not a git working tree, or it has no commit.
+    /// </summary>
+    public static async Task<(LocalRepository? Repository, string? Note)> FindAsync(string start, RepositorySettings settings, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!settings.Enabled)
+        {
+            return (null, null);
+        }
+        if (await LocalGit.RunAsync(start, ["rev-parse", "--show-toplevel"], ct) is not (0, var top) || top.Trim() is not { Length: > 0 } root)
+        {
+            return (null, null); // not in a working tree (or no git): the sandbox starts from the bare image, as asked
+        }
+
+        if (await LocalGit.RunAsync(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], ct) is not (0, var head) || head.Trim() is not { Length: 40 or 64 } commit)
+        {
+            return (null, $"{root} has no commit yet, so nothing is checked out in {settings.Path}; commit something first");
+        }
+
+        var url = await LocalGit.RunAsync(root, ["config", "--get", $"remote.{settings.Remote}.url"], ct) is (0, var remote) ? RemoteUrl.WithoutCredentials(remote.Trim()) : "";
+        var changed = await LocalGit.RunAsync(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=dirty"], ct) is (0, var status)
+            ? CountStatusEntries(status)
+            : 0;
+        return (new LocalRepository(new RepositoryCheckout { LocalPath = root, Commit = commit, DisplayName = url }, changed), null);
+    }
+
+    /// <summary>The one-line warning for a dirty working tree, or null when it is clean.</summary>
+    public string? DirtyWarning() => ChangedFiles == 0 ? null
+        : $"{ChangedFiles} file{(ChangedFiles == 1 ? "" : "s")} differ{(ChangedFiles == 1 ? "s" : "")} from HEAD ({Checkout.Commit[..12]}) and {(ChangedFiles == 1 ? "is" : "are")} not in the sandbox, which has the commit only; commit them to include them";
+
+    /// <summary>
+    /// Entries of <c>git status --porcelain=v1 -z</c>: "XY path\0", where renames and copies carry their source path as
+    /// one more NUL-terminated field.
+    /// </summary>
+    internal static int CountStatusEntries(string status)
+    {
+        var fields = status.Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        var count = 0;
+        for (var i = 0; i < fields.Length; i++)
+        {
+            count++;
+            if (fields[i].Length > 1 && (fields[i][0] is 'R' or 'C' || fields[i][1] is 'R' or 'C'))
+            {
+                i++; // the source path of the rename or copy
+            }
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,29 @@
+namespace Cleanroom.IntegrationTests.Workspaces;
+
+/// <summary>One daemon with the Debian base image (it has git) imported, shared by the workspace tests.</summary>
+public sealed class WorkspaceEnvironment : IAsyncLifetime
+{
+    public const string Image = "debian-ws-test:bookworm";
+
+    public TestDaemon Daemon { get; } = new(DaemonFixture.RequireAssets(RepoPaths.Assets));
+
+    public async Task InitializeAsync()
+    {
+        await Daemon.StartAsync();
+        Assert.True(File.Exists(RepoPaths.DebianImage), $"{RepoPaths.DebianImage} is missing: scripts/test.sh builds it with scripts/build-debian-image.sh");
+        var imported = await CliAsync(null, "image", "import", Image, RepoPaths.DebianImage);
+        Assert.True(imported.ExitCode == 0, imported.Stderr);
+    }
+
+    /// <summary>Runs the installed CLI in <paramref name="workingDirectory"/> (null: outside any repository).</summary>
+    public Task<(int ExitCode, string Stdout, string Stderr)> CliAsync(string? workingDirectory, params string[] args) =>
+        InstalledCli.RunAsync(Daemon.SocketPath, workingDirectory, args);
+
+    public async Task DisposeAsync() => await Daemon.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class WorkspaceTestGroup : ICollectionFixture<WorkspaceEnvironment>
+{
+    public const string Name = "workspaces";
+}

@@ -1,0 +1,111 @@
+using System.Text.Json;
+
+namespace Cleanroom.IntegrationTests.Workspaces;
+
+/// <summary>
+/// <c>cleanroom exec</c> in a git repository, through the installed CLI: the guest gets the exact commit HEAD names in
+/// /workspace (or the policy's path) with a usable .git, never the uncommitted changes, and a cached image makes the
+/// next sandbox on the same commit cheap while each sandbox writes only to its own overlay.
+/// </summary>
+[Collection(WorkspaceTestGroup.Name)]
+public sealed class WorkspaceExecTests(WorkspaceEnvironment env)
+{
+    private const string Image = WorkspaceEnvironment.Image;
+
+    [Fact]
+    public async Task Exec_runs_in_the_exact_commit_with_a_usable_git_and_warns_about_local_changes()
+    {
+        using var repo = new TestRepository();
+        repo.Write("README.md", $"committed {Guid.NewGuid()}\n")
+            .Write("run.sh", "#!/bin/sh\necho ran\n", LayerMode755)
+            .Write("dir with space/f.txt", "x\n");
+        File.CreateSymbolicLink(repo.PathOf("link"), "README.md");
+        var commit = repo.CommitAll("first");
+        var committed = File.ReadAllText(repo.PathOf("README.md"));
+        repo.Write("README.md", "dirty\n").Write("untracked.txt", "u\n");
+
+        var result = await env.CliAsync(Path.Combine(repo.Root, "dir with space"), "exec", "--image", Image, "--", "bash", "-c",
+            "pwd; cat README.md; git log -1 --format=%H; git status --porcelain | wc -l; ./run.sh; readlink link; cat 'dir with space/f.txt'; test -e untracked.txt && echo leaked || echo absent");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal($"/workspace\n{committed}{commit}\n0\nran\nREADME.md\nx\nabsent\n", result.Stdout);
+        Assert.Contains("2 files differ from HEAD", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_second_sandbox_on_the_same_commit_reuses_the_image_and_each_writes_only_its_own_overlay()
+    {
+        using var repo = new TestRepository();
+        repo.Write("state.txt", $"original {Guid.NewGuid()}\n");
+        var commit = repo.CommitAll("first");
+        var original = File.ReadAllText(repo.PathOf("state.txt"));
+        var first = await CreateAsync(repo.Root);
+        var second = await CreateAsync(repo.Root);
+        try
+        {
+            var changed = await env.CliAsync(null, "exec", "--in", first.Id, "--", "sh", "-c", "echo changed > state.txt && cat state.txt");
+            var untouched = await env.CliAsync(null, "exec", "--in", second.Id, "--", "cat", "state.txt");
+            var inspect = await env.CliAsync(null, "sandbox", "inspect", second.Id);
+
+            Assert.Equal("changed\n", changed.Stdout);
+            Assert.Equal(original, untouched.Stdout);
+            Assert.Equal(original, File.ReadAllText(repo.PathOf("state.txt")));
+            Assert.Contains($"repository_commit: {commit}\n", inspect.Stdout, StringComparison.Ordinal);
+            Assert.Contains("workspace_path: /workspace\n", inspect.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await env.CliAsync(null, "sandbox", "rm", first.Id, second.Id);
+        }
+
+        Assert.True(first.ImageBuilt);
+        Assert.False(second.ImageBuilt);
+        Assert.Equal(commit, first.Commit);
+        Assert.Equal(repo.Root, first.Repository);
+    }
+
+    [Fact]
+    public async Task The_policy_decides_the_path_and_mode_none_checks_nothing_out()
+    {
+        using var repo = new TestRepository();
+        repo.Write("hello.txt", $"hello {Guid.NewGuid()}\n").Write("cleanroom.yaml", Policy("path: /src"));
+        repo.CommitAll("first");
+
+        var atSrc = await env.CliAsync(repo.Root, "exec", "--image", Image, "--", "sh", "-c", "pwd; cat hello.txt | cut -c1-5");
+        repo.Write("cleanroom.yaml", Policy("mode: none"));
+        var none = await env.CliAsync(repo.Root, "exec", "--image", Image, "--", "sh", "-c", "test -e /workspace/hello.txt && echo present || echo absent");
+        var outside = await env.CliAsync(null, "exec", "--image", Image, "--", "sh", "-c", "test -e /workspace/hello.txt && echo present || echo absent");
+
+        Assert.True(atSrc.ExitCode == 0, atSrc.Stderr);
+        Assert.Equal("/src\nhello\n", atSrc.Stdout);
+        Assert.Equal("absent\n", none.Stdout);
+        Assert.Equal("absent\n", outside.Stdout);
+    }
+
+    private const UnixFileMode LayerMode755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+    private static string Policy(string repositoryLine) =>
+        $"""
+        version: 1
+        sandbox:
+          image:
+            ref: ghcr.io/buildkite/cleanroom-base/debian@sha256:aaaaaaaa0123456789abcdef0123456789abcdef0123456789abcdefbbbbbbbb
+        repository:
+          {repositoryLine}
+        """;
+
+    private async Task<(string Id, bool ImageBuilt, string Commit, string Repository)> CreateAsync(string directory)
+    {
+        var created = await env.CliAsync(directory, "sandbox", "create", "--image", Image, "--json");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        using var json = JsonDocument.Parse(created.Stdout);
+        var sandbox = json.RootElement;
+        var workspace = sandbox.GetProperty("workspace");
+        return (
+            sandbox.GetProperty("sandboxId").GetString()!,
+            workspace.TryGetProperty("imageBuilt", out var built) && built.GetBoolean(),
+            workspace.GetProperty("commit").GetString()!,
+            workspace.GetProperty("repository").GetString()!);
+    }
+}
