@@ -4,8 +4,9 @@ namespace Cleanroom.GuestAgent.Tools;
 /// <c>archive [--base DIR] [--exclude NAME]... [--] PATH...</c>: writes a PAX tar of the paths (directories
 /// recursively, symlinks as symlinks, never followed) to stdout.
 /// <list type="bullet">
-/// <item>Entry names are relative to <c>--base</c> (default <c>/</c>; relative paths are taken from the working
-/// directory): base <c>/workspace</c> and path <c>src</c> give <c>src</c>, <c>src/a.c</c>. A path equal to the base
+/// <item>Entry names are relative to <c>--base</c> (default <c>/</c>; a relative base is taken from the working
+/// directory). A relative PATH is taken from the base: base <c>/workspace</c> and path <c>src</c> (or
+/// <c>/workspace/src</c>) give <c>src</c>, <c>src/a.c</c>. A path equal to the base
 /// gives its contents only (no entry for the base itself). A path outside the base is a usage error.</item>
 /// <item><c>--exclude NAME</c>: a NAME without <c>/</c> drops every entry with that file name at any depth
 /// (<c>--exclude .git</c>); a NAME with <c>/</c> drops the entry with exactly that name, relative to the base, and
@@ -62,7 +63,7 @@ internal static class ArchiveTool
         var roots = new List<(string FullPath, string EntryName, FileStatus Status)>();
         foreach (var path in paths)
         {
-            var fullPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+            var fullPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path, fullBase));
             var relative = Path.GetRelativePath(fullBase, fullPath);
             if (relative == ".." || relative.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(relative))
             {
