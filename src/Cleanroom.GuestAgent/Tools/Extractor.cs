@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.Security.Cryptography;
 
 namespace Cleanroom.GuestAgent.Tools;
 
@@ -47,8 +46,12 @@ internal sealed class Extractor
         }
     }
 
+    /// <summary>
+    /// A fresh name next to the target. Random.Shared, not RandomNumberGenerator: that one is OpenSSL on Linux, which a
+    /// static binary cannot load. Unpredictability does not matter here; creation fails rather than reuse a name.
+    /// </summary>
     private static string TempName(string directory) =>
-        Path.Combine(directory, $".cleanroom-extract-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
+        Path.Combine(directory, $".cleanroom-extract-{Random.Shared.NextInt64(1L << 48):x12}");
 
     private static void RemoveQuietly(string path)
     {
@@ -108,6 +111,12 @@ internal sealed class Extractor
             Access = FileAccess.Write,
         });
         entry.DataStream?.CopyTo(file);
+
+        // A truncated archive just ends the entry's stream early: never commit a short file as if it were whole.
+        if (file.Length != entry.Length)
+        {
+            throw new ToolException($"extract: the archive ends inside {entry.Name} ({file.Length} of {entry.Length} bytes)");
+        }
     }
 
     private string Full(string name) => name.Length == 0 ? _root : _root == "/" ? "/" + name : _root + "/" + name;

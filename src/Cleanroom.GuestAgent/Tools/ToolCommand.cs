@@ -69,10 +69,16 @@ internal static class ToolCommand
             io.Error.WriteLine($"{ex.Message}; usage: {usage}");
             return 2;
         }
-        catch (Exception ex) when (ex is ToolException or IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ArgumentException)
+        catch (ToolException ex)
         {
             // One line: the host shows it as the reason (and recognises "no such file or directory: " at its start).
             io.Error.WriteLine(ex.Message.ReplaceLineEndings(" "));
+            return 1;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ArgumentException)
+        {
+            // The agent is built without resource strings, so a runtime message may be a bare key: name the exception.
+            io.Error.WriteLine($"{name}: {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
             return 1;
         }
     }

@@ -62,6 +62,18 @@ public sealed class ExtractSafetyTests : IDisposable
     }
 
     [Fact]
+    public void A_truncated_archive_is_an_error_not_a_partial_success()
+    {
+        var tar = ToolRunner.Tar(ToolRunner.File("big", new string('x', 5000)));
+
+        var result = ToolRunner.Run(tar[..2048], "extract", _tree.Path("dest"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("extract: ", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_tree.Path("dest/big")));
+    }
+
+    [Fact]
     public void Usage_errors_exit_2()
     {
         Assert.Equal(2, ToolRunner.Run("extract").ExitCode);
