@@ -4,12 +4,19 @@ using Cleanroom.GuestAgent.Channel;
 using Cleanroom.GuestAgent.Exec;
 using Cleanroom.GuestAgent.Init;
 using Cleanroom.GuestAgent.Native;
+using Cleanroom.GuestAgent.Tools;
 
-// As /init (PID 1) the agent boots the VM. Otherwise it is either its own exec-as helper, or (for debugging in a
-// guest booted some other way) a plain server on a given port device.
+// As /init (PID 1) the agent boots the VM. Otherwise it is its own exec-as helper, one of its built-in file tools
+// (started by the exec path for a Tool request), or (for debugging in a guest booted some other way) a plain server
+// on a given port device.
 if (args.Length > 0 && args[0] == ExecAsCommand.Flag)
 {
     return ExecAsCommand.Run(args);
+}
+
+if (args.Length > 0 && args[0] == ToolCommand.Flag)
+{
+    return ToolCommand.RunOnStandardStreams(args[1..]);
 }
 
 if (LibC.GetPid() == 1)

@@ -17,6 +17,43 @@ public class MessageCodecTests
         Assert.Equal(("/work", "1000:1000", true, (ushort)120, (ushort)40), (decoded.Cwd, decoded.User, decoded.Tty, decoded.Cols, decoded.Rows));
     }
 
+    [Fact]
+    public void Exec_request_tool_flag_round_trips_as_bit_0x02()
+    {
+        var request = new ExecRequest { Argv = ["stat", "/etc/passwd"], Cwd = "/", User = "nobody", Tool = true };
+
+        var payload = request.Encode();
+        var decoded = ExecRequest.Decode(payload, WireLimits.Default);
+
+        Assert.Equal(0x02, payload[^5]); // flags, then cols and rows (two bytes each)
+        Assert.True(decoded.Tool);
+        Assert.False(decoded.Tty);
+        Assert.Equal(request.Argv, decoded.Argv);
+        Assert.False(ExecRequest.Decode(new ExecRequest { Argv = ["true"] }.Encode(), WireLimits.Default).Tool);
+    }
+
+    [Fact]
+    public void Exec_request_tool_on_a_terminal_is_rejected()
+    {
+        var payload = new ExecRequest { Argv = ["archive", "x"], Tool = true, Tty = true }.Encode();
+
+        var error = Assert.Throws<WireProtocolException>(() => ExecRequest.Decode(payload, WireLimits.Default));
+        Assert.Contains("terminal", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0x04)]
+    [InlineData(0x80)]
+    [InlineData(0x06)]
+    public void Exec_request_unknown_flag_bits_are_rejected(byte flags)
+    {
+        var payload = new ExecRequest { Argv = ["true"] }.Encode();
+        payload[^5] = flags;
+
+        var error = Assert.Throws<WireProtocolException>(() => ExecRequest.Decode(payload, WireLimits.Default));
+        Assert.Contains("unknown flags", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0, 9, 137)]
     [InlineData(7, 0, 7)]

@@ -5,6 +5,9 @@ namespace Cleanroom.Guest.Wire.Messages;
 /// <summary>What to run in the guest. Environment entries are <c>KEY=VALUE</c> strings, as in execve.</summary>
 public sealed record ExecRequest
 {
+    private const int TtyFlag = 0x01;
+    private const int ToolFlag = 0x02;
+
     public required IReadOnlyList<string> Argv { get; init; }
 
     public IReadOnlyList<string> Env { get; init; } = [];
@@ -17,6 +20,13 @@ public sealed record ExecRequest
 
     public bool Tty { get; init; }
 
+    /// <summary>
+    /// Run one of the agent's own built-in tools instead of a program: <see cref="Argv"/> are the tool's arguments,
+    /// <c>Argv[0]</c> the tool's name (<c>archive</c>, <c>extract</c>, <c>stat</c>, <c>remove</c>, <c>workspace-changes</c>).
+    /// The tools work in any guest image, even one without a shell or tar. Never together with <see cref="Tty"/>.
+    /// </summary>
+    public bool Tool { get; init; }
+
     public ushort Cols { get; init; }
 
     public ushort Rows { get; init; }
@@ -26,7 +36,7 @@ public sealed record ExecRequest
         .WriteStringList(Env)
         .WriteString(Cwd)
         .WriteString(User)
-        .WriteByte(Tty ? (byte)1 : (byte)0)
+        .WriteByte((byte)((Tty ? TtyFlag : 0) | (Tool ? ToolFlag : 0)))
         .WriteUInt16(Cols)
         .WriteUInt16(Rows)
         .ToArray();
@@ -52,11 +62,19 @@ public sealed record ExecRequest
             throw new WireProtocolException("exec: argv and env entries must not contain NUL; env entries must be KEY=VALUE");
         }
 
-        if ((flags & ~1) != 0)
+        if ((flags & ~(TtyFlag | ToolFlag)) != 0)
         {
             throw new WireProtocolException($"exec: unknown flags 0x{flags:x2}");
         }
 
-        return new ExecRequest { Argv = argv, Env = env, Cwd = cwd, User = user, Tty = (flags & 1) != 0, Cols = cols, Rows = rows };
+        var tty = (flags & TtyFlag) != 0;
+        var tool = (flags & ToolFlag) != 0;
+        if (tty && tool)
+        {
+            // The tools speak binary on stdin/stdout: a terminal would mangle it.
+            throw new WireProtocolException("exec: a built-in tool cannot run on a terminal");
+        }
+
+        return new ExecRequest { Argv = argv, Env = env, Cwd = cwd, User = user, Tty = tty, Tool = tool, Cols = cols, Rows = rows };
     }
 }

@@ -17,7 +17,7 @@ internal static unsafe class ExecAsCommand
     {
         var result = new List<string>(argv.Count + 6)
         {
-            "cleanroom-guest-agent",
+            ExecPlanner.SelfName,
             Flag,
             user.Uid.ToString(CultureInfo.InvariantCulture),
             user.Gid.ToString(CultureInfo.InvariantCulture),

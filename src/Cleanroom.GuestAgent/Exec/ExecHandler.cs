@@ -31,7 +31,7 @@ internal sealed class ExecHandler : IExecHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(session);
-        if (!ExecPlanner.TryPlan(request, _fileSystem, out var plan, out var failure))
+        if (!ExecPlanner.TryPlan(request, _fileSystem, _options.SelfExecutable, out var plan, out var failure))
         {
             return failure;
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Cleanroom.Guest.Wire.Messages;
+using Cleanroom.GuestAgent.Tools;
 
 namespace Cleanroom.GuestAgent.Exec;
 
@@ -11,7 +12,15 @@ internal static class ExecPlanner
 {
     public const string DefaultWorkingDirectory = "/";
 
-    public static bool TryPlan(ExecRequest request, IGuestFileSystem fileSystem, [NotNullWhen(true)] out ExecPlan? plan, [NotNullWhen(false)] out ExitMessage? failure)
+    /// <summary>The name the agent gives itself in argv[0] when it runs its own binary (exec-as, tools).</summary>
+    public const string SelfName = "cleanroom-guest-agent";
+
+    /// <summary>
+    /// Plans <paramref name="request"/>. A <see cref="ExecRequest.Tool"/> request runs <paramref name="selfExecutable"/>
+    /// as <c>cleanroom-guest-agent --tool ARGV…</c> instead of looking <c>Argv[0]</c> up on PATH; user, working
+    /// directory and environment are handled as for any program (a non-root tool goes through exec-as like one).
+    /// </summary>
+    public static bool TryPlan(ExecRequest request, IGuestFileSystem fileSystem, string selfExecutable, [NotNullWhen(true)] out ExecPlan? plan, [NotNullWhen(false)] out ExitMessage? failure)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(fileSystem);
@@ -35,6 +44,12 @@ internal static class ExecPlanner
         }
 
         var env = EnvironmentDefaults.Apply(request.Env, request.Tty, user.Home);
+        if (request.Tool)
+        {
+            plan = new ExecPlan(selfExecutable, [SelfName, ToolCommand.Flag, .. request.Argv], env, cwd, user);
+            return true;
+        }
+
         var command = CommandResolver.Resolve(request.Argv[0], EnvironmentDefaults.Get(env, "PATH"), cwd, fileSystem.Probe);
         if (command.Path is null)
         {
