@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Cleanroom.HostProcesses;
 using Cleanroom.Workspaces.Build;
 
@@ -25,6 +27,9 @@ public sealed class RepositoryStore
     private readonly string _temp;
     private readonly RemoteGit _git;
 
+    /// <summary>Per key, when the last successful fetch in this process started (a <see cref="Stopwatch"/> timestamp).</summary>
+    private readonly ConcurrentDictionary<string, long> _fetchStarted = new(StringComparer.Ordinal);
+
     public RepositoryStore(RepositoryStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -47,6 +52,7 @@ public sealed class RepositoryStore
         var remote = RepositoryUrl.Parse(url);
         var revision = RevisionName.Parse(commitish);
         var mirror = MirrorPath(remote.Key);
+        var calledAt = Stopwatch.GetTimestamp();
 
         using (await _locks.AcquireAsync(remote.Key, ct))
         {
@@ -54,8 +60,17 @@ public sealed class RepositoryStore
 
             if (revision.IsFullId && Directory.Exists(mirror) && await HasCommitAsync(mirror, revision.Value, ct))
             {
-                await TouchAsync(remote, record: null, fetched: false, ct);
+                await TouchAsync(remote, fetched: false, ct);
                 return new MirroredCommit(mirror, revision.Value, Fetched: false, remote.Normalized);
+            }
+
+            // A fetch that started after this call did is as fresh as one this call would make: callers that queued
+            // behind it share it instead of fetching once each.
+            if (Directory.Exists(mirror) && _fetchStarted.TryGetValue(remote.Key, out var started) && started >= calledAt)
+            {
+                var shared = await ResolveAsync(mirror, remote, revision, ct);
+                await TouchAsync(remote, fetched: false, ct);
+                return new MirroredCommit(mirror, shared, Fetched: false, remote.Normalized);
             }
 
             var created = !Directory.Exists(mirror);
@@ -69,7 +84,9 @@ public sealed class RepositoryStore
 
                 // Every call sets the URL it was given: two spellings share the mirror, and the latest one is what works.
                 await _git.RunCheckedAsync(target, ["config", "remote.origin.url", remote.FetchUrl], _options.LocalTimeout, ct);
+                var fetchStarted = Stopwatch.GetTimestamp();
                 await FetchAsync(target, remote, [.. MirrorRefspecs], ct);
+                _fetchStarted[remote.Key] = fetchStarted;
                 if (created)
                 {
                     Directory.Move(target, mirror);
@@ -99,7 +116,7 @@ public sealed class RepositoryStore
             }
             finally
             {
-                await TouchAsync(remote, record: null, fetched: true, CancellationToken.None);
+                await TouchAsync(remote, fetched: true, CancellationToken.None);
             }
         }
     }
@@ -205,6 +222,14 @@ public sealed class RepositoryStore
         if (run.ExitCode != 0)
         {
             throw FetchError(remote, run.Stderr);
+        }
+
+        // A fetch quicker than one poll is only measured now; the mirror stays (its refs moved) for prune to weigh.
+        if (DirectorySize.Of(target) > _options.MaxRepositoryBytes)
+        {
+            throw new RepositoryException(
+                RepositoryErrorKind.TooLarge,
+                $"{remote.Normalized} is larger than the limit of {_options.MaxRepositoryBytes} bytes per repository.");
         }
     }
 
@@ -355,11 +380,11 @@ public sealed class RepositoryStore
     }
 
     /// <summary>Refreshes the record: last use always, last fetch and size after a fetch. Never fails the caller.</summary>
-    private async Task TouchAsync(RepositoryUrl remote, MirrorRecord? record, bool fetched, CancellationToken ct)
+    private async Task TouchAsync(RepositoryUrl remote, bool fetched, CancellationToken ct)
     {
         var path = RecordPath(remote.Key);
         var now = DateTime.UtcNow;
-        record ??= MirrorRecord.TryRead(path);
+        var record = MirrorRecord.TryRead(path);
         var mirror = MirrorPath(remote.Key);
         if (!Directory.Exists(mirror))
         {
