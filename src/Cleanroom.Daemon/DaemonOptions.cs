@@ -87,6 +87,22 @@ public sealed record DaemonOptions
 
     public string WorkspacesDir => Path.Combine(StateDir, "workspaces");
 
+    /// <summary>Largest tar one ArchiveSandboxPaths call (cp out of a sandbox, copy-out) may stream from a guest.</summary>
+    public long MaxArchiveBytes { get; init; } = 16L << 30;
+
+    /// <summary>Largest file one UploadSandboxFile call may carry (it is staged on the host first).</summary>
+    public long MaxUploadBytes { get; init; } = 1L << 30;
+
+    /// <summary>Mirrors of the remote repositories sandboxes were created from (<c>--repo-url</c>).</summary>
+    public string RepositoriesDir => Path.Combine(StateDir, "repositories");
+
+    /// <summary>
+    /// Variables added to the repository store's git runs on top of the daemon's environment and its user's git
+    /// configuration (credential helpers, <c>GIT_CONFIG_*</c> for an <c>http.extraHeader</c>): host credentials that
+    /// never reach a guest. In-process daemons (tests) set it; <c>cleanroom serve</c> passes its own environment.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RepositoryGitEnvironment { get; init; } = new Dictionary<string, string>();
+
     private static string? DefaultWorkspaceStaging(string stateDir)
     {
         if (!Directory.Exists("/dev/shm"))

@@ -24,6 +24,7 @@ internal sealed class ExecCommand : Command
     private readonly Option<string?> _chdir = new("--chdir", "-c") { Description = "Repository directory whose cleanroom.yaml applies (default: the current directory)", HelpName = "dir" };
     private readonly Option<string?> _policy = new("--policy") { Description = "Policy file to use instead of discovering cleanroom.yaml", HelpName = "file" };
     private readonly FlagOption _allowAll = new("--dangerously-allow-all", "Turn egress filtering off for the new sandbox (link-local, loopback and other sandboxes stay blocked; DNS is still audited)");
+    private readonly RepositoryOptions _repository = new();
     private readonly Argument<string[]> _command = new("command") { Description = "The command and its arguments, after '--'", Arity = ArgumentArity.OneOrMore };
 
     public ExecCommand(CliContext context, DaemonAccess daemon)
@@ -52,6 +53,7 @@ internal sealed class ExecCommand : Command
         Options.Add(_chdir);
         Options.Add(_policy);
         Options.Add(_allowAll);
+        _repository.AddTo(this);
         Arguments.Add(_command);
         Validators.Add(result =>
         {
@@ -60,9 +62,9 @@ internal sealed class ExecCommand : Command
                 result.AddError("--image applies to a new sandbox; it cannot be combined with --in");
             }
 
-            if (result.GetValue(_in) is not null && (result.GetValue(_chdir) is not null || result.GetValue(_policy) is not null || result.GetValue(_allowAll)))
+            if (result.GetValue(_in) is not null && (result.GetValue(_chdir) is not null || result.GetValue(_policy) is not null || result.GetValue(_allowAll) || _repository.IsGiven(result)))
             {
-                result.AddError("--chdir, --policy and --dangerously-allow-all apply to a new sandbox; they cannot be combined with --in");
+                result.AddError("--chdir, --policy, --repo-url and --dangerously-allow-all apply to a new sandbox; they cannot be combined with --in");
             }
 
             if (result.GetValue(_tty) && result.GetValue(_noStdin))
@@ -83,7 +85,7 @@ internal sealed class ExecCommand : Command
                     return ExitCodes.Failure;
                 }
 
-                var repository = await NewSandboxRepository.FindAsync(context, parse.GetValue(_chdir), policy, cancellationToken);
+                var repository = await _repository.ResolveAsync(parse, context, parse.GetValue(_chdir), policy, cancellationToken);
                 spec = spec with { CompiledPolicy = policy?.ToJson(), DangerouslyAllowAll = allowAll, Repository = repository };
 
                 // The daemon boots the flag's image, else the policy's; pulling it first shows a download's progress.

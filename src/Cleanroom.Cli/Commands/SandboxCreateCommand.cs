@@ -16,6 +16,7 @@ internal sealed class SandboxCreateCommand : Command
     private readonly Option<string?> _chdir = new("--chdir", "-c") { Description = "Repository directory whose cleanroom.yaml applies (default: the current directory)", HelpName = "dir" };
     private readonly Option<string?> _policy = new("--policy") { Description = "Policy file to use instead of discovering cleanroom.yaml", HelpName = "file" };
     private readonly FlagOption _allowAll = new("--dangerously-allow-all", "Turn egress filtering off (link-local, loopback and other sandboxes stay blocked; DNS is still audited)");
+    private readonly RepositoryOptions _repository = new();
     private readonly JsonOption _json = new();
 
     public SandboxCreateCommand(CliContext context, DaemonAccess daemon)
@@ -29,6 +30,7 @@ internal sealed class SandboxCreateCommand : Command
         Options.Add(_chdir);
         Options.Add(_policy);
         Options.Add(_allowAll);
+        _repository.AddTo(this);
         Options.Add(_json);
         SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
         {
@@ -40,7 +42,7 @@ internal sealed class SandboxCreateCommand : Command
                 return ExitCodes.Failure;
             }
 
-            var repository = await NewSandboxRepository.FindAsync(context, parse.GetValue(_chdir), policy, cancellationToken);
+            var repository = await _repository.ResolveAsync(parse, context, parse.GetValue(_chdir), policy, cancellationToken);
 
             // Pulled first so a download shows its progress (on stderr: stdout is only the id).
             var image = parse.GetValue(_image) ?? policy?.Image.Reference;

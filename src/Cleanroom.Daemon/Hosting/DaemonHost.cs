@@ -74,6 +74,11 @@ public static class DaemonHost
                 MaxTreeBytes = options.MaxWorkspaceTreeBytes,
                 MemoryStagingDirectory = Hosting.PrivateDirectory.Renew(options.EffectiveWorkspaceStagingDir),
             }),
+            new Cleanroom.Workspaces.Repositories.RepositoryStore(new Cleanroom.Workspaces.Repositories.RepositoryStoreOptions
+            {
+                StoreDirectory = options.RepositoriesDir,
+                GitEnvironment = options.RepositoryGitEnvironment,
+            }),
             options.MaxWorkspaceStoreBytes));
         builder.Services.AddSingleton(sp => new SandboxManager(
             options,
@@ -87,6 +92,7 @@ public static class DaemonHost
             sp.GetRequiredService<Events.SandboxEventStore>(),
             sp.GetRequiredService<Hosting.DaemonNetwork>().Networks,
             sp.GetRequiredService<Workspaces.WorkspaceProvisioner>()));
+        builder.Services.AddSingleton<Files.SandboxFiles>();
         builder.Services.AddSingleton<OutputRetention>();
         builder.Services.AddSingleton<Hosting.DaemonChecks>();
 

@@ -417,6 +417,9 @@ public sealed class SandboxManager
         return runner;
     }
 
+    /// <summary>The agent connection of a READY sandbox (for the file tools); not-ready and unknown ids are refused.</summary>
+    public AgentClient ReadyAgent(string sandboxId) => GetReady(sandboxId).Agent!;
+
     /// <summary>Completes once a live sandbox is released (VM gone, final status recorded); at once for one that is not live (a seam for tests).</summary>
     internal Task WhenReleased(string id) => _entries.TryGetValue(id, out var entry) ? entry.Released : Task.CompletedTask;
 

@@ -6,8 +6,8 @@ using Grpc.Core;
 
 namespace Cleanroom.Daemon.Services;
 
-/// <summary>cleanroom.v1.SandboxService: a thin layer over <see cref="SandboxManager"/>.</summary>
-internal sealed class SandboxApi(SandboxManager sandboxes, SandboxEventStore events) : SandboxService.SandboxServiceBase
+/// <summary>cleanroom.v1.SandboxService: a thin layer over <see cref="SandboxManager"/> (files: <see cref="Files.SandboxFiles"/>).</summary>
+internal sealed partial class SandboxApi(SandboxManager sandboxes, SandboxEventStore events, Files.SandboxFiles files, DaemonOptions options) : SandboxService.SandboxServiceBase
 {
     public override async Task<CreateSandboxResponse> CreateSandbox(CreateSandboxRequest request, ServerCallContext context)
     {
@@ -18,7 +18,7 @@ internal sealed class SandboxApi(SandboxManager sandboxes, SandboxEventStore eve
 
         var policy = request.CompiledPolicy.Length > 0 ? PolicyPayload.Validate(request.CompiledPolicy) : null;
         var repository = request.RepositoryCheckout is { } checkout
-            ? new Workspaces.RepositoryRequest(checkout.LocalPath, checkout.Commit, checkout.DisplayName)
+            ? new Workspaces.RepositoryRequest(checkout.LocalPath, checkout.Commit, checkout.DisplayName, checkout.Url)
             : null;
         var record = await sandboxes.CreateAsync(
             new SandboxRequest(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy, request.AutoRemove, request.DangerouslyAllowAll, repository),

@@ -1,25 +1,25 @@
 using Cleanroom.Escaping;
 using Cleanroom.Policy;
 using Cleanroom.Workspaces;
+using Cleanroom.Workspaces.Repositories;
 using Grpc.Core;
 
 namespace Cleanroom.Daemon.Workspaces;
 
 /// <summary>
 /// Turns a create's repository request into the disk a sandbox boots with: checks the request against the policy's
-/// repository block, gets the commit's read-only image from the store (built once per commit, then a lookup), and
-/// says it all as the daemon's errors. The image is shared by every sandbox on that commit; each guest writes only
-/// to its own overlay on its root disk.
+/// repository block, fetches a remote repository into the repository store (host credentials, never the guest's),
+/// gets the commit's read-only image from the image store (built once per commit, then a lookup), and says it all as
+/// the daemon's errors. The image is shared by every sandbox on that commit; each guest writes only to its own
+/// overlay on its root disk.
 /// </summary>
-/// <param name="store">The commit images.</param>
-/// <param name="maxStoreBytes">After a build, least recently used images go until the store fits in this.</param>
-public sealed class WorkspaceProvisioner(WorkspaceImageStore store, long maxStoreBytes)
+/// <param name="images">The commit images.</param>
+/// <param name="repositories">Mirrors of remote repositories (for <c>--repo-url</c>).</param>
+/// <param name="maxImageStoreBytes">After a build, least recently used images go until the image store fits in this.</param>
+public sealed class WorkspaceProvisioner(WorkspaceImageStore images, RepositoryStore repositories, long maxImageStoreBytes)
 {
-    /// <summary>Longest repository path or display name accepted (they are stored and shown).</summary>
+    /// <summary>Longest repository path, URL, revision or display name accepted (they are stored and shown).</summary>
     public const int MaxNameLength = 1024;
-
-    /// <summary>The store behind this provisioner (prune, doctor).</summary>
-    public WorkspaceImageStore Store { get; } = store;
 
     /// <summary>
     /// Validates <paramref name="request"/> against <paramref name="settings"/> and returns the commit's image with
@@ -31,10 +31,34 @@ public sealed class WorkspaceProvisioner(WorkspaceImageStore store, long maxStor
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(settings);
         Validate(request, settings);
+        string repositoryPath, commit, display;
+        if (request.Url.Length > 0)
+        {
+            MirroredCommit mirrored;
+            try
+            {
+                mirrored = await repositories.EnsureAsync(request.Url, request.Commit.Length == 0 ? null : request.Commit, ct);
+            }
+            catch (RepositoryException ex)
+            {
+                throw Translate(ex);
+            }
+
+            (repositoryPath, commit, display) = (mirrored.MirrorPath, mirrored.Commit, mirrored.Url);
+            if (mirrored.Fetched)
+            {
+                await repositories.PruneAsync(ct);
+            }
+        }
+        else
+        {
+            (repositoryPath, commit, display) = (request.LocalPath, request.Commit, request.DisplayName.Length > 0 ? request.DisplayName : request.LocalPath);
+        }
+
         WorkspaceImage image;
         try
         {
-            image = await Store.EnsureAsync(request.LocalPath, request.Commit, ct);
+            image = await images.EnsureAsync(repositoryPath, commit, ct);
         }
         catch (WorkspaceException ex)
         {
@@ -44,21 +68,20 @@ public sealed class WorkspaceProvisioner(WorkspaceImageStore store, long maxStor
         if (image.Built)
         {
             // Only a build grows the store. This image was just used, so it is the last one a prune would take.
-            await Store.PruneAsync(maxStoreBytes, ct);
+            await images.PruneAsync(maxImageStoreBytes, ct);
         }
 
-        if (image.Commit != request.Commit)
+        if (image.Commit != commit)
         {
             // A full object id resolves to itself; anything else means the repository answered for another object.
             throw new DaemonException(StatusCode.FailedPrecondition, ReasonCode.RepositoryInvalid,
-                $"commit {request.Commit} resolved to {image.Commit} in {UntrustedText.Quote(request.LocalPath)}");
+                $"commit {commit} resolved to {image.Commit} in {UntrustedText.Quote(display)}");
         }
 
-        var display = request.DisplayName.Length > 0 ? request.DisplayName : request.LocalPath;
         return (new SandboxWorkspace(display, image.Commit, settings.Path, LocalChangesCopied: false, image.Built, image.SkippedSubmodules), image.Path);
     }
 
-    /// <summary>The checks that need no file system, so a bad request fails before anything is admitted.</summary>
+    /// <summary>The checks that need no file system or network, so a bad request fails before anything is admitted.</summary>
     public static void Validate(RepositoryRequest request, RepositorySettings settings)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -68,9 +91,22 @@ public sealed class WorkspaceProvisioner(WorkspaceImageStore store, long maxStor
             throw DaemonException.InvalidArgument("a repository checkout was requested, but the policy turns it off (repository.enabled: false or mode: none)");
         }
 
-        if (request.LocalPath.Length is 0 or > MaxNameLength || !Path.IsPathFullyQualified(request.LocalPath) || request.LocalPath.Any(char.IsControl))
+        if ((request.LocalPath.Length > 0) == (request.Url.Length > 0))
         {
-            throw DaemonException.InvalidArgument($"repository path {UntrustedText.Quote(request.LocalPath)} must be an absolute host path without control characters, at most {MaxNameLength} characters");
+            throw DaemonException.InvalidArgument("a repository checkout names either a local path or a URL, exactly one of them");
+        }
+
+        if (request.Url.Length > 0)
+        {
+            Require(request.Url, "repository URL");
+            Require(request.Commit, "repository revision", allowEmpty: true);
+            return;
+        }
+
+        Require(request.LocalPath, "repository path");
+        if (!Path.IsPathFullyQualified(request.LocalPath))
+        {
+            throw DaemonException.InvalidArgument($"repository path {UntrustedText.Quote(request.LocalPath)} must be an absolute host path");
         }
 
         if (!IsObjectId(request.Commit))
@@ -78,19 +114,32 @@ public sealed class WorkspaceProvisioner(WorkspaceImageStore store, long maxStor
             throw DaemonException.InvalidArgument($"repository commit {UntrustedText.Quote(request.Commit)} must be a full object id (40 or 64 lower-case hex digits)");
         }
 
-        if (request.DisplayName.Length > MaxNameLength || request.DisplayName.Any(char.IsControl))
-        {
-            throw DaemonException.InvalidArgument($"repository display name must be at most {MaxNameLength} characters without control characters");
-        }
+        Require(request.DisplayName, "repository display name", allowEmpty: true);
     }
 
     /// <summary>The kernel argument that tells the guest agent where to mount the workspace disk.</summary>
     public static string KernelArgument(string guestPath) => "cleanroom.workspace=" + guestPath;
 
+    private static void Require(string value, string what, bool allowEmpty = false)
+    {
+        if ((!allowEmpty && value.Length == 0) || value.Length > MaxNameLength || value.Any(char.IsControl))
+        {
+            throw DaemonException.InvalidArgument($"{what} {UntrustedText.Quote(value)} must be {(allowEmpty ? "" : "non-empty, ")}at most {MaxNameLength} characters, without control characters");
+        }
+    }
+
     private static DaemonException Translate(WorkspaceException ex) => ex.Kind switch
     {
         WorkspaceErrorKind.TooLarge => new DaemonException(StatusCode.ResourceExhausted, ReasonCode.WorkspaceTooLarge, ex.Message),
         WorkspaceErrorKind.BuildFailed => new DaemonException(StatusCode.Internal, ReasonCode.RuntimeLaunchFailed, "building the workspace image failed: " + ex.Message),
+        _ => new DaemonException(StatusCode.FailedPrecondition, ReasonCode.RepositoryInvalid, ex.Message),
+    };
+
+    private static DaemonException Translate(RepositoryException ex) => ex.Kind switch
+    {
+        RepositoryErrorKind.TooLarge => new DaemonException(StatusCode.ResourceExhausted, ReasonCode.WorkspaceTooLarge, ex.Message),
+        RepositoryErrorKind.InvalidUrl => new DaemonException(StatusCode.InvalidArgument, ReasonCode.RepositoryInvalid, ex.Message),
+        RepositoryErrorKind.FetchFailed => new DaemonException(StatusCode.Unavailable, ReasonCode.RepositoryInvalid, ex.Message),
         _ => new DaemonException(StatusCode.FailedPrecondition, ReasonCode.RepositoryInvalid, ex.Message),
     };
 

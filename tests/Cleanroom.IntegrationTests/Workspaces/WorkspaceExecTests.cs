@@ -82,6 +82,40 @@ public sealed class WorkspaceExecTests(WorkspaceEnvironment env)
         Assert.Equal("absent\n", outside.Stdout);
     }
 
+    [Fact]
+    public async Task A_remote_repository_is_fetched_by_url_at_a_tag_or_its_default_branch()
+    {
+        using var upstream = new TestRepository();
+        upstream.Write("version.txt", $"v1 {Guid.NewGuid()}\n");
+        upstream.CommitAll("one");
+        upstream.Git("tag", "v1");
+        var v1 = File.ReadAllText(upstream.PathOf("version.txt"));
+        upstream.Write("version.txt", "v2\n");
+        var head = upstream.CommitAll("two");
+        var bare = upstream.Root + ".git";
+        upstream.Git("clone", "-q", "--bare", upstream.Root, bare);
+        try
+        {
+            var atTag = await env.CliAsync(null, "exec", "--image", Image, "--repo-url", "file://" + bare, "--repo-commit", "v1", "--", "cat", "version.txt");
+            var atHead = await env.CliAsync(null, "exec", "--image", Image, "--repo-url", "file://" + bare, "--", "sh", "-c", "cat version.txt; git log -1 --format=%H; git config --get remote.origin.url || echo no-remote");
+            var withToken = await env.CliAsync(null, "exec", "--image", Image, "--repo-url", "https://me:secret@git.invalid/app.git", "--", "true");
+            var unknown = await env.CliAsync(null, "exec", "--image", Image, "--repo-url", "file://" + bare, "--repo-commit", "no-such-branch", "--", "true");
+
+            Assert.True(atTag.ExitCode == 0, atTag.Stderr);
+            Assert.Equal(v1, atTag.Stdout);
+            Assert.Equal($"v2\n{head}\nno-remote\n", atHead.Stdout);
+            Assert.NotEqual(0, withToken.ExitCode);
+            Assert.Contains("password or token", withToken.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("secret", withToken.Stderr, StringComparison.Ordinal);
+            Assert.NotEqual(0, unknown.ExitCode);
+            Assert.Contains("no-such-branch", unknown.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(bare, recursive: true);
+        }
+    }
+
     private const UnixFileMode LayerMode755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
         | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Cleanroom.Api.V1;
+using Cleanroom.Policy;
+
+namespace Cleanroom.Cli.Workspaces;
+
+/// <summary>
+/// <c>--repo-url URL [--repo-commit REV]</c>, shared by exec and sandbox create: a repository that is not checked out
+/// here, fetched by the daemon with the host's credentials. Without them the repository around the working directory
+/// (or <c>--chdir</c>) is checked out at HEAD.
+/// </summary>
+internal sealed class RepositoryOptions
+{
+    private readonly Option<string?> _url = new("--repo-url") { Description = "Check out this remote repository instead of the local one (the daemon fetches it with the host's git credentials)", HelpName = "url" };
+    private readonly Option<string?> _commit = new("--repo-commit") { Description = "Branch, tag or commit of --repo-url to check out (default: its default branch)", HelpName = "rev" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_url);
+        command.Options.Add(_commit);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(_commit) is not null && result.GetValue(_url) is null)
+            {
+                result.AddError("--repo-commit needs --repo-url (a local repository is checked out at its HEAD)");
+            }
+        });
+    }
+
+    /// <summary>True when the command line names a repository (so it cannot be combined with <c>--in</c>).</summary>
+    public bool IsGiven(System.CommandLine.Parsing.CommandResult result) => result.GetValue(_url) is not null;
+
+    /// <summary>The checkout to ask for: the URL's, else the local repository's (warnings said on stderr), else none.</summary>
+    public async Task<RepositoryCheckout?> ResolveAsync(ParseResult parse, CliContext context, string? directory, CompiledPolicy? policy, CancellationToken ct)
+    {
+        if (parse.GetValue(_url) is { } url)
+        {
+            if (policy is { Repository.Enabled: false })
+            {
+                await context.Error.WriteLineAsync("cleanroom: note: the policy turns the repository checkout off (repository.enabled: false or mode: none); --repo-url is ignored");
+                return null;
+            }
+
+            return new RepositoryCheckout { Url = url, Commit = parse.GetValue(_commit) ?? "" };
+        }
+
+        return await NewSandboxRepository.FindAsync(context, directory, policy, ct);
+    }
+}

@@ -1,0 +1,139 @@
+using Cleanroom.Api.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Cleanroom.Daemon.Services;
+
+/// <summary>The file RPCs of cleanroom.v1.SandboxService: requests checked here, the work in <see cref="Files.SandboxFiles"/>.</summary>
+internal sealed partial class SandboxApi
+{
+    /// <summary>Pieces of an archive sent to the client: big enough to amortise a message, far below the message limit.</summary>
+    private const int ArchiveChunkBytes = 256 << 10;
+
+    public override async Task<DownloadSandboxFileResponse> DownloadSandboxFile(DownloadSandboxFileRequest request, ServerCallContext context)
+    {
+        var data = await files.DownloadAsync(request.SandboxId, request.Path, request.MaxBytes, context.CancellationToken);
+        return new DownloadSandboxFileResponse { SandboxId = request.SandboxId, Path = request.Path, Data = ByteString.CopyFrom(data), SizeBytes = data.Length };
+    }
+
+    public override async Task<UploadSandboxFileResponse> UploadSandboxFile(IAsyncStreamReader<UploadSandboxFileRequest> requestStream, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        if (!await requestStream.MoveNext(ct))
+        {
+            throw DaemonException.InvalidArgument("missing upload: the first message names the sandbox and the path");
+        }
+
+        var first = requestStream.Current;
+        if (first.Mode > 0xFFF)
+        {
+            throw DaemonException.InvalidArgument("mode holds more than permission and set-id bits");
+        }
+
+        _ = sandboxes.Get(first.SandboxId); // NotFound before anything is staged
+        var staging = Path.Combine(options.StateDir, "tmp");
+        Directory.CreateDirectory(staging);
+        var path = Path.Combine(staging, "upload-" + Ids.New());
+        try
+        {
+            await using var content = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            var message = first;
+            while (true)
+            {
+                if (content.Length + message.Data.Length > options.MaxUploadBytes)
+                {
+                    throw new DaemonException(StatusCode.ResourceExhausted, ReasonCode.ResourceLimitExceeded, $"the upload is larger than {options.MaxUploadBytes} bytes; use ExtractSandboxArchive for big transfers");
+                }
+
+                await content.WriteAsync(message.Data.Memory, ct);
+                if (!await requestStream.MoveNext(ct))
+                {
+                    break;
+                }
+
+                message = requestStream.Current;
+            }
+
+            content.Position = 0;
+            var mode = first.Mode == 0 ? (UnixFileMode)0x1A4 : (UnixFileMode)first.Mode; // 0644
+            await files.UploadAsync(first.SandboxId, first.Path, mode, content, ct);
+            return new UploadSandboxFileResponse { Path = first.Path, SizeBytes = content.Length };
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    public override async Task<StatSandboxPathResponse> StatSandboxPath(StatSandboxPathRequest request, ServerCallContext context)
+    {
+        var stat = await files.StatAsync(request.SandboxId, request.Path, context.CancellationToken);
+        return new StatSandboxPathResponse
+        {
+            Stat = stat is null ? null : new SandboxPathStat
+            {
+                Path = stat.Path,
+                Type = stat.Type,
+                Mode = stat.Mode,
+                SizeBytes = stat.Size,
+                ModifiedAt = Timestamp.FromDateTimeOffset(stat.ModifiedAt),
+                Uid = stat.Uid,
+                Gid = stat.Gid,
+                LinkTarget = stat.LinkTarget,
+            },
+        };
+    }
+
+    public override async Task ArchiveSandboxPaths(ArchiveSandboxPathsRequest request, IServerStreamWriter<ArchiveSandboxPathsResponse> responseStream, ServerCallContext context)
+    {
+        var pending = new MemoryStream();
+        await files.ArchiveAsync(request.SandboxId, request.Base.Length == 0 ? "/" : request.Base, request.Paths, request.Exclude, async (data, ct) =>
+        {
+            pending.Write(data.Span);
+            if (pending.Length >= ArchiveChunkBytes)
+            {
+                await FlushAsync(ct);
+            }
+        }, context.CancellationToken);
+        await FlushAsync(context.CancellationToken);
+
+        async Task FlushAsync(CancellationToken ct)
+        {
+            if (pending.Length > 0)
+            {
+                await responseStream.WriteAsync(new ArchiveSandboxPathsResponse { Data = ByteString.CopyFrom(pending.GetBuffer(), 0, (int)pending.Length) }, ct);
+                pending.SetLength(0);
+            }
+        }
+    }
+
+    public override async Task<ExtractSandboxArchiveResponse> ExtractSandboxArchive(IAsyncStreamReader<ExtractSandboxArchiveRequest> requestStream, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        if (!await requestStream.MoveNext(ct))
+        {
+            throw DaemonException.InvalidArgument("missing archive: the first message names the sandbox and the directory");
+        }
+
+        var first = requestStream.Current;
+        var bytes = await files.ExtractAsync(first.SandboxId, first.Directory, first.Whiteouts, async (stdin, token) =>
+        {
+            var message = first;
+            while (true)
+            {
+                await stdin.WriteAsync(message.Data.Memory, token);
+                if (!await requestStream.MoveNext(token))
+                {
+                    return;
+                }
+
+                message = requestStream.Current;
+            }
+        }, ct);
+        return new ExtractSandboxArchiveResponse { Bytes = bytes };
+    }
+
+    public override async Task<RemoveSandboxPathResponse> RemoveSandboxPath(RemoveSandboxPathRequest request, ServerCallContext context) =>
+        new() { Removed = await files.RemoveAsync(request.SandboxId, request.Path, request.Recursive, request.Force, context.CancellationToken) };
+}
