@@ -90,10 +90,10 @@ public static class LocalChanges
         {
             var present = new List<LocalFile>();
             var deleted = new List<string>();
-            var directories = new DirectoryChecker(root);
+            var tree = new LocalTree(root);
             foreach (var path in _tracked.Concat(_untracked).Distinct().Order(StringComparer.Ordinal))
             {
-                var kind = directories.ParentIsReal(path) ? LibC.GetKind(Path.Combine(root, path)) : NodeKind.Missing;
+                var kind = tree.KindOf(path, refuseSymlinkedParent: false);
                 switch (kind)
                 {
                     case NodeKind.RegularFile or NodeKind.Symlink:
