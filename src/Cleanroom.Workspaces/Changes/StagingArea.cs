@@ -63,10 +63,18 @@ internal sealed class StagingArea : IDisposable
             // Recursive delete unlinks symlinks rather than following them.
             Directory.Delete(Path, recursive: true);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Backups may hold names that are not UTF-8, which .NET cannot name; rm can.
-            HostCommand.RunAsync("rm", ["-rf", "--one-file-system", "--", Path], TimeSpan.FromMinutes(10), CancellationToken.None).GetAwaiter().GetResult();
+            try
+            {
+                // Backups may hold names that are not UTF-8, which .NET cannot name; rm can.
+                HostCommand.RunAsync("rm", ["-rf", "--one-file-system", "--", Path], TimeSpan.FromMinutes(10), CancellationToken.None).GetAwaiter().GetResult();
+            }
+            catch (HostCommandException)
+            {
+                // Not fatal and must not hide the copy-out's own outcome or error: what is left is inside .git/cleanroom,
+                // which git ignores, and can be deleted by hand.
+            }
         }
     }
 }
