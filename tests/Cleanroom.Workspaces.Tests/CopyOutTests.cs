@@ -189,6 +189,28 @@ public sealed class CopyOutTests : IDisposable
     }
 
     [Fact]
+    public async Task An_opaque_root_replaces_everything_but_git()
+    {
+        var repo = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 5);
+
+        GuestTar Tar() => new GuestTar().Opaque("").File("only.txt", "o\n");
+
+        // The committed file whose name is not UTF-8 cannot be named, so it cannot be checked: a conflict.
+        var refused = await CopyOut.RunAsync(repo.Path, BaseManifest.Empty(repo.Commit), Tar().Build());
+        Assert.Equal(CopyOutOutcome.Conflicts, refused.Outcome);
+        Assert.Contains("not valid UTF-8", Assert.Single(refused.Conflicts).Reason, StringComparison.Ordinal);
+
+        await Shell.ShAsync(repo.Path, "rm -- \"$(printf 'caf\\351.txt')\"");
+        var result = await CopyOut.RunAsync(repo.Path, BaseManifest.Empty(repo.Commit), Tar().Build());
+
+        Assert.Equal(CopyOutOutcome.Applied, result.Outcome);
+        Assert.Contains("blob.bin", result.Deleted);
+        Assert.Equal(["only.txt"], result.Added);
+        Assert.Equal([".git", "only.txt"], Directory.GetFileSystemEntries(repo.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(repo.Commit, await Shell.GitAsync(repo.Path, "rev-parse", "HEAD"));
+    }
+
+    [Fact]
     public async Task Setuid_setgid_and_sticky_bits_are_dropped()
     {
         var repo = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 5);

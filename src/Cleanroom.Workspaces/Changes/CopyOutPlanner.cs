@@ -60,6 +60,12 @@ internal sealed class CopyOutPlanner
             _opaque.Add(whiteout.Path);
         }
 
+        if (_opaque.Contains(""))
+        {
+            // The root is no staged directory of its own; its opaque marker still hides everything but .git.
+            HideLocalChildren("");
+        }
+
         foreach (var directory in _stagedDirectories)
         {
             InspectDirectory(directory);
@@ -216,17 +222,24 @@ internal sealed class CopyOutPlanner
                 $"The copy-out would delete {UntrustedText.Quote(relative)}, a nested repository's git directory; that is never done. Move it away and try again.");
         }
 
-        if (LibC.GetKind(host) == NodeKind.Directory)
+        switch (LibC.GetKind(host))
         {
-            foreach (var name in ChildNames(host))
-            {
-                CheckLeavesBelow(relative + "/" + name, host + "/" + name);
-            }
+            case NodeKind.Directory:
+                foreach (var name in ChildNames(host))
+                {
+                    CheckLeavesBelow(relative + "/" + name, host + "/" + name);
+                }
 
-            return;
+                return;
+            case NodeKind.Missing:
+                // Listed by the directory but not found by name: a name that is not UTF-8, which .NET decoded lossily.
+                _plan.Conflicts.Add(new CopyOutConflict(relative, "its name is not valid UTF-8, so it cannot be checked"));
+                break;
+            default:
+                _checks.Add((relative, StateOf(host)));
+                break;
         }
 
-        _checks.Add((relative, StateOf(host)));
         _plan.Deleted.Add(relative);
     }
 
