@@ -14,9 +14,21 @@ public enum WorkspaceErrorKind
 
     /// <summary>A host tool (git, mkfs.ext4) failed while building the image.</summary>
     BuildFailed,
+
+    /// <summary>An archive from a sandbox breaks the rules (leaves its root, device nodes, links out) or its limits.</summary>
+    RejectedArchive,
+
+    /// <summary>
+    /// The local tree cannot take a copy-out safely (a parent is a symlink or not a directory, a nested repository
+    /// would be touched), or applying it failed and was rolled back.
+    /// </summary>
+    CopyOutFailed,
 }
 
-/// <summary>A workspace image could not be produced; the message says what the user can do about it.</summary>
+/// <summary>
+/// A workspace image could not be produced, or changes could not be copied in or out; the message says what the user
+/// can do about it.
+/// </summary>
 public sealed class WorkspaceException : Exception
 {
     public WorkspaceException()

@@ -8,7 +8,8 @@ namespace Cleanroom.Images.Layers;
 /// Applies one tar entry to the image tree with the OCI changeset rules: whiteouts delete, directories merge, and
 /// anything else replaces what was at its path (removed first, so nothing is ever written through an old symlink).
 /// </summary>
-internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget)
+/// <param name="rules">What is kept of each entry; <paramref name="tree"/> must follow symlinks exactly when they say so.</param>
+internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget, EntryRules rules)
 {
     private const uint ImplicitFileMode = 0x180; // 0600 until the entry's own mode is set
 
@@ -96,7 +97,7 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget)
         }
 
         // The root is made by the caller, so its path is trusted; only its metadata comes from the layer.
-        EntryMetadata.Apply(tree.Root, entry, NodeKind.Directory, setTime: false);
+        EntryMetadata.Apply(tree.Root, entry, NodeKind.Directory, setTime: false, rules);
         log.DeferDirectoryTime("", entry.ModificationTime);
     }
 
@@ -108,7 +109,7 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget)
         using (var file = File.OpenHandle(target.Host, FileMode.CreateNew, FileAccess.Write))
         {
             _files.Copy(file, entry.DataStream, entry.Length, cancellationToken);
-            EntryMetadata.Apply(file, target.Host, entry);
+            EntryMetadata.Apply(file, target.Host, entry, rules);
         }
 
         log.RecordWritten(target.Relative);
@@ -122,11 +123,11 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget)
         {
             // An existing directory is kept (its lower-layer children stay visible); anything else makes way.
             tree.Remove(target);
-            LibC.MakeDirectory(target.Host, EntryMetadata.ModeOf(entry));
+            LibC.MakeDirectory(target.Host, EntryMetadata.ModeOf(entry, rules));
             log.MarkFreeOfLowerChildren(target.Relative);
         }
 
-        EntryMetadata.Apply(target.Host, entry, NodeKind.Directory, setTime: false);
+        EntryMetadata.Apply(target.Host, entry, NodeKind.Directory, setTime: false, rules);
         log.DeferDirectoryTime(target.Relative, entry.ModificationTime);
         log.RecordWritten(target.Relative);
     }
@@ -142,7 +143,7 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget)
 
         var target = Replace(path);
         LibC.Symlink(linkTarget, target.Host);
-        EntryMetadata.Apply(target.Host, entry, NodeKind.Symlink, setTime: true);
+        EntryMetadata.Apply(target.Host, entry, NodeKind.Symlink, setTime: true, rules);
         log.RecordWritten(target.Relative);
     }
 
@@ -189,6 +190,11 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget)
 
     private void MakeNode(TarEntry entry, string path, LayerWriteLog log)
     {
+        if (!rules.AllowSpecialFiles)
+        {
+            throw new EntryRejectedException($"is a {(entry.EntryType == TarEntryType.Fifo ? "FIFO" : "device node")}, which may not be unpacked here");
+        }
+
         var type = entry.EntryType switch
         {
             TarEntryType.CharacterDevice => LibC.TypeCharacterDevice,
@@ -208,11 +214,12 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget)
 
         var target = Replace(path);
         LibC.MakeNode(target.Host, type | ImplicitFileMode, device);
-        EntryMetadata.Apply(target.Host, entry, NodeKind.Special, setTime: true);
+        EntryMetadata.Apply(target.Host, entry, NodeKind.Special, setTime: true, rules);
         log.RecordWritten(target.Relative);
     }
 
-    private void SkipData(TarEntry entry, CancellationToken cancellationToken)
+    /// <summary>Reads past an entry's data within the budget (for entries that are not materialised).</summary>
+    public void SkipData(TarEntry entry, CancellationToken cancellationToken)
     {
         if (entry.DataStream is { } data && entry.Length > 0)
         {

@@ -14,20 +14,21 @@ internal static class EntryMetadata
 {
     private const string XattrRecordPrefix = "SCHILY.xattr.";
     private const uint PermissionBits = 0xFFF; // 07777: permissions plus setuid, setgid and sticky
+    private const uint AccessBits = 0x1FF; // 0777: permissions only
 
-    public static uint ModeOf(TarEntry entry) => (uint)entry.Mode & PermissionBits;
+    public static uint ModeOf(TarEntry entry, EntryRules rules) => (uint)entry.Mode & (rules.KeepSpecialModeBits ? PermissionBits : AccessBits);
 
     /// <summary>For a regular file just written through <paramref name="file"/>: no path lookups at all.</summary>
-    public static void Apply(SafeFileHandle file, string host, TarEntry entry)
+    public static void Apply(SafeFileHandle file, string host, TarEntry entry, EntryRules rules)
     {
-        var (uid, gid) = OwnerOf(entry);
+        var (uid, gid) = OwnerOf(entry, rules);
         LibC.ChangeOwner(file, uid, gid, host);
-        foreach (var (name, value) in ExtendedAttributesOf(entry))
+        foreach (var (name, value) in ExtendedAttributesOf(entry, rules))
         {
             ThrowUnlessIgnorable(LibC.TrySetExtendedAttribute(file, name, value), name, NodeKind.RegularFile);
         }
 
-        LibC.ChangeMode(file, ModeOf(entry), host);
+        LibC.ChangeMode(file, ModeOf(entry, rules), host);
         LibC.SetTimes(file, entry.ModificationTime, host);
     }
 
@@ -35,19 +36,19 @@ internal static class EntryMetadata
     /// For a node this applier just made or found at <paramref name="host"/> (whose parents are real directories).
     /// Symlinks have no mode of their own; directories get their time later (<paramref name="setTime"/> false).
     /// </summary>
-    public static void Apply(string host, TarEntry entry, NodeKind kind, bool setTime)
+    public static void Apply(string host, TarEntry entry, NodeKind kind, bool setTime, EntryRules rules)
     {
         var isSymlink = kind == NodeKind.Symlink;
-        var (uid, gid) = OwnerOf(entry);
+        var (uid, gid) = OwnerOf(entry, rules);
         LibC.ChangeOwner(host, uid, gid);
-        foreach (var (name, value) in ExtendedAttributesOf(entry))
+        foreach (var (name, value) in ExtendedAttributesOf(entry, rules))
         {
             ThrowUnlessIgnorable(LibC.TrySetExtendedAttribute(host, name, value), name, kind);
         }
 
         if (!isSymlink)
         {
-            LibC.ChangeMode(host, ModeOf(entry));
+            LibC.ChangeMode(host, ModeOf(entry, rules));
         }
 
         if (setTime)
@@ -56,17 +57,17 @@ internal static class EntryMetadata
         }
     }
 
-    private static (int Uid, int Gid) OwnerOf(TarEntry entry) => entry.Uid < 0 || entry.Gid < 0
-        ? throw new EntryRejectedException($"has a negative owner ({entry.Uid}:{entry.Gid})")
+    private static (int Uid, int Gid) OwnerOf(TarEntry entry, EntryRules rules) => rules.Owner is { } owner ? owner
+        : entry.Uid < 0 || entry.Gid < 0 ? throw new EntryRejectedException($"has a negative owner ({entry.Uid}:{entry.Gid})")
         : (entry.Uid, entry.Gid);
 
     /// <summary>
     /// The PAX "SCHILY.xattr." records worth keeping: user attributes and file capabilities. Host-specific ones
     /// (security.selinux, trusted.*, system.*) describe the machine that built the layer, not the image.
     /// </summary>
-    private static IEnumerable<(string Name, byte[] Value)> ExtendedAttributesOf(TarEntry entry)
+    private static IEnumerable<(string Name, byte[] Value)> ExtendedAttributesOf(TarEntry entry, EntryRules rules)
     {
-        if (entry is not PaxTarEntry pax)
+        if (entry is not PaxTarEntry pax || !rules.KeepExtendedAttributes)
         {
             yield break;
         }

@@ -17,7 +17,8 @@ namespace Cleanroom.Images.Layers;
 /// adversary, and it acts solely through the entries applied here in order.
 /// </remarks>
 /// <param name="root">The image root on the host: a full path without a trailing slash.</param>
-internal sealed class ImageTree(string root)
+/// <param name="followSymlinks">False refuses any path whose parents include a symlink instead of following it.</param>
+internal sealed class ImageTree(string root, bool followSymlinks = true)
 {
     /// <summary>As Linux's MAXSYMLINKS: more than this many hops is a loop, or close enough to one.</summary>
     public const int MaxSymlinkHops = 40;
@@ -90,6 +91,23 @@ internal sealed class ImageTree(string root)
         }
 
         return HostPath(relative);
+    }
+
+    /// <summary>
+    /// Sets the deferred directory times of <paramref name="log"/>. When nothing removed a directory or symlink since
+    /// they were recorded (<paramref name="pathsStillValid"/>), every recorded path is still the real directory it was;
+    /// otherwise each is checked again, so a time is never set through a symlink that replaced a directory later.
+    /// </summary>
+    public void SetDirectoryTimes(LayerWriteLog log, bool pathsStillValid)
+    {
+        foreach (var (relative, time) in log.DirectoryTimes)
+        {
+            var host = pathsStillValid ? HostPath(relative) : FindRealDirectory(relative);
+            if (host is not null)
+            {
+                LibC.SetTimes(host, time);
+            }
+        }
     }
 
     public string HostPath(string relative) => relative.Length == 0 ? Root : string.Concat(Root, "/", relative);
@@ -200,6 +218,8 @@ internal sealed class ImageTree(string root)
                     break;
                 case NodeKind.Missing:
                     return false;
+                case NodeKind.Symlink when !followSymlinks:
+                    throw new EntryRejectedException($"goes through symlink {UntrustedText.Quote(next)}, and symlinks are not followed here");
                 case NodeKind.Symlink:
                     if (++hops > MaxSymlinkHops)
                     {

@@ -32,7 +32,7 @@ public sealed class LayerApplier
 
         _tree = new ImageTree(root);
         _budget = new UnpackBudget(limits);
-        _entries = new EntryApplier(_tree, _budget);
+        _entries = new EntryApplier(_tree, _budget, EntryRules.ImageLayers);
     }
 
     /// <summary>Regular-file bytes written so far, over all layers applied.</summary>
@@ -72,7 +72,7 @@ public sealed class LayerApplier
                 _entries.Apply(entry, log, cancellationToken);
             }
 
-            SetDirectoryTimes(log, _tree.Generation == generationAtStart);
+            _tree.SetDirectoryTimes(log, _tree.Generation == generationAtStart);
         }
         catch (EntryRejectedException ex)
         {
@@ -87,23 +87,6 @@ public sealed class LayerApplier
             var near = entryName is null ? "" : $" (near entry {UntrustedText.Quote(entryName)})";
             var what = ex.IsUnsupportedFeature ? "uses a tar feature that is not supported" : "is truncated or corrupt";
             throw new LayerRejectedException(layerName, entryName, $"layer {layerName} {what}{near}: {UntrustedText.Escape(ex.Message)}", ex);
-        }
-    }
-
-    /// <summary>
-    /// Sets the deferred directory times. When the layer removed no directory or symlink, every recorded path is still
-    /// the real directory it was; otherwise each is checked again, so a time is never set through a symlink that
-    /// replaced a directory later in the layer.
-    /// </summary>
-    private void SetDirectoryTimes(LayerWriteLog log, bool pathsStillValid)
-    {
-        foreach (var (relative, time) in log.DirectoryTimes)
-        {
-            var host = pathsStillValid ? _tree.HostPath(relative) : _tree.FindRealDirectory(relative);
-            if (host is not null)
-            {
-                LibC.SetTimes(host, time);
-            }
         }
     }
 }

@@ -19,6 +19,8 @@ internal static unsafe partial class LibC
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxType = 0x1;
+    private const uint StatxOwner = 0x18; // STATX_UID | STATX_GID
+    private const uint RenameNoReplace = 0x1;
     private const uint FileTypeMask = 0xF000;
 
     public const uint TypeFifo = 0x1000;
@@ -45,6 +47,24 @@ internal static unsafe partial class LibC
             _ => NodeKind.Special,
         };
     }
+
+    /// <summary>The owner of the node at <paramref name="path"/>, without following it if it is a symlink.</summary>
+    public static (int Uid, int Gid) GetOwner(string path)
+    {
+        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxOwner, out var buffer) != 0)
+        {
+            throw Failure("lstat", path, Marshal.GetLastPInvokeError());
+        }
+
+        return ((int)buffer.Uid, (int)buffer.Gid);
+    }
+
+    /// <summary>
+    /// rename(2), or renameat2 with RENAME_NOREPLACE when <paramref name="replace"/> is false, so an existing node is
+    /// never silently overwritten. Neither follows a symlink at either path. Returns 0 or the errno.
+    /// </summary>
+    public static int TryRename(string from, string to, bool replace) =>
+        Renameat2(AtFdCwd, from, AtFdCwd, to, replace ? 0 : RenameNoReplace) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     /// <summary>mkdir, then chmod: mkdir's mode is filtered through the process umask, the image's modes must not be.</summary>
     public static void MakeDirectory(string path, uint mode)
@@ -147,6 +167,9 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Statx(int directoryFd, string path, int flags, uint mask, out StatxBuffer buffer);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Renameat2(int oldDirectoryFd, string oldPath, int newDirectoryFd, string newPath, uint flags);
 
     [LibraryImport("libc", EntryPoint = "mkdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Mkdir(string path, uint mode);

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text;
+using Cleanroom.Workspaces.Git;
+
+namespace Cleanroom.Workspaces.Changes;
+
+/// <summary>
+/// The commit's mode and blob id at the paths a copy-out needs, from one streamed <c>git ls-tree -r -z --full-tree</c>.
+/// One listing of the whole tree, filtered as it streams, costs less than a process per path and has no argv limit;
+/// only the wanted entries are kept.
+/// </summary>
+internal static class CommitTree
+{
+    /// <summary>Mode and blob of each of <paramref name="wanted"/> the commit has (blobs and submodule commits).</summary>
+    public static async Task<Dictionary<string, BaseEntry>> LookUpAsync(
+        string repositoryRoot, string commit, IReadOnlySet<string> wanted, TimeSpan timeout, CancellationToken ct)
+    {
+        var found = new Dictionary<string, BaseEntry>(StringComparer.Ordinal);
+        if (wanted.Count == 0)
+        {
+            return found;
+        }
+
+        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+        await GitRecords.ReadAsync(
+            repositoryRoot,
+            ["ls-tree", "-r", "-z", "--full-tree", commit],
+            record =>
+            {
+                // MODE SP TYPE SP OID TAB PATH
+                var tab = record.IndexOf((byte)'\t');
+                var path = tab < 0 ? null : utf8.GetString(record[(tab + 1)..]);
+                if (path is null || !wanted.Contains(path))
+                {
+                    return;
+                }
+
+                var fields = Encoding.ASCII.GetString(record[..tab]).Split(' ');
+                if (fields.Length == 3)
+                {
+                    found[path] = new BaseEntry(fields[0], fields[2].ToLower(CultureInfo.InvariantCulture));
+                }
+            },
+            $"Listing commit {commit}",
+            timeout,
+            ct);
+        return found;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text;
+using Cleanroom.Escaping;
+using Cleanroom.Images.Layers;
+using Cleanroom.Workspaces.Git;
+
+namespace Cleanroom.Workspaces.Changes;
+
+/// <summary>
+/// Finds a working tree's uncommitted changes against the exact commit a sandbox has (not HEAD, which may have moved):
+/// <c>git diff --raw --no-renames -z COMMIT</c> for tracked paths (modified, deleted, mode and type changes; a rename
+/// is a deletion plus an addition) and <c>git ls-files --others --exclude-standard -z</c> for untracked files that
+/// are not ignored. Both are streamed as bytes. Then every path is looked at with lstat, parents included, so a
+/// symlinked directory in the working tree is never read through.
+/// </summary>
+/// <remarks>
+/// Names that are not valid UTF-8 cannot be named through .NET's file APIs (it decodes and encodes paths as UTF-8), so
+/// they are reported in <see cref="LocalChangeSet.Skipped"/> and not copied. So are submodules and nested
+/// repositories (not supported yet), and sockets or FIFOs.
+/// </remarks>
+public static class LocalChanges
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The changes of the working tree at <paramref name="repositoryRoot"/> against <paramref name="commit"/>.</summary>
+    /// <param name="repositoryRoot">The top level of the working tree.</param>
+    /// <param name="commit">The full id of the commit the sandbox has.</param>
+    public static async Task<LocalChangeSet> FindAsync(string repositoryRoot, string commit, LocalChangeOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= LocalChangeOptions.Default;
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(repositoryRoot));
+        if (!CommitResolver.IsObjectId(commit))
+        {
+            throw new WorkspaceException(WorkspaceErrorKind.UnknownRevision, $"'{commit}' is not a full commit id.");
+        }
+
+        var collector = new Collector();
+        await GitRecords.ReadAsync(
+            root,
+            ["diff", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-ext-diff", "--no-textconv", "--ignore-submodules=none", commit, "--"],
+            collector.AddDiffRecord,
+            "Listing the working tree's changes",
+            options.GitTimeout,
+            ct);
+        await GitRecords.ReadAsync(
+            root, ["ls-files", "--others", "--exclude-standard", "-z"], collector.AddUntracked, "Listing untracked files", options.GitTimeout, ct);
+        return collector.Classify(root, commit, options);
+    }
+
+    /// <summary>Gathers git's records; paths that cannot be copied go straight to the skipped list.</summary>
+    private sealed class Collector
+    {
+        private readonly SortedSet<string> _tracked = new(StringComparer.Ordinal);
+        private readonly SortedSet<string> _untracked = new(StringComparer.Ordinal);
+        private readonly List<SkippedPath> _skipped = [];
+        private bool _submoduleHeader;
+        private bool _expectPath;
+
+        /// <summary><c>:OLDMODE NEWMODE OLDID NEWID STATUS</c> then the path, as separate records with -z.</summary>
+        public void AddDiffRecord(ReadOnlySpan<byte> record)
+        {
+            if (!_expectPath)
+            {
+                if (record.IsEmpty || record[0] != (byte)':')
+                {
+                    throw new WorkspaceException(WorkspaceErrorKind.BuildFailed, "`git diff --raw` printed an unexpected record.");
+                }
+
+                _submoduleHeader = record.IndexOf("160000"u8) is 1 or 8;
+                _expectPath = true;
+                return;
+            }
+
+            _expectPath = false;
+            if (Decode(record, "submodule (not supported yet)", _submoduleHeader) is { } path)
+            {
+                _tracked.Add(path);
+            }
+        }
+
+        public void AddUntracked(ReadOnlySpan<byte> record)
+        {
+            // ls-files names an untracked nested repository as its directory, with a trailing slash.
+            if (Decode(record, "nested repository (not supported yet)", record.EndsWith("/"u8)) is { } path)
+            {
+                _untracked.Add(path);
+            }
+        }
+
+        public LocalChangeSet Classify(string root, string commit, LocalChangeOptions options)
+        {
+            var present = new List<LocalFile>();
+            var deleted = new List<string>();
+            var tree = new LocalTree(root);
+            foreach (var path in _tracked.Concat(_untracked).Distinct().Order(StringComparer.Ordinal))
+            {
+                var kind = tree.KindOf(path, refuseSymlinkedParent: false);
+                switch (kind)
+                {
+                    case NodeKind.RegularFile or NodeKind.Symlink:
+                        present.Add(new LocalFile(path, kind == NodeKind.Symlink, kind == NodeKind.RegularFile ? new FileInfo(Path.Combine(root, path)).Length : 0));
+                        break;
+                    case NodeKind.Missing or NodeKind.Directory when _tracked.Contains(path):
+                        // Gone, or a directory now stands where the commit has a file (its files are listed themselves).
+                        deleted.Add(path);
+                        break;
+                    case NodeKind.Special:
+                        _skipped.Add(new SkippedPath(UntrustedText.Escape(path), "not a regular file or symlink"));
+                        break;
+                }
+            }
+
+            return new LocalChangeSet(root, commit, present, deleted, _skipped, options);
+        }
+
+        private string? Decode(ReadOnlySpan<byte> record, string reasonIfSkipped, bool skip)
+        {
+            string path;
+            try
+            {
+                path = StrictUtf8.GetString(record);
+            }
+            catch (DecoderFallbackException)
+            {
+                _skipped.Add(new SkippedPath(UntrustedText.Escape(Encoding.UTF8.GetString(record)), "name is not valid UTF-8 (not supported)"));
+                return null;
+            }
+
+            if (skip)
+            {
+                _skipped.Add(new SkippedPath(UntrustedText.Escape(path.TrimEnd('/')), reasonIfSkipped));
+                return null;
+            }
+
+            return path;
+        }
+    }
+}
