@@ -11,8 +11,6 @@ namespace Cleanroom.Workspaces.Changes;
 /// <param name="Paths">Path (relative to the repository root, '/'-separated) to what the sandbox started with there.</param>
 public sealed record BaseManifest(string Commit, IReadOnlyDictionary<string, BaseEntry> Paths)
 {
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
-
     /// <summary>A manifest of a sandbox that got nothing copied in.</summary>
     public static BaseManifest Empty(string commit) => new(commit, new Dictionary<string, BaseEntry>(StringComparer.Ordinal));
 
@@ -20,13 +18,13 @@ public sealed record BaseManifest(string Commit, IReadOnlyDictionary<string, Bas
     public BaseEntry? Find(string path) => Paths.TryGetValue(path, out var entry) ? entry : null;
 
     /// <summary>The manifest as JSON, for the daemon to store.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Options);
+    public string ToJson() => JsonSerializer.Serialize(this, ChangesJsonContext.Default.BaseManifest);
 
     /// <summary>Reads a manifest written by <see cref="ToJson"/>.</summary>
     /// <exception cref="JsonException">The text is not a manifest.</exception>
     public static BaseManifest FromJson(string json)
     {
-        var manifest = JsonSerializer.Deserialize<BaseManifest>(json, Options) ?? throw new JsonException("the manifest is null");
+        var manifest = JsonSerializer.Deserialize(json, ChangesJsonContext.Default.BaseManifest) ?? throw new JsonException("the manifest is null");
         return manifest with { Paths = new Dictionary<string, BaseEntry>(manifest.Paths, StringComparer.Ordinal) };
     }
 }

@@ -47,6 +47,9 @@ public sealed record CopyOutResult
     /// <summary>Paths that change.</summary>
     public int Files => Added.Count + Modified.Count + ModeChanged.Count + Deleted.Count;
 
+    /// <summary>The result as one JSON object (<c>--json</c>): outcome, the path lists, conflicts and counts.</summary>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, ChangesJsonContext.Default.CopyOutResult);
+
     /// <summary>A <c>git diff --stat</c>-like one-liner.</summary>
     public string Summary()
     {
