@@ -45,6 +45,7 @@ public static class CliApp
             new SandboxCommand(context, daemon),
             new ExecCommand(context, daemon),
             new ExecutionCommand(context, daemon),
+            new WorkspaceCommand(context, daemon),
             new ImageCommand(context, daemon),
             new VersionCommand(context, daemon),
             new DoctorCommand(context, daemon),

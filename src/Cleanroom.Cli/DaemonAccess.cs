@@ -41,5 +41,11 @@ internal sealed class DaemonAccess(CliContext context, HostOption host)
             context.Complain(DaemonErrors.Describe(ex, endpoint));
             return ExitCodes.Failure;
         }
+        catch (Cleanroom.Workspaces.WorkspaceException ex)
+        {
+            // Local work around the daemon's (finding changes, applying a copy-out, unpacking a guest's archive).
+            context.Complain(ex.Message);
+            return ExitCodes.Failure;
+        }
     }
 }

@@ -25,6 +25,9 @@ internal sealed class ExecCommand : Command
     private readonly Option<string?> _policy = new("--policy") { Description = "Policy file to use instead of discovering cleanroom.yaml", HelpName = "file" };
     private readonly FlagOption _allowAll = new("--dangerously-allow-all", "Turn egress filtering off for the new sandbox (link-local, loopback and other sandboxes stay blocked; DNS is still audited)");
     private readonly RepositoryOptions _repository = new();
+    private readonly FlagOption _copyOut = new("--copy-out", "After the command, copy the sandbox's changes in its workspace back into the local working tree (refused on local edits made meanwhile unless --force)");
+    private readonly FlagOption _sync = new("--sync", "--copy-in and --copy-out together");
+    private readonly FlagOption _force = new("--force", "With --copy-out: overwrite local edits made while the command ran");
     private readonly Argument<string[]> _command = new("command") { Description = "The command and its arguments, after '--'", Arity = ArgumentArity.OneOrMore };
 
     public ExecCommand(CliContext context, DaemonAccess daemon)
@@ -54,6 +57,9 @@ internal sealed class ExecCommand : Command
         Options.Add(_policy);
         Options.Add(_allowAll);
         _repository.AddTo(this);
+        Options.Add(_copyOut);
+        Options.Add(_sync);
+        Options.Add(_force);
         Arguments.Add(_command);
         Validators.Add(result =>
         {
@@ -65,6 +71,16 @@ internal sealed class ExecCommand : Command
             if (result.GetValue(_in) is not null && (result.GetValue(_chdir) is not null || result.GetValue(_policy) is not null || result.GetValue(_allowAll) || _repository.IsGiven(result)))
             {
                 result.AddError("--chdir, --policy, --repo-url and --dangerously-allow-all apply to a new sandbox; they cannot be combined with --in");
+            }
+
+            if (result.GetValue(_in) is not null && (result.GetValue(_copyOut) || result.GetValue(_sync)))
+            {
+                result.AddError("--copy-out and --sync apply to the sandbox this exec creates; for an existing one use 'cleanroom workspace copy-out ID'");
+            }
+
+            if (result.GetValue(_force) && !result.GetValue(_copyOut) && !result.GetValue(_sync))
+            {
+                result.AddError("--force applies to --copy-out (or --sync)");
             }
 
             if (result.GetValue(_tty) && result.GetValue(_noStdin))
@@ -85,7 +101,8 @@ internal sealed class ExecCommand : Command
                     return ExitCodes.Failure;
                 }
 
-                var repository = await _repository.ResolveAsync(parse, context, parse.GetValue(_chdir), policy, cancellationToken);
+                var sync = parse.GetValue(_sync);
+                var repository = await _repository.ResolveAsync(parse, context, parse.GetValue(_chdir), policy, cancellationToken, copyIn: sync);
                 spec = spec with { CompiledPolicy = policy?.ToJson(), DangerouslyAllowAll = allowAll, Repository = repository };
 
                 // The daemon boots the flag's image, else the policy's; pulling it first shows a download's progress.
@@ -94,6 +111,13 @@ internal sealed class ExecCommand : Command
             }
 
             var printSandboxId = parse.GetValue(_printSandboxId);
+            var copies = new ExecWorkspaceCopies(
+                connection,
+                context,
+                spec.Repository,
+                copyIn: spec.Repository is not null && (_repository.CopyIn(parse) || parse.GetValue(_sync)),
+                copyOut: parse.GetValue(_copyOut) || parse.GetValue(_sync),
+                force: parse.GetValue(_force));
             var result = await new ExecRunner(connection).RunAsync(
                 spec,
                 new ExecIo { Stdout = context.Stdout, Stderr = context.Stderr, Stdin = context.Stdin },
@@ -107,9 +131,11 @@ internal sealed class ExecCommand : Command
                         }
                     },
                     Notice = context.Complain,
+                    Prepare = copies.PrepareAsync,
+                    Finish = copies.FinishAsync,
                 },
                 context.Interrupts);
-            return result.ExitCode;
+            return copies.Failed && result.ExitCode == 0 ? ExitCodes.Failure : result.ExitCode;
         }, cancellationToken));
     }
 

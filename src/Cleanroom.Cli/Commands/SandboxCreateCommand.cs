@@ -60,6 +60,11 @@ internal sealed class SandboxCreateCommand : Command
                 await context.Error.WriteLineAsync("cleanroom: warning: " + warning);
             }
 
+            if (repository is not null && _repository.CopyIn(parse))
+            {
+                await CopyInOrRemoveAsync(context, connection, response.Sandbox.SandboxId, repository, cancellationToken);
+            }
+
             if (parse.GetValue(_json))
             {
                 JsonOutput.Write(context.Out, response.Sandbox);
@@ -71,6 +76,21 @@ internal sealed class SandboxCreateCommand : Command
 
             return ExitCodes.Success;
         }, cancellationToken));
+    }
+
+    /// <summary>Copies the local changes in; a sandbox that did not get them is removed, so no half-made one is left.</summary>
+    private static async Task CopyInOrRemoveAsync(CliContext context, Client.DaemonConnection connection, string sandboxId, RepositoryCheckout repository, CancellationToken ct)
+    {
+        try
+        {
+            var count = await WorkspaceTransfer.CopyInAsync(connection, sandboxId, repository.LocalPath, repository.Commit, ct);
+            await context.Error.WriteLineAsync($"cleanroom: copied {count} local change{(count == 1 ? "" : "s")} into the sandbox");
+        }
+        catch
+        {
+            await connection.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = sandboxId }, cancellationToken: CancellationToken.None);
+            throw;
+        }
     }
 
     private static void NotNegative(System.CommandLine.Parsing.OptionResult result, string name)

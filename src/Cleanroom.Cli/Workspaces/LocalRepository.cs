@@ -23,7 +23,7 @@ internal sealed record LocalRepository(RepositoryCheckout Checkout, int ChangedF
         {
             return (null, null);
         }
-        if (await LocalGit.RunAsync(start, ["rev-parse", "--show-toplevel"], ct) is not (0, var top) || top.Trim() is not { Length: > 0 } root)
+        if (await FindRootAsync(start, ct) is not { } root)
         {
             return (null, null); // not in a working tree (or no git): the sandbox starts from the bare image, as asked
         }
@@ -42,7 +42,11 @@ internal sealed record LocalRepository(RepositoryCheckout Checkout, int ChangedF
 
     /// <summary>The one-line warning for a dirty working tree, or null when it is clean.</summary>
     public string? DirtyWarning() => ChangedFiles == 0 ? null
-        : $"{ChangedFiles} file{(ChangedFiles == 1 ? "" : "s")} differ{(ChangedFiles == 1 ? "s" : "")} from HEAD ({Checkout.Commit[..12]}) and {(ChangedFiles == 1 ? "is" : "are")} not in the sandbox, which has the commit only; commit them to include them";
+        : $"{ChangedFiles} file{(ChangedFiles == 1 ? "" : "s")} differ{(ChangedFiles == 1 ? "s" : "")} from HEAD ({Checkout.Commit[..12]}) and {(ChangedFiles == 1 ? "is" : "are")} not in the sandbox, which has the commit only; use --copy-in to include them";
+
+    /// <summary>The top level of the git working tree around <paramref name="start"/>, or null when there is none.</summary>
+    public static async Task<string?> FindRootAsync(string start, CancellationToken ct) =>
+        await LocalGit.RunAsync(start, ["rev-parse", "--show-toplevel"], ct) is (0, var top) && top.Trim() is { Length: > 0 } root ? root : null;
 
     /// <summary>
     /// Entries of <c>git status --porcelain=v1 -z</c>: "XY path\0", where renames and copies carry their source path as

@@ -9,7 +9,8 @@ namespace Cleanroom.Cli.Workspaces;
 /// </summary>
 internal static class NewSandboxRepository
 {
-    public static async Task<RepositoryCheckout?> FindAsync(CliContext context, string? directory, CompiledPolicy? policy, CancellationToken ct)
+    /// <param name="copyIn">The local changes will be copied in, so a dirty tree is no news.</param>
+    public static async Task<RepositoryCheckout?> FindAsync(CliContext context, string? directory, CompiledPolicy? policy, bool copyIn, CancellationToken ct)
     {
         var start = Path.GetFullPath(directory ?? ".", context.WorkingDirectory);
         var (repository, note) = await LocalRepository.FindAsync(start, policy?.Repository ?? RepositorySettings.Default, ct);
@@ -18,7 +19,7 @@ internal static class NewSandboxRepository
             await context.Error.WriteLineAsync("cleanroom: note: " + note);
         }
 
-        if (repository?.DirtyWarning() is { } warning)
+        if (!copyIn && repository?.DirtyWarning() is { } warning)
         {
             await context.Error.WriteLineAsync("cleanroom: warning: " + warning);
         }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cleanroom.Cli.Commands;
 using Cleanroom.Api.V1;
 using Cleanroom.Policy;
 
@@ -13,26 +14,38 @@ internal sealed class RepositoryOptions
 {
     private readonly Option<string?> _url = new("--repo-url") { Description = "Check out this remote repository instead of the local one (the daemon fetches it with the host's git credentials)", HelpName = "url" };
     private readonly Option<string?> _commit = new("--repo-commit") { Description = "Branch, tag or commit of --repo-url to check out (default: its default branch)", HelpName = "rev" };
+    private readonly FlagOption _copyIn = new("--copy-in", "Also copy the local uncommitted changes (edits, deletions, renames, mode changes, untracked files git does not ignore) into the sandbox's workspace");
 
     public void AddTo(Command command)
     {
         command.Options.Add(_url);
         command.Options.Add(_commit);
+        command.Options.Add(_copyIn);
         command.Validators.Add(result =>
         {
             if (result.GetValue(_commit) is not null && result.GetValue(_url) is null)
             {
                 result.AddError("--repo-commit needs --repo-url (a local repository is checked out at its HEAD)");
             }
+
+            if (result.GetValue(_copyIn) && result.GetValue(_url) is not null)
+            {
+                result.AddError("--copy-in copies local changes, and --repo-url has no local working tree");
+            }
         });
     }
 
+    /// <summary>--copy-in was given (after a successful resolve, <see cref="ResolveAsync"/> returned a local checkout).</summary>
+    public bool CopyIn(ParseResult parse) => parse.GetValue(_copyIn);
+
     /// <summary>True when the command line names a repository (so it cannot be combined with <c>--in</c>).</summary>
-    public bool IsGiven(System.CommandLine.Parsing.CommandResult result) => result.GetValue(_url) is not null;
+    public bool IsGiven(System.CommandLine.Parsing.CommandResult result) => result.GetValue(_url) is not null || result.GetValue(_copyIn);
 
     /// <summary>The checkout to ask for: the URL's, else the local repository's (warnings said on stderr), else none.</summary>
-    public async Task<RepositoryCheckout?> ResolveAsync(ParseResult parse, CliContext context, string? directory, CompiledPolicy? policy, CancellationToken ct)
+    /// <param name="copyIn">Copy-in asked for by another flag (exec's --sync).</param>
+    public async Task<RepositoryCheckout?> ResolveAsync(ParseResult parse, CliContext context, string? directory, CompiledPolicy? policy, CancellationToken ct, bool copyIn = false)
     {
+        copyIn |= CopyIn(parse);
         if (parse.GetValue(_url) is { } url)
         {
             if (policy is { Repository.Enabled: false })
@@ -44,6 +57,12 @@ internal sealed class RepositoryOptions
             return new RepositoryCheckout { Url = url, Commit = parse.GetValue(_commit) ?? "" };
         }
 
-        return await NewSandboxRepository.FindAsync(context, directory, policy, ct);
+        var checkout = await NewSandboxRepository.FindAsync(context, directory, policy, copyIn, ct);
+        if (checkout is null && copyIn)
+        {
+            throw new Cleanroom.Workspaces.WorkspaceException(Cleanroom.Workspaces.WorkspaceErrorKind.NotARepository, "--copy-in needs a git repository with a commit here (or at --chdir), and a policy that checks it out");
+        }
+
+        return checkout;
     }
 }

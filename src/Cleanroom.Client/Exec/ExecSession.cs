@@ -22,6 +22,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
 
     private string? _sandboxId;
     private bool _createdSandbox;
+    private bool _keepAfterFinish;
     private string? _executionId;
     private int _interrupts;
     private int _pendingSignal;
@@ -61,6 +62,11 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
         try
         {
             var sandboxId = _spec.SandboxId ?? await CreateSandboxAsync();
+            if (_events.Prepare is { } prepare && !await prepare(sandboxId, _abort.Token))
+            {
+                return new ExecResult(ExecOutcome.Failed, 1, _sandboxId, null);
+            }
+
             var execution = await StartAsync(sandboxId);
             if (_spec.AttachStdin && _io.Stdin is { } stdin)
             {
@@ -70,6 +76,13 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
             }
 
             (outcome, exitCode) = await StreamAsync(sandboxId, execution.ExecutionId);
+            if (outcome == ExecOutcome.Exited && _events.Finish is { } finish && await finish(sandboxId, exitCode, _abort.Token))
+            {
+                lock (_gate)
+                {
+                    _keepAfterFinish = true;
+                }
+            }
         }
         catch (Exception ex) when (_abort.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
@@ -316,7 +329,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
         string? sandboxId;
         lock (_gate)
         {
-            sandboxId = _createdSandbox && !_spec.Keep ? _sandboxId : null;
+            sandboxId = _createdSandbox && !_spec.Keep && !_keepAfterFinish ? _sandboxId : null;
         }
 
         if (sandboxId is null)

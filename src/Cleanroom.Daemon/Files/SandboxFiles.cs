@@ -54,20 +54,26 @@ public sealed class SandboxFiles(SandboxManager sandboxes, DaemonOptions options
 
         argv.Add("--");
         argv.AddRange(paths.Select(p => p.Length is > 0 and <= GuestPaths.MaxLength && !p.Contains('\0', StringComparison.Ordinal) ? p : throw DaemonException.InvalidArgument($"path {UntrustedText.Quote(p)} is empty, too long or holds a NUL")));
+        await RunToolAsync(sandboxId, argv, options.MaxArchiveBytes, sink, ct);
+    }
+
+    /// <summary>Runs a tool whose stdout (at most <paramref name="maxBytes"/>) goes to <paramref name="sink"/>; a failure becomes an error.</summary>
+    internal async Task RunToolAsync(string sandboxId, IReadOnlyList<string> argv, long maxBytes, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> sink, CancellationToken ct)
+    {
         long total = 0;
         var result = await RunAsync(sandboxId, argv, null, async (data, token) =>
         {
             total += data.Length;
-            if (total > options.MaxArchiveBytes)
+            if (total > maxBytes)
             {
-                throw new DaemonException(StatusCode.ResourceExhausted, ReasonCode.ResourceLimitExceeded, $"the archive grew past {options.MaxArchiveBytes} bytes; archive less at a time");
+                throw new DaemonException(StatusCode.ResourceExhausted, ReasonCode.ResourceLimitExceeded, $"the guest's {argv[0]} output grew past {maxBytes} bytes; archive less at a time");
             }
 
             await sink(data, token);
         }, ct);
         if (result.ExitCode != 0)
         {
-            throw IsMissing(result) ? new DaemonException(StatusCode.NotFound, ReasonCode.InvalidArgument, result.Errors) : Failed("archive", basePath, result);
+            throw IsMissing(result) ? new DaemonException(StatusCode.NotFound, ReasonCode.InvalidArgument, result.Errors) : Failed(argv[0], argv[^1], result);
         }
     }
 

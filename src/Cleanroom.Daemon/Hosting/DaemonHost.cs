@@ -93,6 +93,7 @@ public static class DaemonHost
             sp.GetRequiredService<Hosting.DaemonNetwork>().Networks,
             sp.GetRequiredService<Workspaces.WorkspaceProvisioner>()));
         builder.Services.AddSingleton<Files.SandboxFiles>();
+        builder.Services.AddSingleton<Files.WorkspaceChanges>();
         builder.Services.AddSingleton<OutputRetention>();
         builder.Services.AddSingleton<Hosting.DaemonChecks>();
 

@@ -417,6 +417,26 @@ public sealed class SandboxManager
         return runner;
     }
 
+    /// <summary>Turns auto-remove off for a READY sandbox: it stays until terminated.</summary>
+    public SandboxRecord Keep(string sandboxId)
+    {
+        var entry = GetReady(sandboxId);
+        entry.Record = entry.Record with { AutoRemove = false, UpdatedAt = DateTimeOffset.UtcNow };
+        _store.UpsertSandbox(entry.Record);
+        return entry.Record;
+    }
+
+    /// <summary>Records that the client copied its local changes into the workspace of a READY sandbox.</summary>
+    public void MarkLocalChangesCopied(string sandboxId)
+    {
+        var entry = GetReady(sandboxId);
+        if (entry.Record.Workspace is { } workspace)
+        {
+            entry.Record = entry.Record with { Workspace = workspace with { LocalChangesCopied = true }, UpdatedAt = DateTimeOffset.UtcNow };
+            _store.UpsertSandbox(entry.Record);
+        }
+    }
+
     /// <summary>The agent connection of a READY sandbox (for the file tools); not-ready and unknown ids are refused.</summary>
     public AgentClient ReadyAgent(string sandboxId) => GetReady(sandboxId).Agent!;
 
@@ -496,6 +516,11 @@ public sealed class SandboxManager
 
     private void OnDetached(SandboxEntry entry)
     {
+        if (!entry.Record.AutoRemove)
+        {
+            return; // kept since the timer was armed
+        }
+
         _logger.LogInformation("sandbox {Id}: no client has held it for {Seconds} s; removing it", entry.Id, _options.DetachedGrace.TotalSeconds);
         _ = Task.Run(async () =>
         {

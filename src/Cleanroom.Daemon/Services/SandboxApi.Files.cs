@@ -117,21 +117,86 @@ internal sealed partial class SandboxApi
         }
 
         var first = requestStream.Current;
-        var bytes = await files.ExtractAsync(first.SandboxId, first.Directory, first.Whiteouts, async (stdin, token) =>
+        if (first.WorkspaceCopyIn)
         {
-            var message = first;
-            while (true)
+            if (first.Directory.Length > 0)
             {
-                await stdin.WriteAsync(message.Data.Memory, token);
-                if (!await requestStream.MoveNext(token))
+                throw DaemonException.InvalidArgument("a workspace copy-in goes to the workspace's own path: leave directory empty");
+            }
+
+            return new ExtractSandboxArchiveResponse
+            {
+                Bytes = await workspaces.CopyInAsync(first.SandboxId, (stdin, manifest, token) => RelayAsync(requestStream, first, stdin, manifest, token), ct),
+            };
+        }
+
+        if (first.BaseManifest.Length > 0)
+        {
+            throw DaemonException.InvalidArgument("base_manifest belongs to a workspace copy-in");
+        }
+
+        return new ExtractSandboxArchiveResponse
+        {
+            Bytes = await files.ExtractAsync(first.SandboxId, first.Directory, first.Whiteouts, (stdin, token) => RelayAsync(requestStream, first, stdin, null, token), ct),
+        };
+    }
+
+    public override async Task ArchiveWorkspaceChanges(ArchiveWorkspaceChangesRequest request, IServerStreamWriter<ArchiveWorkspaceChangesResponse> responseStream, ServerCallContext context)
+    {
+        // The manifest goes first, in pieces well below the message limit, so the client has it before the tar starts.
+        const int ManifestPiece = 1 << 20;
+        var pending = new MemoryStream();
+        await workspaces.ArchiveAsync(request.SandboxId, async (workspace, manifest, ct) =>
+        {
+            await responseStream.WriteAsync(new ArchiveWorkspaceChangesResponse { Commit = workspace.Commit, Path = workspace.Path }, ct);
+            for (var at = 0; at < manifest.Length; at += ManifestPiece)
+            {
+                await responseStream.WriteAsync(new ArchiveWorkspaceChangesResponse { BaseManifest = manifest.Substring(at, Math.Min(ManifestPiece, manifest.Length - at)) }, ct);
+            }
+        }, async (data, ct) =>
+        {
+            pending.Write(data.Span);
+            if (pending.Length >= ArchiveChunkBytes)
+            {
+                await FlushAsync(ct);
+            }
+        }, context.CancellationToken);
+        await FlushAsync(context.CancellationToken);
+
+        async Task FlushAsync(CancellationToken ct)
+        {
+            if (pending.Length > 0)
+            {
+                await responseStream.WriteAsync(new ArchiveWorkspaceChangesResponse { Data = ByteString.CopyFrom(pending.GetBuffer(), 0, (int)pending.Length) }, ct);
+                pending.SetLength(0);
+            }
+        }
+    }
+
+    /// <summary>Copies the request stream's data into the tool's stdin and, for a copy-in, its manifest pieces into <paramref name="manifest"/>.</summary>
+    private static async Task RelayAsync(IAsyncStreamReader<ExtractSandboxArchiveRequest> requestStream, ExtractSandboxArchiveRequest first, Stream stdin, System.Text.StringBuilder? manifest, CancellationToken ct)
+    {
+        var message = first;
+        while (true)
+        {
+            await stdin.WriteAsync(message.Data.Memory, ct);
+            if (manifest is not null && message.BaseManifest.Length > 0)
+            {
+                if (manifest.Length + message.BaseManifest.Length > Files.WorkspaceChanges.MaxManifestChars)
                 {
-                    return;
+                    throw new DaemonException(StatusCode.ResourceExhausted, ReasonCode.WorkspaceTooLarge, $"the copy-in's base manifest is larger than {Files.WorkspaceChanges.MaxManifestChars} characters");
                 }
 
-                message = requestStream.Current;
+                manifest.Append(message.BaseManifest);
             }
-        }, ct);
-        return new ExtractSandboxArchiveResponse { Bytes = bytes };
+
+            if (!await requestStream.MoveNext(ct))
+            {
+                return;
+            }
+
+            message = requestStream.Current;
+        }
     }
 
     public override async Task<RemoveSandboxPathResponse> RemoveSandboxPath(RemoveSandboxPathRequest request, ServerCallContext context) =>

@@ -7,7 +7,7 @@ using Grpc.Core;
 namespace Cleanroom.Daemon.Services;
 
 /// <summary>cleanroom.v1.SandboxService: a thin layer over <see cref="SandboxManager"/> (files: <see cref="Files.SandboxFiles"/>).</summary>
-internal sealed partial class SandboxApi(SandboxManager sandboxes, SandboxEventStore events, Files.SandboxFiles files, DaemonOptions options) : SandboxService.SandboxServiceBase
+internal sealed partial class SandboxApi(SandboxManager sandboxes, SandboxEventStore events, Files.SandboxFiles files, Files.WorkspaceChanges workspaces, DaemonOptions options) : SandboxService.SandboxServiceBase
 {
     public override async Task<CreateSandboxResponse> CreateSandbox(CreateSandboxRequest request, ServerCallContext context)
     {
@@ -44,6 +44,9 @@ internal sealed partial class SandboxApi(SandboxManager sandboxes, SandboxEventS
         response.Sandboxes.AddRange(sandboxes.List(request.All).Select(s => s.ToProto(sandboxes.ActiveExecutionId(s.Id))));
         return Task.FromResult(response);
     }
+
+    public override Task<KeepSandboxResponse> KeepSandbox(KeepSandboxRequest request, ServerCallContext context) =>
+        Task.FromResult(new KeepSandboxResponse { Sandbox = sandboxes.Keep(request.SandboxId).ToProto(sandboxes.ActiveExecutionId(request.SandboxId)) });
 
     public override async Task<TerminateSandboxResponse> TerminateSandbox(TerminateSandboxRequest request, ServerCallContext context)
     {

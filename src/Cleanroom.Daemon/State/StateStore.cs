@@ -64,7 +64,7 @@ public sealed class StateStore : IDisposable
         """
         INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy, $digest, $auto, $allowall, $guest, $workspace)
         ON CONFLICT(id) DO UPDATE SET status = $status, status_message = $msg, accelerator = $accel, boot_ms = $boot,
-          updated_at = $updated, last_execution_id = $last, image_digest = $digest, guest_address = $guest, workspace = $workspace
+          updated_at = $updated, last_execution_id = $last, image_digest = $digest, guest_address = $guest, workspace = $workspace, auto_remove = $auto
         """,
         ("$id", s.Id), ("$status", (int)s.Status), ("$msg", s.StatusMessage), ("$backend", s.Backend), ("$image", s.ImageRef),
         ("$accel", s.Accelerator), ("$vcpus", s.Vcpus), ("$mem", s.MemoryMiB), ("$dir", s.WorkDir), ("$boot", s.BootMs),

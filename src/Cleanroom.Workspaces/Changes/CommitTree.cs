@@ -12,14 +12,17 @@ namespace Cleanroom.Workspaces.Changes;
 internal static class CommitTree
 {
     /// <summary>Mode and blob of each of <paramref name="wanted"/> the commit has (blobs and submodule commits).</summary>
+    public static Task<Dictionary<string, BaseEntry>> LookUpAsync(
+        string repositoryRoot, string commit, IReadOnlySet<string> wanted, TimeSpan timeout, CancellationToken ct) =>
+        wanted.Count == 0
+            ? Task.FromResult(new Dictionary<string, BaseEntry>(StringComparer.Ordinal))
+            : LookUpAsync(repositoryRoot, commit, wanted.Contains, timeout, ct);
+
+    /// <summary>Mode and blob of every path of the commit that <paramref name="wanted"/> accepts.</summary>
     public static async Task<Dictionary<string, BaseEntry>> LookUpAsync(
-        string repositoryRoot, string commit, IReadOnlySet<string> wanted, TimeSpan timeout, CancellationToken ct)
+        string repositoryRoot, string commit, Func<string, bool> wanted, TimeSpan timeout, CancellationToken ct)
     {
         var found = new Dictionary<string, BaseEntry>(StringComparer.Ordinal);
-        if (wanted.Count == 0)
-        {
-            return found;
-        }
 
         var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
         await GitRecords.ReadAsync(
@@ -30,7 +33,7 @@ internal static class CommitTree
                 // MODE SP TYPE SP OID TAB PATH
                 var tab = record.IndexOf((byte)'\t');
                 var path = tab < 0 ? null : utf8.GetString(record[(tab + 1)..]);
-                if (path is null || !wanted.Contains(path))
+                if (path is null || !wanted(path))
                 {
                     return;
                 }
