@@ -69,10 +69,11 @@ public static class WorkspaceDiff
             throw Rejected(ex.Message);
         }
 
+        var opaqueSet = opaque.ToHashSet(StringComparer.Ordinal);
         var commitEntries = await CommitTree.LookUpAsync(
             repositoryRoot,
             commit,
-            path => written.ContainsKey(path) || deleted.Contains(path) || opaque.Any(dir => dir.Length == 0 || path.StartsWith(dir + "/", StringComparison.Ordinal)),
+            path => written.ContainsKey(path) || SelfOrAncestorIn(path, deleted) || AncestorIn(path, opaqueSet),
             TimeSpan.FromMinutes(5),
             ct);
         var result = new List<WorkspaceChange>();
@@ -95,7 +96,7 @@ public static class WorkspaceDiff
         // Deleted: whiteouts over committed paths, and committed paths under an opaque directory the guest did not write again.
         foreach (var path in commitEntries.Keys.Where(p => !written.ContainsKey(p)))
         {
-            if (deleted.Contains(path) || deleted.Any(d => path.StartsWith(d + "/", StringComparison.Ordinal)) || opaque.Any(dir => dir.Length == 0 || path.StartsWith(dir + "/", StringComparison.Ordinal)))
+            if (SelfOrAncestorIn(path, deleted) || AncestorIn(path, opaqueSet))
             {
                 result.Add(new WorkspaceChange(path, 'D', 0));
             }
@@ -132,6 +133,31 @@ public static class WorkspaceDiff
         }
 
         return trimmed;
+    }
+
+    /// <summary>True when <paramref name="path"/> or a directory above it is in <paramref name="set"/>.</summary>
+    private static bool SelfOrAncestorIn(string path, HashSet<string> set) => set.Contains(path) || AncestorIn(path, set);
+
+    /// <summary>True when a directory above <paramref name="path"/> (the root is "") is in <paramref name="set"/>: one lookup per level.</summary>
+    private static bool AncestorIn(string path, HashSet<string> set)
+    {
+        if (set.Count == 0)
+        {
+            return false;
+        }
+
+        for (var slash = path.LastIndexOf('/'); ; slash = path.LastIndexOf('/', slash - 1))
+        {
+            if (set.Contains(slash < 0 ? "" : path[..slash]))
+            {
+                return true;
+            }
+
+            if (slash <= 0)
+            {
+                return false;
+            }
+        }
     }
 
     private static string Join(string directory, string name) => directory.Length == 0 ? name : directory + "/" + name;
