@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Cleanroom.Cli.Commands;
 using Cleanroom.Api.V1;
+using Cleanroom.Cli.Commands;
 using Cleanroom.Policy;
 
 namespace Cleanroom.Cli.Workspaces;
