@@ -49,6 +49,24 @@ public sealed class AutoRemoveTests
     }
 
     [Fact]
+    public async Task Keeping_an_auto_remove_sandbox_cancels_its_removal_and_is_recorded()
+    {
+        await using var daemon = new DaemonHarness(o => o with { DetachedGrace = Grace });
+        var sandbox = await daemon.CreateAsync(new SandboxRequest(null, AutoRemove: true));
+        var released = daemon.Manager.WhenReleased(sandbox.Id);
+        var hold = daemon.Manager.Hold(sandbox.Id);
+
+        var kept = daemon.Manager.Keep(sandbox.Id);
+        hold.Dispose(); // the timer armed by this release must find the sandbox kept
+
+        await Task.WhenAny(released, Task.Delay(Waits.Quiet));
+        Assert.False(released.IsCompleted, "a kept sandbox was removed for lack of a client");
+        Assert.False(kept.AutoRemove);
+        Assert.False(daemon.Store.GetSandbox(sandbox.Id)!.AutoRemove);
+        await daemon.Manager.TerminateAsync(sandbox.Id, "test over");
+    }
+
+    [Fact]
     public async Task A_kept_sandbox_is_never_removed_for_lack_of_a_client()
     {
         await using var daemon = new DaemonHarness(o => o with { DetachedGrace = Grace });
