@@ -219,6 +219,35 @@ public sealed class CpTests : IDisposable
         AssertFile(Path.Join(Guest, "dst", "from-stdin.txt"), "piped\n", Mode640);
     }
 
+    [Fact]
+    public async Task A_file_larger_than_several_chunks_round_trips_byte_for_byte()
+    {
+        var content = new byte[(3 << 20) + 17];
+        Random.Shared.NextBytes(content);
+        File.WriteAllBytes(Path.Join(Local, "big.bin"), content);
+
+        var copyIn = await CpAsync(Path.Join(Local, "big.bin"), $"{_id}:/big.bin");
+        var copyOut = await CpAsync($"{_id}:/big.bin", Path.Join(Local, "back.bin"));
+
+        Assert.True(copyIn.Code == 0, copyIn.Err);
+        Assert.True(copyOut.Code == 0, copyOut.Err);
+        Assert.Equal(content, File.ReadAllBytes(Path.Join(Guest, "big.bin")));
+        Assert.Equal(content, File.ReadAllBytes(Path.Join(Local, "back.bin")));
+    }
+
+    [Fact]
+    public async Task A_terminal_is_never_read_or_written_as_a_tar()
+    {
+        using var fromTerminal = new CliHarness(_daemon.Endpoint) { StdinIsTerminal = true };
+        using var toTerminal = new CliHarness(_daemon.Endpoint) { StdoutIsTerminal = true };
+
+        Assert.Equal(2, await fromTerminal.RunAsync("cp", "-", $"{_id}:/"));
+        Assert.Equal(2, await toTerminal.RunAsync("cp", $"{_id}:/", "-"));
+        Assert.Contains("no tar to copy in", fromTerminal.Err, StringComparison.Ordinal);
+        Assert.Contains("refusing to write a tar to a terminal", toTerminal.Err, StringComparison.Ordinal);
+        Assert.Empty(toTerminal.Stdout.Bytes);
+    }
+
     public static TheoryData<string, string> HostileArchives => new()
     {
         { "dot-dot", "" },

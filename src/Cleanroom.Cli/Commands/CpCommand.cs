@@ -42,6 +42,15 @@ internal sealed class CpCommand : Command
 
             var source = CpLocation.Parse(parse.GetValue(_source)!);
             var destination = CpLocation.Parse(parse.GetValue(_destination)!);
+            // A terminal can neither supply a tar nor show one; waiting or printing binary would only confuse.
+            if ((source.IsStandardStream && context.StdinIsTerminal) || (destination.IsStandardStream && context.StdoutIsTerminal))
+            {
+                context.Complain(source.IsStandardStream
+                    ? "no tar to copy in: pipe one in (tar -c . | cleanroom cp - ID:/dir)"
+                    : "refusing to write a tar to a terminal: redirect it (cleanroom cp ID:/path - > copy.tar)");
+                return ExitCodes.Usage;
+            }
+
             try
             {
                 if (source.IsRemote)
