@@ -190,6 +190,25 @@ public sealed class CpTests : IDisposable
     }
 
     [Fact]
+    public async Task Copying_in_never_replaces_a_directory_by_a_file_or_the_reverse()
+    {
+        WriteFile(Path.Join(Guest, "dst", "name", "keep.txt"), "keep", Mode644);
+        WriteFile(Path.Join(Guest, "dst", "tree"), "a file", Mode644);
+        WriteFile(Path.Join(Local, "name"), "x", Mode644);
+        MakeTree(Path.Join(Local, "tree"));
+
+        var fileOverDirectory = await CpAsync(Path.Join(Local, "name"), $"{_id}:/dst");
+        var directoryOverFile = await CpAsync(Path.Join(Local, "tree"), $"{_id}:/dst/");
+
+        Assert.Equal(1, fileOverDirectory.Code);
+        Assert.Contains($"cannot overwrite directory {_id}:/dst/name with a non-directory", fileOverDirectory.Err, StringComparison.Ordinal);
+        Assert.Equal(1, directoryOverFile.Code);
+        Assert.Contains($"cannot overwrite non-directory {_id}:/dst/tree with a directory", directoryOverFile.Err, StringComparison.Ordinal);
+        Assert.Equal("keep", File.ReadAllText(Path.Join(Guest, "dst", "name", "keep.txt")));
+        Assert.Equal("a file", File.ReadAllText(Path.Join(Guest, "dst", "tree")));
+    }
+
+    [Fact]
     public async Task Copying_in_needs_the_destination_parent_in_the_sandbox()
     {
         WriteFile(Path.Join(Local, "f.txt"), "x", Mode644);

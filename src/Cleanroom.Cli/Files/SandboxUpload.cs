@@ -55,6 +55,11 @@ internal sealed class SandboxUpload(DaemonConnection connection, CliContext cont
         {
             case "directory":
                 (directory, name) = (destination.Path, contents ? null : Path.GetFileName(full));
+                if (name is not null)
+                {
+                    await RefuseTypeClashAsync(sandboxId, destination.Path == "/" ? "/" + name : $"{destination.Path}/{name}", isDirectory, ct);
+                }
+
                 break;
             case null:
                 if (destination.TrailingSlash && !isDirectory)
@@ -88,6 +93,20 @@ internal sealed class SandboxUpload(DaemonConnection connection, CliContext cont
         }
 
         await SendAsync(sandboxId, directory, output => LocalTar.WriteAsync(output, full, name, message => context.Complain("warning: " + message), ct), ct);
+    }
+
+    /// <summary>
+    /// The guest's extract replaces whatever is in the way (a directory by a file, or the reverse); docker cp refuses
+    /// that at the top, and so does this, rather than delete a tree the user did not name.
+    /// </summary>
+    private async Task RefuseTypeClashAsync(string sandboxId, string path, bool sourceIsDirectory, CancellationToken ct)
+    {
+        if (await StatAsync(sandboxId, path, ct) is { } existing && (existing.Type == "directory") != sourceIsDirectory)
+        {
+            throw new CpException(sourceIsDirectory
+                ? $"cannot overwrite non-directory {sandboxId}:{path} with a directory"
+                : $"cannot overwrite directory {sandboxId}:{path} with a non-directory");
+        }
     }
 
     private async Task<SandboxPathStat?> StatAsync(string sandboxId, string path, CancellationToken ct) =>
