@@ -44,6 +44,7 @@ public static class CliApp
             host,
             new SandboxCommand(context, daemon),
             new ExecCommand(context, daemon),
+            new CpCommand(context, daemon),
             new ExecutionCommand(context, daemon),
             new WorkspaceCommand(context, daemon),
             new ImageCommand(context, daemon),

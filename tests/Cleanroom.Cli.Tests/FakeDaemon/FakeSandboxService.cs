@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using Cleanroom.Api.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -56,6 +57,38 @@ internal sealed class FakeSandboxService(FakeDaemonState state) : SandboxService
         sandbox.Status = SandboxStatus.Stopped;
         state.Terminated.Enqueue(sandbox.SandboxId);
         return Task.FromResult(new TerminateSandboxResponse { SandboxId = sandbox.SandboxId, Terminated = true, Message = "terminated by request" });
+    }
+
+    [SupportedOSPlatform("linux")]
+    public override Task<StatSandboxPathResponse> StatSandboxPath(StatSandboxPathRequest request, ServerCallContext context) =>
+        Task.FromResult(new StatSandboxPathResponse { Stat = FakeGuestFiles.Stat(request.SandboxId, request.Path) });
+
+    [SupportedOSPlatform("linux")]
+    public override Task ArchiveSandboxPaths(ArchiveSandboxPathsRequest request, IServerStreamWriter<ArchiveSandboxPathsResponse> responseStream, ServerCallContext context) =>
+        FakeGuestFiles.ArchiveAsync(request.SandboxId, request.Base.Length == 0 ? "/" : request.Base, request.Paths, data =>
+            responseStream.WriteAsync(new ArchiveSandboxPathsResponse { Data = Google.Protobuf.ByteString.CopyFrom(data.Span) }, context.CancellationToken));
+
+    [SupportedOSPlatform("linux")]
+    public override async Task<ExtractSandboxArchiveResponse> ExtractSandboxArchive(IAsyncStreamReader<ExtractSandboxArchiveRequest> requestStream, ServerCallContext context)
+    {
+        // The fake collects the whole tar first: test trees are small.
+        if (!await requestStream.MoveNext(context.CancellationToken))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "missing archive"));
+        }
+
+        var first = requestStream.Current;
+        var tar = new MemoryStream();
+        first.Data.WriteTo(tar);
+        while (await requestStream.MoveNext(context.CancellationToken))
+        {
+            requestStream.Current.Data.WriteTo(tar);
+        }
+
+        state.Log($"ExtractSandboxArchive {first.Directory}");
+        tar.Position = 0;
+        FakeGuestFiles.Extract(first.SandboxId, first.Directory, tar);
+        return new ExtractSandboxArchiveResponse { Bytes = tar.Length };
     }
 
     // The image a policy names, read from the compiled payload the client sent; "" when there is none.
