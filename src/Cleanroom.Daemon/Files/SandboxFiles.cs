@@ -31,7 +31,8 @@ public sealed class SandboxFiles(SandboxManager sandboxes, DaemonOptions options
         var result = await RunAsync(sandboxId, ["stat", "--", path], null, Collect(output, MaxStatBytes, "the stat answer"), ct);
         if (result.ExitCode != 0)
         {
-            return IsMissing(result) ? null : throw Failed("stat", path, result);
+            // A path under a regular file does not exist either (ENOTDIR), as for stat(1).
+            return IsMissing(result) || result.Errors.Contains("not a directory", StringComparison.OrdinalIgnoreCase) ? null : throw Failed("stat", path, result);
         }
 
         return GuestStatParser.Parse(output.GetBuffer().AsSpan(0, (int)output.Length));

@@ -40,6 +40,9 @@ public static class PolicyEnforcement
         new("policy.services", false),
         new("policy.run_before", false),
         new("policy.repository_checkout", true),
+        new("workspace.repo_url", true),
+        new("workspace.copy_in_out", true),
+        new("files.api", true),
     ];
 
     /// <summary>The settings of <paramref name="policy"/> this daemon cannot honour, each as one phrase; empty when it can.</summary>
