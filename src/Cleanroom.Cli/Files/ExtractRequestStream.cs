@@ -1,91 +1,65 @@
 using Cleanroom.Api.V1;
+using Cleanroom.Workspaces.Transfer;
 using Google.Protobuf;
 using Grpc.Core;
 
 namespace Cleanroom.Cli.Files;
 
 /// <summary>
-/// A write-only stream that sends what is written to ExtractSandboxArchive in pieces of <see cref="ChunkBytes"/>:
-/// the first message also names the sandbox and the directory. Only the asynchronous writes are supported, so a
-/// slow daemon holds the writer back instead of a thread.
+/// A write-only stream onto ExtractSandboxArchive: what is written goes up in chunks of
+/// <see cref="ChunkingStream.ChunkBytes"/>, the first message carrying <paramref name="first"/>'s fields (the sandbox
+/// and the directory, or a workspace copy-in).
 /// </summary>
-internal sealed class ExtractRequestStream(IClientStreamWriter<ExtractSandboxArchiveRequest> requests, string sandboxId, string directory) : Stream
+internal sealed class ExtractRequestStream : WriteOnlyStream
 {
-    /// <summary>Big enough to amortise a message, far below gRPC's 4 MiB message limit.</summary>
-    public const int ChunkBytes = 256 << 10;
+    public const int ChunkBytes = ChunkingStream.ChunkBytes;
 
-    private readonly byte[] _buffer = new byte[ChunkBytes];
-    private int _buffered;
-    private bool _sentFirst;
+    private readonly IClientStreamWriter<ExtractSandboxArchiveRequest> _requests;
+    private readonly ChunkingStream _chunks;
+    private ExtractSandboxArchiveRequest? _first;
 
-    /// <summary>Bytes handed to the daemon so far.</summary>
-    public long Sent { get; private set; }
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public ExtractRequestStream(IClientStreamWriter<ExtractSandboxArchiveRequest> requests, ExtractSandboxArchiveRequest first)
     {
-        while (!buffer.IsEmpty)
-        {
-            var take = Math.Min(buffer.Length, ChunkBytes - _buffered);
-            buffer.Span[..take].CopyTo(_buffer.AsSpan(_buffered));
-            _buffered += take;
-            buffer = buffer[take..];
-            if (_buffered == ChunkBytes)
-            {
-                await SendAsync(cancellationToken);
-            }
-        }
+        _requests = requests;
+        _first = first;
+        _chunks = new ChunkingStream(SendAsync);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public ExtractRequestStream(IClientStreamWriter<ExtractSandboxArchiveRequest> requests, string sandboxId, string directory)
+        : this(requests, new ExtractSandboxArchiveRequest { SandboxId = sandboxId, Directory = directory })
+    {
+    }
+
+    /// <summary>Bytes written so far.</summary>
+    public long Sent => _chunks.Written;
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _chunks.WriteAsync(buffer, cancellationToken);
 
     /// <summary>Sends what is buffered (and the first message even when nothing was written), then ends the request stream.</summary>
-    public async Task CompleteAsync(CancellationToken cancellationToken)
+    public async Task CompleteAsync(CancellationToken cancellationToken, IEnumerable<ExtractSandboxArchiveRequest>? trailer = null)
     {
-        if (_buffered > 0 || !_sentFirst)
+        await _chunks.FlushAsync(cancellationToken);
+        if (_first is not null)
         {
-            await SendAsync(cancellationToken);
+            await SendAsync(ReadOnlyMemory<byte>.Empty, cancellationToken);
         }
 
-        await requests.CompleteAsync();
+        foreach (var message in trailer ?? [])
+        {
+            await _requests.WriteAsync(message, cancellationToken);
+        }
+
+        await _requests.CompleteAsync();
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public override void Flush()
+    private async Task SendAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
     {
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("write asynchronously");
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    private async Task SendAsync(CancellationToken cancellationToken)
-    {
-        var message = new ExtractSandboxArchiveRequest { Data = ByteString.CopyFrom(_buffer, 0, _buffered) };
-        if (!_sentFirst)
-        {
-            message.SandboxId = sandboxId;
-            message.Directory = directory;
-            _sentFirst = true;
-        }
-
-        await requests.WriteAsync(message, cancellationToken);
-        Sent += _buffered;
-        _buffered = 0;
+        var message = _first ?? new ExtractSandboxArchiveRequest();
+        _first = null;
+        message.Data = ByteString.CopyFrom(chunk.Span);
+        await _requests.WriteAsync(message, cancellationToken);
     }
 }

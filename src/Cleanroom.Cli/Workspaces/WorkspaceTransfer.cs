@@ -27,17 +27,11 @@ internal static class WorkspaceTransfer
         var changes = await LocalChanges.FindAsync(repositoryRoot, commit, null, ct);
         changes.EnsureWithinLimits();
         using var call = connection.Sandboxes.ExtractSandboxArchive(cancellationToken: ct);
-        await call.RequestStream.WriteAsync(new ExtractSandboxArchiveRequest { SandboxId = sandboxId, WorkspaceCopyIn = true }, ct);
-        var tar = new MessageChunkStream((chunk, token) => call.RequestStream.WriteAsync(new ExtractSandboxArchiveRequest { Data = ByteString.CopyFrom(chunk.Span) }, token));
+        var tar = new Files.ExtractRequestStream(call.RequestStream, new ExtractSandboxArchiveRequest { SandboxId = sandboxId, WorkspaceCopyIn = true });
         var manifest = await changes.WriteTarAsync(tar, ct);
-        await tar.FlushAsync(ct);
         var json = manifest.ToJson();
-        for (var at = 0; at < json.Length; at += ManifestPiece)
-        {
-            await call.RequestStream.WriteAsync(new ExtractSandboxArchiveRequest { BaseManifest = json.Substring(at, Math.Min(ManifestPiece, json.Length - at)) }, ct);
-        }
-
-        await call.RequestStream.CompleteAsync();
+        await tar.CompleteAsync(ct, Enumerable.Range(0, (json.Length + ManifestPiece - 1) / ManifestPiece)
+            .Select(i => new ExtractSandboxArchiveRequest { BaseManifest = json.Substring(i * ManifestPiece, Math.Min(ManifestPiece, json.Length - (i * ManifestPiece))) }));
         await call.ResponseAsync;
         return changes.Changed.Count + changes.Deleted.Count;
     }

@@ -1,4 +1,5 @@
 using Cleanroom.Api.V1;
+using Cleanroom.Workspaces.Transfer;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -8,9 +9,6 @@ namespace Cleanroom.Daemon.Services;
 /// <summary>The file RPCs of cleanroom.v1.SandboxService: requests checked here, the work in <see cref="Files.SandboxFiles"/>.</summary>
 internal sealed partial class SandboxApi
 {
-    /// <summary>Pieces of an archive sent to the client: big enough to amortise a message, far below the message limit.</summary>
-    private const int ArchiveChunkBytes = 256 << 10;
-
     public override async Task<DownloadSandboxFileResponse> DownloadSandboxFile(DownloadSandboxFileRequest request, ServerCallContext context)
     {
         var data = await files.DownloadAsync(request.SandboxId, request.Path, request.MaxBytes, context.CancellationToken);
@@ -87,25 +85,9 @@ internal sealed partial class SandboxApi
 
     public override async Task ArchiveSandboxPaths(ArchiveSandboxPathsRequest request, IServerStreamWriter<ArchiveSandboxPathsResponse> responseStream, ServerCallContext context)
     {
-        var pending = new MemoryStream();
-        await files.ArchiveAsync(request.SandboxId, request.Base.Length == 0 ? "/" : request.Base, request.Paths, request.Exclude, async (data, ct) =>
-        {
-            pending.Write(data.Span);
-            if (pending.Length >= ArchiveChunkBytes)
-            {
-                await FlushAsync(ct);
-            }
-        }, context.CancellationToken);
-        await FlushAsync(context.CancellationToken);
-
-        async Task FlushAsync(CancellationToken ct)
-        {
-            if (pending.Length > 0)
-            {
-                await responseStream.WriteAsync(new ArchiveSandboxPathsResponse { Data = ByteString.CopyFrom(pending.GetBuffer(), 0, (int)pending.Length) }, ct);
-                pending.SetLength(0);
-            }
-        }
+        var chunks = new ChunkingStream((chunk, ct) => responseStream.WriteAsync(new ArchiveSandboxPathsResponse { Data = ByteString.CopyFrom(chunk.Span) }, ct));
+        await files.ArchiveAsync(request.SandboxId, request.Base.Length == 0 ? "/" : request.Base, request.Paths, request.Exclude, chunks.WriteAsync, context.CancellationToken);
+        await chunks.FlushAsync(context.CancellationToken);
     }
 
     public override async Task<ExtractSandboxArchiveResponse> ExtractSandboxArchive(IAsyncStreamReader<ExtractSandboxArchiveRequest> requestStream, ServerCallContext context)
@@ -145,7 +127,7 @@ internal sealed partial class SandboxApi
     {
         // The manifest goes first, in pieces well below the message limit, so the client has it before the tar starts.
         const int ManifestPiece = 1 << 20;
-        var pending = new MemoryStream();
+        var chunks = new ChunkingStream((chunk, ct) => responseStream.WriteAsync(new ArchiveWorkspaceChangesResponse { Data = ByteString.CopyFrom(chunk.Span) }, ct));
         await workspaces.ArchiveAsync(request.SandboxId, async (workspace, manifest, ct) =>
         {
             await responseStream.WriteAsync(new ArchiveWorkspaceChangesResponse { Commit = workspace.Commit, Path = workspace.Path }, ct);
@@ -153,24 +135,8 @@ internal sealed partial class SandboxApi
             {
                 await responseStream.WriteAsync(new ArchiveWorkspaceChangesResponse { BaseManifest = manifest.Substring(at, Math.Min(ManifestPiece, manifest.Length - at)) }, ct);
             }
-        }, async (data, ct) =>
-        {
-            pending.Write(data.Span);
-            if (pending.Length >= ArchiveChunkBytes)
-            {
-                await FlushAsync(ct);
-            }
-        }, context.CancellationToken);
-        await FlushAsync(context.CancellationToken);
-
-        async Task FlushAsync(CancellationToken ct)
-        {
-            if (pending.Length > 0)
-            {
-                await responseStream.WriteAsync(new ArchiveWorkspaceChangesResponse { Data = ByteString.CopyFrom(pending.GetBuffer(), 0, (int)pending.Length) }, ct);
-                pending.SetLength(0);
-            }
-        }
+        }, chunks.WriteAsync, context.CancellationToken);
+        await chunks.FlushAsync(context.CancellationToken);
     }
 
     /// <summary>Copies the request stream's data into the tool's stdin and, for a copy-in, its manifest pieces into <paramref name="manifest"/>.</summary>

@@ -55,25 +55,7 @@ internal static class GitRecords
 
     private static ProcessStartInfo StartInfo(string repositoryPath, IReadOnlyList<string> args)
     {
-        var info = new ProcessStartInfo("git")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add("-C");
-        info.ArgumentList.Add(repositoryPath);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in HostGit.RemovedVariables)
-        {
-            info.Environment.Remove(name);
-        }
-
+        var info = HostGit.StartInfo(repositoryPath, args, HostGit.RemovedVariables);
         foreach (var (name, value) in HostGit.CommonVariables)
         {
             info.Environment[name] = value;

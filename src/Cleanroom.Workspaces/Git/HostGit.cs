@@ -25,6 +25,35 @@ internal static class HostGit
     internal static readonly (string Name, string Value)[] IsolatedVariables =
         [("GIT_CONFIG_NOSYSTEM", "1"), ("GIT_CONFIG_GLOBAL", "/dev/null")];
 
+    /// <summary>
+    /// A start for <c>git -C <paramref name="directory"/> ARGS</c> with every stream redirected and
+    /// <paramref name="removedVariables"/> taken out of the inherited environment, for callers that stream git's output
+    /// themselves (they add their own variables).
+    /// </summary>
+    public static System.Diagnostics.ProcessStartInfo StartInfo(string directory, IEnumerable<string> args, IEnumerable<string> removedVariables)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("git")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.ArgumentList.Add("-C");
+        info.ArgumentList.Add(directory);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var name in removedVariables)
+        {
+            info.Environment.Remove(name);
+        }
+
+        return info;
+    }
+
     /// <summary>Runs <c>git -C <paramref name="directory"/> ARGS</c>; throws <see cref="HostCommandException"/> on a non-zero exit.</summary>
     public static Task<HostCommandResult> RunAsync(
         string directory, bool isolated, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct, string? stdin = null) =>

@@ -119,25 +119,8 @@ internal sealed class RemoteGit
 
     private ProcessStartInfo StartInfo(string directory, IReadOnlyList<string> args)
     {
-        var info = new ProcessStartInfo("git")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.ArgumentList.Add("-C");
-        info.ArgumentList.Add(directory);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
+        var info = HostGit.StartInfo(directory, args, RemovedVariables);
         var environment = info.Environment;
-        foreach (var name in RemovedVariables)
-        {
-            environment.Remove(name);
-        }
 
         foreach (var (name, value) in _hostEnvironment)
         {
