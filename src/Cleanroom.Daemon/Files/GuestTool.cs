@@ -33,7 +33,7 @@ internal static class GuestTool
     {
         var process = await agent.StartAsync(new ExecRequest { Argv = argv, Tool = true, User = user }, ct);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var feeding = FeedAsync(process, stdin, stop.Token);
+        var feeding = FeedAsync(process, stdin, stop);
         var errors = new MemoryStream();
         try
         {
@@ -50,29 +50,51 @@ internal static class GuestTool
                 }
             }
 
-            await feeding;
             var exit = await process.Exited.WaitAsync(stop.Token);
+
+            // The writer finishes even when the tool ended early: StdinStream drops what an exited tool cannot read.
+            await feeding;
+
             var text = UntrustedText.Escape(Encoding.UTF8.GetString(errors.GetBuffer(), 0, (int)errors.Length).TrimEnd('\n'), MaxErrorBytes);
             return new GuestToolResult(exit.ShellExitCode, exit.Error.Length > 0 && text.Length == 0 ? UntrustedText.Escape(exit.Error) : text);
         }
-        catch
+        catch (Exception ex)
         {
             // Whatever failed (the caller's budget, a cancelled call, a broken stream), the tool must not run on.
             await stop.CancelAsync();
             await KillAsync(process);
             await feeding.ContinueWith(_ => { }, TaskScheduler.Default);
+
+            // The reader only stopped because the writer failed: its error is the one that says why.
+            if (ex is OperationCanceledException && !ct.IsCancellationRequested && feeding.Exception?.InnerException is { } writerError)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(writerError);
+            }
+
             throw;
         }
     }
 
-    private static async Task FeedAsync(GuestProcess process, Func<GuestProcess, CancellationToken, Task>? stdin, CancellationToken ct)
+    /// <summary>
+    /// Writes stdin and closes it. If the writer fails (a client that broke off, a budget), the read loop is stopped
+    /// too: the tool would otherwise wait for the rest of its input, and the reader for its exit, forever.
+    /// </summary>
+    private static async Task FeedAsync(GuestProcess process, Func<GuestProcess, CancellationToken, Task>? stdin, CancellationTokenSource stop)
     {
-        if (stdin is not null)
+        try
         {
-            await stdin(process, ct);
-        }
+            if (stdin is not null)
+            {
+                await stdin(process, stop.Token);
+            }
 
-        await process.CloseStdinAsync(ct);
+            await process.CloseStdinAsync(stop.Token);
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            throw;
+        }
     }
 
     private static async Task KillAsync(GuestProcess process)

@@ -3,14 +3,33 @@ using Cleanroom.Workspaces.Transfer;
 
 namespace Cleanroom.Daemon.Files;
 
-/// <summary>A write-only stream onto a guest process's stdin (flow-controlled by the guest's window), so a TarWriter can write straight into a tool.</summary>
+/// <summary>
+/// A write-only stream onto a guest process's stdin (flow-controlled by the guest's window), so a TarWriter or a
+/// client's request stream can feed a tool directly. Once the tool has exited (it failed, or stopped at the tar's end
+/// marker) what is still written is dropped instead of waiting for window that will never come, so the writer can
+/// finish reading its own source (a client stream whose last messages carry more than tar data).
+/// </summary>
 internal sealed class StdinStream(GuestProcess process) : WriteOnlyStream
 {
+    /// <summary>Bytes the tool was sent.</summary>
     public long Written { get; private set; }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await process.WriteStdinAsync(buffer, cancellationToken);
+        if (buffer.IsEmpty || process.Exited.IsCompleted)
+        {
+            return;
+        }
+
+        var write = process.WriteStdinAsync(buffer, cancellationToken);
+        if (await Task.WhenAny(write, process.Exited) != write)
+        {
+            // The tool exited while this write waited for window: the write can never complete; observe it and move on.
+            _ = write.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            return;
+        }
+
+        await write;
         Written += buffer.Length;
     }
 }

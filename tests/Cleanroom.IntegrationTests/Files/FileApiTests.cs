@@ -95,6 +95,26 @@ public sealed class FileApiTests(DaemonFixture daemon)
     }
 
     [Fact]
+    public async Task A_garbage_archive_bigger_than_the_window_fails_clearly_instead_of_hanging()
+    {
+        // The tool gives up on the first block; the rest (far more than the guest's stdin window) must not wedge the call.
+        var garbage = new byte[8 << 20];
+        new Random(3).NextBytes(garbage);
+        using var extract = daemon.Sandboxes.ExtractSandboxArchive();
+        await extract.RequestStream.WriteAsync(new ExtractSandboxArchiveRequest { SandboxId = daemon.SharedSandboxId, Directory = $"/tmp/garbage-{Guid.NewGuid():N}" });
+        for (var at = 0; at < garbage.Length; at += 1 << 20)
+        {
+            await extract.RequestStream.WriteAsync(new ExtractSandboxArchiveRequest { Data = ByteString.CopyFrom(garbage, at, 1 << 20) });
+        }
+
+        await extract.RequestStream.CompleteAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await extract);
+
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Contains("extract", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Relative_paths_and_unknown_sandboxes_are_refused()
     {
         var relative = await Assert.ThrowsAsync<RpcException>(async () => await daemon.Sandboxes.StatSandboxPathAsync(new StatSandboxPathRequest { SandboxId = daemon.SharedSandboxId, Path = "etc/passwd" }));
