@@ -105,10 +105,13 @@ public sealed class TestDaemon : IAsyncDisposable
             Process.GetProcessById(pid).Kill();
         }
 
+        // The workspace staging directory (in /dev/shm) is the run's own: gone once the daemon stopped.
+        var staging = new DaemonOptions { SocketPath = SocketPath, StateDir = StateDir }.EffectiveWorkspaceStagingDir;
+        var stagingLeft = staging is not null && Directory.Exists(staging);
         Directory.Delete(StateDir, recursive: true);
-        if (leaked.Count > 0 || leftoverDirs.Length > 0)
+        if (leaked.Count > 0 || leftoverDirs.Length > 0 || stagingLeft)
         {
-            throw new InvalidOperationException($"the daemon leaked {leaked.Count} QEMU processes and {leftoverDirs.Length} sandbox directories");
+            throw new InvalidOperationException($"the daemon leaked {leaked.Count} QEMU processes, {leftoverDirs.Length} sandbox directories{(stagingLeft ? " and its workspace staging directory " + staging : "")}");
         }
     }
 

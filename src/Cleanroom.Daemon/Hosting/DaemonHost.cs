@@ -30,6 +30,9 @@ public static class DaemonHost
         Hosting.PrivateDirectory.SetUmask(Hosting.PrivateDirectory.DaemonUmask);
         Hosting.PrivateDirectory.Ensure(options.StateDir, "the state directory", enforcePrivate: true);
         using var stateLock = Hosting.StateDirLock.Acquire(options.StateDir);
+
+        // Workspace checkouts are staged in memory; the directory is this run's alone and goes when the daemon does.
+        using var workspaceStaging = new Hosting.ScratchDirectory(Hosting.PrivateDirectory.Renew(options.EffectiveWorkspaceStagingDir));
         Hosting.ControlSocket.Prepare(options.SocketPath);
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -72,7 +75,7 @@ public static class DaemonHost
             {
                 StoreDirectory = options.WorkspacesDir,
                 MaxTreeBytes = options.MaxWorkspaceTreeBytes,
-                MemoryStagingDirectory = Hosting.PrivateDirectory.Renew(options.EffectiveWorkspaceStagingDir),
+                MemoryStagingDirectory = workspaceStaging.Path,
             }),
             new Cleanroom.Workspaces.Repositories.RepositoryStore(new Cleanroom.Workspaces.Repositories.RepositoryStoreOptions
             {
