@@ -67,10 +67,10 @@ public sealed record DaemonOptions
     /// <summary>The address pool, DNS upstreams and names the network uses.</summary>
     public Cleanroom.Network.NetworkOptions NetworkSettings { get; init; } = new();
 
-    /// <summary>Most disk the workspace images of all commits may use; least recently used ones go past it (<c>--max-workspace-store</c>).</summary>
+    /// <summary>Most disk the workspace images of all commits may use; least recently used ones go past it (no command-line flag yet: 20 GiB).</summary>
     public long MaxWorkspaceStoreBytes { get; init; } = 20L << 30;
 
-    /// <summary>Largest commit tree (file content) a workspace image is built for (<c>--max-workspace-tree</c>).</summary>
+    /// <summary>Largest commit tree (file content) a workspace image is built for (no command-line flag yet: 10 GiB).</summary>
     public long MaxWorkspaceTreeBytes { get; init; } = 10L << 30;
 
     /// <summary>

@@ -50,8 +50,8 @@ internal sealed class RepositoryOptions
         {
             if (policy is { Repository.Enabled: false })
             {
-                await context.Error.WriteLineAsync("cleanroom: note: the policy turns the repository checkout off (repository.enabled: false or mode: none); --repo-url is ignored");
-                return null;
+                // Refused, not ignored: the user asked for a checkout the policy forbids.
+                throw new Cleanroom.Workspaces.WorkspaceException(Cleanroom.Workspaces.WorkspaceErrorKind.NotARepository, "--repo-url asks for a checkout, but the policy turns it off (repository.enabled: false or mode: none)");
             }
 
             return new RepositoryCheckout { Url = url, Commit = parse.GetValue(_commit) ?? "" };
