@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Cleanroom.HostProcesses;
 using Cleanroom.Images.Rootfs;
 using Cleanroom.Workspaces.Build;
@@ -33,6 +34,12 @@ public sealed class WorkspaceImageStore
     private readonly KeyLocks _locks;
     private readonly string _staging;
 
+    /// <summary>
+    /// Images renamed into place whose data is still being flushed, with the metadata that is written once it is:
+    /// in use already, but not yet trusted after a crash (an image without metadata is a leftover).
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (WorkspaceMetadata Metadata, Task Settled)> _settling = new(StringComparer.Ordinal);
+
     public WorkspaceImageStore(WorkspaceStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -65,7 +72,8 @@ public sealed class WorkspaceImageStore
         }
 
         var key = KeyOf(commit);
-        using (await _locks.AcquireAsync(key, ct))
+        IDisposable? held = await _locks.AcquireAsync(key, ct);
+        try
         {
             // Another caller may have built it while this one waited.
             if (TryHit(commit) is { } built)
@@ -74,7 +82,14 @@ public sealed class WorkspaceImageStore
             }
 
             await RemoveLeftoversAsync(key);
-            return await BuildAsync(repository, commit, key, ct);
+            var image = await BuildAsync(repository, commit, key, held, ct);
+            // The settling task owns the lock now and releases it when the image is durable.
+            held = null;
+            return image;
+        }
+        finally
+        {
+            held?.Dispose();
         }
     }
 
@@ -130,8 +145,12 @@ public sealed class WorkspaceImageStore
     private WorkspaceImage? TryHit(string commit)
     {
         var path = ImagePath(commit);
-        if (!File.Exists(path))
+        var key = KeyOf(commit);
+        var settling = _settling.TryGetValue(key, out var pending) ? pending.Metadata : null;
+        var metadata = settling ?? WorkspaceMetadata.TryRead(MetadataPath(key));
+        if (metadata is null || !File.Exists(path))
         {
+            // No metadata and not settling: a build that crashed before its image was durable; rebuilt under the lock.
             return null;
         }
 
@@ -139,11 +158,10 @@ public sealed class WorkspaceImageStore
         var now = DateTime.UtcNow;
         File.SetLastWriteTimeUtc(path, now);
         File.SetLastAccessTimeUtc(path, now);
-        var metadata = WorkspaceMetadata.TryRead(MetadataPath(KeyOf(commit)));
-        return new WorkspaceImage(path, commit, Built: false, metadata?.SkippedSubmodules ?? []);
+        return new WorkspaceImage(path, commit, Built: false, metadata.SkippedSubmodules);
     }
 
-    private async Task<WorkspaceImage> BuildAsync(string repository, string commit, string key, CancellationToken ct)
+    private async Task<WorkspaceImage> BuildAsync(string repository, string commit, string key, IDisposable held, CancellationToken ct)
     {
         // Counted before anything is written: an oversized tree is refused without filling the disk first.
         var tree = await TreeScanner.ScanAsync(repository, commit, _options.MaxTreeBytes, _options.MaxTreeEntries, _options.StepTimeout, ct);
@@ -164,18 +182,15 @@ public sealed class WorkspaceImageStore
             var size = RootfsSizing.ForContent(content, entries);
             await Ext4Builder.BuildAsync(stage, temp, size, RootfsSizing.InodesFor(entries, size), ct);
 
-            // The staging tree is spent: delete it while the image is flushed (one is metadata work, the other waits
-            // on the disk), which takes the deletion off the cold path's critical length.
+            // The staging tree is spent: delete it while the image is settled in the background.
             stageRemoval = RemoveTreeAsync(stage);
-            await Task.Run(() => FlushToDisk(temp), CancellationToken.None);
-
-            await new WorkspaceMetadata(commit, tree.Submodules, tree.Entries, tree.ContentBytes).WriteAsync(metadataPath, ct);
             ct.ThrowIfCancellationRequested();
             File.Move(temp, final, overwrite: false);
             done = true;
-            // The rename itself is durable only once the directory is synced; the image is complete either way, so a
-            // failed sync is not a failed build.
-            await HostCommand.TryRunAsync("sync", [_options.StoreDirectory], CleanupTimeout, CancellationToken.None);
+            var metadata = new WorkspaceMetadata(commit, tree.Submodules, tree.Entries, tree.ContentBytes);
+            var settling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _settling[key] = (metadata, settling.Task);
+            _ = SettleAsync(key, final, metadata, held, settling);
             return new WorkspaceImage(final, commit, Built: true, tree.Submodules);
         }
         catch (HostCommandException ex)
@@ -224,6 +239,12 @@ public sealed class WorkspaceImageStore
     /// <summary>What a crashed build of <paramref name="key"/> left; safe because the caller holds the key's lock.</summary>
     private async Task RemoveLeftoversAsync(string key)
     {
+        var image = Path.Combine(_options.StoreDirectory, key + ImageSuffix);
+        if (File.Exists(image) && !File.Exists(MetadataPath(key)))
+        {
+            File.Delete(image);
+        }
+
         foreach (var temp in Directory.EnumerateFiles(_options.StoreDirectory, key + TempSuffix + "*"))
         {
             File.Delete(temp);
@@ -238,6 +259,43 @@ public sealed class WorkspaceImageStore
                     await RemoveTreeAsync(stage);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits until every image built so far is durable (its data flushed, its metadata written), or dropped because the
+    /// flush failed. For shutdown and for tests; a build never waits for it.
+    /// </summary>
+    public Task SettledAsync() => Task.WhenAll(_settling.Values.Select(s => s.Settled));
+
+    /// <summary>
+    /// Makes a just-built image durable off the cold path: flushing a repository-sized image took about a second that
+    /// the first execution would otherwise wait for, while the guest can read it from the page cache at once. The
+    /// metadata is written only after the data is on disk, so after a crash an image without metadata is known to be
+    /// possibly incomplete and is rebuilt. The key's lock is held until then, so another process on the store waits
+    /// rather than mistaking the image for such a leftover, and pruning skips it. A failed flush drops the image: the
+    /// next use builds it again.
+    /// </summary>
+    private async Task SettleAsync(string key, string image, WorkspaceMetadata metadata, IDisposable held, TaskCompletionSource settled)
+    {
+        await Task.Yield();
+        try
+        {
+            FlushToDisk(image);
+            await metadata.WriteAsync(MetadataPath(key), CancellationToken.None);
+            // The rename and the metadata are durable only once the directory is synced; a failed sync loses nothing.
+            await HostCommand.TryRunAsync("sync", [_options.StoreDirectory], CleanupTimeout, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HostCommandException)
+        {
+            File.Delete(image);
+            File.Delete(MetadataPath(key));
+        }
+        finally
+        {
+            _settling.TryRemove(key, out _);
+            held.Dispose();
+            settled.SetResult();
         }
     }
 

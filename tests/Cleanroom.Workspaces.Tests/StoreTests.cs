@@ -4,6 +4,7 @@ namespace Cleanroom.Workspaces.Tests;
 public sealed class StoreTests : IDisposable
 {
     private readonly Scratch _scratch = new();
+    private readonly List<WorkspaceImageStore> _stores = [];
 
     private string StoreDirectory => _scratch.Combine("store");
 
@@ -24,7 +25,24 @@ public sealed class StoreTests : IDisposable
         Assert.False(byId.Built);
         Assert.Equal(first.Path, byName.Path);
         Assert.Equal(inode, await InodeAsync(byId.Path));
-        AssertOnlyImagesLeft(1);
+        await AssertOnlyImagesLeftAsync(1);
+    }
+
+    [Fact]
+    public async Task Image_left_without_metadata_by_a_crash_is_rebuilt()
+    {
+        var repository = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 5);
+        var first = await NewStore().EnsureAsync(repository.Path, "HEAD", CancellationToken.None);
+        await Task.WhenAll(_stores.Select(s => s.SettledAsync()));
+        // What a crash between the rename and the flush leaves: the image, but no metadata vouching for it.
+        File.Delete(Path.ChangeExtension(first.Path, ".json"));
+        await File.WriteAllTextAsync(first.Path, "torn");
+
+        var again = await NewStore().EnsureAsync(repository.Path, repository.Commit, CancellationToken.None);
+
+        Assert.True(again.Built);
+        Assert.NotEqual("torn", (await File.ReadAllTextAsync(again.Path))[..4]);
+        await AssertOnlyImagesLeftAsync(1);
     }
 
     [Fact]
@@ -41,7 +59,7 @@ public sealed class StoreTests : IDisposable
 
         Assert.Equal(1, results.Count(r => r.Built));
         Assert.Single(results.Select(r => r.Path).Distinct());
-        AssertOnlyImagesLeft(1);
+        await AssertOnlyImagesLeftAsync(1);
     }
 
     [Fact]
@@ -52,7 +70,7 @@ public sealed class StoreTests : IDisposable
 
         Assert.Equal(WorkspaceErrorKind.UnknownRevision, error.Kind);
         Assert.Contains("no-such-branch", error.Message, StringComparison.Ordinal);
-        AssertOnlyImagesLeft(0);
+        await AssertOnlyImagesLeftAsync(0);
     }
 
     [Fact]
@@ -76,7 +94,7 @@ public sealed class StoreTests : IDisposable
 
         Assert.Equal(WorkspaceErrorKind.TooLarge, error.Kind);
         Assert.Contains("limit", error.Message, StringComparison.Ordinal);
-        AssertOnlyImagesLeft(0);
+        await AssertOnlyImagesLeftAsync(0);
     }
 
     [Theory]
@@ -95,7 +113,7 @@ public sealed class StoreTests : IDisposable
 
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ensure);
-        AssertOnlyImagesLeft(0);
+        await AssertOnlyImagesLeftAsync(0);
     }
 
     [Fact]
@@ -144,14 +162,23 @@ public sealed class StoreTests : IDisposable
         Assert.Empty(everything.RemovedCommits);
         Assert.Equal([commits[1]], pruned.RemovedCommits);
         Assert.True(pruned.FreedBytes > 0);
-        AssertOnlyImagesLeft(2);
+        await AssertOnlyImagesLeftAsync(2);
         Assert.Equal([commits[2], commits[0]], (await store.PruneAsync(0, CancellationToken.None)).RemovedCommits);
-        AssertOnlyImagesLeft(0);
+        await AssertOnlyImagesLeftAsync(0);
     }
 
-    public void Dispose() => _scratch.Dispose();
+    public void Dispose()
+    {
+        Task.WhenAll(_stores.Select(s => s.SettledAsync())).GetAwaiter().GetResult();
+        _scratch.Dispose();
+    }
 
-    private WorkspaceImageStore NewStore() => new(new WorkspaceStoreOptions { StoreDirectory = StoreDirectory });
+    private WorkspaceImageStore NewStore()
+    {
+        var store = new WorkspaceImageStore(new WorkspaceStoreOptions { StoreDirectory = StoreDirectory });
+        _stores.Add(store);
+        return store;
+    }
 
     private bool Present(string pattern)
     {
@@ -164,8 +191,10 @@ public sealed class StoreTests : IDisposable
     private static async Task<string> InodeAsync(string path) => (await Shell.RunAsync("stat", "--format=%i", path)).Trim();
 
     /// <summary>Only complete images and their metadata (and the lock files, which stay by design) may remain.</summary>
-    private void AssertOnlyImagesLeft(int images)
+    private async Task AssertOnlyImagesLeftAsync(int images)
     {
+        // Metadata is written once an image is durable, in the background of the build that made it.
+        await Task.WhenAll(_stores.Select(s => s.SettledAsync()));
         var files = Directory.Exists(StoreDirectory)
             ? Directory.EnumerateFileSystemEntries(StoreDirectory, "*", SearchOption.AllDirectories)
                 .Select(p => Path.GetRelativePath(StoreDirectory, p))

@@ -70,13 +70,14 @@ public static class DaemonHost
         builder.Services.AddSingleton<ExecutionLogs>(sp => new ExecutionLogs(options.StateDir, sp.GetRequiredService<ILogger<ExecutionLogs>>()));
         builder.Services.AddSingleton(_ => new Events.SandboxEventStore(Path.Combine(options.StateDir, "cleanroom.db")));
         builder.Services.AddSingleton<Hosting.DaemonNetwork>();
-        builder.Services.AddSingleton(_ => new Workspaces.WorkspaceProvisioner(
-            new Cleanroom.Workspaces.WorkspaceImageStore(new Cleanroom.Workspaces.WorkspaceStoreOptions
-            {
-                StoreDirectory = options.WorkspacesDir,
-                MaxTreeBytes = options.MaxWorkspaceTreeBytes,
-                MemoryStagingDirectory = workspaceStaging.Path,
-            }),
+        builder.Services.AddSingleton(_ => new Cleanroom.Workspaces.WorkspaceImageStore(new Cleanroom.Workspaces.WorkspaceStoreOptions
+        {
+            StoreDirectory = options.WorkspacesDir,
+            MaxTreeBytes = options.MaxWorkspaceTreeBytes,
+            MemoryStagingDirectory = workspaceStaging.Path,
+        }));
+        builder.Services.AddSingleton(sp => new Workspaces.WorkspaceProvisioner(
+            sp.GetRequiredService<Cleanroom.Workspaces.WorkspaceImageStore>(),
             new Cleanroom.Workspaces.Repositories.RepositoryStore(new Cleanroom.Workspaces.Repositories.RepositoryStoreOptions
             {
                 StoreDirectory = options.RepositoriesDir,
@@ -148,6 +149,9 @@ public static class DaemonHost
         await retention.ContinueWith(_ => { }, TaskScheduler.Default);
         logger.LogInformation("shutting down: stopping sandboxes");
         await sandboxes.ShutdownAsync();
+        // A workspace image still being flushed would be rebuilt at the next start; a short wait usually saves that.
+        await app.Services.GetRequiredService<Cleanroom.Workspaces.WorkspaceImageStore>().SettledAsync().WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None)
+            .ContinueWith(_ => { }, TaskScheduler.Default);
         await network.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
         app.Services.GetRequiredService<StateStore>().Dispose();
