@@ -5,6 +5,9 @@ public sealed class WorkspaceEnvironment : IAsyncLifetime
 {
     public const string Image = "debian-ws-test:bookworm";
 
+    /// <summary>The same image with <c>User: nobody</c> in its config.</summary>
+    public const string NonRootImage = "debian-ws-nobody:bookworm";
+
     public TestDaemon Daemon { get; } = new(DaemonFixture.RequireAssets(RepoPaths.Assets));
 
     public async Task InitializeAsync()
@@ -13,6 +16,19 @@ public sealed class WorkspaceEnvironment : IAsyncLifetime
         Assert.True(File.Exists(RepoPaths.DebianImage), $"{RepoPaths.DebianImage} is missing: scripts/test.sh builds it with scripts/build-debian-image.sh");
         var imported = await CliAsync(null, "image", "import", Image, RepoPaths.DebianImage);
         Assert.True(imported.ExitCode == 0, imported.Stderr);
+
+        var work = Directory.CreateTempSubdirectory("cr-it-image-").FullName;
+        try
+        {
+            var archive = Path.Combine(work, "nobody.oci.tar");
+            ImageWithUser.Write(RepoPaths.DebianImage, "nobody", work, archive);
+            var nonRoot = await CliAsync(null, "image", "import", NonRootImage, archive);
+            Assert.True(nonRoot.ExitCode == 0, nonRoot.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
     }
 
     /// <summary>Runs the installed CLI in <paramref name="workingDirectory"/> (null: outside any repository).</summary>
