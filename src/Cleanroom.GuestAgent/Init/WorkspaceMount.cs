@@ -56,8 +56,26 @@ internal static class WorkspaceMount
             AgentLog.Warn($"workspace: chown {upper} failed: {Errno.DescribeLast()}; the workspace's top directory stays root's");
         }
 
-        Mounts.Mount("overlay", path, "overlay", LibC.MS_NODEV | LibC.MS_NOSUID, $"lowerdir={layout.Lower},upperdir={upper},workdir={layout.Changes}/work");
-        return mapped;
+        var data = $"lowerdir={layout.Lower},upperdir={upper},workdir={layout.Changes}/work";
+        Directory.CreateDirectory(path);
+        if (mapped && LibC.Mount("overlay", path, "overlay", LibC.MS_NODEV | LibC.MS_NOSUID, data) == 0)
+        {
+            return true;
+        }
+
+        if (mapped)
+        {
+            // Linux 5.12 to 5.18 idmap ext4 but refuse an overlay on an idmapped layer: take the copy off (umount takes
+            // the top mount at the path) and make the workspace root's, as on a kernel without idmapped mounts.
+            AgentLog.Warn($"workspace: the overlay refused the idmapped layer ({Errno.DescribeLast()}); the workspace stays root's");
+            if (LibC.Umount2(layout.Lower, LibC.MNT_DETACH) != 0 || LibC.LChown(upper, 0, 0) != 0)
+            {
+                throw new InitException($"workspace: undoing the idmapped layer failed: {Errno.DescribeLast()}");
+            }
+        }
+
+        Mounts.Mount("overlay", path, "overlay", LibC.MS_NODEV | LibC.MS_NOSUID, data);
+        return false;
     }
 
     private static UserIdentity? ResolveOwner(string? owner)
@@ -85,7 +103,7 @@ internal static class WorkspaceMount
             IdMappedMount.Attach(lower, lower, userNamespace);
             return true;
         }
-        catch (InitException ex)
+        catch (Exception ex) when (ex is InitException or IOException or UnauthorizedAccessException)
         {
             // An older kernel (idmapped ext4 needs 5.12, overlay on an idmapped layer 5.19) or a locked-down one: the
             // workspace still works, only not writable for a non-root user.
