@@ -26,6 +26,9 @@ internal static unsafe class AgentLog
 
     public static void Error(string message) => WriteLine(Prefix + "ERROR: " + message);
 
+    /// <summary>Something did not work but the boot goes on without it.</summary>
+    public static void Warn(string message) => WriteLine(Prefix + "WARNING: " + message);
+
     /// <summary>Writes a line without the prefix (a marker the host looks for).</summary>
     public static void Raw(string line) => WriteLine(line);
 

@@ -78,12 +78,16 @@ public sealed class SandboxFiles(SandboxManager sandboxes, DaemonOptions options
         }
     }
 
-    /// <summary>Unpacks the tar <paramref name="archive"/> writes under <paramref name="directory"/>; returns the bytes sent.</summary>
-    public async Task<long> ExtractAsync(string sandboxId, string directory, bool whiteouts, Func<Stream, CancellationToken, Task> archive, CancellationToken ct)
+    /// <summary>
+    /// Unpacks the tar <paramref name="archive"/> writes under <paramref name="directory"/>; returns the bytes sent.
+    /// <paramref name="ownerOfRoot"/> gives what it creates to the directory's owner (the workspace may be the image
+    /// user's, and the tool runs as root).
+    /// </summary>
+    public async Task<long> ExtractAsync(string sandboxId, string directory, bool whiteouts, bool ownerOfRoot, Func<Stream, CancellationToken, Task> archive, CancellationToken ct)
     {
         GuestPaths.Require(directory, "directory");
         long written = 0;
-        var result = await RunAsync(sandboxId, whiteouts ? ["extract", "--whiteouts", "--", directory] : ["extract", "--", directory], async (process, token) =>
+        var result = await RunAsync(sandboxId, ExtractArgv(directory, whiteouts, ownerOfRoot), async (process, token) =>
         {
             var stdin = new StdinStream(process);
             await archive(stdin, token);
@@ -91,6 +95,16 @@ public sealed class SandboxFiles(SandboxManager sandboxes, DaemonOptions options
         }, null, ct);
         return result.ExitCode == 0 ? written : throw Failed("extract", directory, result);
     }
+
+    /// <summary>The agent's <c>extract</c> tool's argv (docs/guest-tools.md).</summary>
+    public static string[] ExtractArgv(string directory, bool whiteouts, bool ownerOfRoot) =>
+    [
+        "extract",
+        .. whiteouts ? ["--whiteouts"] : Array.Empty<string>(),
+        .. ownerOfRoot ? ["--owner-of-root"] : Array.Empty<string>(),
+        "--",
+        directory,
+    ];
 
     /// <summary>Removes <paramref name="path"/>; false when it did not exist and <paramref name="force"/> allowed that.</summary>
     public async Task<bool> RemoveAsync(string sandboxId, string path, bool recursive, bool force, CancellationToken ct)
@@ -152,7 +166,7 @@ public sealed class SandboxFiles(SandboxManager sandboxes, DaemonOptions options
             throw DaemonException.InvalidArgument($"{UntrustedText.Quote(path)} names a directory, not a file");
         }
 
-        return ExtractAsync(sandboxId, Path.GetDirectoryName(path) ?? "/", whiteouts: false, async (stdin, token) =>
+        return ExtractAsync(sandboxId, Path.GetDirectoryName(path) ?? "/", whiteouts: false, ownerOfRoot: false, async (stdin, token) =>
         {
             await using var writer = new TarWriter(stdin, TarEntryFormat.Pax, leaveOpen: true);
             var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { Mode = mode, ModificationTime = DateTimeOffset.UtcNow, DataStream = content };

@@ -28,7 +28,7 @@ public sealed class WorkspaceChanges(SandboxManager sandboxes, SandboxFiles file
     {
         var (record, workspace) = Workspace(sandboxId);
         var manifest = new StringBuilder();
-        var bytes = await files.ExtractAsync(sandboxId, workspace.Path, whiteouts: true, (stdin, token) => archive(stdin, manifest, token), ct);
+        var bytes = await files.ExtractAsync(sandboxId, workspace.Path, whiteouts: true, ownerOfRoot: true, (stdin, token) => archive(stdin, manifest, token), ct);
         if (manifest.Length > MaxManifestChars)
         {
             throw new DaemonException(StatusCode.ResourceExhausted, ReasonCode.WorkspaceTooLarge, $"the copy-in's base manifest is larger than {MaxManifestChars} characters");

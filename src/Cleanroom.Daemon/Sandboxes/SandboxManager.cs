@@ -165,6 +165,7 @@ public sealed class SandboxManager
             record = record with { Accelerator = accel.Mode.ToString().ToLowerInvariant() };
             Directory.CreateDirectory(record.WorkDir);
             string? rootImage = null;
+            string? imageUser = null;
             if (imageRef is not null)
             {
                 // Leased from the moment it is chosen: no rm, prune or eviction can take it from under the boot.
@@ -175,6 +176,7 @@ public sealed class SandboxManager
                 _store.UpsertSandbox(record);
                 ReAdmit(entry, entry.Demand with { DiskBytes = Math.Max(entry.Demand.DiskBytes, image.FilesystemBytes) });
                 rootImage = image.RootfsPath;
+                imageUser = image.Defaults.User;
             }
 
             string? workspaceImage = null;
@@ -214,7 +216,7 @@ public sealed class SandboxManager
                 ExtraKernelArgs =
                 [
                     .. network?.Link.KernelArguments ?? [],
-                    .. record.Workspace is { } mounted ? [Workspaces.WorkspaceProvisioner.KernelArgument(mounted.Path)] : Array.Empty<string>(),
+                    .. record.Workspace is { } mounted ? WorkspaceArguments(id, mounted.Path, imageUser) : [],
                 ],
             };
             try
@@ -465,6 +467,20 @@ public sealed class SandboxManager
     public OutputLog OpenFinishedLog(ExecutionRecord execution) => _logs.OpenFinished(execution.SandboxId, execution.Id);
 
     private static string ValidId(string id) => Ids.IsValid(id) ? id : throw DaemonException.InvalidArgument($"'{id}' is not a valid id (26 lowercase ULID characters)");
+
+    /// <summary>Where the agent mounts the workspace and, for an image whose default user is not root, who owns it.</summary>
+    private string[] WorkspaceArguments(string id, string guestPath, string? imageUser)
+    {
+        var owner = Workspaces.WorkspaceOwnerArgument.For(imageUser, out var refused);
+        if (refused)
+        {
+            _logger.LogWarning("sandbox {Id}: the image's user {User} is not a plain name or uid[:gid]; its workspace stays root's", id, Cleanroom.Escaping.UntrustedText.Quote(imageUser!));
+        }
+
+        return owner is null
+            ? [Workspaces.WorkspaceProvisioner.KernelArgument(guestPath)]
+            : [Workspaces.WorkspaceProvisioner.KernelArgument(guestPath), owner];
+    }
 
     private static string StatusName(SandboxStatus status) => status.ToString().ToLowerInvariant();
 

@@ -119,7 +119,7 @@ internal sealed partial class SandboxApi
 
         return new ExtractSandboxArchiveResponse
         {
-            Bytes = await files.ExtractAsync(first.SandboxId, first.Directory, first.Whiteouts, (stdin, token) => RelayAsync(requestStream, first, stdin, null, token), ct),
+            Bytes = await files.ExtractAsync(first.SandboxId, first.Directory, first.Whiteouts, ownerOfRoot: false, (stdin, token) => RelayAsync(requestStream, first, stdin, null, token), ct),
         };
     }
 

@@ -29,6 +29,13 @@ internal sealed record BootOptions
     /// </summary>
     public string? WorkspacePath { get; init; }
 
+    /// <summary>
+    /// <c>cleanroom.workspace.owner=USER[:GROUP]</c>: the user (name or number) who should own the workspace, resolved
+    /// against the guest's /etc/passwd at mount time; none when absent or not of the allowed characters
+    /// (<see cref="WorkspaceOwner.Valid"/>).
+    /// </summary>
+    public string? WorkspaceOwner { get; init; }
+
     /// <summary>Parses a kernel command line; unknown words are ignored and the last occurrence of a key wins.</summary>
     public static BootOptions Parse(string commandLine)
     {
@@ -51,6 +58,7 @@ internal sealed record BootOptions
                 "cleanroom.net" => options with { Network = NetworkSettings.Parse(value) },
                 "cleanroom.net6" => options with { Network6 = Ipv6Settings.Parse(value) },
                 "cleanroom.workspace" => options with { WorkspacePath = ValidWorkspacePath(value) },
+                "cleanroom.workspace.owner" => options with { WorkspaceOwner = Init.WorkspaceOwner.Valid(value) },
                 _ => options,
             };
         }

@@ -57,7 +57,7 @@ internal static class GuestInit
         SystemMounts.MountAll();
         if (options.WorkspacePath is { } workspace)
         {
-            WorkspaceMount.Mount(workspace);
+            WorkspaceMount.Mount(workspace, options.WorkspaceOwner);
         }
 
         HostName.Set("cleanroom");

@@ -35,6 +35,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int ChMod(string path, uint mode);
 
+    [LibraryImport(Library, EntryPoint = "lchown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int LChown(string path, uint uid, uint gid);
+
     [LibraryImport(Library, EntryPoint = "symlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int SymLink(string target, string linkPath);
 

@@ -16,17 +16,21 @@ internal sealed class Extractor
     private readonly bool _whiteouts;
     private readonly TextWriter _error;
 
+    /// <summary>Who gets what this archive creates; null leaves it to the user the tool runs as.</summary>
+    private readonly (uint Uid, uint Gid)? _owner;
+
     /// <summary>Every name this archive wrote or passed through: an opaque marker keeps these, whatever the order.</summary>
     private readonly HashSet<string> _written = new(StringComparer.Ordinal);
 
     /// <summary>Directory modes and mtimes, set at the end: writing their contents would change the mtime again.</summary>
     private readonly List<(string FullPath, uint Mode, DateTimeOffset ModificationTime)> _directories = [];
 
-    public Extractor(string root, bool whiteouts, TextWriter error)
+    public Extractor(string root, bool whiteouts, TextWriter error, (uint Uid, uint Gid)? owner = null)
     {
         _root = root;
         _whiteouts = whiteouts;
         _error = error;
+        _owner = owner;
     }
 
     public void Run(Stream input)
@@ -88,10 +92,10 @@ internal sealed class Extractor
                 WriteDirectory(name, entry);
                 break;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                Replace(name, temp => WriteContent(temp, entry), (uint)entry.Mode, entry.ModificationTime);
+                Replace(name, temp => { WriteContent(temp, entry); Own(temp); }, (uint)entry.Mode, entry.ModificationTime);
                 break;
             case TarEntryType.SymbolicLink:
-                Replace(name, temp => FileOps.Symlink(entry.LinkName, temp), mode: null, entry.ModificationTime);
+                Replace(name, temp => { FileOps.Symlink(entry.LinkName, temp); Own(temp); }, mode: null, entry.ModificationTime);
                 break;
             case TarEntryType.HardLink:
                 var target = LinkTarget(entry);
@@ -119,6 +123,18 @@ internal sealed class Extractor
         }
     }
 
+    /// <summary>
+    /// Gives a new entry to the owner, before its mode is set (chown clears set-id bits). Hard links need nothing:
+    /// they share the inode of an earlier entry, which got its owner when it was written.
+    /// </summary>
+    private void Own(string fullPath)
+    {
+        if (_owner is { } owner)
+        {
+            FileOps.ChangeOwner(fullPath, owner.Uid, owner.Gid);
+        }
+    }
+
     private string Full(string name) => name.Length == 0 ? _root : _root == "/" ? "/" + name : _root + "/" + name;
 
     /// <summary>
@@ -143,6 +159,7 @@ internal sealed class Extractor
             {
                 case null when create:
                     FileOps.MakeDirectory(fullPath, ParentMode);
+                    Own(fullPath);
                     break;
                 case null:
                     return null;
@@ -178,6 +195,7 @@ internal sealed class Extractor
             if (existing is not { Type: FileType.Directory })
             {
                 FileOps.MakeDirectory(fullPath, ParentMode);
+                Own(fullPath);
             }
 
             _written.Add(name);

@@ -58,6 +58,9 @@ internal static unsafe class FileOps
 
     public static void ChangeMode(string path, uint mode) => Check(LibC.ChMod(path, mode), "chmod", path);
 
+    /// <summary>lchown(2): a symlink itself, never its target.</summary>
+    public static void ChangeOwner(string path, uint uid, uint gid) => Check(LibC.LChown(path, uid, gid), "chown", path);
+
     public static void Symlink(string target, string path) => Check(LibC.SymLink(target, path), "symlink", path);
 
     public static void HardLink(string existing, string path) => Check(LibC.Link(existing, path), "link", path);
