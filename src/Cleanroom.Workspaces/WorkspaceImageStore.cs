@@ -2,6 +2,8 @@ using Cleanroom.HostProcesses;
 using Cleanroom.Images.Rootfs;
 using Cleanroom.Workspaces.Build;
 using Cleanroom.Workspaces.Git;
+using Cleanroom.Workspaces.Repositories;
+using Cleanroom.Workspaces.Submodules;
 
 namespace Cleanroom.Workspaces;
 
@@ -9,6 +11,7 @@ namespace Cleanroom.Workspaces;
 /// Read-only ext4 images of commits, one per commit, built on first use and reused after: the second run on a commit
 /// costs a file lookup however big the repository is. Layout of <see cref="WorkspaceStoreOptions.StoreDirectory"/>:
 /// <c>&lt;key&gt;.ext4</c> and <c>&lt;key&gt;.json</c> per image, <c>locks/</c>, and <c>staging/</c> while building.
+/// A key is <c>v&lt;format&gt;-&lt;commit&gt;</c>, with <c>-sub</c> when the image holds the submodules.
 /// </summary>
 public sealed class WorkspaceImageStore
 {
@@ -16,7 +19,7 @@ public sealed class WorkspaceImageStore
     /// Part of every key: bump it when the image's layout changes (the .git shape, the config written into it) so old
     /// images are never attached to a guest that expects the new one.
     /// </summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     private const string ImageSuffix = ".ext4";
     private const string TempSuffix = ".ext4.tmp";
@@ -30,13 +33,21 @@ public sealed class WorkspaceImageStore
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromMinutes(10);
 
     private readonly WorkspaceStoreOptions _options;
+    private readonly RepositoryStore? _repositories;
     private readonly KeyLocks _locks;
     private readonly string _staging;
 
-    public WorkspaceImageStore(WorkspaceStoreOptions options)
+    /// <summary>A store in <see cref="WorkspaceStoreOptions.StoreDirectory"/>.</summary>
+    /// <param name="options">Where images live and the budgets of a tree.</param>
+    /// <param name="repositories">
+    /// Where submodules that are not on the host are fetched (with the host's credentials, under the store's locks);
+    /// null to check out only submodules the repository itself has.
+    /// </param>
+    public WorkspaceImageStore(WorkspaceStoreOptions options, RepositoryStore? repositories = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _repositories = repositories;
         Directory.CreateDirectory(options.StoreDirectory);
         _locks = new KeyLocks(Path.Combine(options.StoreDirectory, "locks"));
         _staging = Path.Combine(options.StoreDirectory, "staging");
@@ -46,36 +57,55 @@ public sealed class WorkspaceImageStore
     /// The image of the commit <paramref name="commitish"/> names in <paramref name="repositoryPath"/>, built if the
     /// store does not have it. Uncommitted changes are never in it. Throws <see cref="WorkspaceException"/>.
     /// </summary>
-    public async Task<WorkspaceImage> EnsureAsync(string repositoryPath, string commitish, CancellationToken ct)
+    public Task<WorkspaceImage> EnsureAsync(string repositoryPath, string commitish, CancellationToken ct) =>
+        EnsureAsync(repositoryPath, commitish, WorkspaceCheckoutOptions.Default, ct);
+
+    /// <summary>
+    /// The image of the commit <paramref name="commitish"/> names in <paramref name="repositoryPath"/>, with what
+    /// <paramref name="checkout"/> adds (submodules), built if the store does not have it. Throws
+    /// <see cref="WorkspaceException"/>.
+    /// </summary>
+    public async Task<WorkspaceImage> EnsureAsync(string repositoryPath, string commitish, WorkspaceCheckoutOptions checkout, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(repositoryPath);
         ArgumentNullException.ThrowIfNull(commitish);
+        ArgumentNullException.ThrowIfNull(checkout);
 
         // A full object id needs no git at all when the image exists: the warm path is a stat and a touch.
-        if (CommitResolver.IsObjectId(commitish) && TryHit(commitish) is { } early)
+        if (CommitResolver.IsObjectId(commitish) && TryHit(KeyOf(commitish, checkout), commitish) is { } early)
         {
             return early;
         }
 
         var repository = Path.GetFullPath(repositoryPath);
         var commit = await CommitResolver.ResolveAsync(repository, commitish, ct);
-        if (TryHit(commit) is { } hit)
+        var key = KeyOf(commit, checkout);
+        if (TryHit(key, commit) is { } hit)
         {
             return hit;
         }
 
-        var key = KeyOf(commit);
+        WorkspaceImage image;
+        bool fetched;
         using (await _locks.AcquireAsync(key, ct))
         {
             // Another caller may have built it while this one waited.
-            if (TryHit(commit) is { } built)
+            if (TryHit(key, commit) is { } built)
             {
                 return built;
             }
 
             await RemoveLeftoversAsync(key);
-            return await BuildAsync(repository, commit, key, ct);
+            (image, fetched) = await BuildAsync(repository, commit, key, checkout, ct);
         }
+
+        if (fetched && _repositories is not null)
+        {
+            // Submodules fetched into the repository store grew it; pruned once the build no longer reads the mirrors.
+            await _repositories.PruneAsync(ct);
+        }
+
+        return image;
     }
 
     /// <summary>
@@ -117,19 +147,23 @@ public sealed class WorkspaceImageStore
         return new WorkspacePruneResult(removed, freed, total);
     }
 
-    /// <summary>The store's key for a commit: the format version and the full object id.</summary>
-    internal static string KeyOf(string commit) => $"v{FormatVersion}-{commit}";
+    /// <summary>The store's key for a commit: the format version, the full object id, and what else the image holds.</summary>
+    internal static string KeyOf(string commit, WorkspaceCheckoutOptions checkout) =>
+        $"v{FormatVersion}-{commit}" + (checkout.Submodules ? "-sub" : "");
 
-    /// <summary>Where the image for <paramref name="commit"/> is (or would be).</summary>
-    internal string ImagePath(string commit) => Path.Combine(_options.StoreDirectory, KeyOf(commit) + ImageSuffix);
+    /// <summary>Where the plain image for <paramref name="commit"/> is (or would be).</summary>
+    internal string ImagePath(string commit) => ImagePathOf(KeyOf(commit, WorkspaceCheckoutOptions.Default));
 
-    private static string CommitOf(string key) => key[(key.IndexOf('-', StringComparison.Ordinal) + 1)..];
+    private string ImagePathOf(string key) => Path.Combine(_options.StoreDirectory, key + ImageSuffix);
+
+    /// <summary>The commit of a key: between the version and the variant suffixes.</summary>
+    private static string CommitOf(string key) => key.Split('-')[1];
 
     private string MetadataPath(string key) => Path.Combine(_options.StoreDirectory, key + ".json");
 
-    private WorkspaceImage? TryHit(string commit)
+    private WorkspaceImage? TryHit(string key, string commit)
     {
-        var path = ImagePath(commit);
+        var path = ImagePathOf(key);
         if (!File.Exists(path))
         {
             return null;
@@ -139,18 +173,38 @@ public sealed class WorkspaceImageStore
         var now = DateTime.UtcNow;
         File.SetLastWriteTimeUtc(path, now);
         File.SetLastAccessTimeUtc(path, now);
-        var metadata = WorkspaceMetadata.TryRead(MetadataPath(KeyOf(commit)));
+        var metadata = WorkspaceMetadata.TryRead(MetadataPath(key));
         return new WorkspaceImage(path, commit, Built: false, metadata?.SkippedSubmodules ?? []);
     }
 
-    private async Task<WorkspaceImage> BuildAsync(string repository, string commit, string key, CancellationToken ct)
+    private async Task<(WorkspaceImage Image, bool FetchedSubmodules)> BuildAsync(
+        string repository, string commit, string key, WorkspaceCheckoutOptions checkout, CancellationToken ct)
     {
-        // Counted before anything is written: an oversized tree is refused without filling the disk first.
+        // Counted before anything is written: an oversized tree is refused without filling the disk first. Submodules
+        // are found (fetched if need be) and counted into the same budgets before anything is written, too.
         var tree = await TreeScanner.ScanAsync(repository, commit, _options.MaxTreeBytes, _options.MaxTreeEntries, _options.StepTimeout, ct);
+        IReadOnlyList<ResolvedSubmodule> submodules = [];
+        IReadOnlyList<string> skipped = tree.Submodules;
+        var fetched = false;
+        if (checkout.Submodules && tree.Gitlinks.Count > 0)
+        {
+            var resolver = new SubmoduleResolver(_options, _repositories);
+            try
+            {
+                submodules = await resolver.ResolveAsync(repository, commit, tree, checkout.RepositoryUrl, ct);
+            }
+            finally
+            {
+                fetched = resolver.Fetched;
+            }
+
+            tree = resolver.Total;
+            skipped = [];
+        }
 
         var stage = Path.Combine(StagingRootFor(tree), key + "-" + Guid.NewGuid().ToString("N")[..8]);
         var temp = Path.Combine(_options.StoreDirectory, key + TempSuffix);
-        var final = ImagePath(commit);
+        var final = ImagePathOf(key);
         var metadataPath = MetadataPath(key);
         var done = false;
         Task? stageRemoval = null;
@@ -158,8 +212,9 @@ public sealed class WorkspaceImageStore
         {
             Directory.CreateDirectory(stage);
             var packBytes = await StagedCheckout.CreateAsync(repository, commit, stage, _options.StepTimeout, ct);
+            packBytes += await SubmoduleStaging.StageAsync(stage, stage, Path.Combine(stage, ".git"), submodules, _options.StepTimeout, ct);
 
-            var entries = tree.Entries + DotGitEntries;
+            var entries = tree.Entries + (DotGitEntries * (1 + Count(submodules)));
             var content = tree.ContentBytes + packBytes + (entries * IndexBytesPerEntry);
             var size = RootfsSizing.ForContent(content, entries);
             await Ext4Builder.BuildAsync(stage, temp, size, RootfsSizing.InodesFor(entries, size), ct);
@@ -169,14 +224,14 @@ public sealed class WorkspaceImageStore
             stageRemoval = RemoveTreeAsync(stage);
             await Task.Run(() => FlushToDisk(temp), CancellationToken.None);
 
-            await new WorkspaceMetadata(commit, tree.Submodules, tree.Entries, tree.ContentBytes).WriteAsync(metadataPath, ct);
+            await new WorkspaceMetadata(commit, skipped, tree.Entries, tree.ContentBytes).WriteAsync(metadataPath, ct);
             ct.ThrowIfCancellationRequested();
             File.Move(temp, final, overwrite: false);
             done = true;
             // The rename itself is durable only once the directory is synced; the image is complete either way, so a
             // failed sync is not a failed build.
             await HostCommand.TryRunAsync("sync", [_options.StoreDirectory], CleanupTimeout, CancellationToken.None);
-            return new WorkspaceImage(final, commit, Built: true, tree.Submodules);
+            return (new WorkspaceImage(final, commit, Built: true, skipped), fetched);
         }
         catch (HostCommandException ex)
         {
@@ -193,6 +248,8 @@ public sealed class WorkspaceImageStore
             await (stageRemoval ?? RemoveTreeAsync(stage));
         }
     }
+
+    private static int Count(IReadOnlyList<ResolvedSubmodule> submodules) => submodules.Sum(s => 1 + Count(s.Children));
 
     /// <summary>
     /// Memory staging when configured and the tree (about twice its content once the packed objects are added) fits

@@ -70,19 +70,24 @@ public static class DaemonHost
         builder.Services.AddSingleton<ExecutionLogs>(sp => new ExecutionLogs(options.StateDir, sp.GetRequiredService<ILogger<ExecutionLogs>>()));
         builder.Services.AddSingleton(_ => new Events.SandboxEventStore(Path.Combine(options.StateDir, "cleanroom.db")));
         builder.Services.AddSingleton<Hosting.DaemonNetwork>();
-        builder.Services.AddSingleton(_ => new Workspaces.WorkspaceProvisioner(
-            new Cleanroom.Workspaces.WorkspaceImageStore(new Cleanroom.Workspaces.WorkspaceStoreOptions
-            {
-                StoreDirectory = options.WorkspacesDir,
-                MaxTreeBytes = options.MaxWorkspaceTreeBytes,
-                MemoryStagingDirectory = workspaceStaging.Path,
-            }),
-            new Cleanroom.Workspaces.Repositories.RepositoryStore(new Cleanroom.Workspaces.Repositories.RepositoryStoreOptions
+        builder.Services.AddSingleton(_ =>
+        {
+            // One repository store for --repo-url mirrors and the submodules images fetch.
+            var repositories = new Cleanroom.Workspaces.Repositories.RepositoryStore(new Cleanroom.Workspaces.Repositories.RepositoryStoreOptions
             {
                 StoreDirectory = options.RepositoriesDir,
                 GitEnvironment = options.RepositoryGitEnvironment,
-            }),
-            options.MaxWorkspaceStoreBytes));
+            });
+            var images = new Cleanroom.Workspaces.WorkspaceImageStore(
+                new Cleanroom.Workspaces.WorkspaceStoreOptions
+                {
+                    StoreDirectory = options.WorkspacesDir,
+                    MaxTreeBytes = options.MaxWorkspaceTreeBytes,
+                    MemoryStagingDirectory = workspaceStaging.Path,
+                },
+                repositories);
+            return new Workspaces.WorkspaceProvisioner(images, repositories, options.MaxWorkspaceStoreBytes);
+        });
         builder.Services.AddSingleton(sp => new SandboxManager(
             options,
             sp.GetRequiredService<StateStore>(),
