@@ -11,7 +11,8 @@ namespace Cleanroom.Workspaces;
 /// Read-only ext4 images of commits, one per commit, built on first use and reused after: the second run on a commit
 /// costs a file lookup however big the repository is. Layout of <see cref="WorkspaceStoreOptions.StoreDirectory"/>:
 /// <c>&lt;key&gt;.ext4</c> and <c>&lt;key&gt;.json</c> per image, <c>locks/</c>, and <c>staging/</c> while building.
-/// A key is <c>v&lt;format&gt;-&lt;commit&gt;</c>, with <c>-sub</c> when the image holds the submodules.
+/// A key is <c>v&lt;format&gt;-&lt;commit&gt;</c>, with <c>-sub</c> when the image holds the submodules and
+/// <c>-t&lt;hash&gt;</c> naming the set of tags pointing at the commit (which the image's <c>.git</c> holds).
 /// </summary>
 public sealed class WorkspaceImageStore
 {
@@ -71,15 +72,26 @@ public sealed class WorkspaceImageStore
         ArgumentNullException.ThrowIfNull(commitish);
         ArgumentNullException.ThrowIfNull(checkout);
 
-        // A full object id needs no git at all when the image exists: the warm path is a stat and a touch.
-        if (CommitResolver.IsObjectId(commitish) && TryHit(KeyOf(commitish, checkout), commitish) is { } early)
+        // A full object id needs one short git run when the image exists (the tags pointing at it, which the key
+        // names): the warm path is that, a stat and a touch. Without the repository it finds no tags.
+        var repository = Path.GetFullPath(repositoryPath);
+        IReadOnlyList<CommitTag>? tags = null;
+        if (CommitResolver.IsObjectId(commitish))
         {
-            return early;
+            tags = await CommitTags.ListAsync(repository, commitish, ct);
+            if (TryHit(KeyOf(commitish, checkout, tags), commitish) is { } early)
+            {
+                return early;
+            }
         }
 
-        var repository = Path.GetFullPath(repositoryPath);
         var commit = await CommitResolver.ResolveAsync(repository, commitish, ct);
-        var key = KeyOf(commit, checkout);
+        if (tags is null || commit != commitish)
+        {
+            tags = await CommitTags.ListAsync(repository, commit, ct);
+        }
+
+        var key = KeyOf(commit, checkout, tags);
         if (TryHit(key, commit) is { } hit)
         {
             return hit;
@@ -96,7 +108,7 @@ public sealed class WorkspaceImageStore
             }
 
             await RemoveLeftoversAsync(key);
-            (image, fetched) = await BuildAsync(repository, commit, key, checkout, ct);
+            (image, fetched) = await BuildAsync(repository, commit, key, checkout, tags, ct);
         }
 
         if (fetched && _repositories is not null)
@@ -148,12 +160,10 @@ public sealed class WorkspaceImageStore
     }
 
     /// <summary>The store's key for a commit: the format version, the full object id, and what else the image holds.</summary>
-    internal static string KeyOf(string commit, WorkspaceCheckoutOptions checkout) =>
-        $"v{FormatVersion}-{commit}" + (checkout.Submodules ? "-sub" : "");
+    internal static string KeyOf(string commit, WorkspaceCheckoutOptions checkout, IReadOnlyList<CommitTag> tags) =>
+        $"v{FormatVersion}-{commit}" + (checkout.Submodules ? "-sub" : "") + (tags.Count > 0 ? "-t" + CommitTags.KeyPart(tags) : "");
 
-    /// <summary>Where the plain image for <paramref name="commit"/> is (or would be).</summary>
-    internal string ImagePath(string commit) => ImagePathOf(KeyOf(commit, WorkspaceCheckoutOptions.Default));
-
+    /// <summary>Where the image of <paramref name="key"/> is (or would be).</summary>
     private string ImagePathOf(string key) => Path.Combine(_options.StoreDirectory, key + ImageSuffix);
 
     /// <summary>The commit of a key: between the version and the variant suffixes.</summary>
@@ -178,7 +188,7 @@ public sealed class WorkspaceImageStore
     }
 
     private async Task<(WorkspaceImage Image, bool FetchedSubmodules)> BuildAsync(
-        string repository, string commit, string key, WorkspaceCheckoutOptions checkout, CancellationToken ct)
+        string repository, string commit, string key, WorkspaceCheckoutOptions checkout, IReadOnlyList<CommitTag> tags, CancellationToken ct)
     {
         // Counted before anything is written: an oversized tree is refused without filling the disk first. Submodules
         // are found (fetched if need be) and counted into the same budgets before anything is written, too.
@@ -211,7 +221,7 @@ public sealed class WorkspaceImageStore
         try
         {
             Directory.CreateDirectory(stage);
-            var packBytes = await StagedCheckout.CreateAsync(repository, commit, stage, _options.StepTimeout, ct);
+            var packBytes = await StagedCheckout.CreateAsync(repository, commit, stage, _options.StepTimeout, ct, tags);
             packBytes += await SubmoduleStaging.StageAsync(stage, stage, Path.Combine(stage, ".git"), submodules, _options.StepTimeout, ct);
 
             var entries = tree.Entries + (DotGitEntries * (1 + Count(submodules)));
