@@ -98,7 +98,7 @@ public sealed class WorkspaceImageStore
         }
 
         WorkspaceImage image;
-        bool fetched;
+        var submodules = new SubmoduleResolver(_options, _repositories);
         using (await _locks.AcquireAsync(key, ct))
         {
             // Another caller may have built it while this one waited.
@@ -108,10 +108,11 @@ public sealed class WorkspaceImageStore
             }
 
             await RemoveLeftoversAsync(key);
-            (image, fetched) = await BuildAsync(repository, commit, key, checkout, tags, ct);
+            var plan = await PlanAsync(repository, commit, checkout, tags, submodules, ct);
+            image = await BuildAsync(repository, commit, key, plan, ct);
         }
 
-        if (fetched && _repositories is not null)
+        if (submodules.Fetched && _repositories is not null)
         {
             // Submodules fetched into the repository store grew it; pruned once the build no longer reads the mirrors.
             await _repositories.PruneAsync(ct);
@@ -187,31 +188,26 @@ public sealed class WorkspaceImageStore
         return new WorkspaceImage(path, commit, Built: false, metadata?.SkippedSubmodules ?? []);
     }
 
-    private async Task<(WorkspaceImage Image, bool FetchedSubmodules)> BuildAsync(
-        string repository, string commit, string key, WorkspaceCheckoutOptions checkout, IReadOnlyList<CommitTag> tags, CancellationToken ct)
+    /// <summary>
+    /// Everything learned before anything is written: the tree counted (an oversized one is refused without filling
+    /// the disk first) and, when asked for, the submodules found (fetched if need be) and counted into the same budgets.
+    /// </summary>
+    private async Task<BuildPlan> PlanAsync(
+        string repository, string commit, WorkspaceCheckoutOptions checkout, IReadOnlyList<CommitTag> tags, SubmoduleResolver resolver, CancellationToken ct)
     {
-        // Counted before anything is written: an oversized tree is refused without filling the disk first. Submodules
-        // are found (fetched if need be) and counted into the same budgets before anything is written, too.
         var tree = await TreeScanner.ScanAsync(repository, commit, _options.MaxTreeBytes, _options.MaxTreeEntries, _options.StepTimeout, ct);
-        IReadOnlyList<ResolvedSubmodule> submodules = [];
-        IReadOnlyList<string> skipped = tree.Submodules;
-        var fetched = false;
-        if (checkout.Submodules && tree.Gitlinks.Count > 0)
+        if (!checkout.Submodules || tree.Gitlinks.Count == 0)
         {
-            var resolver = new SubmoduleResolver(_options, _repositories);
-            try
-            {
-                submodules = await resolver.ResolveAsync(repository, commit, tree, checkout.RepositoryUrl, ct);
-            }
-            finally
-            {
-                fetched = resolver.Fetched;
-            }
-
-            tree = resolver.Total;
-            skipped = [];
+            return new BuildPlan(tree, [], tree.Submodules, tags);
         }
 
+        var submodules = await resolver.ResolveAsync(repository, commit, tree, checkout.RepositoryUrl, ct);
+        return new BuildPlan(resolver.Total, submodules, [], tags);
+    }
+
+    private async Task<WorkspaceImage> BuildAsync(string repository, string commit, string key, BuildPlan plan, CancellationToken ct)
+    {
+        var (tree, submodules, skipped, tags) = plan;
         var stage = Path.Combine(StagingRootFor(tree), key + "-" + Guid.NewGuid().ToString("N")[..8]);
         var temp = Path.Combine(_options.StoreDirectory, key + TempSuffix);
         var final = ImagePathOf(key);
@@ -241,7 +237,7 @@ public sealed class WorkspaceImageStore
             // The rename itself is durable only once the directory is synced; the image is complete either way, so a
             // failed sync is not a failed build.
             await HostCommand.TryRunAsync("sync", [_options.StoreDirectory], CleanupTimeout, CancellationToken.None);
-            return (new WorkspaceImage(final, commit, Built: true, skipped), fetched);
+            return new WorkspaceImage(final, commit, Built: true, skipped);
         }
         catch (HostCommandException ex)
         {
@@ -259,6 +255,7 @@ public sealed class WorkspaceImageStore
         }
     }
 
+    /// <summary>Submodules at every depth.</summary>
     private static int Count(IReadOnlyList<ResolvedSubmodule> submodules) => submodules.Sum(s => 1 + Count(s.Children));
 
     /// <summary>
@@ -325,4 +322,7 @@ public sealed class WorkspaceImageStore
         using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         stream.Flush(flushToDisk: true);
     }
+
+    /// <summary>What a build stages: the whole tree's counts, the submodules to lay out, those left empty, and the tags.</summary>
+    private sealed record BuildPlan(TreeSummary Tree, IReadOnlyList<ResolvedSubmodule> Submodules, IReadOnlyList<string> Skipped, IReadOnlyList<CommitTag> Tags);
 }

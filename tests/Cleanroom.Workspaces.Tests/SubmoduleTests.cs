@@ -112,6 +112,38 @@ public sealed class SubmoduleTests : IDisposable
         Assert.StartsWith($" {depCommit} lib/dep", await Shell.RunAsync("git", "-C", copy, "submodule", "status"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_commit_the_server_does_not_have_fails_the_build_naming_path_and_commit()
+    {
+        var root = Directory.CreateDirectory(_scratch.Combine("served")).FullName;
+        await Upstream.CreateAsync(root, "dep", _scratch.Path);
+        var port = GitHttpServer.FreePort();
+        var missing = new string('b', 40);
+        var super = await CreateWithGitlinkAsync("super", "lib/dep", missing, $"git://127.0.0.1:{port}/dep.git");
+        var store = new WorkspaceImageStore(
+            new() { StoreDirectory = StoreDirectory }, new RepositoryStore(new() { StoreDirectory = _scratch.Combine("mirrors"), GitEnvironment = Isolated }));
+
+        WorkspaceException error;
+        using (var daemon = await GitDaemonTests.StartDaemonAsync(root, port))
+        {
+            try
+            {
+                error = await Assert.ThrowsAsync<WorkspaceException>(
+                    () => store.EnsureAsync(super, "HEAD", new WorkspaceCheckoutOptions { Submodules = true }, CancellationToken.None));
+            }
+            finally
+            {
+                daemon.Kill(entireProcessTree: true);
+                await daemon.WaitForExitAsync();
+            }
+        }
+
+        Assert.Equal(WorkspaceErrorKind.SubmoduleFailed, error.Kind);
+        Assert.Contains("'lib/dep'", error.Message, StringComparison.Ordinal);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(StoreDirectory, "*.ext4"));
+    }
+
     [Theory]
     [InlineData("lib/dep", "file:///etc/passwd-repo.git", "local path")]
     [InlineData("lib/dep", "/srv/elsewhere.git", "local path")]
