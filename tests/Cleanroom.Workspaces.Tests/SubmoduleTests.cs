@@ -113,6 +113,40 @@ public sealed class SubmoduleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_mirrored_repository_fetches_its_submodules_relative_to_its_own_url()
+    {
+        var root = Directory.CreateDirectory(_scratch.Combine("served")).FullName;
+        var dep = await Upstream.CreateAsync(root, "dep", _scratch.Path);
+        var depCommit = await Shell.GitAsync(dep.WorkPath, "rev-parse", "HEAD");
+        var super = await CreateWithGitlinkAsync("super", "lib/dep", depCommit, "../dep.git");
+        await Shell.GitAsync(root, "clone", "-q", "--bare", super, Path.Combine(root, "super.git"));
+        var port = GitHttpServer.FreePort();
+        var url = $"git://127.0.0.1:{port}/super.git";
+        var repositories = new RepositoryStore(new() { StoreDirectory = _scratch.Combine("mirrors"), GitEnvironment = Isolated });
+        var store = new WorkspaceImageStore(new() { StoreDirectory = StoreDirectory }, repositories);
+
+        WorkspaceImage image;
+        using (var daemon = await GitDaemonTests.StartDaemonAsync(root, port))
+        {
+            try
+            {
+                var mirrored = await repositories.EnsureAsync(url, "main", CancellationToken.None);
+                image = await store.EnsureAsync(
+                    mirrored.MirrorPath, mirrored.Commit, new WorkspaceCheckoutOptions { Submodules = true, RepositoryUrl = url }, CancellationToken.None);
+            }
+            finally
+            {
+                daemon.Kill(entireProcessTree: true);
+                await daemon.WaitForExitAsync();
+            }
+        }
+
+        Assert.Empty(image.SkippedSubmodules);
+        using var mount = await MountedImage.MountAsync(image.Path, _scratch.Combine("mnt"));
+        Assert.Equal("commit 1 on main\n", await File.ReadAllTextAsync(mount.Combine("lib/dep/file1.txt")));
+    }
+
+    [Fact]
     public async Task A_commit_the_server_does_not_have_fails_the_build_naming_path_and_commit()
     {
         var root = Directory.CreateDirectory(_scratch.Combine("served")).FullName;
