@@ -15,6 +15,12 @@ public enum WorkspaceErrorKind
     /// <summary>A host tool (git, mkfs.ext4) failed while building the image.</summary>
     BuildFailed,
 
+    /// <summary>
+    /// A submodule the checkout asked for cannot be put in the image: not on the host and not fetchable, a refused
+    /// URL, a name or path that would leave its directory, or no <c>.gitmodules</c> entry.
+    /// </summary>
+    SubmoduleFailed,
+
     /// <summary>An archive from a sandbox breaks the rules (leaves its root, device nodes, links out) or its limits.</summary>
     RejectedArchive,
 

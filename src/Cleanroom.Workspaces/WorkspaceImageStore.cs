@@ -3,6 +3,8 @@ using Cleanroom.HostProcesses;
 using Cleanroom.Images.Rootfs;
 using Cleanroom.Workspaces.Build;
 using Cleanroom.Workspaces.Git;
+using Cleanroom.Workspaces.Repositories;
+using Cleanroom.Workspaces.Submodules;
 
 namespace Cleanroom.Workspaces;
 
@@ -10,6 +12,8 @@ namespace Cleanroom.Workspaces;
 /// Read-only ext4 images of commits, one per commit, built on first use and reused after: the second run on a commit
 /// costs a file lookup however big the repository is. Layout of <see cref="WorkspaceStoreOptions.StoreDirectory"/>:
 /// <c>&lt;key&gt;.ext4</c> and <c>&lt;key&gt;.json</c> per image, <c>locks/</c>, and <c>staging/</c> while building.
+/// A key is <c>v&lt;format&gt;-&lt;commit&gt;</c>, with <c>-sub</c> when the image holds the submodules and
+/// <c>-t&lt;hash&gt;</c> naming the set of tags pointing at the commit (which the image's <c>.git</c> holds).
 /// </summary>
 public sealed class WorkspaceImageStore
 {
@@ -17,7 +21,7 @@ public sealed class WorkspaceImageStore
     /// Part of every key: bump it when the image's layout changes (the .git shape, the config written into it) so old
     /// images are never attached to a guest that expects the new one.
     /// </summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     private const string ImageSuffix = ".ext4";
     private const string TempSuffix = ".ext4.tmp";
@@ -31,6 +35,7 @@ public sealed class WorkspaceImageStore
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromMinutes(10);
 
     private readonly WorkspaceStoreOptions _options;
+    private readonly RepositoryStore? _repositories;
     private readonly KeyLocks _locks;
     private readonly string _staging;
 
@@ -40,10 +45,17 @@ public sealed class WorkspaceImageStore
     /// </summary>
     private readonly ConcurrentDictionary<string, (WorkspaceMetadata Metadata, Task Settled)> _settling = new(StringComparer.Ordinal);
 
-    public WorkspaceImageStore(WorkspaceStoreOptions options)
+    /// <summary>A store in <see cref="WorkspaceStoreOptions.StoreDirectory"/>.</summary>
+    /// <param name="options">Where images live and the budgets of a tree.</param>
+    /// <param name="repositories">
+    /// Where submodules that are not on the host are fetched (with the host's credentials, under the store's locks);
+    /// null to check out only submodules the repository itself has.
+    /// </param>
+    public WorkspaceImageStore(WorkspaceStoreOptions options, RepositoryStore? repositories = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _repositories = repositories;
         Directory.CreateDirectory(options.StoreDirectory);
         _locks = new KeyLocks(Path.Combine(options.StoreDirectory, "locks"));
         _staging = Path.Combine(options.StoreDirectory, "staging");
@@ -53,44 +65,74 @@ public sealed class WorkspaceImageStore
     /// The image of the commit <paramref name="commitish"/> names in <paramref name="repositoryPath"/>, built if the
     /// store does not have it. Uncommitted changes are never in it. Throws <see cref="WorkspaceException"/>.
     /// </summary>
-    public async Task<WorkspaceImage> EnsureAsync(string repositoryPath, string commitish, CancellationToken ct)
+    public Task<WorkspaceImage> EnsureAsync(string repositoryPath, string commitish, CancellationToken ct) =>
+        EnsureAsync(repositoryPath, commitish, WorkspaceCheckoutOptions.Default, ct);
+
+    /// <summary>
+    /// The image of the commit <paramref name="commitish"/> names in <paramref name="repositoryPath"/>, with what
+    /// <paramref name="checkout"/> adds (submodules), built if the store does not have it. Throws
+    /// <see cref="WorkspaceException"/>.
+    /// </summary>
+    public async Task<WorkspaceImage> EnsureAsync(string repositoryPath, string commitish, WorkspaceCheckoutOptions checkout, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(repositoryPath);
         ArgumentNullException.ThrowIfNull(commitish);
+        ArgumentNullException.ThrowIfNull(checkout);
 
-        // A full object id needs no git at all when the image exists: the warm path is a stat and a touch.
-        if (CommitResolver.IsObjectId(commitish) && TryHit(commitish) is { } early)
+        // A full object id needs one short git run when the image exists (the tags pointing at it, which the key
+        // names): the warm path is that, a stat and a touch. Without the repository it finds no tags.
+        var repository = Path.GetFullPath(repositoryPath);
+        IReadOnlyList<CommitTag>? tags = null;
+        if (CommitResolver.IsObjectId(commitish))
         {
-            return early;
+            tags = await CommitTags.ListAsync(repository, commitish, ct);
+            if (TryHit(KeyOf(commitish, checkout, tags), commitish) is { } early)
+            {
+                return early;
+            }
         }
 
-        var repository = Path.GetFullPath(repositoryPath);
         var commit = await CommitResolver.ResolveAsync(repository, commitish, ct);
-        if (TryHit(commit) is { } hit)
+        if (tags is null || commit != commitish)
+        {
+            tags = await CommitTags.ListAsync(repository, commit, ct);
+        }
+
+        var key = KeyOf(commit, checkout, tags);
+        if (TryHit(key, commit) is { } hit)
         {
             return hit;
         }
 
-        var key = KeyOf(commit);
+        WorkspaceImage image;
+        var submodules = new SubmoduleResolver(_options, _repositories);
         IDisposable? held = await _locks.AcquireAsync(key, ct);
         try
         {
             // Another caller may have built it while this one waited.
-            if (TryHit(commit) is { } built)
+            if (TryHit(key, commit) is { } built)
             {
                 return built;
             }
 
             await RemoveLeftoversAsync(key);
-            var image = await BuildAsync(repository, commit, key, held, ct);
+            var plan = await PlanAsync(repository, commit, checkout, tags, submodules, ct);
+            image = await BuildAsync(repository, commit, key, plan, held, ct);
             // The settling task owns the lock now and releases it when the image is durable.
             held = null;
-            return image;
         }
         finally
         {
             held?.Dispose();
         }
+
+        if (submodules.Fetched && _repositories is not null)
+        {
+            // Submodules fetched into the repository store grew it; pruned once the build no longer reads the mirrors.
+            await _repositories.PruneAsync(ct);
+        }
+
+        return image;
     }
 
     /// <summary>
@@ -132,20 +174,21 @@ public sealed class WorkspaceImageStore
         return new WorkspacePruneResult(removed, freed, total);
     }
 
-    /// <summary>The store's key for a commit: the format version and the full object id.</summary>
-    internal static string KeyOf(string commit) => $"v{FormatVersion}-{commit}";
+    /// <summary>The store's key for a commit: the format version, the full object id, and what else the image holds.</summary>
+    internal static string KeyOf(string commit, WorkspaceCheckoutOptions checkout, IReadOnlyList<CommitTag> tags) =>
+        $"v{FormatVersion}-{commit}" + (checkout.Submodules ? "-sub" : "") + (tags.Count > 0 ? "-t" + CommitTags.KeyPart(tags) : "");
 
-    /// <summary>Where the image for <paramref name="commit"/> is (or would be).</summary>
-    internal string ImagePath(string commit) => Path.Combine(_options.StoreDirectory, KeyOf(commit) + ImageSuffix);
+    /// <summary>Where the image of <paramref name="key"/> is (or would be).</summary>
+    private string ImagePathOf(string key) => Path.Combine(_options.StoreDirectory, key + ImageSuffix);
 
-    private static string CommitOf(string key) => key[(key.IndexOf('-', StringComparison.Ordinal) + 1)..];
+    /// <summary>The commit of a key: between the version and the variant suffixes.</summary>
+    private static string CommitOf(string key) => key.Split('-')[1];
 
     private string MetadataPath(string key) => Path.Combine(_options.StoreDirectory, key + ".json");
 
-    private WorkspaceImage? TryHit(string commit)
+    private WorkspaceImage? TryHit(string key, string commit)
     {
-        var path = ImagePath(commit);
-        var key = KeyOf(commit);
+        var path = ImagePathOf(key);
         var settling = _settling.TryGetValue(key, out var pending) ? pending.Metadata : null;
         var metadata = settling ?? WorkspaceMetadata.TryRead(MetadataPath(key));
         if (metadata is null || !File.Exists(path))
@@ -161,23 +204,39 @@ public sealed class WorkspaceImageStore
         return new WorkspaceImage(path, commit, Built: false, metadata.SkippedSubmodules);
     }
 
-    private async Task<WorkspaceImage> BuildAsync(string repository, string commit, string key, IDisposable held, CancellationToken ct)
+    /// <summary>
+    /// Everything learned before anything is written: the tree counted (an oversized one is refused without filling
+    /// the disk first) and, when asked for, the submodules found (fetched if need be) and counted into the same budgets.
+    /// </summary>
+    private async Task<BuildPlan> PlanAsync(
+        string repository, string commit, WorkspaceCheckoutOptions checkout, IReadOnlyList<CommitTag> tags, SubmoduleResolver resolver, CancellationToken ct)
     {
-        // Counted before anything is written: an oversized tree is refused without filling the disk first.
         var tree = await TreeScanner.ScanAsync(repository, commit, _options.MaxTreeBytes, _options.MaxTreeEntries, _options.StepTimeout, ct);
+        if (!checkout.Submodules || tree.Gitlinks.Count == 0)
+        {
+            return new BuildPlan(tree, [], tree.Submodules, tags);
+        }
 
+        var submodules = await resolver.ResolveAsync(repository, commit, tree, checkout.RepositoryUrl, ct);
+        return new BuildPlan(resolver.Total, submodules, [], tags);
+    }
+
+    private async Task<WorkspaceImage> BuildAsync(string repository, string commit, string key, BuildPlan plan, IDisposable held, CancellationToken ct)
+    {
+        var (tree, submodules, skipped, tags) = plan;
         var stage = Path.Combine(StagingRootFor(tree), key + "-" + Guid.NewGuid().ToString("N")[..8]);
         var temp = Path.Combine(_options.StoreDirectory, key + TempSuffix);
-        var final = ImagePath(commit);
+        var final = ImagePathOf(key);
         var metadataPath = MetadataPath(key);
         var done = false;
         Task? stageRemoval = null;
         try
         {
             Directory.CreateDirectory(stage);
-            var packBytes = await StagedCheckout.CreateAsync(repository, commit, stage, _options.StepTimeout, ct);
+            var packBytes = await StagedCheckout.CreateAsync(repository, commit, stage, _options.StepTimeout, ct, tags);
+            packBytes += await SubmoduleStaging.StageAsync(stage, stage, Path.Combine(stage, ".git"), submodules, _options.StepTimeout, ct);
 
-            var entries = tree.Entries + DotGitEntries;
+            var entries = tree.Entries + (DotGitEntries * (1 + Count(submodules)));
             var content = tree.ContentBytes + packBytes + (entries * IndexBytesPerEntry);
             var size = RootfsSizing.ForContent(content, entries);
             await Ext4Builder.BuildAsync(stage, temp, size, RootfsSizing.InodesFor(entries, size), ct);
@@ -187,11 +246,11 @@ public sealed class WorkspaceImageStore
             ct.ThrowIfCancellationRequested();
             File.Move(temp, final, overwrite: false);
             done = true;
-            var metadata = new WorkspaceMetadata(commit, tree.Submodules, tree.Entries, tree.ContentBytes);
+            var metadata = new WorkspaceMetadata(commit, skipped, tree.Entries, tree.ContentBytes);
             var settling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _settling[key] = (metadata, settling.Task);
             _ = SettleAsync(key, final, metadata, held, settling);
-            return new WorkspaceImage(final, commit, Built: true, tree.Submodules);
+            return new WorkspaceImage(final, commit, Built: true, skipped);
         }
         catch (HostCommandException ex)
         {
@@ -208,6 +267,9 @@ public sealed class WorkspaceImageStore
             await (stageRemoval ?? RemoveTreeAsync(stage));
         }
     }
+
+    /// <summary>Submodules at every depth.</summary>
+    private static int Count(IReadOnlyList<ResolvedSubmodule> submodules) => submodules.Sum(s => 1 + Count(s.Children));
 
     /// <summary>
     /// Memory staging when configured and the tree (about twice its content once the packed objects are added) fits
@@ -316,4 +378,7 @@ public sealed class WorkspaceImageStore
         using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         stream.Flush(flushToDisk: true);
     }
+
+    /// <summary>What a build stages: the whole tree's counts, the submodules to lay out, those left empty, and the tags.</summary>
+    private sealed record BuildPlan(TreeSummary Tree, IReadOnlyList<ResolvedSubmodule> Submodules, IReadOnlyList<string> Skipped, IReadOnlyList<CommitTag> Tags);
 }

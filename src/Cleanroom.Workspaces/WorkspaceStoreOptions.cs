@@ -25,4 +25,10 @@ public sealed class WorkspaceStoreOptions
 
     /// <summary>How long one git or mkfs step may run before it is killed.</summary>
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(20);
+
+    /// <summary>Deepest submodule nesting checked out (a submodule of the repository is depth 1); deeper is refused.</summary>
+    public int MaxSubmoduleDepth { get; init; } = 4;
+
+    /// <summary>Most submodules (all depths together) one image may hold; more is refused.</summary>
+    public int MaxSubmodules { get; init; } = 64;
 }

@@ -7,6 +7,25 @@ namespace Cleanroom.Daemon.Tests;
 public sealed class PolicyRefusalTests
 {
     [Fact]
+    public void Submodules_are_honoured_not_refused()
+    {
+        const string yaml = """
+            version: 1
+            repository:
+              submodules: true
+            sandbox:
+              image:
+                ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
+            """;
+        var compiled = PolicyCompiler.Compile(yaml, "cleanroom.yaml");
+        var policy = compiled.Policy ?? throw new InvalidOperationException("the test policy does not compile: " + string.Join("; ", compiled.Errors));
+
+        Assert.True(policy.Repository.Submodules);
+        Assert.Empty(PolicySupport.PolicyEnforcement.Unsupported(policy, new PolicySupport.PolicyEnforcement.DaemonFeatures(Network: true)));
+        Assert.Contains(PolicySupport.PolicyEnforcement.Capabilities(network: true), c => c.Key == "workspace.submodules" && c.Value);
+    }
+
+    [Fact]
     public async Task A_policy_asking_for_unsupported_settings_is_refused_naming_them_before_anything_exists()
     {
         await using var daemon = new DaemonHarness();

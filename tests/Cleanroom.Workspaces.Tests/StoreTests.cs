@@ -17,7 +17,7 @@ public sealed class StoreTests : IDisposable
         var inode = await InodeAsync(first.Path);
 
         var byName = await store.EnsureAsync(repository.Path, "main", CancellationToken.None);
-        // A full id needs no git at all: the repository could be gone.
+        // A full id needs no rev-parse: the repository could be gone (its tags are then none, as here).
         var byId = await NewStore().EnsureAsync(_scratch.Combine("no-such-repo"), repository.Commit, CancellationToken.None);
 
         Assert.True(first.Built);

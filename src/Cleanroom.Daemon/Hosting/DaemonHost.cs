@@ -70,19 +70,23 @@ public static class DaemonHost
         builder.Services.AddSingleton<ExecutionLogs>(sp => new ExecutionLogs(options.StateDir, sp.GetRequiredService<ILogger<ExecutionLogs>>()));
         builder.Services.AddSingleton(_ => new Events.SandboxEventStore(Path.Combine(options.StateDir, "cleanroom.db")));
         builder.Services.AddSingleton<Hosting.DaemonNetwork>();
-        builder.Services.AddSingleton(_ => new Cleanroom.Workspaces.WorkspaceImageStore(new Cleanroom.Workspaces.WorkspaceStoreOptions
+        builder.Services.AddSingleton(_ => new Cleanroom.Workspaces.Repositories.RepositoryStore(new Cleanroom.Workspaces.Repositories.RepositoryStoreOptions
         {
-            StoreDirectory = options.WorkspacesDir,
-            MaxTreeBytes = options.MaxWorkspaceTreeBytes,
-            MemoryStagingDirectory = workspaceStaging.Path,
+            StoreDirectory = options.RepositoriesDir,
+            GitEnvironment = options.RepositoryGitEnvironment,
         }));
+        // One repository store for --repo-url mirrors and the submodules the image store fetches.
+        builder.Services.AddSingleton(sp => new Cleanroom.Workspaces.WorkspaceImageStore(
+            new Cleanroom.Workspaces.WorkspaceStoreOptions
+            {
+                StoreDirectory = options.WorkspacesDir,
+                MaxTreeBytes = options.MaxWorkspaceTreeBytes,
+                MemoryStagingDirectory = workspaceStaging.Path,
+            },
+            sp.GetRequiredService<Cleanroom.Workspaces.Repositories.RepositoryStore>()));
         builder.Services.AddSingleton(sp => new Workspaces.WorkspaceProvisioner(
             sp.GetRequiredService<Cleanroom.Workspaces.WorkspaceImageStore>(),
-            new Cleanroom.Workspaces.Repositories.RepositoryStore(new Cleanroom.Workspaces.Repositories.RepositoryStoreOptions
-            {
-                StoreDirectory = options.RepositoriesDir,
-                GitEnvironment = options.RepositoryGitEnvironment,
-            }),
+            sp.GetRequiredService<Cleanroom.Workspaces.Repositories.RepositoryStore>(),
             options.MaxWorkspaceStoreBytes));
         builder.Services.AddSingleton(sp => new SandboxManager(
             options,

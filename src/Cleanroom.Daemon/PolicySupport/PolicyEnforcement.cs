@@ -42,6 +42,7 @@ public static class PolicyEnforcement
         new("policy.repository_checkout", true),
         new("workspace.repo_url", true),
         new("workspace.copy_in_out", true),
+        new("workspace.submodules", true),
         new("files.api", true),
     ];
 
@@ -83,11 +84,6 @@ public static class PolicyEnforcement
         if (policy.Services.Blocks.Length > 0)
         {
             refused.Add($"sandbox.services ({policy.Services.Blocks.Length} block{(policy.Services.Blocks.Length == 1 ? "" : "s")}): service caches are not supported yet");
-        }
-
-        if (policy.Repository.Enabled && policy.Repository.Submodules)
-        {
-            refused.Add("repository.submodules: true: submodules are not checked out yet (they stay empty directories); set it to false");
         }
 
         if (policy.RunBefore is not null)

@@ -32,6 +32,7 @@ public sealed class WorkspaceProvisioner(WorkspaceImageStore images, RepositoryS
         ArgumentNullException.ThrowIfNull(settings);
         Validate(request, settings);
         string repositoryPath, commit, display;
+        string? fetchedFrom = null;
         if (request.Url.Length > 0)
         {
             MirroredCommit mirrored;
@@ -44,7 +45,7 @@ public sealed class WorkspaceProvisioner(WorkspaceImageStore images, RepositoryS
                 throw Translate(ex);
             }
 
-            (repositoryPath, commit, display) = (mirrored.MirrorPath, mirrored.Commit, mirrored.Url);
+            (repositoryPath, commit, display, fetchedFrom) = (mirrored.MirrorPath, mirrored.Commit, mirrored.Url, request.Url);
             if (mirrored.Fetched)
             {
                 await repositories.PruneAsync(ct);
@@ -58,7 +59,10 @@ public sealed class WorkspaceProvisioner(WorkspaceImageStore images, RepositoryS
         WorkspaceImage image;
         try
         {
-            image = await images.EnsureAsync(repositoryPath, commit, ct);
+            // Submodules are resolved on the host: a local repository's own module directories first, otherwise
+            // fetched into the repository store with the host's credentials (relative URLs against the one given).
+            var checkout = new WorkspaceCheckoutOptions { Submodules = settings.Submodules, RepositoryUrl = fetchedFrom };
+            image = await images.EnsureAsync(repositoryPath, commit, checkout, ct);
         }
         catch (WorkspaceException ex)
         {

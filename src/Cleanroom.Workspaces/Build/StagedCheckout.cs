@@ -23,9 +23,15 @@ internal static class StagedCheckout
     /// </summary>
     internal const string GuestConfig = "[core]\n\tcheckStat = minimal\n\ttrustCtime = false\n";
 
-    /// <summary>Fills the empty directory <paramref name="stage"/>; returns the bytes of its <c>.git</c> object store.</summary>
-    public static async Task<long> CreateAsync(string repositoryPath, string commit, string stage, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// Fills the empty directory <paramref name="stage"/>; returns the bytes of its <c>.git</c> object store.
+    /// <paramref name="tags"/> (pointing at the commit) go into <c>packed-refs</c>, annotated ones' tag objects into
+    /// the pack, so <c>git describe</c> names them.
+    /// </summary>
+    public static async Task<long> CreateAsync(
+        string repositoryPath, string commit, string stage, TimeSpan timeout, CancellationToken ct, IReadOnlyList<CommitTag>? tags = null)
     {
+        tags ??= [];
         // No templates: no sample hooks, no description, no info/exclude; nothing of the host's init.templateDir.
         var init = new List<string> { "init", "-q", "--template=" };
         if (commit.Length == 64)
@@ -36,7 +42,11 @@ internal static class StagedCheckout
         await HostGit.RunAsync(stage, isolated: true, init, timeout, ct);
         var dotGit = Path.Combine(stage, ".git");
 
-        await PackCommitAsync(repositoryPath, commit, dotGit, timeout, ct);
+        await PackCommitAsync(repositoryPath, commit, tags.Where(t => t.Annotated).Select(t => t.ObjectId), dotGit, timeout, ct);
+        if (tags.Count > 0)
+        {
+            await File.WriteAllTextAsync(Path.Combine(dotGit, "packed-refs"), CommitTags.PackedRefs(tags), ct);
+        }
 
         await File.WriteAllTextAsync(Path.Combine(dotGit, "shallow"), commit + "\n", ct);
         // Detached, as a CI checkout is: no branch name to guess, no remote-tracking refs.
@@ -61,7 +71,8 @@ internal static class StagedCheckout
     /// removed before anything reads the copy, so the copy is self-contained (read-tree proves it) and the guest
     /// never learns a host path.
     /// </summary>
-    private static async Task PackCommitAsync(string repositoryPath, string commit, string dotGit, TimeSpan timeout, CancellationToken ct)
+    private static async Task PackCommitAsync(
+        string repositoryPath, string commit, IEnumerable<string> tagObjects, string dotGit, TimeSpan timeout, CancellationToken ct)
     {
         var objects = (await HostGit.RunAsync(
             repositoryPath, isolated: false, ["rev-parse", "--path-format=absolute", "--git-path", "objects"], timeout, ct)).Stdout.TrimEnd('\n');
@@ -81,7 +92,7 @@ internal static class StagedCheckout
                 ["pack-objects", "--revs", "--window=0", "--delta-base-offset", "-q", Path.Combine(dotGit, "objects", "pack", "pack")],
                 timeout,
                 ct,
-                stdin: $"--shallow {commit}\n{commit}\n");
+                stdin: $"--shallow {commit}\n{commit}\n" + string.Concat(tagObjects.Select(tag => tag + "\n")));
         }
         finally
         {

@@ -10,24 +10,28 @@ namespace Cleanroom.Workspaces.Git;
 /// </summary>
 internal static class TreeScanner
 {
-    /// <summary>Scans <paramref name="commit"/>; throws <see cref="WorkspaceException"/> (TooLarge) past a budget.</summary>
+    /// <summary>
+    /// Scans <paramref name="commit"/>; throws <see cref="WorkspaceException"/> (TooLarge) past a budget. The budgets
+    /// hold for the whole image: <paramref name="already"/> (the trees scanned before, a superproject's for its
+    /// submodules) counts against them too.
+    /// </summary>
     public static async Task<TreeSummary> ScanAsync(
-        string repositoryPath, string commit, long maxBytes, long maxEntries, TimeSpan timeout, CancellationToken ct)
+        string repositoryPath, string commit, long maxBytes, long maxEntries, TimeSpan timeout, CancellationToken ct, TreeSummary? already = null)
     {
-        var counter = new Counter(maxBytes, maxEntries);
+        var counter = new Counter(maxBytes, maxEntries) { Entries = already?.Entries ?? 0, Bytes = already?.ContentBytes ?? 0 };
         await GitRecords.ReadAsync(
             repositoryPath, ["ls-tree", "-r", "-t", "-l", "-z", "--full-tree", commit], counter.Add, $"Listing commit {commit}", timeout, ct);
-        return new TreeSummary(counter.Entries, counter.Bytes, counter.Submodules);
+        return new TreeSummary(counter.Entries, counter.Bytes, counter.Gitlinks.Select(g => g.Path).ToList(), counter.Gitlinks);
     }
 
     /// <summary>Parses <c>MODE SP TYPE SP OID SP+ SIZE TAB PATH</c> records and enforces the budgets as it goes.</summary>
     private sealed class Counter(long maxBytes, long maxEntries)
     {
-        public long Entries { get; private set; }
+        public long Entries { get; set; }
 
-        public long Bytes { get; private set; }
+        public long Bytes { get; set; }
 
-        public List<string> Submodules { get; } = [];
+        public List<Gitlink> Gitlinks { get; } = [];
 
         public void Add(ReadOnlySpan<byte> record)
         {
@@ -50,7 +54,7 @@ internal static class TreeScanner
             }
             else if (fields[1] == "commit")
             {
-                Submodules.Add(Encoding.UTF8.GetString(record[(tab + 1)..]));
+                Gitlinks.Add(new Gitlink(Encoding.UTF8.GetString(record[(tab + 1)..]), fields[2]));
             }
 
             if (Entries > maxEntries)

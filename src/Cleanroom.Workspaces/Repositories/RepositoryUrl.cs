@@ -304,7 +304,8 @@ public sealed record RepositoryUrl
         var start = schemeEnd < 0 ? 0 : schemeEnd + 3;
         var slash = printable.IndexOf('/', start);
         var authorityEnd = slash < 0 ? printable.Length : slash;
-        var at = printable.LastIndexOf('@', authorityEnd - 1, authorityEnd - start);
+        // An absolute path has an empty authority (and LastIndexOf would be asked to search before index 0).
+        var at = authorityEnd > start ? printable.LastIndexOf('@', authorityEnd - 1, authorityEnd - start) : -1;
         return at < 0 ? printable : printable[..start] + "***" + printable[at..];
     }
 }

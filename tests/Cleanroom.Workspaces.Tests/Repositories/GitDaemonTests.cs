@@ -56,7 +56,7 @@ public sealed class GitDaemonTests : IDisposable
 
     private static Dictionary<string, string> Isolated => new() { ["GIT_CONFIG_NOSYSTEM"] = "1", ["GIT_CONFIG_GLOBAL"] = "/dev/null" };
 
-    private static async Task<Process> StartDaemonAsync(string root, int port)
+    internal static async Task<Process> StartDaemonAsync(string root, int port)
     {
         var daemon = Process.Start(new ProcessStartInfo(
             "git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", $"--port={port}", $"--base-path={root}", root])
