@@ -116,6 +116,51 @@ public sealed class WorkspaceExecTests(WorkspaceEnvironment env)
         }
     }
 
+    [Fact]
+    public async Task Submodules_are_checked_out_at_the_recorded_commits_and_tags_describe_the_commit()
+    {
+        using var dependency = new TestRepository();
+        var content = $"dependency {Guid.NewGuid()}";
+        dependency.Write("dep.txt", content + "\n");
+        var recorded = dependency.CommitAll("dep one");
+        using var repo = new TestRepository();
+        repo.Write("cleanroom.yaml", Policy("submodules: true"));
+        repo.Git("-c", "protocol.file.allow=always", "submodule", "add", "-q", dependency.Root, "lib/dep");
+        var commit = repo.CommitAll("with a submodule");
+        repo.Git("tag", "-a", "v1.2.3", "-m", "release");
+        // A later commit in the submodule's own checkout is a local change: the guest gets the recorded one.
+        dependency.Write("dep.txt", "later\n");
+        dependency.CommitAll("dep two");
+        repo.Git("-C", "lib/dep", "-c", "protocol.file.allow=always", "pull", "-q", "origin", "main");
+
+        var result = await env.CliAsync(repo.Root, "exec", "--image", Image, "--", "bash", "-c",
+            "cat lib/dep/dep.txt; git submodule status | cut -c1-41; git -C lib/dep log -1 --format=%H; git describe; git log -1 --format=%H; git status --porcelain --ignore-submodules=none | wc -l");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var lines = result.Stdout.Split('\n');
+        Assert.Equal(content, lines[0]);
+        Assert.Equal($" {recorded}", lines[1]);
+        Assert.Equal(recorded, lines[2]);
+        Assert.Equal("v1.2.3", lines[3]);
+        Assert.Equal(commit, lines[4]);
+        Assert.Equal("0", lines[5]);
+    }
+
+    [Fact]
+    public async Task A_non_root_image_user_owns_and_can_change_the_workspace()
+    {
+        using var repo = new TestRepository();
+        repo.Write("state.txt", "original\n").Write("dir/inner.txt", "inner\n");
+        repo.CommitAll("first");
+        repo.Write("local.txt", "copied in\n");
+
+        var result = await env.CliAsync(repo.Root, "exec", "--image", WorkspaceEnvironment.NonRootImage, "--copy-in", "--", "sh", "-c",
+            "id -un; stat -c %U state.txt dir/inner.txt local.txt .git/index; echo changed > state.txt && touch dir/new && cat local.txt >> state.txt && cat state.txt && git status --porcelain | wc -l");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("nobody\nnobody\nnobody\nnobody\nnobody\nchanged\ncopied in\n3\n", result.Stdout);
+    }
+
     private const UnixFileMode LayerMode755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
         | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
