@@ -28,6 +28,7 @@ internal static class WorkspaceMount
             ?? throw new InitException($"workspace: the host asked for {path} but attached no disk with serial {DiskSerial}");
         var identity = ResolveOwner(owner);
         var mapped = MountLayers(device, path, identity, new Layout(Lower, Changes), ChildReaper.Shared);
+        GitSafeDirectory.Allow(path);
         AgentLog.Info($"workspace: {device} at {path} (changes on the root disk, owner {(mapped ? $"{identity!.Uid}:{identity.Gid}" : "root")})");
     }
 

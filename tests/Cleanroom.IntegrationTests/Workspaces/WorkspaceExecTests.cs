@@ -157,8 +157,13 @@ public sealed class WorkspaceExecTests(WorkspaceEnvironment env)
         var result = await env.CliAsync(repo.Root, "exec", "--image", WorkspaceEnvironment.NonRootImage, "--copy-in", "--", "sh", "-c",
             "id -un; stat -c %U state.txt dir/inner.txt local.txt .git/index; echo changed > state.txt && touch dir/new && cat local.txt >> state.txt && cat state.txt && git status --porcelain | wc -l");
 
+        // Root, who does not own this workspace, may still use git in it (no "dubious ownership").
+        var asRoot = await env.CliAsync(repo.Root, "exec", "--image", WorkspaceEnvironment.NonRootImage, "--user", "root", "--", "git", "status", "--porcelain");
+
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Equal("nobody\nnobody\nnobody\nnobody\nnobody\nchanged\ncopied in\n3\n", result.Stdout);
+        Assert.True(asRoot.ExitCode == 0, asRoot.Stderr);
+        Assert.Equal("", asRoot.Stdout);
     }
 
     private const UnixFileMode LayerMode755 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
