@@ -1,0 +1,65 @@
+using System.Runtime.InteropServices;
+using Cleanroom.Network.Nflog;
+
+namespace Cleanroom.Network.Guard;
+
+/// <summary>
+/// The kernel pipe one spliced relay direction moves its bytes through (splice(2) needs a pipe on one side), raised to
+/// <see cref="WantedBytes"/> so one call can move a large burst. Both ends are non-blocking and close-on-exec; disposing
+/// closes both, which the owner does on every path.
+/// </summary>
+internal sealed partial class SplicePipe : IDisposable
+{
+    /// <summary>The size asked for with F_SETPIPE_SZ; the default pipe-max-size, so unprivileged hosts get it too.</summary>
+    public const int WantedBytes = 1024 * 1024;
+
+    private const int OCloexec = 0x80000;
+    private const int ONonblock = 0x800;
+    private const int FSetpipeSz = 1031;
+
+    private SplicePipe(SafeFileDescriptor read, SafeFileDescriptor write, int capacity)
+    {
+        Read = read;
+        Write = write;
+        Capacity = capacity;
+    }
+
+    /// <summary>The end bytes are spliced out of.</summary>
+    public SafeFileDescriptor Read { get; }
+
+    /// <summary>The end bytes are spliced into.</summary>
+    public SafeFileDescriptor Write { get; }
+
+    /// <summary>The pipe's size in bytes: <see cref="WantedBytes"/>, or the system default when raising it was refused.</summary>
+    public int Capacity { get; }
+
+    /// <summary>A new pipe, or null when the system has no descriptors to spare (the caller keeps copying instead).</summary>
+    public static unsafe SplicePipe? TryCreate()
+    {
+        var fds = stackalloc int[2];
+        if (Pipe2(fds, OCloexec | ONonblock) != 0)
+        {
+            return null;
+        }
+
+        var read = new SafeFileDescriptor(fds[0]);
+        var write = new SafeFileDescriptor(fds[1]);
+        // Refused (EPERM) past pipe-max-size or the user's pipe page quota: the default 64 KiB pipe still works.
+        var capacity = Fcntl(fds[1], FSetpipeSz, WantedBytes);
+        return new SplicePipe(read, write, capacity > 0 ? capacity : 64 * 1024);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Read.Dispose();
+        Write.Dispose();
+    }
+
+    [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]
+    private static unsafe partial int Pipe2(int* fds, int flags);
+
+    // fcntl(2) is variadic; an int third argument is passed like a fixed one on x86-64 and arm64 Linux.
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
+}
