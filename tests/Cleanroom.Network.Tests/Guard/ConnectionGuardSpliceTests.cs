@@ -39,6 +39,30 @@ public class ConnectionGuardSpliceTests
         Assert.Equal(0, harness.Guard.Statistics.IdleTimeouts);
     }
 
+    [Fact]
+    public async Task A_guest_that_stops_reading_holds_the_spliced_download_back_without_losing_a_byte()
+    {
+        await using var harness = new GuardHarness();
+        using var upstream = new Upstream(harness);
+        var (guest, server) = await upstream.OpenAsync();
+        using var _ = guest;
+        using var __ = server;
+        var down = Payload(64 * 1024 * 1024, 9); // more than loopback socket buffers and the pipe hold together
+
+        // Past the threshold, then the guest pauses: the pipe and both socket buffers fill and the relay must wait for
+        // the guest's socket to take more (the writable wait), not spin or drop.
+        await Task.WhenAll(SendAllAsync(server, down.AsSpan(0, 1024 * 1024).ToArray()), ReadExactlyAsync(guest, 1024 * 1024)).WaitAsync(Timeout);
+        var rest = SendAndCloseAsync(server, down[(1024 * 1024)..]);
+        await Task.Delay(500);
+        Assert.False(rest.IsCompleted);
+        var (bytes, reset) = await ReadToEndAsync(guest).WaitAsync(Timeout);
+        await rest.WaitAsync(Timeout);
+
+        Assert.False(reset);
+        Assert.Equal(down[(1024 * 1024)..], bytes);
+        Assert.Equal(1, harness.Guard.Statistics.SplicedDirections);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
