@@ -16,6 +16,7 @@ internal sealed partial class SplicePipe : IDisposable
     private const int OCloexec = 0x80000;
     private const int ONonblock = 0x800;
     private const int FSetpipeSz = 1031;
+    private const int FGetpipeSz = 1032;
 
     private SplicePipe(SafeFileDescriptor read, SafeFileDescriptor write, int capacity)
     {
@@ -30,7 +31,7 @@ internal sealed partial class SplicePipe : IDisposable
     /// <summary>The end bytes are spliced into.</summary>
     public SafeFileDescriptor Write { get; }
 
-    /// <summary>The pipe's size in bytes: <see cref="WantedBytes"/>, or the system default when raising it was refused.</summary>
+    /// <summary>The pipe's size in bytes: <see cref="WantedBytes"/>, or what the system gave when raising it was refused.</summary>
     public int Capacity { get; }
 
     /// <summary>A new pipe, or null when the system has no descriptors to spare (the caller keeps copying instead).</summary>
@@ -44,9 +45,22 @@ internal sealed partial class SplicePipe : IDisposable
 
         var read = new SafeFileDescriptor(fds[0]);
         var write = new SafeFileDescriptor(fds[1]);
-        // Refused (EPERM) past pipe-max-size or the user's pipe page quota: the default 64 KiB pipe still works.
+        // Refused (EPERM) past pipe-max-size or an unprivileged user's pipe page quota: the pipe as made still works,
+        // at the size it has (64 KiB, or two pages once that quota is spent), which is asked rather than assumed.
         var capacity = Fcntl(fds[1], FSetpipeSz, WantedBytes);
-        return new SplicePipe(read, write, capacity > 0 ? capacity : 64 * 1024);
+        if (capacity <= 0)
+        {
+            capacity = Fcntl(fds[1], FGetpipeSz, 0);
+        }
+
+        if (capacity <= 0)
+        {
+            read.Dispose();
+            write.Dispose();
+            return null;
+        }
+
+        return new SplicePipe(read, write, capacity);
     }
 
     /// <inheritdoc/>

@@ -26,6 +26,11 @@ namespace Cleanroom.Network.Guard;
 /// guard stopping) is seen within one poll slice of <see cref="SliceMilliseconds"/>. Both sockets' handles are
 /// referenced for the thread's whole life, so their descriptor numbers cannot be closed and reused under it.
 /// </para>
+/// <para>
+/// Measured with bench/GuardRelayBench (loopback, 2 shared cores, 512 MiB downloads, guard in its own process): the
+/// guard's CPU per GiB fell from 1.5-1.7 s copying to 0.7-1.0 s spliced (0.48-0.57x), and the download got 1.2-1.5x
+/// faster. What is left is the kernel's TCP work on the two sockets, which no relay avoids.
+/// </para>
 /// </remarks>
 internal static partial class SpliceRelay
 {

@@ -179,6 +179,19 @@ public class ConnectionGuardSpliceTests
 
     // Sockets, pipes and anonymous inodes (epoll, eventfd): what a connection can leak. Files are left out, because the
     // runtime maps assemblies (System.Net.NameResolution on a first reset, say) through descriptors it keeps open.
+    [Fact]
+    public void A_pipe_is_raised_to_a_mebibyte_and_disposing_closes_both_ends()
+    {
+        var pipes = OpenPipes();
+        var pipe = SplicePipe.TryCreate();
+
+        Assert.NotNull(pipe);
+        Assert.Equal(pipes + 2, OpenPipes());
+        Assert.Equal(SplicePipe.WantedBytes, pipe.Capacity); // root, and pipe-max-size is 1 MiB by default
+        pipe.Dispose();
+        Assert.Equal(pipes, OpenPipes());
+    }
+
     private static int OpenDescriptors() => Describe().Count(target => !target.StartsWith('/'));
 
     private static int OpenPipes() => Describe().Count(target => target.StartsWith("pipe:", StringComparison.Ordinal));
