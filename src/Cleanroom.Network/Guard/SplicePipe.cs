@@ -5,8 +5,9 @@ namespace Cleanroom.Network.Guard;
 
 /// <summary>
 /// The kernel pipe one spliced relay direction moves its bytes through (splice(2) needs a pipe on one side), raised to
-/// <see cref="WantedBytes"/> so one call can move a large burst. Both ends are non-blocking and close-on-exec; disposing
-/// closes both, which the owner does on every path.
+/// <see cref="WantedBytes"/> so one call can move a large burst, and an eventfd that wakes the relay's poll(2) when the
+/// connection is cancelled (so an idle spliced direction sleeps without a timer). All are non-blocking and close-on-exec;
+/// disposing closes all three, which the owner does on every path.
 /// </summary>
 internal sealed partial class SplicePipe : IDisposable
 {
@@ -18,10 +19,11 @@ internal sealed partial class SplicePipe : IDisposable
     private const int FSetpipeSz = 1031;
     private const int FGetpipeSz = 1032;
 
-    private SplicePipe(SafeFileDescriptor read, SafeFileDescriptor write, int capacity)
+    private SplicePipe(SafeFileDescriptor read, SafeFileDescriptor write, SafeFileDescriptor wake, int capacity)
     {
         Read = read;
         Write = write;
+        Wake = wake;
         Capacity = capacity;
     }
 
@@ -30,6 +32,9 @@ internal sealed partial class SplicePipe : IDisposable
 
     /// <summary>The end bytes are spliced into.</summary>
     public SafeFileDescriptor Write { get; }
+
+    /// <summary>Readable once <see cref="Signal"/> was called.</summary>
+    public SafeFileDescriptor Wake { get; }
 
     /// <summary>The pipe's size in bytes: <see cref="WantedBytes"/>, or what the system gave when raising it was refused.</summary>
     public int Capacity { get; }
@@ -53,14 +58,27 @@ internal sealed partial class SplicePipe : IDisposable
             capacity = Fcntl(fds[1], FGetpipeSz, 0);
         }
 
-        if (capacity <= 0)
+        var wake = LinuxNative.EventFd(0, LinuxNative.EfdCloexec | LinuxNative.EfdNonblock);
+        if (capacity <= 0 || wake < 0)
         {
             read.Dispose();
             write.Dispose();
+            if (wake >= 0)
+            {
+                LinuxNative.Close(wake);
+            }
+
             return null;
         }
 
-        return new SplicePipe(read, write, capacity);
+        return new SplicePipe(read, write, new SafeFileDescriptor(wake), capacity);
+    }
+
+    /// <summary>Makes <see cref="Wake"/> readable. Called by the cancellation registration, never after disposal.</summary>
+    public unsafe void Signal()
+    {
+        var one = 1UL;
+        _ = LinuxNative.Write(Wake, (byte*)&one, sizeof(ulong)); // only fails when already signalled many times over
     }
 
     /// <inheritdoc/>
@@ -68,6 +86,7 @@ internal sealed partial class SplicePipe : IDisposable
     {
         Read.Dispose();
         Write.Dispose();
+        Wake.Dispose();
     }
 
     [LibraryImport("libc", EntryPoint = "pipe2", SetLastError = true)]

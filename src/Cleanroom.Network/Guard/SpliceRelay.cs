@@ -23,7 +23,8 @@ namespace Cleanroom.Network.Guard;
 /// Every behaviour of the async relay is kept: each move touches the <see cref="IdleWatch"/>; the end of the source
 /// shuts the destination's sending half; an error on either socket (reset, EPIPE; SIGPIPE is ignored by the .NET
 /// runtime) returns false so the connection is aborted; cancellation (idle timeout, the other direction failing, the
-/// guard stopping) is seen within one poll slice of <see cref="SliceMilliseconds"/>. Both sockets' handles are
+/// guard stopping) wakes the poll at once through the pipe's eventfd, so an idle spliced direction costs no wake-ups
+/// (a guest may hold 128 of them open per sandbox until the idle timeout). Both sockets' handles are
 /// referenced for the thread's whole life, so their descriptor numbers cannot be closed and reused under it.
 /// </para>
 /// <para>
@@ -34,9 +35,6 @@ namespace Cleanroom.Network.Guard;
 /// </remarks>
 internal static partial class SpliceRelay
 {
-    /// <summary>How long one poll may sleep before the thread looks at cancellation again.</summary>
-    public const int SliceMilliseconds = 100;
-
     private const uint SpliceFMove = 1;
     private const uint SpliceFNonblock = 2;
     private const short PollOut = 0x004;
@@ -51,14 +49,17 @@ internal static partial class SpliceRelay
 
     private static bool Run(Socket from, Socket to, SplicePipe pipe, IdleWatch watch, CancellationToken ct)
     {
-        bool fromHeld = false, toHeld = false, readHeld = false, writeHeld = false;
+        bool fromHeld = false, toHeld = false, readHeld = false, writeHeld = false, wakeHeld = false;
+        // Disposed before this returns, so the callback never signals a closed (or reused) eventfd.
+        using var cancelled = ct.Register(static state => ((SplicePipe)state!).Signal(), pipe);
         try
         {
             from.SafeHandle.DangerousAddRef(ref fromHeld);
             to.SafeHandle.DangerousAddRef(ref toHeld);
             pipe.Read.DangerousAddRef(ref readHeld);
             pipe.Write.DangerousAddRef(ref writeHeld);
-            var ends = new Ends((int)from.SafeHandle.DangerousGetHandle(), (int)to.SafeHandle.DangerousGetHandle(), pipe.Read.Number, pipe.Write.Number);
+            pipe.Wake.DangerousAddRef(ref wakeHeld);
+            var ends = new Ends((int)from.SafeHandle.DangerousGetHandle(), (int)to.SafeHandle.DangerousGetHandle(), pipe.Read.Number, pipe.Write.Number, pipe.Wake.Number);
             if (!Move(ends, pipe.Capacity, watch, ct))
             {
                 return false;
@@ -73,6 +74,7 @@ internal static partial class SpliceRelay
         }
         finally
         {
+            Release(wakeHeld, pipe.Wake);
             Release(writeHeld, pipe.Write);
             Release(readHeld, pipe.Read);
             Release(toHeld, to.SafeHandle);
@@ -85,6 +87,7 @@ internal static partial class SpliceRelay
     {
         long inPipe = 0;
         var ended = false;
+        var wait = stackalloc LinuxNative.PollFd[2];
         while (!ct.IsCancellationRequested)
         {
             var moved = false;
@@ -131,15 +134,16 @@ internal static partial class SpliceRelay
                 continue;
             }
 
-            var wait = inPipe > 0
+            wait[0] = inPipe > 0
                 ? new LinuxNative.PollFd { Fd = ends.To, Events = PollOut }
                 : new LinuxNative.PollFd { Fd = ends.From, Events = LinuxNative.PollIn };
-            if (LinuxNative.Poll(&wait, 1, SliceMilliseconds) < 0 && Marshal.GetLastPInvokeError() != LinuxNative.EINTR)
+            wait[1] = new LinuxNative.PollFd { Fd = ends.Wake, Events = LinuxNative.PollIn };
+            if (LinuxNative.Poll(wait, 2, -1) < 0 && Marshal.GetLastPInvokeError() != LinuxNative.EINTR)
             {
                 return false;
             }
 
-            // POLLERR or POLLHUP: the next splice reports what happened.
+            // POLLERR or POLLHUP: the next splice reports what happened; the eventfd: the loop's test sees the token.
         }
 
         return false;
@@ -155,8 +159,8 @@ internal static partial class SpliceRelay
         }
     }
 
-    /// <summary>The four descriptor numbers one direction moves bytes between.</summary>
-    private readonly record struct Ends(int From, int To, int PipeRead, int PipeWrite);
+    /// <summary>The descriptor numbers one direction moves bytes between, and the one that wakes it.</summary>
+    private readonly record struct Ends(int From, int To, int PipeRead, int PipeWrite, int Wake);
 
     [LibraryImport("libc", EntryPoint = "splice", SetLastError = true)]
     private static unsafe partial nint Splice(int fdIn, long* offsetIn, int fdOut, long* offsetOut, nuint length, uint flags);

@@ -130,6 +130,33 @@ public class ConnectionGuardSpliceTests
     }
 
     [Fact]
+    public async Task Stopping_the_guard_resets_a_spliced_connection_promptly()
+    {
+        var harness = new GuardHarness();
+        try
+        {
+            using var upstream = new Upstream(harness);
+            var (guest, server) = await upstream.OpenAsync();
+            using var _ = guest;
+            using var __ = server;
+            var bulk = Payload(2 * 1024 * 1024, 10);
+            await Task.WhenAll(SendAllAsync(guest, bulk), SendAllAsync(server, bulk), ReadExactlyAsync(guest, bulk.Length), ReadExactlyAsync(server, bulk.Length)).WaitAsync(Timeout);
+            Assert.Equal(2, harness.Guard.Statistics.SplicedDirections);
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await harness.DisposeAsync();
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"stopping took {clock.Elapsed}");
+            Assert.True((await ReadToEndAsync(guest).WaitAsync(Timeout)).Reset);
+            Assert.Equal(0, harness.Guard.Statistics.Open);
+        }
+        finally
+        {
+            await harness.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Many_spliced_connections_clean_or_reset_leave_no_descriptor_open()
     {
         await using var harness = new GuardHarness(new ConnectionGuardOptions { SpliceAfterBytes = 64 * 1024 });
@@ -180,16 +207,16 @@ public class ConnectionGuardSpliceTests
     // Sockets, pipes and anonymous inodes (epoll, eventfd): what a connection can leak. Files are left out, because the
     // runtime maps assemblies (System.Net.NameResolution on a first reset, say) through descriptors it keeps open.
     [Fact]
-    public void A_pipe_is_raised_to_a_mebibyte_and_disposing_closes_both_ends()
+    public void A_pipe_is_raised_to_a_mebibyte_and_disposing_closes_its_three_descriptors()
     {
-        var pipes = OpenPipes();
+        var (pipes, all) = (OpenPipes(), OpenDescriptors());
         var pipe = SplicePipe.TryCreate();
 
         Assert.NotNull(pipe);
-        Assert.Equal(pipes + 2, OpenPipes());
+        Assert.Equal((pipes + 2, all + 3), (OpenPipes(), OpenDescriptors()));
         Assert.Equal(SplicePipe.WantedBytes, pipe.Capacity); // root, and pipe-max-size is 1 MiB by default
         pipe.Dispose();
-        Assert.Equal(pipes, OpenPipes());
+        Assert.Equal((pipes, all), (OpenPipes(), OpenDescriptors()));
     }
 
     private static int OpenDescriptors() => Describe().Count(target => !target.StartsWith('/'));
