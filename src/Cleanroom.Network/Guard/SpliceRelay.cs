@@ -28,9 +28,10 @@ namespace Cleanroom.Network.Guard;
 /// referenced for the thread's whole life, so their descriptor numbers cannot be closed and reused under it.
 /// </para>
 /// <para>
-/// Measured with bench/GuardRelayBench (loopback, 2 shared cores, 512 MiB downloads, guard in its own process): the
-/// guard's CPU per GiB fell from 1.5-1.7 s copying to 0.7-1.0 s spliced (0.48-0.57x), and the download got 1.2-1.5x
-/// faster. What is left is the kernel's TCP work on the two sockets, which no relay avoids.
+/// Measured with bench/GuardRelayBench (loopback, 2 cores shared with other work, 512 MiB downloads, guard in a process
+/// of its own, medians of 3, 5 runs): the guard's CPU per GiB fell from 0.96-1.7 s copying to 0.46-0.96 s spliced
+/// (0.43-0.73x); the download's rate changed by 0.92-1.47x, as noisy as the shared machine. What is left is the
+/// kernel's TCP work on the guard's two sockets (on loopback also the receiver's), which no relay avoids.
 /// </para>
 /// </remarks>
 internal static partial class SpliceRelay
