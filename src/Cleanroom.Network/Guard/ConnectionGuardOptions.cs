@@ -34,6 +34,14 @@ public sealed record ConnectionGuardOptions
     /// </summary>
     public int RelayBufferBytes { get; init; } = 64 * 1024;
 
+    /// <summary>
+    /// After this many bytes in one direction, that direction stops copying through <see cref="RelayBufferBytes"/> and
+    /// moves its bytes with splice(2) in the kernel instead (a thread and a 1 MiB pipe per such direction; see
+    /// <c>SpliceRelay</c>), which takes less host CPU per byte from a guest that shares the host's cores. Short
+    /// connections never reach it and keep the cheap-to-start async copy. Null: never. bench/GuardRelayBench measures it.
+    /// </summary>
+    public long? SpliceAfterBytes { get; init; } = 512 * 1024;
+
     /// <summary>Most connections one sandbox may have open through the guard; more are reset on arrival.</summary>
     public int MaxConnectionsPerSandbox { get; init; } = 128;
 

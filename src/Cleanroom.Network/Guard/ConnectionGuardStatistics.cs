@@ -15,6 +15,7 @@ public sealed class ConnectionGuardStatistics
     private long _denied;
     private long _refusedUnreadable;
     private long _idleTimeouts;
+    private long _splicedDirections;
 
     /// <summary>Connections accepted from any source.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
@@ -52,6 +53,9 @@ public sealed class ConnectionGuardStatistics
     /// <summary>Reset: nothing moved in either direction for the idle timeout.</summary>
     public long IdleTimeouts => Interlocked.Read(ref _idleTimeouts);
 
+    /// <summary>Relay directions that moved enough bytes to switch to splice(2) (see <see cref="ConnectionGuardOptions.SpliceAfterBytes"/>).</summary>
+    public long SplicedDirections => Interlocked.Read(ref _splicedDirections);
+
     internal void CountAccepted() => Interlocked.Increment(ref _accepted);
 
     internal void CountOpened() => Interlocked.Increment(ref _open);
@@ -77,4 +81,6 @@ public sealed class ConnectionGuardStatistics
     internal void CountRefusedUnreadable() => Interlocked.Increment(ref _refusedUnreadable);
 
     internal void CountIdleTimeout() => Interlocked.Increment(ref _idleTimeouts);
+
+    internal void CountSpliced() => Interlocked.Increment(ref _splicedDirections);
 }

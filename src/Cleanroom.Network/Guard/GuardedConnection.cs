@@ -208,7 +208,10 @@ internal sealed partial class GuardedConnection(Socket guest, DnsClient client, 
         return false;
     }
 
-    /// <summary>Copies until <paramref name="from"/> closes its half, then closes the same half of <paramref name="to"/>.</summary>
+    /// <summary>
+    /// Copies until <paramref name="from"/> closes its half, then closes the same half of <paramref name="to"/>. Past
+    /// <see cref="ConnectionGuardOptions.SpliceAfterBytes"/> the rest is spliced in the kernel (see <see cref="SpliceRelay"/>).
+    /// </summary>
     private async Task<bool> RelayAsync(Socket from, Socket to, IdleWatch watch, CancellationToken ct, bool alreadyClosed = false)
     {
         if (alreadyClosed)
@@ -217,10 +220,28 @@ internal sealed partial class GuardedConnection(Socket guest, DnsClient client, 
         }
 
         var buffer = new byte[Options.RelayBufferBytes];
+        var spliceAfter = Options.SpliceAfterBytes ?? long.MaxValue;
+        long relayed = 0;
         try
         {
             while (true)
             {
+                if (relayed >= spliceAfter)
+                {
+                    // Between two copies nothing of this direction is pending: the kernel can take over from here.
+                    var pipe = SplicePipe.TryCreate();
+                    if (pipe is not null)
+                    {
+                        using (pipe)
+                        {
+                            context.Statistics.CountSpliced();
+                            return await SpliceRelay.RunAsync(from, to, pipe, watch, ct);
+                        }
+                    }
+
+                    spliceAfter = long.MaxValue; // no descriptors for a pipe now: keep copying
+                }
+
                 var received = await from.ReceiveAsync(buffer, SocketFlags.None, ct);
                 watch.Touch();
                 if (received == 0)
@@ -231,6 +252,7 @@ internal sealed partial class GuardedConnection(Socket guest, DnsClient client, 
 
                 await SendAllAsync(to, buffer.AsMemory(0, received), ct);
                 watch.Touch();
+                relayed += received;
             }
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)

@@ -53,11 +53,14 @@ internal sealed class GuardHarness : IAsyncDisposable, IDnsClientDirectory, IDes
     private int _upstreamConnects;
 
     /// <summary>Makes <paramref name="original"/> a learned destination of both sandboxes, served by <paramref name="server"/>.</summary>
-    public void Learn(IPEndPoint original, LoopbackUpstream server)
+    public void Learn(IPEndPoint original, LoopbackUpstream server) => Learn(original, server.Endpoint);
+
+    /// <summary>Makes <paramref name="original"/> a learned destination of both sandboxes, served at <paramref name="upstream"/>.</summary>
+    public void Learn(IPEndPoint original, IPEndPoint upstream)
     {
         _learned[("sb-a", original.Address, original.Port)] = 0;
         _learned[("sb-b", original.Address, original.Port)] = 0;
-        _upstreams[original] = server.Endpoint;
+        _upstreams[original] = upstream;
     }
 
     /// <summary>A guest connection from <paramref name="source"/> that "dialled" <paramref name="original"/>.</summary>
