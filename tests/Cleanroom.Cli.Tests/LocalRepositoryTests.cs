@@ -41,7 +41,7 @@ public sealed class LocalRepositoryTests
             await File.WriteAllTextAsync(Path.Combine(root, "b.txt"), "new\n");
             Directory.CreateDirectory(Path.Combine(root, "sub"));
 
-            var (repository, note) = await LocalRepository.FindAsync(Path.Combine(root, "sub"), Cleanroom.Policy.RepositorySettings.Default, CancellationToken.None);
+            var (repository, note) = await LocalRepository.FindAsync(Path.Combine(root, "sub"), Cleanroom.Policy.RepositorySettings.Default, countChanges: true, CancellationToken.None);
 
             Assert.Null(note);
             Assert.NotNull(repository);
@@ -65,7 +65,7 @@ public sealed class LocalRepositoryTests
         {
             Git(root, "init", "-q");
 
-            var (repository, note) = await LocalRepository.FindAsync(root, Cleanroom.Policy.RepositorySettings.Default, CancellationToken.None);
+            var (repository, note) = await LocalRepository.FindAsync(root, Cleanroom.Policy.RepositorySettings.Default, countChanges: true, CancellationToken.None);
 
             Assert.Null(repository);
             Assert.Contains("no commit yet", note, StringComparison.Ordinal);

@@ -16,7 +16,8 @@ internal sealed record LocalRepository(RepositoryCheckout Checkout, int ChangedF
     /// The repository around the absolute <paramref name="start"/> directory, or null with the reason when there is
     /// none to check out: the policy turns it off, it is not a git working tree, or it has no commit.
     /// </summary>
-    public static async Task<(LocalRepository? Repository, string? Note)> FindAsync(string start, RepositorySettings settings, CancellationToken ct)
+    /// <param name="countChanges">Count the uncommitted changes (a <c>git status</c>, the costly part); false leaves 0.</param>
+    public static async Task<(LocalRepository? Repository, string? Note)> FindAsync(string start, RepositorySettings settings, bool countChanges, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (!settings.Enabled)
@@ -28,15 +29,20 @@ internal sealed record LocalRepository(RepositoryCheckout Checkout, int ChangedF
             return (null, null); // not in a working tree (or no git): the sandbox starts from the bare image, as asked
         }
 
-        if (await LocalGit.RunAsync(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], ct) is not (0, var head) || head.Trim() is not { Length: 40 or 64 } commit)
+        // Concurrently: the status walks the whole working tree, and on the warm path it is most of what exec adds.
+        var head = LocalGit.RunAsync(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], ct);
+        var remote = LocalGit.RunAsync(root, ["config", "--get", $"remote.{settings.Remote}.url"], ct);
+        var status = countChanges
+            ? LocalGit.RunAsync(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=dirty"], ct)
+            : Task.FromResult<(int ExitCode, string Stdout)?>(null);
+        await Task.WhenAll(head, remote, status);
+        if (await head is not (0, var headText) || headText.Trim() is not { Length: 40 or 64 } commit)
         {
             return (null, $"{root} has no commit yet, so nothing is checked out in {settings.Path}; commit something first");
         }
 
-        var url = await LocalGit.RunAsync(root, ["config", "--get", $"remote.{settings.Remote}.url"], ct) is (0, var remote) ? RemoteUrl.WithoutCredentials(remote.Trim()) : "";
-        var changed = await LocalGit.RunAsync(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=dirty"], ct) is (0, var status)
-            ? CountStatusEntries(status)
-            : 0;
+        var url = await remote is (0, var remoteText) ? RemoteUrl.WithoutCredentials(remoteText.Trim()) : "";
+        var changed = await status is (0, var statusText) ? CountStatusEntries(statusText) : 0;
         return (new LocalRepository(new RepositoryCheckout { LocalPath = root, Commit = commit, DisplayName = url }, changed), null);
     }
 

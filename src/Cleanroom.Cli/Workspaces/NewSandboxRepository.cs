@@ -13,7 +13,7 @@ internal static class NewSandboxRepository
     public static async Task<RepositoryCheckout?> FindAsync(CliContext context, string? directory, CompiledPolicy? policy, bool copyIn, CancellationToken ct)
     {
         var start = Path.GetFullPath(directory ?? ".", context.WorkingDirectory);
-        var (repository, note) = await LocalRepository.FindAsync(start, policy?.Repository ?? RepositorySettings.Default, ct);
+        var (repository, note) = await LocalRepository.FindAsync(start, policy?.Repository ?? RepositorySettings.Default, countChanges: !copyIn, ct);
         if (note is not null)
         {
             await context.Error.WriteLineAsync("cleanroom: note: " + note);
