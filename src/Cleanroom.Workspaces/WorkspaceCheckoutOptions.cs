@@ -18,4 +18,13 @@ public sealed record WorkspaceCheckoutOptions
     /// <c>remote.origin.url</c> is used instead.
     /// </summary>
     public string? RepositoryUrl { get; init; }
+
+    /// <summary>
+    /// Whether the host may fetch a submodule that is not on it from <c>(host, port)</c>, with the host's git
+    /// credentials. A repository's <c>.gitmodules</c> is written by whoever wrote the repository, so without this
+    /// gate a hostile commit could name any private repository those credentials reach and have its files put in the
+    /// workspace. The daemon allows exactly what the sandbox's network policy allows its guest to reach. Null refuses
+    /// every fetch: only submodules already on the host are checked out.
+    /// </summary>
+    public Func<string, int, bool>? SubmoduleFetchAllowed { get; init; }
 }

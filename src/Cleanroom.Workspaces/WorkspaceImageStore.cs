@@ -105,7 +105,7 @@ public sealed class WorkspaceImageStore
         }
 
         WorkspaceImage image;
-        var submodules = new SubmoduleResolver(_options, _repositories);
+        var submodules = new SubmoduleResolver(_options, _repositories, checkout.SubmoduleFetchAllowed);
         IDisposable? held = await _locks.AcquireAsync(key, ct);
         try
         {

@@ -94,7 +94,7 @@ public sealed class SubmoduleTests : IDisposable
         {
             try
             {
-                image = await store.EnsureAsync(super, "HEAD", new WorkspaceCheckoutOptions { Submodules = true }, CancellationToken.None);
+                image = await store.EnsureAsync(super, "HEAD", OnlyLoopback(port), CancellationToken.None);
             }
             finally
             {
@@ -132,7 +132,7 @@ public sealed class SubmoduleTests : IDisposable
             {
                 var mirrored = await repositories.EnsureAsync(url, "main", CancellationToken.None);
                 image = await store.EnsureAsync(
-                    mirrored.MirrorPath, mirrored.Commit, new WorkspaceCheckoutOptions { Submodules = true, RepositoryUrl = url }, CancellationToken.None);
+                    mirrored.MirrorPath, mirrored.Commit, OnlyLoopback(port) with { RepositoryUrl = url }, CancellationToken.None);
             }
             finally
             {
@@ -163,7 +163,7 @@ public sealed class SubmoduleTests : IDisposable
             try
             {
                 error = await Assert.ThrowsAsync<WorkspaceException>(
-                    () => store.EnsureAsync(super, "HEAD", new WorkspaceCheckoutOptions { Submodules = true }, CancellationToken.None));
+                    () => store.EnsureAsync(super, "HEAD", OnlyLoopback(port), CancellationToken.None));
             }
             finally
             {
@@ -175,6 +175,31 @@ public sealed class SubmoduleTests : IDisposable
         Assert.Equal(WorkspaceErrorKind.SubmoduleFailed, error.Kind);
         Assert.Contains("'lib/dep'", error.Message, StringComparison.Ordinal);
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(StoreDirectory, "*.ext4"));
+    }
+
+    [Fact]
+    public async Task A_submodule_url_the_policy_does_not_allow_is_refused_before_the_host_connects_to_it()
+    {
+        // A hostile .gitmodules naming a server the sandbox may not reach: the host's credentials must not go there.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var super = await CreateWithGitlinkAsync("super", "lib/dep", new string('c', 40), $"git://127.0.0.1:{port}/private.git");
+        var repositories = new RepositoryStore(new() { StoreDirectory = _scratch.Combine("mirrors"), GitEnvironment = Isolated });
+        var store = new WorkspaceImageStore(new() { StoreDirectory = StoreDirectory }, repositories);
+
+        foreach (var checkout in new[] { OnlyLoopback(port + 1), new WorkspaceCheckoutOptions { Submodules = true } })
+        {
+            var error = await Assert.ThrowsAsync<WorkspaceException>(() => store.EnsureAsync(super, "HEAD", checkout, CancellationToken.None));
+
+            Assert.Equal(WorkspaceErrorKind.SubmoduleFailed, error.Kind);
+            Assert.Contains("'lib/dep'", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"allow 127.0.0.1:{port} in network.allow", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.False(listener.Pending());
+        Assert.False(Directory.Exists(repositories.MirrorPathOf($"git://127.0.0.1:{port}/private.git")));
         Assert.Empty(Directory.EnumerateFiles(StoreDirectory, "*.ext4"));
     }
 
@@ -248,4 +273,8 @@ public sealed class SubmoduleTests : IDisposable
         await Shell.GitAsync(path, "commit", "-q", "-m", name);
         return path;
     }
+
+    /// <summary>Submodules on, fetching allowed from the loopback server on <paramref name="port"/> only, as a policy allowing it would.</summary>
+    private static WorkspaceCheckoutOptions OnlyLoopback(int port) =>
+        new() { Submodules = true, SubmoduleFetchAllowed = (host, allowedPort) => host == "127.0.0.1" && allowedPort == port };
 }

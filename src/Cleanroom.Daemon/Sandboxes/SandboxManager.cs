@@ -183,7 +183,8 @@ public sealed class SandboxManager
             if (request.Repository is { } checkout)
             {
                 // The image is the store's (shared by every sandbox on this commit); the guest's writes go to its overlay.
-                (var workspace, workspaceImage) = await _workspaces!.PrepareAsync(checkout, repositorySettings, boot.Token);
+                (var workspace, workspaceImage) = await _workspaces!.PrepareAsync(
+                    checkout, repositorySettings, request.Policy?.Network ?? Cleanroom.Policy.NetworkPolicy.DenyAll, request.AllowAll, boot.Token);
                 record = record with { Workspace = workspace };
                 entry.Record = record;
                 _store.UpsertSandbox(record);

@@ -24,10 +24,13 @@ public sealed class WorkspaceProvisioner(WorkspaceImageStore images, RepositoryS
     /// <summary>
     /// Validates <paramref name="request"/> against <paramref name="settings"/> and returns the commit's image with
     /// the record to keep. Throws <see cref="DaemonException"/> (invalid_argument, repository_invalid,
-    /// workspace_too_large) for anything the user can fix.
+    /// workspace_too_large) for anything the user can fix. Submodules that are not on the host are fetched only from
+    /// destinations <paramref name="egress"/> lets the guest reach (or any with <paramref name="allowAll"/>).
     /// </summary>
-    public async Task<(SandboxWorkspace Workspace, string ImagePath)> PrepareAsync(RepositoryRequest request, RepositorySettings settings, CancellationToken ct)
+    public async Task<(SandboxWorkspace Workspace, string ImagePath)> PrepareAsync(
+        RepositoryRequest request, RepositorySettings settings, NetworkPolicy egress, bool allowAll, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(egress);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(settings);
         Validate(request, settings);
@@ -60,8 +63,15 @@ public sealed class WorkspaceProvisioner(WorkspaceImageStore images, RepositoryS
         try
         {
             // Submodules are resolved on the host: a local repository's own module directories first, otherwise
-            // fetched into the repository store with the host's credentials (relative URLs against the one given).
-            var checkout = new WorkspaceCheckoutOptions { Submodules = settings.Submodules, RepositoryUrl = fetchedFrom };
+            // fetched into the repository store with the host's credentials (relative URLs against the one given),
+            // but only from where the guest could go itself: a hostile .gitmodules must not turn the host's
+            // credentials on a private repository the policy does not name.
+            var checkout = new WorkspaceCheckoutOptions
+            {
+                Submodules = settings.Submodules,
+                RepositoryUrl = fetchedFrom,
+                SubmoduleFetchAllowed = (host, port) => allowAll || egress.Evaluate(host, port).IsAllowed,
+            };
             image = await images.EnsureAsync(repositoryPath, commit, checkout, ct);
         }
         catch (WorkspaceException ex)

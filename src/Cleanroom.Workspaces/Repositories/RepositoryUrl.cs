@@ -27,10 +27,12 @@ public sealed record RepositoryUrl
         ["git"] = 9418,
     };
 
-    private RepositoryUrl(string fetchUrl, string normalized)
+    private RepositoryUrl(string fetchUrl, string normalized, string? host = null, int port = 0)
     {
         FetchUrl = fetchUrl;
         Normalized = normalized;
+        Host = host;
+        Port = port;
         Key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalized)))[..32];
     }
 
@@ -39,6 +41,14 @@ public sealed record RepositoryUrl
 
     /// <summary>The canonical spelling: two spellings of one repository share a mirror.</summary>
     public string Normalized { get; }
+
+    /// <summary>
+    /// The server git connects to (lower case; an IPv6 literal without its brackets), or null for a path on this host.
+    /// </summary>
+    public string? Host { get; }
+
+    /// <summary>The port git connects to (the scheme's default when the URL names none); 0 for a path on this host.</summary>
+    public int Port { get; }
 
     /// <summary>The store's key: 128 bits of SHA-256 of <see cref="Normalized"/>, in hex.</summary>
     public string Key { get; }
@@ -131,7 +141,7 @@ public sealed record RepositoryUrl
         }
 
         var prefix = scheme + "://" + (user is null ? "" : user + "@") + host + (port is null ? "" : ":" + port.Value.ToString(CultureInfo.InvariantCulture));
-        return new RepositoryUrl(prefix + path2, prefix + trimmed);
+        return new RepositoryUrl(prefix + path2, prefix + trimmed, Unbracketed(host), port ?? defaultPort);
     }
 
     /// <summary><c>[user@]host:path</c>, git's scp-like ssh syntax (the path is relative to the login's home).</summary>
@@ -163,7 +173,7 @@ public sealed record RepositoryUrl
         }
 
         var prefix = (user is null ? "" : user + "@") + host.ToLowerInvariant() + ":";
-        return new RepositoryUrl(prefix + path, prefix + trimmed);
+        return new RepositoryUrl(prefix + path, prefix + trimmed, Unbracketed(host.ToLowerInvariant()), DefaultPorts["ssh"]);
     }
 
     private static RepositoryUrl LocalPath(string original, string path)
@@ -255,6 +265,8 @@ public sealed record RepositoryUrl
             throw Invalid(original, $"'{host}' is not a valid host name");
         }
     }
+
+    private static string Unbracketed(string host) => host.StartsWith('[') ? host[1..^1] : host;
 
     /// <summary>Without trailing slashes and one trailing <c>.git</c> (then slashes again: "x.git/" and "x/" are x).</summary>
     private static string TrimPath(string path)

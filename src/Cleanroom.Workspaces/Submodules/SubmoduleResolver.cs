@@ -14,13 +14,15 @@ internal sealed class SubmoduleResolver
 {
     private readonly WorkspaceStoreOptions _options;
     private readonly RepositoryStore? _repositories;
+    private readonly Func<string, int, bool>? _fetchAllowed;
     private int _count;
 
-    /// <summary>A resolver for one build.</summary>
-    public SubmoduleResolver(WorkspaceStoreOptions options, RepositoryStore? repositories)
+    /// <summary>A resolver for one build; <paramref name="fetchAllowed"/> gates fetches (null: none).</summary>
+    public SubmoduleResolver(WorkspaceStoreOptions options, RepositoryStore? repositories, Func<string, int, bool>? fetchAllowed)
     {
         _options = options;
         _repositories = repositories;
+        _fetchAllowed = fetchAllowed;
     }
 
     /// <summary>True once a submodule was fetched from its remote (the repository store may want pruning).</summary>
@@ -144,6 +146,17 @@ internal sealed class SubmoduleResolver
         if (SubmoduleUrl.Refusal(absoluteUrl) is { } refusal)
         {
             throw Fail(shown, gitlink.Commit, $"it is not on this host and its url '{RepositoryUrl.Redact(absoluteUrl)}' is refused: {refusal}");
+        }
+
+        var parsed = RepositoryUrl.Parse(absoluteUrl);
+        if (parsed.Host is null || _fetchAllowed is null || !_fetchAllowed(parsed.Host, parsed.Port))
+        {
+            // Checked before anything is fetched: the host's credentials never touch a destination the guest may not reach.
+            throw Fail(
+                shown,
+                gitlink.Commit,
+                $"it is not on this host, and its url '{RepositoryUrl.Redact(absoluteUrl)}' is not a destination the sandbox's network policy allows "
+                + $"(the host fetches submodules with its own credentials only from those); allow {Printable(parsed.Host ?? "?")}:{parsed.Port} in network.allow, or check the submodule out in the local repository");
         }
 
         if (_repositories is null)

@@ -31,6 +31,22 @@ public sealed class RepositoryUrlTests
         Assert.Matches("^[0-9a-f]{32}$", url.Key);
     }
 
+    [Theory]
+    [InlineData("https://GitHub.com/org/repo", "github.com", 443)]
+    [InlineData("https://host:8443/x", "host", 8443)]
+    [InlineData("http://[::1]:8080/x.git", "::1", 8080)]
+    [InlineData("ssh://git@host.example/org/repo", "host.example", 22)]
+    [InlineData("git@GitHub.com:org/repo.git", "github.com", 22)]
+    [InlineData("git://host/repo", "host", 9418)]
+    [InlineData("/srv/git/repo", null, 0)]
+    public void Names_the_destination_git_connects_to(string input, string? host, int port)
+    {
+        var url = RepositoryUrl.Parse(input);
+
+        Assert.Equal(host, url.Host);
+        Assert.Equal(port, url.Port);
+    }
+
     [Fact]
     public void Spellings_of_one_repository_share_a_key_and_others_do_not()
     {
