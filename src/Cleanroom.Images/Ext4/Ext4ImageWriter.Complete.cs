@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace Cleanroom.Images.Ext4;
 
 /// <summary>Finishing the image: directories, inode tables, bitmaps, group descriptors and superblocks.</summary>
@@ -125,7 +127,9 @@ public sealed partial class Ext4ImageWriter
 
         var counts = new SuperblockEncoder.Counts(totalFreeBlocks, _layout.InodeCount - _lastInode);
         var uuid = _options.Uuid ?? Guid.NewGuid();
-        var hashSeed = Guid.NewGuid();
+        // The hash seed only matters if dir_index is ever turned on; derived from the UUID so that the same UUID, time
+        // and entries give a byte-identical image.
+        var hashSeed = new Guid(SHA256.HashData(uuid.ToByteArray()).AsSpan(0, 16));
         var superblock = new byte[SuperblockEncoder.Size];
         for (var group = 0; group < groups; group++)
         {

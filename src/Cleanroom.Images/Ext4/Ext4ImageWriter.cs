@@ -178,6 +178,7 @@ public sealed partial class Ext4ImageWriter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        cancellationToken.ThrowIfCancellationRequested();
         var inode = BeginFile(parent, name.Span, metadata, length);
         _broken = true;
         var remaining = length;

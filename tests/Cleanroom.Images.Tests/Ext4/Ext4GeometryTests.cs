@@ -56,6 +56,57 @@ public sealed class Ext4GeometryTests
         tree.AssertMatches(mount.Path, lostAndFound: true);
     }
 
+    [Ext4MountFact]
+    public void Inode_tables_that_meet_a_backup_and_inodes_in_several_groups_work()
+    {
+        using var scratch = new Ext4ScratchImage();
+        // 8 groups of 2,048 inodes: 8 x 128 inode-table blocks after 16 bitmap blocks run into group 1's backup at 1024.
+        var options = new Ext4ImageOptions(32L << 20, 8 * 2048) { BlocksPerGroup = 1024, TimestampSeconds = Time };
+        ExpectedTree tree;
+        using (var writer = scratch.Create(options))
+        {
+            tree = new ExpectedTree(writer);
+            var directory = Ext4ImageWriter.RootInode;
+            for (var i = 0; i < 5000; i++)
+            {
+                // A new directory every 700 entries, so directory inodes sit between file inodes in several groups.
+                if (i % 700 == 0)
+                {
+                    directory = tree.Directory(Ext4ImageWriter.RootInode, $"part{i / 700}", new Ext4Metadata(0x1ED, 0, 0, Time));
+                }
+
+                tree.File(directory, $"f{i}", new Ext4Metadata(0x1A4, (uint)i, 0, Time), i % 3 == 0 ? [] : Encoding.ASCII.GetBytes($"{i}"));
+            }
+
+            writer.Complete();
+        }
+
+        Ext4Tools.AssertClean(scratch.Image);
+        var groups = Encoding.UTF8.GetString(Ext4Tools.RunChecked("dumpe2fs", scratch.Image));
+        Assert.Contains("Inode table at 1026-1153", groups, StringComparison.Ordinal);
+        Assert.Contains("2048 free inodes", groups, StringComparison.Ordinal); // the last group is untouched
+        using var mount = scratch.Mount();
+        tree.AssertMatches(mount.Path, lostAndFound: true);
+    }
+
+    [Fact]
+    public void The_same_entries_with_the_same_uuid_and_time_give_the_same_image()
+    {
+        using var scratch = new Ext4ScratchImage();
+        var options = new Ext4ImageOptions(8L << 20, 256) { BlocksPerGroup = 1024, TimestampSeconds = Time, Uuid = Guid.Parse("5d2b4c3e-3f6a-4e6b-8a8f-2f0e5a1c9b77") };
+        var images = new[] { Path.Combine(scratch.Directory, "a.img"), Path.Combine(scratch.Directory, "b.img") };
+        foreach (var image in images)
+        {
+            using var writer = Ext4ImageWriter.Create(image, options);
+            var directory = writer.AddDirectory(Ext4ImageWriter.RootInode, "d"u8, new Ext4Metadata(0x1ED, 0, 0, Time));
+            writer.AddFile(directory, "f"u8, new Ext4Metadata(0x1A4, 0, 0, Time), new byte[10_000]);
+            writer.AddSymlink(directory, "l"u8, "f"u8, new Ext4Metadata(0x1FF, 0, 0, Time));
+            writer.Complete();
+        }
+
+        Assert.True(File.ReadAllBytes(images[0]).AsSpan().SequenceEqual(File.ReadAllBytes(images[1])));
+    }
+
     [Fact]
     public void A_file_that_needs_more_than_a_depth_one_tree_is_refused()
     {
