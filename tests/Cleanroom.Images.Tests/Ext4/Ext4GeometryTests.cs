@@ -89,6 +89,29 @@ public sealed class Ext4GeometryTests
         tree.AssertMatches(mount.Path, lostAndFound: true);
     }
 
+    [Ext4MountFact]
+    public void A_directory_with_more_than_65000_subdirectories_has_one_link()
+    {
+        using var scratch = new Ext4ScratchImage();
+        using (var writer = scratch.Create(new Ext4ImageOptions(512L << 20, 65_100) { LostAndFound = false }))
+        {
+            var parent = writer.AddDirectory(Ext4ImageWriter.RootInode, "wide"u8, new Ext4Metadata(0x1ED, 0, 0, Time));
+            for (var i = 0; i < 65_001; i++)
+            {
+                writer.AddDirectory(parent, Encoding.ASCII.GetBytes($"{i}"), new Ext4Metadata(0x1ED, 0, 0, Time));
+            }
+
+            writer.Complete();
+        }
+
+        var (exitCode, problems, output) = Ext4Tools.Fsck(scratch.Image);
+        Assert.True(exitCode == 0 && problems.Count == 0, output);
+        using var mount = scratch.Mount();
+        var links = Encoding.ASCII.GetString(Ext4Tools.RunChecked("stat", "-c", "%h", Path.Combine(mount.Path, "wide"))).Trim();
+        Assert.Equal("1", links);
+        Assert.Equal("2", Encoding.ASCII.GetString(Ext4Tools.RunChecked("stat", "-c", "%h", Path.Combine(mount.Path, "wide", "64999"))).Trim());
+    }
+
     [Fact]
     public void The_same_entries_with_the_same_uuid_and_time_give_the_same_image()
     {
