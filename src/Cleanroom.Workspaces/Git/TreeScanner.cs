@@ -11,22 +11,34 @@ namespace Cleanroom.Workspaces.Git;
 internal static class TreeScanner
 {
     /// <summary>
+    /// Most entries a listing is kept for (about 150 bytes each held): an image of a bigger tree is built the slower
+    /// way, from a checkout, rather than holding hundreds of MB.
+    /// </summary>
+    public const int MaxListedEntries = 500_000;
+
+    /// <summary>
     /// Scans <paramref name="commit"/>; throws <see cref="WorkspaceException"/> (TooLarge) past a budget. The budgets
     /// hold for the whole image: <paramref name="already"/> (the trees scanned before, a superproject's for its
-    /// submodules) counts against them too.
+    /// submodules) counts against them too. With <paramref name="keepListing"/> the summary also holds the tree's
+    /// entries (see <see cref="TreeSummary.Listing"/>).
     /// </summary>
     public static async Task<TreeSummary> ScanAsync(
-        string repositoryPath, string commit, long maxBytes, long maxEntries, TimeSpan timeout, CancellationToken ct, TreeSummary? already = null)
+        string repositoryPath, string commit, long maxBytes, long maxEntries, TimeSpan timeout, CancellationToken ct, TreeSummary? already = null, bool keepListing = false)
     {
-        var counter = new Counter(maxBytes, maxEntries) { Entries = already?.Entries ?? 0, Bytes = already?.ContentBytes ?? 0 };
+        var counter = new Counter(maxBytes, maxEntries, keepListing) { Entries = already?.Entries ?? 0, Bytes = already?.ContentBytes ?? 0 };
         await GitRecords.ReadAsync(
             repositoryPath, ["ls-tree", "-r", "-t", "-l", "-z", "--full-tree", commit], counter.Add, $"Listing commit {commit}", timeout, ct);
-        return new TreeSummary(counter.Entries, counter.Bytes, counter.Gitlinks.Select(g => g.Path).ToList(), counter.Gitlinks);
+        return new TreeSummary(counter.Entries, counter.Bytes, counter.Gitlinks.Select(g => g.Path).ToList(), counter.Gitlinks, counter.Listing);
     }
 
     /// <summary>Parses <c>MODE SP TYPE SP OID SP+ SIZE TAB PATH</c> records and enforces the budgets as it goes.</summary>
-    private sealed class Counter(long maxBytes, long maxEntries)
+    private sealed class Counter(long maxBytes, long maxEntries, bool keepListing)
     {
+        private List<TreeEntry>? _listing = keepListing ? [] : null;
+
+        /// <summary>The entries kept, or null when not asked for or too many.</summary>
+        public IReadOnlyList<TreeEntry>? Listing => _listing;
+
         public long Entries { get; set; }
 
         public long Bytes { get; set; }
@@ -48,7 +60,8 @@ internal static class TreeScanner
             }
 
             Entries++;
-            if (fields[1] == "blob" && long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
+            long size = 0;
+            if (fields[1] == "blob" && long.TryParse(fields[3], NumberStyles.None, CultureInfo.InvariantCulture, out size))
             {
                 Bytes += size;
             }
@@ -70,6 +83,30 @@ internal static class TreeScanner
                     WorkspaceErrorKind.TooLarge,
                     $"The commit's tree holds more than {FormatBytes(maxBytes)} of files, the workspace limit; raise the limit or run without the repository.");
             }
+
+            Keep(fields, size, record[(tab + 1)..]);
+        }
+
+        private void Keep(string[] fields, long size, ReadOnlySpan<byte> path)
+        {
+            if (_listing is null)
+            {
+                return;
+            }
+
+            if (_listing.Count >= MaxListedEntries)
+            {
+                _listing = null;
+                return;
+            }
+
+            if (fields[0].Length is 0 or > 6 || !fields[0].All(c => c is >= '0' and <= '7')
+                || fields[2].Length is not (40 or 64) || !fields[2].All(char.IsAsciiHexDigitLower))
+            {
+                throw new WorkspaceException(WorkspaceErrorKind.BuildFailed, "`git ls-tree` printed an unexpected mode or object id.");
+            }
+
+            _listing.Add(new TreeEntry(Convert.ToInt32(fields[0], 8), Convert.FromHexString(fields[2]), size, path.ToArray()));
         }
 
         private static string FormatBytes(long bytes) =>
