@@ -29,6 +29,12 @@ public enum WorkspaceErrorKind
     /// would be touched), or applying it failed and was rolled back.
     /// </summary>
     CopyOutFailed,
+
+    /// <summary>
+    /// The commit's tree holds an entry git itself refuses to check out (a <c>.git</c> component, a name with a
+    /// slash, an unknown mode, an oversized symlink target): only a crafted repository has one.
+    /// </summary>
+    InvalidTree,
 }
 
 /// <summary>

@@ -211,19 +211,20 @@ public sealed class WorkspaceImageStore
     private async Task<BuildPlan> PlanAsync(
         string repository, string commit, WorkspaceCheckoutOptions checkout, IReadOnlyList<CommitTag> tags, SubmoduleResolver resolver, CancellationToken ct)
     {
-        var tree = await TreeScanner.ScanAsync(repository, commit, _options.MaxTreeBytes, _options.MaxTreeEntries, _options.StepTimeout, ct);
+        var tree = await TreeScanner.ScanAsync(
+            repository, commit, _options.MaxTreeBytes, _options.MaxTreeEntries, _options.StepTimeout, ct, keepListing: true);
         if (!checkout.Submodules || tree.Gitlinks.Count == 0)
         {
-            return new BuildPlan(tree, [], tree.Submodules, tags);
+            return new BuildPlan(tree, [], tree.Submodules, tags, tree.Listing);
         }
 
         var submodules = await resolver.ResolveAsync(repository, commit, tree, checkout.RepositoryUrl, ct);
-        return new BuildPlan(resolver.Total, submodules, [], tags);
+        return new BuildPlan(resolver.Total, submodules, [], tags, tree.Listing);
     }
 
     private async Task<WorkspaceImage> BuildAsync(string repository, string commit, string key, BuildPlan plan, IDisposable held, CancellationToken ct)
     {
-        var (tree, submodules, skipped, tags) = plan;
+        var (tree, submodules, skipped, tags, _) = plan;
         var stage = Path.Combine(StagingRootFor(tree), key + "-" + Guid.NewGuid().ToString("N")[..8]);
         var temp = Path.Combine(_options.StoreDirectory, key + TempSuffix);
         var final = ImagePathOf(key);
@@ -233,13 +234,20 @@ public sealed class WorkspaceImageStore
         try
         {
             Directory.CreateDirectory(stage);
-            var packBytes = await StagedCheckout.CreateAsync(repository, commit, stage, _options.StepTimeout, ct, tags);
-            packBytes += await SubmoduleStaging.StageAsync(stage, stage, Path.Combine(stage, ".git"), submodules, _options.StepTimeout, ct);
-
             var entries = tree.Entries + (DotGitEntries * (1 + Count(submodules)));
-            var content = tree.ContentBytes + packBytes + (entries * IndexBytesPerEntry);
-            var size = RootfsSizing.ForContent(content, entries);
-            await Ext4Builder.BuildAsync(stage, temp, size, RootfsSizing.InodesFor(entries, size), ct);
+            if (await CanWriteDirectlyAsync(repository, plan, ct))
+            {
+                await DirectImageBuild.WriteAsync(
+                    new DirectImageBuild.Inputs(repository, commit, plan.Listing!, submodules, tags, tree.ContentBytes, entries), stage, temp, _options.StepTimeout, ct);
+            }
+            else
+            {
+                var packBytes = await StagedCheckout.CreateAsync(repository, commit, stage, _options.StepTimeout, ct, tags);
+                packBytes += await SubmoduleStaging.StageAsync(stage, stage, Path.Combine(stage, ".git"), submodules, _options.StepTimeout, ct);
+                var content = tree.ContentBytes + packBytes + (entries * IndexBytesPerEntry);
+                var size = RootfsSizing.ForContent(content, entries);
+                await Ext4Builder.BuildAsync(stage, temp, size, RootfsSizing.InodesFor(entries, size), ct);
+            }
 
             // The staging tree is spent: delete it while the image is settled in the background.
             stageRemoval = RemoveTreeAsync(stage);
@@ -252,7 +260,7 @@ public sealed class WorkspaceImageStore
             _ = SettleAsync(key, final, metadata, held, settling);
             return new WorkspaceImage(final, commit, Built: true, skipped);
         }
-        catch (HostCommandException ex)
+        catch (Exception ex) when (ex is HostCommandException or Cleanroom.Images.Ext4.Ext4ImageFullException)
         {
             throw new WorkspaceException(WorkspaceErrorKind.BuildFailed, $"Building the workspace image of {commit} failed: {ex.Message}", ex);
         }
@@ -267,6 +275,39 @@ public sealed class WorkspaceImageStore
             await (stageRemoval ?? RemoveTreeAsync(stage));
         }
     }
+
+    /// <summary>
+    /// Whether the trees can be written straight into the image: every tree's listing was kept (not too big to hold)
+    /// and no <c>.gitattributes</c> may make a checkout differ from the blobs. Otherwise git checks them out.
+    /// </summary>
+    private async Task<bool> CanWriteDirectlyAsync(string repository, BuildPlan plan, CancellationToken ct)
+    {
+        if (_options.CheckoutWithGit || plan.Listing is null || !All(plan.Submodules, s => s.Listing is not null))
+        {
+            return false;
+        }
+
+        if (await CheckoutFilters.MayConvertAsync(repository, plan.Listing, _options.StepTimeout, ct))
+        {
+            return false;
+        }
+
+        foreach (var submodule in Flatten(plan.Submodules))
+        {
+            if (await CheckoutFilters.MayConvertAsync(submodule.Source, submodule.Listing!, _options.StepTimeout, ct))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool All(IReadOnlyList<ResolvedSubmodule> submodules, Func<ResolvedSubmodule, bool> predicate) =>
+        Flatten(submodules).All(predicate);
+
+    private static IEnumerable<ResolvedSubmodule> Flatten(IReadOnlyList<ResolvedSubmodule> submodules) =>
+        submodules.SelectMany(s => Flatten(s.Children).Prepend(s));
 
     /// <summary>Submodules at every depth.</summary>
     private static int Count(IReadOnlyList<ResolvedSubmodule> submodules) => submodules.Sum(s => 1 + Count(s.Children));
@@ -379,6 +420,10 @@ public sealed class WorkspaceImageStore
         stream.Flush(flushToDisk: true);
     }
 
-    /// <summary>What a build stages: the whole tree's counts, the submodules to lay out, those left empty, and the tags.</summary>
-    private sealed record BuildPlan(TreeSummary Tree, IReadOnlyList<ResolvedSubmodule> Submodules, IReadOnlyList<string> Skipped, IReadOnlyList<CommitTag> Tags);
+    /// <summary>
+    /// What a build stages: the whole tree's counts, the submodules to lay out, those left empty, the tags, and the
+    /// repository's own tree listing (null when it was too big to keep).
+    /// </summary>
+    private sealed record BuildPlan(
+        TreeSummary Tree, IReadOnlyList<ResolvedSubmodule> Submodules, IReadOnlyList<string> Skipped, IReadOnlyList<CommitTag> Tags, IReadOnlyList<TreeEntry>? Listing);
 }

@@ -31,4 +31,11 @@ public sealed class WorkspaceStoreOptions
 
     /// <summary>Most submodules (all depths together) one image may hold; more is refused.</summary>
     public int MaxSubmodules { get; init; } = 64;
+
+    /// <summary>
+    /// Always build images the slower way (a git checkout into a staging directory, then <c>mkfs.ext4 -d</c>) instead
+    /// of writing blobs straight into the image; for comparing the two (bench/) and as a way out should the direct
+    /// writer ever be at fault.
+    /// </summary>
+    public bool CheckoutWithGit { get; init; }
 }

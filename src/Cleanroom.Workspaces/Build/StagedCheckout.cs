@@ -26,10 +26,19 @@ internal static class StagedCheckout
     /// <summary>
     /// Fills the empty directory <paramref name="stage"/>; returns the bytes of its <c>.git</c> object store.
     /// <paramref name="tags"/> (pointing at the commit) go into <c>packed-refs</c>, annotated ones' tag objects into
-    /// the pack, so <c>git describe</c> names them.
+    /// the pack, so <c>git describe</c> names them. With a <paramref name="listing"/> of the commit's tree only the
+    /// <c>.git</c> is staged, its index written from the listing with every file dated <paramref name="mtime"/>: the
+    /// tree itself is written straight into the image (see <see cref="ImageTree"/>), which must date its files so.
     /// </summary>
     public static async Task<long> CreateAsync(
-        string repositoryPath, string commit, string stage, TimeSpan timeout, CancellationToken ct, IReadOnlyList<CommitTag>? tags = null)
+        string repositoryPath,
+        string commit,
+        string stage,
+        TimeSpan timeout,
+        CancellationToken ct,
+        IReadOnlyList<CommitTag>? tags = null,
+        IReadOnlyList<TreeEntry>? listing = null,
+        uint mtime = 0)
     {
         tags ??= [];
         // No templates: no sample hooks, no description, no info/exclude; nothing of the host's init.templateDir.
@@ -53,14 +62,21 @@ internal static class StagedCheckout
         await File.WriteAllTextAsync(Path.Combine(dotGit, "HEAD"), commit + "\n", ct);
         await File.AppendAllTextAsync(Path.Combine(dotGit, "config"), GuestConfig, ct);
 
+        if (listing is not null)
+        {
+            GitIndexFile.Write(Path.Combine(dotGit, "index"), listing, mtime, ct);
+            return PackBytes(dotGit);
+        }
+
         // Parallel checkout: one process inflating and writing files is CPU-bound, and beat `git archive | tar -x`
         // (two processes, so two cores) only once it had workers too.
         var workers = Math.Clamp(Environment.ProcessorCount, 2, 8).ToString(CultureInfo.InvariantCulture);
         await HostGit.RunAsync(stage, isolated: true, ["-c", "checkout.workers=" + workers, "read-tree", "--reset", "-u", "HEAD"], timeout, ct);
         MakeIndexNotRacy(Path.Combine(dotGit, "index"));
-
-        return Directory.EnumerateFiles(Path.Combine(dotGit, "objects", "pack")).Sum(f => new FileInfo(f).Length);
+        return PackBytes(dotGit);
     }
+
+    private static long PackBytes(string dotGit) => Directory.EnumerateFiles(Path.Combine(dotGit, "objects", "pack")).Sum(f => new FileInfo(f).Length);
 
     /// <summary>
     /// Packs exactly the objects of one commit into the copy: "--shallow" makes pack-objects treat the commit as

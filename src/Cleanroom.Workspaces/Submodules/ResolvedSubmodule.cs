@@ -6,4 +6,6 @@ namespace Cleanroom.Workspaces.Submodules;
 /// <param name="Commit">The commit the superproject records.</param>
 /// <param name="Source">A repository on the host that has the commit's objects (a module directory or a mirror).</param>
 /// <param name="Children">Its own submodules, resolved the same way.</param>
-internal sealed record ResolvedSubmodule(string Name, string Path, string Commit, string Source, IReadOnlyList<ResolvedSubmodule> Children);
+/// <param name="Listing">Its tree's entries when the scan kept them (see <see cref="Git.TreeSummary.Listing"/>).</param>
+internal sealed record ResolvedSubmodule(
+    string Name, string Path, string Commit, string Source, IReadOnlyList<ResolvedSubmodule> Children, IReadOnlyList<Git.TreeEntry>? Listing = null);

@@ -101,10 +101,12 @@ internal sealed class SubmoduleResolver
 
             // Counted on top of everything before it, so the budgets hold for the whole image; the scan's gitlinks are
             // this tree's own.
-            Total = await TreeScanner.ScanAsync(source, gitlink.Commit, _options.MaxTreeBytes, _options.MaxTreeEntries, _options.StepTimeout, ct, Total);
+            Total = await TreeScanner.ScanAsync(
+                source, gitlink.Commit, _options.MaxTreeBytes, _options.MaxTreeEntries, _options.StepTimeout, ct, Total, keepListing: true);
+            var listing = Total.Listing;
             var children = await ResolveChildrenAsync(
                 new Parent(source, gitlink.Commit, shown + "/", worktree, modules, absoluteUrl), Total.Gitlinks, depth + 1, ct);
-            resolved.Add(new ResolvedSubmodule(entry.Name, gitlink.Path, gitlink.Commit, source, children));
+            resolved.Add(new ResolvedSubmodule(entry.Name, gitlink.Path, gitlink.Commit, source, children, listing));
         }
 
         return resolved;

@@ -22,8 +22,13 @@ internal static class SubmoduleStaging
     /// <param name="submodules">Its submodules.</param>
     /// <param name="timeout">Per git step.</param>
     /// <param name="ct">Cancels the staging.</param>
+    /// <param name="directMtime">
+    /// Set when the trees are written straight into the image (every submodule has a listing): only the git
+    /// directories and <c>.git</c> files are staged, the gitlinks' directories made for them, and the indexes date
+    /// every file so. Null to check each tree out into the stage.
+    /// </param>
     public static async Task<long> StageAsync(
-        string stage, string worktree, string gitDirectory, IReadOnlyList<ResolvedSubmodule> submodules, TimeSpan timeout, CancellationToken ct)
+        string stage, string worktree, string gitDirectory, IReadOnlyList<ResolvedSubmodule> submodules, TimeSpan timeout, CancellationToken ct, uint? directMtime = null)
     {
         if (submodules.Count == 0)
         {
@@ -35,8 +40,20 @@ internal static class SubmoduleStaging
         foreach (var submodule in submodules)
         {
             var checkout = Path.Combine(worktree, submodule.Path);
-            RequireEmptyDirectoryInside(stage, checkout, submodule);
-            packBytes += await StagedCheckout.CreateAsync(submodule.Source, submodule.Commit, checkout, timeout, ct);
+            if (directMtime is { } mtime)
+            {
+                // Only the .git is staged here; the resolver allowed plain relative paths only, and the image's
+                // directories come from the tree's listing, with which the staged ones are merged.
+                Directory.CreateDirectory(checkout);
+                RequireEmptyDirectoryInside(stage, checkout, submodule);
+                packBytes += await StagedCheckout.CreateAsync(
+                    submodule.Source, submodule.Commit, checkout, timeout, ct, listing: submodule.Listing ?? throw new InvalidOperationException("no listing"), mtime: mtime);
+            }
+            else
+            {
+                RequireEmptyDirectoryInside(stage, checkout, submodule);
+                packBytes += await StagedCheckout.CreateAsync(submodule.Source, submodule.Commit, checkout, timeout, ct);
+            }
 
             var moduleDirectory = Path.Combine(gitDirectory, "modules", submodule.Name);
             if (Directory.Exists(moduleDirectory) || File.Exists(moduleDirectory))
@@ -50,7 +67,7 @@ internal static class SubmoduleStaging
             await File.AppendAllTextAsync(
                 Path.Combine(moduleDirectory, "config"), "[core]\n\tworktree = " + Quote(Path.GetRelativePath(moduleDirectory, checkout)) + "\n", ct);
 
-            packBytes += await StageAsync(stage, checkout, moduleDirectory, submodule.Children, timeout, ct);
+            packBytes += await StageAsync(stage, checkout, moduleDirectory, submodule.Children, timeout, ct, directMtime);
         }
 
         return packBytes;
