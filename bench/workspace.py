@@ -2,8 +2,10 @@
 """Workspace image benchmark: a commit's tree -> a cached read-only ext4 image, beside the host floor, in one run.
 
   floor   `git archive COMMIT | tar -x -C DIR` on the host (the tree alone, no .git, no image)
-  cold    WorkspaceImageStore.EnsureAsync on an empty store: scan, shallow .git, checkout, mkfs.ext4 -d, rename;
-          staging in the store (disk) and in a tmpfs directory (memory staging)
+  cold    WorkspaceImageStore.EnsureAsync on an empty store: scan, shallow .git, the blobs written straight into
+          the ext4 image, rename; staging (the .git only) in the store (disk) and in a tmpfs directory (memory
+          staging); and, beside it, the slower way the store keeps for trees git converts on checkout (a git
+          checkout into the staging directory, then mkfs.ext4 -d)
   warm    EnsureAsync again on the same commit: in the same process (the store's own cost) and in a new process
           given the full commit id (process start + JIT + a stat; no git runs)
 
@@ -54,8 +56,9 @@ def floor(repo, commit, scratch):
     return took
 
 
-def ensure(store, repo, commitish, calls, memory=None):
-    took, out = timed([TOOL, store, repo, commitish, str(calls)] + ([memory] if memory else []))
+def ensure(store, repo, commitish, calls, memory=None, checkout_with_git=False):
+    env = dict(os.environ, CLEANROOM_BENCH_CHECKOUT_WITH_GIT="1" if checkout_with_git else "0")
+    took, out = timed([TOOL, store, repo, commitish, str(calls)] + ([memory] if memory else []), env=env)
     return took, [json.loads(line) for line in out.splitlines()]
 
 
@@ -79,7 +82,7 @@ def main():
         commit = generate(repo, a.files, a.size * 1000 * 1000, a.loose)
         print("repository: %d files, %d MB, %s objects, generated in %.1f s; commit %s" % (
             a.files, a.size, "loose" if a.loose else "packed", time.monotonic() - start, commit[:12]))
-        floors, colds, cold_inner, cold_memory, warm_inner, warm_process, image_mb = [], [], [], [], [], [], 0.0
+        floors, colds, cold_inner, cold_memory, cold_git, warm_inner, warm_process, image_mb = [], [], [], [], [], [], [], 0.0
         memory = tempfile.mkdtemp(prefix="cr-bench-ws-", dir="/dev/shm") if os.path.isdir("/dev/shm") else None
         try:
             for run in range(a.runs):
@@ -98,6 +101,9 @@ def main():
                     took, calls = ensure(store, repo, "HEAD", 1, memory)
                     cold_memory.append(calls[0]["ms"] / 1000)
                     shutil.rmtree(store)
+                took, calls = ensure(store, repo, "HEAD", 1, memory, checkout_with_git=True)
+                cold_git.append(calls[0]["ms"] / 1000)
+                shutil.rmtree(store)
         finally:
             if memory:
                 shutil.rmtree(memory, ignore_errors=True)
@@ -106,6 +112,7 @@ def main():
         print("cold   EnsureAsync, disk staging     %s   = %.2fx floor" % (fmt(cold_inner), statistics.median(cold_inner) / base))
         if cold_memory:
             print("cold   EnsureAsync, memory staging   %s   = %.2fx floor" % (fmt(cold_memory), statistics.median(cold_memory) / base))
+        print("cold   git checkout + mkfs.ext4 -d   %s   = %.2fx floor" % (fmt(cold_git), statistics.median(cold_git) / base))
         print("cold   whole tool process (disk)     %s" % fmt(colds))
         print("warm   EnsureAsync (same process)    %s" % fmt(warm_inner))
         print("warm   new process, full commit id   %s" % fmt(warm_process))

@@ -1,6 +1,7 @@
 // Usage: WorkspaceBench STORE REPOSITORY COMMITISH [CALLS] [MEMORY-STAGING-DIR]
 // Calls EnsureAsync CALLS times (default 2: cold then warm when the store is empty) in one process and prints one
 // JSON line per call, so the benchmark separates process start and JIT from the store's own cost.
+// CLEANROOM_BENCH_CHECKOUT_WITH_GIT=1 builds the slower way (git checkout, then mkfs.ext4 -d), for comparison.
 using System.Diagnostics;
 using System.Runtime.Versioning;
 using Cleanroom.Workspaces;
@@ -13,7 +14,12 @@ if (args.Length is < 3 or > 5)
     return 2;
 }
 
-var store = new WorkspaceImageStore(new WorkspaceStoreOptions { StoreDirectory = args[0], MemoryStagingDirectory = args.Length == 5 ? args[4] : null });
+var store = new WorkspaceImageStore(new WorkspaceStoreOptions
+{
+    StoreDirectory = args[0],
+    MemoryStagingDirectory = args.Length == 5 ? args[4] : null,
+    CheckoutWithGit = Environment.GetEnvironmentVariable("CLEANROOM_BENCH_CHECKOUT_WITH_GIT") == "1",
+});
 var calls = args.Length >= 4 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 2;
 for (var i = 0; i < calls; i++)
 {
