@@ -97,7 +97,7 @@ internal sealed class ImageTree
     /// build staged) to the image, merging into the directories the listings made, every entry dated
     /// <paramref name="mtime"/>.
     /// </summary>
-    public async Task WriteStageAsync(string stage, uint mtime, CancellationToken ct)
+    public void WriteStage(string stage, uint mtime, CancellationToken ct)
     {
         var pending = new Stack<string>();
         pending.Push(stage);
@@ -127,8 +127,8 @@ internal sealed class ImageTree
 
                 var file = (FileInfo)entry;
                 var executable = (file.UnixFileMode & UnixFileMode.UserExecute) != 0;
-                await using var content = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: false);
-                await _writer.AddFileAsync(parent, name, new(executable ? ExecutableFileMode : RegularFileMode, 0, 0, mtime), content, content.Length, ct);
+                using var content = File.OpenHandle(file.FullName);
+                _writer.AddFileCopy(parent, name.Span, new(executable ? ExecutableFileMode : RegularFileMode, 0, 0, mtime), content, RandomAccess.GetLength(content));
             }
         }
     }
