@@ -51,7 +51,10 @@ internal static class DirectImageBuild
         var image = new ImageTree(writer, mtime);
 
         using var failFast = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var trees = CancelOthersOnFailure(WriteTreesAsync(image, inputs, mtime, timeout, failFast.Token), failFast);
+        // A thread of its own: the blob reads block (see BlobBatch), and the copy is one long sequential job.
+        var trees = CancelOthersOnFailure(
+            Task.Factory.StartNew(() => WriteTreesAsync(image, inputs, mtime, timeout, failFast.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap(),
+            failFast);
         var staging = CancelOthersOnFailure(StageGitAsync(inputs, stage, mtime, timeout, failFast.Token), failFast);
         try
         {
@@ -62,7 +65,7 @@ internal static class DirectImageBuild
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
         }
 
-        await image.WriteStageAsync(stage, mtime + 1, ct);
+        image.WriteStage(stage, mtime + 1, ct);
         writer.Complete();
         // Read by the VMs' unprivileged uids through the "other" bit, as root images are.
         File.SetUnixFileMode(imagePath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
