@@ -28,4 +28,8 @@ for (var i = 0; i < calls; i++)
     Console.WriteLine($"{{\"call\":{i},\"built\":{(image.Built ? "true" : "false")},\"ms\":{clock.Elapsed.TotalMilliseconds:0.0},\"path\":\"{image.Path}\"}}");
 }
 
+// A new image is made durable in the background (its metadata written last); a process that exits before that leaves
+// an image the next process rightly takes for a crash's leftover and rebuilds, as the daemon waits at its stop.
+await store.SettledAsync();
+
 return 0;

@@ -257,7 +257,7 @@ public sealed class WorkspaceImageStore
             var metadata = new WorkspaceMetadata(commit, skipped, tree.Entries, tree.ContentBytes);
             var settling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _settling[key] = (metadata, settling.Task);
-            _ = SettleAsync(key, final, metadata, held, settling);
+            _ = SettleAsync(key, final, metadata, held, settling, stageRemoval);
             return new WorkspaceImage(final, commit, Built: true, skipped);
         }
         catch (Exception ex) when (ex is HostCommandException or Cleanroom.Images.Ext4.Ext4ImageFullException)
@@ -270,9 +270,8 @@ public sealed class WorkspaceImageStore
             {
                 File.Delete(temp);
                 File.Delete(metadataPath);
+                await (stageRemoval ?? RemoveTreeAsync(stage));
             }
-
-            await (stageRemoval ?? RemoveTreeAsync(stage));
         }
     }
 
@@ -379,11 +378,14 @@ public sealed class WorkspaceImageStore
     /// rather than mistaking the image for such a leftover, and pruning skips it. A failed flush drops the image: the
     /// next use builds it again.
     /// </summary>
-    private async Task SettleAsync(string key, string image, WorkspaceMetadata metadata, IDisposable held, TaskCompletionSource settled)
+    private async Task SettleAsync(string key, string image, WorkspaceMetadata metadata, IDisposable held, TaskCompletionSource settled, Task stageRemoval)
     {
         await Task.Yield();
         try
         {
+            // The spent staging tree (a pack as big as the tree) goes meanwhile; the key's lock is held until it is gone.
+            // One that cannot be removed is the next build's leftover (RemoveLeftoversAsync), not a reason to drop the image.
+            await stageRemoval.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             FlushToDisk(image);
             await metadata.WriteAsync(MetadataPath(key), CancellationToken.None);
             // The rename and the metadata are durable only once the directory is synced; a failed sync loses nothing.
@@ -416,7 +418,8 @@ public sealed class WorkspaceImageStore
 
     private static void FlushToDisk(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        // Shared: readers (a guest's disk, a test) may have it open already; fsync needs no exclusivity.
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
         stream.Flush(flushToDisk: true);
     }
 

@@ -51,6 +51,8 @@ public sealed class PlacementTests : IDisposable
         var image = await ensure;
         Assert.True(sawStaging, "the build did not stage in memory");
         Assert.True(image.Built);
+        // The spent stage is removed while the image settles in the background.
+        await store.SettledAsync();
         Assert.Empty(Directory.EnumerateFileSystemEntries(staging));
         using var mount = await MountedImage.MountAsync(image.Path, _disk.Combine("mnt"));
         Assert.Equal(string.Empty, await GitInAsync(mount, "status", "--porcelain"));
