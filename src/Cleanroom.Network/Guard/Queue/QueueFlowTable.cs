@@ -256,8 +256,33 @@ internal sealed partial class QueueFlowTable(
 
         flow.FirstDataAt ??= time.GetUtcNow();
         var end = (long)offset + segment.Payload.Length;
-        if (end > options.MaxHeldBytesPerFlow || flow.Held.Count >= options.MaxHeldPacketsPerFlow
-            || flow.HeldBytes + segment.Payload.Length > options.MaxHeldBytesPerFlow)
+        if (end > options.MaxHeldBytesPerFlow)
+        {
+            Drop(packetId, actions);
+            Unreadable(flow, "a first message longer than the guard reads", actions);
+            return;
+        }
+
+        if (segment.Has(TcpFlags.Fin) && flow.FinOffset is { } earlier && earlier != end)
+        {
+            Drop(packetId, actions);
+            Unreadable(flow, "two different ends of the stream", actions);
+            return;
+        }
+
+        // Retransmits are compared before any bound is applied: a plain one costs nothing (the earlier copy is held).
+        switch (flow.Stream.Compare(offset, segment.Payload))
+        {
+            case ReassemblyResult.Conflict:
+                Drop(packetId, actions);
+                Unreadable(flow, "retransmitted bytes that differ from the first copy", actions);
+                return;
+            case ReassemblyResult.Duplicate when !segment.Has(TcpFlags.Fin):
+                Drop(packetId, actions);
+                return;
+        }
+
+        if (flow.Held.Count >= options.MaxHeldPacketsPerFlow || flow.HeldBytes + segment.Payload.Length > options.MaxHeldBytesPerFlow)
         {
             Drop(packetId, actions);
             Unreadable(flow, "a first message longer than the guard reads", actions);
@@ -275,28 +300,10 @@ internal sealed partial class QueueFlowTable(
 
         if (segment.Has(TcpFlags.Fin))
         {
-            if (flow.FinOffset is { } earlier && earlier != end)
-            {
-                Drop(packetId, actions);
-                Unreadable(flow, "two different ends of the stream", actions);
-                return;
-            }
-
             flow.FinOffset = end;
         }
 
-        switch (flow.Stream.Add(offset, segment.Payload))
-        {
-            case ReassemblyResult.Conflict:
-                Drop(packetId, actions);
-                Unreadable(flow, "retransmitted bytes that differ from the first copy", actions);
-                return;
-            case ReassemblyResult.Duplicate when !segment.Has(TcpFlags.Fin):
-                // The bytes are held already, in an earlier packet that will get the verdict.
-                Drop(packetId, actions);
-                return;
-        }
-
+        flow.Stream.Add(offset, segment.Payload);
         flow.Held.Add(new HeldPacket(packetId, offset, flow.NextArrival(), segment.Payload.Length));
         flow.HeldBytes += segment.Payload.Length;
         _heldPackets++;

@@ -167,6 +167,7 @@ public sealed partial class QueueGuard : IAsyncDisposable
                 }
 
                 _actions.Flush();
+                Statistics.SetGauges(_table.Flows, _table.HeldPackets, _table.HeldBytes);
             }
 
             _table.DropAll(_actions);

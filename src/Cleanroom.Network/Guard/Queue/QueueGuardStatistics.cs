@@ -21,6 +21,18 @@ public sealed class QueueGuardStatistics
     private long _kernelDrops;
     private long _markFailures;
     private long _evicted;
+    private long _trackedFlows;
+    private long _heldPacketsNow;
+    private long _heldBytesNow;
+
+    /// <summary>Undecided connections now (as of the last batch the queue thread handled).</summary>
+    public long TrackedFlows => Interlocked.Read(ref _trackedFlows);
+
+    /// <summary>Packets held now.</summary>
+    public long HeldPacketsNow => Interlocked.Read(ref _heldPacketsNow);
+
+    /// <summary>Payload bytes held now.</summary>
+    public long HeldBytesNow => Interlocked.Read(ref _heldBytesNow);
 
     /// <summary>Packets read from the queue.</summary>
     public long Packets => Interlocked.Read(ref _packets);
@@ -111,4 +123,11 @@ public sealed class QueueGuardStatistics
     internal void CountMarkFailure() => Interlocked.Increment(ref _markFailures);
 
     internal void CountEvicted() => Interlocked.Increment(ref _evicted);
+
+    internal void SetGauges(int flows, int heldPackets, long heldBytes)
+    {
+        Interlocked.Exchange(ref _trackedFlows, flows);
+        Interlocked.Exchange(ref _heldPacketsNow, heldPackets);
+        Interlocked.Exchange(ref _heldBytesNow, heldBytes);
+    }
 }

@@ -33,8 +33,11 @@ internal sealed class StreamReassembly(int capacity)
     /// <summary>The distinct byte ranges stored (for tests).</summary>
     public int Ranges => _covered.Count;
 
-    /// <summary>Adds <paramref name="data"/>, which starts <paramref name="offset"/> bytes into the stream (offset &gt;= 0).</summary>
-    public ReassemblyResult Add(long offset, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Compares <paramref name="data"/>, which starts <paramref name="offset"/> bytes into the stream (offset &gt;= 0),
+    /// with what is stored, changing nothing.
+    /// </summary>
+    public ReassemblyResult Compare(long offset, ReadOnlySpan<byte> data)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         if (data.IsEmpty)
@@ -42,14 +45,13 @@ internal sealed class StreamReassembly(int capacity)
             return ReassemblyResult.Duplicate;
         }
 
-        if (offset >= capacity)
+        if (offset >= capacity || _bytes is null)
         {
             return ReassemblyResult.New;
         }
 
         var start = (int)offset;
         var end = (int)Math.Min(offset + data.Length, capacity);
-        _bytes ??= new byte[capacity];
         var covered = 0;
         foreach (var (s, e) in _covered)
         {
@@ -68,14 +70,24 @@ internal sealed class StreamReassembly(int capacity)
             covered += to - from;
         }
 
-        if (covered == end - start && offset + data.Length <= capacity)
+        return covered == end - start && offset + data.Length <= capacity ? ReassemblyResult.Duplicate : ReassemblyResult.New;
+    }
+
+    /// <summary>Compares (see <see cref="Compare"/>), and stores the bytes unless they conflict.</summary>
+    public ReassemblyResult Add(long offset, ReadOnlySpan<byte> data)
+    {
+        var result = Compare(offset, data);
+        if (result != ReassemblyResult.New || offset >= capacity)
         {
-            return ReassemblyResult.Duplicate;
+            return result;
         }
 
+        var start = (int)offset;
+        var end = (int)Math.Min(offset + data.Length, capacity);
+        _bytes ??= new byte[capacity];
         data[..(end - start)].CopyTo(_bytes.AsSpan(start));
         Insert(start, end);
-        return ReassemblyResult.New;
+        return result;
     }
 
     private void Insert(int start, int end)
