@@ -36,6 +36,16 @@ public sealed record NetworkOptions
     /// </summary>
     public int GuardPort { get; init; } = 10054;
 
+    /// <summary>
+    /// How TCP to destinations learned from DNS is checked (<c>--guard-mode</c>): by the proxy guard (redirected to
+    /// <see cref="GuardPort"/>, a second TCP connection from the host) or by the queue guard (forwarded as it is, its
+    /// packets sent to NFQUEUE <see cref="QueueNumber"/> until its first message is decided).
+    /// </summary>
+    public GuardMode GuardMode { get; init; } = GuardMode.Proxy;
+
+    /// <summary>The NFQUEUE the queue guard reads (<see cref="GuardMode.Queue"/>).</summary>
+    public ushort QueueNumber { get; init; } = 7352;
+
     /// <summary>The nftables table (family inet) Cleanroom owns; nothing else is ever touched.</summary>
     public string TableName { get; init; } = "cleanroom";
 
@@ -44,4 +54,14 @@ public sealed record NetworkOptions
 
     /// <summary>Prefix of the TAP devices' names (the link index follows).</summary>
     public string TapPrefix { get; init; } = "crtap";
+}
+
+/// <summary>How the first message of a guest's TCP connection to a learned destination is checked.</summary>
+public enum GuardMode
+{
+    /// <summary>Redirected to the connection guard, which terminates it and connects upstream itself.</summary>
+    Proxy,
+
+    /// <summary>Forwarded; its packets pass through NFQUEUE until the first message is decided, then bypass it.</summary>
+    Queue,
 }

@@ -62,6 +62,12 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     public async Task StartAsync(CancellationToken ct)
     {
         await _nft.ApplyAsync(_rules.Base(), ct);
+        if (_options.GuardMode == GuardMode.Queue)
+        {
+            // nft's own `queue` statement is missing from some kernels; see QueueRuleInstaller.
+            Guard.Queue.QueueRuleInstaller.Install(_options.TableName, _options.QueueNumber);
+        }
+
         await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1\n", ct);
         if (_options.Pool6 is not null)
         {

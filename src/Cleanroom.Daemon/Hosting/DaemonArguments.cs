@@ -14,13 +14,14 @@ internal static class DaemonArguments
         "usage: cleanroom-daemon --listen SOCKET --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
-        "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...";
+        "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
+        "  [--guard-mode proxy|queue]";
 
     private static readonly string[] Known =
     [
         "--listen", "--state-dir", "--assets", "--accel", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
         "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
-        "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream",
+        "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream", "--guard-mode",
     ];
 
     public static bool TryParse(string[] args, out DaemonOptions? options, out string error)
@@ -76,6 +77,7 @@ internal static class DaemonArguments
                     Pool = values.TryGetValue("--network-pool", out var pool) ? Pool(pool) : defaults.NetworkSettings.Pool,
                     Pool6 = values.TryGetValue("--network-pool6", out var pool6) ? Pool6(pool6) : null,
                     DnsUpstreams = upstreams.Select(Upstream).ToList(),
+                    GuardMode = GuardMode(values.GetValueOrDefault("--guard-mode", "proxy")),
                 },
                 Limits = limits with
                 {
@@ -104,6 +106,13 @@ internal static class DaemonArguments
         "on" => DaemonNetworkMode.On,
         "off" => DaemonNetworkMode.Off,
         _ => throw new FormatException($"{name} takes auto, on or off (got '{text}')"),
+    };
+
+    private static Cleanroom.Network.GuardMode GuardMode(string text) => text switch
+    {
+        "proxy" => Cleanroom.Network.GuardMode.Proxy,
+        "queue" => Cleanroom.Network.GuardMode.Queue,
+        _ => throw new FormatException($"--guard-mode takes proxy or queue (got '{text}')"),
     };
 
     /// <summary>Checked against the IPv4 pool later (it must hold as many /126s as that has /30s); here only its form.</summary>

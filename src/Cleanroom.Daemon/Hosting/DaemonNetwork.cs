@@ -22,6 +22,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
     private NflogReader? _denials;
     private DnsFilter? _dns;
     private Cleanroom.Network.Guard.ConnectionGuard? _guard;
+    private Cleanroom.Network.Guard.Queue.QueueGuard? _queueGuard;
     private string? _denialsProblem;
     private string _ipv6 = "";
 
@@ -79,6 +80,20 @@ public sealed class DaemonNetwork : IAsyncDisposable
                     _loggers.CreateLogger<DnsFilter>());
                 _dns.Start();
 
+                IReadOnlyList<IPNetwork> blocked = [.. Cleanroom.Network.Firewall.FirewallRules.AlwaysBlockedNetworks, settings.Pool, .. settings.Pool6 is { } pool6 ? [pool6] : Array.Empty<IPNetwork>()];
+                if (settings.GuardMode == GuardMode.Queue)
+                {
+                    // TCP to names learned from DNS is forwarded, its packets queued until the first message is decided
+                    // (the firewall's NFQUEUE rule was installed with the table).
+                    _queueGuard = Cleanroom.Network.Guard.Queue.QueueGuard.Start(
+                        new Cleanroom.Network.Guard.Queue.QueueGuardOptions { QueueNumber = settings.QueueNumber, Blocked = blocked },
+                        networks,
+                        networks,
+                        _audit,
+                        _loggers.CreateLogger<Cleanroom.Network.Guard.Queue.QueueGuard>());
+                    return;
+                }
+
                 // TCP to names learned from DNS is redirected here: the TLS server name or HTTP Host the guest sends
                 // must be one its policy allows on that port (co-hosted names on one address).
                 _guard = new Cleanroom.Network.Guard.ConnectionGuard(
@@ -86,7 +101,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
                     {
                         Endpoint = new IPEndPoint(IPAddress.Any, settings.GuardPort),
                         Endpoint6 = settings.Pool6 is null ? null : new IPEndPoint(IPAddress.IPv6Any, settings.GuardPort),
-                        Blocked = [.. Cleanroom.Network.Firewall.FirewallRules.AlwaysBlockedNetworks, settings.Pool, .. settings.Pool6 is { } pool6 ? [pool6] : Array.Empty<IPNetwork>()],
+                        Blocked = blocked,
                     },
                     networks,
                     networks,
@@ -95,13 +110,14 @@ public sealed class DaemonNetwork : IAsyncDisposable
                 _guard.Start();
                 return;
             }
-            catch (Exception ex) when (ex is HostCommandException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException)
+            catch (Exception ex) when (ex is HostCommandException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException or NflogException)
             {
                 // Half a network is worse than none: undo what came up, then decide as if it never had.
                 await DisposeAsync();
                 Networks = null;
                 _dns = null;
                 _guard = null;
+                _queueGuard = null;
                 _denials = null;
                 missing = "setting it up failed: " + ex.Message;
             }
@@ -141,9 +157,12 @@ public sealed class DaemonNetwork : IAsyncDisposable
         yield return new DoctorCheck("network.dns_filter", _dns is not null ? CheckStatus.Pass : CheckStatus.Fail,
             _dns is not null ? $"guests resolve through the filter on port {_options.NetworkSettings.DnsPort} (UDP and TCP); names the policy does not allow are refused and never sent upstream"
                 : "the DNS filter is not running");
-        yield return new DoctorCheck("network.connection_guard", _guard is not null ? CheckStatus.Pass : CheckStatus.Fail,
-            _guard is not null ? $"TCP to names learned from DNS passes the guard on port {_options.NetworkSettings.GuardPort}: the TLS server name or HTTP Host must be allowed too"
-                : "the connection guard is not running");
+        yield return _queueGuard is not null
+            ? new DoctorCheck("network.connection_guard", CheckStatus.Pass,
+                $"TCP to names learned from DNS is held in NFQUEUE {settings.QueueNumber} until its first message is checked (--guard-mode queue): the TLS server name or HTTP Host must be allowed too")
+            : new DoctorCheck("network.connection_guard", _guard is not null ? CheckStatus.Pass : CheckStatus.Fail,
+                _guard is not null ? $"TCP to names learned from DNS passes the guard on port {_options.NetworkSettings.GuardPort}: the TLS server name or HTTP Host must be allowed too"
+                    : "the connection guard is not running");
         yield return new DoctorCheck("network.dns_upstreams", Upstreams.Count > 0 ? CheckStatus.Pass : CheckStatus.Fail,
             Upstreams.Count > 0 ? string.Join(", ", Upstreams) : "no upstream resolver: set --dns-upstream or /etc/resolv.conf");
     }
@@ -153,6 +172,11 @@ public sealed class DaemonNetwork : IAsyncDisposable
         if (_guard is not null)
         {
             await _guard.DisposeAsync();
+        }
+
+        if (_queueGuard is not null)
+        {
+            await _queueGuard.DisposeAsync();
         }
 
         if (_dns is not null)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Cleanroom.Network.Guard.Queue;
 using Cleanroom.Policy;
 
 namespace Cleanroom.Network.Firewall;
@@ -96,7 +97,9 @@ public sealed class FirewallRules(NetworkOptions options)
                 oifname {{Taps}} ct state established,related accept
                 oifname {{Taps}} drop
               }
+              {{QueueChain}}
               chain guest_egress {
+                {{QueueChecks}}
                 ct state established,related accept
                 iifname vmap @egress_by_tap
                 drop
@@ -110,6 +113,29 @@ public sealed class FirewallRules(NetworkOptions options)
 
             """;
     }
+
+    private bool QueueMode => options.GuardMode == GuardMode.Queue;
+
+    private static string Mark(uint bits) => QueueGuardMarks.Hex(bits);
+
+    /// <summary>
+    /// Queue mode: the chain the NFQUEUE rule is inserted into (see <see cref="QueueRuleInstaller"/>), ending in a drop
+    /// so that without the rule nothing undecided passes. Empty in proxy mode.
+    /// </summary>
+    private string QueueChain => QueueMode
+        ? $"chain {QueueRuleInstaller.Chain} {{\n    drop\n  }}"
+        : "";
+
+    /// <summary>
+    /// Queue mode, before "established" is accepted: a connection marked pending and not yet decided goes to the
+    /// queue (every packet from the guest, whatever its state); one the guard denied gets a reset. A verified one
+    /// falls through to the usual accept and never reaches user space again. Empty in proxy mode.
+    /// </summary>
+    private string QueueChecks => QueueMode
+        ? $"ct mark and {Mark(QueueGuardMarks.Mask)} == {Mark(QueueGuardMarks.Pending)} jump {QueueRuleInstaller.Chain}\n    "
+          + $"ct mark and {Mark(QueueGuardMarks.Denied)} == {Mark(QueueGuardMarks.Denied)} meta l4proto tcp reject with tcp reset\n    "
+          + $"ct mark and {Mark(QueueGuardMarks.Denied)} == {Mark(QueueGuardMarks.Denied)} drop"
+        : "";
 
     /// <summary>Removes the table and everything in it (daemon shutdown); no error when it is already gone.</summary>
     public string DeleteTable() => $"table {Table} {{}}\ndelete table {Table}\n";
@@ -153,10 +179,15 @@ public sealed class FirewallRules(NetworkOptions options)
         // TCP to a destination learned from DNS goes through the connection guard, which checks the name the client
         // sends (TLS server name, HTTP Host). Never for host-local or always-blocked addresses: the guard connects
         // from the host itself, so a name that resolves to them (DNS rebinding) must not turn into a host connection.
+        // In queue mode the chain stays empty: the egress chain sends such connections to the queue instead.
         script.AppendLine(CultureInfo.InvariantCulture, $"add chain {Table} sb{n}_nat");
-        script.AppendLine(CultureInfo.InvariantCulture,
-            $"add rule {Table} sb{n}_nat meta l4proto tcp fib daddr type != local ip daddr != {{ {BlockedRanges} }} ip daddr . th dport @sb{n}_learned redirect to :{options.GuardPort.ToString(CultureInfo.InvariantCulture)}");
-        if (Ipv6)
+        if (!QueueMode)
+        {
+            script.AppendLine(CultureInfo.InvariantCulture,
+                $"add rule {Table} sb{n}_nat meta l4proto tcp fib daddr type != local ip daddr != {{ {BlockedRanges} }} ip daddr . th dport @sb{n}_learned redirect to :{options.GuardPort.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (Ipv6 && !QueueMode)
         {
             script.AppendLine(CultureInfo.InvariantCulture,
                 $"add rule {Table} sb{n}_nat meta l4proto tcp fib daddr type != local ip6 daddr != {{ {BlockedRanges6} }} ip6 daddr . th dport @sb{n}_learned6 redirect to :{options.GuardPort.ToString(CultureInfo.InvariantCulture)}");
@@ -235,10 +266,24 @@ public sealed class FirewallRules(NetworkOptions options)
         }
 
         var n = Index(sandbox.Link.Index);
-        yield return $"meta l4proto {{ tcp, udp }} ip daddr . th dport @sb{n}_learned accept";
-        if (Ipv6)
+        foreach (var (family, set) in Ipv6 ? new[] { ("ip", $"sb{n}_learned"), ("ip6", $"sb{n}_learned6") } : [("ip", $"sb{n}_learned")])
         {
-            yield return $"meta l4proto {{ tcp, udp }} ip6 daddr . th dport @sb{n}_learned6 accept";
+            if (QueueMode && !sandbox.AllowAll)
+            {
+                // TCP to a learned destination is forwarded, but marked pending and queued until the queue guard has
+                // read its first message (the SYN too: it gives the guard the stream's first sequence number). A
+                // connection the guard verified is accepted here too (its packets conntrack calls invalid); one
+                // without conntrack state cannot be marked, so it is refused below. An allow-all sandbox may reach
+                // any name anyway, so its connections are not queued.
+                var undecided = $"ct mark and {Mark(QueueGuardMarks.Verified | QueueGuardMarks.Denied)} == 0";
+                yield return $"meta l4proto tcp {family} daddr . th dport @{set} {undecided} ct mark set ct mark or {Mark(QueueGuardMarks.Pending)} jump {QueueRuleInstaller.Chain}";
+                yield return $"meta l4proto tcp {family} daddr . th dport @{set} ct mark and {Mark(QueueGuardMarks.Verified)} == {Mark(QueueGuardMarks.Verified)} accept";
+                yield return $"meta l4proto udp {family} daddr . th dport @{set} accept";
+            }
+            else
+            {
+                yield return $"meta l4proto {{ tcp, udp }} {family} daddr . th dport @{set} accept";
+            }
         }
 
         if (sandbox.AllowAll)
