@@ -4,12 +4,15 @@
   create      cold `sandbox create` + first exec with the network on, against the same daemon build with --network off
   dns         DNS lookups from a guest through the DNS filter, against the same guest asking the upstream directly
   throughput  HTTP download (MiB/s) and sequential connections per second from a policy-filtered guest, against an
-              allow-all guest (no filtering beyond the always-blocked ranges)
+              allow-all guest (no filtering beyond the always-blocked ranges), under each --guard-mode (proxy: the
+              host terminates and relays the connection; queue: its first packets are held until the Host is
+              decided, then the kernel forwards it); one daemon per mode, both sides of each ratio from that daemon
 
 Everything runs in network namespaces this script creates (a "host" where the daemon runs and an "internet" with
 dnsmasq and an HTTP server) and removes; no traffic leaves them.
 
-Usage: bench/network.py [create|dns|throughput|all] [-n RUNS]    (root; needs .build from scripts/setup.sh)
+Usage: bench/network.py [create|dns|throughput|all] [-n RUNS] [--guard-mode proxy|queue|both]
+(root; needs .build from scripts/setup.sh)
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -75,13 +78,14 @@ class Internet:
 class Daemon:
     """The installed daemon inside the host namespace (nsenter keeps the host's cgroups and /sys)."""
 
-    def __init__(self, network):
+    def __init__(self, network, guard_mode="proxy"):
         self.state = tempfile.mkdtemp(prefix="cr-bench-state-")
         os.chmod(self.state, 0o700)
         self.sock = os.path.join(self.state, "cleanroom.sock")
         self.log = open(os.path.join(self.state, "daemon.log"), "w")
         self.proc = subprocess.Popen(["nsenter", "--net=/run/netns/" + HOST_NS, CLI, "serve", "--listen", self.sock, "--state-dir",
-                                      self.state, "--assets", ASSETS, "--network", network, "--dns-upstream", DNS],
+                                      self.state, "--assets", ASSETS, "--network", network, "--dns-upstream", DNS,
+                                      "--guard-mode", guard_mode],
                                      stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.time() + 60
         while not os.path.exists(self.sock):
@@ -186,10 +190,11 @@ def daemon_cpu_seconds(d):
     return 0.0
 
 
-def bench_throughput(d, policy, n):
+def bench_throughput(d, policy, n, label):
     filtered = d.create(policy)
     open_box = d.create(policy, "--dangerously-allow-all")
     try:
+        print(f"guard mode {label}:")
         boxes = (("policy-filtered", filtered), ("allow-all      ", open_box))
         speeds, cpu = {name: [] for name, _ in boxes}, {name: 0.0 for name, _ in boxes}
         # Interleaved, one download of each per round, so drift in the machine's load falls on both sides alike.
@@ -214,6 +219,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", nargs="?", default="all", choices=["create", "dns", "throughput", "all"])
     parser.add_argument("-n", type=int, default=5)
+    parser.add_argument("--guard-mode", default="both", choices=["proxy", "queue", "both"])
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: needs root (network namespaces, TAP devices, nftables)")
@@ -228,13 +234,16 @@ def main():
                     "    ref: ghcr.io/buildkite/cleanroom-base/debian@sha256:" + "0" * 63 + "1\n")
         if args.what in ("create", "all"):
             bench_create(policy, args.n)
-        if args.what in ("dns", "throughput", "all"):
-            d = Daemon("on")
+        modes = ["proxy", "queue"] if args.guard_mode == "both" else [args.guard_mode]
+        for i, mode in enumerate(modes):
+            if args.what == "dns" and i > 0:
+                break
+            d = Daemon("on", mode)
             try:
-                if args.what in ("dns", "all"):
+                if args.what in ("dns", "all") and i == 0:
                     bench_dns(d, policy, args.n)
                 if args.what in ("throughput", "all"):
-                    bench_throughput(d, policy, args.n)
+                    bench_throughput(d, policy, args.n, mode)
             finally:
                 d.close()
     finally:

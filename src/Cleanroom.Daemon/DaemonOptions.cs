@@ -67,6 +67,12 @@ public sealed record DaemonOptions
     /// <summary>The address pool, DNS upstreams and names the network uses.</summary>
     public Cleanroom.Network.NetworkOptions NetworkSettings { get; init; } = new();
 
+    /// <summary>
+    /// True when <c>--guard-mode</c> was not given (auto): the guard mode in <see cref="NetworkSettings"/> (queue) is
+    /// tried, and the proxy guard used instead if this kernel cannot queue (no NFQUEUE, xt_NFQUEUE or ctnetlink).
+    /// </summary>
+    public bool GuardModeFallback { get; init; }
+
     /// <summary>Most disk the workspace images of all commits may use; least recently used ones go past it (no command-line flag yet: 20 GiB).</summary>
     public long MaxWorkspaceStoreBytes { get; init; } = 20L << 30;
 

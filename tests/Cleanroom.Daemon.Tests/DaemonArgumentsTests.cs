@@ -20,6 +20,19 @@ public sealed class DaemonArgumentsTests
     }
 
     [Theory]
+    [InlineData(null, Cleanroom.Network.GuardMode.Queue, true)]
+    [InlineData("auto", Cleanroom.Network.GuardMode.Queue, true)]
+    [InlineData("queue", Cleanroom.Network.GuardMode.Queue, false)]
+    [InlineData("proxy", Cleanroom.Network.GuardMode.Proxy, false)]
+    public void The_guard_mode_is_queue_with_a_fallback_unless_one_is_chosen(string? value, Cleanroom.Network.GuardMode mode, bool fallback)
+    {
+        Assert.True(DaemonArguments.TryParse(value is null ? Required : [.. Required, "--guard-mode", value], out var options, out var error), error);
+        Assert.Equal(mode, options!.NetworkSettings.GuardMode);
+        Assert.Equal(fallback, options.GuardModeFallback);
+    }
+
+    [Theory]
+    [InlineData("--guard-mode", "nfqueue", "--guard-mode takes auto, proxy or queue")]
     [InlineData("--ipv6", "yes", "--ipv6 takes auto, on or off")]
     [InlineData("--network-pool6", "10.0.0.0/8", "--network-pool6 takes an IPv6 block")]
     [InlineData("--network-pool6", "fd12::/32", "--network-pool6 takes an IPv6 block")]

@@ -38,6 +38,7 @@ internal sealed partial class ServeCommand : Command
         new("--network-pool") { Description = "IPv4 block the sandboxes' /30 links come from (default 10.213.0.0/16)", HelpName = "cidr" },
         new("--ipv6") { Description = "Sandbox IPv6: auto (when the host has an IPv6 default route), on, off (guests get no IPv6; AAAA answers are empty)", HelpName = "auto|on|off" },
         new("--network-pool6") { Description = "IPv6 block the sandboxes' /126 links come from (default fd63:6c65:616e::/64)", HelpName = "cidr" },
+        new("--guard-mode") { Description = "How a connection's TLS server name or HTTP Host is checked: proxy (the host terminates and relays it) or queue (its first packets are held until decided, then the kernel forwards it)", HelpName = "proxy|queue" },
     ];
 
     private readonly Option<string[]> _dnsUpstreams = new("--dns-upstream") { Description = "A resolver allowed DNS queries go to, ADDR[:PORT]; repeatable (default: the host's /etc/resolv.conf)", HelpName = "addr", AllowMultipleArgumentsPerToken = false };

@@ -15,7 +15,7 @@ internal static class DaemonArguments
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
-        "  [--guard-mode proxy|queue]";
+        "  [--guard-mode auto|proxy|queue]";
 
     private static readonly string[] Known =
     [
@@ -77,8 +77,9 @@ internal static class DaemonArguments
                     Pool = values.TryGetValue("--network-pool", out var pool) ? Pool(pool) : defaults.NetworkSettings.Pool,
                     Pool6 = values.TryGetValue("--network-pool6", out var pool6) ? Pool6(pool6) : null,
                     DnsUpstreams = upstreams.Select(Upstream).ToList(),
-                    GuardMode = GuardMode(values.GetValueOrDefault("--guard-mode", "proxy")),
+                    GuardMode = GuardMode(values.GetValueOrDefault("--guard-mode", "auto")),
                 },
+                GuardModeFallback = values.GetValueOrDefault("--guard-mode", "auto") == "auto",
                 Limits = limits with
                 {
                     MaxVcpus = Count(values, "--max-sandbox-vcpus", limits.MaxVcpus),
@@ -111,8 +112,8 @@ internal static class DaemonArguments
     private static Cleanroom.Network.GuardMode GuardMode(string text) => text switch
     {
         "proxy" => Cleanroom.Network.GuardMode.Proxy,
-        "queue" => Cleanroom.Network.GuardMode.Queue,
-        _ => throw new FormatException($"--guard-mode takes proxy or queue (got '{text}')"),
+        "queue" or "auto" => Cleanroom.Network.GuardMode.Queue,
+        _ => throw new FormatException($"--guard-mode takes auto, proxy or queue (got '{text}')"),
     };
 
     /// <summary>Checked against the IPv4 pool later (it must hold as many /126s as that has /30s); here only its form.</summary>

@@ -40,6 +40,9 @@ public sealed class DaemonNetwork : IAsyncDisposable
     /// <summary>Why there is no network, for the log and doctor; null when there is one.</summary>
     public string? DisabledReason { get; private set; }
 
+    /// <summary>Why the queue guard (auto's first choice) could not start, when the proxy guard runs instead.</summary>
+    public string? GuardFallbackReason { get; private set; }
+
     /// <summary>Where denials go (events and the audit log).</summary>
     public IEgressAudit Audit => _audit;
 
@@ -57,69 +60,84 @@ public sealed class DaemonNetwork : IAsyncDisposable
         var missing = MissingPrerequisite();
         if (missing is null)
         {
-            try
+            var mode = _options.NetworkSettings.GuardMode;
+            while (true)
             {
-                Upstreams = _options.NetworkSettings.DnsUpstreams.Count > 0 ? _options.NetworkSettings.DnsUpstreams : ResolvConf.Nameservers("/etc/resolv.conf");
-                var settings = _options.NetworkSettings with { Pool6 = Ipv6Pool() };
-                var networks = new SandboxNetworks(settings, _loggers.CreateLogger<SandboxNetworks>());
-                Networks = networks; // first, so a failed start is undone below
-                await networks.StartAsync(ct);
-                StartDenialReader(networks);
-
-                // One filter for every sandbox; the firewall redirects each guest's port 53 on its gateway here, and
-                // drops anything else that tries to reach this port.
-                _dns = new DnsFilter(
-                    new DnsFilterOptions
-                    {
-                        ListenEndpoints = [new IPEndPoint(IPAddress.Any, _options.NetworkSettings.DnsPort)],
-                        Upstreams = Upstreams,
-                    },
-                    networks,
-                    networks,
-                    _audit,
-                    _loggers.CreateLogger<DnsFilter>());
-                _dns.Start();
-
-                IReadOnlyList<IPNetwork> blocked = [.. Cleanroom.Network.Firewall.FirewallRules.AlwaysBlockedNetworks, settings.Pool, .. settings.Pool6 is { } pool6 ? [pool6] : Array.Empty<IPNetwork>()];
-                if (settings.GuardMode == GuardMode.Queue)
+                try
                 {
-                    // TCP to names learned from DNS is forwarded, its packets queued until the first message is decided
-                    // (the firewall's NFQUEUE rule was installed with the table).
-                    _queueGuard = Cleanroom.Network.Guard.Queue.QueueGuard.Start(
-                        new Cleanroom.Network.Guard.Queue.QueueGuardOptions { QueueNumber = settings.QueueNumber, Blocked = blocked },
+                    Upstreams = _options.NetworkSettings.DnsUpstreams.Count > 0 ? _options.NetworkSettings.DnsUpstreams : ResolvConf.Nameservers("/etc/resolv.conf");
+                    var settings = _options.NetworkSettings with { Pool6 = Ipv6Pool(), GuardMode = mode };
+                    var networks = new SandboxNetworks(settings, _loggers.CreateLogger<SandboxNetworks>());
+                    Networks = networks; // first, so a failed start is undone below
+                    await networks.StartAsync(ct);
+                    StartDenialReader(networks);
+
+                    // One filter for every sandbox; the firewall redirects each guest's port 53 on its gateway here, and
+                    // drops anything else that tries to reach this port.
+                    _dns = new DnsFilter(
+                        new DnsFilterOptions
+                        {
+                            ListenEndpoints = [new IPEndPoint(IPAddress.Any, _options.NetworkSettings.DnsPort)],
+                            Upstreams = Upstreams,
+                        },
                         networks,
                         networks,
                         _audit,
-                        _loggers.CreateLogger<Cleanroom.Network.Guard.Queue.QueueGuard>());
+                        _loggers.CreateLogger<DnsFilter>());
+                    _dns.Start();
+
+                    IReadOnlyList<IPNetwork> blocked = [.. Cleanroom.Network.Firewall.FirewallRules.AlwaysBlockedNetworks, settings.Pool, .. settings.Pool6 is { } pool6 ? [pool6] : Array.Empty<IPNetwork>()];
+                    if (settings.GuardMode == GuardMode.Queue)
+                    {
+                        // TCP to names learned from DNS is forwarded, its packets queued until the first message is decided
+                        // (the firewall's NFQUEUE rule was installed with the table).
+                        _queueGuard = Cleanroom.Network.Guard.Queue.QueueGuard.Start(
+                            new Cleanroom.Network.Guard.Queue.QueueGuardOptions { QueueNumber = settings.QueueNumber, Blocked = blocked },
+                            networks,
+                            networks,
+                            _audit,
+                            _loggers.CreateLogger<Cleanroom.Network.Guard.Queue.QueueGuard>());
+                        return;
+                    }
+
+                    // TCP to names learned from DNS is redirected here: the TLS server name or HTTP Host the guest sends
+                    // must be one its policy allows on that port (co-hosted names on one address).
+                    _guard = new Cleanroom.Network.Guard.ConnectionGuard(
+                        new Cleanroom.Network.Guard.ConnectionGuardOptions
+                        {
+                            Endpoint = new IPEndPoint(IPAddress.Any, settings.GuardPort),
+                            Endpoint6 = settings.Pool6 is null ? null : new IPEndPoint(IPAddress.IPv6Any, settings.GuardPort),
+                            Blocked = blocked,
+                        },
+                        networks,
+                        networks,
+                        _audit,
+                        _loggers.CreateLogger<Cleanroom.Network.Guard.ConnectionGuard>());
+                    _guard.Start();
                     return;
                 }
-
-                // TCP to names learned from DNS is redirected here: the TLS server name or HTTP Host the guest sends
-                // must be one its policy allows on that port (co-hosted names on one address).
-                _guard = new Cleanroom.Network.Guard.ConnectionGuard(
-                    new Cleanroom.Network.Guard.ConnectionGuardOptions
+                catch (Exception ex) when (ex is HostCommandException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException or NflogException)
+                {
+                    // Half a network is worse than none: undo what came up, then decide as if it never had.
+                    await DisposeAsync();
+                    Networks = null;
+                    _dns = null;
+                    _guard = null;
+                    _queueGuard = null;
+                    _denials = null;
+                    if (mode == GuardMode.Queue && _options.GuardModeFallback)
                     {
-                        Endpoint = new IPEndPoint(IPAddress.Any, settings.GuardPort),
-                        Endpoint6 = settings.Pool6 is null ? null : new IPEndPoint(IPAddress.IPv6Any, settings.GuardPort),
-                        Blocked = blocked,
-                    },
-                    networks,
-                    networks,
-                    _audit,
-                    _loggers.CreateLogger<Cleanroom.Network.Guard.ConnectionGuard>());
-                _guard.Start();
-                return;
-            }
-            catch (Exception ex) when (ex is HostCommandException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or ArgumentException or NflogException)
-            {
-                // Half a network is worse than none: undo what came up, then decide as if it never had.
-                await DisposeAsync();
-                Networks = null;
-                _dns = null;
-                _guard = null;
-                _queueGuard = null;
-                _denials = null;
-                missing = "setting it up failed: " + ex.Message;
+                        // Auto: a kernel without NFQUEUE (or xt_NFQUEUE, or ctnetlink) still gets every check, by the proxy.
+                        GuardFallbackReason = ex.Message;
+                        _loggers.CreateLogger<DaemonNetwork>().LogWarning("The queue guard cannot start ({Reason}); TCP to learned names goes through the proxy guard", ex.Message);
+                        mode = GuardMode.Proxy;
+                        continue;
+                    }
+
+                    missing = "setting it up failed: " + ex.Message;
+                }
+
+                break;
             }
         }
 
@@ -162,6 +180,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
                 $"TCP to names learned from DNS is held in NFQUEUE {settings.QueueNumber} until its first message is checked (--guard-mode queue): the TLS server name or HTTP Host must be allowed too")
             : new DoctorCheck("network.connection_guard", _guard is not null ? CheckStatus.Pass : CheckStatus.Fail,
                 _guard is not null ? $"TCP to names learned from DNS passes the guard on port {_options.NetworkSettings.GuardPort}: the TLS server name or HTTP Host must be allowed too"
+                    + (GuardFallbackReason is null ? "" : $" (the queue guard could not start: {GuardFallbackReason})")
                     : "the connection guard is not running");
         yield return new DoctorCheck("network.dns_upstreams", Upstreams.Count > 0 ? CheckStatus.Pass : CheckStatus.Fail,
             Upstreams.Count > 0 ? string.Join(", ", Upstreams) : "no upstream resolver: set --dns-upstream or /etc/resolv.conf");
