@@ -48,8 +48,8 @@ public sealed class LocalRepositoryTests
             Assert.Equal(root, repository.Checkout.LocalPath);
             Assert.Equal(Git(root, "rev-parse", "HEAD").Trim(), repository.Checkout.Commit);
             Assert.Equal("https://git.example/app.git", repository.Checkout.DisplayName);
-            Assert.Equal(2, repository.ChangedFiles);
-            Assert.StartsWith("2 files differ from HEAD", repository.DirtyWarning(), StringComparison.Ordinal);
+            Assert.Equal(2, await repository.ChangedFiles);
+            Assert.StartsWith("2 files differ from HEAD", await repository.DirtyWarningAsync(), StringComparison.Ordinal);
         }
         finally
         {

@@ -131,7 +131,12 @@ internal sealed class ExecCommand : Command
                         }
                     },
                     Notice = context.Complain,
-                    Prepare = copies.PrepareAsync,
+                    Prepare = async (id, ct) =>
+                    {
+                        // The dirty-tree warning, counted while the sandbox was created, comes before any output.
+                        await _repository.WarnedAsync();
+                        return await copies.PrepareAsync(id, ct);
+                    },
                     Finish = copies.FinishAsync,
                 },
                 context.Interrupts);

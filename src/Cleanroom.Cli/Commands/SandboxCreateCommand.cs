@@ -55,6 +55,7 @@ internal sealed class SandboxCreateCommand : Command
                 DangerouslyAllowAll = allowAll,
                 RepositoryCheckout = repository,
             }, cancellationToken: cancellationToken);
+            await _repository.WarnedAsync();
             foreach (var warning in response.Warnings)
             {
                 await context.Error.WriteLineAsync("cleanroom: warning: " + warning);

@@ -9,8 +9,11 @@ namespace Cleanroom.Cli.Workspaces;
 /// user is told.
 /// </summary>
 /// <param name="Checkout">What the daemon is asked to check out.</param>
-/// <param name="ChangedFiles">Tracked files that differ from HEAD plus untracked files git does not ignore.</param>
-internal sealed record LocalRepository(RepositoryCheckout Checkout, int ChangedFiles)
+/// <param name="ChangedFiles">
+/// Tracked files that differ from HEAD plus untracked files git does not ignore; still being counted when returned
+/// (a <c>git status</c> walks the whole working tree), so the sandbox can be created meanwhile.
+/// </param>
+internal sealed record LocalRepository(RepositoryCheckout Checkout, Task<int> ChangedFiles)
 {
     /// <summary>
     /// The repository around the absolute <paramref name="start"/> directory, or null with the reason when there is
@@ -35,20 +38,27 @@ internal sealed record LocalRepository(RepositoryCheckout Checkout, int ChangedF
         var status = countChanges
             ? LocalGit.RunAsync(root, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignore-submodules=dirty"], ct)
             : Task.FromResult<(int ExitCode, string Stdout)?>(null);
-        await Task.WhenAll(head, remote, status);
+        await Task.WhenAll(head, remote);
         if (await head is not (0, var headText) || headText.Trim() is not { Length: 40 or 64 } commit)
         {
             return (null, $"{root} has no commit yet, so nothing is checked out in {settings.Path}; commit something first");
         }
 
         var url = await remote is (0, var remoteText) ? RemoteUrl.WithoutCredentials(remoteText.Trim()) : "";
-        var changed = await status is (0, var statusText) ? CountStatusEntries(statusText) : 0;
+        var changed = CountAsync(status);
         return (new LocalRepository(new RepositoryCheckout { LocalPath = root, Commit = commit, DisplayName = url }, changed), null);
     }
 
-    /// <summary>The one-line warning for a dirty working tree, or null when it is clean.</summary>
-    public string? DirtyWarning() => ChangedFiles == 0 ? null
-        : $"{ChangedFiles} file{(ChangedFiles == 1 ? "" : "s")} differ{(ChangedFiles == 1 ? "s" : "")} from HEAD ({Checkout.Commit[..12]}) and {(ChangedFiles == 1 ? "is" : "are")} not in the sandbox, which has the commit only; use --copy-in to include them";
+    /// <summary>The one-line warning for a dirty working tree, or null when it is clean (waits for the count).</summary>
+    public async Task<string?> DirtyWarningAsync()
+    {
+        var changed = await ChangedFiles;
+        return changed == 0 ? null
+            : $"{changed} file{(changed == 1 ? "" : "s")} differ{(changed == 1 ? "s" : "")} from HEAD ({Checkout.Commit[..12]}) and {(changed == 1 ? "is" : "are")} not in the sandbox, which has the commit only; use --copy-in to include them";
+    }
+
+    private static async Task<int> CountAsync(Task<(int ExitCode, string Stdout)?> status) =>
+        await status is (0, var statusText) ? CountStatusEntries(statusText) : 0;
 
     /// <summary>The top level of the git working tree around <paramref name="start"/>, or null when there is none.</summary>
     public static async Task<string?> FindRootAsync(string start, CancellationToken ct) =>

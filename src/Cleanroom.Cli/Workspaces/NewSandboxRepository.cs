@@ -10,7 +10,12 @@ namespace Cleanroom.Cli.Workspaces;
 internal static class NewSandboxRepository
 {
     /// <param name="copyIn">The local changes will be copied in, so a dirty tree is no news.</param>
-    public static async Task<RepositoryCheckout?> FindAsync(CliContext context, string? directory, CompiledPolicy? policy, bool copyIn, CancellationToken ct)
+    /// <returns>
+    /// The checkout, and the dirty-tree warning still to come: counting the changes walks the whole working tree
+    /// (160 ms for 50,000 files), so it runs while the sandbox is created and is said before the command's output.
+    /// </returns>
+    public static async Task<(RepositoryCheckout? Checkout, Task Warned)> FindAsync(
+        CliContext context, string? directory, CompiledPolicy? policy, bool copyIn, CancellationToken ct)
     {
         var start = Path.GetFullPath(directory ?? ".", context.WorkingDirectory);
         var (repository, note) = await LocalRepository.FindAsync(start, policy?.Repository ?? RepositorySettings.Default, countChanges: !copyIn, ct);
@@ -19,11 +24,14 @@ internal static class NewSandboxRepository
             await context.Error.WriteLineAsync("cleanroom: note: " + note);
         }
 
-        if (!copyIn && repository?.DirtyWarning() is { } warning)
+        return (repository?.Checkout, !copyIn && repository is not null ? WarnAsync(context, repository) : Task.CompletedTask);
+    }
+
+    private static async Task WarnAsync(CliContext context, LocalRepository repository)
+    {
+        if (await repository.DirtyWarningAsync() is { } warning)
         {
             await context.Error.WriteLineAsync("cleanroom: warning: " + warning);
         }
-
-        return repository?.Checkout;
     }
 }

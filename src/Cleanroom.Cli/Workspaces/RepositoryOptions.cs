@@ -15,6 +15,7 @@ internal sealed class RepositoryOptions
     private readonly Option<string?> _url = new("--repo-url") { Description = "Check out this remote repository instead of the local one (the daemon fetches it with the host's git credentials)", HelpName = "url" };
     private readonly Option<string?> _commit = new("--repo-commit") { Description = "Branch, tag or commit of --repo-url to check out (default: its default branch)", HelpName = "rev" };
     private readonly FlagOption _copyIn = new("--copy-in", "Also copy the local uncommitted changes (edits, deletions, renames, mode changes, untracked files git does not ignore) into the sandbox's workspace");
+    private Task _warned = Task.CompletedTask;
 
     public void AddTo(Command command)
     {
@@ -38,6 +39,12 @@ internal sealed class RepositoryOptions
     /// <summary>--copy-in was given (after a successful resolve, <see cref="ResolveAsync"/> returned a local checkout).</summary>
     public bool CopyIn(ParseResult parse) => parse.GetValue(_copyIn);
 
+    /// <summary>
+    /// Completes once any warning about the local repository found by <see cref="ResolveAsync"/> (a dirty working
+    /// tree) is said; await it before the command's own output, after starting the sandbox.
+    /// </summary>
+    public Task WarnedAsync() => _warned;
+
     /// <summary>True when the command line names a repository (so it cannot be combined with <c>--in</c>).</summary>
     public bool IsGiven(System.CommandLine.Parsing.CommandResult result) => result.GetValue(_url) is not null || result.GetValue(_copyIn);
 
@@ -57,7 +64,7 @@ internal sealed class RepositoryOptions
             return new RepositoryCheckout { Url = url, Commit = parse.GetValue(_commit) ?? "" };
         }
 
-        var checkout = await NewSandboxRepository.FindAsync(context, directory, policy, copyIn, ct);
+        (var checkout, _warned) = await NewSandboxRepository.FindAsync(context, directory, policy, copyIn, ct);
         if (checkout is null && copyIn)
         {
             throw new Cleanroom.Workspaces.WorkspaceException(Cleanroom.Workspaces.WorkspaceErrorKind.NotARepository, "--copy-in needs a git repository with a commit here (or at --chdir), and a policy that checks it out");
