@@ -73,11 +73,14 @@ public sealed record DaemonOptions
     /// </summary>
     public bool GuardModeFallback { get; init; }
 
-    /// <summary>Most disk the workspace images of all commits may use; least recently used ones go past it (no command-line flag yet: 20 GiB).</summary>
+    /// <summary>Most disk the workspace images of all commits may use; least recently used ones go past it (<c>--workspace-store-size</c>, 20 GiB).</summary>
     public long MaxWorkspaceStoreBytes { get; init; } = 20L << 30;
 
-    /// <summary>Largest commit tree (file content) a workspace image is built for (no command-line flag yet: 10 GiB).</summary>
+    /// <summary>Largest commit tree (file content) a workspace image is built for (<c>--workspace-max-size</c>, 10 GiB).</summary>
     public long MaxWorkspaceTreeBytes { get; init; } = 10L << 30;
+
+    /// <summary>Most entries (files, directories, links) a commit tree may have for a workspace image (<c>--workspace-max-files</c>).</summary>
+    public int MaxWorkspaceTreeEntries { get; init; } = 2_000_000;
 
     /// <summary>
     /// A tmpfs directory private to the daemon where workspace checkouts are staged before mkfs packs them (much

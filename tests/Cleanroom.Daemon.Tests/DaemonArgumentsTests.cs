@@ -31,7 +31,24 @@ public sealed class DaemonArgumentsTests
         Assert.Equal(fallback, options.GuardModeFallback);
     }
 
+    [Fact]
+    public void Workspace_limits_are_the_defaults_unless_set()
+    {
+        Assert.True(DaemonArguments.TryParse(Required, out var defaults, out _));
+        Assert.Equal(10L << 30, defaults!.MaxWorkspaceTreeBytes);
+        Assert.Equal(2_000_000, defaults.MaxWorkspaceTreeEntries);
+        Assert.Equal(20L << 30, defaults.MaxWorkspaceStoreBytes);
+
+        Assert.True(DaemonArguments.TryParse(
+            [.. Required, "--workspace-max-size", "40GiB", "--workspace-max-files", "5000000", "--workspace-store-size", "100GiB"], out var set, out var error), error);
+        Assert.Equal(40L << 30, set!.MaxWorkspaceTreeBytes);
+        Assert.Equal(5_000_000, set.MaxWorkspaceTreeEntries);
+        Assert.Equal(100L << 30, set.MaxWorkspaceStoreBytes);
+    }
+
     [Theory]
+    [InlineData("--workspace-max-files", "0", "--workspace-max-files takes a positive whole number")]
+    [InlineData("--workspace-max-size", "lots", "--workspace-max-size takes a size")]
     [InlineData("--guard-mode", "nfqueue", "--guard-mode takes auto, proxy or queue")]
     [InlineData("--ipv6", "yes", "--ipv6 takes auto, on or off")]
     [InlineData("--network-pool6", "10.0.0.0/8", "--network-pool6 takes an IPv6 block")]

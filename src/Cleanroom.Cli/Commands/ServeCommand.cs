@@ -38,6 +38,9 @@ internal sealed partial class ServeCommand : Command
         new("--network-pool") { Description = "IPv4 block the sandboxes' /30 links come from (default 10.213.0.0/16)", HelpName = "cidr" },
         new("--ipv6") { Description = "Sandbox IPv6: auto (when the host has an IPv6 default route), on, off (guests get no IPv6; AAAA answers are empty)", HelpName = "auto|on|off" },
         new("--network-pool6") { Description = "IPv6 block the sandboxes' /126 links come from (default fd63:6c65:616e::/64)", HelpName = "cidr" },
+        new("--workspace-max-size") { Description = "Largest commit tree (file content) a workspace is built for (default 10GiB)", HelpName = "size" },
+        new("--workspace-max-files") { Description = "Most files, directories and links a commit tree may have for a workspace (default 2000000)", HelpName = "n" },
+        new("--workspace-store-size") { Description = "Disk the cached workspace images may use; least recently used ones go past it (default 20GiB)", HelpName = "size" },
         new("--guard-mode") { Description = "How a connection's TLS server name or HTTP Host is checked: proxy (the host terminates and relays it) or queue (its first packets are held until decided, then the kernel forwards it)", HelpName = "proxy|queue" },
     ];
 

@@ -15,13 +15,14 @@ internal static class DaemonArguments
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
-        "  [--guard-mode auto|proxy|queue]";
+        "  [--guard-mode auto|proxy|queue] [--workspace-max-size SIZE] [--workspace-max-files N] [--workspace-store-size SIZE]";
 
     private static readonly string[] Known =
     [
         "--listen", "--state-dir", "--assets", "--accel", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
         "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
         "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream", "--guard-mode",
+        "--workspace-max-size", "--workspace-max-files", "--workspace-store-size",
     ];
 
     public static bool TryParse(string[] args, out DaemonOptions? options, out string error)
@@ -80,6 +81,9 @@ internal static class DaemonArguments
                     GuardMode = GuardMode(values.GetValueOrDefault("--guard-mode", "auto")),
                 },
                 GuardModeFallback = values.GetValueOrDefault("--guard-mode", "auto") == "auto",
+                MaxWorkspaceTreeBytes = Size(values, "--workspace-max-size", defaults.MaxWorkspaceTreeBytes),
+                MaxWorkspaceTreeEntries = Count(values, "--workspace-max-files", defaults.MaxWorkspaceTreeEntries),
+                MaxWorkspaceStoreBytes = Size(values, "--workspace-store-size", defaults.MaxWorkspaceStoreBytes),
                 Limits = limits with
                 {
                     MaxVcpus = Count(values, "--max-sandbox-vcpus", limits.MaxVcpus),

@@ -81,6 +81,7 @@ public static class DaemonHost
             {
                 StoreDirectory = options.WorkspacesDir,
                 MaxTreeBytes = options.MaxWorkspaceTreeBytes,
+                MaxTreeEntries = options.MaxWorkspaceTreeEntries,
                 MemoryStagingDirectory = workspaceStaging.Path,
             },
             sp.GetRequiredService<Cleanroom.Workspaces.Repositories.RepositoryStore>()));

@@ -74,14 +74,14 @@ internal static class TreeScanner
             {
                 throw new WorkspaceException(
                     WorkspaceErrorKind.TooLarge,
-                    $"The commit's tree has more than {maxEntries:N0} entries, the workspace limit; raise the limit or run without the repository.");
+                    $"The commit's tree has more than {maxEntries:N0} entries, the workspace limit; raise it (cleanroom serve --workspace-max-files) or run without the repository.");
             }
 
             if (Bytes > maxBytes)
             {
                 throw new WorkspaceException(
                     WorkspaceErrorKind.TooLarge,
-                    $"The commit's tree holds more than {FormatBytes(maxBytes)} of files, the workspace limit; raise the limit or run without the repository.");
+                    $"The commit's tree holds more than {FormatBytes(maxBytes)} of files, the workspace limit; raise it (cleanroom serve --workspace-max-size) or run without the repository.");
             }
 
             Keep(fields, size, record[(tab + 1)..]);
