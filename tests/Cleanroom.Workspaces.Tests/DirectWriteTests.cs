@@ -50,6 +50,31 @@ public sealed class DirectWriteTests : IDisposable
         Assert.Equal("", await Shell.GitAsync(mount.Path, "status", "--porcelain"));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_sha256_repository_gets_a_clean_sha256_checkout(bool withFiles)
+    {
+        var repository = _scratch.Combine("sha256");
+        Directory.CreateDirectory(repository);
+        await Shell.GitAsync(repository, "init", "-q", "--object-format=sha256");
+        if (withFiles)
+        {
+            await Shell.ShAsync(repository, "mkdir -p a/b && echo one > a/b/one.txt && echo two > two.txt && ln -s two.txt link && git add -A");
+        }
+
+        await Shell.GitAsync(repository, "commit", "-q", "--allow-empty", "-m", "sha256");
+        var commit = await Shell.GitAsync(repository, "rev-parse", "HEAD");
+
+        var image = await new WorkspaceImageStore(new() { StoreDirectory = _scratch.Combine("store") }).EnsureAsync(repository, "HEAD", CancellationToken.None);
+
+        Assert.Equal(64, commit.Length);
+        using var mount = await MountedImage.MountAsync(image.Path, _scratch.Combine("mnt"));
+        Assert.Equal(commit, await Shell.GitAsync(mount.Path, "rev-parse", "HEAD"));
+        Assert.Equal("", await Shell.GitAsync(mount.Path, "diff-files", "--name-only"));
+        Assert.Equal("", await Shell.GitAsync(mount.Path, "status", "--porcelain"));
+    }
+
     [Fact]
     public async Task A_tree_git_would_convert_on_checkout_is_checked_out_by_git()
     {

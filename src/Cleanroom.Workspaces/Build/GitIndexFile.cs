@@ -18,10 +18,14 @@ internal static class GitIndexFile
     /// files alone is the index's byte order) to <paramref name="path"/>.
     /// </summary>
     /// <exception cref="WorkspaceException">The listing is not in the index's order (git printed something unexpected).</exception>
-    public static void Write(string path, IReadOnlyList<TreeEntry> listing, uint mtimeSeconds, CancellationToken ct)
+    /// <param name="path">The index file to create.</param>
+    /// <param name="listing">The tree's entries.</param>
+    /// <param name="hashBytes">The repository's object id length: 20 (SHA-1) or 32 (SHA-256); the trailer uses the same hash.</param>
+    /// <param name="mtimeSeconds">The mtime every entry records.</param>
+    /// <param name="ct">Cancels the writing.</param>
+    public static void Write(string path, IReadOnlyList<TreeEntry> listing, int hashBytes, uint mtimeSeconds, CancellationToken ct)
     {
         var entries = listing.Where(e => e.Mode != TreeEntry.TreeMode).ToList();
-        var hashBytes = entries.Count > 0 ? entries[0].ObjectId.Length : 20;
         using var hash = IncrementalHash.CreateHash(hashBytes == 32 ? HashAlgorithmName.SHA256 : HashAlgorithmName.SHA1);
         using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: false);
 

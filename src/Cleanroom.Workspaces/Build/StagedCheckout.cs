@@ -64,7 +64,7 @@ internal static class StagedCheckout
 
         if (listing is not null)
         {
-            GitIndexFile.Write(Path.Combine(dotGit, "index"), listing, mtime, ct);
+            GitIndexFile.Write(Path.Combine(dotGit, "index"), listing, commit.Length / 2, mtime, ct);
             return PackBytes(dotGit);
         }
 
