@@ -383,9 +383,6 @@ public sealed class WorkspaceImageStore
         await Task.Yield();
         try
         {
-            // The spent staging tree (a pack as big as the tree) goes meanwhile; the key's lock is held until it is gone.
-            // One that cannot be removed is the next build's leftover (RemoveLeftoversAsync), not a reason to drop the image.
-            await stageRemoval.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             FlushToDisk(image);
             await metadata.WriteAsync(MetadataPath(key), CancellationToken.None);
             // The rename and the metadata are durable only once the directory is synced; a failed sync loses nothing.
@@ -398,6 +395,9 @@ public sealed class WorkspaceImageStore
         }
         finally
         {
+            // The spent staging tree (a pack as big as the tree) was being removed meanwhile; the key's lock is held
+            // until it is gone. One that cannot be removed is the next build's leftover (RemoveLeftoversAsync).
+            await stageRemoval.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             _settling.TryRemove(key, out _);
             held.Dispose();
             settled.SetResult();

@@ -17,6 +17,8 @@ public sealed class StoreTests : IDisposable
         var inode = await InodeAsync(first.Path);
 
         var byName = await store.EnsureAsync(repository.Path, "main", CancellationToken.None);
+        // Another store (another process) trusts an image once it is durable: its metadata is written by then.
+        await store.SettledAsync();
         // A full id needs no rev-parse: the repository could be gone (its tags are then none, as here).
         var byId = await NewStore().EnsureAsync(_scratch.Combine("no-such-repo"), repository.Commit, CancellationToken.None);
 

@@ -60,9 +60,14 @@ internal static class DirectImageBuild
         {
             await Task.WhenAll(trees, staging);
         }
-        catch (Exception) when (FirstRealFailure(trees, staging) is { } cause && !ct.IsCancellationRequested)
+        catch (Exception) when (!ct.IsCancellationRequested && FirstRealFailure(trees, staging) is { } cause)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+        }
+        catch (Exception ex) when (ct.IsCancellationRequested && ex is not OperationCanceledException)
+        {
+            // Cancelled: whatever the cut-off step said (git killed mid-stream), the build was cancelled.
+            throw new OperationCanceledException("The workspace image build was cancelled.", ex, ct);
         }
 
         image.WriteStage(stage, mtime + 1, ct);

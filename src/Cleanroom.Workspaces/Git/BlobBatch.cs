@@ -24,6 +24,8 @@ internal sealed class BlobBatch : IAsyncDisposable
     private readonly CancellationTokenSource _deadline;
     private readonly byte[] _header = new byte[MaxHeaderBytes];
     private bool _exited;
+    private CancellationTokenRegistration _kill;
+    private CancellationToken _caller;
 
     private BlobBatch(Process process, StreamCapture stderr, Task feeder, CancellationTokenSource deadline)
     {
@@ -56,7 +58,22 @@ internal sealed class BlobBatch : IAsyncDisposable
         var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
         var feeder = FeedAsync(process.StandardInput.BaseStream, objectIds, deadline.Token);
-        return new BlobBatch(process, stderr, feeder, deadline);
+        var batch = new BlobBatch(process, stderr, feeder, deadline) { _caller = ct };
+        // The reads block (see BlockingReads), so a token alone cannot stop one: killing git ends it with end of file.
+        batch._kill = deadline.Token.Register(() => batch.Kill());
+        return batch;
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
     }
 
     /// <summary>
@@ -124,6 +141,7 @@ internal sealed class BlobBatch : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        await _kill.DisposeAsync();
         if (!_exited)
         {
             try
@@ -168,6 +186,13 @@ internal sealed class BlobBatch : IAsyncDisposable
 
     private async Task<WorkspaceException> FailureAsync(string what)
     {
+        // Git ended because the build was cancelled or timed out (the registration killed it): say that, not "git failed".
+        _caller.ThrowIfCancellationRequested();
+        if (Token.IsCancellationRequested)
+        {
+            return new WorkspaceException(WorkspaceErrorKind.BuildFailed, $"Reading blobs timed out: {what}.");
+        }
+
         try
         {
             await _process.WaitForExitAsync(Token);
