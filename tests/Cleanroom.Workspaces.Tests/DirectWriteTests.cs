@@ -33,7 +33,7 @@ public sealed class DirectWriteTests : IDisposable
         var copy = _scratch.Combine("copy");
         await Shell.RunAsync("cp", "-a", a.Path, copy);
         Assert.Equal("", await Shell.GitAsync(copy, "status", "--porcelain"));
-        Assert.Equal(repository.Commit.Length, (await Shell.GitAsync(copy, "rev-parse", "HEAD")).Length);
+        Assert.Equal(await Shell.GitAsync(repository.Path, "rev-parse", "HEAD"), await Shell.GitAsync(copy, "rev-parse", "HEAD"));
         await Shell.GitAsync(copy, "fsck", "--no-dangling");
     }
 

@@ -177,7 +177,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
                 : "the DNS filter is not running");
         yield return _queueGuard is not null
             ? new DoctorCheck("network.connection_guard", CheckStatus.Pass,
-                $"TCP to names learned from DNS is held in NFQUEUE {settings.QueueNumber} until its first message is checked (--guard-mode queue): the TLS server name or HTTP Host must be allowed too")
+                $"TCP to names learned from DNS is held in NFQUEUE {settings.QueueNumber} until its first message is checked (--guard-mode {(_options.GuardModeFallback ? "auto" : "queue")}): the TLS server name or HTTP Host must be allowed too")
             : new DoctorCheck("network.connection_guard", _guard is not null ? CheckStatus.Pass : CheckStatus.Fail,
                 _guard is not null ? $"TCP to names learned from DNS passes the guard on port {_options.NetworkSettings.GuardPort}: the TLS server name or HTTP Host must be allowed too"
                     + (GuardFallbackReason is null ? "" : $" (the queue guard could not start: {GuardFallbackReason})")
