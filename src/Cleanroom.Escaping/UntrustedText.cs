@@ -35,6 +35,11 @@ public static class UntrustedText
             {
                 builder.Append("\\\\");
             }
+            else if (char.IsSurrogate(c) && !IsPairedSurrogate(text, taken) && FileNameBytes.IsEscapedByte(c, out var raw))
+            {
+                // A file name's byte that is not UTF-8 (see FileNameBytes) shows as the byte it is.
+                builder.Append(CultureInfo.InvariantCulture, $"\\x{raw:x2}");
+            }
             else if (char.IsControl(c) || IsInvisibleFormat(c) || char.IsSurrogate(c) && !IsPairedSurrogate(text, taken))
             {
                 builder.Append(c <= 0xff ? $"\\x{(int)c:x2}" : $"\\u{(int)c:x4}");
