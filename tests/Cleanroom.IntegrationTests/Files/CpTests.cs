@@ -18,7 +18,8 @@ public sealed class CpTests(WorkspaceEnvironment env) : IDisposable
 
     private readonly string _scratch = Directory.CreateTempSubdirectory("cr-it-cp-").FullName;
 
-    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+    // rm, not Directory.Delete: .NET cannot name the files whose names are not UTF-8.
+    public void Dispose() => Shell("rm -rf -- \"$1\"");
 
     [Fact]
     public async Task A_tree_with_a_symlink_and_an_executable_round_trips_through_a_sandbox()
@@ -92,6 +93,31 @@ public sealed class CpTests(WorkspaceEnvironment env) : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_name_that_is_not_utf8_goes_in_and_comes_back_byte_exact()
+    {
+        // \377 is never UTF-8; \351 is Latin-1's e-acute.
+        Shell("mkdir \"$1/odd\" && cd \"$1/odd\" && echo inside > \"$(printf '\\377 caf\\351')\" && ln -s \"$(printf '\\377 caf\\351')\" \"$(printf 'to\\376')\"");
+        var id = await CreateSandboxAsync();
+        try
+        {
+            var copyIn = await env.CliAsync(_scratch, "cp", "odd", $"{id}:/opt/odd");
+            var inGuest = await env.CliAsync(null, "exec", "--in", id, "--", "sh", "-c",
+                "cd /opt/odd && export LC_ALL=C && cat \"$(printf 'to\\376')\" && ls | od -An -tx1 | tr -d ' \\n'");
+            var copyOut = await env.CliAsync(_scratch, "cp", $"{id}:/opt/odd", "back");
+
+            Assert.True(copyIn.ExitCode == 0, copyIn.Stderr);
+            Assert.True(inGuest.ExitCode == 0, inGuest.Stderr);
+            Assert.Equal("inside\n746ffe0aff20636166e90a", inGuest.Stdout); // ls: "to\376", "\377 caf\351"
+            Assert.True(copyOut.ExitCode == 0, copyOut.Stderr);
+            Assert.Equal("inside\n" + "746ffe0aff20636166e90a", Shell("cd \"$1/back\" && cat \"$(printf 'to\\376')\" && LC_ALL=C ls | od -An -tx1 | tr -d ' \\n'"));
+        }
+        finally
+        {
+            await env.CliAsync(null, "sandbox", "rm", id);
+        }
+    }
+
     private async Task<string> CreateSandboxAsync()
     {
         var created = await env.CliAsync(null, "sandbox", "create", "--image", WorkspaceEnvironment.Image);
@@ -131,5 +157,16 @@ public sealed class CpTests(WorkspaceEnvironment env) : IDisposable
         File.WriteAllText(path, content);
         File.SetUnixFileMode(path, mode);
         File.SetLastWriteTimeUtc(path, FileTime);
+    }
+
+    /// <summary>Runs a shell script with the scratch directory as $1 (the way to make names .NET cannot).</summary>
+    private string Shell(string script)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh", ["-c", script, "sh", _scratch]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEnd();
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? stdout : throw new InvalidOperationException($"sh failed: {stderr}");
     }
 }

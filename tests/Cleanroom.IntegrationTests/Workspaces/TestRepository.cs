@@ -38,14 +38,19 @@ internal sealed class TestRepository : IDisposable
         return Git("rev-parse", "HEAD").Trim();
     }
 
-    public string Git(params string[] args)
+    public string Git(params string[] args) => Run("git", ["-C", Root, .. args]);
+
+    /// <summary>Runs a shell script in the repository: the way to make names .NET cannot (bytes that are not UTF-8).</summary>
+    public string Shell(string script) => Run("/bin/sh", ["-c", "cd \"$1\" && " + script, "sh", Root]);
+
+    private static string Run(string program, string[] args)
     {
-        var start = new ProcessStartInfo("git", ["-C", Root, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEnd();
         var stderr = process.StandardError.ReadToEnd();
         process.WaitForExit();
-        return process.ExitCode == 0 ? stdout : throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {stderr}");
+        return process.ExitCode == 0 ? stdout : throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed: {stderr}");
     }
 
     public void Dispose()
@@ -56,6 +61,8 @@ internal sealed class TestRepository : IDisposable
         }
         catch (IOException)
         {
+            // .NET cannot name files whose names are not UTF-8; rm can.
+            Run("rm", ["-rf", "--", Root]);
         }
     }
 }

@@ -95,4 +95,33 @@ public sealed class WorkspaceCopyTests(WorkspaceEnvironment env)
         await env.CliAsync(null, "sandbox", "rm", kept.Groups[1].Value);
         Assert.Contains("status: ready", inspect.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Names_that_are_not_utf8_go_in_and_come_back_byte_exact()
+    {
+        // Octal escapes for printf: \351 is Latin-1's e-acute and \377 is never UTF-8.
+        const string Odd = "\"$(printf 'caf\\351 \\377.txt')\"";
+        const string Old = "\"$(printf 'old\\376')\"";
+        const string Moved = "\"$(printf 'new\\375')\"";
+        const string Link = "\"$(printf 'link\\374')\"";
+        const string Made = "\"$(printf 'made\\373')\"";
+        using var repo = new TestRepository();
+        repo.Write("plain.txt", $"committed {Guid.NewGuid()}\n");
+        repo.Shell($"echo committed > {Odd}; echo moved > {Old}");
+        repo.CommitAll("first");
+        repo.Shell($"echo local > {Odd}; mv {Old} {Moved}; ln -s {Odd} {Link}");
+
+        var result = await env.CliAsync(repo.Root, "exec", "--sync", "--image", Image, "--", "sh", "-c",
+            $"cat {Odd}; cat {Moved}; test -e {Old} && echo old || echo no-old; cat {Link}; "
+            + $"echo sandbox >> {Odd}; echo made > {Made}; rm {Moved}");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("local\nmoved\nno-old\nlocal\n", result.Stdout);
+        Assert.DoesNotContain("UTF-8", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("local\nsandbox\nmade\n", repo.Shell($"cat {Odd} {Made}"));
+        Assert.Equal("636166e920ff2e7478740a", repo.Shell($"readlink {Link} | od -An -tx1 | tr -d ' \\n'"));
+        Assert.Equal(
+            [" D \"old\\376\"", " M \"caf\\351 \\377.txt\"", "?? \"link\\374\"", "?? \"made\\373\""],
+            repo.Git("status", "--porcelain").Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
+    }
 }
