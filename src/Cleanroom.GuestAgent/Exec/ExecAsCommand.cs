@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using Cleanroom.Escaping;
 using Cleanroom.GuestAgent.Native;
 
 namespace Cleanroom.GuestAgent.Exec;
@@ -48,7 +48,7 @@ internal static unsafe class ExecAsCommand
 
         ResetSignals();
         using var argv = new NativeStringArray(args[5..]);
-        var path = Encoding.UTF8.GetBytes(args[3] + "\0");
+        var path = FileNameBytes.Encode(args[3] + "\0");
         fixed (byte* pathPointer = path)
         {
             LibC.Execv(pathPointer, argv.Pointer);

@@ -56,7 +56,7 @@ internal static class ExtractTool
         }
 
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-        Directory.CreateDirectory(root);
+        FileOps.MakeDirectories(root);
         (uint, uint)? owner = null;
         if (ownerOfRoot)
         {
