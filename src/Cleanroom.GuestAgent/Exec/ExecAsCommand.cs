@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Cleanroom.Escaping;
 using Cleanroom.GuestAgent.Native;
 
@@ -55,7 +56,7 @@ internal static unsafe class ExecAsCommand
         }
 
         var errno = Errno.Last;
-        return Fail(errno == Errno.ENOENT ? 127 : 126, $"cannot execute {args[3]}: {Errno.Describe(errno)}");
+        return Fail(errno == Errno.ENOENT ? 127 : 126, $"cannot execute {UntrustedText.Escape(args[3])}: {Errno.Describe(errno)}");
     }
 
     /// <summary>
