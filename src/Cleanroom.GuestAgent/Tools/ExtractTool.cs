@@ -1,3 +1,5 @@
+using Cleanroom.Escaping;
+
 namespace Cleanroom.GuestAgent.Tools;
 
 /// <summary>
@@ -38,7 +40,7 @@ internal static class ExtractTool
             }
             else if (options && arg.StartsWith('-'))
             {
-                throw new UsageException($"unknown option {arg}");
+                throw new UsageException($"unknown option {UntrustedText.Escape(arg)}");
             }
             else if (directory is null && arg.Length > 0)
             {
