@@ -11,12 +11,13 @@ using Cleanroom.GuestAgent.Tools;
 // on a given port device.
 if (args.Length > 0 && args[0] == ExecAsCommand.Flag)
 {
-    return ExecAsCommand.Run(args);
+    return ExecAsCommand.Run(ExactArguments.Of(args));
 }
 
 if (args.Length > 0 && args[0] == ToolCommand.Flag)
 {
-    return ToolCommand.RunOnStandardStreams(args[1..]);
+    // Exact: a path argument may be a file name that is not valid UTF-8.
+    return ToolCommand.RunOnStandardStreams(ExactArguments.Of(args)[1..]);
 }
 
 if (LibC.GetPid() == 1)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Cleanroom.Escaping;
 using Cleanroom.GuestAgent.Native;
 
 namespace Cleanroom.GuestAgent.Exec;
@@ -48,14 +49,14 @@ internal static unsafe class ExecAsCommand
 
         ResetSignals();
         using var argv = new NativeStringArray(args[5..]);
-        var path = Encoding.UTF8.GetBytes(args[3] + "\0");
+        var path = FileNameBytes.Encode(args[3] + "\0");
         fixed (byte* pathPointer = path)
         {
             LibC.Execv(pathPointer, argv.Pointer);
         }
 
         var errno = Errno.Last;
-        return Fail(errno == Errno.ENOENT ? 127 : 126, $"cannot execute {args[3]}: {Errno.Describe(errno)}");
+        return Fail(errno == Errno.ENOENT ? 127 : 126, $"cannot execute {UntrustedText.Escape(args[3])}: {Errno.Describe(errno)}");
     }
 
     /// <summary>

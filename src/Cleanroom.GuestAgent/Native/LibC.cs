@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.GuestAgent.Native;
 
@@ -29,7 +30,8 @@ internal static unsafe partial class LibC
 
     public const int X_OK = 1;
 
-    [LibraryImport(Library, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    /// <summary>open(2); the path marshals through <see cref="FileNameMarshaller"/> (exact bytes for any file name).</summary>
+    [LibraryImport(Library, EntryPoint = "open", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     public static partial int Open(string path, int flags, int mode);
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]

@@ -1,11 +1,12 @@
 using System.Runtime.InteropServices;
-using System.Text;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.GuestAgent.Native;
 
 /// <summary>
 /// A NULL-terminated array of NUL-terminated UTF-8 strings in native memory (argv/envp for posix_spawn and execv).
-/// One block holds pointers and characters, so there is a single allocation to free.
+/// One block holds pointers and characters, so there is a single allocation to free. Strings are encoded with
+/// <see cref="FileNameBytes"/>, so an argument carrying a file name's bytes that are not UTF-8 passes them on exactly.
 /// </summary>
 internal sealed unsafe class NativeStringArray : IDisposable
 {
@@ -15,9 +16,11 @@ internal sealed unsafe class NativeStringArray : IDisposable
     {
         var pointerBytes = (values.Count + 1) * sizeof(byte*);
         var total = pointerBytes;
-        foreach (var value in values)
+        var encoded = new byte[values.Count][];
+        for (var i = 0; i < values.Count; i++)
         {
-            total += Encoding.UTF8.GetByteCount(value) + 1;
+            encoded[i] = FileNameBytes.Encode(values[i]);
+            total += encoded[i].Length + 1;
         }
 
         _block = (byte*)NativeMemory.Alloc((nuint)total);
@@ -26,9 +29,9 @@ internal sealed unsafe class NativeStringArray : IDisposable
         for (var i = 0; i < values.Count; i++)
         {
             pointers[i] = cursor;
-            var written = Encoding.UTF8.GetBytes(values[i], new Span<byte>(cursor, total - (int)(cursor - _block)));
-            cursor[written] = 0;
-            cursor += written + 1;
+            encoded[i].CopyTo(new Span<byte>(cursor, encoded[i].Length));
+            cursor[encoded[i].Length] = 0;
+            cursor += encoded[i].Length + 1;
         }
 
         pointers[values.Count] = null;

@@ -1,3 +1,5 @@
+using Cleanroom.Escaping;
+
 namespace Cleanroom.GuestAgent.Tools;
 
 /// <summary>
@@ -12,7 +14,9 @@ namespace Cleanroom.GuestAgent.Tools;
 /// (<c>--exclude .git</c>); a NAME with <c>/</c> drops the entry with exactly that name, relative to the base, and
 /// everything under it.</item>
 /// <item>Every PATH must exist (checked before anything is written). Sockets, FIFOs and devices are skipped with a
-/// warning; a file whose name is not valid UTF-8 is left out with an error and the tool exits 1 at the end.</item>
+/// warning. A name or symlink target that is not valid UTF-8 is archived exactly: PATH arguments and names read
+/// from directories keep their bytes (see <see cref="Cleanroom.Escaping.FileNameBytes"/>), and the entry carries them
+/// in the <see cref="Cleanroom.Escaping.PaxRawNames"/> vendor records (other tar tools see U+FFFD there).</item>
 /// </list>
 /// </summary>
 internal static class ArchiveTool
@@ -46,7 +50,7 @@ internal static class ArchiveTool
             }
             else if (options && arg.StartsWith('-'))
             {
-                throw new UsageException($"unknown option {arg}");
+                throw new UsageException($"unknown option {UntrustedText.Escape(arg)}");
             }
             else
             {
@@ -67,7 +71,7 @@ internal static class ArchiveTool
             var relative = Path.GetRelativePath(fullBase, fullPath);
             if (relative == ".." || relative.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(relative))
             {
-                throw new UsageException($"{path} is not under the base {fullBase}");
+                throw new UsageException($"{UntrustedText.Escape(path)} is not under the base {UntrustedText.Escape(fullBase)}");
             }
 
             roots.Add((fullPath, relative == "." ? "" : relative, FileStatus.Get(fullPath)));

@@ -1,11 +1,13 @@
 using System.Formats.Tar;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.GuestAgent.Tools;
 
 /// <summary>
 /// Writes file-system entries into a PAX tar stream: numeric uid/gid (no user-name lookups, which in a static
 /// binary would load NSS modules), all 12 mode bits, nanosecond-ish mtimes, symlink targets verbatim, and a file
-/// seen again through another hard link as a HardLink entry. Content is streamed, never held in memory.
+/// seen again through another hard link as a HardLink entry. Content is streamed, never held in memory. A name or
+/// link target that is not valid UTF-8 is carried exactly in the <see cref="PaxRawNames"/> vendor records.
 /// </summary>
 internal sealed class ArchiveWriter : IDisposable
 {
@@ -41,18 +43,10 @@ internal sealed class ArchiveWriter : IDisposable
         foreach (var child in DirectoryListing.Children(fullPath))
         {
             var childName = entryName.Length == 0 ? child.Name : entryName + "/" + child.Name;
-            if (excluded(childName))
+            if (!excluded(childName))
             {
-                continue;
+                WriteTree(child.FullPath, childName, child.Status, excluded);
             }
-
-            if (child.Status is not { } childStatus)
-            {
-                ReportNotUtf8(child.FullPath);
-                continue;
-            }
-
-            WriteTree(child.FullPath, childName, childStatus, excluded);
         }
     }
 
@@ -65,15 +59,13 @@ internal sealed class ArchiveWriter : IDisposable
                 _writer.WriteEntry(Entry(TarEntryType.Directory, entryName, status));
                 break;
             case FileType.Symlink:
-                var link = Entry(TarEntryType.SymbolicLink, entryName, status);
-                link.LinkName = FileOps.ReadLink(fullPath);
-                _writer.WriteEntry(link);
+                _writer.WriteEntry(Entry(TarEntryType.SymbolicLink, entryName, status, FileOps.ReadLink(fullPath)));
                 break;
             case FileType.Regular:
                 WriteFile(fullPath, entryName, status);
                 break;
             default:
-                _error.WriteLine($"warning: skipping {fullPath}: a {Describe(status.Type)} cannot be copied");
+                _error.WriteLine($"warning: skipping {UntrustedText.Escape(fullPath)}: a {Describe(status.Type)} cannot be copied");
                 break;
         }
     }
@@ -86,23 +78,39 @@ internal sealed class ArchiveWriter : IDisposable
         _writer.WriteEntry(entry);
     }
 
-    /// <summary>Counts and reports an entry whose name cannot be represented.</summary>
-    public void ReportNotUtf8(string fullPath)
-    {
-        Failures++;
-        _error.WriteLine($"cannot archive {fullPath}: {DirectoryListing.NotUtf8}");
-    }
-
     /// <summary>Writes the end-of-archive marker.</summary>
     public void Dispose() => _writer.Dispose();
 
-    private static PaxTarEntry Entry(TarEntryType type, string name, FileStatus status) => new(type, name)
+    private static PaxTarEntry Entry(TarEntryType type, string name, FileStatus status, string? linkName = null)
     {
-        Mode = (UnixFileMode)status.Permissions,
-        ModificationTime = status.ModificationTime,
-        Uid = (int)status.Uid,
-        Gid = (int)status.Gid,
-    };
+        var records = PaxRawNames.RecordsFor(name, linkName);
+        AddLiteralReplacementCharacter(ref records, PaxRawNames.PathKey, name);
+        AddLiteralReplacementCharacter(ref records, PaxRawNames.LinkPathKey, linkName);
+        var entry = records is null ? new PaxTarEntry(type, name) : new PaxTarEntry(type, name, records);
+        if (linkName is not null)
+        {
+            entry.LinkName = linkName;
+        }
+
+        entry.Mode = (UnixFileMode)status.Permissions;
+        entry.ModificationTime = status.ModificationTime;
+        entry.Uid = (int)status.Uid;
+        entry.Gid = (int)status.Gid;
+        return entry;
+    }
+
+    /// <summary>
+    /// A name that really holds U+FFFD (valid UTF-8) also gets its record: the extractor refuses U+FFFD without one,
+    /// since in a foreign tar it marks bytes the tar reader could not decode.
+    /// </summary>
+    private static void AddLiteralReplacementCharacter(ref Dictionary<string, string>? records, string key, string? name)
+    {
+        if (name is not null && name.Contains('\uFFFD', StringComparison.Ordinal) && records?.ContainsKey(key) != true)
+        {
+            records ??= [];
+            records[key] = Convert.ToBase64String(FileNameBytes.Encode(name));
+        }
+    }
 
     private static string Describe(FileType type) => type switch
     {
@@ -119,9 +127,7 @@ internal sealed class ArchiveWriter : IDisposable
         {
             if (_firstNames.TryGetValue((status.Device, status.Inode), out var first))
             {
-                var hardLink = Entry(TarEntryType.HardLink, entryName, status);
-                hardLink.LinkName = first;
-                _writer.WriteEntry(hardLink);
+                _writer.WriteEntry(Entry(TarEntryType.HardLink, entryName, status, first));
                 return;
             }
 
@@ -129,14 +135,7 @@ internal sealed class ArchiveWriter : IDisposable
         }
 
         var entry = Entry(TarEntryType.RegularFile, entryName, status);
-        var file = new FileStream(fullPath, new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            BufferSize = 0,
-        });
-        using var content = new FixedLengthStream(file, status.Size);
+        using var content = new FixedLengthStream(FileOps.OpenRead(fullPath), status.Size);
         entry.DataStream = content;
         _writer.WriteEntry(entry);
     }

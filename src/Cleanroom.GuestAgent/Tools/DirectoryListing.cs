@@ -1,48 +1,72 @@
+using System.Runtime.InteropServices;
+using Cleanroom.Escaping;
+using Cleanroom.GuestAgent.Native;
+
 namespace Cleanroom.GuestAgent.Tools;
 
 /// <summary>The entries of one directory, sorted by name (ordinal), so archives come out the same every time.</summary>
-internal static class DirectoryListing
+internal static unsafe class DirectoryListing
 {
-    /// <summary>Why a child marked <see cref="Child.NotUtf8"/> cannot be handled.</summary>
-    public const string NotUtf8 = "the file name is not valid UTF-8 (its raw bytes cannot be represented; the U+FFFD shows where)";
-
-    /// <summary>Every entry, hidden ones included (.NET skips names starting with a dot by default).</summary>
-    private static readonly EnumerationOptions Everything = new()
-    {
-        AttributesToSkip = 0,
-        IgnoreInaccessible = false,
-        RecurseSubdirectories = false,
-        ReturnSpecialDirectories = false,
-    };
-
     /// <summary>
-    /// The directory's children. .NET decodes names as UTF-8 and turns invalid bytes into U+FFFD, so such a name
-    /// no longer leads back to its file: a child whose lstat then fails and whose name holds U+FFFD is reported as
-    /// <see cref="Child.NotUtf8"/> instead of being silently renamed.
+    /// The directory's children, hidden ones included, each with its lstat. Read with readdir, not .NET: .NET
+    /// decodes names lossily (U+FFFD), while <see cref="FileNameBytes.Decode"/> keeps every byte, so a name that is
+    /// not valid UTF-8 still leads back to its file. A child that goes away between the listing and its lstat is
+    /// left out.
     /// </summary>
     public static List<Child> Children(string directory)
     {
         var children = new List<Child>();
-        foreach (var fullPath in Directory.EnumerateFileSystemEntries(directory, "*", Everything))
+        foreach (var name in Names(directory))
         {
-            var name = Path.GetFileName(fullPath);
-            var status = FileStatus.TryGet(fullPath, out var errno);
-            if (status is null && errno != 0 && !name.Contains('\uFFFD', StringComparison.Ordinal))
+            var fullPath = Join(directory, name);
+            if (FileStatus.TryGet(fullPath, out _) is { } status)
             {
-                // It went away between the listing and the lstat: nothing to report.
-                continue;
+                children.Add(new Child(fullPath, name, status));
             }
-
-            children.Add(new Child(fullPath, name, status));
         }
 
         children.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return children;
     }
 
-    /// <summary>One directory entry; <see cref="Status"/> is null when the name is not valid UTF-8.</summary>
-    internal sealed record Child(string FullPath, string Name, FileStatus? Status)
+    /// <summary>The names readdir gives (without <c>.</c> and <c>..</c>), in its order.</summary>
+    private static List<string> Names(string directory)
     {
-        public bool NotUtf8 => Status is null;
+        var stream = LibC.OpenDir(directory);
+        if (stream == 0)
+        {
+            throw ToolException.FromErrno(Errno.Last, "opendir", directory);
+        }
+
+        try
+        {
+            var names = new List<string>();
+            while (true)
+            {
+                var entry = LibC.ReadDir(stream);
+                if (entry is null)
+                {
+                    // readdir says "the end" and "an error" both with NULL; only errno tells them apart.
+                    var errno = Errno.Last;
+                    return errno == 0 ? names : throw ToolException.FromErrno(errno, "readdir", directory);
+                }
+
+                var raw = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)entry + LibC.Dirent.NameOffset);
+                if (raw is not [(byte)'.'] and not [(byte)'.', (byte)'.'])
+                {
+                    names.Add(FileNameBytes.Decode(raw));
+                }
+            }
+        }
+        finally
+        {
+            LibC.CloseDir(stream);
+        }
     }
+
+    private static string Join(string directory, string name) =>
+        directory.EndsWith('/') ? directory + name : directory + "/" + name;
+
+    /// <summary>One directory entry and its lstat.</summary>
+    internal sealed record Child(string FullPath, string Name, FileStatus Status);
 }

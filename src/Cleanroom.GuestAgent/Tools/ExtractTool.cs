@@ -1,3 +1,5 @@
+using Cleanroom.Escaping;
+
 namespace Cleanroom.GuestAgent.Tools;
 
 /// <summary>
@@ -38,7 +40,7 @@ internal static class ExtractTool
             }
             else if (options && arg.StartsWith('-'))
             {
-                throw new UsageException($"unknown option {arg}");
+                throw new UsageException($"unknown option {UntrustedText.Escape(arg)}");
             }
             else if (directory is null && arg.Length > 0)
             {
@@ -56,7 +58,7 @@ internal static class ExtractTool
         }
 
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-        Directory.CreateDirectory(root);
+        FileOps.MakeDirectories(root);
         (uint, uint)? owner = null;
         if (ownerOfRoot)
         {

@@ -1,10 +1,12 @@
 using System.Formats.Tar;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.GuestAgent.Tools;
 
 /// <summary>
 /// Applies a tar stream to a directory (see <see cref="ExtractTool"/>). Entries are read one at a time and file
-/// content is copied straight from the archive stream to disk.
+/// content is copied straight from the archive stream to disk. Names come through <see cref="ArchiveNames"/> (exact
+/// bytes from the vendor records) and reach the file system only through libc calls that keep those bytes.
 /// </summary>
 internal sealed class Extractor
 {
@@ -72,11 +74,12 @@ internal sealed class Extractor
             return;
         }
 
-        var name = EntryNames.Normalize(entry.Name)
-            ?? throw new ToolException($"refusing entry {entry.Name}: it would land outside {_root} (absolute name or '..')");
+        var entryName = ArchiveNames.Name(entry);
+        var name = EntryNames.Normalize(entryName)
+            ?? throw new ToolException($"refusing entry {Show(entryName)}: it would land outside {Show(_root)} (absolute name or '..')");
         if (name.Length == 0 && entry.EntryType != TarEntryType.Directory)
         {
-            throw new ToolException($"refusing entry {entry.Name}: only a directory can stand for {_root} itself");
+            throw new ToolException($"refusing entry {Show(entryName)}: only a directory can stand for {Show(_root)} itself");
         }
 
         var leaf = name.Length == 0 ? "" : EntryNames.Leaf(name);
@@ -92,34 +95,34 @@ internal sealed class Extractor
                 WriteDirectory(name, entry);
                 break;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                Replace(name, temp => { WriteContent(temp, entry); Own(temp); }, (uint)entry.Mode, entry.ModificationTime);
+                Replace(name, temp => { WriteContent(temp, name, entry); Own(temp); }, (uint)entry.Mode, entry.ModificationTime);
                 break;
             case TarEntryType.SymbolicLink:
-                Replace(name, temp => { FileOps.Symlink(entry.LinkName, temp); Own(temp); }, mode: null, entry.ModificationTime);
+                var linkName = ArchiveNames.LinkName(entry);
+                Replace(name, temp => { FileOps.Symlink(linkName, temp); Own(temp); }, mode: null, entry.ModificationTime);
                 break;
             case TarEntryType.HardLink:
-                var target = LinkTarget(entry);
+                var target = LinkTarget(entry, name);
                 Replace(name, temp => FileOps.HardLink(target, temp), mode: null, time: null);
                 break;
             default:
-                _error.WriteLine($"warning: skipping {entry.Name}: entries of type {entry.EntryType} are not extracted");
+                _error.WriteLine($"warning: skipping {Show(name)}: entries of type {entry.EntryType} are not extracted");
                 break;
         }
     }
 
-    private static void WriteContent(string path, TarEntry entry)
+    /// <summary>An escaped name for a message: names come from a hostile archive or file system.</summary>
+    private static string Show(string name) => UntrustedText.Escape(name);
+
+    private static void WriteContent(string path, string name, TarEntry entry)
     {
-        using var file = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-        });
+        using var file = FileOps.CreateNew(path);
         entry.DataStream?.CopyTo(file);
 
         // A truncated archive just ends the entry's stream early: never commit a short file as if it were whole.
         if (file.Length != entry.Length)
         {
-            throw new ToolException($"extract: the archive ends inside {entry.Name} ({file.Length} of {entry.Length} bytes)");
+            throw new ToolException($"extract: the archive ends inside {Show(name)} ({file.Length} of {entry.Length} bytes)");
         }
     }
 
@@ -166,9 +169,9 @@ internal sealed class Extractor
                 case FileType.Directory:
                     break;
                 case FileType.Symlink:
-                    throw new ToolException($"refusing entry {name}: {sofar} is a symlink (it could lead outside {_root})");
+                    throw new ToolException($"refusing entry {Show(name)}: {Show(sofar)} is a symlink (it could lead outside {Show(_root)})");
                 default:
-                    throw new ToolException($"cannot extract {name}: {sofar} is not a directory");
+                    throw new ToolException($"cannot extract {Show(name)}: {Show(sofar)} is not a directory");
             }
 
             if (create)
@@ -246,12 +249,13 @@ internal sealed class Extractor
     }
 
     /// <summary>The full path of a hard link's target, which must be an earlier non-directory entry of this archive.</summary>
-    private string LinkTarget(TarEntry entry)
+    private string LinkTarget(TarEntry entry, string name)
     {
-        var target = EntryNames.Normalize(entry.LinkName);
+        var linkName = ArchiveNames.LinkName(entry);
+        var target = EntryNames.Normalize(linkName);
         if (target is null || target.Length == 0 || !_written.Contains(target))
         {
-            throw new ToolException($"refusing hard link {entry.Name} -> {entry.LinkName}: the target is not an earlier entry of this archive");
+            throw new ToolException($"refusing hard link {Show(name)} -> {Show(linkName)}: the target is not an earlier entry of this archive");
         }
 
         // The target's parents were checked when it was written, but check again: a later entry may have changed them.
@@ -259,7 +263,7 @@ internal sealed class Extractor
         var fullPath = Full(target);
         return FileStatus.TryGet(fullPath, out _) is { Type: not FileType.Directory }
             ? fullPath
-            : throw new ToolException($"refusing hard link {entry.Name} -> {entry.LinkName}: the target is not a file");
+            : throw new ToolException($"refusing hard link {Show(name)} -> {Show(linkName)}: the target is not a file");
     }
 
     private void ApplyWhiteout(string name, string leaf)
@@ -277,7 +281,7 @@ internal sealed class Extractor
         if (hidden.Length == 0 || hidden == "." || hidden == ".." || hidden.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
         {
             // Other .wh..wh.* names are aufs bookkeeping (hard-link directories), not deletions.
-            _error.WriteLine($"warning: skipping {name}: not a whiteout this tool understands");
+            _error.WriteLine($"warning: skipping {Show(name)}: not a whiteout this tool understands");
             return;
         }
 
@@ -306,7 +310,7 @@ internal sealed class Extractor
             {
                 FileOps.RemoveTree(child.FullPath);
             }
-            else if (child.Status is { Type: FileType.Directory })
+            else if (child.Status.Type == FileType.Directory)
             {
                 ClearOpaque(child.FullPath, childName);
             }

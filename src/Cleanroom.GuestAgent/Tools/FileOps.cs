@@ -1,11 +1,14 @@
-using System.Text;
+using Cleanroom.Escaping;
 using Cleanroom.GuestAgent.Native;
+using Microsoft.Win32.SafeHandles;
 
 namespace Cleanroom.GuestAgent.Tools;
 
 /// <summary>
 /// The file-system calls of the tools, none of which follows a symlink in the last component, each throwing a
-/// <see cref="ToolException"/> that names the path.
+/// <see cref="ToolException"/> that names the path. Every path goes to libc through
+/// <see cref="FileNameMarshaller"/>, never through .NET's file APIs, which would turn a name's bytes that are not
+/// UTF-8 into U+FFFD and so name another file (see <see cref="FileNameBytes"/>).
 /// </summary>
 internal static unsafe class FileOps
 {
@@ -13,9 +16,7 @@ internal static unsafe class FileOps
     private const int EOPNOTSUPP = 95;
     private const int PathMax = 4096;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-    /// <summary>A symlink's target, verbatim.</summary>
+    /// <summary>A symlink's target, verbatim (bytes that are not UTF-8 as <see cref="FileNameBytes"/> carries them).</summary>
     public static string ReadLink(string path)
     {
         var buffer = stackalloc byte[PathMax + 1];
@@ -27,16 +28,49 @@ internal static unsafe class FileOps
 
         if (length > PathMax)
         {
-            throw new ToolException($"readlink {path}: the target is longer than {PathMax} bytes");
+            throw new ToolException($"readlink {UntrustedText.Escape(path)}: the target is longer than {PathMax} bytes");
         }
 
-        try
+        return FileNameBytes.Decode(new ReadOnlySpan<byte>(buffer, (int)length));
+    }
+
+    /// <summary>
+    /// Opens an existing regular file for reading. O_NOFOLLOW: the caller saw a regular file with lstat, and a
+    /// symlink put there since must not be followed.
+    /// </summary>
+    public static FileStream OpenRead(string path) =>
+        Stream(Open(path, LibC.O_RDONLY | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, 0), FileAccess.Read);
+
+    /// <summary>Creates a new file for writing (mode 0600 until the caller sets the real one); fails if the name exists.</summary>
+    public static FileStream CreateNew(string path) =>
+        Stream(Open(path, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, 0x180), FileAccess.Write);
+
+    /// <summary>
+    /// Creates <paramref name="path"/> and any missing parents (mode 0755), like <c>mkdir -p</c>; a component that
+    /// already exists may be a symlink to a directory. Fails when the path is not a directory in the end.
+    /// </summary>
+    public static void MakeDirectories(string path)
+    {
+        var full = Path.GetFullPath(path);
+        for (var slash = full.IndexOf('/', 1); ; slash = full.IndexOf('/', slash + 1))
         {
-            return StrictUtf8.GetString(buffer, (int)length);
+            var prefix = slash < 0 ? full : full[..slash];
+            if (prefix.Length > 0 && LibC.MkDir(prefix, 0x1ED) != 0 && Errno.Last != Errno.EEXIST)
+            {
+                throw ToolException.FromErrno(Errno.Last, "mkdir", prefix);
+            }
+
+            if (slash < 0)
+            {
+                break;
+            }
         }
-        catch (DecoderFallbackException)
+
+        // "/." follows a symlinked last component, as the entries written under it will.
+        var status = FileStatus.TryGet(full == "/" ? "/" : full + "/.", out var errno);
+        if (status is not { Type: FileType.Directory })
         {
-            throw new ToolException($"readlink {path}: the target is not valid UTF-8 (a tar written by this tool can only carry UTF-8 names)");
+            throw status is null ? ToolException.FromErrno(errno, "mkdir", full) : new ToolException($"not a directory: {UntrustedText.Escape(full)}");
         }
     }
 
@@ -48,7 +82,7 @@ internal static unsafe class FileOps
         if (length < 0)
         {
             var errno = Errno.Last;
-            return errno is ENODATA or EOPNOTSUPP ? null : throw ToolException.FromErrno(errno, $"getxattr {name}", path);
+            return errno is ENODATA or EOPNOTSUPP ? null : throw ToolException.FromErrno(errno, $"getxattr {UntrustedText.Escape(name)}", path);
         }
 
         return new ReadOnlySpan<byte>(buffer, (int)length).ToArray();
@@ -98,15 +132,31 @@ internal static unsafe class FileOps
 
         foreach (var child in DirectoryListing.Children(path))
         {
-            if (child.NotUtf8)
-            {
-                throw new ToolException($"cannot remove {child.FullPath}: {DirectoryListing.NotUtf8}");
-            }
-
             RemoveTree(child.FullPath);
         }
 
         RemoveDirectory(path);
+    }
+
+    private static int Open(string path, int flags, int mode)
+    {
+        var fd = LibC.Open(path, flags, mode);
+        return fd >= 0 ? fd : throw ToolException.FromErrno(Errno.Last, "open", path);
+    }
+
+    /// <summary>A FileStream that owns <paramref name="fd"/>; unbuffered, as the tar reader and writer copy in large blocks.</summary>
+    private static FileStream Stream(int fd, FileAccess access)
+    {
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            return new FileStream(handle, access, bufferSize: 0);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
     private static void Check(int result, string operation, string path)

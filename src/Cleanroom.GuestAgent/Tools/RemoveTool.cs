@@ -1,3 +1,5 @@
+using Cleanroom.Escaping;
+
 namespace Cleanroom.GuestAgent.Tools;
 
 /// <summary>
@@ -29,7 +31,7 @@ internal static class RemoveTool
                     {
                         'r' => recursive = true,
                         'f' => force = true,
-                        _ => throw new UsageException($"unknown option {arg}"),
+                        _ => throw new UsageException($"unknown option {UntrustedText.Escape(arg)}"),
                     };
                 }
             }

@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.GuestAgent.Tools;
 
@@ -7,7 +9,9 @@ namespace Cleanroom.GuestAgent.Tools;
 /// <c>{"path","type":"file|directory|symlink|other","mode":"0755","size","mtime_unix_ms","uid","gid","link_target"}</c>.
 /// <c>mode</c> is four octal digits (permissions plus set-uid/set-gid/sticky, e.g. <c>"4755"</c>);
 /// <c>link_target</c> is present only for symlinks. A missing path exits 1 with
-/// <c>no such file or directory: PATH</c> on stderr.
+/// <c>no such file or directory: PATH</c> on stderr. JSON strings must be valid Unicode, so a path or link target
+/// that is not valid UTF-8 is written with U+FFFD where its bytes were and its exact bytes, base64, in
+/// <c>path_raw</c> or <c>link_target_raw</c> (present only then; see <see cref="FileNameBytes"/>).
 /// </summary>
 internal static class StatTool
 {
@@ -26,7 +30,7 @@ internal static class StatTool
         using (var json = new Utf8JsonWriter(io.Output))
         {
             json.WriteStartObject();
-            json.WriteString("path", path);
+            WriteName(json, "path", path);
             json.WriteString("type", status.Type switch
             {
                 FileType.Regular => "file",
@@ -41,7 +45,7 @@ internal static class StatTool
             json.WriteNumber("gid", status.Gid);
             if (status.Type == FileType.Symlink)
             {
-                json.WriteString("link_target", FileOps.ReadLink(path));
+                WriteName(json, "link_target", FileOps.ReadLink(path));
             }
 
             json.WriteEndObject();
@@ -49,5 +53,18 @@ internal static class StatTool
 
         io.Output.WriteByte((byte)'\n');
         return 0;
+    }
+
+    private static void WriteName(Utf8JsonWriter json, string property, string name)
+    {
+        if (!FileNameBytes.HasEscapedBytes(name))
+        {
+            json.WriteString(property, name);
+            return;
+        }
+
+        var bytes = FileNameBytes.Encode(name);
+        json.WriteString(property, Encoding.UTF8.GetString(bytes));
+        json.WriteString(property + "_raw", Convert.ToBase64String(bytes));
     }
 }

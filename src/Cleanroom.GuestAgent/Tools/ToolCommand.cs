@@ -1,4 +1,5 @@
 using System.Text;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.GuestAgent.Tools;
 
@@ -61,7 +62,7 @@ internal static class ToolCommand
         try
         {
             return tool is null
-                ? throw new UsageException(name.Length == 0 ? "no tool named" : $"unknown tool {name}")
+                ? throw new UsageException(name.Length == 0 ? "no tool named" : $"unknown tool {UntrustedText.Escape(name)}")
                 : tool(rest, io);
         }
         catch (UsageException ex)

@@ -1,3 +1,4 @@
+using Cleanroom.Escaping;
 using Cleanroom.GuestAgent.Native;
 
 namespace Cleanroom.GuestAgent.Tools;
@@ -21,10 +22,11 @@ internal sealed class ToolException : Exception
 
     /// <summary>
     /// The error for a failed call on <paramref name="path"/>. A missing path always reads
-    /// <c>no such file or directory: PATH</c>: the host recognises that phrase at the start of the line.
+    /// <c>no such file or directory: PATH</c>: the host recognises that phrase at the start of the line. The path is
+    /// escaped (<see cref="UntrustedText"/>): a name's control characters or bytes that are not UTF-8 show as escapes.
     /// </summary>
     public static ToolException FromErrno(int errno, string operation, string path) =>
         errno == Errno.ENOENT
-            ? new ToolException($"no such file or directory: {path}")
-            : new ToolException($"{operation} {path}: {Errno.Describe(errno)}");
+            ? new ToolException($"no such file or directory: {UntrustedText.Escape(path)}")
+            : new ToolException($"{operation} {UntrustedText.Escape(path)}: {Errno.Describe(errno)}");
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.GuestAgent.Tools;
 
@@ -33,7 +34,7 @@ internal static class WorkspaceChangesTool
         {
             if (FileStatus.Get(directory).Type != FileType.Directory)
             {
-                throw new ToolException($"not a directory: {directory}");
+                throw new ToolException($"not a directory: {UntrustedText.Escape(directory)}");
             }
         }
 
@@ -51,12 +52,7 @@ internal static class WorkspaceChangesTool
                 continue;
             }
 
-            if (child.Status is not { } status)
-            {
-                writer.ReportNotUtf8(child.FullPath);
-                continue;
-            }
-
+            var status = child.Status;
             var childName = EntryNames.Join(name, child.Name);
             if (status.IsOverlayWhiteout)
             {

@@ -100,22 +100,6 @@ public sealed class ArchiveExtractTests : IDisposable
     }
 
     [Fact]
-    public void A_file_name_that_is_not_utf8_is_reported_not_renamed()
-    {
-        _tree.Write("ws/ok", "ok");
-        var raw = System.Text.Encoding.UTF8.GetBytes(_tree.Path("ws") + "/bad-").Concat(new byte[] { 0xFF, 0xFE }).ToArray();
-        RawFiles.CreateFile(raw);
-
-        var result = ToolRunner.Run("archive", "--base", _tree.Path("ws"), _tree.Path("ws"));
-
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("not valid UTF-8", result.Stderr, StringComparison.Ordinal);
-        Assert.Equal(["ok"], ToolRunner.Entries(result.Stdout).Select(e => e.Name));
-        Assert.Equal(1, ToolRunner.Run("remove", "-r", _tree.Path("ws")).ExitCode); // nor can it be removed by name
-        RawFiles.Unlink(raw);
-    }
-
-    [Fact]
     public void Existing_files_are_replaced_and_directories_merged()
     {
         _tree.Write("dest/dir/old", "old");

@@ -1,3 +1,5 @@
+using Cleanroom.GuestAgent.Tools;
+
 namespace Cleanroom.GuestAgent.Tests.Tools;
 
 /// <summary>A temporary directory removed (with anything left in it) when the test ends.</summary>
@@ -20,5 +22,6 @@ internal sealed class TempTree : IDisposable
 
     public string Mkdir(string relative) => System.IO.Directory.CreateDirectory(Path(relative)).FullName;
 
-    public void Dispose() => _directory.Delete(recursive: true);
+    /// <summary>Removes the tree with the tools' own removal: .NET's cannot remove names that are not UTF-8.</summary>
+    public void Dispose() => FileOps.RemoveTree(Root);
 }
