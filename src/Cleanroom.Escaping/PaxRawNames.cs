@@ -24,18 +24,19 @@ public static class PaxRawNames
     public const int MaxBytes = 4096;
 
     /// <summary>
-    /// The vendor records an entry with this name and link target needs, or null when both are valid UTF-8 (the
-    /// entry then is an ordinary one).
+    /// The vendor records an entry with this name and link target needs, or null when neither needs one (the entry
+    /// then is an ordinary one). A name that really holds U+FFFD gets a record too: readers refuse a U+FFFD name
+    /// without one, since from a foreign tar it means bytes were lost.
     /// </summary>
     public static Dictionary<string, string>? RecordsFor(string name, string? linkName)
     {
         Dictionary<string, string>? records = null;
-        if (FileNameBytes.HasEscapedBytes(name))
+        if (NeedsRecord(name))
         {
             records = new() { [PathKey] = Convert.ToBase64String(FileNameBytes.Encode(name)) };
         }
 
-        if (linkName is not null && FileNameBytes.HasEscapedBytes(linkName))
+        if (linkName is not null && NeedsRecord(linkName))
         {
             records ??= [];
             records[LinkPathKey] = Convert.ToBase64String(FileNameBytes.Encode(linkName));
@@ -72,6 +73,9 @@ public static class PaxRawNames
         ArgumentNullException.ThrowIfNull(entry);
         return Raw(entry, LinkPathKey) ?? entry.LinkName;
     }
+
+    private static bool NeedsRecord(string name) =>
+        FileNameBytes.HasEscapedBytes(name) || name.Contains('\uFFFD', StringComparison.Ordinal);
 
     private static string? Raw(TarEntry entry, string key)
     {

@@ -93,6 +93,15 @@ public sealed class FileNameBytesTests
         Assert.DoesNotContain(PaxRawNames.PathKey, plain.ExtendedAttributes.Keys);
     }
 
+    [Fact]
+    public void A_name_that_really_holds_the_replacement_character_gets_a_record()
+    {
+        // Readers refuse a U+FFFD name without a record (from a foreign tar it means lost bytes), so ours carry one.
+        var records = PaxRawNames.RecordsFor("odd\uFFFD.txt", null);
+        Assert.Equal("odd\uFFFD.txt", FileNameBytes.Decode(Convert.FromBase64String(records![PaxRawNames.PathKey])));
+        Assert.Null(PaxRawNames.RecordsFor("plain", "target"));
+    }
+
     [Theory]
     [InlineData("not base64!")]
     [InlineData("")]
