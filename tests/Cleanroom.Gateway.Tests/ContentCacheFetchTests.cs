@@ -36,15 +36,18 @@ public sealed class ContentCacheFetchTests : IDisposable
             return new CacheFill(new MemoryStream(bytes), CacheEntryOptions.Immutable);
         }
 
+        var joined = 0;
         var callers = Enumerable.Range(0, 100)
             .Select(_ => Task.Run(async () =>
             {
-                var result = await cache.GetOrFetchAsync(Key, Fetch, CancellationToken.None);
+                // The call returns once the caller has looked up and joined (or started) the flight.
+                var pending = cache.GetOrFetchAsync(Key, Fetch, CancellationToken.None);
+                Interlocked.Increment(ref joined);
+                var result = await pending;
                 return (result.Outcome, Bytes: await ReadAll(cache, result.Entry));
             }))
             .ToList();
-        await SingleFlightTests.WaitUntil(() => Volatile.Read(ref fetches) == 1);
-        await Task.Delay(50);
+        await SingleFlightTests.WaitUntil(() => Volatile.Read(ref joined) == 100);
         release.SetResult();
 
         var results = await Task.WhenAll(callers);

@@ -11,16 +11,22 @@ public sealed class SingleFlightTests
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var runs = 0;
 
+        var joined = 0;
         var callers = Enumerable.Range(0, 100)
-            .Select(_ => Task.Run(() => flights.RunAsync("k", async _ =>
+            .Select(_ => Task.Run(async () =>
             {
-                Interlocked.Increment(ref runs);
-                await release.Task;
-                return 42;
-            }, CancellationToken.None)))
+                var pending = flights.RunAsync("k", async _ =>
+                {
+                    Interlocked.Increment(ref runs);
+                    await release.Task;
+                    return 42;
+                }, CancellationToken.None);
+                Interlocked.Increment(ref joined);
+                return await pending;
+            }))
             .ToList();
-        await WaitUntil(() => Volatile.Read(ref runs) == 1 && flights.InFlight == 1);
-        await Task.Delay(50); // let stragglers join rather than start their own
+        await WaitUntil(() => Volatile.Read(ref joined) == 100);
+        Assert.Equal(1, flights.InFlight);
         release.SetResult();
 
         Assert.All(await Task.WhenAll(callers), r => Assert.Equal(42, r));
