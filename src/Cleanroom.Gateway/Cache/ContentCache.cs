@@ -1,0 +1,277 @@
+using Cleanroom.Gateway.Cache.Eviction;
+
+namespace Cleanroom.Gateway.Cache;
+
+/// <summary>
+/// The gateway's content cache: keys (<c>protocol|kind|key</c>) map through SQLite metadata to content-addressed
+/// blobs, bounded in total bytes by an eviction policy (S3-FIFO unless told otherwise) that runs inline when a put
+/// goes over budget. Misses for the same key share one upstream fetch. Reads verify the blob as they stream; a corrupt
+/// blob is removed with its entries so the next request fetches it again.
+/// </summary>
+/// <remarks>
+/// One lock covers the policy and every change to which blobs exist (commit, evict, forget), so a lookup never
+/// answers with a blob that eviction has decided to delete. Streaming a body in or out happens outside it.
+/// No gateway route uses this yet (issue 11).
+/// </remarks>
+public sealed class ContentCache : IDisposable
+{
+    private const string DatabaseName = "metadata.db";
+
+    private readonly BlobStore _store;
+    private readonly CacheMetadata _metadata;
+    private readonly IEvictionPolicy<BlobDigest> _policy;
+    private readonly SingleFlight<CacheKey, CacheEntry> _flights;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+
+    /// <summary>Opens (or creates) the cache and reconciles the metadata with the files on disk.</summary>
+    /// <param name="options">Where and how big.</param>
+    /// <param name="timeProvider">The clock for TTLs and access times (tests move it).</param>
+    public ContentCache(ContentCacheOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        Directory.CreateDirectory(options.RootDirectory);
+        _store = new BlobStore(options.RootDirectory, options.MaxObjectBytes);
+        _store.RemoveLeftoverTempFiles();
+        _metadata = new CacheMetadata(Path.Combine(options.RootDirectory, DatabaseName));
+        _policy = EvictionPolicies.Create<BlobDigest>(options.EvictionPolicy, options.MaxTotalBytes, options.GhostCapacity);
+        _flights = new SingleFlight<CacheKey, CacheEntry>(options.FetchTimeout);
+        Reconcile();
+    }
+
+    /// <summary>The options the cache was opened with.</summary>
+    public ContentCacheOptions Options { get; }
+
+    /// <summary>The blob store underneath (for its layout; go through the cache to change it).</summary>
+    public BlobStore Store => _store;
+
+    /// <summary>Bytes of the blobs cached now.</summary>
+    public long UsedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _policy.UsedBytes;
+            }
+        }
+    }
+
+    /// <summary>Blobs cached now.</summary>
+    public int BlobCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _policy.Count;
+            }
+        }
+    }
+
+    /// <summary>A key's entry: fresh, stale (expired, usable when the upstream is down) or missing.</summary>
+    public CacheLookup Lookup(CacheKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (_gate)
+        {
+            var lookup = _metadata.Lookup(key, _time.GetUtcNow());
+            return lookup.Entry is { } entry && !_policy.Contains(entry.Digest) ? CacheLookup.Missing : lookup;
+        }
+    }
+
+    /// <summary>
+    /// Opens an entry's body through a verifying stream (read it to the end: a corrupt blob throws
+    /// <see cref="CacheIntegrityException"/> there and is removed). Null when the blob is gone (evicted meanwhile).
+    /// </summary>
+    public Stream? OpenRead(CacheEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        lock (_gate)
+        {
+            if (!_policy.Access(entry.Digest))
+            {
+                return null;
+            }
+
+            _metadata.TouchBlob(entry.Digest, _time.GetUtcNow());
+        }
+
+        var stream = _store.OpenRead(entry.Digest, Forget);
+        if (stream is null)
+        {
+            // The file vanished behind the metadata's back (an operator, a disk error): stop answering with it.
+            Forget(entry.Digest);
+        }
+
+        return stream;
+    }
+
+    /// <summary>
+    /// Stores a body under a key: streamed into the blob store (size-bounded, verified against
+    /// <see cref="CacheEntryOptions.ExpectedDigest"/>), recorded, and admitted to the eviction policy, which may evict
+    /// other blobs (and their entries) to stay within budget. A failure stores nothing.
+    /// </summary>
+    /// <remarks>
+    /// If the blob is bigger than what pinned blobs leave of the budget, the policy may evict it at once; the entry
+    /// returned then reads as missing.
+    /// </remarks>
+    public async Task<CacheEntry> PutAsync(CacheKey key, Stream content, CacheEntryOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        using var staged = await _store.StageAsync(content, options.ExpectedDigest, cancellationToken);
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            _store.Commit(staged);
+            _metadata.RecordBlob(staged.Digest, staged.Size, now);
+            var entry = new CacheEntry
+            {
+                Key = key,
+                Digest = staged.Digest,
+                Size = staged.Size,
+                ContentType = options.ContentType,
+                ETag = options.ETag,
+                UpstreamStatus = options.UpstreamStatus,
+                StoredAt = now,
+                ExpiresAt = options.TimeToLive is { } ttl ? now + ttl : null,
+            };
+            _metadata.PutEntry(entry);
+            EvictLocked(_policy.Insert(staged.Digest, staged.Size));
+            return entry;
+        }
+    }
+
+    /// <summary>
+    /// A fresh entry for <paramref name="key"/>, fetching it on a miss or when stale. Concurrent misses for the same
+    /// key share one call of <paramref name="fetch"/>, which runs detached from <paramref name="cancellationToken"/>
+    /// (that only stops this caller's wait). When the fetch fails and a stale entry exists, the stale entry is
+    /// returned, flagged; otherwise the failure is thrown to every waiter and nothing is remembered of it.
+    /// </summary>
+    /// <param name="key">What to get.</param>
+    /// <param name="fetch">Fetches the body from upstream; given the flight's token (timeout, shutdown).</param>
+    /// <param name="cancellationToken">Stops this caller's wait, not the fetch.</param>
+    public async Task<CacheResult> GetOrFetchAsync(CacheKey key, Func<CancellationToken, Task<CacheFill>> fetch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(fetch);
+        var lookup = Lookup(key);
+        if (lookup is { Freshness: CacheFreshness.Fresh, Entry: { } fresh })
+        {
+            return new CacheResult(CacheOutcome.Hit, fresh);
+        }
+
+        try
+        {
+            var entry = await _flights.RunAsync(key, token => FillAsync(key, fetch, token), cancellationToken);
+            return new CacheResult(CacheOutcome.Fetched, entry);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && lookup is { Freshness: CacheFreshness.Stale, Entry: { } stale })
+        {
+            return new CacheResult(CacheOutcome.Stale, stale, ex);
+        }
+    }
+
+    /// <summary>Holds a pin on a blob (pins nest); a pinned blob is never evicted. False when the blob is not cached.</summary>
+    public bool Pin(BlobDigest digest) => AdjustPins(digest, +1);
+
+    /// <summary>Releases one pin. False when the blob is not cached.</summary>
+    public bool Unpin(BlobDigest digest) => AdjustPins(digest, -1);
+
+    /// <summary>The metadata row of a blob, or null (for stats and tests).</summary>
+    public BlobRecord? GetBlob(BlobDigest digest) => _metadata.GetBlob(digest);
+
+    /// <summary>Stops running fetches and closes the metadata.</summary>
+    public void Dispose()
+    {
+        _flights.Dispose();
+        _metadata.Dispose();
+    }
+
+    private async Task<CacheEntry> FillAsync(CacheKey key, Func<CancellationToken, Task<CacheFill>> fetch, CancellationToken cancellationToken)
+    {
+        // A flight that finished just before this one started may have stored it already.
+        if (Lookup(key) is { Freshness: CacheFreshness.Fresh, Entry: { } stored })
+        {
+            return stored;
+        }
+
+        var fill = await fetch(cancellationToken);
+        await using (fill)
+        {
+            return await PutAsync(key, fill.Content, fill.Options, cancellationToken);
+        }
+    }
+
+    private bool AdjustPins(BlobDigest digest, int delta)
+    {
+        lock (_gate)
+        {
+            if (!_policy.Contains(digest) || _metadata.AdjustPins(digest, delta) is not { } pins)
+            {
+                return false;
+            }
+
+            _policy.SetPinned(digest, pins > 0);
+            return true;
+        }
+    }
+
+    /// <summary>Forgets a blob that is corrupt or gone: policy, metadata (with its entries) and file.</summary>
+    private void Forget(BlobDigest digest)
+    {
+        lock (_gate)
+        {
+            _policy.Remove(digest);
+            _metadata.RemoveBlob(digest);
+            _store.Delete(digest);
+        }
+    }
+
+    private void EvictLocked(IReadOnlyList<BlobDigest> victims)
+    {
+        foreach (var victim in victims)
+        {
+            // Metadata first: a crash in between leaves an orphan file, which the next start deletes.
+            _metadata.RemoveBlob(victim);
+            _store.Delete(victim);
+        }
+    }
+
+    /// <summary>
+    /// Brings metadata and files into agreement after a restart (rows without files and files without rows go) and
+    /// replays the blobs into the policy, pinned first and then least recently used first, so the hot ones are the
+    /// last admitted. A smaller budget than last time evicts here.
+    /// </summary>
+    private void Reconcile()
+    {
+        lock (_gate)
+        {
+            var onDisk = _store.EnumerateDigests().ToHashSet();
+            var rows = _metadata.ListBlobs();
+            foreach (var blob in rows.Where(b => b.IsPinned).Concat(rows.Where(b => !b.IsPinned)))
+            {
+                if (!onDisk.Remove(blob.Digest))
+                {
+                    _metadata.RemoveBlob(blob.Digest);
+                    continue;
+                }
+
+                var victims = _policy.Insert(blob.Digest, blob.Size);
+                _policy.SetPinned(blob.Digest, blob.IsPinned);
+                EvictLocked(victims);
+            }
+
+            foreach (var orphan in onDisk)
+            {
+                _store.Delete(orphan);
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+namespace Cleanroom.Gateway.Cache;
+
+/// <summary>
+/// Coalesces concurrent work on the same key: the first caller starts it, later callers join it, and all get its
+/// result. The work runs detached from every caller's cancellation (a client that hangs up must not fail the fetch
+/// the other hundred are waiting for); each caller waits with its own token instead. The work is bounded by the
+/// flight timeout and stopped when the owner is disposed. A finished flight is forgotten, success or failure, so a
+/// failure is never cached: the next call runs the work again (and after a success finds the result in the store).
+/// </summary>
+/// <typeparam name="TKey">What the work is for.</typeparam>
+/// <typeparam name="TResult">What it produces.</typeparam>
+public sealed class SingleFlight<TKey, TResult> : IDisposable
+    where TKey : notnull
+{
+    private readonly Dictionary<TKey, Task<TResult>> _flights = [];
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly TimeSpan _timeout;
+
+    /// <param name="timeout">Longest one flight may run before its token is cancelled.</param>
+    public SingleFlight(TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        _timeout = timeout;
+    }
+
+    /// <summary>Flights running now.</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _flights.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Joins the flight for <paramref name="key"/>, starting it with <paramref name="work"/> when there is none.
+    /// </summary>
+    /// <param name="key">What the work is for.</param>
+    /// <param name="work">The work; its token is the flight's (timeout, disposal), never a caller's.</param>
+    /// <param name="cancellationToken">Stops this caller's wait only.</param>
+    public Task<TResult> RunAsync(TKey key, Func<CancellationToken, Task<TResult>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ObjectDisposedException.ThrowIf(_lifetime.IsCancellationRequested, this);
+        Task<TResult> flight;
+        var started = false;
+        lock (_gate)
+        {
+            if (!_flights.TryGetValue(key, out var running))
+            {
+                // Task.Run: the work starts on the pool, not inline under this lock or on the first caller's stack.
+                running = Task.Run(() => RunDetachedAsync(work));
+                _flights[key] = running;
+                started = true;
+            }
+
+            flight = running;
+        }
+
+        if (started)
+        {
+            _ = flight.ContinueWith(
+                finished => Forget(key, finished), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return flight.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Cancels every running flight's token.</summary>
+    public void Dispose()
+    {
+        _lifetime.Cancel();
+        _lifetime.Dispose();
+    }
+
+    private async Task<TResult> RunDetachedAsync(Func<CancellationToken, Task<TResult>> work)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
+        bounded.CancelAfter(_timeout);
+        return await work(bounded.Token);
+    }
+
+    private void Forget(TKey key, Task<TResult> finished)
+    {
+        // Observe a failure even when every waiter gave up, so it is not reported as unobserved.
+        _ = finished.Exception;
+        lock (_gate)
+        {
+            if (_flights.TryGetValue(key, out var current) && current == finished)
+            {
+                _flights.Remove(key);
+            }
+        }
+    }
+}

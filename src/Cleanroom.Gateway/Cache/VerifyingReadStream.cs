@@ -1,0 +1,136 @@
+using System.Security.Cryptography;
+
+namespace Cleanroom.Gateway.Cache;
+
+/// <summary>
+/// A read-only stream over a stored blob that hashes every byte it hands out and, on reaching the end, compares the
+/// hash with the blob's name. On a mismatch it reports the corruption (the store deletes the file) and throws, so a
+/// caller that streams the blob to a client fails the response instead of completing it with bad bytes. A reader
+/// that stops early gets no verdict: the bytes it took were not all checked, which is why the store's users always
+/// read to the end.
+/// </summary>
+internal sealed class VerifyingReadStream : Stream
+{
+    private readonly FileStream _inner;
+    private readonly BlobDigest _expected;
+    private readonly Action<BlobDigest> _onMismatch;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private bool _verified;
+    private CacheIntegrityException? _failure;
+
+    /// <param name="inner">The blob's file, positioned at its start.</param>
+    /// <param name="expected">The digest the bytes must hash to.</param>
+    /// <param name="onMismatch">Told the actual digest when they do not.</param>
+    public VerifyingReadStream(FileStream inner, BlobDigest expected, Action<BlobDigest> onMismatch)
+    {
+        _inner = inner;
+        _expected = expected;
+        _onMismatch = onMismatch;
+    }
+
+    /// <inheritdoc/>
+    public override bool CanRead => true;
+
+    /// <inheritdoc/>
+    public override bool CanSeek => false;
+
+    /// <inheritdoc/>
+    public override bool CanWrite => false;
+
+    /// <summary>The file's length, so a server can send a Content-Length.</summary>
+    public override long Length => _inner.Length;
+
+    /// <inheritdoc/>
+    public override long Position
+    {
+        get => _inner.Position;
+        set => throw new NotSupportedException("a verifying stream reads from the start to the end");
+    }
+
+    /// <inheritdoc/>
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    /// <inheritdoc/>
+    public override int Read(Span<byte> buffer)
+    {
+        var read = _inner.Read(buffer);
+        return Account(buffer[..read]);
+    }
+
+    /// <inheritdoc/>
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc/>
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await _inner.ReadAsync(buffer, cancellationToken);
+        return Account(buffer.Span[..read]);
+    }
+
+    /// <inheritdoc/>
+    public override void Flush()
+    {
+    }
+
+    /// <inheritdoc/>
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("a verifying stream reads from the start to the end");
+
+    /// <inheritdoc/>
+    public override void SetLength(long value) => throw new NotSupportedException("a verifying stream is read-only");
+
+    /// <inheritdoc/>
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("a verifying stream is read-only");
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+            _hash.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask DisposeAsync()
+    {
+        await _inner.DisposeAsync();
+        _hash.Dispose();
+        await base.DisposeAsync();
+    }
+
+    private int Account(ReadOnlySpan<byte> read)
+    {
+        if (read.Length > 0)
+        {
+            _hash.AppendData(read);
+            return read.Length;
+        }
+
+        // End of file: verify once; a later read at the end repeats the verdict without reporting it twice.
+        if (_failure is not null)
+        {
+            throw _failure;
+        }
+
+        if (!_verified)
+        {
+            var actual = BlobDigest.FromHash(_hash.GetHashAndReset());
+            if (actual != _expected)
+            {
+                _failure = new CacheIntegrityException(
+                    $"the cached blob {_expected} changed on disk (its bytes are {actual}); it was removed and will be fetched again",
+                    _expected, actual);
+                _onMismatch(actual);
+                throw _failure;
+            }
+
+            _verified = true;
+        }
+
+        return 0;
+    }
+}
