@@ -1,8 +1,8 @@
 using Cleanroom.Api.V1;
 using Cleanroom.Client;
 using Cleanroom.Escaping;
-using Cleanroom.Workspaces.Changes;
 using Cleanroom.Workspaces;
+using Cleanroom.Workspaces.Changes;
 using Grpc.Core;
 
 namespace Cleanroom.Cli.Workspaces;
