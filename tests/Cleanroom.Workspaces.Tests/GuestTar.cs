@@ -1,9 +1,14 @@
 using System.Formats.Tar;
 using System.Text;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.Workspaces.Tests;
 
-/// <summary>Builds tars as the guest's tools would send them (or as a hostile guest might), in memory.</summary>
+/// <summary>
+/// Builds tars as the guest's tools would send them (or as a hostile guest might), in memory. A name or link target that
+/// is not UTF-8 (escaped bytes, see <see cref="FileNameBytes"/>) is written as the guest does, in the
+/// <see cref="PaxRawNames"/> vendor records.
+/// </summary>
 internal sealed class GuestTar
 {
     private readonly MemoryStream _stream = new();
@@ -15,36 +20,60 @@ internal sealed class GuestTar
 
     public GuestTar File(string name, byte[] content, int mode = 0x1A4)
     {
-        _writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
-        {
-            Mode = (UnixFileMode)mode,
-            ModificationTime = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero),
-            DataStream = new MemoryStream(content),
-        });
+        var entry = PaxRawNames.Entry(TarEntryType.RegularFile, name);
+        entry.Mode = (UnixFileMode)mode;
+        entry.ModificationTime = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        entry.DataStream = new MemoryStream(content);
+        _writer.WriteEntry(entry);
         return this;
     }
 
     public GuestTar Directory(string name, int mode = 0x1ED)
     {
-        _writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, name) { Mode = (UnixFileMode)mode });
+        var entry = PaxRawNames.Entry(TarEntryType.Directory, name);
+        entry.Mode = (UnixFileMode)mode;
+        _writer.WriteEntry(entry);
         return this;
     }
 
     public GuestTar Symlink(string name, string target)
     {
-        _writer.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target, Mode = (UnixFileMode)0x1FF });
+        var entry = PaxRawNames.Entry(TarEntryType.SymbolicLink, name, target);
+        entry.Mode = (UnixFileMode)0x1FF;
+        _writer.WriteEntry(entry);
         return this;
     }
 
     public GuestTar HardLink(string name, string target)
     {
-        _writer.WriteEntry(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target });
+        _writer.WriteEntry(PaxRawNames.Entry(TarEntryType.HardLink, name, target));
         return this;
     }
 
     public GuestTar Entry(TarEntryType type, string name)
     {
         _writer.WriteEntry(new PaxTarEntry(type, name) { Mode = (UnixFileMode)0x1A4 });
+        return this;
+    }
+
+    /// <summary>
+    /// An entry with the given PAX records as they are (a hostile guest's own <c>CLEANROOM.rawpath</c> record, say),
+    /// named <paramref name="name"/> for other tools.
+    /// </summary>
+    public GuestTar WithRecords(TarEntryType type, string name, Dictionary<string, string> records, string? linkName = null)
+    {
+        var entry = new PaxTarEntry(type, name, records) { Mode = (UnixFileMode)0x1A4 };
+        if (linkName is not null)
+        {
+            entry.LinkName = linkName;
+        }
+
+        if (type == TarEntryType.RegularFile)
+        {
+            entry.DataStream = new MemoryStream("escaped\n"u8.ToArray());
+        }
+
+        _writer.WriteEntry(entry);
         return this;
     }
 

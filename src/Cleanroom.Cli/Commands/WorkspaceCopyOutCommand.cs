@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cleanroom.Cli.Workspaces;
+using Cleanroom.Escaping;
 using Cleanroom.Workspaces.Changes;
 
 namespace Cleanroom.Cli.Commands;
@@ -41,13 +42,14 @@ internal sealed class WorkspaceCopyOutCommand : Command
                 {
                     foreach (var path in paths)
                     {
-                        await context.Out.WriteLineAsync($"{status}\t{path}");
+                        // Escaped: a byte that is not UTF-8 shows as \xNN, a tab cannot break the columns.
+                        await context.Out.WriteLineAsync($"{status}\t{UntrustedText.Escape(path)}");
                     }
                 }
 
                 foreach (var conflict in result.Conflicts)
                 {
-                    await context.Out.WriteLineAsync($"C\t{conflict.Path}");
+                    await context.Out.WriteLineAsync($"C\t{UntrustedText.Escape(conflict.Path)}");
                 }
 
                 await context.Error.WriteLineAsync("cleanroom: " + result.Summary());

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Cleanroom.Cli.Workspaces;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.Cli.Commands;
 
@@ -55,9 +56,12 @@ internal sealed class WorkspaceDiffCommand : Command
             var stat = parse.GetValue(_stat);
             foreach (var change in changes)
             {
+                // The sandbox chose the path: escaped (a byte that is not UTF-8 as \xNN, a tab as \t) so it cannot
+                // break the columns or drive the terminal.
+                var path = UntrustedText.Escape(change.Path);
                 await context.Out.WriteLineAsync(stat
-                    ? string.Create(CultureInfo.InvariantCulture, $"{change.Status}\t{change.Path}\t{change.Bytes}")
-                    : $"{change.Status}\t{change.Path}");
+                    ? string.Create(CultureInfo.InvariantCulture, $"{change.Status}\t{path}\t{change.Bytes}")
+                    : $"{change.Status}\t{path}");
             }
 
             if (stat)

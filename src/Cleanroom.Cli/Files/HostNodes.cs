@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Cleanroom.Escaping;
 
 namespace Cleanroom.Cli.Files;
 
@@ -18,6 +19,8 @@ internal enum HostNodeKind
 /// <summary>
 /// The few local file-system calls cp needs that .NET has no exact form for: an lstat that reports the node type,
 /// a rename that can refuse to replace (RENAME_NOREPLACE), and the effective user and group the copies belong to.
+/// Paths are marshalled with <see cref="FileNameMarshaller"/>, so a name that is not valid UTF-8 (escaped, see
+/// <see cref="FileNameBytes"/>) is passed as its exact bytes.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal static unsafe partial class HostNodes
@@ -36,7 +39,7 @@ internal static unsafe partial class HostNodes
         if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            return errno == ENOENT ? HostNodeKind.Missing : throw new IOException($"cannot look at '{path}': {Marshal.GetPInvokeErrorMessage(errno)}");
+            return errno == ENOENT ? HostNodeKind.Missing : throw new IOException($"cannot look at {UntrustedText.Quote(path)}: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
 
         return (*(ushort*)(buffer + 28) & 0xF000) switch
@@ -57,10 +60,10 @@ internal static unsafe partial class HostNodes
     /// <summary>The effective uid and gid of this process: copies out of a sandbox belong to whoever runs cp.</summary>
     public static (int Uid, int Gid) CurrentOwner() => ((int)GetEffectiveUid(), (int)GetEffectiveGid());
 
-    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
 
-    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Renameat2(int oldDirectoryFd, string oldPath, int newDirectoryFd, string newPath, uint flags);
 
     [LibraryImport("libc", EntryPoint = "geteuid")]

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.Runtime.Versioning;
 using Cleanroom.Escaping;
+using Cleanroom.Images.Layers;
 
 namespace Cleanroom.Cli.Files;
 
@@ -9,6 +10,11 @@ namespace Cleanroom.Cli.Files;
 /// symlinks as symlinks (never followed, never descended), children in ordinal name order, a directory before its
 /// contents. File data streams from disk; nothing is held whole in memory.
 /// </summary>
+/// <remarks>
+/// Every node is listed, looked at and opened through libc (<see cref="LibC"/>), never .NET's path APIs, which would
+/// decode a name that is not valid UTF-8 lossily and then name another file or none. Such a name (or symlink target)
+/// is carried exactly in the <see cref="PaxRawNames"/> vendor records.
+/// </remarks>
 [SupportedOSPlatform("linux")]
 internal static class LocalTar
 {
@@ -32,16 +38,38 @@ internal static class LocalTar
 
     private static async Task WriteNodeAsync(TarWriter writer, string path, string name, Action<string> warn, CancellationToken ct)
     {
-        var kind = HostNodes.KindOf(path);
-        if (kind == HostNodeKind.Special)
+        var status = LibC.GetStatus(path);
+        var type = status.Kind switch
+        {
+            NodeKind.RegularFile => TarEntryType.RegularFile,
+            NodeKind.Directory => TarEntryType.Directory,
+            NodeKind.Symlink => TarEntryType.SymbolicLink,
+            NodeKind.Missing => throw new CpException($"{UntrustedText.Quote(path)} disappeared while it was being copied"),
+            _ => (TarEntryType?)null,
+        };
+        if (type is not { } entryType)
         {
             warn($"skipping {UntrustedText.Quote(path)}: not a file, directory or symlink");
             return;
         }
 
-        // TarWriter reads the node with lstat: a symlink becomes a symlink entry with its target verbatim.
-        await writer.WriteEntryAsync(path, name, ct);
-        if (kind == HostNodeKind.Directory)
+        // A symlink becomes a symlink entry with its target verbatim (its exact bytes).
+        var entry = PaxRawNames.Entry(entryType, name, status.Kind == NodeKind.Symlink ? LibC.ReadLink(path) : null);
+        entry.Mode = (UnixFileMode)status.Mode;
+        entry.ModificationTime = status.ModificationTime;
+        entry.Uid = status.Uid;
+        entry.Gid = status.Gid;
+        if (status.Kind == NodeKind.RegularFile)
+        {
+            // O_NOFOLLOW: a symlink swapped in since the lstat is refused, not followed.
+            await using var data = new FileStream(LibC.OpenRead(path), FileAccess.Read, 1 << 16);
+            entry.DataStream = data;
+            await writer.WriteEntryAsync(entry, ct);
+            return;
+        }
+
+        await writer.WriteEntryAsync(entry, ct);
+        if (status.Kind == NodeKind.Directory)
         {
             await WriteChildrenAsync(writer, path, name + "/", warn, ct);
         }
@@ -49,17 +77,10 @@ internal static class LocalTar
 
     private static async Task WriteChildrenAsync(TarWriter writer, string directory, string prefix, Action<string> warn, CancellationToken ct)
     {
-        foreach (var child in Directory.EnumerateFileSystemEntries(directory).Order(StringComparer.Ordinal))
+        foreach (var childName in LibC.ListDirectory(directory).Order(StringComparer.Ordinal))
         {
             ct.ThrowIfCancellationRequested();
-            var childName = Path.GetFileName(child);
-            // .NET decodes file names as UTF-8 with U+FFFD for bytes that are not; such a name no longer names the file.
-            if (childName.Contains('\uFFFD', StringComparison.Ordinal))
-            {
-                throw new CpException($"cannot copy {UntrustedText.Quote(child)}: its name is not valid UTF-8");
-            }
-
-            await WriteNodeAsync(writer, child, prefix + childName, warn, ct);
+            await WriteNodeAsync(writer, string.Concat(directory, "/", childName), prefix + childName, warn, ct);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using Cleanroom.Escaping;
+using Cleanroom.Images.Layers;
 
 namespace Cleanroom.Cli.Files;
 
@@ -37,9 +38,11 @@ internal static class Placement
                 break;
             case HostNodeKind.Directory when sourceIsDirectory:
                 // An existing directory keeps its own mode and times; only its contents are merged.
-                foreach (var child in Directory.EnumerateFileSystemEntries(source).Order(StringComparer.Ordinal))
+                // Listed through libc: a name that is not UTF-8 must name the same node on both sides.
+                foreach (var name in LibC.ListDirectory(source).Order(StringComparer.Ordinal))
                 {
-                    Plan(child, HostNodes.KindOf(child) == HostNodeKind.Directory, Path.Join(target, Path.GetFileName(child)), moves);
+                    var child = string.Concat(source, "/", name);
+                    Plan(child, HostNodes.KindOf(child) == HostNodeKind.Directory, string.Concat(target, "/", name), moves);
                 }
 
                 break;

@@ -4,6 +4,7 @@ using System.Runtime.Versioning;
 using Cleanroom.Api.V1;
 using Cleanroom.Client;
 using Cleanroom.Escaping;
+using Cleanroom.Images.Layers;
 using Cleanroom.Workspaces.Transfer;
 using Grpc.Core;
 
@@ -61,10 +62,8 @@ internal sealed class SandboxDownload(DaemonConnection connection, CliContext co
         }
         finally
         {
-            if (HostNodes.KindOf(staging) == HostNodeKind.Directory)
-            {
-                Directory.Delete(staging, recursive: true);
-            }
+            // libc, not Directory.Delete: what the sandbox sent may have names that are not UTF-8.
+            LibC.RemoveTree(staging);
         }
     }
 
@@ -165,11 +164,11 @@ internal sealed class SandboxDownload(DaemonConnection connection, CliContext co
     /// </summary>
     private static string CheckTopEntry(string staging, string name, string type)
     {
-        foreach (var entry in Directory.EnumerateFileSystemEntries(staging))
+        foreach (var entry in LibC.ListDirectory(staging))
         {
-            if (Path.GetFileName(entry) != name)
+            if (entry != name)
             {
-                throw new CpException($"the archive from the sandbox was refused: it holds {UntrustedText.Quote(Path.GetFileName(entry))}, not only the requested {UntrustedText.Quote(name)}");
+                throw new CpException($"the archive from the sandbox was refused: it holds {UntrustedText.Quote(entry)}, not only the requested {UntrustedText.Quote(name)}");
             }
         }
 

@@ -1,5 +1,6 @@
 using Cleanroom.Api.V1;
 using Cleanroom.Client;
+using Cleanroom.Escaping;
 using Cleanroom.Workspaces;
 using Cleanroom.Workspaces.Changes;
 using Grpc.Core;
@@ -51,7 +52,7 @@ internal sealed class ExecWorkspaceCopies(DaemonConnection connection, CliContex
             await context.Error.WriteLineAsync("cleanroom: " + result.Summary());
             foreach (var conflict in result.Conflicts.Take(20))
             {
-                await context.Error.WriteLineAsync($"  changed locally: {conflict.Path}");
+                await context.Error.WriteLineAsync($"  changed locally: {UntrustedText.Escape(conflict.Path)}");
             }
 
             problem = result.Outcome == CopyOutOutcome.Conflicts ? "local edits conflict with the sandbox's changes" : null;

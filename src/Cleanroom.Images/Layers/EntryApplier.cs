@@ -24,7 +24,7 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget, EntryRul
             return;
         }
 
-        var path = LayerPath.Normalize(entry.Name, "a path");
+        var path = LayerPath.Normalize(EntryNames.PathOf(entry), "a path");
         var whiteout = Whiteout.Classify(path);
         if (whiteout.Kind != WhiteoutKind.None)
         {
@@ -105,8 +105,8 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget, EntryRul
     {
         budget.EnsureRoom(entry.Length);
         var target = Replace(path);
-        // CreateNew is O_CREAT|O_EXCL, which fails on any existing node, a symlink included, so it never writes through one.
-        using (var file = File.OpenHandle(target.Host, FileMode.CreateNew, FileAccess.Write))
+        // O_CREAT|O_EXCL fails on any existing node, a symlink included, so it never writes through one.
+        using (var file = LibC.CreateNew(target.Host, ImplicitFileMode))
         {
             _files.Copy(file, entry.DataStream, entry.Length, cancellationToken);
             EntryMetadata.Apply(file, target.Host, entry, rules);
@@ -135,8 +135,8 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget, EntryRul
     private void MakeSymlink(TarEntry entry, string path, LayerWriteLog log)
     {
         // The target is stored verbatim: it is only ever followed inside the guest, or by ImageTree, which confines it.
-        var linkTarget = entry.LinkName;
-        if (linkTarget.Length == 0 || linkTarget.Contains('\0', StringComparison.Ordinal) || System.Text.Encoding.UTF8.GetByteCount(linkTarget) >= LayerPath.MaxPathBytes)
+        var linkTarget = EntryNames.LinkOf(entry);
+        if (linkTarget.Length == 0 || linkTarget.Contains('\0', StringComparison.Ordinal) || EntryNames.ByteCount(linkTarget) >= LayerPath.MaxPathBytes)
         {
             throw new EntryRejectedException($"is a symlink with an invalid target {UntrustedText.Quote(linkTarget)}");
         }
@@ -154,17 +154,18 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget, EntryRul
     /// </summary>
     private void MakeHardLink(TarEntry entry, string path, LayerWriteLog log)
     {
-        var existingPath = LayerPath.Normalize(entry.LinkName, "a hard link target");
+        var linkName = EntryNames.LinkOf(entry);
+        var existingPath = LayerPath.Normalize(linkName, "a hard link target");
         var existing = existingPath.Length == 0 ? new ResolvedPath(tree.Root, "", tree.Root) : tree.Resolve(existingPath, createParents: false);
         var existingKind = existing is { } found ? LibC.GetKind(found.Host) : NodeKind.Missing;
         if (existingKind == NodeKind.Missing)
         {
-            throw new EntryRejectedException($"is a hard link to {UntrustedText.Quote(entry.LinkName)}, which does not exist in the image");
+            throw new EntryRejectedException($"is a hard link to {UntrustedText.Quote(linkName)}, which does not exist in the image");
         }
 
         if (existingKind == NodeKind.Directory)
         {
-            throw new EntryRejectedException($"is a hard link to {UntrustedText.Quote(entry.LinkName)}, which is a directory");
+            throw new EntryRejectedException($"is a hard link to {UntrustedText.Quote(linkName)}, which is a directory");
         }
 
         var existingHost = existing!.Value.Host;
@@ -181,7 +182,7 @@ internal sealed class EntryApplier(ImageTree tree, UnpackBudget budget, EntryRul
         {
             // ENOENT: replacing the link's own path removed the target (a directory that held it); EMLINK: too many links.
             throw errno is LibC.ENOENT or LibC.EMLINK
-                ? new EntryRejectedException($"is a hard link to {UntrustedText.Quote(entry.LinkName)}, which cannot be linked: {LibC.Describe(errno)}")
+                ? new EntryRejectedException($"is a hard link to {UntrustedText.Quote(linkName)}, which cannot be linked: {LibC.Describe(errno)}")
                 : new IOException($"link '{target.Host}' to '{existingHost}' failed: {LibC.Describe(errno)}");
         }
 

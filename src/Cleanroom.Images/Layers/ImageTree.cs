@@ -1,4 +1,3 @@
-using System.Text;
 using Cleanroom.Escaping;
 using Cleanroom.Oci;
 
@@ -128,9 +127,10 @@ internal sealed class ImageTree(string root, bool followSymlinks = true)
             return;
         }
 
-        foreach (var child in Directory.GetFileSystemEntries(host))
+        // Listed and named through libc: a name that is not UTF-8 would be mangled by .NET's directory APIs.
+        foreach (var name in LibC.ListDirectory(host))
         {
-            var name = Path.GetFileName(child);
+            var child = string.Concat(host, "/", name);
             var childRelative = relative.Length == 0 ? name : string.Concat(relative, "/", name);
             var kind = LibC.GetKind(child);
             if (!log.WroteAtOrBelow(childRelative))
@@ -151,8 +151,8 @@ internal sealed class ImageTree(string root, bool followSymlinks = true)
             case NodeKind.Missing:
                 return;
             case NodeKind.Directory:
-                // .NET's recursive delete unlinks symlinks it meets instead of descending through them.
-                Directory.Delete(host, recursive: true);
+                // Symlinks met below are unlinked, never descended through.
+                LibC.RemoveTree(host);
                 Invalidate();
                 return;
             case NodeKind.Symlink:
@@ -195,13 +195,13 @@ internal sealed class ImageTree(string root, bool followSymlinks = true)
                 continue;
             }
 
-            if (component.Via is { } origin && Encoding.UTF8.GetByteCount(component.Name) > LayerPath.MaxComponentBytes)
+            if (component.Via is { } origin && EntryNames.ByteCount(component.Name) > LayerPath.MaxComponentBytes)
             {
                 throw new EntryRejectedException($"goes through symlink {UntrustedText.Quote(origin.Link)} whose target has a component longer than {LayerPath.MaxComponentBytes} bytes");
             }
 
             var next = relative.Length == 0 ? component.Name : string.Concat(relative, "/", component.Name);
-            if (Encoding.UTF8.GetByteCount(next) > LayerPath.MaxPathBytes)
+            if (EntryNames.ByteCount(next) > LayerPath.MaxPathBytes)
             {
                 throw new EntryRejectedException($"resolves, through symlinks, to a path longer than {LayerPath.MaxPathBytes} bytes");
             }

@@ -26,7 +26,7 @@ internal static class LayerPath
             throw new EntryRejectedException($"has {subject} that is absolute; paths in a layer are relative to the image root");
         }
 
-        if (Encoding.UTF8.GetByteCount(name) > MaxPathBytes)
+        if (EntryNames.ByteCount(name) > MaxPathBytes)
         {
             throw new EntryRejectedException($"has {subject} longer than {MaxPathBytes} bytes");
         }
@@ -44,7 +44,7 @@ internal static class LayerPath
             {
                 throw new EntryRejectedException($"has {subject} that climbs out of the image root with '..'");
             }
-            else if (component.Length * 3 > MaxComponentBytes && Encoding.UTF8.GetByteCount(component) > MaxComponentBytes)
+            else if (component.Length * 3 > MaxComponentBytes && EntryNames.ByteCount(component) > MaxComponentBytes)
             {
                 throw new EntryRejectedException($"has {subject} with a component longer than {MaxComponentBytes} bytes");
             }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Cleanroom.Escaping;
 using Microsoft.Win32.SafeHandles;
 
 namespace Cleanroom.Images.Layers;
@@ -9,6 +10,10 @@ namespace Cleanroom.Images.Layers;
 /// given here has had its parent directories resolved inside the image root by <see cref="ImageTree"/>; these calls
 /// never follow a final symlink.
 /// </summary>
+/// <remarks>
+/// Paths are marshalled with <see cref="FileNameMarshaller"/>, so a name that is not valid UTF-8 (carried with escaped
+/// bytes, see <see cref="FileNameBytes"/>) reaches the kernel as its exact bytes; plain names marshal as UTF-8 would.
+/// </remarks>
 internal static unsafe partial class LibC
 {
     public const int ENOENT = 2;
@@ -86,7 +91,7 @@ internal static unsafe partial class LibC
     public static int TryLink(string existing, string newPath) =>
         Linkat(AtFdCwd, existing, AtFdCwd, newPath, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
-    /// <summary>The symlink's target exactly as stored.</summary>
+    /// <summary>The symlink's target exactly as stored (bytes that are not UTF-8 escaped, see <see cref="FileNameBytes"/>).</summary>
     public static string ReadLink(string path)
     {
         // A target can be at most PATH_MAX (4096) bytes; one more tells truncation apart from a full-length target.
@@ -103,8 +108,8 @@ internal static unsafe partial class LibC
         }
 
         return length >= buffer.Length
-            ? throw new IOException($"readlink '{path}': the target is longer than 4096 bytes")
-            : System.Text.Encoding.UTF8.GetString(buffer[..(int)length]);
+            ? throw new IOException($"readlink '{UntrustedText.Escape(path)}': the target is longer than 4096 bytes")
+            : FileNameBytes.Decode(buffer[..(int)length]);
     }
 
     public static void ChangeOwner(string path, int uid, int gid) => Check(Lchown(path, (uint)uid, (uint)gid), "lchown", path);
@@ -163,53 +168,53 @@ internal static unsafe partial class LibC
     }
 
     private static IOException Failure(string operation, string path, int errno) =>
-        new($"{operation} '{path}' failed: {Describe(errno)}");
+        new($"{operation} '{UntrustedText.Escape(path)}' failed: {Describe(errno)}");
 
-    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Statx(int directoryFd, string path, int flags, uint mask, out StatxBuffer buffer);
 
-    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Renameat2(int oldDirectoryFd, string oldPath, int newDirectoryFd, string newPath, uint flags);
 
-    [LibraryImport("libc", EntryPoint = "mkdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "mkdir", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Mkdir(string path, uint mode);
 
-    [LibraryImport("libc", EntryPoint = "unlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "unlink", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int UnlinkCore(string path);
 
-    [LibraryImport("libc", EntryPoint = "symlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "symlink", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int SymlinkCore(string target, string path);
 
-    [LibraryImport("libc", EntryPoint = "linkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "linkat", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Linkat(int oldDirectoryFd, string oldPath, int newDirectoryFd, string newPath, int flags);
 
-    [LibraryImport("libc", EntryPoint = "mknod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "mknod", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Mknod(string path, uint mode, ulong device);
 
-    [LibraryImport("libc", EntryPoint = "readlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "readlink", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial nint Readlink(string path, byte* buffer, nuint size);
 
-    [LibraryImport("libc", EntryPoint = "lchown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "lchown", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Lchown(string path, uint uid, uint gid);
 
     [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
     private static partial int Fchown(SafeFileHandle file, uint uid, uint gid);
 
-    [LibraryImport("libc", EntryPoint = "chmod", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "chmod", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Chmod(string path, uint mode);
 
     [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
     private static partial int Fchmod(SafeFileHandle file, uint mode);
 
-    [LibraryImport("libc", EntryPoint = "utimensat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "utimensat", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Utimensat(int directoryFd, string path, Timespec* times, int flags);
 
     [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
     private static partial int Futimens(SafeFileHandle file, Timespec* times);
 
-    [LibraryImport("libc", EntryPoint = "lsetxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "lsetxattr", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Lsetxattr(string path, string name, byte* value, nuint size, int flags);
 
-    [LibraryImport("libc", EntryPoint = "fsetxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    [LibraryImport("libc", EntryPoint = "fsetxattr", StringMarshalling = StringMarshalling.Custom, StringMarshallingCustomType = typeof(FileNameMarshaller), SetLastError = true)]
     private static partial int Fsetxattr(SafeFileHandle file, string name, byte* value, nuint size, int flags);
 }

@@ -17,4 +17,13 @@ internal struct StatxBuffer
 
     [FieldOffset(28)]
     public ushort Mode;
+
+    [FieldOffset(40)]
+    public ulong Size;
+
+    [FieldOffset(112)]
+    public long ModificationSeconds;
+
+    [FieldOffset(120)]
+    public uint ModificationNanoseconds;
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Cleanroom.Workspaces.Changes;
 
@@ -8,8 +9,13 @@ namespace Cleanroom.Workspaces.Changes;
 /// against the commit for every other path) to tell local edits made meanwhile from the sandbox's own changes.
 /// </summary>
 /// <param name="Commit">The full id of the commit the sandbox's image holds.</param>
-/// <param name="Paths">Path (relative to the repository root, '/'-separated) to what the sandbox started with there.</param>
-public sealed record BaseManifest(string Commit, IReadOnlyDictionary<string, BaseEntry> Paths)
+/// <param name="Paths">
+/// Path (relative to the repository root, '/'-separated; exact, see <see cref="Cleanroom.Escaping.FileNameBytes"/>) to
+/// what the sandbox started with there.
+/// </param>
+public sealed record BaseManifest(
+    string Commit,
+    [property: JsonConverter(typeof(ManifestPathsConverter))] IReadOnlyDictionary<string, BaseEntry> Paths)
 {
     /// <summary>A manifest of a sandbox that got nothing copied in.</summary>
     public static BaseManifest Empty(string commit) => new(commit, new Dictionary<string, BaseEntry>(StringComparer.Ordinal));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Cleanroom.Escaping;
 using Cleanroom.Workspaces.Git;
 
 namespace Cleanroom.Workspaces.Changes;
@@ -24,7 +25,6 @@ internal static class CommitTree
     {
         var found = new Dictionary<string, BaseEntry>(StringComparer.Ordinal);
 
-        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
         await GitRecords.ReadAsync(
             repositoryRoot,
             ["ls-tree", "-r", "-z", "--full-tree", commit],
@@ -32,7 +32,8 @@ internal static class CommitTree
             {
                 // MODE SP TYPE SP OID TAB PATH
                 var tab = record.IndexOf((byte)'\t');
-                var path = tab < 0 ? null : utf8.GetString(record[(tab + 1)..]);
+                // Exact, even for a name that is not UTF-8, so it matches the names the working tree and archives give.
+                var path = tab < 0 ? null : FileNameBytes.Decode(record[(tab + 1)..]);
                 if (path is null || !wanted(path))
                 {
                     return;

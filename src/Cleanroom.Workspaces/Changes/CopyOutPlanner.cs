@@ -179,7 +179,7 @@ internal sealed class CopyOutPlanner
         _plan.Writes.Add(leaf);
         if (LibC.GetKind(staged) == NodeKind.RegularFile)
         {
-            _plan.BytesWritten += new FileInfo(staged).Length;
+            _plan.BytesWritten += LibC.GetStatus(staged).Size;
         }
     }
 
@@ -232,8 +232,8 @@ internal sealed class CopyOutPlanner
 
                 return;
             case NodeKind.Missing:
-                // Listed by the directory but not found by name: a name that is not UTF-8, which .NET decoded lossily.
-                _plan.Conflicts.Add(new CopyOutConflict(relative, "its name is not valid UTF-8, so it cannot be checked"));
+                // Listed by the directory, gone by the time it was looked at: something is changing the tree right now.
+                _plan.Conflicts.Add(new CopyOutConflict(relative, "it disappeared while the copy-out checked it"));
                 break;
             default:
                 _checks.Add((relative, StateOf(host)));
@@ -302,7 +302,9 @@ internal sealed class CopyOutPlanner
         return false;
     }
 
-    /// <summary>Names in a directory, sorted, so plans and results do not depend on directory order.</summary>
-    private static string[] ChildNames(string host) =>
-        [.. Directory.EnumerateFileSystemEntries(host).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
+    /// <summary>
+    /// Names in a directory, sorted, so plans and results do not depend on directory order. Listed through libc, so a
+    /// name that is not UTF-8 comes exactly (escaped, see <see cref="FileNameBytes"/>) and names its node.
+    /// </summary>
+    private static string[] ChildNames(string host) => [.. LibC.ListDirectory(host).Order(StringComparer.Ordinal)];
 }

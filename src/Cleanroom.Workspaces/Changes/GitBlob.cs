@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Cleanroom.Escaping;
 using Cleanroom.Images.Layers;
 
 namespace Cleanroom.Workspaces.Changes;
@@ -21,6 +22,9 @@ internal static class GitBlob
 
     /// <inheritdoc cref="RegularMode"/>
     public const string SymlinkMode = "120000";
+
+    /// <summary>The owner's execute bit (0100), the one git records.</summary>
+    public const uint UserExecute = 0x40;
 
     private const int BufferBytes = 1 << 20;
 
@@ -55,9 +59,9 @@ internal static class GitBlob
         switch (LibC.GetKind(host))
         {
             case NodeKind.Symlink:
-                return (SymlinkMode, Of(algorithm, Encoding.UTF8.GetBytes(LibC.ReadLink(host))));
+                return (SymlinkMode, Of(algorithm, FileNameBytes.Encode(LibC.ReadLink(host))));
             case NodeKind.RegularFile:
-                var executable = (File.GetUnixFileMode(host) & UnixFileMode.UserExecute) != 0;
+                var executable = (LibC.GetStatus(host).Mode & UserExecute) != 0;
                 return (executable ? ExecutableMode : RegularMode, OfFile(algorithm, host));
             default:
                 return null;
@@ -66,7 +70,8 @@ internal static class GitBlob
 
     private static string OfFile(HashAlgorithmName algorithm, string host)
     {
-        using var file = File.OpenHandle(host, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.None);
+        // Opened through libc: the name need not be UTF-8 (see FileNameBytes), and a symlink swapped in is refused.
+        using var file = LibC.OpenRead(host);
         var length = RandomAccess.GetLength(file);
         using var hash = Start(algorithm, length);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
@@ -78,7 +83,7 @@ internal static class GitBlob
                 var read = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(BufferBytes, length - offset)), offset);
                 if (read == 0)
                 {
-                    throw new IOException($"'{host}' became shorter while it was read");
+                    throw new IOException($"'{UntrustedText.Escape(host)}' became shorter while it was read");
                 }
 
                 hash.AppendData(buffer, 0, read);

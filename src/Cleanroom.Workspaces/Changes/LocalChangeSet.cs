@@ -1,5 +1,5 @@
 using System.Formats.Tar;
-using System.Text;
+using Cleanroom.Escaping;
 using Cleanroom.Images.Layers;
 
 namespace Cleanroom.Workspaces.Changes;
@@ -39,7 +39,7 @@ public sealed class LocalChangeSet
     /// <summary>Paths the commit has and the working tree does not, sorted.</summary>
     public IReadOnlyList<string> Deleted { get; }
 
-    /// <summary>Changed paths that cannot be copied in (submodules, names that are not UTF-8, sockets).</summary>
+    /// <summary>Changed paths that cannot be copied in (submodules, nested repositories, sockets, FIFOs).</summary>
     public IReadOnlyList<SkippedPath> Skipped { get; }
 
     /// <summary>Paths that differ from the commit, skipped ones included: the number the dirty warning shows.</summary>
@@ -57,7 +57,8 @@ public sealed class LocalChangeSet
     /// starts with at each path. Deletions come first (an empty <c>dir/.wh.NAME</c>), so a path that changed from a
     /// file to a directory or back is cleared before it is written; then every parent directory of a changed file
     /// (0755); then the files (0644 or 0755 as git sees the executable bit, with their mtimes) and symlinks (as
-    /// symlinks). Each file is read once, streamed and hashed on the way; none is held in memory.
+    /// symlinks). Each file is read once, streamed and hashed on the way; none is held in memory. A name or symlink
+    /// target that is not valid UTF-8 travels exactly in the <see cref="PaxRawNames"/> vendor records.
     /// </summary>
     /// <exception cref="WorkspaceException">TooLarge when the changes exceed <see cref="LocalChangeOptions"/>.</exception>
     public async Task<BaseManifest> WriteTarAsync(Stream output, CancellationToken ct = default)
@@ -71,17 +72,18 @@ public sealed class LocalChangeSet
         {
             var slash = path.LastIndexOf('/');
             var name = slash < 0 ? Whiteout.Prefix + path : string.Concat(path.AsSpan(0, slash + 1), Whiteout.Prefix, path.AsSpan(slash + 1));
-            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, name) { Mode = RegularMode, ModificationTime = DateTimeOffset.UnixEpoch }, ct);
+            var whiteout = PaxRawNames.Entry(TarEntryType.RegularFile, name);
+            whiteout.Mode = RegularMode;
+            whiteout.ModificationTime = DateTimeOffset.UnixEpoch;
+            await writer.WriteEntryAsync(whiteout, ct);
             paths[path] = BaseEntry.Deleted;
         }
 
         foreach (var directory in ParentDirectories())
         {
-            var entry = new PaxTarEntry(TarEntryType.Directory, directory + "/")
-            {
-                Mode = ExecutableMode,
-                ModificationTime = Directory.GetLastWriteTimeUtc(Path.Combine(_root, directory)),
-            };
+            var entry = PaxRawNames.Entry(TarEntryType.Directory, directory + "/");
+            entry.Mode = ExecutableMode;
+            entry.ModificationTime = LibC.GetStatus(HostPath(directory)).ModificationTime;
             await writer.WriteEntryAsync(entry, ct);
         }
 
@@ -108,34 +110,32 @@ public sealed class LocalChangeSet
 
     private async Task<BaseEntry> WriteFileAsync(TarWriter writer, LocalFile file, System.Security.Cryptography.HashAlgorithmName algorithm, CancellationToken ct)
     {
-        var host = Path.Combine(_root, file.Path);
-        var executable = (File.GetUnixFileMode(host) & UnixFileMode.UserExecute) != 0;
+        var host = HostPath(file.Path);
+        var status = LibC.GetStatus(host);
+        var executable = (status.Mode & GitBlob.UserExecute) != 0;
         using var hash = GitBlob.Start(algorithm, file.Bytes);
+        // Opened through libc, never .NET's path APIs: the name need not be UTF-8 (see FileNameBytes).
         await using var data = new HashingReadStream(
-            new FileStream(host, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16), file.Bytes, hash, file.Path);
-        var entry = new PaxTarEntry(TarEntryType.RegularFile, file.Path)
-        {
-            Mode = executable ? ExecutableMode : RegularMode,
-            ModificationTime = File.GetLastWriteTimeUtc(host),
-            DataStream = data,
-        };
+            new FileStream(LibC.OpenRead(host), FileAccess.Read, 1 << 16), file.Bytes, hash, UntrustedText.Escape(file.Path));
+        var entry = PaxRawNames.Entry(TarEntryType.RegularFile, file.Path);
+        entry.Mode = executable ? ExecutableMode : RegularMode;
+        entry.ModificationTime = status.ModificationTime;
+        entry.DataStream = data;
         await writer.WriteEntryAsync(entry, ct);
         return new BaseEntry(executable ? GitBlob.ExecutableMode : GitBlob.RegularMode, GitBlob.Finish(hash));
     }
 
     private async Task<BaseEntry> WriteSymlinkAsync(TarWriter writer, LocalFile file, System.Security.Cryptography.HashAlgorithmName algorithm, CancellationToken ct)
     {
-        var host = Path.Combine(_root, file.Path);
-        var target = LibC.ReadLink(host);
-        var entry = new PaxTarEntry(TarEntryType.SymbolicLink, file.Path)
-        {
-            Mode = SymlinkMode,
-            LinkName = target,
-            ModificationTime = DateTimeOffset.UnixEpoch,
-        };
+        var target = LibC.ReadLink(HostPath(file.Path));
+        var entry = PaxRawNames.Entry(TarEntryType.SymbolicLink, file.Path, target);
+        entry.Mode = SymlinkMode;
+        entry.ModificationTime = DateTimeOffset.UnixEpoch;
         await writer.WriteEntryAsync(entry, ct);
-        return new BaseEntry(GitBlob.SymlinkMode, GitBlob.Of(algorithm, Encoding.UTF8.GetBytes(target)));
+        return new BaseEntry(GitBlob.SymlinkMode, GitBlob.Of(algorithm, FileNameBytes.Encode(target)));
     }
+
+    private string HostPath(string relative) => string.Concat(_root, "/", relative);
 
     /// <summary>Every directory above a changed file, parents before children.</summary>
     private SortedSet<string> ParentDirectories()

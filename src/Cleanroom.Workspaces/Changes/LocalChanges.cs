@@ -1,4 +1,3 @@
-using System.Text;
 using Cleanroom.Escaping;
 using Cleanroom.Images.Layers;
 using Cleanroom.Workspaces.Git;
@@ -13,14 +12,13 @@ namespace Cleanroom.Workspaces.Changes;
 /// symlinked directory in the working tree is never read through.
 /// </summary>
 /// <remarks>
-/// Names that are not valid UTF-8 cannot be named through .NET's file APIs (it decodes and encodes paths as UTF-8), so
-/// they are reported in <see cref="LocalChangeSet.Skipped"/> and not copied. So are submodules and nested
-/// repositories (not supported yet), and sockets or FIFOs.
+/// Names that are not valid UTF-8 are carried exactly (<see cref="FileNameBytes"/>) and only ever reach the file system
+/// through libc calls that pass their bytes; .NET's own path APIs would name some other file. Submodules and nested
+/// repositories (not supported yet), and sockets or FIFOs, are reported in <see cref="LocalChangeSet.Skipped"/> and
+/// not copied.
 /// </remarks>
 public static class LocalChanges
 {
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>The changes of the working tree at <paramref name="repositoryRoot"/> against <paramref name="commit"/>.</summary>
     /// <param name="repositoryRoot">The top level of the working tree.</param>
     /// <param name="commit">The full id of the commit the sandbox has.</param>
@@ -97,7 +95,7 @@ public static class LocalChanges
                 switch (kind)
                 {
                     case NodeKind.RegularFile or NodeKind.Symlink:
-                        present.Add(new LocalFile(path, kind == NodeKind.Symlink, kind == NodeKind.RegularFile ? new FileInfo(Path.Combine(root, path)).Length : 0));
+                        present.Add(new LocalFile(path, kind == NodeKind.Symlink, kind == NodeKind.RegularFile ? LibC.GetStatus(tree.HostPath(path)).Size : 0));
                         break;
                     case NodeKind.Missing or NodeKind.Directory when _tracked.Contains(path):
                         // Gone, or a directory now stands where the commit has a file (its files are listed themselves).
@@ -114,17 +112,9 @@ public static class LocalChanges
 
         private string? Decode(ReadOnlySpan<byte> record, string reasonIfSkipped, bool skip)
         {
-            string path;
-            try
-            {
-                path = StrictUtf8.GetString(record);
-            }
-            catch (DecoderFallbackException)
-            {
-                _skipped.Add(new SkippedPath(UntrustedText.Escape(Encoding.UTF8.GetString(record)), "name is not valid UTF-8 (not supported)"));
-                return null;
-            }
-
+            // Exact for any name: bytes that are not UTF-8 are escaped (FileNameBytes), and every later call names the
+            // file through libc with those bytes.
+            var path = FileNameBytes.Decode(record);
             if (skip)
             {
                 _skipped.Add(new SkippedPath(UntrustedText.Escape(path.TrimEnd('/')), reasonIfSkipped));

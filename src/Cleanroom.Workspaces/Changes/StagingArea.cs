@@ -1,4 +1,3 @@
-using Cleanroom.HostProcesses;
 using Cleanroom.Images.Layers;
 
 namespace Cleanroom.Workspaces.Changes;
@@ -60,21 +59,14 @@ internal sealed class StagingArea : IDisposable
 
         try
         {
-            // Recursive delete unlinks symlinks rather than following them.
-            Directory.Delete(Path, recursive: true);
+            // Through libc, which unlinks symlinks rather than following them and names what .NET cannot (backups and
+            // staged files may have names that are not UTF-8).
+            LibC.RemoveTree(Path);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (IOException)
         {
-            try
-            {
-                // Backups may hold names that are not UTF-8, which .NET cannot name; rm can.
-                HostCommand.RunAsync("rm", ["-rf", "--one-file-system", "--", Path], TimeSpan.FromMinutes(10), CancellationToken.None).GetAwaiter().GetResult();
-            }
-            catch (HostCommandException)
-            {
-                // Not fatal and must not hide the copy-out's own outcome or error: what is left is inside .git/cleanroom,
-                // which git ignores, and can be deleted by hand.
-            }
+            // Not fatal and must not hide the copy-out's own outcome or error: what is left is inside .git/cleanroom,
+            // which git ignores, and can be deleted by hand.
         }
     }
 }

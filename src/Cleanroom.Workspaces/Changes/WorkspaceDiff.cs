@@ -1,5 +1,5 @@
 using System.Formats.Tar;
-using System.Text;
+using Cleanroom.Escaping;
 using Cleanroom.Workspaces.Transfer;
 
 namespace Cleanroom.Workspaces.Changes;
@@ -37,7 +37,8 @@ public static class WorkspaceDiff
                     throw Rejected($"more than {limits.MaxEntries} entries or {limits.MaxBytes} bytes");
                 }
 
-                var name = Normalize(entry.Name, limits);
+                // The exact name (a vendor record's bytes when it is not UTF-8); a bad record is InvalidDataException.
+                var name = Normalize(PaxRawNames.NameOf(entry), limits);
                 var slash = name.LastIndexOf('/');
                 var (directory, file) = slash < 0 ? ("", name) : (name[..slash], name[(slash + 1)..]);
                 if (file == OpaqueMarker)
@@ -54,13 +55,14 @@ public static class WorkspaceDiff
                 }
                 else if (entry.EntryType == TarEntryType.SymbolicLink)
                 {
-                    written[name] = (GitBlob.SymlinkMode, GitBlob.Of(algorithm, Encoding.UTF8.GetBytes(entry.LinkName)), entry.LinkName.Length);
+                    var target = FileNameBytes.Encode(PaxRawNames.LinkNameOf(entry));
+                    written[name] = (GitBlob.SymlinkMode, GitBlob.Of(algorithm, target), target.Length);
                 }
                 else if (entry.EntryType == TarEntryType.HardLink)
                 {
                     // Same content as an earlier entry of this archive.
-                    var target = Normalize(entry.LinkName, limits);
-                    written[name] = written.TryGetValue(target, out var linked) ? linked : throw Rejected($"hard link {name} names {target}, which is not earlier in the archive");
+                    var target = Normalize(PaxRawNames.LinkNameOf(entry), limits);
+                    written[name] = written.TryGetValue(target, out var linked) ? linked : throw Rejected($"hard link {UntrustedText.Quote(name)} names {UntrustedText.Quote(target)}, which is not earlier in the archive");
                 }
             }
         }
@@ -129,7 +131,7 @@ public static class WorkspaceDiff
         var parts = trimmed.Split('/');
         if (trimmed.Length == 0 || trimmed[0] == '/' || parts.Length > limits.MaxPathDepth || parts.Any(p => p is "" or "." or ".." || p.Contains('\0', StringComparison.Ordinal)))
         {
-            throw Rejected($"entry name {Escaping.UntrustedText.Quote(name)} is empty, absolute, too deep or has '.', '..' or empty segments");
+            throw Rejected($"entry name {UntrustedText.Quote(name)} is empty, absolute, too deep or has '.', '..' or empty segments");
         }
 
         return trimmed;

@@ -69,7 +69,7 @@ internal sealed class ConfinedUnpacker
             while (reader.Next() is { } entry)
             {
                 ct.ThrowIfCancellationRequested();
-                entryName = entry.Name;
+                entryName = NameForMessages(entry);
                 _budget.CountEntry();
                 if (!Screen(entry, ct))
                 {
@@ -106,13 +106,27 @@ internal sealed class ConfinedUnpacker
     /// </summary>
     private void GiveDirectoriesToOwner(string directory)
     {
-        foreach (var child in Directory.EnumerateFileSystemEntries(directory))
+        foreach (var name in LibC.ListDirectory(directory))
         {
+            var child = string.Concat(directory, "/", name);
             if (LibC.GetKind(child) == NodeKind.Directory)
             {
                 LibC.ChangeOwner(child, Owner.Uid, Owner.Gid);
                 GiveDirectoriesToOwner(child);
             }
+        }
+    }
+
+    /// <summary>The entry's name for messages: the exact one when its vendor record is valid, else the decoded one.</summary>
+    private static string NameForMessages(TarEntry entry)
+    {
+        try
+        {
+            return PaxRawNames.NameOf(entry);
+        }
+        catch (InvalidDataException)
+        {
+            return entry.Name;
         }
     }
 
@@ -130,11 +144,11 @@ internal sealed class ConfinedUnpacker
             return false;
         }
 
-        var path = LayerPath.Normalize(entry.Name, "a path");
-        CheckPath(path);
+        var path = LayerPath.Normalize(EntryNames.PathOf(entry), "a path");
+        CheckPath(path, exact: EntryNames.HasRawPath(entry));
         if (entry.EntryType == TarEntryType.HardLink)
         {
-            CheckPath(LayerPath.Normalize(entry.LinkName, "a hard link target"));
+            CheckPath(LayerPath.Normalize(EntryNames.LinkOf(entry), "a hard link target"), exact: EntryNames.HasRawLinkPath(entry));
         }
 
         if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile && entry.Length > _limits.MaxFileBytes)
@@ -156,19 +170,24 @@ internal sealed class ConfinedUnpacker
         _entries.SkipData(entry, ct);
         if (whiteout.Kind != WhiteoutKind.Ignored)
         {
-            CheckPath(whiteout.Target);
+            CheckPath(whiteout.Target, exact: true);
             _whiteouts.Add(new UnpackedWhiteout(whiteout.Target, whiteout.Kind == WhiteoutKind.Opaque));
         }
 
         return true;
     }
 
-    private void CheckPath(string path)
+    /// <param name="exact">
+    /// True when the name came from a <see cref="PaxRawNames"/> vendor record (or was already checked): its bytes are
+    /// exact, so a U+FFFD in it is a real character.
+    /// </param>
+    private void CheckPath(string path, bool exact)
     {
-        // TarReader decodes names as UTF-8 and replaces bytes that are not; such a name no longer says which file it meant.
-        if (path.Contains('\uFFFD', StringComparison.Ordinal))
+        // TarReader decodes names as UTF-8 and replaces bytes that are not; without the vendor record with the exact
+        // bytes, such a name no longer says which file it meant.
+        if (!exact && path.Contains('\uFFFD', StringComparison.Ordinal))
         {
-            throw new EntryRejectedException("has a name that is not valid UTF-8, which is not supported");
+            throw new EntryRejectedException($"has a name that is not valid UTF-8 and no {PaxRawNames.PathKey} record with its bytes");
         }
 
         var depth = 0;

@@ -48,10 +48,8 @@ public static class SandboxArchive
         }
         catch
         {
-            if (LibC.GetKind(temp) == NodeKind.Directory)
-            {
-                Directory.Delete(temp, recursive: true);
-            }
+            // libc, not Directory.Delete: names in the archive need not be UTF-8.
+            LibC.RemoveTree(temp);
 
             throw;
         }
