@@ -11,7 +11,8 @@ internal static unsafe class DirectoryListing
     /// The directory's children, hidden ones included, each with its lstat. Read with readdir, not .NET: .NET
     /// decodes names lossily (U+FFFD), while <see cref="FileNameBytes.Decode"/> keeps every byte, so a name that is
     /// not valid UTF-8 still leads back to its file. A child that goes away between the listing and its lstat is
-    /// left out.
+    /// left out; any other lstat failure (permission, a name too long) fails the listing rather than leaving the
+    /// child silently out of an archive.
     /// </summary>
     public static List<Child> Children(string directory)
     {
@@ -19,9 +20,13 @@ internal static unsafe class DirectoryListing
         foreach (var name in Names(directory))
         {
             var fullPath = Join(directory, name);
-            if (FileStatus.TryGet(fullPath, out _) is { } status)
+            if (FileStatus.TryGet(fullPath, out var errno) is { } status)
             {
                 children.Add(new Child(fullPath, name, status));
+            }
+            else if (errno != Errno.ENOENT)
+            {
+                throw ToolException.FromErrno(errno, "lstat", fullPath);
             }
         }
 

@@ -79,7 +79,8 @@ internal static class ToolCommand
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ArgumentException)
         {
             // The agent is built without resource strings, so a runtime message may be a bare key: name the exception.
-            io.Error.WriteLine($"{name}: {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
+            // Its text may quote the archive (a tar reader's message), so it is escaped like any hostile text.
+            io.Error.WriteLine($"{name}: {ex.GetType().Name}: {UntrustedText.Escape(ex.Message)}");
             return 1;
         }
     }
