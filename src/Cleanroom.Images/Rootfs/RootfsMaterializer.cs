@@ -53,24 +53,22 @@ public sealed class RootfsMaterializer(ImageManagerOptions options)
 
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    /// <summary>Removes a staging tree. Directories may have been made read-only by the image; deletion still works as root.</summary>
+    /// <summary>
+    /// Removes a staging tree through libc (<see cref="Layers.LibC.RemoveTree"/>): a layer may name files with bytes that
+    /// are not UTF-8 (the <c>CLEANROOM.rawpath</c> record), which .NET's recursive delete cannot name. Directories may
+    /// have been made read-only by the image; deletion still works as root.
+    /// </summary>
     internal static void DeleteTree(string path)
     {
         try
         {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
+            Layers.LibC.RemoveTree(path);
         }
         catch (IOException)
         {
             // A second attempt covers files the first pass raced with (e.g. a still-closing writer).
             Thread.Sleep(50);
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
+            Layers.LibC.RemoveTree(path);
         }
     }
 }
