@@ -89,7 +89,8 @@ public sealed class CopyOutTests : IDisposable
         var json = BaseManifest.FromJson(manifest.ToJson());
 
         // The sandbox got the dirty tree, changed untracked.txt and deleted staged.txt; locally nothing moved since.
-        var tar = new GuestTar().File("untracked.txt", "changed in the sandbox\n").Whiteout("staged.txt").Build();
+        // The changes are the whole upper layer, so they hold the other copied-in files as they were copied in.
+        var tar = CopiedIn(withAdded: false).File("untracked.txt", "changed in the sandbox\n").Whiteout("staged.txt").Build();
         var result = await CopyOut.RunAsync(repo.Path, json, tar);
 
         Assert.Equal(CopyOutOutcome.Applied, result.Outcome);
@@ -99,6 +100,37 @@ public sealed class CopyOutTests : IDisposable
         // Against the commit alone both would have been conflicts: neither is in it.
         var again = await CopyOut.RunAsync(repo.Path, BaseManifest.Empty(repo.Commit), new GuestTar().File("untracked.txt", "x\n").Build());
         Assert.Equal(CopyOutOutcome.Conflicts, again.Outcome);
+    }
+
+    [Fact]
+    public async Task A_copied_in_file_the_commit_lacks_is_deleted_when_the_sandbox_deleted_it()
+    {
+        var repo = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 10);
+        await repo.MakeDirtyAsync();
+        var manifest = await (await LocalChanges.FindAsync(repo.Path, repo.Commit)).WriteTarAsync(Stream.Null);
+
+        // The sandbox removed staged.txt and untracked.txt, which only copy-in gave it: no whiteouts, they are just gone.
+        var result = await CopyOut.RunAsync(repo.Path, manifest, CopiedIn(withAdded: false).Build());
+
+        Assert.Equal(CopyOutOutcome.Applied, result.Outcome);
+        Assert.Equal(["staged.txt", "untracked.txt"], result.Deleted);
+        Assert.False(File.Exists(Path.Combine(repo.Path, "untracked.txt")));
+        Assert.Equal("uncommitted\n", File.ReadAllText(Path.Combine(repo.Path, "changed.txt")));
+    }
+
+    [Fact]
+    public async Task A_copied_in_file_edited_locally_meanwhile_is_a_conflict_when_the_sandbox_deleted_it()
+    {
+        var repo = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 10);
+        await repo.MakeDirtyAsync();
+        var manifest = await (await LocalChanges.FindAsync(repo.Path, repo.Commit)).WriteTarAsync(Stream.Null);
+        File.WriteAllText(Path.Combine(repo.Path, "untracked.txt"), "edited locally meanwhile\n");
+
+        var result = await CopyOut.RunAsync(repo.Path, manifest, CopiedIn(withAdded: false).Build());
+
+        Assert.Equal(CopyOutOutcome.Conflicts, result.Outcome);
+        Assert.Equal("untracked.txt", Assert.Single(result.Conflicts).Path);
+        Assert.Equal("edited locally meanwhile\n", File.ReadAllText(Path.Combine(repo.Path, "untracked.txt")));
     }
 
     [Fact]
@@ -222,5 +254,15 @@ public sealed class CopyOutTests : IDisposable
     {
         var staging = Path.Combine(repo.Path, ".git", "cleanroom");
         Assert.True(!Directory.Exists(staging) || Directory.GetFileSystemEntries(staging).Length == 0, "a staging directory was left behind");
+    }
+
+    /// <summary>
+    /// The upper layer of a sandbox that got <see cref="TestRepository.MakeDirtyAsync"/> copied in and changed
+    /// nothing: the copied-in files as they were copied (the added ones, staged.txt and untracked.txt, unless left out).
+    /// </summary>
+    private static GuestTar CopiedIn(bool withAdded = true)
+    {
+        var tar = new GuestTar().File("changed.txt", "uncommitted\n").File("run.sh", "#!/bin/sh\necho hi\n", 0x1A4);
+        return withAdded ? tar.File("staged.txt", "staged\n").File("untracked.txt", "untracked\n") : tar;
     }
 }

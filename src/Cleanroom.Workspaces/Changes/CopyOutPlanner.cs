@@ -85,9 +85,31 @@ internal sealed class CopyOutPlanner
             }
         }
 
+        RemoveCopiedInPathsTheSandboxDeleted();
         foreach (var (path, _) in _checks.Where(c => _manifest.Find(c.Path) is null))
         {
             PathsNeedingCommitBase.Add(path);
+        }
+    }
+
+    /// <summary>
+    /// A path copied in lives in the overlay's upper layer, so the changes (the whole upper layer) always hold it
+    /// while the sandbox has it. When the sandbox deletes one the commit does not have, the overlay makes no whiteout
+    /// (there is nothing below to hide): it is simply missing. The manifest says the sandbox had it, so it is a
+    /// deletion, checked against the manifest's entry like any other. A guest that leaves out a path this way can do
+    /// no more than its whiteouts already could.
+    /// </summary>
+    private void RemoveCopiedInPathsTheSandboxDeleted()
+    {
+        var whitedOut = _whiteouts.Select(w => w.Path).ToHashSet(StringComparer.Ordinal);
+        foreach (var (path, _) in _manifest.Paths.Where(p => !p.Value.IsDeleted).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (!_stagedLeaves.Contains(path) && !_stagedDirectories.Contains(path) && !whitedOut.Contains(path) && !IsAtOrBelowRemoved(path)
+                && !HasAncestorIn(_absentLocally, path) && !HasAncestorIn(_opaque, path) && !_opaque.Contains("")
+                && _local.KindOf(path, refuseSymlinkedParent: true) is NodeKind.RegularFile or NodeKind.Symlink)
+            {
+                RemoveSubtree(path);
+            }
         }
     }
 
