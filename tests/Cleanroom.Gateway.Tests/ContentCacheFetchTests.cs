@@ -173,4 +173,35 @@ public sealed class ContentCacheFetchTests : IDisposable
         Assert.Equal(CacheFreshness.Missing, cache.Lookup(Key).Freshness);
         Assert.Empty(_scratch.Files("blobs"));
     }
+
+    [Fact]
+    public async Task Serving_a_fetched_blob_is_not_a_hit_so_s3_fifo_still_evicts_one_hit_wonders()
+    {
+        // 100 kB budget: the small queue holds 10 kB, and the 2 kB fillers below push it over several times.
+        using var cache = new ContentCache(new ContentCacheOptions { RootDirectory = _scratch.Path, MaxTotalBytes = 100_000, MaxObjectBytes = 10_000 }, _clock);
+        async Task<CacheResult> FetchAndServe(string name, int seed)
+        {
+            var result = await cache.GetOrFetchAsync(
+                new CacheKey("npm", "tarball", name),
+                _ => Task.FromResult(new CacheFill(new MemoryStream(TestStreams.Bytes(2_000, seed)), CacheEntryOptions.Immutable)),
+                CancellationToken.None);
+            await using var stream = cache.OpenRead(result) ?? throw new InvalidOperationException("the blob is gone");
+            await stream.CopyToAsync(Stream.Null);
+            return result;
+        }
+
+        var once = await FetchAndServe("once", seed: 100);
+        var twice = await FetchAndServe("twice", seed: 101);
+        var again = await FetchAndServe("twice", seed: 101);
+        Assert.Equal(CacheOutcome.Fetched, once.Outcome);
+        Assert.Equal(CacheOutcome.Hit, again.Outcome);
+
+        for (var i = 0; i < 60; i++)
+        {
+            await cache.PutAsync(new CacheKey("npm", "tarball", $"filler{i}"), new MemoryStream(TestStreams.Bytes(2_000, seed: i)), CacheEntryOptions.Immutable, CancellationToken.None);
+        }
+
+        Assert.Equal(CacheFreshness.Missing, cache.Lookup(once.Entry.Key).Freshness);
+        Assert.Equal(CacheFreshness.Fresh, cache.Lookup(twice.Entry.Key).Freshness);
+    }
 }

@@ -84,15 +84,34 @@ public sealed class ContentCache : IDisposable
     }
 
     /// <summary>
+    /// Opens the body of a <see cref="GetOrFetchAsync"/> answer (see <see cref="OpenRead(CacheEntry, bool)"/>); a
+    /// <see cref="CacheOutcome.Fetched"/> answer's read is not counted as a hit.
+    /// </summary>
+    public Stream? OpenRead(CacheResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+
+        // The waiters of a fetch read the blob they just stored: that is the miss being served, not a second request.
+        // Counting it would mark every fetched blob as re-used, so S3-FIFO would promote all of them to main and its
+        // one-hit-wonder filter would never filter anything.
+        return OpenRead(result.Entry, countAsHit: result.Outcome != CacheOutcome.Fetched);
+    }
+
+    /// <summary>
     /// Opens an entry's body through a verifying stream (read it to the end: a corrupt blob throws
     /// <see cref="CacheIntegrityException"/> there and is removed). Null when the blob is gone (evicted meanwhile).
     /// </summary>
-    public Stream? OpenRead(CacheEntry entry)
+    /// <param name="entry">The entry whose body to read.</param>
+    /// <param name="countAsHit">
+    /// True when this read answers a lookup that found the entry (the eviction policy records a hit); false when it
+    /// serves the miss that just stored it, which must not count as a re-use.
+    /// </param>
+    public Stream? OpenRead(CacheEntry entry, bool countAsHit = true)
     {
         ArgumentNullException.ThrowIfNull(entry);
         lock (_gate)
         {
-            if (!_policy.Access(entry.Digest))
+            if (!(countAsHit ? _policy.Access(entry.Digest) : _policy.Contains(entry.Digest)))
             {
                 return null;
             }
