@@ -169,6 +169,33 @@ public sealed class BlobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Zero_length_reads_are_not_end_of_file_and_leave_a_good_blob_alone()
+    {
+        var store = NewStore();
+        var bytes = TestStreams.Bytes(50_000);
+        var put = await store.PutAsync(new MemoryStream(bytes), null, CancellationToken.None);
+        var reported = new List<BlobDigest>();
+
+        await using (var stream = store.OpenRead(put.Digest, reported.Add)!)
+        {
+            // Every overload, before any data and part way through.
+            Assert.Equal(0, stream.Read([], 0, 0));
+            Assert.Equal(0, stream.Read(Span<byte>.Empty));
+            Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty));
+            var head = new byte[1000];
+            await stream.ReadExactlyAsync(head);
+            Assert.Equal(0, await stream.ReadAsync(new byte[10].AsMemory(5, 0)));
+            Assert.Equal(0, stream.Read(new byte[10].AsSpan(3, 0)));
+            var rest = new MemoryStream();
+            await stream.CopyToAsync(rest);
+            Assert.Equal(bytes, head.Concat(rest.ToArray()).ToArray());
+        }
+
+        Assert.Empty(reported);
+        Assert.True(store.Contains(put.Digest));
+    }
+
+    [Fact]
     public async Task OpenRead_of_a_corrupt_blob_throws_at_the_end_and_removes_it()
     {
         var store = NewStore();
