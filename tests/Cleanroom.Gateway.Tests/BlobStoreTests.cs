@@ -139,6 +139,20 @@ public sealed class BlobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_commit_whose_directory_fsync_fails_leaves_no_blob_behind()
+    {
+        var store = new BlobStore(_scratch.Path, 1 << 20) { FlushDirectory = _ => throw new IOException("fsync: EIO") };
+        var bytes = TestStreams.Bytes(10_000);
+        using var staged = await store.StageAsync(new MemoryStream(bytes), null, CancellationToken.None);
+
+        Assert.Throws<IOException>(() => store.Commit(staged));
+
+        Assert.False(store.Contains(staged.Digest));
+        Assert.Empty(store.EnumerateDigests());
+        Assert.Empty(TempFiles());
+    }
+
+    [Fact]
     public async Task Leftover_temp_files_from_a_crash_are_removed()
     {
         var store = NewStore();

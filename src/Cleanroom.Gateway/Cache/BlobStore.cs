@@ -31,6 +31,9 @@ public sealed class BlobStore
     /// <summary>The largest blob accepted.</summary>
     public long MaxObjectBytes { get; }
 
+    /// <summary>Makes a rename into a directory durable; replaceable so tests can make it fail.</summary>
+    internal Action<string> FlushDirectory { get; init; } = DirectorySync.Flush;
+
     /// <summary>The file that holds (or would hold) <paramref name="digest"/>.</summary>
     public string PathOf(BlobDigest digest) => Path.Combine(_blobsDirectory, digest.Hex[..2], digest.Hex);
 
@@ -142,7 +145,19 @@ public sealed class BlobStore
         // rename(2) replaces atomically: a concurrent commit of the same digest wrote the same bytes.
         File.Move(staged.TempPath, target, overwrite: true);
         staged.MarkCommitted();
-        DirectorySync.Flush(directory);
+        try
+        {
+            FlushDirectory(directory);
+        }
+        catch
+        {
+            // The put fails, so the caller records nothing; a file left here would be an unrecorded blob outside the
+            // eviction budget until the next start, with a rename that may not survive a crash. Deleting it is cheap:
+            // the next request fetches again.
+            DeleteQuietly(target);
+            throw;
+        }
+
         return new BlobPutResult(staged.Digest, staged.Size, AlreadyPresent: false);
     }
 
