@@ -9,7 +9,7 @@ public sealed class ContentCacheFetchTests : IDisposable
 
     public void Dispose() => _scratch.Dispose();
 
-    private ContentCache Open() => new(new ContentCacheOptions { RootDirectory = _scratch.Path, MaxTotalBytes = 1 << 24, MaxObjectBytes = 1 << 22 }, _clock);
+    private ContentCache Open() => new(new ContentCacheOptions { RootDirectory = _scratch.Path, MaxTotalBytes = 1 << 24, MaxObjectBytes = 1 << 20 }, _clock);
 
     private static readonly CacheKey Key = new("npm", "tarball", "left-pad/-/left-pad-1.3.0.tgz");
 

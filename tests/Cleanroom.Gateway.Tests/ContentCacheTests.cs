@@ -15,7 +15,7 @@ public sealed class ContentCacheTests : IDisposable
         {
             RootDirectory = _scratch.Path,
             MaxTotalBytes = maxTotalBytes,
-            MaxObjectBytes = Math.Min(maxTotalBytes, 1 << 20),
+            MaxObjectBytes = Math.Min(maxTotalBytes / 10, 1 << 20),
             EvictionPolicy = policy,
         }, _clock);
 
@@ -117,28 +117,28 @@ public sealed class ContentCacheTests : IDisposable
     [InlineData(EvictionPolicyKind.Lru)]
     public async Task A_put_over_budget_evicts_blob_files_rows_and_entries(EvictionPolicyKind policy)
     {
-        using var cache = Open(maxTotalBytes: 10_000, policy);
+        using var cache = Open(maxTotalBytes: 30_000, policy);
         var entries = new List<CacheEntry>();
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < 11; i++)
         {
             entries.Add(await cache.PutAsync(Key($"k{i}"), new MemoryStream(TestStreams.Bytes(3000, seed: i)), CacheEntryOptions.Immutable, CancellationToken.None));
         }
 
-        Assert.True(cache.UsedBytes <= 10_000);
-        Assert.Equal(3, cache.BlobCount);
+        Assert.True(cache.UsedBytes <= 30_000);
+        Assert.Equal(10, cache.BlobCount);
         var first = entries[0];
         Assert.Equal(CacheFreshness.Missing, cache.Lookup(Key("k0")).Freshness);
         Assert.False(cache.Store.Contains(first.Digest));
         Assert.Null(cache.GetBlob(first.Digest));
         Assert.Null(cache.OpenRead(first));
-        Assert.Equal(3, _scratch.Files("blobs").Count);
+        Assert.Equal(10, _scratch.Files("blobs").Count);
     }
 
     [Fact]
     public async Task A_pinned_blob_is_never_evicted()
     {
-        using var cache = Open(maxTotalBytes: 10_000);
-        var pinned = await cache.PutAsync(Key("pinned"), new MemoryStream(TestStreams.Bytes(3000)), CacheEntryOptions.Immutable, CancellationToken.None);
+        using var cache = Open(maxTotalBytes: 30_000);
+        var pinned = await cache.PutAsync(Key("pinned"), new MemoryStream(TestStreams.Bytes(3000, seed: 100)), CacheEntryOptions.Immutable, CancellationToken.None);
         Assert.True(cache.Pin(pinned.Digest));
 
         for (var i = 0; i < 20; i++)
