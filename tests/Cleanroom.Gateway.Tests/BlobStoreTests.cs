@@ -47,6 +47,26 @@ public sealed class BlobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Committing_present_content_replaces_a_corrupt_file_with_the_verified_copy()
+    {
+        var store = NewStore();
+        var bytes = TestStreams.Bytes(20_000);
+        var first = await store.PutAsync(new MemoryStream(bytes), null, CancellationToken.None);
+        var path = store.PathOf(first.Digest);
+        var rotted = (byte[])bytes.Clone();
+        rotted[777] ^= 0xff;
+        await File.WriteAllBytesAsync(path, rotted);
+
+        var second = await store.PutAsync(new MemoryStream(bytes), null, CancellationToken.None);
+
+        Assert.True(second.AlreadyPresent);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(path));
+        await using var stream = store.OpenRead(first.Digest)!;
+        await stream.CopyToAsync(Stream.Null);
+        Assert.Empty(TempFiles());
+    }
+
+    [Fact]
     public async Task Put_with_a_present_expected_digest_does_not_read_the_source()
     {
         var store = NewStore();
