@@ -204,4 +204,53 @@ public sealed class ContentCacheFetchTests : IDisposable
         Assert.Equal(CacheFreshness.Missing, cache.Lookup(once.Entry.Key).Freshness);
         Assert.Equal(CacheFreshness.Fresh, cache.Lookup(twice.Entry.Key).Freshness);
     }
+
+    [Fact]
+    public async Task Dispose_waits_for_a_running_fill_which_then_stores_nothing()
+    {
+        var cache = Open();
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fetched = cache.GetOrFetchAsync(
+            Key,
+            _ => Task.FromResult(new CacheFill(TestStreams.EndingWhenReleased(TestStreams.Bytes(5_000), reached, release.Task), CacheEntryOptions.Immutable)),
+            CancellationToken.None);
+        await reached.Task;
+
+        // The body is half in when the cache goes away; it finishes only after disposal has begun.
+        var disposing = Task.Run(cache.Dispose);
+        await SingleFlightTests.WaitUntil(() => Throws<ObjectDisposedException>(() => cache.Lookup(Key)));
+        Assert.False(disposing.IsCompleted);
+        release.SetResult();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => fetched);
+        await disposing.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Empty(_scratch.Files("blobs"));
+    }
+
+    [Fact]
+    public async Task A_disposed_cache_refuses_puts_and_reads()
+    {
+        var cache = Open();
+        var entry = await cache.PutAsync(Key, new MemoryStream([1, 2, 3]), CacheEntryOptions.Immutable, CancellationToken.None);
+        cache.Dispose();
+        cache.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => cache.PutAsync(Key, new MemoryStream([4]), CacheEntryOptions.Immutable, CancellationToken.None));
+        Assert.Throws<ObjectDisposedException>(() => cache.OpenRead(entry));
+    }
+
+    private static bool Throws<TException>(Action action)
+        where TException : Exception
+    {
+        try
+        {
+            action();
+            return false;
+        }
+        catch (TException)
+        {
+            return true;
+        }
+    }
 }

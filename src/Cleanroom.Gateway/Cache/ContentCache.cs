@@ -24,6 +24,12 @@ public sealed class ContentCache : IDisposable
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
 
+    /// <summary>How long disposal waits for running fetches to stop before it closes the metadata anyway.</summary>
+    private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(10);
+
+    // Set under _gate; every metadata use checks it under _gate, so none can follow the connection's closing.
+    private bool _disposed;
+
     /// <summary>Opens (or creates) the cache and reconciles the metadata with the files on disk.</summary>
     /// <param name="options">Where and how big.</param>
     /// <param name="timeProvider">The clock for TTLs and access times (tests move it).</param>
@@ -78,6 +84,7 @@ public sealed class ContentCache : IDisposable
         ArgumentNullException.ThrowIfNull(key);
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var lookup = _metadata.Lookup(key, _time.GetUtcNow());
             return lookup.Entry is { } entry && !_policy.Contains(entry.Digest) ? CacheLookup.Missing : lookup;
         }
@@ -111,6 +118,7 @@ public sealed class ContentCache : IDisposable
         ArgumentNullException.ThrowIfNull(entry);
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (!(countAsHit ? _policy.Access(entry.Digest) : _policy.Contains(entry.Digest)))
             {
                 return null;
@@ -144,9 +152,13 @@ public sealed class ContentCache : IDisposable
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        ObjectDisposedException.ThrowIf(_disposed, this);
         using var staged = await _store.StageAsync(content, options.ExpectedDigest, cancellationToken);
         lock (_gate)
         {
+            // Checked again: the cache may have been disposed while the body streamed in (a detached fill outlives
+            // its callers); the staged temp file is deleted on the way out.
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var now = _time.GetUtcNow();
             _store.Commit(staged);
             _metadata.RecordBlob(staged.Digest, staged.Size, now);
@@ -204,13 +216,40 @@ public sealed class ContentCache : IDisposable
     public bool Unpin(BlobDigest digest) => AdjustPins(digest, -1);
 
     /// <summary>The metadata row of a blob, or null (for stats and tests).</summary>
-    public BlobRecord? GetBlob(BlobDigest digest) => _metadata.GetBlob(digest);
+    public BlobRecord? GetBlob(BlobDigest digest)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _metadata.GetBlob(digest);
+        }
+    }
 
-    /// <summary>Stops running fetches and closes the metadata.</summary>
+    /// <summary>
+    /// Refuses further calls, cancels running fetches and waits (at most 10 s) for them to stop, then closes the
+    /// metadata. Calls that race it throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        // A detached fill may be streaming a body in; once it stops it finds _disposed and deletes its temp file
+        // instead of committing a blob no metadata would record. Waiting lets that happen before the process moves on;
+        // the bound keeps a fill that ignores its token from holding up shutdown (the flag still keeps it out).
+        _ = _flights.StopAsync(DisposeWait).GetAwaiter().GetResult();
         _flights.Dispose();
-        _metadata.Dispose();
+        lock (_gate)
+        {
+            _metadata.Dispose();
+        }
     }
 
     private async Task<CacheEntry> FillAsync(CacheKey key, Func<CancellationToken, Task<CacheFill>> fetch, CancellationToken cancellationToken)
@@ -232,6 +271,7 @@ public sealed class ContentCache : IDisposable
     {
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_policy.Contains(digest) || _metadata.AdjustPins(digest, delta) is not { } pins)
             {
                 return false;
@@ -247,6 +287,12 @@ public sealed class ContentCache : IDisposable
     {
         lock (_gate)
         {
+            if (_disposed)
+            {
+                // The store deleted a corrupt file already; its row goes when the next start reconciles.
+                return;
+            }
+
             _policy.Remove(digest);
             _metadata.RemoveBlob(digest);
             _store.Delete(digest);

@@ -14,6 +14,9 @@ public sealed class SingleFlight<TKey, TResult> : IDisposable
     where TKey : notnull
 {
     private readonly Dictionary<TKey, Task<TResult>> _flights = [];
+
+    // The work itself, including work abandoned past its timeout (no longer in _flights), for StopAsync to wait on.
+    private readonly HashSet<Task> _running = [];
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TimeSpan _timeout;
@@ -59,7 +62,18 @@ public sealed class SingleFlight<TKey, TResult> : IDisposable
             if (!_flights.TryGetValue(key, out var running))
             {
                 // Task.Run: the work starts on the pool, not inline under this lock or on the first caller's stack.
-                running = BoundAsync(key, Task.Run(() => RunDetachedAsync(work)));
+                var detached = Task.Run(() => RunDetachedAsync(work));
+                _running.Add(detached);
+                _ = detached.ContinueWith(
+                    done =>
+                    {
+                        lock (_gate)
+                        {
+                            _running.Remove(done);
+                        }
+                    },
+                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                running = BoundAsync(key, detached);
                 _flights[key] = running;
                 started = true;
             }
@@ -76,7 +90,34 @@ public sealed class SingleFlight<TKey, TResult> : IDisposable
         return flight.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Cancels every running flight's token.</summary>
+    /// <summary>
+    /// Cancels every running flight's token and waits, at most <paramref name="wait"/>, for the work to stop (work
+    /// that was abandoned past its timeout included), so the owner can release what the work uses. New calls are
+    /// refused from here on.
+    /// </summary>
+    /// <returns>True when all the work stopped in time.</returns>
+    public async Task<bool> StopAsync(TimeSpan wait)
+    {
+        if (!_lifetime.IsCancellationRequested)
+        {
+            await _lifetime.CancelAsync().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        Task[] running;
+        lock (_gate)
+        {
+            running = [.. _running];
+        }
+
+        // Only the work's end matters here; its failures (cancellation first of all) reach its waiters. Not resuming
+        // on the caller's context: ContentCache.Dispose blocks on this.
+        var all = Task.WhenAll(running);
+        await all.WaitAsync(wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ = all.Exception;
+        return all.IsCompleted;
+    }
+
+    /// <summary>Cancels every running flight's token (without waiting; see <see cref="StopAsync"/>).</summary>
     public void Dispose()
     {
         _lifetime.Cancel();
