@@ -135,6 +135,39 @@ public sealed class ContentCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task An_eviction_cannot_slip_between_the_policy_check_and_the_open()
+    {
+        using var cache = Open(maxTotalBytes: 30_000);
+        var bytes = TestStreams.Bytes(3000, seed: 100);
+        var entry = await cache.PutAsync(Key("x"), new MemoryStream(bytes), CacheEntryOptions.Immutable, CancellationToken.None);
+        for (var i = 0; i < 9; i++)
+        {
+            await cache.PutAsync(Key($"k{i}"), new MemoryStream(TestStreams.Bytes(3000, seed: i)), CacheEntryOptions.Immutable, CancellationToken.None);
+        }
+
+        // The cache is full and x, never read, is the next to go. A put racing the open would evict it; it has to wait
+        // (the hook gives it 2 s, ample for a put when nothing blocks it).
+        Task? racer = null;
+        cache.Store.OpeningForRead = digest =>
+        {
+            cache.Store.OpeningForRead = null;
+            racer = Task.Run(() => cache.PutAsync(Key("k9"), new MemoryStream(TestStreams.Bytes(3000, seed: 9)), CacheEntryOptions.Immutable, CancellationToken.None));
+            _ = racer.Wait(TimeSpan.FromSeconds(2));
+        };
+
+        await using (var stream = cache.OpenRead(entry, countAsHit: false))
+        {
+            Assert.NotNull(stream);
+            await racer!;
+            var copy = new MemoryStream();
+            await stream.CopyToAsync(copy);
+            Assert.Equal(bytes, copy.ToArray());
+        }
+
+        Assert.Equal(CacheFreshness.Missing, cache.Lookup(Key("x")).Freshness);
+    }
+
+    [Fact]
     public async Task A_pinned_blob_is_never_evicted()
     {
         using var cache = Open(maxTotalBytes: 30_000);

@@ -34,6 +34,9 @@ public sealed class BlobStore
     /// <summary>Makes a rename into a directory durable; replaceable so tests can make it fail.</summary>
     internal Action<string> FlushDirectory { get; init; } = DirectorySync.Flush;
 
+    /// <summary>Called just before a blob's file is opened for reading; lets tests race an eviction against it.</summary>
+    internal Action<BlobDigest>? OpeningForRead { get; set; }
+
     /// <summary>The file that holds (or would hold) <paramref name="digest"/>.</summary>
     public string PathOf(BlobDigest digest) => Path.Combine(_blobsDirectory, digest.Hex[..2], digest.Hex);
 
@@ -166,6 +169,7 @@ public sealed class BlobStore
     /// </summary>
     public Stream? OpenRead(BlobDigest digest, Action<BlobDigest>? onCorrupt = null)
     {
+        OpeningForRead?.Invoke(digest);
         var path = PathOf(digest);
         FileStream file;
         try

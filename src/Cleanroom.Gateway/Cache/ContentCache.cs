@@ -10,7 +10,8 @@ namespace Cleanroom.Gateway.Cache;
 /// </summary>
 /// <remarks>
 /// One lock covers the policy and every change to which blobs exist (commit, evict, forget), so a lookup never
-/// answers with a blob that eviction has decided to delete. Streaming a body in or out happens outside it.
+/// answers with a blob that eviction has decided to delete; a read opens its file under it too. Streaming a body in or
+/// out happens outside it.
 /// No gateway route uses this yet (issue 11).
 /// </remarks>
 public sealed class ContentCache : IDisposable
@@ -124,17 +125,20 @@ public sealed class ContentCache : IDisposable
                 return null;
             }
 
+            // Opened under the gate, so eviction cannot delete the file between the policy's yes and the open: a null
+            // here means the file really is gone, and forgetting the digest cannot hit a copy stored again meanwhile.
+            // Once open (the store shares it for deletion), eviction may unlink the file and the read still completes.
+            var stream = _store.OpenRead(entry.Digest, Forget);
+            if (stream is null)
+            {
+                // The file vanished behind the metadata's back (an operator, a disk error): stop answering with it.
+                Forget(entry.Digest);
+                return null;
+            }
+
             _metadata.TouchBlob(entry.Digest, _time.GetUtcNow());
+            return stream;
         }
-
-        var stream = _store.OpenRead(entry.Digest, Forget);
-        if (stream is null)
-        {
-            // The file vanished behind the metadata's back (an operator, a disk error): stop answering with it.
-            Forget(entry.Digest);
-        }
-
-        return stream;
     }
 
     /// <summary>
