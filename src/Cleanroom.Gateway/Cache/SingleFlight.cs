@@ -21,8 +21,14 @@ public sealed class SingleFlight<TKey, TResult> : IDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private readonly TimeSpan _timeout;
 
-    /// <summary>How long past its timeout a flight waits for work that does not stop: a tenth, at most 5 s.</summary>
-    private TimeSpan AbandonGrace => _timeout / 10 < MaxAbandonGrace ? _timeout / 10 : MaxAbandonGrace;
+    /// <summary>
+    /// How long past its timeout a flight waits for work that does not stop: a tenth of the timeout, kept between 1 s
+    /// (work that does stop needs a moment on a loaded machine, and must end the flight with its own cancellation)
+    /// and 5 s.
+    /// </summary>
+    private TimeSpan AbandonGrace => TimeSpan.FromTicks(Math.Clamp(_timeout.Ticks / 10, MinAbandonGrace.Ticks, MaxAbandonGrace.Ticks));
+
+    private static readonly TimeSpan MinAbandonGrace = TimeSpan.FromSeconds(1);
 
     private static readonly TimeSpan MaxAbandonGrace = TimeSpan.FromSeconds(5);
 
