@@ -5,7 +5,8 @@ using Cleanroom.Gateway.Cache.Eviction;
 
 // Replays the same seeded traces against S3-FIFO and LRU at cache sizes given as shares of the popular catalogue.
 // A request is a hit when the policy holds the key (then it is told of the access); a miss inserts the object, and
-// whatever the policy evicts is gone. Deterministic: same seed, same figures.
+// whatever the policy evicts is gone. A miss is not also told of an access, matching ContentCache, which does not
+// count serving a just-fetched blob as a hit (OpenRead of a Fetched result). Deterministic: same seed, same figures.
 // Usage: dotnet run -c Release --project bench/cache_eviction [-- requests [seed]]
 var requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1_000_000;
 var seed = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 42;

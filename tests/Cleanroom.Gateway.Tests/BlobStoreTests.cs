@@ -47,6 +47,26 @@ public sealed class BlobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Committing_present_content_replaces_a_corrupt_file_with_the_verified_copy()
+    {
+        var store = NewStore();
+        var bytes = TestStreams.Bytes(20_000);
+        var first = await store.PutAsync(new MemoryStream(bytes), null, CancellationToken.None);
+        var path = store.PathOf(first.Digest);
+        var rotted = (byte[])bytes.Clone();
+        rotted[777] ^= 0xff;
+        await File.WriteAllBytesAsync(path, rotted);
+
+        var second = await store.PutAsync(new MemoryStream(bytes), null, CancellationToken.None);
+
+        Assert.True(second.AlreadyPresent);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(path));
+        await using var stream = store.OpenRead(first.Digest)!;
+        await stream.CopyToAsync(Stream.Null);
+        Assert.Empty(TempFiles());
+    }
+
+    [Fact]
     public async Task Put_with_a_present_expected_digest_does_not_read_the_source()
     {
         var store = NewStore();
@@ -139,6 +159,20 @@ public sealed class BlobStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_commit_whose_directory_fsync_fails_leaves_no_blob_behind()
+    {
+        var store = new BlobStore(_scratch.Path, 1 << 20) { FlushDirectory = _ => throw new IOException("fsync: EIO") };
+        var bytes = TestStreams.Bytes(10_000);
+        using var staged = await store.StageAsync(new MemoryStream(bytes), null, CancellationToken.None);
+
+        Assert.Throws<IOException>(() => store.Commit(staged));
+
+        Assert.False(store.Contains(staged.Digest));
+        Assert.Empty(store.EnumerateDigests());
+        Assert.Empty(TempFiles());
+    }
+
+    [Fact]
     public async Task Leftover_temp_files_from_a_crash_are_removed()
     {
         var store = NewStore();
@@ -166,6 +200,33 @@ public sealed class BlobStoreTests : IDisposable
         }
 
         Assert.Null(store.OpenRead(BlobDigest.Of("absent"u8)));
+    }
+
+    [Fact]
+    public async Task Zero_length_reads_are_not_end_of_file_and_leave_a_good_blob_alone()
+    {
+        var store = NewStore();
+        var bytes = TestStreams.Bytes(50_000);
+        var put = await store.PutAsync(new MemoryStream(bytes), null, CancellationToken.None);
+        var reported = new List<BlobDigest>();
+
+        await using (var stream = store.OpenRead(put.Digest, reported.Add)!)
+        {
+            // Every overload, before any data and part way through.
+            Assert.Equal(0, stream.Read([], 0, 0));
+            Assert.Equal(0, stream.Read(Span<byte>.Empty));
+            Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty));
+            var head = new byte[1000];
+            await stream.ReadExactlyAsync(head);
+            Assert.Equal(0, await stream.ReadAsync(new byte[10].AsMemory(5, 0)));
+            Assert.Equal(0, stream.Read(new byte[10].AsSpan(3, 0)));
+            var rest = new MemoryStream();
+            await stream.CopyToAsync(rest);
+            Assert.Equal(bytes, head.Concat(rest.ToArray()).ToArray());
+        }
+
+        Assert.Empty(reported);
+        Assert.True(store.Contains(put.Digest));
     }
 
     [Fact]

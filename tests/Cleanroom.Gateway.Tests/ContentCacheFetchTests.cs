@@ -9,7 +9,7 @@ public sealed class ContentCacheFetchTests : IDisposable
 
     public void Dispose() => _scratch.Dispose();
 
-    private ContentCache Open() => new(new ContentCacheOptions { RootDirectory = _scratch.Path, MaxTotalBytes = 1 << 24, MaxObjectBytes = 1 << 22 }, _clock);
+    private ContentCache Open() => new(new ContentCacheOptions { RootDirectory = _scratch.Path, MaxTotalBytes = 1 << 24, MaxObjectBytes = 1 << 20 }, _clock);
 
     private static readonly CacheKey Key = new("npm", "tarball", "left-pad/-/left-pad-1.3.0.tgz");
 
@@ -172,5 +172,85 @@ public sealed class ContentCacheFetchTests : IDisposable
 
         Assert.Equal(CacheFreshness.Missing, cache.Lookup(Key).Freshness);
         Assert.Empty(_scratch.Files("blobs"));
+    }
+
+    [Fact]
+    public async Task Serving_a_fetched_blob_is_not_a_hit_so_s3_fifo_still_evicts_one_hit_wonders()
+    {
+        // 100 kB budget: the small queue holds 10 kB, and the 2 kB fillers below push it over several times.
+        using var cache = new ContentCache(new ContentCacheOptions { RootDirectory = _scratch.Path, MaxTotalBytes = 100_000, MaxObjectBytes = 10_000 }, _clock);
+        async Task<CacheResult> FetchAndServe(string name, int seed)
+        {
+            var result = await cache.GetOrFetchAsync(
+                new CacheKey("npm", "tarball", name),
+                _ => Task.FromResult(new CacheFill(new MemoryStream(TestStreams.Bytes(2_000, seed)), CacheEntryOptions.Immutable)),
+                CancellationToken.None);
+            await using var stream = cache.OpenRead(result) ?? throw new InvalidOperationException("the blob is gone");
+            await stream.CopyToAsync(Stream.Null);
+            return result;
+        }
+
+        var once = await FetchAndServe("once", seed: 100);
+        var twice = await FetchAndServe("twice", seed: 101);
+        var again = await FetchAndServe("twice", seed: 101);
+        Assert.Equal(CacheOutcome.Fetched, once.Outcome);
+        Assert.Equal(CacheOutcome.Hit, again.Outcome);
+
+        for (var i = 0; i < 60; i++)
+        {
+            await cache.PutAsync(new CacheKey("npm", "tarball", $"filler{i}"), new MemoryStream(TestStreams.Bytes(2_000, seed: i)), CacheEntryOptions.Immutable, CancellationToken.None);
+        }
+
+        Assert.Equal(CacheFreshness.Missing, cache.Lookup(once.Entry.Key).Freshness);
+        Assert.Equal(CacheFreshness.Fresh, cache.Lookup(twice.Entry.Key).Freshness);
+    }
+
+    [Fact]
+    public async Task Dispose_waits_for_a_running_fill_which_then_stores_nothing()
+    {
+        var cache = Open();
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fetched = cache.GetOrFetchAsync(
+            Key,
+            _ => Task.FromResult(new CacheFill(TestStreams.EndingWhenReleased(TestStreams.Bytes(5_000), reached, release.Task), CacheEntryOptions.Immutable)),
+            CancellationToken.None);
+        await reached.Task;
+
+        // The body is half in when the cache goes away; it finishes only after disposal has begun.
+        var disposing = Task.Run(cache.Dispose);
+        await SingleFlightTests.WaitUntil(() => Throws<ObjectDisposedException>(() => cache.Lookup(Key)));
+        Assert.False(disposing.IsCompleted);
+        release.SetResult();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => fetched);
+        await disposing.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Empty(_scratch.Files("blobs"));
+    }
+
+    [Fact]
+    public async Task A_disposed_cache_refuses_puts_and_reads()
+    {
+        var cache = Open();
+        var entry = await cache.PutAsync(Key, new MemoryStream([1, 2, 3]), CacheEntryOptions.Immutable, CancellationToken.None);
+        cache.Dispose();
+        cache.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => cache.PutAsync(Key, new MemoryStream([4]), CacheEntryOptions.Immutable, CancellationToken.None));
+        Assert.Throws<ObjectDisposedException>(() => cache.OpenRead(entry));
+    }
+
+    private static bool Throws<TException>(Action action)
+        where TException : Exception
+    {
+        try
+        {
+            action();
+            return false;
+        }
+        catch (TException)
+        {
+            return true;
+        }
     }
 }

@@ -15,7 +15,7 @@ public sealed class ContentCacheTests : IDisposable
         {
             RootDirectory = _scratch.Path,
             MaxTotalBytes = maxTotalBytes,
-            MaxObjectBytes = Math.Min(maxTotalBytes, 1 << 20),
+            MaxObjectBytes = Math.Min(maxTotalBytes / 10, 1 << 20),
             EvictionPolicy = policy,
         }, _clock);
 
@@ -117,28 +117,61 @@ public sealed class ContentCacheTests : IDisposable
     [InlineData(EvictionPolicyKind.Lru)]
     public async Task A_put_over_budget_evicts_blob_files_rows_and_entries(EvictionPolicyKind policy)
     {
-        using var cache = Open(maxTotalBytes: 10_000, policy);
+        using var cache = Open(maxTotalBytes: 30_000, policy);
         var entries = new List<CacheEntry>();
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < 11; i++)
         {
             entries.Add(await cache.PutAsync(Key($"k{i}"), new MemoryStream(TestStreams.Bytes(3000, seed: i)), CacheEntryOptions.Immutable, CancellationToken.None));
         }
 
-        Assert.True(cache.UsedBytes <= 10_000);
-        Assert.Equal(3, cache.BlobCount);
+        Assert.True(cache.UsedBytes <= 30_000);
+        Assert.Equal(10, cache.BlobCount);
         var first = entries[0];
         Assert.Equal(CacheFreshness.Missing, cache.Lookup(Key("k0")).Freshness);
         Assert.False(cache.Store.Contains(first.Digest));
         Assert.Null(cache.GetBlob(first.Digest));
         Assert.Null(cache.OpenRead(first));
-        Assert.Equal(3, _scratch.Files("blobs").Count);
+        Assert.Equal(10, _scratch.Files("blobs").Count);
+    }
+
+    [Fact]
+    public async Task An_eviction_cannot_slip_between_the_policy_check_and_the_open()
+    {
+        using var cache = Open(maxTotalBytes: 30_000);
+        var bytes = TestStreams.Bytes(3000, seed: 100);
+        var entry = await cache.PutAsync(Key("x"), new MemoryStream(bytes), CacheEntryOptions.Immutable, CancellationToken.None);
+        for (var i = 0; i < 9; i++)
+        {
+            await cache.PutAsync(Key($"k{i}"), new MemoryStream(TestStreams.Bytes(3000, seed: i)), CacheEntryOptions.Immutable, CancellationToken.None);
+        }
+
+        // The cache is full and x, never read, is the next to go. A put racing the open would evict it; it has to wait
+        // (the hook gives it 2 s, ample for a put when nothing blocks it).
+        Task? racer = null;
+        cache.Store.OpeningForRead = digest =>
+        {
+            cache.Store.OpeningForRead = null;
+            racer = Task.Run(() => cache.PutAsync(Key("k9"), new MemoryStream(TestStreams.Bytes(3000, seed: 9)), CacheEntryOptions.Immutable, CancellationToken.None));
+            _ = racer.Wait(TimeSpan.FromSeconds(2));
+        };
+
+        await using (var stream = cache.OpenRead(entry, countAsHit: false))
+        {
+            Assert.NotNull(stream);
+            await racer!;
+            var copy = new MemoryStream();
+            await stream.CopyToAsync(copy);
+            Assert.Equal(bytes, copy.ToArray());
+        }
+
+        Assert.Equal(CacheFreshness.Missing, cache.Lookup(Key("x")).Freshness);
     }
 
     [Fact]
     public async Task A_pinned_blob_is_never_evicted()
     {
-        using var cache = Open(maxTotalBytes: 10_000);
-        var pinned = await cache.PutAsync(Key("pinned"), new MemoryStream(TestStreams.Bytes(3000)), CacheEntryOptions.Immutable, CancellationToken.None);
+        using var cache = Open(maxTotalBytes: 30_000);
+        var pinned = await cache.PutAsync(Key("pinned"), new MemoryStream(TestStreams.Bytes(3000, seed: 100)), CacheEntryOptions.Immutable, CancellationToken.None);
         Assert.True(cache.Pin(pinned.Digest));
 
         for (var i = 0; i < 20; i++)

@@ -99,6 +99,21 @@ public sealed class SingleFlightTests
         }, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_run_that_ignores_its_token_is_abandoned_at_the_timeout_and_the_next_call_starts_afresh()
+    {
+        using var flights = new SingleFlight<string, int>(TimeSpan.FromMilliseconds(100));
+        var never = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The bound on the wait only keeps a regression from hanging the test run.
+        var stuck = flights.RunAsync("k", _ => never.Task, CancellationToken.None);
+        await Assert.ThrowsAsync<TimeoutException>(() => stuck.WaitAsync(TimeSpan.FromSeconds(10)));
+        await WaitUntil(() => flights.InFlight == 0);
+
+        Assert.Equal(7, await flights.RunAsync("k", _ => Task.FromResult(7), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        never.SetResult(0);
+    }
+
     internal static async Task WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

@@ -20,6 +20,16 @@ internal static class TestStreams
         await Task.Delay(Timeout.Infinite, token);
     });
 
+    /// <summary>
+    /// Hands out <paramref name="prefix"/>, signals, then waits for <paramref name="release"/> whatever its token says,
+    /// and ends: an upstream that ignores cancellation.
+    /// </summary>
+    public static Stream EndingWhenReleased(byte[] prefix, TaskCompletionSource reached, Task release) => new ScriptedStream(prefix, async _ =>
+    {
+        reached.TrySetResult();
+        await release;
+    });
+
     /// <summary>Endless bytes.</summary>
     public static Stream Endless() => new ScriptedStream([], afterPrefix: null, endless: true);
 

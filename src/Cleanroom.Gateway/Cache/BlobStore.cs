@@ -31,6 +31,12 @@ public sealed class BlobStore
     /// <summary>The largest blob accepted.</summary>
     public long MaxObjectBytes { get; }
 
+    /// <summary>Makes a rename into a directory durable; replaceable so tests can make it fail.</summary>
+    internal Action<string> FlushDirectory { get; init; } = DirectorySync.Flush;
+
+    /// <summary>Called just before a blob's file is opened for reading; lets tests race an eviction against it.</summary>
+    internal Action<BlobDigest>? OpeningForRead { get; set; }
+
     /// <summary>The file that holds (or would hold) <paramref name="digest"/>.</summary>
     public string PathOf(BlobDigest digest) => Path.Combine(_blobsDirectory, digest.Hex[..2], digest.Hex);
 
@@ -118,8 +124,8 @@ public sealed class BlobStore
     }
 
     /// <summary>
-    /// Renames a staged blob into place (and fsyncs the directory), or, when the digest is present already, touches
-    /// the existing file and drops the staged copy.
+    /// Renames a staged blob into place (and fsyncs the directory). A file already present under the digest is
+    /// replaced by the freshly verified copy, so a blob that rotted on disk is repaired by storing it again.
     /// </summary>
     public BlobPutResult Commit(StagedBlob staged)
     {
@@ -129,21 +135,31 @@ public sealed class BlobStore
             throw new InvalidOperationException($"{staged.Digest} was committed or disposed already");
         }
 
-        if (TryTouch(staged.Digest) is not null)
-        {
-            staged.Dispose();
-            return new BlobPutResult(staged.Digest, staged.Size, AlreadyPresent: true);
-        }
-
         var target = PathOf(staged.Digest);
         var directory = Path.GetDirectoryName(target)!;
         Directory.CreateDirectory(directory);
 
-        // rename(2) replaces atomically: a concurrent commit of the same digest wrote the same bytes.
+        // The staged copy was just hashed; a file already there was checked only when it was written and may have
+        // rotted since. So the fresh copy always replaces it: rename(2) swaps it in atomically (readers of the old
+        // file keep their open inode), and a concurrent commit of the same digest wrote the same bytes.
+        var existed = File.Exists(target);
         File.Move(staged.TempPath, target, overwrite: true);
         staged.MarkCommitted();
-        DirectorySync.Flush(directory);
-        return new BlobPutResult(staged.Digest, staged.Size, AlreadyPresent: false);
+        try
+        {
+            FlushDirectory(directory);
+        }
+        catch when (!existed)
+        {
+            // The put fails, so the caller records nothing; a file left here would be an unrecorded blob outside the
+            // eviction budget until the next start, with a rename that may not survive a crash. Deleting it is cheap:
+            // the next request fetches again. (A blob that existed before is recorded; after a crash it holds the old
+            // copy or the new one, both under their digest, so it stays.)
+            DeleteQuietly(target);
+            throw;
+        }
+
+        return new BlobPutResult(staged.Digest, staged.Size, AlreadyPresent: existed);
     }
 
     /// <summary>
@@ -153,6 +169,7 @@ public sealed class BlobStore
     /// </summary>
     public Stream? OpenRead(BlobDigest digest, Action<BlobDigest>? onCorrupt = null)
     {
+        OpeningForRead?.Invoke(digest);
         var path = PathOf(digest);
         FileStream file;
         try

@@ -15,6 +15,6 @@ public enum CacheOutcome
 
 /// <summary>An entry to serve, and how it was obtained.</summary>
 /// <param name="Outcome">Hit, fetched or stale.</param>
-/// <param name="Entry">The entry; open its body with <see cref="ContentCache.OpenRead"/>.</param>
+/// <param name="Entry">The entry; open its body with <see cref="ContentCache.OpenRead(CacheResult)"/> (which does not count a fetched answer's read as a hit).</param>
 /// <param name="UpstreamFailure">Why the upstream could not refresh a stale entry; null otherwise.</param>
 public sealed record CacheResult(CacheOutcome Outcome, CacheEntry Entry, Exception? UpstreamFailure = null);

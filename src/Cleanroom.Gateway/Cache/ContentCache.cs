@@ -10,7 +10,8 @@ namespace Cleanroom.Gateway.Cache;
 /// </summary>
 /// <remarks>
 /// One lock covers the policy and every change to which blobs exist (commit, evict, forget), so a lookup never
-/// answers with a blob that eviction has decided to delete. Streaming a body in or out happens outside it.
+/// answers with a blob that eviction has decided to delete; a read opens its file under it too. Streaming a body in or
+/// out happens outside it.
 /// No gateway route uses this yet (issue 11).
 /// </remarks>
 public sealed class ContentCache : IDisposable
@@ -23,6 +24,12 @@ public sealed class ContentCache : IDisposable
     private readonly SingleFlight<CacheKey, CacheEntry> _flights;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
+
+    /// <summary>How long disposal waits for running fetches to stop before it closes the metadata anyway.</summary>
+    private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(10);
+
+    // Set under _gate; every metadata use checks it under _gate, so none can follow the connection's closing.
+    private bool _disposed;
 
     /// <summary>Opens (or creates) the cache and reconciles the metadata with the files on disk.</summary>
     /// <param name="options">Where and how big.</param>
@@ -78,36 +85,60 @@ public sealed class ContentCache : IDisposable
         ArgumentNullException.ThrowIfNull(key);
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var lookup = _metadata.Lookup(key, _time.GetUtcNow());
             return lookup.Entry is { } entry && !_policy.Contains(entry.Digest) ? CacheLookup.Missing : lookup;
         }
     }
 
     /// <summary>
+    /// Opens the body of a <see cref="GetOrFetchAsync"/> answer (see <see cref="OpenRead(CacheEntry, bool)"/>); a
+    /// <see cref="CacheOutcome.Fetched"/> answer's read is not counted as a hit.
+    /// </summary>
+    public Stream? OpenRead(CacheResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+
+        // The waiters of a fetch read the blob they just stored: that is the miss being served, not a second request.
+        // Counting it would mark every fetched blob as re-used, so S3-FIFO would promote all of them to main and its
+        // one-hit-wonder filter would never filter anything.
+        return OpenRead(result.Entry, countAsHit: result.Outcome != CacheOutcome.Fetched);
+    }
+
+    /// <summary>
     /// Opens an entry's body through a verifying stream (read it to the end: a corrupt blob throws
     /// <see cref="CacheIntegrityException"/> there and is removed). Null when the blob is gone (evicted meanwhile).
     /// </summary>
-    public Stream? OpenRead(CacheEntry entry)
+    /// <param name="entry">The entry whose body to read.</param>
+    /// <param name="countAsHit">
+    /// True when this read answers a lookup that found the entry (the eviction policy records a hit); false when it
+    /// serves the miss that just stored it, which must not count as a re-use.
+    /// </param>
+    public Stream? OpenRead(CacheEntry entry, bool countAsHit = true)
     {
         ArgumentNullException.ThrowIfNull(entry);
         lock (_gate)
         {
-            if (!_policy.Access(entry.Digest))
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!(countAsHit ? _policy.Access(entry.Digest) : _policy.Contains(entry.Digest)))
             {
                 return null;
             }
 
+            // Opened under the gate, so eviction cannot delete the file between the policy's yes and the open: a null
+            // here means the file really is gone, and forgetting the digest cannot hit a copy stored again meanwhile.
+            // Once open (the store shares it for deletion), eviction may unlink the file and the read still completes.
+            var stream = _store.OpenRead(entry.Digest, Forget);
+            if (stream is null)
+            {
+                // The file vanished behind the metadata's back (an operator, a disk error): stop answering with it.
+                Forget(entry.Digest);
+                return null;
+            }
+
             _metadata.TouchBlob(entry.Digest, _time.GetUtcNow());
+            return stream;
         }
-
-        var stream = _store.OpenRead(entry.Digest, Forget);
-        if (stream is null)
-        {
-            // The file vanished behind the metadata's back (an operator, a disk error): stop answering with it.
-            Forget(entry.Digest);
-        }
-
-        return stream;
     }
 
     /// <summary>
@@ -125,9 +156,13 @@ public sealed class ContentCache : IDisposable
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        ObjectDisposedException.ThrowIf(_disposed, this);
         using var staged = await _store.StageAsync(content, options.ExpectedDigest, cancellationToken);
         lock (_gate)
         {
+            // Checked again: the cache may have been disposed while the body streamed in (a detached fill outlives
+            // its callers); the staged temp file is deleted on the way out.
+            ObjectDisposedException.ThrowIf(_disposed, this);
             var now = _time.GetUtcNow();
             _store.Commit(staged);
             _metadata.RecordBlob(staged.Digest, staged.Size, now);
@@ -185,13 +220,40 @@ public sealed class ContentCache : IDisposable
     public bool Unpin(BlobDigest digest) => AdjustPins(digest, -1);
 
     /// <summary>The metadata row of a blob, or null (for stats and tests).</summary>
-    public BlobRecord? GetBlob(BlobDigest digest) => _metadata.GetBlob(digest);
+    public BlobRecord? GetBlob(BlobDigest digest)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _metadata.GetBlob(digest);
+        }
+    }
 
-    /// <summary>Stops running fetches and closes the metadata.</summary>
+    /// <summary>
+    /// Refuses further calls, cancels running fetches and waits (at most 10 s) for them to stop, then closes the
+    /// metadata. Calls that race it throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        // A detached fill may be streaming a body in; once it stops it finds _disposed and deletes its temp file
+        // instead of committing a blob no metadata would record. Waiting lets that happen before the process moves on;
+        // the bound keeps a fill that ignores its token from holding up shutdown (the flag still keeps it out).
+        _ = _flights.StopAsync(DisposeWait).GetAwaiter().GetResult();
         _flights.Dispose();
-        _metadata.Dispose();
+        lock (_gate)
+        {
+            _metadata.Dispose();
+        }
     }
 
     private async Task<CacheEntry> FillAsync(CacheKey key, Func<CancellationToken, Task<CacheFill>> fetch, CancellationToken cancellationToken)
@@ -213,6 +275,7 @@ public sealed class ContentCache : IDisposable
     {
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_policy.Contains(digest) || _metadata.AdjustPins(digest, delta) is not { } pins)
             {
                 return false;
@@ -228,6 +291,12 @@ public sealed class ContentCache : IDisposable
     {
         lock (_gate)
         {
+            if (_disposed)
+            {
+                // The store deleted a corrupt file already; its row goes when the next start reconciles.
+                return;
+            }
+
             _policy.Remove(digest);
             _metadata.RemoveBlob(digest);
             _store.Delete(digest);

@@ -53,6 +53,13 @@ internal sealed class VerifyingReadStream : Stream
     /// <inheritdoc/>
     public override int Read(Span<byte> buffer)
     {
+        // An empty buffer asks for nothing; its 0 is not end of file, so it must not reach the verdict in Account
+        // (which would call a good blob corrupt and delete it). The byte[] overloads funnel through here.
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
         var read = _inner.Read(buffer);
         return Account(buffer[..read]);
     }
@@ -64,6 +71,12 @@ internal sealed class VerifyingReadStream : Stream
     /// <inheritdoc/>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        // As in Read: a zero-length read is not end of file (Kestrel and pipes use them to wait for data).
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
         var read = await _inner.ReadAsync(buffer, cancellationToken);
         return Account(buffer.Span[..read]);
     }
