@@ -96,6 +96,23 @@ public sealed class CopyInTests : IDisposable
     }
 
     [Fact]
+    public async Task A_name_beginning_with_wh_is_skipped_not_sent_as_a_whiteout()
+    {
+        var repo = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 4);
+        await File.WriteAllTextAsync(_scratch.Combine("repo/.wh.notes"), "would delete 'notes' in the sandbox\n");
+        Directory.CreateDirectory(_scratch.Combine("repo/.wh.dir"));
+        await File.WriteAllTextAsync(_scratch.Combine("repo/.wh.dir/x"), "x\n");
+
+        var set = await LocalChanges.FindAsync(repo.Path, repo.Commit);
+        var manifest = await set.WriteTarAsync(Stream.Null);
+
+        Assert.Empty(set.Changed);
+        Assert.Equal([".wh.dir/x", ".wh.notes"], set.Skipped.Select(s => s.Path).Order(StringComparer.Ordinal));
+        Assert.All(set.Skipped, s => Assert.Contains("reserved for whiteouts", s.Reason, StringComparison.Ordinal));
+        Assert.Empty(manifest.Paths);
+    }
+
+    [Fact]
     public async Task A_clean_tree_has_no_warning()
     {
         var repo = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 5);

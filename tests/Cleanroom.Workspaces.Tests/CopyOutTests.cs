@@ -134,6 +134,41 @@ public sealed class CopyOutTests : IDisposable
     }
 
     [Fact]
+    public async Task A_stream_that_fails_after_a_well_ended_tar_changes_nothing()
+    {
+        var repo = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 10);
+        await repo.MakeDirtyAsync();
+        var manifest = await (await LocalChanges.FindAsync(repo.Path, repo.Commit)).WriteTarAsync(Stream.Null);
+
+        // A guest tool that failed halfway: its tar ends well but lacks the copied-in files, and the RPC then fails.
+        var cutShort = new FailingAtEndStream(CopiedIn(withAdded: false).File("changed.txt", "sandbox\n").Build().ToArray());
+        var ex = await Assert.ThrowsAsync<IOException>(() => CopyOut.RunAsync(repo.Path, manifest, cutShort));
+
+        Assert.Contains("the guest tool failed", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("untracked\n", File.ReadAllText(Path.Combine(repo.Path, "untracked.txt")));
+        Assert.Equal("uncommitted\n", File.ReadAllText(Path.Combine(repo.Path, "changed.txt")));
+    }
+
+    [Fact]
+    public async Task A_copied_in_file_below_a_local_symlink_is_neither_deleted_nor_a_failure()
+    {
+        var repo = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 10);
+        Directory.CreateDirectory(Path.Combine(repo.Path, "newdir"));
+        File.WriteAllText(Path.Combine(repo.Path, "newdir", "a"), "copied in\n");
+        var manifest = await (await LocalChanges.FindAsync(repo.Path, repo.Commit)).WriteTarAsync(Stream.Null);
+        var elsewhere = _scratch.Combine("elsewhere");
+        Directory.Move(Path.Combine(repo.Path, "newdir"), elsewhere);
+        File.CreateSymbolicLink(Path.Combine(repo.Path, "newdir"), elsewhere);
+
+        // The sandbox deleted newdir/a; locally newdir is now a symlink, which copy-out never goes through.
+        var result = await CopyOut.RunAsync(repo.Path, manifest, new GuestTar().File("other.txt", "made in the sandbox\n").Build());
+
+        Assert.Equal(CopyOutOutcome.Applied, result.Outcome);
+        Assert.Empty(result.Deleted);
+        Assert.Equal("copied in\n", File.ReadAllText(Path.Combine(elsewhere, "a")));
+    }
+
+    [Fact]
     public async Task A_dry_run_changes_nothing()
     {
         var repo = await TestRepository.CreateAsync(_scratch.Combine("repo"), files: 10);
@@ -264,5 +299,21 @@ public sealed class CopyOutTests : IDisposable
     {
         var tar = new GuestTar().File("changed.txt", "uncommitted\n").File("run.sh", "#!/bin/sh\necho hi\n", 0x1A4);
         return withAdded ? tar.File("staged.txt", "staged\n").File("untracked.txt", "untracked\n") : tar;
+    }
+
+    /// <summary>Gives its bytes, then fails where the end would be: an RPC whose status arrives after the data.</summary>
+    private sealed class FailingAtEndStream(byte[] data) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count) =>
+            base.Read(buffer, offset, count) is var read && (read > 0 || count == 0) ? read : throw new IOException("the guest tool failed (exit 1)");
+
+        public override int Read(Span<byte> buffer) =>
+            base.Read(buffer) is var read && (read > 0 || buffer.IsEmpty) ? read : throw new IOException("the guest tool failed (exit 1)");
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer, offset, count));
     }
 }

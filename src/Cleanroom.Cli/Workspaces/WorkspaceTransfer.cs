@@ -105,7 +105,16 @@ internal static class WorkspaceTransfer
         }
         catch (Exception ex) when (consuming.IsCompleted && !ct.IsCancellationRequested && ex is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled })
         {
-            // The consumer stopped reading (it refused the archive or finished early): its result or error says why.
+            // The consumer stopped reading (it refused the archive): its error says why.
+        }
+        catch (Exception ex)
+        {
+            // The stream failed (the guest tool failed halfway, the daemon went away). The consumer reads to the end
+            // before it acts, so handing it the failure stops it; wait for it, so nothing is still being applied
+            // when this returns, and report the stream's error.
+            await pipe.Writer.CompleteAsync(ex);
+            await Task.WhenAny(consuming);
+            throw;
         }
 
         return await consuming;

@@ -8,6 +8,13 @@ internal readonly record struct Whiteout(WhiteoutKind Kind, string Target)
     public const string MetaPrefix = ".wh..wh.";
     public const string OpaqueMarker = ".wh..wh..opq";
 
+    /// <summary>
+    /// True when any component of <paramref name="path"/> begins with <see cref="Prefix"/>: in a layer such a name is a
+    /// whiteout, so a real file named that way cannot travel as itself.
+    /// </summary>
+    public static bool IsReservedName(string path) =>
+        path.StartsWith(Prefix, StringComparison.Ordinal) || path.Contains("/" + Prefix, StringComparison.Ordinal);
+
     public static Whiteout Classify(string path)
     {
         // Cheap exit for the overwhelmingly common case.

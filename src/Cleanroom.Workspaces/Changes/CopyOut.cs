@@ -43,6 +43,9 @@ public static class CopyOut
         var unpacker = new ConfinedUnpacker(staging.New, options.Limits, owner, changes: true);
         await Task.Run(() => unpacker.Unpack(changes, "the sandbox's changes", ct), ct);
 
+        // Nothing is planned before the stream has ended well: only then are the changes known to be all of them.
+        await ArchiveEnd.DrainAsync(changes, "the sandbox's changes", ct);
+
         var local = new LocalTree(root);
         var planner = new CopyOutPlanner(local, staging.New, unpacker.Whiteouts, manifest, owner);
         planner.Inspect();

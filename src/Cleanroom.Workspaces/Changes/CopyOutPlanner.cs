@@ -97,7 +97,9 @@ internal sealed class CopyOutPlanner
     /// while the sandbox has it. When the sandbox deletes one the commit does not have, the overlay makes no whiteout
     /// (there is nothing below to hide): it is simply missing. The manifest says the sandbox had it, so it is a
     /// deletion, checked against the manifest's entry like any other. A guest that leaves out a path this way can do
-    /// no more than its whiteouts already could.
+    /// no more than its whiteouts already could. This relies on the changes being complete: <see cref="CopyOut"/>
+    /// plans only after the stream ended well (<see cref="ArchiveEnd"/>). A path below a local symlink counts as
+    /// missing (nothing is deleted through it), and a whiteout-like name is never inferred deleted (copy-in skips it).
     /// </summary>
     private void RemoveCopiedInPathsTheSandboxDeleted()
     {
@@ -106,7 +108,8 @@ internal sealed class CopyOutPlanner
         {
             if (!_stagedLeaves.Contains(path) && !_stagedDirectories.Contains(path) && !whitedOut.Contains(path) && !IsAtOrBelowRemoved(path)
                 && !HasAncestorIn(_absentLocally, path) && !HasAncestorIn(_opaque, path) && !_opaque.Contains("")
-                && _local.KindOf(path, refuseSymlinkedParent: true) is NodeKind.RegularFile or NodeKind.Symlink)
+                && !Whiteout.IsReservedName(path)
+                && _local.KindOf(path, refuseSymlinkedParent: false) is NodeKind.RegularFile or NodeKind.Symlink)
             {
                 RemoveSubtree(path);
             }

@@ -121,6 +121,13 @@ public static class LocalChanges
                 return null;
             }
 
+            if (Whiteout.IsReservedName(path))
+            {
+                // In the copy-in tar (layer form) such a name is a whiteout: the guest would delete another file instead.
+                _skipped.Add(new SkippedPath(UntrustedText.Escape(path), "a name beginning with '.wh.' is reserved for whiteouts"));
+                return null;
+            }
+
             return path;
         }
     }

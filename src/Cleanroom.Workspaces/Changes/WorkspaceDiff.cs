@@ -29,7 +29,7 @@ public static class WorkspaceDiff
         long entries = 0, bytes = 0;
         try
         {
-            using var reader = new TarReader(changes);
+            using var reader = new TarReader(changes, leaveOpen: true);
             while (await reader.GetNextEntryAsync(copyData: false, ct) is { } entry)
             {
                 if (++entries > limits.MaxEntries || (bytes += Math.Max(0, entry.Length)) > limits.MaxBytes)
@@ -71,6 +71,8 @@ public static class WorkspaceDiff
             throw Rejected(ex.Message);
         }
 
+        // A guest tool that failed halfway still ends its tar well; its failure arrives at the stream's end.
+        await Transfer.ArchiveEnd.DrainAsync(changes, "the sandbox's changes", ct);
         var opaqueSet = opaque.ToHashSet(StringComparer.Ordinal);
         var commitEntries = await CommitTree.LookUpAsync(
             repositoryRoot,
