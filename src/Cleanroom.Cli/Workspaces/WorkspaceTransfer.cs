@@ -103,17 +103,19 @@ internal static class WorkspaceTransfer
 
             await pipe.Writer.CompleteAsync();
         }
-        catch (Exception ex) when (consuming.IsCompleted && !ct.IsCancellationRequested && ex is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled })
-        {
-            // The consumer stopped reading (it refused the archive): its error says why.
-        }
         catch (Exception ex)
         {
-            // The stream failed (the guest tool failed halfway, the daemon went away). The consumer reads to the end
-            // before it acts, so handing it the failure stops it; wait for it, so nothing is still being applied
-            // when this returns, and report the stream's error.
+            // Either the consumer stopped reading (it refused the archive: its finally cancelled `stop`, which this
+            // loop then met), or the stream failed (the guest tool failed halfway, the daemon went away). The consumer
+            // reads to the end before it acts, so handing it the failure stops it; wait for it either way, so nothing
+            // is still being applied when this returns.
             await pipe.Writer.CompleteAsync(ex);
             await Task.WhenAny(consuming);
+            if (stop.IsCancellationRequested && !ct.IsCancellationRequested && ex is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled })
+            {
+                return await consuming; // its result or error says why it stopped
+            }
+
             throw;
         }
 

@@ -172,7 +172,9 @@ public class ConnectionGuardSpliceTests
             await RunOneAsync(reset: i % 2 == 1);
             await GuestIo.WaitUntilAsync(() => harness.Guard.Statistics.Open == 0, "the connection ended");
             // Checked at once, not waited for: a pipe dropped without closing would be closed only by a finalizer, later.
-            Assert.Equal(pipesBefore, OpenPipes());
+            // At most as many as before, not exactly: a finalizer may close an earlier test's pipe meanwhile (CI saw 11 of 12).
+            var pipesNow = OpenPipes();
+            Assert.True(pipesNow <= pipesBefore, $"{pipesNow} pipes open after connection {i}, {pipesBefore} before the loop");
         }
 
         await GuestIo.WaitUntilAsync(() => harness.Guard.Statistics.Open == 0, "every connection ended");
