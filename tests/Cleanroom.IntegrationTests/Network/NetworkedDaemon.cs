@@ -32,10 +32,12 @@ public sealed class NetworkedDaemon : IAsyncDisposable
         """;
 
     private readonly List<Process> _servers = [];
+    private readonly string[] _daemonArguments;
     private Process? _daemon;
 
-    private NetworkedDaemon()
+    private NetworkedDaemon(string[] daemonArguments)
     {
+        _daemonArguments = daemonArguments;
         Host = NetworkNamespace.Create("dhost");
         Internet = NetworkNamespace.Create("inet");
         StateDir = Directory.CreateTempSubdirectory("cr-net-state-").FullName;
@@ -57,9 +59,10 @@ public sealed class NetworkedDaemon : IAsyncDisposable
     /// <summary>dnsmasq's log of every query it received.</summary>
     public string QueryLog { get; }
 
-    public static async Task<NetworkedDaemon> StartAsync()
+    /// <summary>Builds the test internet and starts the daemon with <paramref name="daemonArguments"/> added to <c>serve</c>.</summary>
+    public static async Task<NetworkedDaemon> StartAsync(params string[] daemonArguments)
     {
-        var daemon = new NetworkedDaemon();
+        var daemon = new NetworkedDaemon(daemonArguments);
         try
         {
             daemon.BuildInternet();
@@ -89,6 +92,18 @@ public sealed class NetworkedDaemon : IAsyncDisposable
 
     /// <summary>Starts the daemon again on the same state.</summary>
     public Task RestartAsync() => StartDaemonAsync();
+
+    /// <summary>Starts a server process in the test internet; it is killed when the daemon is disposed.</summary>
+    public Process StartInInternet(params string[] command)
+    {
+        var process = Internet.Start(command);
+        _servers.Add(process);
+        return process;
+    }
+
+    /// <summary>Waits until something in the test internet listens on TCP <paramref name="port"/>.</summary>
+    public void WaitForInternetPort(int port) =>
+        WaitFor(() => Internet.Run("ss", "-ltnH").Contains($":{port} ", StringComparison.Ordinal), $"the test internet's server on port {port}");
 
     /// <summary>TAP devices in the daemon's namespace.</summary>
     public IReadOnlyList<string> Taps() =>
@@ -187,7 +202,7 @@ public sealed class NetworkedDaemon : IAsyncDisposable
         // nsenter, not `ip netns exec`: the latter remounts /sys, which would hide the cgroup hierarchies the daemon
         // confines VMs with. Only the network namespace differs from a daemon on the host.
         var start = new ProcessStartInfo("nsenter", ["--net=/run/netns/" + Host.Name, Cli, "serve", "--listen", SocketPath, "--state-dir", StateDir,
-            "--assets", RepoPaths.Assets, "--network", "on", "--dns-upstream", DnsAddress])
+            "--assets", RepoPaths.Assets, "--network", "on", "--dns-upstream", DnsAddress, .. _daemonArguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
