@@ -86,7 +86,10 @@ internal sealed class UpstreamClient : IDisposable
                 using var message = new HttpRequestMessage(method, uri) { Version = HttpVersion.Version11 };
                 foreach (var (name, value) in request.Headers)
                 {
-                    message.Headers.TryAddWithoutValidation(name, value);
+                    if (!name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+                    {
+                        message.Headers.TryAddWithoutValidation(name, value);
+                    }
                 }
 
                 message.Headers.UserAgent.Add(new ProductInfoHeaderValue("cleanroom-gateway", "1"));
@@ -103,7 +106,6 @@ internal sealed class UpstreamClient : IDisposable
                     {
                         if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
                         {
-                            message.Headers.Remove(name);
                             message.Content.Headers.TryAddWithoutValidation(name, value);
                         }
                     }
