@@ -53,6 +53,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly FetchRoute _fetch;
     private WebApplication? _app;
     private int _disposed;
+    private int _inFlight;
 
     private GatewayServer(
         GatewayOptions options, ContentCache cache, IGatewayClients clients, IGatewayAudit audit, ILoggerFactory loggers, GatewayCredentials credentials)
@@ -74,6 +75,9 @@ public sealed class GatewayServer : IAsyncDisposable
 
     /// <summary>The cache it serves from (owned by the caller).</summary>
     public ContentCache Cache { get; }
+
+    /// <summary>Requests being handled now (all sandboxes), for tests that must know every request has arrived.</summary>
+    internal int RequestsInFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>Sandboxes the per-sandbox limiter holds state for now (busy ones; idle ones are dropped).</summary>
     internal int TrackedSandboxes => _limiter.TrackedSandboxes;
@@ -165,11 +169,24 @@ public sealed class GatewayServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
-        app.Run(HandleAsync);
+        app.Run(CountedAsync);
         _app = app;
         await app.StartAsync(ct);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         Endpoints = [.. addresses.Select(a => new Uri(a)).Select(u => new IPEndPoint(IPAddress.Parse(u.Host.Trim('[', ']')), u.Port))];
+    }
+
+    private async Task CountedAsync(HttpContext http)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            await HandleAsync(http);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
     }
 
     private async Task HandleAsync(HttpContext http)
