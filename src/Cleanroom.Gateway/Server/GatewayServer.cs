@@ -215,7 +215,6 @@ public sealed class GatewayServer : IAsyncDisposable
         using var lease = _limiter.TryEnter(client.SandboxId, out var limit);
         if (lease is null)
         {
-            http.Response.Headers.RetryAfter = "1";
             await RefuseAsync(http, client.SandboxId, "none", "", raw, 429, ReasonCode.RateLimited, "this sandbox sent " + limit);
             return;
         }
@@ -309,6 +308,11 @@ public sealed class GatewayServer : IAsyncDisposable
         http.Response.Clear();
         http.Response.StatusCode = status;
         http.Response.Headers[ReasonHeader] = code;
+        if (status == StatusCodes.Status429TooManyRequests)
+        {
+            http.Response.Headers.RetryAfter = "1";
+        }
+
         http.Response.ContentType = "text/plain; charset=utf-8";
         var body = Encoding.UTF8.GetBytes($"cleanroom gateway: {code}: {UntrustedText.Escape(message, 512)}\n");
         http.Response.ContentLength = body.Length;
