@@ -271,6 +271,13 @@ public sealed class GatewayServer : IAsyncDisposable
         {
             // The guest hung up; nothing to answer.
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !http.RequestAborted.IsCancellationRequested)
+        {
+            // A bug or a host failure (the cache's disk, its database): say so plainly, never with the details.
+            _logger.LogError(ex, "gateway: {Route} request for sandbox {Sandbox} failed", route, client.SandboxId);
+            await RefuseAsync(http, client.SandboxId, route, request.Host, raw, 500, ReasonCode.Internal,
+                "the gateway failed; see the daemon's log", countAsRefused: false);
+        }
     }
 
     private static bool IsUpstreamFailure(Exception ex) =>
