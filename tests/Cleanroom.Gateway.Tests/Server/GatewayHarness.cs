@@ -106,13 +106,29 @@ internal sealed class GatewayHarness : IAsyncDisposable
     /// Sends <paramref name="target"/> exactly as written (no client-side normalisation) and returns the status and
     /// headers of the answer.
     /// </summary>
-    public async Task<(int Status, Dictionary<string, string> Headers)> RawAsync(string target, string method = "GET", string extraHeaders = "")
+    /// <remarks>
+    /// The body is written while the answer is read, and a failed write is ignored: a server that refuses a body
+    /// answers and closes without reading it, and that must not fail the test that checks the answer.
+    /// </remarks>
+    public async Task<(int Status, Dictionary<string, string> Headers)> RawAsync(
+        string target, string method = "GET", string extraHeaders = "", byte[]? body = null)
     {
         using var socket = new TcpClient();
         await socket.ConnectAsync(IPAddress.Loopback, Port);
         var stream = socket.GetStream();
         var request = $"{method} {target} HTTP/1.1\r\nHost: gateway.cleanroom.internal\r\n{extraHeaders}Connection: close\r\n\r\n";
         await stream.WriteAsync(Encoding.Latin1.GetBytes(request));
+        var writing = body is null ? Task.CompletedTask : Task.Run(async () =>
+        {
+            try
+            {
+                await stream.WriteAsync(body);
+            }
+            catch (IOException)
+            {
+                // Refused without being read.
+            }
+        });
         using var reader = new StreamReader(stream, Encoding.Latin1);
         var statusLine = await reader.ReadLineAsync() ?? throw new IOException("no answer");
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -123,6 +139,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
             headers[line[..colon]] = line[(colon + 1)..].Trim();
         }
 
+        await writing;
         return (int.Parse(statusLine.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), headers);
     }
 
