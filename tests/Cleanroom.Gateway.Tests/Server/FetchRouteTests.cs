@@ -147,6 +147,46 @@ public sealed class FetchRouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_object_fetched_with_a_credential_is_not_served_to_requests_without_it()
+    {
+        await using var withCredential = await StartAsync(credentials: """{"hosts": {"files.example.test": {"token": "t0k"}}}""");
+        Assert.Equal(_tool, await withCredential.Http.GetByteArrayAsync($"/fetch/{Host}/tool-1.0.tar.gz"));
+        Assert.Equal("Bearer t0k", _files.Requests[^1].Header("Authorization"));
+
+        // A second gateway on the same cache without the credential: the stored object is in another scope.
+        var options = new Cleanroom.Gateway.Server.GatewayOptions
+        {
+            ListenEndpoints = [new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)],
+            Upstreams = new Dictionary<string, Uri> { [Host] = _files.BaseUri },
+        };
+        var client = new Cleanroom.Gateway.Server.GatewayClient(GatewayHarness.SandboxId, GatewayHarness.Policy($"[\"{Host}:443\"]"), AllowAll: false);
+        await using var without = await Cleanroom.Gateway.Server.GatewayServer.StartAsync(
+            options, withCredential.Cache, new GatewayHarness.LoopbackClients(client), new RecordingAudit(),
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{without.Endpoints[0].Port}/") };
+        using var response = await http.GetAsync($"/fetch/{Host}/tool-1.0.tar.gz");
+        Assert.Equal("miss", response.Headers.GetValues("X-Cleanroom-Cache").Single());
+        Assert.Equal(2, _files.Requests.Count);
+        Assert.Null(_files.Requests[^1].Header("Authorization"));
+    }
+
+    [Fact]
+    public async Task Headers_a_guest_sends_are_not_passed_upstream()
+    {
+        await using var gateway = await StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/fetch/{Host}/tool-1.0.tar.gz");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer guest-made-this-up");
+        request.Headers.TryAddWithoutValidation("Cookie", "a=b");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", "10.0.0.1");
+        using var response = await gateway.Http.SendAsync(request);
+        Assert.Equal(200, (int)response.StatusCode);
+        var seen = Assert.Single(_files.Requests);
+        Assert.Null(seen.Header("Authorization"));
+        Assert.Null(seen.Header("Cookie"));
+        Assert.Null(seen.Header("X-Forwarded-For"));
+    }
+
+    [Fact]
     public async Task A_redirect_loop_ends_in_upstream_error()
     {
         _files.Redirect("/loop", new Uri(_files.BaseUri, "/loop").ToString());

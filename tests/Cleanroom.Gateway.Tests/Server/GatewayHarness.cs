@@ -152,7 +152,7 @@ internal sealed class GatewayHarness : IAsyncDisposable
     }
 
     /// <summary>Every source address is the one sandbox (or none).</summary>
-    private sealed class LoopbackClients(GatewayClient? client) : IGatewayClients
+    internal sealed class LoopbackClients(GatewayClient? client) : IGatewayClients
     {
         public GatewayClient? Find(IPAddress source) => IPAddress.IsLoopback(source) ? client : null;
     }
