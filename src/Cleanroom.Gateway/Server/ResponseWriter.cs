@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cleanroom.Gateway.Cache;
 using Cleanroom.Gateway.Upstream;
 using Microsoft.AspNetCore.Http;
@@ -43,8 +44,8 @@ internal static class ResponseWriter
                 return true;
             }
 
-            var held = new byte[BufferSize];
-            var next = new byte[BufferSize];
+            var held = ArrayPool<byte>.Shared.Rent(BufferSize);
+            var next = ArrayPool<byte>.Shared.Rent(BufferSize);
             var heldCount = 0;
             long sent = 0;
             try
@@ -80,6 +81,8 @@ internal static class ResponseWriter
             finally
             {
                 counters.Served(sent);
+                ArrayPool<byte>.Shared.Return(held);
+                ArrayPool<byte>.Shared.Return(next);
             }
 
             return true;
@@ -102,7 +105,7 @@ internal static class ResponseWriter
             return;
         }
 
-        var buffer = new byte[BufferSize];
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long sent = 0;
         try
         {
@@ -121,6 +124,7 @@ internal static class ResponseWriter
         finally
         {
             counters.Served(sent);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -216,6 +216,10 @@ public sealed class FetchRouteTests : IAsyncLifetime
         using var post = await gateway.Http.PostAsync($"/fetch/{Host}/tool-1.0.tar.gz", new ByteArrayContent([]));
         Assert.Equal("method_not_allowed", post.Headers.GetValues("X-Cleanroom-Reason-Code").Single());
         Assert.Empty(_files.Requests);
+
+        // The gateway runs inside the daemon: its host must not install the console lifetime (which takes SIGTERM).
+        Assert.DoesNotContain(gateway.Log.Lines, line => line.Contains("Ctrl+C", StringComparison.Ordinal));
+        Assert.Contains(gateway.Log.Lines, line => line.Contains("refused 404 route_not_found", StringComparison.Ordinal));
     }
 
     internal static async Task WaitUntilAsync(Func<bool> condition)
