@@ -56,7 +56,7 @@ internal sealed class FetchRoute(ContentCache cache, UpstreamClient upstream, Ro
             CacheResult result;
             try
             {
-                result = await cache.GetOrFetchAsync(key, token => FillAsync(request.Client, upstreamRequest, pinned, token), request.Aborted);
+                result = await cache.GetOrFetchAsync(key, token => FillAsync(request.Client, key, upstreamRequest, pinned, token), request.Aborted);
             }
             catch (UpstreamStatusException status) when (status.IsServerFailure)
             {
@@ -74,6 +74,8 @@ internal sealed class FetchRoute(ContentCache cache, UpstreamClient upstream, Ro
             }
 
             var state = result.Outcome switch { CacheOutcome.Hit => "hit", CacheOutcome.Stale => "stale", _ => "miss" };
+            // Whoever filled the entry, the hosts its redirects went through must be allowed for this asker too.
+            await RedirectRecords.CheckAsync(cache, key, request);
             if (await ResponseWriter.ServeEntryAsync(request, cache.OpenRead(result), result.Entry, state, counters, logger))
             {
                 (result.Outcome switch { CacheOutcome.Hit => (Action)counters.Hit, CacheOutcome.Stale => counters.Stale, _ => counters.Miss })();
@@ -86,7 +88,7 @@ internal sealed class FetchRoute(ContentCache cache, UpstreamClient upstream, Ro
         throw new UpstreamFailedException("the object was evicted from the cache twice while being served");
     }
 
-    private async Task<CacheFill> FillAsync(GatewayClient client, UpstreamRequest request, BlobDigest? pinned, CancellationToken token)
+    private async Task<CacheFill> FillAsync(GatewayClient client, CacheKey key, UpstreamRequest request, BlobDigest? pinned, CancellationToken token)
     {
         var response = await upstream.SendAsync(client, request, token);
         if (response.Status != 200)
@@ -95,6 +97,16 @@ internal sealed class FetchRoute(ContentCache cache, UpstreamClient upstream, Ro
             {
                 throw new UpstreamStatusException(response.Status, response.ContentType, await response.ReadPrefixAsync(MaxErrorBody, token));
             }
+        }
+
+        try
+        {
+            await RedirectRecords.RecordAsync(cache, key, response, token);
+        }
+        catch
+        {
+            await response.DisposeAsync();
+            throw;
         }
 
         return new CacheFill(response.Body, new CacheEntryOptions { ContentType = response.ContentType, ExpectedDigest = pinned });

@@ -142,7 +142,7 @@ internal sealed class GitRoute(
             CacheResult result;
             try
             {
-                result = await cache.GetOrFetchAsync(key, token => FillAsync(request.Client, post, token), request.Aborted);
+                result = await cache.GetOrFetchAsync(key, token => FillAsync(request.Client, key, post, token), request.Aborted);
             }
             catch (UpstreamStatusException status) when (status.IsServerFailure)
             {
@@ -156,6 +156,8 @@ internal sealed class GitRoute(
             }
 
             var state = result.Outcome == CacheOutcome.Hit ? "hit" : "miss";
+            // Whoever filled the entry, the hosts its redirects went through must be allowed for this asker too.
+            await RedirectRecords.CheckAsync(cache, key, request);
             if (await ResponseWriter.ServeEntryAsync(request, cache.OpenRead(result), result.Entry, state, counters, logger))
             {
                 (result.Outcome == CacheOutcome.Hit ? (Action)counters.Hit : counters.Miss)();
@@ -166,7 +168,7 @@ internal sealed class GitRoute(
         throw new UpstreamFailedException("the pack was evicted from the cache twice while being served");
     }
 
-    private async Task<CacheFill> FillAsync(GatewayClient client, UpstreamRequest post, CancellationToken token)
+    private async Task<CacheFill> FillAsync(GatewayClient client, CacheKey key, UpstreamRequest post, CancellationToken token)
     {
         var response = await upstream.SendAsync(client, post, token);
         if (response.Status != 200)
@@ -175,6 +177,16 @@ internal sealed class GitRoute(
             {
                 throw new UpstreamStatusException(response.Status, response.ContentType, await response.ReadPrefixAsync(MaxErrorBody, token));
             }
+        }
+
+        try
+        {
+            await RedirectRecords.RecordAsync(cache, key, response, token);
+        }
+        catch
+        {
+            await response.DisposeAsync();
+            throw;
         }
 
         return new CacheFill(response.Body, new CacheEntryOptions { ContentType = response.ContentType });

@@ -77,6 +77,7 @@ internal sealed class UpstreamClient : IDisposable
         var body = request.Body;
         var host = request.Host;
         var uri = BaseFor(host, request.PathAndQuery);
+        var hops = new List<string>();
         var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_transferTimeout);
         try
@@ -128,6 +129,7 @@ internal sealed class UpstreamClient : IDisposable
                     }
 
                     (host, uri) = CheckRedirect(client, uri, location);
+                    hops.Add($"{host}:{(_overrides.ContainsKey(host) ? 443 : uri.Port)}");
                     if (status == 303)
                     {
                         // See Other means "GET this instead"; 307 and 308 keep the method and body, and so do 301 and
@@ -148,7 +150,7 @@ internal sealed class UpstreamClient : IDisposable
                 var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
                 var bounded = new BoundedBodyStream(stream, _maxBodyBytes, deadline, response);
                 deadline = null;
-                return new UpstreamResponse(status, contentType, response.Content.Headers.ContentLength, bounded);
+                return new UpstreamResponse(status, contentType, response.Content.Headers.ContentLength, bounded, hops);
             }
         }
         finally

@@ -1,8 +1,15 @@
 namespace Cleanroom.Gateway.Upstream;
 
 /// <summary>An upstream answer after redirects: status, checked content type, and its bounded body (dispose it).</summary>
-internal sealed class UpstreamResponse(int status, string contentType, long? contentLength, Stream body) : IAsyncDisposable
+internal sealed class UpstreamResponse(int status, string contentType, long? contentLength, Stream body, IReadOnlyList<string>? hops = null)
+    : IAsyncDisposable
 {
+    /// <summary>
+    /// The <c>host:port</c> of every hop that a redirect led to (empty without redirects), for checking a stored
+    /// answer against the policy of whoever it is served to later.
+    /// </summary>
+    public IReadOnlyList<string> RedirectHops { get; } = hops ?? [];
+
     public int Status { get; } = status;
 
     /// <summary>The Content-Type if it is short and printable, else empty.</summary>

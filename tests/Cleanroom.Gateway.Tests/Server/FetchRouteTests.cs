@@ -187,6 +187,38 @@ public sealed class FetchRouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_cached_answer_that_came_through_a_redirect_is_refused_to_a_sandbox_whose_policy_forbids_that_host()
+    {
+        _files.Redirect("/via-cdn", new Uri(_cdn.BaseUri, "/blob/tool").ToString());
+        await using var lenient = await StartAsync(allow: $"[\"{Host}:443\", \"{Cdn}:443\"]");
+        Assert.Equal(_tool, await lenient.Http.GetByteArrayAsync($"/fetch/{Host}/via-cdn"));
+        using (var hit = await lenient.Http.GetAsync($"/fetch/{Host}/via-cdn"))
+        {
+            Assert.Equal("hit", hit.Headers.GetValues("X-Cleanroom-Cache").Single());
+        }
+
+        // Another sandbox on the same cache, allowed the first host only.
+        var options = new Cleanroom.Gateway.Server.GatewayOptions
+        {
+            ListenEndpoints = [new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)],
+            Upstreams = new Dictionary<string, Uri> { [Host] = _files.BaseUri, [Cdn] = _cdn.BaseUri },
+        };
+        var client = new Cleanroom.Gateway.Server.GatewayClient("sbx-strict", GatewayHarness.Policy($"[\"{Host}:443\"]"), AllowAll: false);
+        await using var strict = await Cleanroom.Gateway.Server.GatewayServer.StartAsync(
+            options, lenient.Cache, new GatewayHarness.LoopbackClients(client), new RecordingAudit(),
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{strict.Endpoints[0].Port}/") };
+        var upstreamBefore = _files.Requests.Count + _cdn.Requests.Count;
+        using var refused = await http.GetAsync($"/fetch/{Host}/via-cdn");
+        Assert.Equal(403, (int)refused.StatusCode);
+        Assert.Equal("host_not_allowed", refused.Headers.GetValues("X-Cleanroom-Reason-Code").Single());
+        Assert.Equal(upstreamBefore, _files.Requests.Count + _cdn.Requests.Count);
+
+        // A plain download on the same cache is still served to it.
+        Assert.Equal(_tool, await http.GetByteArrayAsync($"/fetch/{Host}/tool-1.0.tar.gz"));
+    }
+
+    [Fact]
     public async Task A_redirect_loop_ends_in_upstream_error()
     {
         _files.Redirect("/loop", new Uri(_files.BaseUri, "/loop").ToString());
