@@ -219,6 +219,28 @@ public sealed class FetchRouteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Disposing_waits_for_requests_in_flight_and_then_refuses_connections()
+    {
+        await using var gateway = await StartAsync();
+        var held = _files.Hold(1);
+        var request = gateway.Http.GetAsync($"/fetch/{Host}/tool-1.0.tar.gz");
+        await held.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var disposing = gateway.Server.DisposeAsync().AsTask();
+        Assert.False(disposing.IsCompleted);
+        _files.Release();
+        using (var response = await request)
+        {
+            Assert.Equal(200, (int)response.StatusCode);
+            Assert.Equal(_tool, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        await disposing.WaitAsync(TimeSpan.FromSeconds(30));
+        using var fresh = new HttpClient { BaseAddress = gateway.BaseUri };
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => fresh.GetAsync("/healthz"));
+    }
+
+    [Fact]
     public async Task A_redirect_loop_ends_in_upstream_error()
     {
         _files.Redirect("/loop", new Uri(_files.BaseUri, "/loop").ToString());
