@@ -84,4 +84,31 @@ public enum ReasonCode
 
     /// <summary>A copy-out would overwrite local edits made since the sandbox started (use --force to overwrite them).</summary>
     WorkspaceConflict = 25,
+
+    /// <summary>A gateway request came from an address that belongs to no sandbox.</summary>
+    UnknownClient = 26,
+
+    /// <summary>A gateway request target or header is malformed or hostile (dot segments, bad escapes, control characters).</summary>
+    InvalidRequest = 27,
+
+    /// <summary>A sandbox sent the gateway more requests, or more at once, than its limits allow.</summary>
+    RateLimited = 28,
+
+    /// <summary>The gateway route does not serve this method or path (a git push, for one).</summary>
+    MethodNotAllowed = 29,
+
+    /// <summary>The gateway's upstream failed or could not be reached, and nothing cached could stand in.</summary>
+    UpstreamError = 30,
+
+    /// <summary>A pinned download's bytes did not hash to the pinned digest; nothing was cached.</summary>
+    DigestMismatch = 31,
+
+    /// <summary>The gateway route exists in the design but is not built yet.</summary>
+    RouteNotImplemented = 32,
+
+    /// <summary>A gateway request body is larger than the gateway accepts.</summary>
+    RequestTooLarge = 33,
+
+    /// <summary>No gateway route serves this path.</summary>
+    RouteNotFound = 34,
 }

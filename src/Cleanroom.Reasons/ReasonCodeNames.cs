@@ -35,6 +35,15 @@ public static class ReasonCodeNames
         new(ReasonCode.RepositoryInvalid, "repository_invalid"),
         new(ReasonCode.WorkspaceTooLarge, "workspace_too_large"),
         new(ReasonCode.WorkspaceConflict, "workspace_conflict"),
+        new(ReasonCode.UnknownClient, "unknown_client"),
+        new(ReasonCode.InvalidRequest, "invalid_request"),
+        new(ReasonCode.RateLimited, "rate_limited"),
+        new(ReasonCode.MethodNotAllowed, "method_not_allowed"),
+        new(ReasonCode.UpstreamError, "upstream_error"),
+        new(ReasonCode.DigestMismatch, "digest_mismatch"),
+        new(ReasonCode.RouteNotImplemented, "route_not_implemented"),
+        new(ReasonCode.RequestTooLarge, "request_too_large"),
+        new(ReasonCode.RouteNotFound, "route_not_found"),
     ];
 
     /// <summary>The wire name, e.g. <c>policy_invalid</c>. Undefined values map to <c>unspecified</c>.</summary>

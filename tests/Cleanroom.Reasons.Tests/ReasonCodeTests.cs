@@ -31,6 +31,15 @@ public sealed class ReasonCodeTests
         { ReasonCode.RepositoryInvalid, 23, "repository_invalid" },
         { ReasonCode.WorkspaceTooLarge, 24, "workspace_too_large" },
         { ReasonCode.WorkspaceConflict, 25, "workspace_conflict" },
+        { ReasonCode.UnknownClient, 26, "unknown_client" },
+        { ReasonCode.InvalidRequest, 27, "invalid_request" },
+        { ReasonCode.RateLimited, 28, "rate_limited" },
+        { ReasonCode.MethodNotAllowed, 29, "method_not_allowed" },
+        { ReasonCode.UpstreamError, 30, "upstream_error" },
+        { ReasonCode.DigestMismatch, 31, "digest_mismatch" },
+        { ReasonCode.RouteNotImplemented, 32, "route_not_implemented" },
+        { ReasonCode.RequestTooLarge, 33, "request_too_large" },
+        { ReasonCode.RouteNotFound, 34, "route_not_found" },
     };
 
     [Theory]

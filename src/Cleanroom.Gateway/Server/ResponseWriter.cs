@@ -1,0 +1,149 @@
+using System.Buffers;
+using Cleanroom.Gateway.Cache;
+using Cleanroom.Gateway.Upstream;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Cleanroom.Gateway.Server;
+
+/// <summary>Writes gateway answers: cached entries (verified while they stream), upstream pass-throughs and small bodies.</summary>
+internal static class ResponseWriter
+{
+    /// <summary>The response header that says where an answer came from: hit, miss, stale or bypass.</summary>
+    public const string CacheHeader = "X-Cleanroom-Cache";
+
+    private const int BufferSize = 64 << 10;
+
+    /// <summary>
+    /// Streams a cached body. The last buffer is held back until the verifying stream has reached its end and
+    /// vouched for the bytes, so a corrupt blob never reaches the guest as a complete response: the connection is
+    /// aborted instead (the store has already dropped the blob, so the next request fetches it again). False when the
+    /// blob is gone (evicted meanwhile) and nothing was written.
+    /// </summary>
+    public static async Task<bool> ServeEntryAsync(
+        GatewayRequest request, Stream? body, CacheEntry entry, string cacheState, RouteCounterSet.Counters counters, ILogger logger)
+    {
+        if (body is null)
+        {
+            return false;
+        }
+
+        await using (body)
+        {
+            var response = request.Http.Response;
+            response.StatusCode = entry.UpstreamStatus;
+            if (entry.ContentType.Length > 0)
+            {
+                response.ContentType = entry.ContentType;
+            }
+
+            response.ContentLength = entry.Size;
+            response.Headers[CacheHeader] = cacheState;
+            if (HttpMethods.IsHead(request.Http.Request.Method))
+            {
+                return true;
+            }
+
+            var held = ArrayPool<byte>.Shared.Rent(BufferSize);
+            var next = ArrayPool<byte>.Shared.Rent(BufferSize);
+            var heldCount = 0;
+            long sent = 0;
+            try
+            {
+                while (true)
+                {
+                    var n = await body.ReadAsync(next, request.Aborted);
+                    if (n == 0)
+                    {
+                        // End of file: the stream has compared the hash, so the held bytes are vouched for.
+                        await response.Body.WriteAsync(held.AsMemory(0, heldCount), request.Aborted);
+                        sent += heldCount;
+                        break;
+                    }
+
+                    if (heldCount > 0)
+                    {
+                        await response.Body.WriteAsync(held.AsMemory(0, heldCount), request.Aborted);
+                        sent += heldCount;
+                    }
+
+                    (held, next) = (next, held);
+                    heldCount = n;
+                }
+            }
+            catch (Exception ex) when (ex is CacheIntegrityException or InvalidOperationException)
+            {
+                logger.LogWarning(
+                    "gateway: cached object {Key} failed verification while being served ({Error}); aborted the response, the next request refetches",
+                    entry.Key.ToString(), ex.Message);
+                request.Http.Abort();
+            }
+            finally
+            {
+                counters.Served(sent);
+                ArrayPool<byte>.Shared.Return(held);
+                ArrayPool<byte>.Shared.Return(next);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Streams an upstream answer straight through, uncached (bounded by the upstream client).</summary>
+    public static async Task PassThroughAsync(GatewayRequest request, UpstreamResponse upstream, RouteCounterSet.Counters counters)
+    {
+        var response = request.Http.Response;
+        response.StatusCode = upstream.Status;
+        if (upstream.ContentType.Length > 0)
+        {
+            response.ContentType = upstream.ContentType;
+        }
+
+        response.Headers[CacheHeader] = "bypass";
+        if (HttpMethods.IsHead(request.Http.Request.Method))
+        {
+            return;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        long sent = 0;
+        try
+        {
+            int n;
+            while ((n = await upstream.Body.ReadAsync(buffer, request.Aborted)) > 0)
+            {
+                await response.Body.WriteAsync(buffer.AsMemory(0, n), request.Aborted);
+                sent += n;
+            }
+        }
+        catch (UpstreamFailedException) when (response.HasStarted)
+        {
+            // Headers are out: the only honest signal left is a broken connection.
+            request.Http.Abort();
+        }
+        finally
+        {
+            counters.Served(sent);
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Sends an upstream status the gateway passes on uncached (a 404, a 401), with the start of its body.</summary>
+    public static async Task PassStatusAsync(GatewayRequest request, UpstreamStatusException status, RouteCounterSet.Counters counters)
+    {
+        var response = request.Http.Response;
+        response.StatusCode = status.Status;
+        if (status.ContentType.Length > 0)
+        {
+            response.ContentType = status.ContentType;
+        }
+
+        response.Headers[CacheHeader] = "bypass";
+        response.ContentLength = status.Body.Length;
+        if (!HttpMethods.IsHead(request.Http.Request.Method))
+        {
+            await response.Body.WriteAsync(status.Body, request.Aborted);
+            counters.Served(status.Body.Length);
+        }
+    }
+}
