@@ -81,6 +81,19 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     }
 
     /// <summary>
+    /// Stops redirecting guests' port 8170 to <see cref="NetworkOptions.GatewayPort"/>: the gateway could not start,
+    /// and whatever else holds that port must not become reachable from guests.
+    /// </summary>
+    public async Task DisableGatewayAsync(CancellationToken ct)
+    {
+        var script = _rules.WithoutGateway();
+        if (script.Length > 0)
+        {
+            await _nft.ApplyAsync(script, ct);
+        }
+    }
+
+    /// <summary>
     /// Gives a sandbox its link, TAP and firewall chains. On failure nothing of it is left. The caller hands
     /// <see cref="SandboxNetwork.Tap"/> to the VMM and must call <see cref="DetachAsync"/> when the sandbox goes.
     /// </summary>
