@@ -100,7 +100,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     public async Task<SandboxNetwork> AttachAsync(string sandboxId, NetworkPolicy policy, bool allowAll, CancellationToken ct)
     {
         var link = Allocate(sandboxId);
-        var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: link.GuestAddress6 is not null), new LearnedAddressBook(MaxLearnedPerSandbox));
+        var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: link.GuestAddress6 is not null, GatewayAddress: link.HostAddress, GatewayAddress6: link.HostAddress6), new LearnedAddressBook(MaxLearnedPerSandbox));
         Microsoft.Win32.SafeHandles.SafeFileHandle? tap = null;
         var rulesAttempted = false;
         try
