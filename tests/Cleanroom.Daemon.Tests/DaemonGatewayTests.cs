@@ -86,6 +86,40 @@ public sealed class DaemonGatewayTests : IDisposable
         Assert.False(parts.Gateway.IsRunning);
     }
 
+    [Theory]
+    [InlineData(DaemonNetworkMode.Auto)]
+    [InlineData(DaemonNetworkMode.On)]
+    public async Task A_gateway_that_cannot_start_takes_the_redirect_out_and_under_on_stops_the_daemon(DaemonNetworkMode mode)
+    {
+        await using var parts = new Parts(_dir, mode);
+        using var holder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0); // someone else holds the port
+        holder.Start();
+        var withdrawn = 0;
+
+        var start = parts.Gateway.StartAsync(
+            new Directory1(IPAddress.Parse("10.213.0.2"), new DnsClient("sb-a", NetworkPolicy.DenyAll, AllowAll: false)),
+            (IPEndPoint)holder.LocalEndpoint,
+            _ => { withdrawn++; return Task.CompletedTask; },
+            CancellationToken.None);
+
+        if (mode == DaemonNetworkMode.On)
+        {
+            var error = await Assert.ThrowsAsync<DaemonException>(() => start);
+            Assert.Contains("--gateway on, but the host gateway cannot run: it could not start", error.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            await start;
+            var check = Assert.Single(parts.Gateway.Checks());
+            Assert.Equal(CheckStatus.Warn, check.Status);
+            Assert.Contains("it could not start", check.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(1, withdrawn);
+        Assert.False(parts.Gateway.IsRunning);
+        Assert.Empty(parts.Gateway.Environment(Compile("[github.com:443]"), allowAll: false));
+    }
+
     [Fact]
     public async Task Refusals_become_escaped_bounded_denials_of_their_sandbox()
     {

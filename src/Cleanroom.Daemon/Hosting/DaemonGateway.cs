@@ -4,7 +4,7 @@ using Cleanroom.Daemon.Admission;
 using Cleanroom.Gateway.Cache;
 using Cleanroom.Gateway.Guest;
 using Cleanroom.Gateway.Server;
-using Cleanroom.Network;
+using Cleanroom.Network.Dns;
 using Cleanroom.Policy;
 using Cleanroom.Vm.Doctor;
 using Microsoft.Extensions.Logging;
@@ -76,6 +76,16 @@ public sealed class DaemonGateway : IAsyncDisposable
         // With IPv6, one dual-stack listener on [::] takes both families (IPv4 arrives as v4-mapped addresses, which the
         // gateway and the client lookup normalise); a second one on 0.0.0.0 would collide with it.
         var listen = networks.Options.Pool6 is null ? new IPEndPoint(IPAddress.Any, port) : new IPEndPoint(IPAddress.IPv6Any, port);
+        await StartAsync(networks, listen, networks.DisableGatewayAsync, ct);
+    }
+
+    /// <summary>
+    /// Starts the server on <paramref name="listen"/> for the guests <paramref name="directory"/> knows; when it cannot
+    /// start, <paramref name="withdrawRedirect"/> takes the firewall's redirect to its port out before the failure is
+    /// decided on (a seam for tests, which have no firewall).
+    /// </summary>
+    internal async Task StartAsync(IDnsClientDirectory directory, IPEndPoint listen, Func<CancellationToken, Task> withdrawRedirect, CancellationToken ct)
+    {
         var settings = new GatewayOptions
         {
             ListenEndpoints = [listen],
@@ -84,7 +94,7 @@ public sealed class DaemonGateway : IAsyncDisposable
         };
         try
         {
-            var server = await GatewayServer.StartAsync(settings, Cache, new GatewayClients(networks), new GatewayAuditSink(_network.Audit), _loggers, ct);
+            var server = await GatewayServer.StartAsync(settings, Cache, new GatewayClients(directory), new GatewayAuditSink(_network.Audit), _loggers, ct);
             CredentialHosts = _options.GatewayCredentialsFile is { } file ? CountCredentialHosts(file) : 0;
             Volatile.Write(ref _server, server);
             DisabledReason = null;
@@ -94,7 +104,7 @@ public sealed class DaemonGateway : IAsyncDisposable
         {
             // Whatever holds the port now (the likeliest reason the bind failed) must not become reachable from guests;
             // if even that fails, the daemon stops rather than run with the redirect in place.
-            await networks.DisableGatewayAsync(CancellationToken.None);
+            await withdrawRedirect(CancellationToken.None);
             Refuse("it could not start: " + ex.Message);
         }
     }
