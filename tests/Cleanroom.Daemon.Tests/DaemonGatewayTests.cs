@@ -135,7 +135,7 @@ public sealed class DaemonGatewayTests : IDisposable
         var recorded = events.List("sb-a");
         Assert.Equal(2, recorded.Count);
         Assert.All(recorded, e => Assert.Equal((GatewayOptions.GuestPort, "gateway"), (e.Port, e.Protocol)));
-        Assert.StartsWith("evil.test/git/evil.test/x", recorded[0].Destination, StringComparison.Ordinal);
+        Assert.StartsWith("evil.test /git/evil.test/x", recorded[0].Destination, StringComparison.Ordinal);
         Assert.DoesNotContain(recorded[0].Destination, c => char.IsControl(c));
         Assert.Equal("host_not_allowed", recorded[0].Reason);
         Assert.True(recorded[1].Destination.Length < 600, $"{recorded[1].Destination.Length} characters");

@@ -5,8 +5,8 @@ namespace Cleanroom.Daemon.Hosting;
 
 /// <summary>
 /// Turns the gateway's refusals into egress denials: an event on the sandbox and a line in the audit log, rate-limited
-/// per sandbox like every other denial. The destination is the host and path the guest asked for (its own text): cut
-/// here to a bound, escaped by the audit log when stored.
+/// per sandbox like every other denial. The destination is the host and the path the guest asked for, separated by a
+/// space (its own text): cut here to a bound, escaped by the audit log when stored.
 /// </summary>
 internal sealed class GatewayAuditSink(IEgressAudit audit) : IGatewayAudit
 {
@@ -27,7 +27,9 @@ internal sealed class GatewayAuditSink(IEgressAudit audit) : IGatewayAudit
             return; // no sandbox to attribute it to: the source address belongs to none (the gateway logs those)
         }
 
-        var destination = (refusal.Host ?? "") + (refusal.Path ?? "");
+        // "github.com /git/github.com/o/r.git/info/refs?service=git-upload-pack": the host alone says what was refused,
+        // the path (which repeats it for the git route) what was asked of it.
+        var destination = string.Join(' ', new[] { refusal.Host, refusal.Path }.Where(part => !string.IsNullOrEmpty(part)));
         if (destination.Length > MaxDestinationLength)
         {
             destination = destination[..MaxDestinationLength];
