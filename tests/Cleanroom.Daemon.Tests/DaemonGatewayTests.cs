@@ -54,6 +54,13 @@ public sealed class DaemonGatewayTests : IDisposable
         Assert.Equal(["PATH=/usr/bin", "GIT_CONFIG_COUNT=0", "A=b"], ExecDefaults.Env(["A=b"], image)); // no gateway, as before
     }
 
+    [Fact]
+    public void The_firewall_redirects_the_port_the_guests_are_told_about()
+    {
+        Assert.Equal(GatewayOptions.GuestPort, Cleanroom.Network.NetworkOptions.GatewayGuestPort);
+        Assert.StartsWith($"http://{GatewayOptions.GuestHostName}:{GatewayOptions.GuestPort}", GatewayEnvironment.BaseUrl, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(DaemonNetworkMode.Auto, CheckStatus.Warn, "sandboxes have no network")]
     [InlineData(DaemonNetworkMode.Off, CheckStatus.Pass, "turned off (--gateway off)")]
