@@ -73,6 +73,19 @@ public sealed record DaemonOptions
     /// </summary>
     public bool GuardModeFallback { get; init; }
 
+    /// <summary>
+    /// Whether the host gateway runs (<c>--gateway</c>): auto runs it whenever sandboxes have a network, and a gateway
+    /// that cannot start is logged and left out (sandboxes then get no gateway variables); on makes that a start
+    /// failure; off never runs it.
+    /// </summary>
+    public DaemonNetworkMode Gateway { get; init; } = DaemonNetworkMode.Auto;
+
+    /// <summary>The gateway's upstream credentials file (<c>--gateway-credentials</c>), or null for none.</summary>
+    public string? GatewayCredentialsFile { get; init; }
+
+    /// <summary>Upstream base URLs by host name (<c>--gateway-upstream HOST=URL</c>), for mirrors and tests.</summary>
+    public IReadOnlyDictionary<string, Uri> GatewayUpstreams { get; init; } = new Dictionary<string, Uri>(StringComparer.Ordinal);
+
     /// <summary>Most disk the workspace images of all commits may use; least recently used ones go past it (<c>--workspace-store-size</c>, 20 GiB).</summary>
     public long MaxWorkspaceStoreBytes { get; init; } = 20L << 30;
 

@@ -36,6 +36,15 @@ public sealed record NetworkOptions
     /// </summary>
     public int GuardPort { get; init; } = 10054;
 
+    /// <summary>The port guests connect to for the host gateway (<c>gateway.cleanroom.internal:8170</c>).</summary>
+    public const int GatewayGuestPort = 8170;
+
+    /// <summary>
+    /// The host port the gateway listens on: guests' TCP to port <see cref="GatewayGuestPort"/> of a host address is
+    /// redirected here, and nothing else may reach it. Null renders no gateway rules at all (<c>--gateway off</c>).
+    /// </summary>
+    public int? GatewayPort { get; init; } = 10055;
+
     /// <summary>
     /// How TCP to destinations learned from DNS is checked (<c>--guard-mode</c>): by the proxy guard (redirected to
     /// <see cref="GuardPort"/>, a second TCP connection from the host) or by the queue guard (forwarded as it is, its

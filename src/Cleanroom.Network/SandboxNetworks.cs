@@ -81,13 +81,26 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     }
 
     /// <summary>
+    /// Stops redirecting guests' port 8170 to <see cref="NetworkOptions.GatewayPort"/>: the gateway could not start,
+    /// and whatever else holds that port must not become reachable from guests.
+    /// </summary>
+    public async Task DisableGatewayAsync(CancellationToken ct)
+    {
+        var script = _rules.WithoutGateway();
+        if (script.Length > 0)
+        {
+            await _nft.ApplyAsync(script, ct);
+        }
+    }
+
+    /// <summary>
     /// Gives a sandbox its link, TAP and firewall chains. On failure nothing of it is left. The caller hands
     /// <see cref="SandboxNetwork.Tap"/> to the VMM and must call <see cref="DetachAsync"/> when the sandbox goes.
     /// </summary>
     public async Task<SandboxNetwork> AttachAsync(string sandboxId, NetworkPolicy policy, bool allowAll, CancellationToken ct)
     {
         var link = Allocate(sandboxId);
-        var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: link.GuestAddress6 is not null), new LearnedAddressBook(MaxLearnedPerSandbox));
+        var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: link.GuestAddress6 is not null, GatewayAddress: link.HostAddress, GatewayAddress6: link.HostAddress6), new LearnedAddressBook(MaxLearnedPerSandbox));
         Microsoft.Win32.SafeHandles.SafeFileHandle? tap = null;
         var rulesAttempted = false;
         try

@@ -60,4 +60,54 @@ public sealed class DaemonArgumentsTests
         Assert.False(DaemonArguments.TryParse([.. Required, flag, value], out _, out var error));
         Assert.StartsWith(message, error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_gateway_is_auto_without_credentials_or_upstreams_unless_told_otherwise()
+    {
+        Assert.True(DaemonArguments.TryParse(Required, out var defaults, out _));
+        Assert.Equal(DaemonNetworkMode.Auto, defaults!.Gateway);
+        Assert.Null(defaults.GatewayCredentialsFile);
+        Assert.Empty(defaults.GatewayUpstreams);
+
+        var credentials = Path.GetTempFileName();
+        try
+        {
+            Assert.True(DaemonArguments.TryParse(
+                [.. Required, "--gateway", "on", "--gateway-credentials", credentials,
+                 "--gateway-upstream", "GitHub.com=http://127.0.0.1:8080/mirror/", "--gateway-upstream", "gitlab.com=https://gl.internal"],
+                out var set, out var error), error);
+            Assert.Equal(DaemonNetworkMode.On, set!.Gateway);
+            Assert.Equal(credentials, set.GatewayCredentialsFile);
+            Assert.Equal(new Uri("http://127.0.0.1:8080/mirror/"), set.GatewayUpstreams["github.com"]); // the host as policies spell it
+            Assert.Equal(new Uri("https://gl.internal"), set.GatewayUpstreams["gitlab.com"]);
+        }
+        finally
+        {
+            File.Delete(credentials);
+        }
+    }
+
+    [Theory]
+    [InlineData("--gateway", "maybe", "--gateway takes auto, on or off")]
+    [InlineData("--gateway-credentials", "/nonexistent/credentials.json", "--gateway-credentials: no such file")]
+    [InlineData("--gateway-upstream", "github.com", "--gateway-upstream takes HOST=URL")]
+    [InlineData("--gateway-upstream", "*.github.com=https://mirror.test/", "--gateway-upstream takes HOST=URL")]
+    [InlineData("--gateway-upstream", "10.0.0.1=https://mirror.test/", "--gateway-upstream takes HOST=URL")]
+    [InlineData("--gateway-upstream", "github.com=ftp://mirror.test/", "the URL must be http:// or https://")]
+    [InlineData("--gateway-upstream", "github.com=https://user:pw@mirror.test/", "the URL must be http:// or https://")]
+    [InlineData("--gateway-upstream", "github.com=https://mirror.test/?x=1", "the URL must be http:// or https://")]
+    [InlineData("--gateway-upstream", "github.com=/relative", "the URL must be http:// or https://")]
+    public void Bad_gateway_settings_are_refused_with_the_flag_named(string flag, string value, string message)
+    {
+        Assert.False(DaemonArguments.TryParse([.. Required, flag, value], out _, out var error));
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_gateway_upstream_host_given_twice_is_refused()
+    {
+        Assert.False(DaemonArguments.TryParse(
+            [.. Required, "--gateway-upstream", "github.com=https://a.test/", "--gateway-upstream", "GITHUB.com=https://b.test/"], out _, out var error));
+        Assert.Contains("names github.com twice", error, StringComparison.Ordinal);
+    }
 }

@@ -4,7 +4,7 @@ namespace Cleanroom.Daemon.Executions;
 
 /// <summary>
 /// Fills an execution's unset parts from the image config, the way a user of OCI images expects: the image's Env
-/// (PATH above all) under the request's own variables, its WorkingDir and User unless the request names others.
+/// (PATH above all) under the request's own variables and over the daemon's (the gateway's), its WorkingDir and User unless the request names others.
 /// A given command runs as is; the image's Entrypoint + Cmd run only when no command is given.
 /// </summary>
 public static class ExecDefaults
@@ -22,12 +22,15 @@ public static class ExecDefaults
             : throw DaemonException.InvalidArgument("missing command: give the program to run and its arguments (the image has no Entrypoint or Cmd)");
     }
 
-    /// <summary>The image's variables overridden, key by key, by the request's.</summary>
-    public static List<string> Env(IEnumerable<string> requested, RunDefaults image)
+    /// <summary>
+    /// The image's variables overridden, key by key, by the request's; <paramref name="beneath"/> (the daemon's own,
+    /// such as the gateway's) go under both, so an image or a user can always set them otherwise.
+    /// </summary>
+    public static List<string> Env(IEnumerable<string> requested, RunDefaults image, IEnumerable<string>? beneath = null)
     {
         var merged = new List<string>();
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var entry in (image.Env ?? []).Concat(requested))
+        foreach (var entry in (beneath ?? []).Concat(image.Env ?? []).Concat(requested))
         {
             var equals = entry.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0)

@@ -15,7 +15,8 @@ internal static class DaemonArguments
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
-        "  [--guard-mode auto|proxy|queue] [--workspace-max-size SIZE] [--workspace-max-files N] [--workspace-store-size SIZE]";
+        "  [--guard-mode auto|proxy|queue] [--workspace-max-size SIZE] [--workspace-max-files N] [--workspace-store-size SIZE]\n" +
+        "  [--gateway auto|on|off] [--gateway-credentials FILE] [--gateway-upstream HOST=URL]...";
 
     private static readonly string[] Known =
     [
@@ -23,6 +24,7 @@ internal static class DaemonArguments
         "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
         "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream", "--guard-mode",
         "--workspace-max-size", "--workspace-max-files", "--workspace-store-size",
+        "--gateway", "--gateway-credentials", "--gateway-upstream",
     ];
 
     public static bool TryParse(string[] args, out DaemonOptions? options, out string error)
@@ -30,6 +32,7 @@ internal static class DaemonArguments
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var insecure = new List<string>();
         var upstreams = new List<string>();
+        var gatewayUpstreams = new List<string>();
         options = null;
         for (var i = 0; i < args.Length; i += 2)
         {
@@ -47,6 +50,11 @@ internal static class DaemonArguments
             if (args[i] == "--dns-upstream")
             {
                 upstreams.Add(args[i + 1]);
+            }
+
+            if (args[i] == "--gateway-upstream")
+            {
+                gatewayUpstreams.Add(args[i + 1]);
             }
 
             values[args[i]] = args[i + 1];
@@ -81,6 +89,9 @@ internal static class DaemonArguments
                     GuardMode = GuardMode(values.GetValueOrDefault("--guard-mode", "auto")),
                 },
                 GuardModeFallback = values.GetValueOrDefault("--guard-mode", "auto") == "auto",
+                Gateway = NetworkMode("--gateway", values.GetValueOrDefault("--gateway", "auto")),
+                GatewayCredentialsFile = values.TryGetValue("--gateway-credentials", out var credentials) ? CredentialsFile(credentials) : null,
+                GatewayUpstreams = GatewayUpstreams(gatewayUpstreams),
                 MaxWorkspaceTreeBytes = Size(values, "--workspace-max-size", defaults.MaxWorkspaceTreeBytes),
                 MaxWorkspaceTreeEntries = Count(values, "--workspace-max-files", defaults.MaxWorkspaceTreeEntries),
                 MaxWorkspaceStoreBytes = Size(values, "--workspace-store-size", defaults.MaxWorkspaceStoreBytes),
@@ -141,6 +152,48 @@ internal static class DaemonArguments
         }
 
         throw new FormatException($"--dns-upstream takes an IP address with an optional port, such as 192.0.2.53 or 192.0.2.53:5353 (got '{text}')");
+    }
+
+    /// <summary>
+    /// An absolute path to an existing file; whether its contents are valid is for the gateway to say when it starts
+    /// (a bad file stops a daemon started with <c>--gateway on</c>, and leaves the gateway out under auto).
+    /// </summary>
+    private static string CredentialsFile(string text)
+    {
+        var path = text.Length > 0 ? Path.GetFullPath(text) : throw new FormatException("--gateway-credentials takes a file name");
+        return File.Exists(path) ? path : throw new FormatException($"--gateway-credentials: no such file '{path}'");
+    }
+
+    /// <summary>
+    /// <c>HOST=URL</c> pairs: HOST a host name as policies write them (no wildcard, no address), URL an absolute http or
+    /// https URL without credentials, query or fragment; each host at most once.
+    /// </summary>
+    private static Dictionary<string, Uri> GatewayUpstreams(IEnumerable<string> entries)
+    {
+        var upstreams = new Dictionary<string, Uri>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            var equals = entry.IndexOf('=', StringComparison.Ordinal);
+            var host = equals > 0 ? entry[..equals] : "";
+            var url = equals > 0 ? entry[(equals + 1)..] : "";
+            if (!Cleanroom.Policy.HostPattern.TryParse(host, out var pattern, out _) || pattern.Kind != Cleanroom.Policy.HostPatternKind.Name)
+            {
+                throw new FormatException($"--gateway-upstream takes HOST=URL with HOST a host name, such as github.com=https://git-mirror.internal/ (got '{entry}')");
+            }
+
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+                || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            {
+                throw new FormatException($"--gateway-upstream {host}: the URL must be http:// or https:// without user, query or fragment (got '{url}')");
+            }
+
+            if (!upstreams.TryAdd(pattern.Value, uri))
+            {
+                throw new FormatException($"--gateway-upstream names {pattern.Value} twice");
+            }
+        }
+
+        return upstreams;
     }
 
     private static long Size(Dictionary<string, string> values, string name, long fallback) =>

@@ -70,6 +70,10 @@ public static class DaemonHost
         builder.Services.AddSingleton<ExecutionLogs>(sp => new ExecutionLogs(options.StateDir, sp.GetRequiredService<ILogger<ExecutionLogs>>()));
         builder.Services.AddSingleton(_ => new Events.SandboxEventStore(Path.Combine(options.StateDir, "cleanroom.db")));
         builder.Services.AddSingleton<Hosting.DaemonNetwork>();
+        // merged with the cache helper's registration (--cache-dir, --cache-max-size): until then the gateway's content
+        // cache lives under the state directory with the cache's default size.
+        builder.Services.AddSingleton(_ => new Cleanroom.Gateway.Cache.ContentCache(new Cleanroom.Gateway.Cache.ContentCacheOptions { RootDirectory = Path.Combine(options.StateDir, "cache") }));
+        builder.Services.AddSingleton<Hosting.DaemonGateway>();
         builder.Services.AddSingleton(_ => new Cleanroom.Workspaces.Repositories.RepositoryStore(new Cleanroom.Workspaces.Repositories.RepositoryStoreOptions
         {
             StoreDirectory = options.RepositoriesDir,
@@ -121,6 +125,10 @@ public static class DaemonHost
             logger.LogWarning("sandboxes get no network: {Reason}", noNetwork);
         }
 
+        // The gateway runs while the network does (it finds sandboxes by their guests' addresses).
+        var gateway = app.Services.GetRequiredService<Hosting.DaemonGateway>();
+        await gateway.StartAsync(cancellationToken);
+
         var sandboxes = app.Services.GetRequiredService<SandboxManager>();
         await sandboxes.RecoverAsync(cancellationToken);
 
@@ -157,6 +165,7 @@ public static class DaemonHost
         // A workspace image still being flushed would be rebuilt at the next start; a short wait usually saves that.
         await app.Services.GetRequiredService<Cleanroom.Workspaces.WorkspaceImageStore>().SettledAsync().WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None)
             .ContinueWith(_ => { }, TaskScheduler.Default);
+        await gateway.DisposeAsync();
         await network.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
         app.Services.GetRequiredService<StateStore>().Dispose();

@@ -66,7 +66,13 @@ public sealed class DaemonNetwork : IAsyncDisposable
                 try
                 {
                     Upstreams = _options.NetworkSettings.DnsUpstreams.Count > 0 ? _options.NetworkSettings.DnsUpstreams : ResolvConf.Nameservers("/etc/resolv.conf");
-                    var settings = _options.NetworkSettings with { Pool6 = Ipv6Pool(), GuardMode = mode };
+                    // Without a gateway (--gateway off) the table has no redirect to it and DNS does not answer its name.
+                    var settings = _options.NetworkSettings with
+                    {
+                        Pool6 = Ipv6Pool(),
+                        GuardMode = mode,
+                        GatewayPort = _options.Gateway == DaemonNetworkMode.Off ? null : _options.NetworkSettings.GatewayPort,
+                    };
                     var networks = new SandboxNetworks(settings, _loggers.CreateLogger<SandboxNetworks>());
                     Networks = networks; // first, so a failed start is undone below
                     await networks.StartAsync(ct);
@@ -79,6 +85,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
                         {
                             ListenEndpoints = [new IPEndPoint(IPAddress.Any, _options.NetworkSettings.DnsPort)],
                             Upstreams = Upstreams,
+                            GatewayName = settings.GatewayPort is null ? null : Cleanroom.Gateway.Server.GatewayOptions.GuestHostName,
                         },
                         networks,
                         networks,

@@ -61,6 +61,12 @@ public sealed class SandboxEntry : IDisposable
 
     public ConcurrentDictionary<string, ExecutionRunner> Executions { get; } = new();
 
+    /// <summary>
+    /// The network policy the sandbox was attached with, or null when it has no network: what the gateway variables
+    /// of its executions are built from.
+    /// </summary>
+    public Cleanroom.Policy.NetworkPolicy? Egress { get; set; }
+
     /// <summary>Keeps the image the sandbox boots from in the store (no rm, prune or eviction) until it is released.</summary>
     public IDisposable? ImageLease { get; set; }
 

@@ -204,6 +204,7 @@ public sealed class SandboxManager
                 }
                 record = record with { GuestAddress = network.Link.GuestAddress.ToString() };
                 entry.Record = record;
+                entry.Egress = egress;
             }
 
             // A disk floor above the image's size: the backend boots a private copy grown to it (the image stays as is).
@@ -449,6 +450,13 @@ public sealed class SandboxManager
     /// <summary>The id of a live sandbox booted (or booting) from <paramref name="digest"/>, if any (such an image cannot be removed).</summary>
     public string? SandboxUsingImage(Digest digest) =>
         _entries.Values.FirstOrDefault(e => e.Record.ImageDigest == digest.ToString() && !e.IsTerminating)?.Id;
+
+    /// <summary>
+    /// The network policy a live sandbox was attached with, and whether it allows all; null when it has no network (or
+    /// is not live). Executions get the gateway's variables from it.
+    /// </summary>
+    public (Cleanroom.Policy.NetworkPolicy Policy, bool AllowAll)? Egress(string sandboxId) =>
+        _entries.TryGetValue(sandboxId, out var entry) && entry.Egress is { } policy ? (policy, entry.Record.AllowAll) : null;
 
     /// <summary>The run defaults (env, workdir, user, entrypoint) of the image a sandbox booted from; empty for the built-in image.</summary>
     public RunDefaults ImageDefaults(SandboxRecord sandbox) =>

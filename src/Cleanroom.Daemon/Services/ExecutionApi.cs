@@ -11,7 +11,7 @@ using Grpc.Core;
 namespace Cleanroom.Daemon.Services;
 
 /// <summary>cleanroom.v1.ExecutionService: starts commands, relays stdin and signals, streams logged output.</summary>
-internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) : ExecutionService.ExecutionServiceBase
+internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, Hosting.DaemonGateway gateway) : ExecutionService.ExecutionServiceBase
 {
     private const int MaxStdinChunk = 1024 * 1024;
 
@@ -35,10 +35,12 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store) :
             }
         }
 
+        // A sandbox with a network reaches the gateway while it runs: its variables go under the image's and the request's.
+        var gatewayEnv = sandboxes.Egress(sandbox.Id) is { } egress ? gateway.Environment(egress.Policy, egress.AllowAll) : [];
         var exec = new ExecRequest
         {
             Argv = command.ToList(),
-            Env = ExecDefaults.Env(options.Env, defaults),
+            Env = ExecDefaults.Env(options.Env, defaults, gatewayEnv),
             // A repository's checkout is where a CI job expects to start; the image's WorkingDir is for images run bare.
             Cwd = ExecDefaults.Cwd(options.Cwd, sandbox.Workspace is { } workspace ? defaults with { WorkingDir = workspace.Path } : defaults),
             User = ExecDefaults.User(options.User, defaults),

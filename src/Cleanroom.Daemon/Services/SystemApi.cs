@@ -7,7 +7,7 @@ using Grpc.Core;
 namespace Cleanroom.Daemon.Services;
 
 /// <summary>cleanroom.v1.SystemService: version and host diagnostics.</summary>
-internal sealed class SystemApi(IVmBackend backend, DaemonChecks daemonChecks, DaemonNetwork network) : SystemService.SystemServiceBase
+internal sealed class SystemApi(IVmBackend backend, DaemonChecks daemonChecks, DaemonNetwork network, DaemonGateway gateway) : SystemService.SystemServiceBase
 {
     public override async Task<GetVersionResponse> GetVersion(GetVersionRequest request, ServerCallContext context)
     {
@@ -24,7 +24,7 @@ internal sealed class SystemApi(IVmBackend backend, DaemonChecks daemonChecks, D
     public override async Task<DoctorResponse> Doctor(DoctorRequest request, ServerCallContext context)
     {
         var response = new DoctorResponse { Backend = backend.Name };
-        foreach (var check in daemonChecks.Run().Concat(network.Checks()).Concat(await backend.RunDoctorChecksAsync(context.CancellationToken)))
+        foreach (var check in daemonChecks.Run().Concat(network.Checks()).Concat(gateway.Checks()).Concat(await backend.RunDoctorChecksAsync(context.CancellationToken)))
         {
             response.Checks.Add(new Api.V1.DoctorCheck
             {

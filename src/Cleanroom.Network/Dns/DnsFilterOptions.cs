@@ -68,6 +68,16 @@ public sealed record DnsFilterOptions
     /// <summary>Records of the asked type copied into an answer; more are left out.</summary>
     public int MaxAnswerRecords { get; init; } = 32;
 
+    /// <summary>
+    /// The host gateway's name (<c>gateway.cleanroom.internal</c>), or null when there is no gateway. The filter answers
+    /// it itself, whatever the policy (the gateway checks each request), with the asking sandbox's
+    /// <see cref="DnsClient.GatewayAddress"/>: it is never sent upstream and never refused.
+    /// </summary>
+    public string? GatewayName { get; init; }
+
+    /// <summary>The TTL of the gateway name's answers.</summary>
+    public TimeSpan GatewayTtl { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long stopping waits for loops and queries in progress to end.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -85,6 +95,8 @@ public sealed record DnsFilterOptions
             Require(value > TimeSpan.Zero && value <= TimeSpan.FromMinutes(5), name, "must be between zero and five minutes");
         }
 
+        Require(GatewayName is null || (Wire.DnsName.TryParse(GatewayName, out _) && !GatewayName.EndsWith('.')), nameof(GatewayName), "must be a DNS name without a trailing dot");
+        Require(GatewayTtl >= TimeSpan.Zero && GatewayTtl <= TimeSpan.FromDays(1), nameof(GatewayTtl), "must be between zero and a day");
         Require(MaxTtl >= TimeSpan.Zero && MaxTtl.TotalSeconds <= int.MaxValue, nameof(MaxTtl), "must be a non-negative number of seconds");
         foreach (var (value, name) in new[]
         {

@@ -44,6 +44,11 @@ internal sealed class DnsQueryHandler(
         var question = query!.Question;
         var name = question.Name.ToString();
         var maxLength = overTcp ? ushort.MaxValue : Math.Max(ClassicUdpLimit, Math.Min((int)(query.EdnsUdpSize ?? 0), options.MaxUdpResponseBytes));
+        if (options.GatewayName is { } gateway && string.Equals(name, gateway, StringComparison.OrdinalIgnoreCase))
+        {
+            return DnsDecision.Respond(GatewayAnswer(client, query, maxLength));
+        }
+
         if (!client.AllowAll && !client.Policy.MayResolve(name))
         {
             Refuse(client, name);
@@ -112,6 +117,36 @@ internal sealed class DnsQueryHandler(
             logger.LogDebug("DNS query for {Name} from sandbox {Sandbox} timed out", Shown(lookup.Name), client.SandboxId);
             return Answer(query, DnsResponseCode.ServerFailure, [], lookup.MaxResponseLength);
         }
+    }
+
+    /// <summary>
+    /// The gateway's name, answered here for every sandbox: A with the host end of its link, AAAA with the IPv6 host
+    /// end when it has IPv6, nothing for other types. The gateway enforces the policy per request, so the name is
+    /// not the policy's to refuse, and it must never reach an upstream resolver.
+    /// </summary>
+    private byte[] GatewayAnswer(DnsClient client, DnsQuery query, int maxLength)
+    {
+        var question = query.Question;
+        if (DnsRecordType.IsMeta(question.Type))
+        {
+            return Answer(query, DnsResponseCode.NotImplemented, [], maxLength);
+        }
+
+        var address = question.Type switch
+        {
+            DnsRecordType.A => client.GatewayAddress,
+            DnsRecordType.Aaaa when client.Ipv6 => client.GatewayAddress6,
+            _ => null,
+        };
+        if (address?.AddressFamily != (question.Type == DnsRecordType.A ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6))
+        {
+            address = null; // a wrong family would make a malformed record
+        }
+
+        IReadOnlyList<DnsRecord> records = address is null
+            ? []
+            : [new DnsRecord(question.Name, question.Type, (uint)options.GatewayTtl.TotalSeconds, address.GetAddressBytes(), null)];
+        return Answer(query, DnsResponseCode.NoError, records, maxLength);
     }
 
     private uint AnswerTtl(IReadOnlyList<DnsRecord> records) => AnswerChain.AnswerTtl(records, options.MaxTtl);

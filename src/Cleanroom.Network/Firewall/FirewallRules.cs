@@ -13,7 +13,8 @@ namespace Cleanroom.Network.Firewall;
 /// <para>Layout: guests' packets are steered by their TAP's name through verdict maps into chains of their own
 /// (<c>sb{N}_guard</c> before routing: right MAC and source address or drop; <c>sb{N}_egress</c> when forwarded:
 /// deny rules, explicit address rules, always-blocked ranges, the addresses learned from allowed DNS answers).
-/// Guests reach the host only for DNS (redirected to the filter); nothing reaches a guest unless it is a reply.</para>
+/// Guests reach the host only for DNS (redirected to the filter), the connection guard and the gateway (port 8170
+/// redirected to <see cref="NetworkOptions.GatewayPort"/>); nothing reaches a guest unless it is a reply.</para>
 /// </summary>
 public sealed class FirewallRules(NetworkOptions options)
 {
@@ -53,6 +54,8 @@ public sealed class FirewallRules(NetworkOptions options)
     {
         var dns = options.DnsPort.ToString(CultureInfo.InvariantCulture);
         var guard = options.GuardPort.ToString(CultureInfo.InvariantCulture);
+        var gateway = options.GatewayPort?.ToString(CultureInfo.InvariantCulture);
+        var hostPorts = gateway is null ? $"{dns}, {guard}" : $"{dns}, {guard}, {gateway}";
         var log = Log("guest to host");
         return $$"""
             table {{Table}} {}
@@ -75,18 +78,21 @@ public sealed class FirewallRules(NetworkOptions options)
               chain guest_dns {
                 type nat hook prerouting priority dstnat; policy accept;
                 iifname {{Taps}} fib daddr type local meta l4proto { tcp, udp } th dport 53 redirect to :{{dns}}
+                {{(gateway is null ? "" : $"iifname {Taps} jump {GatewayChain}")}}
                 iifname {{Taps}} iifname vmap @nat_by_tap
               }
+              {{(gateway is null ? "" : $"chain {GatewayChain} {{\n    fib daddr type local tcp dport {GatewayGuestPort} redirect to :{gateway}\n  }}")}}
               chain host_input {
                 type filter hook input priority filter; policy accept;
                 iifname {{Taps}} jump guest_to_host
-                meta l4proto { tcp, udp } th dport { {{dns}}, {{guard}} } iifname != "lo" drop
+                meta l4proto { tcp, udp } th dport { {{hostPorts}} } iifname != "lo" drop
               }
               chain guest_to_host {
                 ct state established,related accept
                 {{NeighbourDiscovery}}
                 meta l4proto { tcp, udp } th dport {{dns}} ct status dnat accept
                 tcp dport {{guard}} ct status dnat accept
+                {{(gateway is null ? "" : $"tcp dport {gateway} ct status dnat accept")}}
                 {{log}}
                 {{Refuse}}
               }
@@ -113,6 +119,20 @@ public sealed class FirewallRules(NetworkOptions options)
 
             """;
     }
+
+    /// <summary>
+    /// The chain holding the gateway's redirect, a chain of its own so that <see cref="WithoutGateway"/> can empty it
+    /// when the gateway cannot run: the redirect must never lead guests to whatever else holds that host port.
+    /// </summary>
+    private const string GatewayChain = "guest_gateway";
+
+    private const int GatewayGuestPort = NetworkOptions.GatewayGuestPort;
+
+    /// <summary>
+    /// Stops redirecting guests to the gateway (it did not start): its chain is emptied, so port 8170 of the host is
+    /// refused like any other host port. Empty when the table has no gateway rules.
+    /// </summary>
+    public string WithoutGateway() => options.GatewayPort is null ? "" : $"flush chain {Table} {GatewayChain}\n";
 
     private bool QueueMode => options.GuardMode == GuardMode.Queue;
 

@@ -104,4 +104,27 @@ public sealed class FirewallRulesTests
         Assert.DoesNotContain("learned6", script, StringComparison.Ordinal);
         Assert.Equal(string.Empty, _rules.AddLearned(0, [new(IPAddress.Parse("2001:db8::7"), 80)]));
     }
+
+    [Fact]
+    public void The_gateway_redirect_is_rendered_only_with_a_gateway_port_and_can_be_emptied()
+    {
+        using var ns = NetworkNamespace.Create("fwgw");
+        ns.RunWithInput(_rules.Base(), "nft", "-f", "-");
+        var table = ns.Run("nft", "list", "table", "inet", "cleanroom");
+        Assert.Contains("tcp dport 8170 redirect to :10055", table, StringComparison.Ordinal);
+        Assert.Contains("tcp dport 10055 ct status dnat accept", table, StringComparison.Ordinal);
+        Assert.Contains("10053, 10054, 10055", table, StringComparison.Ordinal); // dropped unless from lo or a guest
+
+        ns.RunWithInput(_rules.WithoutGateway(), "nft", "-f", "-");
+        table = ns.Run("nft", "list", "table", "inet", "cleanroom");
+        Assert.DoesNotContain("8170", table, StringComparison.Ordinal);
+        Assert.Contains("chain guest_gateway", table, StringComparison.Ordinal);
+
+        var without = new FirewallRules(Options with { GatewayPort = null });
+        Assert.DoesNotContain("guest_gateway", without.Base(), StringComparison.Ordinal);
+        Assert.DoesNotContain("10055", without.Base(), StringComparison.Ordinal);
+        Assert.Equal(string.Empty, without.WithoutGateway());
+        ns.RunWithInput(without.Base(), "nft", "-f", "-");
+        Assert.DoesNotContain("8170", ns.Run("nft", "list", "table", "inet", "cleanroom"), StringComparison.Ordinal);
+    }
 }

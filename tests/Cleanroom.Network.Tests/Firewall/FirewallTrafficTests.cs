@@ -183,6 +183,33 @@ public sealed class FirewallTrafficTests : IDisposable
     }
 
     [Fact]
+    public void Port_8170_of_the_guests_gateway_reaches_the_gateway_port_and_nothing_else_does()
+    {
+        var gatewayPort = Options.GatewayPort!.Value;
+        var (guest, link) = AddGuest(0, "sandbox-a", TestNetworkPolicies.Compile("[]"), allowAll: false);
+        _servers.Add(_host.Start("socat", $"TCP-LISTEN:{gatewayPort},fork,reuseaddr", "SYSTEM:echo gateway"));
+        _servers.Add(_host.Start("socat", $"TCP6-LISTEN:{gatewayPort},fork,reuseaddr,ipv6only=1", "SYSTEM:echo gateway6"));
+        _servers.Add(_host.Start("socat", "TCP-LISTEN:8170,fork,reuseaddr", "SYSTEM:echo not-the-gateway"));
+        WaitForListeners(_host, "tcp", $"0.0.0.0:{gatewayPort} ", $"[::]:{gatewayPort} ", "0.0.0.0:8170 ");
+
+        Assert.Equal("gateway", Tcp(guest, link.HostAddress.ToString(), 8170));        // redirected, whatever the policy
+        Assert.Equal("gateway6", Tcp(guest, link.HostAddress6!.ToString(), 8170));     // IPv6 too
+        Assert.Null(Tcp(guest, link.HostAddress.ToString(), gatewayPort));            // the host port itself: not DNATed
+        Assert.Null(Tcp(guest, link.HostAddress6!.ToString(), gatewayPort));
+        Assert.Null(Tcp(guest, Server, 8170));                                        // not a host address: egress rules
+
+        // From the network (not a guest, not loopback) the gateway port is dropped.
+        var (_, fromInternet, _) = _internet.TryRun(string.Empty, "socat", "-T", "2", "-", $"TCP:10.250.0.1:{gatewayPort},connect-timeout=2");
+        Assert.Equal(string.Empty, fromInternet.Trim());
+
+        // The gateway did not start: the redirect goes, and port 8170 is refused like any other host port (never the
+        // stand-in that holds it on the host).
+        _host.RunWithInput(_rules.WithoutGateway(), "nft", "-f", "-");
+        Assert.Null(Tcp(guest, link.HostAddress.ToString(), 8170));
+        Assert.Null(Tcp(guest, link.HostAddress6!.ToString(), 8170));
+    }
+
+    [Fact]
     public void An_allow_all_sandbox_still_cannot_reach_blocked_ranges()
     {
         var (guest, _) = AddGuest(0, "sandbox-a", TestNetworkPolicies.Compile("[]"), allowAll: true);
