@@ -30,6 +30,7 @@ public static class DaemonHost
         Hosting.PrivateDirectory.SetUmask(Hosting.PrivateDirectory.DaemonUmask);
         Hosting.PrivateDirectory.Ensure(options.StateDir, "the state directory", enforcePrivate: true);
         using var stateLock = Hosting.StateDirLock.Acquire(options.StateDir);
+        Hosting.PrivateDirectory.Ensure(options.EffectiveCacheDir, "the cache directory", enforcePrivate: true);
 
         // Workspace checkouts are staged in memory; the directory is this run's alone and goes when the daemon does.
         using var workspaceStaging = new Hosting.ScratchDirectory(Hosting.PrivateDirectory.Renew(options.EffectiveWorkspaceStagingDir));
@@ -105,14 +106,26 @@ public static class DaemonHost
         builder.Services.AddSingleton<Files.WorkspaceChanges>();
         builder.Services.AddSingleton<OutputRetention>();
         builder.Services.AddSingleton<Hosting.DaemonChecks>();
+        // The gateway's content cache; `cleanroom cache` reads and prunes it, the gateway (when it runs) serves from it.
+        builder.Services.AddSingleton(_ => new Cleanroom.Gateway.Cache.ContentCache(new Cleanroom.Gateway.Cache.ContentCacheOptions
+        {
+            RootDirectory = options.EffectiveCacheDir,
+            MaxTotalBytes = options.CacheMaxBytes,
+        }));
 
         await using var app = builder.Build();
         app.MapGrpcService<SandboxApi>();
         app.MapGrpcService<ExecutionApi>();
         app.MapGrpcService<SystemApi>();
         app.MapGrpcService<ImageApi>();
+        app.MapGrpcService<CacheApi>();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("cleanroom.daemon");
+
+        // Opened now, not at its first use: reconciling it with its files takes a moment, and a cache that cannot be
+        // opened should stop the start with its reason rather than fail a request later.
+        var cache = app.Services.GetRequiredService<Cleanroom.Gateway.Cache.ContentCache>();
+
         // The network comes up before the manager exists: it decides whether sandboxes get one.
         var network = app.Services.GetRequiredService<Hosting.DaemonNetwork>();
         await network.StartAsync(cancellationToken);
@@ -159,6 +172,7 @@ public static class DaemonHost
             .ContinueWith(_ => { }, TaskScheduler.Default);
         await network.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
+        cache.Dispose();
         app.Services.GetRequiredService<StateStore>().Dispose();
         app.Services.GetRequiredService<Events.SandboxEventStore>().Dispose();
         app.Services.GetRequiredService<ImageManager>().Dispose();
