@@ -14,6 +14,7 @@ public sealed class CacheApiTests : IAsyncLifetime
     private readonly DirectoryInfo _root = Directory.CreateTempSubdirectory("cr-cache-api-");
     private readonly Clock _clock = new();
     private ContentCache _cache = null!;
+    private int _seed;
 
     public Task InitializeAsync()
     {
@@ -31,7 +32,8 @@ public sealed class CacheApiTests : IAsyncLifetime
     private Task<Gateway.Cache.CacheEntry> Put(string protocol, string key, int size, TimeSpan? ttl = null, int seed = 0)
     {
         var body = new byte[size];
-        new Random(seed == 0 ? key.GetHashCode(StringComparison.Ordinal) : seed).NextBytes(body);
+        // Distinct bodies (so distinct blobs) unless a test asks for a shared one by giving the seed.
+        new Random(seed == 0 ? 1000 + Interlocked.Increment(ref _seed) : seed).NextBytes(body);
         return _cache.PutAsync(new CacheKey(protocol, "object", key), new MemoryStream(body), new CacheEntryOptions { TimeToLive = ttl, ContentType = "application/x-test" }, CancellationToken.None);
     }
 
