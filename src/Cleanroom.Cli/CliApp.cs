@@ -48,6 +48,7 @@ public static class CliApp
             new ExecutionCommand(context, daemon),
             new WorkspaceCommand(context, daemon),
             new ImageCommand(context, daemon),
+            new CacheCommand(context, daemon),
             new VersionCommand(context, daemon),
             new DoctorCommand(context, daemon),
             new PolicyCommands(context),

@@ -14,6 +14,7 @@ public sealed class DaemonConnection : IDisposable
         Executions = new ExecutionService.ExecutionServiceClient(channel);
         System = new SystemService.SystemServiceClient(channel);
         Images = new ImageService.ImageServiceClient(channel);
+        Cache = new CacheService.CacheServiceClient(channel);
     }
 
     public DaemonEndpoint Endpoint { get; }
@@ -27,6 +28,9 @@ public sealed class DaemonConnection : IDisposable
     public SystemService.SystemServiceClient System { get; }
 
     public ImageService.ImageServiceClient Images { get; }
+
+    /// <summary>The gateway's content cache: stats, entries, prune.</summary>
+    public CacheService.CacheServiceClient Cache { get; }
 
     /// <summary>Creates the channel; nothing is sent until the first call.</summary>
     public static DaemonConnection Open(DaemonEndpoint endpoint) => new(endpoint, DaemonChannel.Create(endpoint));

@@ -107,6 +107,15 @@ public sealed record DaemonOptions
 
     public string EffectiveImagesDir => ImagesDir ?? Path.Combine(StateDir, "images");
 
+    /// <summary>The gateway's content cache (metadata.db, blobs/) (<c>--cache-dir</c>); defaults to <c>&lt;state&gt;/cache</c>.</summary>
+    public string? CacheDir { get; init; }
+
+    /// <summary>The content cache's byte budget (<c>--cache-max-size</c>, 10 GiB); least valuable blobs are evicted past it.</summary>
+    public long CacheMaxBytes { get; init; } = 10L << 30;
+
+    /// <summary>The cache directory actually used: <see cref="CacheDir"/>, else <c>&lt;state&gt;/cache</c>.</summary>
+    public string EffectiveCacheDir => CacheDir ?? Path.Combine(StateDir, "cache");
+
     public string WorkspacesDir => Path.Combine(StateDir, "workspaces");
 
     /// <summary>Largest tar one ArchiveSandboxPaths call (cp out of a sandbox, copy-out) may stream from a guest.</summary>

@@ -20,6 +20,7 @@ internal sealed partial class ServeCommand : Command
     private readonly Option<string?> _assets = new("--assets") { Description = $"Boot assets directory (default: ${ServeDefaults.AssetsVariable}, else ../assets beside the binary)", HelpName = "dir" };
     private readonly Option<string> _accel = new("--accel") { Description = "Acceleration: auto (KVM only when a probe boot proves it works), kvm or tcg", DefaultValueFactory = _ => "auto" };
     private readonly Option<string?> _images = new("--images") { Description = "Image store directory (default: <state-dir>/images)", HelpName = "dir" };
+    private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = "The gateway's content cache directory (default: <state-dir>/cache)", HelpName = "dir" };
     private readonly Option<string[]> _insecureRegistries = new("--insecure-registry") { Description = "A registry (host[:port]) to reach over plain HTTP; repeatable. Loopback registries always are", HelpName = "host", AllowMultipleArgumentsPerToken = false };
 
     // Limits the daemon enforces; passed through as written (the daemon validates them and says what is wrong).
@@ -41,6 +42,7 @@ internal sealed partial class ServeCommand : Command
         new("--workspace-max-size") { Description = "Largest commit tree (file content) a workspace is built for (default 10GiB)", HelpName = "size" },
         new("--workspace-max-files") { Description = "Most files, directories and links a commit tree may have for a workspace (default 2000000)", HelpName = "n" },
         new("--workspace-store-size") { Description = "Disk the cached workspace images may use; least recently used ones go past it (default 20GiB)", HelpName = "size" },
+        new("--cache-max-size") { Description = "Disk the gateway's content cache may use; the least valuable content goes past it (default 10GiB)", HelpName = "size" },
         new("--guard-mode") { Description = "How a connection's TLS server name or HTTP Host is checked: proxy (the host terminates and relays it) or queue (its first packets are held until decided, then the kernel forwards it)", HelpName = "proxy|queue" },
     ];
 
@@ -62,6 +64,7 @@ internal sealed partial class ServeCommand : Command
         Options.Add(_assets);
         Options.Add(_accel);
         Options.Add(_images);
+        Options.Add(_cacheDir);
         Options.Add(_insecureRegistries);
         Options.Add(_dnsUpstreams);
         foreach (var limit in _limits)
@@ -86,6 +89,11 @@ internal sealed partial class ServeCommand : Command
             if (parse.GetValue(_images) is { } images)
             {
                 args.AddRange(["--images", Path.GetFullPath(images)]);
+            }
+
+            if (parse.GetValue(_cacheDir) is { } cacheDir)
+            {
+                args.AddRange(["--cache-dir", Path.GetFullPath(cacheDir)]);
             }
 
             foreach (var registry in parse.GetValue(_insecureRegistries) ?? [])

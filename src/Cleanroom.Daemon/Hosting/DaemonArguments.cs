@@ -16,7 +16,7 @@ internal static class DaemonArguments
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
         "  [--guard-mode auto|proxy|queue] [--workspace-max-size SIZE] [--workspace-max-files N] [--workspace-store-size SIZE]\n" +
-        "  [--gateway auto|on|off] [--gateway-credentials FILE] [--gateway-upstream HOST=URL]...";
+        "  [--gateway auto|on|off] [--gateway-credentials FILE] [--gateway-upstream HOST=URL]... [--cache-dir DIR] [--cache-max-size SIZE]";
 
     private static readonly string[] Known =
     [
@@ -25,7 +25,11 @@ internal static class DaemonArguments
         "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream", "--guard-mode",
         "--workspace-max-size", "--workspace-max-files", "--workspace-store-size",
         "--gateway", "--gateway-credentials", "--gateway-upstream",
+        "--cache-dir", "--cache-max-size",
     ];
+
+    /// <summary>The smallest cache budget: a twentieth of it is the largest object, which should hold a small package.</summary>
+    public const long MinCacheBytes = 1L << 20;
 
     public static bool TryParse(string[] args, out DaemonOptions? options, out string error)
     {
@@ -95,6 +99,8 @@ internal static class DaemonArguments
                 MaxWorkspaceTreeBytes = Size(values, "--workspace-max-size", defaults.MaxWorkspaceTreeBytes),
                 MaxWorkspaceTreeEntries = Count(values, "--workspace-max-files", defaults.MaxWorkspaceTreeEntries),
                 MaxWorkspaceStoreBytes = Size(values, "--workspace-store-size", defaults.MaxWorkspaceStoreBytes),
+                CacheDir = values.GetValueOrDefault("--cache-dir"),
+                CacheMaxBytes = CacheSize(values, defaults.CacheMaxBytes),
                 Limits = limits with
                 {
                     MaxVcpus = Count(values, "--max-sandbox-vcpus", limits.MaxVcpus),
@@ -200,6 +206,12 @@ internal static class DaemonArguments
         !values.TryGetValue(name, out var text) ? fallback
         : ByteSize.TryParse(text, out var bytes) && bytes >= 0 ? bytes
         : throw new FormatException($"{name} takes a size such as 512MiB or 8GiB (got '{text}')");
+
+    private static long CacheSize(Dictionary<string, string> values, long fallback)
+    {
+        var bytes = Size(values, "--cache-max-size", fallback);
+        return bytes >= MinCacheBytes ? bytes : throw new FormatException($"--cache-max-size must be at least 1MiB (got '{values["--cache-max-size"]}')");
+    }
 
     private static int Count(Dictionary<string, string> values, string name, int fallback) =>
         !values.TryGetValue(name, out var text) ? fallback

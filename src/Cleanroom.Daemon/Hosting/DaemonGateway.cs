@@ -17,7 +17,7 @@ namespace Cleanroom.Daemon.Hosting;
 /// filter) and where its refusals go (the egress audit), and gives executions the variables that point guests at it.
 /// When it does not run, sandboxes get none of those variables, and the firewall does not redirect to it.
 /// </summary>
-public sealed class DaemonGateway : IAsyncDisposable
+public sealed class DaemonGateway : IAsyncDisposable, Services.IGatewayRouteStatistics
 {
     private readonly DaemonOptions _options;
     private readonly DaemonNetwork _network;

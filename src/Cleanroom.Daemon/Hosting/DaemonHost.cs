@@ -30,6 +30,7 @@ public static class DaemonHost
         Hosting.PrivateDirectory.SetUmask(Hosting.PrivateDirectory.DaemonUmask);
         Hosting.PrivateDirectory.Ensure(options.StateDir, "the state directory", enforcePrivate: true);
         using var stateLock = Hosting.StateDirLock.Acquire(options.StateDir);
+        Hosting.PrivateDirectory.Ensure(options.EffectiveCacheDir, "the cache directory", enforcePrivate: true);
 
         // Workspace checkouts are staged in memory; the directory is this run's alone and goes when the daemon does.
         using var workspaceStaging = new Hosting.ScratchDirectory(Hosting.PrivateDirectory.Renew(options.EffectiveWorkspaceStagingDir));
@@ -70,10 +71,8 @@ public static class DaemonHost
         builder.Services.AddSingleton<ExecutionLogs>(sp => new ExecutionLogs(options.StateDir, sp.GetRequiredService<ILogger<ExecutionLogs>>()));
         builder.Services.AddSingleton(_ => new Events.SandboxEventStore(Path.Combine(options.StateDir, "cleanroom.db")));
         builder.Services.AddSingleton<Hosting.DaemonNetwork>();
-        // merged with the cache helper's registration (--cache-dir, --cache-max-size): until then the gateway's content
-        // cache lives under the state directory with the cache's default size.
-        builder.Services.AddSingleton(_ => new Cleanroom.Gateway.Cache.ContentCache(new Cleanroom.Gateway.Cache.ContentCacheOptions { RootDirectory = Path.Combine(options.StateDir, "cache") }));
         builder.Services.AddSingleton<Hosting.DaemonGateway>();
+        builder.Services.AddSingleton<Services.IGatewayRouteStatistics>(sp => sp.GetRequiredService<Hosting.DaemonGateway>());
         builder.Services.AddSingleton(_ => new Cleanroom.Workspaces.Repositories.RepositoryStore(new Cleanroom.Workspaces.Repositories.RepositoryStoreOptions
         {
             StoreDirectory = options.RepositoriesDir,
@@ -109,14 +108,26 @@ public static class DaemonHost
         builder.Services.AddSingleton<Files.WorkspaceChanges>();
         builder.Services.AddSingleton<OutputRetention>();
         builder.Services.AddSingleton<Hosting.DaemonChecks>();
+        // The gateway's content cache; `cleanroom cache` reads and prunes it, the gateway (when it runs) serves from it.
+        builder.Services.AddSingleton(_ => new Cleanroom.Gateway.Cache.ContentCache(new Cleanroom.Gateway.Cache.ContentCacheOptions
+        {
+            RootDirectory = options.EffectiveCacheDir,
+            MaxTotalBytes = options.CacheMaxBytes,
+        }));
 
         await using var app = builder.Build();
         app.MapGrpcService<SandboxApi>();
         app.MapGrpcService<ExecutionApi>();
         app.MapGrpcService<SystemApi>();
         app.MapGrpcService<ImageApi>();
+        app.MapGrpcService<CacheApi>();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("cleanroom.daemon");
+
+        // Opened now, not at its first use: reconciling it with its files takes a moment, and a cache that cannot be
+        // opened should stop the start with its reason rather than fail a request later.
+        var cache = app.Services.GetRequiredService<Cleanroom.Gateway.Cache.ContentCache>();
+
         // The network comes up before the manager exists: it decides whether sandboxes get one.
         var network = app.Services.GetRequiredService<Hosting.DaemonNetwork>();
         await network.StartAsync(cancellationToken);
@@ -168,6 +179,7 @@ public static class DaemonHost
         await gateway.DisposeAsync();
         await network.DisposeAsync();
         await app.StopAsync(CancellationToken.None);
+        cache.Dispose();
         app.Services.GetRequiredService<StateStore>().Dispose();
         app.Services.GetRequiredService<Events.SandboxEventStore>().Dispose();
         app.Services.GetRequiredService<ImageManager>().Dispose();

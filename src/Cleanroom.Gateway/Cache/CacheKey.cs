@@ -51,13 +51,17 @@ public sealed record CacheKey
     /// <summary>The object's name within the kind.</summary>
     public string Key { get; }
 
+    /// <summary>True when <paramref name="name"/> is a valid protocol or kind (1 to 32 of <c>a-z 0-9 . _ -</c>).</summary>
+    public static bool IsValidName(string? name) =>
+        name is { Length: > 0 and <= MaxNameLength } && !name.AsSpan().ContainsAnyExcept(NameCharacters);
+
     /// <summary><c>protocol|kind|key</c>.</summary>
     public override string ToString() => $"{Protocol}|{Kind}|{Key}";
 
     private static string CheckName(string name, string parameter)
     {
         ArgumentNullException.ThrowIfNull(name, parameter);
-        if (name.Length is 0 or > MaxNameLength || name.AsSpan().ContainsAnyExcept(NameCharacters))
+        if (!IsValidName(name))
         {
             throw new ArgumentException(
                 $"a cache {parameter} is 1 to {MaxNameLength} characters of a-z, 0-9, '.', '_', '-'", parameter);

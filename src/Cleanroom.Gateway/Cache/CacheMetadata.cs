@@ -8,7 +8,7 @@ namespace Cleanroom.Gateway.Cache;
 /// gate, as in the daemon's state store: every statement is a point read or write, far from contention. Entries are
 /// removed with their blob, so a lookup never answers with a digest the store has evicted.
 /// </summary>
-internal sealed class CacheMetadata : IDisposable
+internal sealed partial class CacheMetadata : IDisposable
 {
     private const string Schema = """
         PRAGMA journal_mode = WAL;
@@ -35,6 +35,7 @@ internal sealed class CacheMetadata : IDisposable
           PRIMARY KEY (protocol, kind, key)
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS entries_by_digest ON entries (digest);
+        CREATE INDEX IF NOT EXISTS entries_by_stored_at ON entries (stored_at);
         """;
 
     private const string SelectBlob = """

@@ -14,7 +14,7 @@ namespace Cleanroom.Gateway.Cache;
 /// out happens outside it.
 /// No gateway route uses this yet (issue 11).
 /// </remarks>
-public sealed class ContentCache : IDisposable
+public sealed partial class ContentCache : IDisposable
 {
     private const string DatabaseName = "metadata.db";
 

@@ -22,6 +22,8 @@ public sealed class FakeCleanroomDaemon : IAsyncLifetime
 
     internal FakeDaemonState State { get; } = new();
 
+    internal FakeCacheState Cache { get; } = new();
+
     public async Task InitializeAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -30,11 +32,13 @@ public sealed class FakeCleanroomDaemon : IAsyncLifetime
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenUnixSocket(SocketPath, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(State);
+        builder.Services.AddSingleton(Cache);
         _app = builder.Build();
         _app.MapGrpcService<FakeSandboxService>();
         _app.MapGrpcService<FakeExecutionService>();
         _app.MapGrpcService<FakeSystemService>();
         _app.MapGrpcService<FakeImageService>();
+        _app.MapGrpcService<FakeCacheService>();
         await _app.StartAsync();
     }
 
