@@ -59,6 +59,6 @@ internal sealed partial record OciRegistry(string Host, string PolicyHost, int P
     public string RepositoryPath(string name) =>
         Registry == DockerHub && !name.Contains('/', StringComparison.Ordinal) ? "library/" + name : name;
 
-    [GeneratedRegex("^(?<name>[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)(?::(?<port>[0-9]{1,5}))?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^(?<name>[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)(?::(?<port>[0-9]{1,5}))?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex HostPattern();
 }
