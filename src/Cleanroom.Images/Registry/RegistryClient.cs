@@ -315,7 +315,7 @@ public sealed partial class RegistryClient : IDisposable
         MaxResponseHeadersLength = 64,
     };
 
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex TagPattern();
 
     private sealed record FetchedManifest(string Subject, byte[] Bytes, string? MediaType, Digest Digest, Digest? Announced);
