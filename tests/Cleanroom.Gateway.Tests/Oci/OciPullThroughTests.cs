@@ -104,6 +104,22 @@ public sealed class OciPullThroughTests(OciRegistryFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Concurrent_pulls_of_one_blob_from_two_sandboxes_make_one_upstream_fetch()
+    {
+        await using var h = new OciHarness(fixture.Registry.BaseUri);
+        var second = OciTestPolicies.Client($"[{OciHarness.Host}:443]", "sb-second");
+        var layer = fixture.App.Layers[0].Blob;
+
+        var pulls = Enumerable.Range(0, 16)
+            .Select(i => Task.Run(async () => await OciHarness.ReadBody(await h.Blob("test/app", layer.Digest.ToString(), client: i % 2 == 0 ? null : second))))
+            .ToList();
+        var bodies = await Task.WhenAll(pulls);
+
+        Assert.All(bodies, body => Assert.Equal(layer.ReadAllBytes(), body));
+        Assert.Equal(1, h.UpstreamRequests("/blobs/" + layer.Digest));
+    }
+
+    [Fact]
     public async Task A_blob_whose_bytes_do_not_match_its_digest_is_refused_and_nothing_is_cached()
     {
         var layer = fixture.App.Layers[0].Blob;
