@@ -42,6 +42,6 @@ public sealed partial record Digest
 
     private static string Truncate(string? text) => text is null ? "" : text.Length > 80 ? text[..80] + "…" : text;
 
-    [GeneratedRegex("^sha256:[0-9a-fA-F]{64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^sha256:[0-9a-fA-F]{64}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

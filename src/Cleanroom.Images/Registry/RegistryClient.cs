@@ -53,36 +53,86 @@ public sealed partial class RegistryClient : IDisposable
     /// <paramref name="image"/>'s repository. A digest reference is verified against the bytes. At most
     /// <see cref="ManifestDocument.MaxBytes"/> are read. Platform selection is the caller's.
     /// </summary>
-    public Task<ManifestDocument> GetManifestAsync(ImageReference image, string reference, CancellationToken cancellationToken)
+    public async Task<ManifestDocument> GetManifestAsync(ImageReference image, string reference, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
+        var fetched = await FetchManifestAsync(image, reference, ManifestDocument.MaxBytes, RegistryErrorKind.Protocol, cancellationToken);
+        try
+        {
+            return ManifestDocument.Parse(fetched.Bytes, fetched.MediaType);
+        }
+        catch (FormatException ex)
+        {
+            throw new RegistryException(RegistryErrorKind.Protocol, $"{fetched.Subject} is not a usable manifest: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Fetches the manifest or index <paramref name="reference"/> (a tag or <c>sha256:…</c>) as served, without
+    /// parsing it: for a pull-through that hands the exact bytes on. At most <paramref name="maxBytes"/> are read; a
+    /// digest reference is verified against the bytes, and so is a <c>Docker-Content-Digest</c> the registry sends.
+    /// The media type is the served Content-Type without parameters (null when none); judging it is the caller's. A
+    /// larger body fails with <see cref="RegistryErrorKind.SizeMismatch"/>.
+    /// </summary>
+    public async Task<RegistryManifestBytes> GetManifestBytesAsync(ImageReference image, string reference, int maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        var fetched = await FetchManifestAsync(image, reference, maxBytes, RegistryErrorKind.SizeMismatch, cancellationToken);
+        if (fetched.Announced is { } announced && announced != fetched.Digest)
+        {
+            throw new RegistryException(RegistryErrorKind.DigestMismatch,
+                $"{fetched.Subject} does not match the Docker-Content-Digest {announced} the registry sent: the bytes hash to {fetched.Digest}");
+        }
+
+        return new RegistryManifestBytes(fetched.Bytes, fetched.MediaType, fetched.Digest);
+    }
+
+    /// <summary>
+    /// Starts a blob download and hands over its body as a stream, for a caller that hashes and stores it itself (the
+    /// gateway's cache). Getting the response is retried like every request; the body is not (the caller starts
+    /// again). The stream refuses to deliver more than <paramref name="maxBytes"/> (a larger Content-Length is refused
+    /// at once), fails a read that waits longer than the request timeout, and reports a broken body as
+    /// <see cref="RegistryErrorKind.Unavailable"/>. The bytes are not verified here: the digest check is the caller's.
+    /// </summary>
+    public Task<RegistryBlobStream> OpenBlobAsync(ImageReference image, string digest, long maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        var parsed = Digest.TryParse(digest, out var d) ? d : throw new ArgumentException($"'{digest}' is not a sha256 digest", nameof(digest));
         var target = Target(image);
-        var pinned = ParseManifestReference(reference);
-        var subject = $"manifest {target.Repository}{(pinned is null ? ":" : "@")}{reference}";
+        var subject = $"blob {parsed} of {target.Repository}";
         return _retry.RunAsync($"fetching {subject}", async _ =>
         {
-            using var response = await _transport.SendAsync(target, HttpMethod.Get, "manifests/" + reference, AcceptManifests, cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw await RegistryFailures.FromResponseAsync(response, target, subject, _options.RequestTimeout, cancellationToken);
-            }
-
-            var bytes = await ResponseBody.ReadAsync(response, ManifestDocument.MaxBytes, _options.RequestTimeout,
-                size => new RegistryException(RegistryErrorKind.Protocol, $"{subject} is {size} bytes; manifests are limited to {ManifestDocument.MaxBytes}"),
-                cancellationToken);
-            var actual = Digest.Of(bytes);
-            if (pinned is not null && actual != pinned)
-            {
-                throw new RegistryException(RegistryErrorKind.DigestMismatch, $"{subject} does not match its digest: the bytes served hash to {actual}");
-            }
-
+            var response = await _transport.SendAsync(target, HttpMethod.Get, "blobs/" + parsed, null, cancellationToken);
             try
             {
-                return ManifestDocument.Parse(bytes, response.Content.Headers.ContentType?.MediaType);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw await RegistryFailures.FromResponseAsync(response, target, subject, _options.RequestTimeout, cancellationToken);
+                }
+
+                if (response.Content.Headers.ContentLength is { } declared && declared > maxBytes)
+                {
+                    throw new RegistryException(RegistryErrorKind.SizeMismatch, $"{subject} is {declared} bytes; at most {maxBytes} are accepted");
+                }
+
+                Stream body;
+                try
+                {
+                    body = await response.Content.ReadAsStreamAsync(cancellationToken);
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException)
+                {
+                    throw new TransientRegistryFailure($"the connection broke before the body of {subject} ({ex.Message})", null, ex);
+                }
+
+                return new RegistryBlobStream(response, body, maxBytes, _options.RequestTimeout, subject);
             }
-            catch (FormatException ex)
+            catch
             {
-                throw new RegistryException(RegistryErrorKind.Protocol, $"{subject} is not a usable manifest: {ex.Message}", ex);
+                response.Dispose();
+                throw;
             }
         }, cancellationToken);
     }
@@ -190,10 +240,42 @@ public sealed partial class RegistryClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    /// <summary>The base URL the client uses for <paramref name="registry"/> (for diagnostics and tests).</summary>
-    internal Uri BaseUriFor(string registry) => RegistryHosts.BaseUri(registry, _options.PlainHttpRegistries);
+    /// <summary>
+    /// One manifest fetch, bounded and (for a digest reference) verified; parsing is the caller's. A body over
+    /// <paramref name="maxBytes"/> fails with <paramref name="tooLarge"/> (image pulls have always called it a protocol error).
+    /// </summary>
+    private Task<FetchedManifest> FetchManifestAsync(ImageReference image, string reference, int maxBytes, RegistryErrorKind tooLarge, CancellationToken cancellationToken)
+    {
+        var target = Target(image);
+        var pinned = ParseManifestReference(reference);
+        var subject = $"manifest {target.Repository}{(pinned is null ? ":" : "@")}{reference}";
+        return _retry.RunAsync($"fetching {subject}", async _ =>
+        {
+            using var response = await _transport.SendAsync(target, HttpMethod.Get, "manifests/" + reference, AcceptManifests, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await RegistryFailures.FromResponseAsync(response, target, subject, _options.RequestTimeout, cancellationToken);
+            }
 
-    private RegistryTarget Target(ImageReference image) => RegistryTarget.For(image, _options.PlainHttpRegistries);
+            var bytes = await ResponseBody.ReadAsync(response, maxBytes, _options.RequestTimeout,
+                size => new RegistryException(tooLarge, $"{subject} is {size} bytes; manifests are limited to {maxBytes}"),
+                cancellationToken);
+            var actual = Digest.Of(bytes);
+            if (pinned is not null && actual != pinned)
+            {
+                throw new RegistryException(RegistryErrorKind.DigestMismatch, $"{subject} does not match its digest: the bytes served hash to {actual}");
+            }
+
+            var announced = response.Headers.NonValidated.TryGetValues("Docker-Content-Digest", out var values)
+                && Digest.TryParse(values.FirstOrDefault()?.Trim(), out var header) ? header : null;
+            return new FetchedManifest(subject, bytes, response.Content.Headers.ContentType?.MediaType, actual, announced);
+        }, cancellationToken);
+    }
+
+    /// <summary>The base URL the client uses for <paramref name="registry"/>: its API lives below <c>v2/</c> there.</summary>
+    public Uri BaseUriFor(string registry) => RegistryHosts.BaseUri(registry, _options.PlainHttpRegistries, _options.BaseUris);
+
+    private RegistryTarget Target(ImageReference image) => RegistryTarget.For(image, _options);
 
     private static void AcceptManifests(HttpRequestHeaders headers)
     {
@@ -233,6 +315,8 @@ public sealed partial class RegistryClient : IDisposable
         MaxResponseHeadersLength = 64,
     };
 
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex TagPattern();
+
+    private sealed record FetchedManifest(string Subject, byte[] Bytes, string? MediaType, Digest Digest, Digest? Announced);
 }

@@ -22,4 +22,18 @@ public sealed record RegistryClientOptions
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public string UserAgent { get; init; } = "cleanroom/0.1";
+
+    /// <summary>
+    /// Where a registry's API really is, by registry name (any spelling <see cref="RegistryCredentialStore"/> accepts):
+    /// requests for that registry go to the base URL given instead of <c>https://host/</c>, while credentials are still
+    /// the registry's own. For internal mirrors, and for tests whose upstream runs on loopback.
+    /// </summary>
+    public IReadOnlyDictionary<string, Uri> BaseUris { get; init; } = new Dictionary<string, Uri>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Called with the absolute target before the client follows a redirect (blob storage on a CDN, say). It refuses
+    /// by throwing; that exception reaches the caller unchanged and is not retried. Null follows every http(s)
+    /// redirect. The host gateway uses it to hold redirects to the requesting sandbox's network policy.
+    /// </summary>
+    public Action<Uri>? CheckRedirect { get; init; }
 }

@@ -16,9 +16,24 @@ internal static class RegistryHosts
     public const string DockerHubConfigKey = "https://index.docker.io/v1/";
 
     /// <summary>The base URL (scheme, host and port, path <c>/</c>) of the registry's API.</summary>
-    public static Uri BaseUri(string registry, IReadOnlyList<string> plainHttpRegistries)
+    public static Uri BaseUri(string registry, IReadOnlyList<string> plainHttpRegistries) =>
+        BaseUri(registry, plainHttpRegistries, new Dictionary<string, Uri>(StringComparer.Ordinal));
+
+    /// <summary>
+    /// The base URL of the registry's API: its entry in <paramref name="overrides"/> (keys in any spelling; a base
+    /// without a trailing slash gets one, so <c>v2/</c> lands below it), else as <see cref="BaseUri(string, IReadOnlyList{string})"/>.
+    /// </summary>
+    public static Uri BaseUri(string registry, IReadOnlyList<string> plainHttpRegistries, IReadOnlyDictionary<string, Uri> overrides)
     {
         var host = Canonical(registry);
+        foreach (var (name, uri) in overrides)
+        {
+            if (Canonical(name) == host)
+            {
+                return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+            }
+        }
+
         if (host == ImageReference.DockerHub)
         {
             return new Uri("https://" + DockerHubApiHost + "/");

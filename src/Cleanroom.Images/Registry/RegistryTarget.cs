@@ -8,6 +8,9 @@ internal sealed record RegistryTarget(string Registry, string RepositoryPath, Ur
     public static RegistryTarget For(ImageReference image, IReadOnlyList<string> plainHttpRegistries) =>
         new(RegistryHosts.Canonical(image.Registry), image.Path, RegistryHosts.BaseUri(image.Registry, plainHttpRegistries));
 
+    public static RegistryTarget For(ImageReference image, RegistryClientOptions options) =>
+        new(RegistryHosts.Canonical(image.Registry), image.Path, RegistryHosts.BaseUri(image.Registry, options.PlainHttpRegistries, options.BaseUris));
+
     /// <summary><c>registry/path</c>, as people write it.</summary>
     public string Repository => Registry + "/" + RepositoryPath;
 

@@ -85,6 +85,8 @@ internal sealed class RegistryTransport(HttpClient http, RegistryAuthenticator a
                 throw new RegistryException(RegistryErrorKind.Protocol, $"registry {target.Registry} redirected to a non-http URL ({ResponseBody.Clean(next.Scheme)}:)");
             }
 
+            // The caller may hold redirect targets to a policy (the gateway: the sandbox's egress rules).
+            options.CheckRedirect?.Invoke(next);
             logger.LogDebug("{Registry}: {Method} redirected to {Host}", target.Registry, method, next.Authority);
             uri = next;
             if (response.StatusCode == HttpStatusCode.SeeOther && method != HttpMethod.Head)

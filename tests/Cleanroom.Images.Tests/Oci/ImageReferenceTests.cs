@@ -45,4 +45,13 @@ public sealed class ImageReferenceTests
 
         Assert.Contains("not a valid image reference", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_trailing_newline_is_not_part_of_any_name()
+    {
+        // .NET's '$' also matches before a final newline; the grammar must end at the end of the text.
+        const string hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        Assert.False(Digest.TryParse("sha256:" + hex + "\n", out _));
+        Assert.True(Digest.TryParse("sha256:" + hex, out _));
+    }
 }

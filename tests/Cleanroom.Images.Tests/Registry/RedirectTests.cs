@@ -36,6 +36,37 @@ public sealed class RedirectTests(RegistryFixture fixture) : IClassFixture<Regis
     }
 
     [Fact]
+    public async Task The_redirect_hook_sees_each_target_and_can_refuse_it()
+    {
+        await using var storage = LoopbackHttpServer.Start(context => HttpForwarder.ForwardAsync(context, fixture.Registry.BaseUri));
+        await using var registry = LoopbackHttpServer.Start(context => RedirectingRegistryAsync(context, storage.BaseUri));
+        var credentials = RegistryCredentialStore.Empty.With(registry.Host, new RegistryCredential("alice", "pw"));
+        var seen = new List<Uri>();
+        using var client = new RegistryClient(new RegistryClientOptions
+        {
+            Credentials = credentials,
+            InitialBackoff = TimeSpan.FromMilliseconds(20),
+            CheckRedirect = target =>
+            {
+                lock (seen)
+                {
+                    seen.Add(target);
+                }
+
+                throw new InvalidOperationException("not allowed: " + target.Authority);
+            },
+        });
+        var image = ImageReference.Parse($"{registry.Host}/test/app:v1");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => client.OpenBlobAsync(image, fixture.App.Layers[0].Blob.Digest.ToString(), 1 << 30, Ct));
+
+        Assert.Equal("not allowed: " + storage.Host, error.Message);
+        Assert.Equal(storage.Host, Assert.Single(seen).Authority);
+        Assert.Empty(storage.Requests);
+        Assert.Equal(MediaTypes.OciManifest, (await client.GetManifestBytesAsync(image, "v1", 1 << 20, Ct)).MediaType);
+    }
+
+    [Fact]
     public async Task A_redirect_loop_is_cut_off()
     {
         await using var looping = LoopbackHttpServer.Start(context =>

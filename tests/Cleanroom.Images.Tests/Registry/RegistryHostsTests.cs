@@ -24,6 +24,22 @@ public sealed class RegistryHostsTests
     }
 
     [Fact]
+    public void A_base_url_override_wins_for_every_spelling_of_its_registry_and_only_for_it()
+    {
+        var overrides = new Dictionary<string, Uri>(StringComparer.Ordinal)
+        {
+            ["registry-1.docker.io"] = new("http://127.0.0.1:5000"),
+            ["ghcr.io"] = new("https://mirror.internal/ghcr/"),
+        };
+        using var client = new RegistryClient(new RegistryClientOptions { Credentials = RegistryCredentialStore.Empty, BaseUris = overrides });
+
+        Assert.Equal(new Uri("http://127.0.0.1:5000/"), client.BaseUriFor("docker.io"));
+        Assert.Equal(new Uri("http://127.0.0.1:5000/"), client.BaseUriFor("index.docker.io"));
+        Assert.Equal(new Uri("https://mirror.internal/ghcr/"), client.BaseUriFor("GHCR.io"));
+        Assert.Equal(new Uri("https://quay.io/"), client.BaseUriFor("quay.io"));
+    }
+
+    [Fact]
     public void Ipv6_loopback_is_plain_http()
     {
         Assert.Equal(new Uri("http://[::1]:5000/"), RegistryHosts.BaseUri("[::1]:5000", []));
