@@ -7,6 +7,7 @@ namespace Cleanroom.Gateway.Bench;
 /// <summary>nginx serving a directory on loopback with a configuration of its own (sendfile on, no access log).</summary>
 internal sealed class NginxServer : IAsyncDisposable
 {
+    private static readonly string[] Binaries = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"];
     private readonly Process _process;
 
     private NginxServer(Process process, Uri baseUri)
@@ -19,7 +20,7 @@ internal sealed class NginxServer : IAsyncDisposable
 
     public static async Task<NginxServer> StartAsync(string root, string prefix)
     {
-        var binary = new[] { "/usr/sbin/nginx", "/usr/local/sbin/nginx" }.FirstOrDefault(File.Exists)
+        var binary = Binaries.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("nginx is not installed: run bench/gateway_cache/run.sh (it installs nginx-light)");
         Directory.CreateDirectory(Path.Combine(prefix, "logs"));
         var port = FreePort();

@@ -39,4 +39,26 @@ public sealed class ServeCacheFlagsTests
         Assert.DoesNotContain("--cache-dir", args);
         Assert.DoesNotContain("--cache-max-size", args);
     }
+
+    [Fact]
+    public async Task Serve_passes_the_gateway_flags_with_the_credentials_file_made_absolute()
+    {
+        using var directory = new TemporaryDirectory();
+        var recorded = Path.Join(directory.Path, "args");
+        var daemon = directory.Write("daemon.sh", $"#!/bin/sh\nprintf '%s\\n' \"$@\" > '{recorded}'\n");
+        File.SetUnixFileMode(daemon, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        using var cli = new CliHarness();
+        cli.Environment["CLEANROOM_DAEMON"] = daemon;
+        var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Join(directory.Path, "credentials.json"));
+        Assert.Equal(0, await cli.RunAsync(
+            "serve", "--listen", Path.Join(directory.Path, "d.sock"), "--state-dir", Path.Join(directory.Path, "state"),
+            "--gateway", "on", "--gateway-credentials", relative,
+            "--gateway-upstream", "a.test=http://127.0.0.1:1", "--gateway-upstream", "b.test=http://127.0.0.1:2"));
+
+        var args = File.ReadAllLines(recorded);
+        Assert.Equal("on", args[Array.IndexOf(args, "--gateway") + 1]);
+        Assert.Equal(Path.Join(directory.Path, "credentials.json"), args[Array.IndexOf(args, "--gateway-credentials") + 1]);
+        Assert.Equal(["a.test=http://127.0.0.1:1", "b.test=http://127.0.0.1:2"], args.Select((a, i) => (a, i)).Where(p => p.a == "--gateway-upstream").Select(p => args[p.i + 1]));
+    }
 }

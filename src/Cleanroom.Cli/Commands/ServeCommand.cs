@@ -21,6 +21,8 @@ internal sealed partial class ServeCommand : Command
     private readonly Option<string> _accel = new("--accel") { Description = "Acceleration: auto (KVM only when a probe boot proves it works), kvm or tcg", DefaultValueFactory = _ => "auto" };
     private readonly Option<string?> _images = new("--images") { Description = "Image store directory (default: <state-dir>/images)", HelpName = "dir" };
     private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = "The gateway's content cache directory (default: <state-dir>/cache)", HelpName = "dir" };
+    private readonly Option<string?> _gatewayCredentials = new("--gateway-credentials") { Description = "The gateway's credentials file (JSON: tokens or user and password per upstream host); only the daemon reads it, guests never see it", HelpName = "file" };
+    private readonly Option<string[]> _gatewayUpstreams = new("--gateway-upstream") { Description = "Send the gateway's requests for HOST to URL instead of https://HOST (an internal mirror); the policy is still checked against HOST; repeatable", HelpName = "host=url", AllowMultipleArgumentsPerToken = false };
     private readonly Option<string[]> _insecureRegistries = new("--insecure-registry") { Description = "A registry (host[:port]) to reach over plain HTTP; repeatable. Loopback registries always are", HelpName = "host", AllowMultipleArgumentsPerToken = false };
 
     // Limits the daemon enforces; passed through as written (the daemon validates them and says what is wrong).
@@ -43,6 +45,7 @@ internal sealed partial class ServeCommand : Command
         new("--workspace-max-files") { Description = "Most files, directories and links a commit tree may have for a workspace (default 2000000)", HelpName = "n" },
         new("--workspace-store-size") { Description = "Disk the cached workspace images may use; least recently used ones go past it (default 20GiB)", HelpName = "size" },
         new("--cache-max-size") { Description = "Disk the gateway's content cache may use; the least valuable content goes past it (default 10GiB)", HelpName = "size" },
+        new("--gateway") { Description = "The host gateway guests fetch through (gateway.cleanroom.internal:8170): auto (with the network; a failed start only warns), on (refuse to start without), off", HelpName = "auto|on|off" },
         new("--guard-mode") { Description = "How a connection's TLS server name or HTTP Host is checked: proxy (the host terminates and relays it) or queue (its first packets are held until decided, then the kernel forwards it)", HelpName = "proxy|queue" },
     ];
 
@@ -65,6 +68,8 @@ internal sealed partial class ServeCommand : Command
         Options.Add(_accel);
         Options.Add(_images);
         Options.Add(_cacheDir);
+        Options.Add(_gatewayCredentials);
+        Options.Add(_gatewayUpstreams);
         Options.Add(_insecureRegistries);
         Options.Add(_dnsUpstreams);
         foreach (var limit in _limits)
@@ -94,6 +99,16 @@ internal sealed partial class ServeCommand : Command
             if (parse.GetValue(_cacheDir) is { } cacheDir)
             {
                 args.AddRange(["--cache-dir", Path.GetFullPath(cacheDir)]);
+            }
+
+            if (parse.GetValue(_gatewayCredentials) is { } credentials)
+            {
+                args.AddRange(["--gateway-credentials", Path.GetFullPath(credentials)]);
+            }
+
+            foreach (var upstream in parse.GetValue(_gatewayUpstreams) ?? [])
+            {
+                args.AddRange(["--gateway-upstream", upstream]);
             }
 
             foreach (var registry in parse.GetValue(_insecureRegistries) ?? [])
