@@ -2,7 +2,6 @@ using Cleanroom.Gateway.Cache;
 using Cleanroom.Gateway.Server;
 using Cleanroom.Gateway.Upstream;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Cleanroom.Gateway.Routes;
 
@@ -11,10 +10,8 @@ namespace Cleanroom.Gateway.Routes;
 /// as long as the cache keeps it under its URL (and the credential scope). The pinned form must hash to its digest;
 /// a mismatch stores nothing and answers 502 <c>digest_mismatch</c>.
 /// </summary>
-internal sealed class FetchRoute(ContentCache cache, UpstreamClient upstream, RouteCounterSet.Counters counters, ILogger logger)
+internal sealed class FetchRoute(CachedUpstream cached, RouteCounterSet.Counters counters)
 {
-    private const int MaxErrorBody = 64 << 10;
-
     public async Task HandleAsync(GatewayRequest request)
     {
         var segments = request.Target.Segments;
@@ -45,70 +42,11 @@ internal sealed class FetchRoute(ContentCache cache, UpstreamClient upstream, Ro
 
         RouteHelpers.CheckPolicy(request, host);
         var pathAndQuery = request.Target.RawPathFrom(hostIndex + 1) + (request.Target.Query is { } q ? "?" + q : "");
-        var scope = upstream.ScopeFor(host);
+        var scope = cached.Upstream.ScopeFor(host);
         var key = pinned is { } pin
             ? GatewayKeys.Make("fetch", "pinned", scope, pin.ToString(), host + pathAndQuery)
             : GatewayKeys.Make("fetch", "url", scope, host + pathAndQuery);
         var upstreamRequest = new UpstreamRequest(HttpMethod.Get, host, pathAndQuery, []);
-
-        for (var attempt = 0; attempt < 2; attempt++)
-        {
-            CacheResult result;
-            try
-            {
-                result = await cache.GetOrFetchAsync(key, token => FillAsync(request.Client, key, upstreamRequest, pinned, token), request.Aborted);
-            }
-            catch (UpstreamStatusException status) when (status.IsServerFailure)
-            {
-                throw new UpstreamFailedException($"the upstream answered {status.Status}", status);
-            }
-            catch (UpstreamStatusException status)
-            {
-                counters.Bypass();
-                await ResponseWriter.PassStatusAsync(request, status, counters);
-                return;
-            }
-            catch (CacheIntegrityException ex)
-            {
-                throw new GatewayRefusalException(502, ReasonCode.DigestMismatch, $"the upstream's bytes do not match the pinned digest ({ex.Actual}); nothing was cached");
-            }
-
-            var state = result.Outcome switch { CacheOutcome.Hit => "hit", CacheOutcome.Stale => "stale", _ => "miss" };
-            // Whoever filled the entry, the hosts its redirects went through must be allowed for this asker too.
-            await RedirectRecords.CheckAsync(cache, key, request);
-            if (await ResponseWriter.ServeEntryAsync(request, cache.OpenRead(result), result.Entry, state, counters, logger))
-            {
-                (result.Outcome switch { CacheOutcome.Hit => (Action)counters.Hit, CacheOutcome.Stale => counters.Stale, _ => counters.Miss })();
-                return;
-            }
-
-            // Evicted between the answer and the open: one more go fetches it again.
-        }
-
-        throw new UpstreamFailedException("the object was evicted from the cache twice while being served");
-    }
-
-    private async Task<CacheFill> FillAsync(GatewayClient client, CacheKey key, UpstreamRequest request, BlobDigest? pinned, CancellationToken token)
-    {
-        var response = await upstream.SendAsync(client, request, token);
-        if (response.Status != 200)
-        {
-            await using (response)
-            {
-                throw new UpstreamStatusException(response.Status, response.ContentType, await response.ReadPrefixAsync(MaxErrorBody, token));
-            }
-        }
-
-        try
-        {
-            await RedirectRecords.RecordAsync(cache, key, response, token);
-        }
-        catch
-        {
-            await response.DisposeAsync();
-            throw;
-        }
-
-        return new CacheFill(response.Body, new CacheEntryOptions { ContentType = response.ContentType, ExpectedDigest = pinned });
+        await cached.ServeAsync(request, key, upstreamRequest, new CacheEntryOptions { ExpectedDigest = pinned }, counters);
     }
 }

@@ -16,7 +16,7 @@ namespace Cleanroom.Gateway.Routes;
 /// in, flagged stale, while the upstream is down.
 /// </summary>
 internal sealed class GitRoute(
-    ContentCache cache, UpstreamClient upstream, GatewayOptions options, RouteCounterSet.Counters counters, ILogger logger)
+    ContentCache cache, UpstreamClient upstream, CachedUpstream cached, GatewayOptions options, RouteCounterSet.Counters counters, ILogger logger)
 {
     private const int MaxErrorBody = 64 << 10;
     private const string UploadPack = "git-upload-pack";
@@ -66,7 +66,7 @@ internal sealed class GitRoute(
         switch (GitPktLine.Classify(body, gitProtocol))
         {
             case GitRequestKind.Pack:
-                await PackAsync(request, GatewayKeys.Make("git", "pack", scope, host + repo, gitProtocol, bodyHash), post);
+                await cached.ServeAsync(request, GatewayKeys.Make("git", "pack", scope, host + repo, gitProtocol, bodyHash), post, CacheEntryOptions.Immutable, counters);
                 break;
             case GitRequestKind.Refs:
                 await RefsAsync(request, GatewayKeys.Make("git", "ls-refs", scope, host + repo, gitProtocol, bodyHash), post);
@@ -132,64 +132,6 @@ internal sealed class GitRoute(
         }
 
         return buffer.ToArray();
-    }
-
-    /// <summary>A negotiation or fetch: served from the cache, or fetched once for every concurrent asker.</summary>
-    private async Task PackAsync(GatewayRequest request, CacheKey key, UpstreamRequest post)
-    {
-        for (var attempt = 0; attempt < 2; attempt++)
-        {
-            CacheResult result;
-            try
-            {
-                result = await cache.GetOrFetchAsync(key, token => FillAsync(request.Client, key, post, token), request.Aborted);
-            }
-            catch (UpstreamStatusException status) when (status.IsServerFailure)
-            {
-                throw new UpstreamFailedException($"the upstream answered {status.Status}", status);
-            }
-            catch (UpstreamStatusException status)
-            {
-                counters.Bypass();
-                await ResponseWriter.PassStatusAsync(request, status, counters);
-                return;
-            }
-
-            var state = result.Outcome == CacheOutcome.Hit ? "hit" : "miss";
-            // Whoever filled the entry, the hosts its redirects went through must be allowed for this asker too.
-            await RedirectRecords.CheckAsync(cache, key, request);
-            if (await ResponseWriter.ServeEntryAsync(request, cache.OpenRead(result), result.Entry, state, counters, logger))
-            {
-                (result.Outcome == CacheOutcome.Hit ? (Action)counters.Hit : counters.Miss)();
-                return;
-            }
-        }
-
-        throw new UpstreamFailedException("the pack was evicted from the cache twice while being served");
-    }
-
-    private async Task<CacheFill> FillAsync(GatewayClient client, CacheKey key, UpstreamRequest post, CancellationToken token)
-    {
-        var response = await upstream.SendAsync(client, post, token);
-        if (response.Status != 200)
-        {
-            await using (response)
-            {
-                throw new UpstreamStatusException(response.Status, response.ContentType, await response.ReadPrefixAsync(MaxErrorBody, token));
-            }
-        }
-
-        try
-        {
-            await RedirectRecords.RecordAsync(cache, key, response, token);
-        }
-        catch
-        {
-            await response.DisposeAsync();
-            throw;
-        }
-
-        return new CacheFill(response.Body, new CacheEntryOptions { ContentType = response.ContentType });
     }
 
     /// <summary>

@@ -45,6 +45,12 @@ public sealed record GatewayOptions
     /// <summary>Longest a whole upstream transfer may take.</summary>
     public TimeSpan UpstreamTransferTimeout { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// The gateway's base URL as guests reach it, written into metadata that must carry absolute URLs back to the
+    /// gateway (npm tarball links). Tests on loopback set their own.
+    /// </summary>
+    public Uri PublicBaseUrl { get; init; } = new($"http://{GuestHostName}:{GuestPort}");
+
     /// <summary>How long a mutable answer (git refs, unpinned metadata) counts as fresh.</summary>
     public TimeSpan MetadataTtl { get; init; } = TimeSpan.FromMinutes(5);
 }

@@ -66,8 +66,9 @@ public sealed class GatewayServer : IAsyncDisposable
         _limiter = new SandboxLimiter(
             options.MaxConcurrentRequestsPerSandbox, options.RequestsPerSecondPerSandbox, options.RequestBurstPerSandbox, TimeProvider.System);
         _upstream = new UpstreamClient(options, credentials, cache.Options.MaxObjectBytes);
-        _git = new GitRoute(cache, _upstream, options, _counters.For("git"), _logger);
-        _fetch = new FetchRoute(cache, _upstream, _counters.For("fetch"), _logger);
+        var cached = new CachedUpstream(cache, _upstream, _logger);
+        _git = new GitRoute(cache, _upstream, cached, options, _counters.For("git"), _logger);
+        _fetch = new FetchRoute(cached, _counters.For("fetch"));
     }
 
     /// <summary>The endpoints actually bound (port 0 resolved).</summary>
