@@ -63,9 +63,26 @@ internal sealed partial class CacheMetadata : IDisposable
         """,
         ("$digest", digest.Hex), ("$size", size), ("$now", now.ToUnixTimeMilliseconds()));
 
-    /// <summary>Moves a blob's last access to <paramref name="now"/>.</summary>
-    public void TouchBlob(BlobDigest digest, DateTimeOffset now) =>
-        Execute("UPDATE blobs SET last_access = $now WHERE digest = $digest", ("$digest", digest.Hex), ("$now", now.ToUnixTimeMilliseconds()));
+    /// <summary>
+    /// Moves blobs' last access forward to the given times, in one transaction (a blob stored again meanwhile keeps
+    /// its later time; rows that are gone are skipped).
+    /// </summary>
+    public void TouchBlobs(IReadOnlyCollection<KeyValuePair<BlobDigest, DateTimeOffset>> accesses)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            foreach (var (digest, at) in accesses)
+            {
+                using var command = Prepare(
+                    "UPDATE blobs SET last_access = MAX(last_access, $now) WHERE digest = $digest",
+                    [("$digest", digest.Hex), ("$now", at.ToUnixTimeMilliseconds())]);
+                command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+    }
 
     /// <summary>Adds <paramref name="delta"/> to a blob's pins (never below zero); the new count, or null when there is no such blob.</summary>
     public int? AdjustPins(BlobDigest digest, int delta)

@@ -16,9 +16,11 @@ public sealed partial class ContentCache
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            FlushAccessesLocked();
             var selection = _metadata.Prune(options, _time.GetUtcNow());
             if (!options.DryRun)
             {
+                _memo.Clear();
                 // The rows are gone (committed) before the files: a crash in between leaves orphan files, which the
                 // next start deletes; never a row without its file.
                 foreach (var (digest, _) in selection.RemovedBlobs)

@@ -9,6 +9,7 @@ public sealed partial class ContentCache
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            FlushAccessesLocked();
             var (_, _, pinnedBlobs, pinnedBytes) = _metadata.BlobTotals();
             var protocols = _metadata.ProtocolTotals(_time.GetUtcNow());
             return new CacheStatistics
@@ -39,6 +40,7 @@ public sealed partial class ContentCache
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            FlushAccessesLocked();
 
             // One more than asked for tells whether the listing goes on.
             var (entries, total) = _metadata.ListEntries(query.Protocol, query.After, query.Limit + 1);

@@ -12,7 +12,6 @@ namespace Cleanroom.Gateway.Cache;
 /// One lock covers the policy and every change to which blobs exist (commit, evict, forget), so a lookup never
 /// answers with a blob that eviction has decided to delete; a read opens its file under it too. Streaming a body in or
 /// out happens outside it.
-/// No gateway route uses this yet (issue 11).
 /// </remarks>
 public sealed partial class ContentCache : IDisposable
 {
@@ -24,6 +23,18 @@ public sealed partial class ContentCache : IDisposable
     private readonly SingleFlight<CacheKey, CacheEntry> _flights;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
+
+    // Reads record their access time here, not in SQLite: a write per cache hit would cost more than the hit. Flushed
+    // in one transaction when it grows or ages, before every query that orders or filters by access time, and on
+    // disposal; a crash loses at most a few seconds of access times (only eviction order after a restart uses them).
+    private readonly Dictionary<BlobDigest, DateTimeOffset> _pendingAccesses = [];
+    private readonly EntryMemo _memo = new(MemoCapacity);
+    private DateTimeOffset _accessesFlushedAt;
+
+    private const int MaxPendingAccesses = 1024;
+    private const int MemoCapacity = 16_384;
+
+    private static readonly TimeSpan AccessFlushInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>How long disposal waits for running fetches to stop before it closes the metadata anyway.</summary>
     private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(10);
@@ -46,6 +57,7 @@ public sealed partial class ContentCache : IDisposable
         _metadata = new CacheMetadata(Path.Combine(options.RootDirectory, DatabaseName));
         _policy = EvictionPolicies.Create<BlobDigest>(options.EvictionPolicy, options.MaxTotalBytes, options.GhostCapacity);
         _flights = new SingleFlight<CacheKey, CacheEntry>(options.FetchTimeout);
+        _accessesFlushedAt = _time.GetUtcNow();
         Reconcile();
     }
 
@@ -86,8 +98,20 @@ public sealed partial class ContentCache : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var lookup = _metadata.Lookup(key, _time.GetUtcNow());
-            return lookup.Entry is { } entry && !_policy.Contains(entry.Digest) ? CacheLookup.Missing : lookup;
+            var now = _time.GetUtcNow();
+            if (!_memo.TryGet(key, out var entry))
+            {
+                entry = _metadata.Lookup(key, now).Entry;
+                _memo.Set(key, entry);
+            }
+
+            if (entry is null || !_policy.Contains(entry.Digest))
+            {
+                return CacheLookup.Missing;
+            }
+
+            var fresh = entry.ExpiresAt is not { } expires || now < expires;
+            return new CacheLookup(fresh ? CacheFreshness.Fresh : CacheFreshness.Stale, entry);
         }
     }
 
@@ -136,7 +160,7 @@ public sealed partial class ContentCache : IDisposable
                 return null;
             }
 
-            _metadata.TouchBlob(entry.Digest, _time.GetUtcNow());
+            NoteAccessLocked(entry.Digest);
             return stream;
         }
     }
@@ -178,6 +202,7 @@ public sealed partial class ContentCache : IDisposable
                 ExpiresAt = options.TimeToLive is { } ttl ? now + ttl : null,
             };
             _metadata.PutEntry(entry);
+            _memo.Set(key, entry);
             EvictLocked(_policy.Insert(staged.Digest, staged.Size));
             return entry;
         }
@@ -225,6 +250,7 @@ public sealed partial class ContentCache : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            FlushAccessesLocked();
             return _metadata.GetBlob(digest);
         }
     }
@@ -252,6 +278,7 @@ public sealed partial class ContentCache : IDisposable
         _flights.Dispose();
         lock (_gate)
         {
+            FlushAccessesLocked();
             _metadata.Dispose();
         }
     }
@@ -269,6 +296,29 @@ public sealed partial class ContentCache : IDisposable
         {
             return await PutAsync(key, fill.Content, fill.Options, cancellationToken);
         }
+    }
+
+    private void NoteAccessLocked(BlobDigest digest)
+    {
+        var now = _time.GetUtcNow();
+        _pendingAccesses[digest] = now;
+        if (_pendingAccesses.Count >= MaxPendingAccesses || now - _accessesFlushedAt >= AccessFlushInterval)
+        {
+            FlushAccessesLocked();
+        }
+    }
+
+    /// <summary>Writes the pending access times (under the gate).</summary>
+    private void FlushAccessesLocked()
+    {
+        _accessesFlushedAt = _time.GetUtcNow();
+        if (_pendingAccesses.Count == 0)
+        {
+            return;
+        }
+
+        _metadata.TouchBlobs(_pendingAccesses);
+        _pendingAccesses.Clear();
     }
 
     private bool AdjustPins(BlobDigest digest, int delta)
@@ -299,12 +349,19 @@ public sealed partial class ContentCache : IDisposable
 
             _policy.Remove(digest);
             _metadata.RemoveBlob(digest);
+            _memo.Clear();
             _store.Delete(digest);
         }
     }
 
     private void EvictLocked(IReadOnlyList<BlobDigest> victims)
     {
+        if (victims.Count > 0)
+        {
+            // Their entries go with them; the memo cannot tell which keys those were.
+            _memo.Clear();
+        }
+
         foreach (var victim in victims)
         {
             // Metadata first: a crash in between leaves an orphan file, which the next start deletes.
