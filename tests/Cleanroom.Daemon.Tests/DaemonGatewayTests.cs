@@ -200,7 +200,11 @@ public sealed class DaemonGatewayTests : IDisposable
         {
             var options = new DaemonOptions
             {
-                SocketPath = Path.Combine(dir, "sock"), StateDir = dir, Network = DaemonNetworkMode.Off, Gateway = gateway, GatewayRegistryAuthFile = registryAuth,
+                SocketPath = Path.Combine(dir, "sock"),
+                StateDir = dir,
+                Network = DaemonNetworkMode.Off,
+                Gateway = gateway,
+                GatewayRegistryAuthFile = registryAuth,
             };
             _events = new SandboxEventStore(Path.Combine(dir, "events.db"));
             _cache = new ContentCache(new ContentCacheOptions { RootDirectory = Path.Combine(dir, "cache") });
