@@ -16,7 +16,7 @@ PACKAGES=(
   socat sqlite3                               # socket probing, state inspection
   python3                                     # scripts/test.sh parses .trx results with it
   docker-registry                             # the real OCI registry the image tests pull from
-  skopeo umoci                                # benchmark baseline (skopeo copy + umoci unpack)
+  skopeo umoci                                # benchmark baseline (skopeo copy + umoci unpack); skopeo is the gateway registry route's real client
   debootstrap                                 # scripts/build-debian-image.sh
   nftables conntrack                          # the per-sandbox egress firewall (nft); forgetting a removed sandbox's flows
   dnsmasq-base                                # the network tests' upstream DNS server (no service)

@@ -83,6 +83,9 @@ public sealed record DaemonOptions
     /// <summary>The gateway's upstream credentials file (<c>--gateway-credentials</c>), or null for none.</summary>
     public string? GatewayCredentialsFile { get; init; }
 
+    /// <summary>A Docker config.json with registry credentials for the gateway's OCI routes (<c>--gateway-registry-auth</c>), or null for none.</summary>
+    public string? GatewayRegistryAuthFile { get; init; }
+
     /// <summary>Upstream base URLs by host name (<c>--gateway-upstream HOST=URL</c>), for mirrors and tests.</summary>
     public IReadOnlyDictionary<string, Uri> GatewayUpstreams { get; init; } = new Dictionary<string, Uri>(StringComparer.Ordinal);
 

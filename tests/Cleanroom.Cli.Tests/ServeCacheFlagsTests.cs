@@ -41,7 +41,7 @@ public sealed class ServeCacheFlagsTests
     }
 
     [Fact]
-    public async Task Serve_passes_the_gateway_flags_with_the_credentials_file_made_absolute()
+    public async Task Serve_passes_the_gateway_flags_with_the_credentials_files_made_absolute()
     {
         using var directory = new TemporaryDirectory();
         var recorded = Path.Join(directory.Path, "args");
@@ -53,12 +53,13 @@ public sealed class ServeCacheFlagsTests
         var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Join(directory.Path, "credentials.json"));
         Assert.Equal(0, await cli.RunAsync(
             "serve", "--listen", Path.Join(directory.Path, "d.sock"), "--state-dir", Path.Join(directory.Path, "state"),
-            "--gateway", "on", "--gateway-credentials", relative,
+            "--gateway", "on", "--gateway-credentials", relative, "--gateway-registry-auth", Path.Join(Path.GetDirectoryName(relative), "docker-config.json"),
             "--gateway-upstream", "a.test=http://127.0.0.1:1", "--gateway-upstream", "b.test=http://127.0.0.1:2"));
 
         var args = File.ReadAllLines(recorded);
         Assert.Equal("on", args[Array.IndexOf(args, "--gateway") + 1]);
         Assert.Equal(Path.Join(directory.Path, "credentials.json"), args[Array.IndexOf(args, "--gateway-credentials") + 1]);
+        Assert.Equal(Path.Join(directory.Path, "docker-config.json"), args[Array.IndexOf(args, "--gateway-registry-auth") + 1]);
         Assert.Equal(["a.test=http://127.0.0.1:1", "b.test=http://127.0.0.1:2"], args.Select((a, i) => (a, i)).Where(p => p.a == "--gateway-upstream").Select(p => args[p.i + 1]));
     }
 }

@@ -67,29 +67,35 @@ public sealed class DaemonArgumentsTests
         Assert.True(DaemonArguments.TryParse(Required, out var defaults, out _));
         Assert.Equal(DaemonNetworkMode.Auto, defaults!.Gateway);
         Assert.Null(defaults.GatewayCredentialsFile);
+        Assert.Null(defaults.GatewayRegistryAuthFile);
         Assert.Empty(defaults.GatewayUpstreams);
 
         var credentials = Path.GetTempFileName();
+        var registryAuth = Path.GetTempFileName();
         try
         {
             Assert.True(DaemonArguments.TryParse(
-                [.. Required, "--gateway", "on", "--gateway-credentials", credentials,
+                [.. Required, "--gateway", "on", "--gateway-credentials", credentials, "--gateway-registry-auth", registryAuth,
                  "--gateway-upstream", "GitHub.com=http://127.0.0.1:8080/mirror/", "--gateway-upstream", "gitlab.com=https://gl.internal"],
                 out var set, out var error), error);
             Assert.Equal(DaemonNetworkMode.On, set!.Gateway);
             Assert.Equal(credentials, set.GatewayCredentialsFile);
+            Assert.Equal(registryAuth, set.GatewayRegistryAuthFile);
             Assert.Equal(new Uri("http://127.0.0.1:8080/mirror/"), set.GatewayUpstreams["github.com"]); // the host as policies spell it
             Assert.Equal(new Uri("https://gl.internal"), set.GatewayUpstreams["gitlab.com"]);
         }
         finally
         {
             File.Delete(credentials);
+            File.Delete(registryAuth);
         }
     }
 
     [Theory]
     [InlineData("--gateway", "maybe", "--gateway takes auto, on or off")]
     [InlineData("--gateway-credentials", "/nonexistent/credentials.json", "--gateway-credentials: no such file")]
+    [InlineData("--gateway-registry-auth", "/nonexistent/config.json", "--gateway-registry-auth: no such file")]
+    [InlineData("--gateway-registry-auth", "", "--gateway-registry-auth takes a file name")]
     [InlineData("--gateway-upstream", "github.com", "--gateway-upstream takes HOST=URL")]
     [InlineData("--gateway-upstream", "*.github.com=https://mirror.test/", "--gateway-upstream takes HOST=URL")]
     [InlineData("--gateway-upstream", "10.0.0.1=https://mirror.test/", "--gateway-upstream takes HOST=URL")]

@@ -128,6 +128,25 @@ public sealed class DaemonGatewayTests : IDisposable
     }
 
     [Fact]
+    public async Task The_registry_credentials_file_reaches_the_gateway_and_doctor_names_it()
+    {
+        var config = Path.Combine(_dir, "docker-config.json");
+        await File.WriteAllTextAsync(config, "{\"auths\": {}}");
+        await using var parts = new Parts(_dir, DaemonNetworkMode.On, config);
+
+        await parts.Gateway.StartAsync(
+            new Directory1(IPAddress.Parse("10.213.0.2"), new DnsClient("sb-a", NetworkPolicy.DenyAll, AllowAll: false)),
+            new IPEndPoint(IPAddress.Loopback, 0),
+            _ => Task.CompletedTask,
+            CancellationToken.None);
+
+        Assert.True(parts.Gateway.IsRunning);
+        var check = Assert.Single(parts.Gateway.Checks());
+        Assert.Contains("registry credentials from " + config, check.Message, StringComparison.Ordinal);
+        Assert.Contains(parts.Gateway.Statistics(), c => c.Route == "registry");
+    }
+
+    [Fact]
     public async Task Refusals_become_escaped_bounded_denials_of_their_sandbox()
     {
         using var events = new SandboxEventStore(Path.Combine(_dir, "events.db"));
@@ -177,9 +196,16 @@ public sealed class DaemonGatewayTests : IDisposable
         private readonly SandboxEventStore _events;
         private readonly ContentCache _cache;
 
-        public Parts(string dir, DaemonNetworkMode gateway)
+        public Parts(string dir, DaemonNetworkMode gateway, string? registryAuth = null)
         {
-            var options = new DaemonOptions { SocketPath = Path.Combine(dir, "sock"), StateDir = dir, Network = DaemonNetworkMode.Off, Gateway = gateway };
+            var options = new DaemonOptions
+            {
+                SocketPath = Path.Combine(dir, "sock"),
+                StateDir = dir,
+                Network = DaemonNetworkMode.Off,
+                Gateway = gateway,
+                GatewayRegistryAuthFile = registryAuth,
+            };
             _events = new SandboxEventStore(Path.Combine(dir, "events.db"));
             _cache = new ContentCache(new ContentCacheOptions { RootDirectory = Path.Combine(dir, "cache") });
             Network = new DaemonNetwork(options, _events, NullLoggerFactory.Instance);

@@ -22,6 +22,7 @@ internal sealed partial class ServeCommand : Command
     private readonly Option<string?> _images = new("--images") { Description = "Image store directory (default: <state-dir>/images)", HelpName = "dir" };
     private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = "The gateway's content cache directory (default: <state-dir>/cache)", HelpName = "dir" };
     private readonly Option<string?> _gatewayCredentials = new("--gateway-credentials") { Description = "The gateway's credentials file (JSON: tokens or user and password per upstream host); only the daemon reads it, guests never see it", HelpName = "file" };
+    private readonly Option<string?> _gatewayRegistryAuth = new("--gateway-registry-auth") { Description = "A Docker config.json whose \"auths\" give the gateway's registry routes credentials (credential helpers are not run); only the daemon reads it, guests never see it", HelpName = "file" };
     private readonly Option<string[]> _gatewayUpstreams = new("--gateway-upstream") { Description = "Send the gateway's requests for HOST to URL instead of https://HOST (an internal mirror); the policy is still checked against HOST; repeatable", HelpName = "host=url", AllowMultipleArgumentsPerToken = false };
     private readonly Option<string[]> _insecureRegistries = new("--insecure-registry") { Description = "A registry (host[:port]) to reach over plain HTTP; repeatable. Loopback registries always are", HelpName = "host", AllowMultipleArgumentsPerToken = false };
 
@@ -69,6 +70,7 @@ internal sealed partial class ServeCommand : Command
         Options.Add(_images);
         Options.Add(_cacheDir);
         Options.Add(_gatewayCredentials);
+        Options.Add(_gatewayRegistryAuth);
         Options.Add(_gatewayUpstreams);
         Options.Add(_insecureRegistries);
         Options.Add(_dnsUpstreams);
@@ -104,6 +106,11 @@ internal sealed partial class ServeCommand : Command
             if (parse.GetValue(_gatewayCredentials) is { } credentials)
             {
                 args.AddRange(["--gateway-credentials", Path.GetFullPath(credentials)]);
+            }
+
+            if (parse.GetValue(_gatewayRegistryAuth) is { } registryAuth)
+            {
+                args.AddRange(["--gateway-registry-auth", Path.GetFullPath(registryAuth)]);
             }
 
             foreach (var upstream in parse.GetValue(_gatewayUpstreams) ?? [])

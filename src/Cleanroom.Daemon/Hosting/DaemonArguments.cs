@@ -16,7 +16,7 @@ internal static class DaemonArguments
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
         "  [--guard-mode auto|proxy|queue] [--workspace-max-size SIZE] [--workspace-max-files N] [--workspace-store-size SIZE]\n" +
-        "  [--gateway auto|on|off] [--gateway-credentials FILE] [--gateway-upstream HOST=URL]... [--cache-dir DIR] [--cache-max-size SIZE]";
+        "  [--gateway auto|on|off] [--gateway-credentials FILE] [--gateway-registry-auth FILE] [--gateway-upstream HOST=URL]... [--cache-dir DIR] [--cache-max-size SIZE]";
 
     private static readonly string[] Known =
     [
@@ -24,7 +24,7 @@ internal static class DaemonArguments
         "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
         "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream", "--guard-mode",
         "--workspace-max-size", "--workspace-max-files", "--workspace-store-size",
-        "--gateway", "--gateway-credentials", "--gateway-upstream",
+        "--gateway", "--gateway-credentials", "--gateway-registry-auth", "--gateway-upstream",
         "--cache-dir", "--cache-max-size",
     ];
 
@@ -94,7 +94,8 @@ internal static class DaemonArguments
                 },
                 GuardModeFallback = values.GetValueOrDefault("--guard-mode", "auto") == "auto",
                 Gateway = NetworkMode("--gateway", values.GetValueOrDefault("--gateway", "auto")),
-                GatewayCredentialsFile = values.TryGetValue("--gateway-credentials", out var credentials) ? CredentialsFile(credentials) : null,
+                GatewayCredentialsFile = values.TryGetValue("--gateway-credentials", out var credentials) ? ExistingFile("--gateway-credentials", credentials) : null,
+                GatewayRegistryAuthFile = values.TryGetValue("--gateway-registry-auth", out var registryAuth) ? ExistingFile("--gateway-registry-auth", registryAuth) : null,
                 GatewayUpstreams = GatewayUpstreams(gatewayUpstreams),
                 MaxWorkspaceTreeBytes = Size(values, "--workspace-max-size", defaults.MaxWorkspaceTreeBytes),
                 MaxWorkspaceTreeEntries = Count(values, "--workspace-max-files", defaults.MaxWorkspaceTreeEntries),
@@ -162,12 +163,13 @@ internal static class DaemonArguments
 
     /// <summary>
     /// An absolute path to an existing file; whether its contents are valid is for the gateway to say when it starts
-    /// (a bad file stops a daemon started with <c>--gateway on</c>, and leaves the gateway out under auto).
+    /// (a bad credentials file stops a daemon started with <c>--gateway on</c>, and leaves the gateway out under auto;
+    /// a Docker config that cannot be read is logged, and registries are then asked anonymously).
     /// </summary>
-    private static string CredentialsFile(string text)
+    private static string ExistingFile(string flag, string text)
     {
-        var path = text.Length > 0 ? Path.GetFullPath(text) : throw new FormatException("--gateway-credentials takes a file name");
-        return File.Exists(path) ? path : throw new FormatException($"--gateway-credentials: no such file '{path}'");
+        var path = text.Length > 0 ? Path.GetFullPath(text) : throw new FormatException($"{flag} takes a file name");
+        return File.Exists(path) ? path : throw new FormatException($"{flag}: no such file '{path}'");
     }
 
     /// <summary>

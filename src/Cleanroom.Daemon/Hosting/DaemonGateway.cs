@@ -91,6 +91,7 @@ public sealed class DaemonGateway : IAsyncDisposable, Services.IGatewayRouteStat
             ListenEndpoints = [listen],
             Upstreams = _options.GatewayUpstreams,
             CredentialsFile = _options.GatewayCredentialsFile,
+            RegistryAuthFile = _options.GatewayRegistryAuthFile,
         };
         try
         {
@@ -130,6 +131,7 @@ public sealed class DaemonGateway : IAsyncDisposable, Services.IGatewayRouteStat
         var credentials = _options.GatewayCredentialsFile is { } file
             ? $"credentials for {CredentialHosts} host{(CredentialHosts == 1 ? "" : "s")} from {file}"
             : "no credentials file (--gateway-credentials)";
+        credentials += _options.GatewayRegistryAuthFile is { } auth ? $", registry credentials from {auth}" : "";
         var upstreams = _options.GatewayUpstreams.Count == 0 ? "" : $", {_options.GatewayUpstreams.Count} upstream override(s)";
         yield return new DoctorCheck("network.gateway", CheckStatus.Pass,
             $"listening on {string.Join(", ", Endpoints)}; guests reach it as {GatewayEnvironment.BaseUrl}; {credentials}{upstreams}; {cache}");

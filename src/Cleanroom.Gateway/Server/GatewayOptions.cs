@@ -24,6 +24,13 @@ public sealed record GatewayOptions
     /// <summary>The credentials file (<c>--gateway-credentials</c>), or null for none.</summary>
     public string? CredentialsFile { get; init; }
 
+    /// <summary>
+    /// A Docker <c>config.json</c> whose <c>auths</c> hold registry credentials for the OCI routes
+    /// (<c>--gateway-registry-auth</c>), or null for none (registries are then spoken to anonymously). The default
+    /// Docker config of the daemon's user is never read implicitly.
+    /// </summary>
+    public string? RegistryAuthFile { get; init; }
+
     /// <summary>Most requests one sandbox may have in flight at once; more get 429 <c>rate_limited</c>.</summary>
     public int MaxConcurrentRequestsPerSandbox { get; init; } = 32;
 

@@ -4,7 +4,9 @@ using Cleanroom.Escaping;
 using Cleanroom.Gateway.Cache;
 using Cleanroom.Gateway.Credentials;
 using Cleanroom.Gateway.Routes;
+using Cleanroom.Gateway.Routes.Oci;
 using Cleanroom.Gateway.Upstream;
+using Cleanroom.Images.Registry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -39,7 +41,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
     private static readonly HashSet<string> PlannedRoutes = new(StringComparer.Ordinal)
     {
-        "registry", "v2", "goproxy", "npm", "pypi", "rubygems",
+        "goproxy", "npm", "pypi", "rubygems",
     };
 
     private readonly GatewayOptions _options;
@@ -51,6 +53,8 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly UpstreamClient _upstream;
     private readonly GitRoute _git;
     private readonly FetchRoute _fetch;
+    private readonly OciPullThrough _oci;
+    private readonly RegistryRoute _registry;
     private WebApplication? _app;
     private int _disposed;
     private int _inFlight;
@@ -69,6 +73,11 @@ public sealed class GatewayServer : IAsyncDisposable
         var cached = new CachedUpstream(cache, _upstream, _logger);
         _git = new GitRoute(cache, _upstream, cached, options, _counters.For("git"), _logger);
         _fetch = new FetchRoute(cached, _counters.For("fetch"));
+
+        // Registry credentials come from a Docker config named explicitly; the daemon user's own is never read.
+        var registryCredentials = options.RegistryAuthFile is { } auth ? RegistryCredentialStore.FromDockerConfig(auth) : RegistryCredentialStore.Empty;
+        _oci = new OciPullThrough(cache, OciPullThroughOptions.FromGateway(options, registryCredentials), loggers.CreateLogger("Cleanroom.Gateway.Oci"));
+        _registry = new RegistryRoute(_oci, _counters.For(RegistryRoute.Name), AuditRouteRefusal, _logger);
     }
 
     /// <summary>The endpoints actually bound (port 0 resolved).</summary>
@@ -83,7 +92,7 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Sandboxes the per-sandbox limiter holds state for now (busy ones; idle ones are dropped).</summary>
     internal int TrackedSandboxes => _limiter.TrackedSandboxes;
 
-    /// <summary>Counters per route since start: <c>git</c>, <c>fetch</c>, <c>other</c> and <c>none</c> (refused before a route).</summary>
+    /// <summary>Counters per route since start: <c>git</c>, <c>fetch</c>, <c>registry</c> (both OCI prefixes), <c>other</c> and <c>none</c> (refused before a route).</summary>
     public IReadOnlyList<GatewayRouteCounters> Statistics() => _counters.Snapshot();
 
     /// <summary>Starts listening; throws when an endpoint cannot be bound or the credentials file is invalid.</summary>
@@ -140,6 +149,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         _upstream.Dispose();
+        _oci.Dispose();
     }
 
     private async Task ListenAsync(ILoggerFactory loggers, CancellationToken ct)
@@ -227,7 +237,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var first = target!.Segments[0];
-        var route = first is "git" or "fetch" ? first : "other";
+        var route = first is "git" or "fetch" ? first : first is "registry" or RegistryRoute.MirrorSegment ? RegistryRoute.Name : "other";
         var request = new GatewayRequest(http, client, target, route);
         try
         {
@@ -238,6 +248,9 @@ public sealed class GatewayServer : IAsyncDisposable
                     break;
                 case "fetch":
                     await _fetch.HandleAsync(request);
+                    break;
+                case "registry" or RegistryRoute.MirrorSegment:
+                    await _registry.HandleAsync(request);
                     break;
                 case var planned when PlannedRoutes.Contains(planned):
                     throw new GatewayRefusalException(501, ReasonCode.RouteNotImplemented, $"the /{planned}/ route is not built yet");
@@ -284,12 +297,14 @@ public sealed class GatewayServer : IAsyncDisposable
     private static bool IsUpstreamFailure(Exception ex) =>
         ex is UpstreamFailedException or ObjectTooLargeException or TimeoutException or OperationCanceledException or HttpRequestException;
 
-    /// <summary>Answers a refusal: status, reason header, a short escaped text, an audit record and a count.</summary>
-    private async Task RefuseAsync(
-        HttpContext http, string sandboxId, string route, string host, string rawTarget, int status, ReasonCode reason, string message,
-        bool countAsRefused = true)
+    /// <summary>For routes that write their own refusals (the registry's JSON error bodies): the audit, log and count.</summary>
+    private void AuditRouteRefusal(GatewayRequest request, int status, string code, bool countAsRefused) =>
+        Audit(request.Client.SandboxId, request.Route, request.Host,
+            request.Http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "", status, code, countAsRefused);
+
+    /// <summary>Records a refusal: the audit sink, the log, and (unless told otherwise) the route's refusal count.</summary>
+    private void Audit(string sandboxId, string route, string host, string rawTarget, int status, string code, bool countAsRefused)
     {
-        var code = reason.ToSnakeCase();
         if (countAsRefused)
         {
             _counters.For(route).Refuse();
@@ -307,6 +322,15 @@ public sealed class GatewayServer : IAsyncDisposable
 
         _logger.LogInformation("gateway: refused {Status} {Reason} for sandbox {Sandbox}: {Path}",
             status, code, sandboxId.Length == 0 ? "(none)" : sandboxId, UntrustedText.Escape(path, 200));
+    }
+
+    /// <summary>Answers a refusal: status, reason header, a short escaped text, an audit record and a count.</summary>
+    private async Task RefuseAsync(
+        HttpContext http, string sandboxId, string route, string host, string rawTarget, int status, ReasonCode reason, string message,
+        bool countAsRefused = true)
+    {
+        var code = reason.ToSnakeCase();
+        Audit(sandboxId, route, host, rawTarget, status, code, countAsRefused);
         if (http.Response.HasStarted)
         {
             http.Abort();
