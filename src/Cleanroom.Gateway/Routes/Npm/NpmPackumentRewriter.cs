@@ -1,13 +1,14 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Cleanroom.Gateway.Routes.Npm;
 
 /// <summary>
 /// Rewrites the <c>versions.*.dist.tarball</c> URLs of a packument in one streaming pass (no document tree: a full
 /// packument can be tens of megabytes). Everything else is copied token by token, numbers and strings as they were
-/// written. Invalid JSON, a root that is not an object, or nesting deeper than <see cref="MaxDepth"/> is refused.
+/// written. Invalid JSON or UTF-8, a root that is not an object, or nesting deeper than <see cref="MaxDepth"/> is refused.
 /// </summary>
 internal static class NpmPackumentRewriter
 {
@@ -22,6 +23,12 @@ internal static class NpmPackumentRewriter
     /// </summary>
     public static byte[] Rewrite(ReadOnlySpan<byte> json, Func<string, string?> rewrite)
     {
+        // Strings are copied without being decoded, so the reader would not notice bytes that are not UTF-8.
+        if (!Utf8.IsValid(json))
+        {
+            throw new InvalidDataException("the packument is not valid UTF-8");
+        }
+
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
         var output = new ArrayBufferWriter<byte>(json.Length + 1024);
         using var writer = new Utf8JsonWriter(

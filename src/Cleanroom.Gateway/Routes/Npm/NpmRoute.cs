@@ -58,7 +58,8 @@ internal sealed class NpmRoute(CachedUpstream cached, GatewayOptions options, Ro
 
         var abbreviated = request.Http.Request.Headers.Accept.Any(
             value => value is not null && value.Contains(AbbreviatedMediaType, StringComparison.OrdinalIgnoreCase));
-        var packumentKey = GatewayKeys.Make("npm", "packument", scope, host + target.UpstreamPath, abbreviated ? "abbreviated" : "full");
+        // The stored packument holds links to the gateway's public URL, so a changed URL must not find old links.
+        var packumentKey = GatewayKeys.Make("npm", "packument", scope, host + target.UpstreamPath, abbreviated ? "abbreviated" : "full", _base);
         var packumentRequest = new UpstreamRequest(
             HttpMethod.Get, host, target.UpstreamPath, [new("Accept", abbreviated ? AbbreviatedAccept : "application/json")]);
         await cached.ServeAsync(
