@@ -21,6 +21,9 @@ PACKAGES=(
   nftables conntrack                          # the per-sandbox egress firewall (nft); forgetting a removed sandbox's flows
   dnsmasq-base                                # the network tests' upstream DNS server (no service)
 )
+# The real npm client the gateway's /npm/ tests run: Debian's npm package (it brings nodejs), unless an npm is
+# already installed (NodeSource's nodejs package ships its own, and Debian's npm would conflict with it).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 # One dpkg-query for all packages (fast). Packages dpkg has never heard of are simply absent
 # from its output (it then exits non-zero, which is fine) and count as missing.

@@ -37,6 +37,7 @@ public static class GatewayEnvironment
         ArgumentNullException.ThrowIfNull(policy);
         var hosts = GitHosts(policy, allowAll);
         var variables = new List<string>(2 + (hosts.Count * 2)) { $"{UrlVariable}={BaseUrl}" };
+        variables.AddRange(NpmEnvironment.For(policy, allowAll, BaseUrl));
         if (hosts.Count == 0)
         {
             return variables;

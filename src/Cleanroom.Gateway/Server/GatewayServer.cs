@@ -5,6 +5,7 @@ using Cleanroom.Gateway.Cache;
 using Cleanroom.Gateway.Credentials;
 using Cleanroom.Gateway.Routes;
 using Cleanroom.Gateway.Routes.Oci;
+using Cleanroom.Gateway.Routes.Npm;
 using Cleanroom.Gateway.Upstream;
 using Cleanroom.Images.Registry;
 using Microsoft.AspNetCore.Builder;
@@ -41,7 +42,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
     private static readonly HashSet<string> PlannedRoutes = new(StringComparer.Ordinal)
     {
-        "goproxy", "npm", "pypi", "rubygems",
+        "goproxy", "pypi", "rubygems",
     };
 
     private readonly GatewayOptions _options;
@@ -55,6 +56,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly FetchRoute _fetch;
     private readonly OciPullThrough _oci;
     private readonly RegistryRoute _registry;
+    private readonly NpmRoute _npm;
     private WebApplication? _app;
     private int _disposed;
     private int _inFlight;
@@ -78,6 +80,7 @@ public sealed class GatewayServer : IAsyncDisposable
         var registryCredentials = options.RegistryAuthFile is { } auth ? RegistryCredentialStore.FromDockerConfig(auth) : RegistryCredentialStore.Empty;
         _oci = new OciPullThrough(cache, OciPullThroughOptions.FromGateway(options, registryCredentials), loggers.CreateLogger("Cleanroom.Gateway.Oci"));
         _registry = new RegistryRoute(_oci, _counters.For(RegistryRoute.Name), AuditRouteRefusal, _logger);
+        _npm = new NpmRoute(cached, options, _counters.For("npm"));
     }
 
     /// <summary>The endpoints actually bound (port 0 resolved).</summary>
@@ -92,7 +95,7 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Sandboxes the per-sandbox limiter holds state for now (busy ones; idle ones are dropped).</summary>
     internal int TrackedSandboxes => _limiter.TrackedSandboxes;
 
-    /// <summary>Counters per route since start: <c>git</c>, <c>fetch</c>, <c>registry</c> (both OCI prefixes), <c>other</c> and <c>none</c> (refused before a route).</summary>
+    /// <summary>Counters per route since start: <c>git</c>, <c>fetch</c>, <c>registry</c> (both OCI prefixes), <c>npm</c>, <c>other</c> and <c>none</c> (refused before a route).</summary>
     public IReadOnlyList<GatewayRouteCounters> Statistics() => _counters.Snapshot();
 
     /// <summary>Starts listening; throws when an endpoint cannot be bound or the credentials file is invalid.</summary>
@@ -237,7 +240,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var first = target!.Segments[0];
-        var route = first is "git" or "fetch" ? first : first is "registry" or RegistryRoute.MirrorSegment ? RegistryRoute.Name : "other";
+        var route = first is "git" or "fetch" or "npm" ? first : first is "registry" or RegistryRoute.MirrorSegment ? RegistryRoute.Name : "other";
         var request = new GatewayRequest(http, client, target, route);
         try
         {
@@ -251,6 +254,9 @@ public sealed class GatewayServer : IAsyncDisposable
                     break;
                 case "registry" or RegistryRoute.MirrorSegment:
                     await _registry.HandleAsync(request);
+                    break;
+                case "npm":
+                    await _npm.HandleAsync(request);
                     break;
                 case var planned when PlannedRoutes.Contains(planned):
                     throw new GatewayRefusalException(501, ReasonCode.RouteNotImplemented, $"the /{planned}/ route is not built yet");
