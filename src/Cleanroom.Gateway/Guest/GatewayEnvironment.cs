@@ -37,6 +37,7 @@ public static class GatewayEnvironment
         ArgumentNullException.ThrowIfNull(policy);
         var hosts = GitHosts(policy, allowAll);
         var variables = new List<string>(2 + (hosts.Count * 2)) { $"{UrlVariable}={BaseUrl}" };
+        variables.AddRange(GoEnvironment.For(policy, allowAll));
         if (hosts.Count == 0)
         {
             return variables;

@@ -39,7 +39,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
     private static readonly HashSet<string> PlannedRoutes = new(StringComparer.Ordinal)
     {
-        "registry", "v2", "goproxy", "npm", "pypi", "rubygems",
+        "registry", "v2", "npm", "pypi", "rubygems",
     };
 
     private readonly GatewayOptions _options;
@@ -51,6 +51,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly UpstreamClient _upstream;
     private readonly GitRoute _git;
     private readonly FetchRoute _fetch;
+    private readonly GoProxyRoute _goproxy;
     private WebApplication? _app;
     private int _disposed;
     private int _inFlight;
@@ -69,6 +70,7 @@ public sealed class GatewayServer : IAsyncDisposable
         var cached = new CachedUpstream(cache, _upstream, _logger);
         _git = new GitRoute(cache, _upstream, cached, options, _counters.For("git"), _logger);
         _fetch = new FetchRoute(cached, _counters.For("fetch"));
+        _goproxy = new GoProxyRoute(cached, options, _counters.For("goproxy"));
     }
 
     /// <summary>The endpoints actually bound (port 0 resolved).</summary>
@@ -227,7 +229,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var first = target!.Segments[0];
-        var route = first is "git" or "fetch" ? first : "other";
+        var route = first is "git" or "fetch" or "goproxy" ? first : "other";
         var request = new GatewayRequest(http, client, target, route);
         try
         {
@@ -238,6 +240,9 @@ public sealed class GatewayServer : IAsyncDisposable
                     break;
                 case "fetch":
                     await _fetch.HandleAsync(request);
+                    break;
+                case "goproxy":
+                    await _goproxy.HandleAsync(request);
                     break;
                 case var planned when PlannedRoutes.Contains(planned):
                     throw new GatewayRefusalException(501, ReasonCode.RouteNotImplemented, $"the /{planned}/ route is not built yet");
