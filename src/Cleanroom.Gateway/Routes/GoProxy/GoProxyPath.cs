@@ -33,6 +33,13 @@ internal static class GoProxyPath
             return false;
         }
 
+        // An encoded slash would make a different path once decoded; the protocol never writes one.
+        if (segments.Any(s => s.Contains('/', StringComparison.Ordinal)))
+        {
+            problem = "the path has an encoded slash";
+            return false;
+        }
+
         return segments[0] == SumDbSegment
             ? TryParseSumDb(segments, out target, out problem)
             : TryParseModule(segments, out target, out problem);
