@@ -16,11 +16,17 @@ public static class GoEnvironment
     /// <summary>The public Go module proxy, the host the gateway route forwards to.</summary>
     public const string ProxyHost = "proxy.golang.org";
 
-    /// <summary>The <c>KEY=VALUE</c> entries for a sandbox with <paramref name="policy"/> (none unless the proxy is allowed on 443).</summary>
+    /// <summary>
+    /// The <c>KEY=VALUE</c> entries for a sandbox with <paramref name="policy"/>: none unless the policy's own rules
+    /// allow the proxy on 443. <paramref name="allowAll"/> alone does not set GOPROXY: such a sandbox reaches the
+    /// internet directly, and go's default (the proxy, then version control hosts directly) keeps working there,
+    /// which a gateway-only GOPROXY would take away.
+    /// </summary>
     public static IReadOnlyList<string> For(NetworkPolicy policy, bool allowAll)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        if (!allowAll && !policy.Evaluate(ProxyHost, 443).IsAllowed)
+        _ = allowAll;
+        if (!policy.Evaluate(ProxyHost, 443).IsAllowed)
         {
             return [];
         }
