@@ -71,6 +71,8 @@ public sealed class GoClientTests : IAsyncLifetime
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("/sumdb/sum.golang.org/supported", result.Output, StringComparison.Ordinal);
         Assert.Contains("host_not_allowed", result.Output, StringComparison.Ordinal);
+        Assert.Contains("403", result.Output, StringComparison.Ordinal);
+        Assert.Contains("does not allow sum.golang.org:443", result.Output, StringComparison.Ordinal);
         Assert.Contains(gateway.Audit.Refusals, r => r.Host == "sum.golang.org" && r.Reason == "host_not_allowed");
     }
 
