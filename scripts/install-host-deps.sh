@@ -19,6 +19,7 @@ PACKAGES=(
   skopeo umoci                                # benchmark baseline (skopeo copy + umoci unpack); skopeo is the gateway registry route's real client
   debootstrap                                 # scripts/build-debian-image.sh
   nftables conntrack                          # the per-sandbox egress firewall (nft); forgetting a removed sandbox's flows
+  golang-go                                   # the gateway /goproxy/ tests run the real go command
   dnsmasq-base                                # the network tests' upstream DNS server (no service)
 )
 # The real npm client the gateway's /npm/ tests run: Debian's npm package (it brings nodejs), unless an npm is

@@ -38,6 +38,7 @@ public static class GatewayEnvironment
         var hosts = GitHosts(policy, allowAll);
         var variables = new List<string>(2 + (hosts.Count * 2)) { $"{UrlVariable}={BaseUrl}" };
         variables.AddRange(NpmEnvironment.For(policy, allowAll, BaseUrl));
+        variables.AddRange(GoEnvironment.For(policy, allowAll));
         if (hosts.Count == 0)
         {
             return variables;

@@ -42,7 +42,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
     private static readonly HashSet<string> PlannedRoutes = new(StringComparer.Ordinal)
     {
-        "goproxy", "pypi", "rubygems",
+        "pypi", "rubygems",
     };
 
     private readonly GatewayOptions _options;
@@ -57,6 +57,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly OciPullThrough _oci;
     private readonly RegistryRoute _registry;
     private readonly NpmRoute _npm;
+    private readonly GoProxyRoute _goproxy;
     private WebApplication? _app;
     private int _disposed;
     private int _inFlight;
@@ -81,6 +82,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _oci = new OciPullThrough(cache, OciPullThroughOptions.FromGateway(options, registryCredentials), loggers.CreateLogger("Cleanroom.Gateway.Oci"));
         _registry = new RegistryRoute(_oci, _counters.For(RegistryRoute.Name), AuditRouteRefusal, _logger);
         _npm = new NpmRoute(cached, options, _counters.For("npm"));
+        _goproxy = new GoProxyRoute(cached, options, _counters.For("goproxy"));
     }
 
     /// <summary>The endpoints actually bound (port 0 resolved).</summary>
@@ -240,7 +242,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var first = target!.Segments[0];
-        var route = first is "git" or "fetch" or "npm" ? first : first is "registry" or RegistryRoute.MirrorSegment ? RegistryRoute.Name : "other";
+        var route = first is "git" or "fetch" or "npm" or "goproxy" ? first : first is "registry" or RegistryRoute.MirrorSegment ? RegistryRoute.Name : "other";
         var request = new GatewayRequest(http, client, target, route);
         try
         {
@@ -257,6 +259,9 @@ public sealed class GatewayServer : IAsyncDisposable
                     break;
                 case "npm":
                     await _npm.HandleAsync(request);
+                    break;
+                case "goproxy":
+                    await _goproxy.HandleAsync(request);
                     break;
                 case var planned when PlannedRoutes.Contains(planned):
                     throw new GatewayRefusalException(501, ReasonCode.RouteNotImplemented, $"the /{planned}/ route is not built yet");
