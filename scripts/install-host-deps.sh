@@ -20,6 +20,8 @@ PACKAGES=(
   debootstrap                                 # scripts/build-debian-image.sh
   nftables conntrack                          # the per-sandbox egress firewall (nft); forgetting a removed sandbox's flows
   dnsmasq-base                                # the network tests' upstream DNS server (no service)
+  python3-pip                                 # the gateway's /pypi/ tests run the real pip
+  ruby bundler                                # the gateway's /rubygems/ tests run the real gem and bundle
 )
 
 # One dpkg-query for all packages (fast). Packages dpkg has never heard of are simply absent

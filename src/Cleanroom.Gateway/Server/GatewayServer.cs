@@ -4,6 +4,7 @@ using Cleanroom.Escaping;
 using Cleanroom.Gateway.Cache;
 using Cleanroom.Gateway.Credentials;
 using Cleanroom.Gateway.Routes;
+using Cleanroom.Gateway.Routes.PyPi;
 using Cleanroom.Gateway.Upstream;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -39,7 +40,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
     private static readonly HashSet<string> PlannedRoutes = new(StringComparer.Ordinal)
     {
-        "registry", "v2", "goproxy", "npm", "pypi", "rubygems",
+        "registry", "v2", "goproxy", "npm", "rubygems",
     };
 
     private readonly GatewayOptions _options;
@@ -51,6 +52,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly UpstreamClient _upstream;
     private readonly GitRoute _git;
     private readonly FetchRoute _fetch;
+    private readonly PyPiRoute _pypi;
     private WebApplication? _app;
     private int _disposed;
     private int _inFlight;
@@ -69,6 +71,7 @@ public sealed class GatewayServer : IAsyncDisposable
         var cached = new CachedUpstream(cache, _upstream, _logger);
         _git = new GitRoute(cache, _upstream, cached, options, _counters.For("git"), _logger);
         _fetch = new FetchRoute(cached, _counters.For("fetch"));
+        _pypi = new PyPiRoute(cached, options, _counters.For("pypi"));
     }
 
     /// <summary>The endpoints actually bound (port 0 resolved).</summary>
@@ -227,7 +230,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var first = target!.Segments[0];
-        var route = first is "git" or "fetch" ? first : "other";
+        var route = first is "git" or "fetch" or "pypi" ? first : "other";
         var request = new GatewayRequest(http, client, target, route);
         try
         {
@@ -238,6 +241,9 @@ public sealed class GatewayServer : IAsyncDisposable
                     break;
                 case "fetch":
                     await _fetch.HandleAsync(request);
+                    break;
+                case "pypi":
+                    await _pypi.HandleAsync(request);
                     break;
                 case var planned when PlannedRoutes.Contains(planned):
                     throw new GatewayRefusalException(501, ReasonCode.RouteNotImplemented, $"the /{planned}/ route is not built yet");

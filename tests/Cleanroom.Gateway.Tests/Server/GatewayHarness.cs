@@ -62,10 +62,11 @@ internal sealed class GatewayHarness : IAsyncDisposable
         string allow = "[\"git.example.test:443\", \"files.example.test:443\"]",
         Func<GatewayOptions, GatewayOptions>? configure = null,
         bool knownClient = true,
-        string? credentials = null)
+        string? credentials = null,
+        TimeProvider? time = null)
     {
         var scratch = new Scratch();
-        var cache = new ContentCache(new ContentCacheOptions { RootDirectory = Path.Combine(scratch.Path, "cache"), MaxTotalBytes = 1L << 30 });
+        var cache = new ContentCache(new ContentCacheOptions { RootDirectory = Path.Combine(scratch.Path, "cache"), MaxTotalBytes = 1L << 30 }, time);
         var options = new GatewayOptions
         {
             ListenEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
