@@ -38,6 +38,7 @@ public static class GatewayEnvironment
         var hosts = GitHosts(policy, allowAll);
         var variables = new List<string>(8 + (hosts.Count * 2)) { $"{UrlVariable}={BaseUrl}" };
         variables.AddRange(PipEnvironment.For(policy, allowAll));
+        variables.AddRange(RubyGemsEnvironment.For(policy, allowAll));
         if (hosts.Count == 0)
         {
             return variables;

@@ -5,6 +5,7 @@ using Cleanroom.Gateway.Cache;
 using Cleanroom.Gateway.Credentials;
 using Cleanroom.Gateway.Routes;
 using Cleanroom.Gateway.Routes.PyPi;
+using Cleanroom.Gateway.Routes.RubyGems;
 using Cleanroom.Gateway.Upstream;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -40,7 +41,7 @@ public sealed class GatewayServer : IAsyncDisposable
 
     private static readonly HashSet<string> PlannedRoutes = new(StringComparer.Ordinal)
     {
-        "registry", "v2", "goproxy", "npm", "rubygems",
+        "registry", "v2", "goproxy", "npm",
     };
 
     private readonly GatewayOptions _options;
@@ -53,6 +54,7 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly GitRoute _git;
     private readonly FetchRoute _fetch;
     private readonly PyPiRoute _pypi;
+    private readonly RubyGemsRoute _rubygems;
     private WebApplication? _app;
     private int _disposed;
     private int _inFlight;
@@ -72,6 +74,7 @@ public sealed class GatewayServer : IAsyncDisposable
         _git = new GitRoute(cache, _upstream, cached, options, _counters.For("git"), _logger);
         _fetch = new FetchRoute(cached, _counters.For("fetch"));
         _pypi = new PyPiRoute(cached, options, _counters.For("pypi"));
+        _rubygems = new RubyGemsRoute(cached, options, _counters.For("rubygems"));
     }
 
     /// <summary>The endpoints actually bound (port 0 resolved).</summary>
@@ -230,7 +233,7 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var first = target!.Segments[0];
-        var route = first is "git" or "fetch" or "pypi" ? first : "other";
+        var route = first is "git" or "fetch" or "pypi" or "rubygems" ? first : "other";
         var request = new GatewayRequest(http, client, target, route);
         try
         {
@@ -244,6 +247,9 @@ public sealed class GatewayServer : IAsyncDisposable
                     break;
                 case "pypi":
                     await _pypi.HandleAsync(request);
+                    break;
+                case "rubygems":
+                    await _rubygems.HandleAsync(request);
                     break;
                 case var planned when PlannedRoutes.Contains(planned):
                     throw new GatewayRefusalException(501, ReasonCode.RouteNotImplemented, $"the /{planned}/ route is not built yet");
