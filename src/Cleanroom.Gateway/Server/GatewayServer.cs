@@ -89,7 +89,7 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Sandboxes the per-sandbox limiter holds state for now (busy ones; idle ones are dropped).</summary>
     internal int TrackedSandboxes => _limiter.TrackedSandboxes;
 
-    /// <summary>Counters per route since start: <c>git</c>, <c>fetch</c>, <c>other</c> and <c>none</c> (refused before a route).</summary>
+    /// <summary>Counters per route since start: <c>git</c>, <c>fetch</c>, <c>pypi</c>, <c>rubygems</c>, <c>other</c> and <c>none</c> (refused before a route).</summary>
     public IReadOnlyList<GatewayRouteCounters> Statistics() => _counters.Snapshot();
 
     /// <summary>Starts listening; throws when an endpoint cannot be bound or the credentials file is invalid.</summary>

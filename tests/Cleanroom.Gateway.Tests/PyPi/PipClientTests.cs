@@ -43,6 +43,20 @@ public sealed class PipClientTests : IAsyncLifetime
         Assert.Contains("application/vnd.pypi.simple.v1+json", _index.Server.Requests[0].Header("Accept") ?? "", StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Pip_follows_the_relative_links_of_a_plain_html_index()
+    {
+        await using var plain = new PyPiIndex(plainRelative: true);
+        await using var gateway = await GatewayHarness.StartAsync(plain.Upstreams, "[\"pypi.org:443\", \"files.pythonhosted.org:443\"]");
+        var target = Path.Combine(_work.Path, "plain");
+        var (code, output) = await PipDownloadAsync(gateway, 3, target);
+        Assert.True(code == 0, $"pip exited {code}:\n{output}\n{gateway.Log}");
+        Assert.Equal(plain.Wheel, await File.ReadAllBytesAsync(Path.Combine(target, plain.FileName)));
+        Assert.Equal(1, plain.Server.Count(plain.FilePath));
+        using var page = await gateway.Http.GetAsync($"/pypi/pypi.org/simple/{PyPiIndex.Project}/");
+        Assert.Contains($"<a href=\"{plain.FileName}#sha256={plain.Sha256}\">", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private async Task<(int Code, string Output)> PipDownloadAsync(GatewayHarness gateway, int run, string target)
     {
         if (!File.Exists(Python))

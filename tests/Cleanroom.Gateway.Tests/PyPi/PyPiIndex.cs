@@ -15,10 +15,23 @@ internal sealed class PyPiIndex : IAsyncDisposable
     public const string Project = "tiny-pkg";
     public const string Version = "1.0";
 
-    public PyPiIndex()
+    /// <summary>
+    /// PyPI's shape (absolute links to the file host, HTML and JSON), or with <paramref name="plainRelative"/> a plain
+    /// HTML-only index whose link is relative and whose file sits beside the project page on the index host.
+    /// </summary>
+    public PyPiIndex(bool plainRelative = false)
     {
         (FileName, Wheel) = TinyWheel.Build(Project, Version);
         Sha256 = Convert.ToHexStringLower(SHA256.HashData(Wheel));
+        if (plainRelative)
+        {
+            FilePath = $"/simple/{Project}/{FileName}";
+            Server.Add($"/simple/{Project}/", "text/html", Encoding.UTF8.GetBytes(
+                $"<html><body><a href=\"{FileName}#sha256={Sha256}\">{FileName}</a></body></html>\n"));
+            Server.Add(FilePath, "application/octet-stream", Wheel);
+            return;
+        }
+
         FilePath = $"/packages/ab/cd/{FileName}";
         var url = $"https://{FilesHost}{FilePath}";
         Server.Add("/simple/", "text/html", Encoding.UTF8.GetBytes($"<!DOCTYPE html><html><body><a href=\"/simple/{Project}/\">{Project}</a></body></html>\n"));
