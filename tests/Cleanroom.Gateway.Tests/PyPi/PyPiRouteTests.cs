@@ -24,7 +24,7 @@ public sealed class PyPiRouteTests : IAsyncLifetime
         Assert.Equal("miss", first.Headers.GetValues("X-Cleanroom-Cache").Single());
         Assert.Equal("text/html; charset=utf-8", first.Content.Headers.ContentType!.ToString());
         var html = await first.Content.ReadAsStringAsync();
-        var link = $"/pypi/files.pythonhosted.org{_index.FilePath}#sha256={_index.Sha256}";
+        var link = $"/pypi/sha256:{_index.Sha256}/files.pythonhosted.org{_index.FilePath}#sha256={_index.Sha256}";
         Assert.Contains($"<a href=\"{link}\" data-requires-python=\"&gt;=3.7\">", html, StringComparison.Ordinal);
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
 
@@ -62,7 +62,7 @@ public sealed class PyPiRouteTests : IAsyncLifetime
         Assert.Equal(JsonAccept, json.Content.Headers.ContentType!.MediaType);
         using var document = JsonDocument.Parse(await json.Content.ReadAsStringAsync());
         var file = document.RootElement.GetProperty("files")[0];
-        Assert.Equal($"/pypi/files.pythonhosted.org{_index.FilePath}", file.GetProperty("url").GetString());
+        Assert.Equal($"/pypi/sha256:{_index.Sha256}/files.pythonhosted.org{_index.FilePath}", file.GetProperty("url").GetString());
         Assert.Equal(_index.Sha256, file.GetProperty("hashes").GetProperty("sha256").GetString());
         Assert.Equal(">=3.7", file.GetProperty("requires-python").GetString());
         Assert.Equal(JsonAccept, _index.Server.Requests[^1].Header("Accept"));
@@ -118,7 +118,7 @@ public sealed class PyPiRouteTests : IAsyncLifetime
         _index.Server.Release();
 
         var bodies = await Task.WhenAll(requests);
-        Assert.All(bodies, body => Assert.Contains("/pypi/files.pythonhosted.org/packages/", body, StringComparison.Ordinal));
+        Assert.All(bodies, body => Assert.Contains("/files.pythonhosted.org/packages/", body, StringComparison.Ordinal));
         Assert.Single(_index.Server.Requests);
     }
 
@@ -195,6 +195,39 @@ public sealed class PyPiRouteTests : IAsyncLifetime
         Assert.Equal(status, code);
         Assert.Equal(reason, headers["X-Cleanroom-Reason-Code"]);
         Assert.Empty(_index.Server.Requests);
+    }
+
+    [Fact]
+    public async Task A_pinned_file_must_match_its_digest_and_its_metadata_sibling_is_not_held_to_it()
+    {
+        var metadata = "Metadata-Version: 2.1\nName: tiny-pkg\nVersion: 1.0\n"u8.ToArray();
+        _index.Server.Add(_index.FilePath + ".metadata", "application/octet-stream", metadata);
+        await using var gateway = await StartAsync();
+        var wrong = new string('0', 64);
+        using (var bad = await gateway.Http.GetAsync($"/pypi/sha256:{wrong}/files.pythonhosted.org{_index.FilePath}"))
+        {
+            Assert.Equal(502, (int)bad.StatusCode);
+            Assert.Equal("digest_mismatch", bad.Headers.GetValues("X-Cleanroom-Reason-Code").Single());
+        }
+
+        Assert.Equal(0, gateway.Cache.BlobCount);
+        var pinned = $"/pypi/sha256:{_index.Sha256}/files.pythonhosted.org{_index.FilePath}";
+        Assert.Equal(_index.Wheel, await gateway.Http.GetByteArrayAsync(pinned));
+        using (var hit = await gateway.Http.GetAsync(pinned))
+        {
+            Assert.Equal("hit", hit.Headers.GetValues("X-Cleanroom-Cache").Single());
+        }
+
+        Assert.Equal(metadata, await gateway.Http.GetByteArrayAsync(pinned + ".metadata"));
+        Assert.Equal(2, _index.Server.Requests.Count(r => r.PathAndQuery == _index.FilePath));
+        Assert.Equal(1, _index.Server.Count(_index.FilePath + ".metadata"));
+
+        var (code, headers) = await gateway.RawAsync($"/pypi/sha256:{_index.Sha256}/pypi.org/simple/{PyPiIndex.Project}/");
+        Assert.Equal(404, code);
+        Assert.Equal("route_not_found", headers["X-Cleanroom-Reason-Code"]);
+        (code, headers) = await gateway.RawAsync($"/pypi/sha256:abc/files.pythonhosted.org{_index.FilePath}");
+        Assert.Equal(400, code);
+        Assert.Equal("invalid_request", headers["X-Cleanroom-Reason-Code"]);
     }
 
     [Fact]

@@ -24,6 +24,19 @@ public sealed class SimpleRewriterTests
     public void Links_resolve_to_the_gateway_and_plain_relative_ones_stay_relative(string href, string expected) =>
         Assert.Equal(expected, new SimpleLinks(Page).Map(href));
 
+    [Fact]
+    public void Rewritten_links_with_a_sha256_are_pinned_and_relative_ones_are_kept()
+    {
+        var hex = new string('a', 63) + "B";
+        var links = new SimpleLinks(Page);
+        Assert.Equal(
+            $"/pypi/sha256:{hex.ToLowerInvariant()}/files.pythonhosted.org/p/demo-1.0.whl#sha256={hex}",
+            links.Map($"https://files.pythonhosted.org/p/demo-1.0.whl#sha256={hex}"));
+        Assert.Equal($"/pypi/sha256:{new string('c', 64)}/files.pythonhosted.org/p/demo-1.0.whl", links.Map("https://files.pythonhosted.org/p/demo-1.0.whl", new string('c', 64)));
+        Assert.Equal("/pypi/files.pythonhosted.org/p/demo-1.0.whl", links.Map("https://files.pythonhosted.org/p/demo-1.0.whl", "not-a-digest"));
+        Assert.Equal($"demo-1.0.whl#sha256={hex}", links.Map($"demo-1.0.whl#sha256={hex}"));
+    }
+
     [Theory]
     [InlineData("javascript:alert(1)")]
     [InlineData("file:///etc/passwd")]

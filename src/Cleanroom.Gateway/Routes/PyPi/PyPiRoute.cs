@@ -13,7 +13,9 @@ namespace Cleanroom.Gateway.Routes.PyPi;
 /// <see cref="GatewayOptions.MetadataTtl"/> per project (PEP 503 normalised) and <c>Accept</c> header, served stale
 /// when the upstream is down. File links are rewritten to come back through this route.</item>
 /// <item>Any other path whose last segment is a distribution file (<c>.whl</c>, <c>.tar.gz</c>, …, PEP 658
-/// <c>.metadata</c>): immutable, cached as long as the cache keeps it.</item>
+/// <c>.metadata</c>): immutable, cached as long as the cache keeps it. <c>/pypi/sha256:HEX/HOST/PATH</c> (what
+/// rewritten links with a known SHA-256 become) must hash to HEX: a mismatch stores nothing and answers 502
+/// <c>digest_mismatch</c>.</item>
 /// </list>
 /// A project page asked for under another spelling, or without its trailing slash, is redirected (301) to its
 /// normalised form, so relative links always resolve against the same URL.
@@ -29,8 +31,20 @@ internal sealed class PyPiRoute(CachedUpstream cached, GatewayOptions options, R
     public async Task HandleAsync(GatewayRequest request)
     {
         var segments = request.Target.Segments;
-        var host = RouteHelpers.Host(request, 1);
-        if (segments.Count < 3 || segments[2].Length == 0)
+        BlobDigest? pin = null;
+        if (segments.Count > 1 && segments[1].StartsWith("sha256:", StringComparison.OrdinalIgnoreCase))
+        {
+            if (segments[1].Length != 71 || !BlobDigest.TryParse(segments[1], out var digest))
+            {
+                throw new GatewayRefusalException(400, ReasonCode.InvalidRequest, "a pinned file needs sha256: and 64 hex digits");
+            }
+
+            pin = digest;
+        }
+
+        var hostIndex = pin is null ? 1 : 2;
+        var host = RouteHelpers.Host(request, hostIndex);
+        if (segments.Count < hostIndex + 2 || segments[hostIndex + 1].Length == 0)
         {
             throw new GatewayRefusalException(400, ReasonCode.InvalidRequest, "the path names nothing on the index host");
         }
@@ -44,8 +58,14 @@ internal sealed class PyPiRoute(CachedUpstream cached, GatewayOptions options, R
         RouteHelpers.CheckPolicy(request, host);
         if (PyPiNames.IsDistributionFile(segments[^1]))
         {
-            await ServeFileAsync(request, host);
+            // Clients fetch PEP 658 metadata at the file's URL plus ".metadata": the file's digest is not its digest.
+            await ServeFileAsync(request, host, hostIndex + 1, segments[^1].EndsWith(".metadata", StringComparison.OrdinalIgnoreCase) ? null : pin);
             return;
+        }
+
+        if (pin is not null)
+        {
+            throw new GatewayRefusalException(404, ReasonCode.RouteNotFound, "only distribution files can be pinned");
         }
 
         if (segments[2] != "simple" || segments.Count > 5 || (segments.Count == 5 && segments[4].Length > 0))
@@ -85,12 +105,15 @@ internal sealed class PyPiRoute(CachedUpstream cached, GatewayOptions options, R
         await ServePageAsync(request, host, canonical);
     }
 
-    private async Task ServeFileAsync(GatewayRequest request, string host)
+    private async Task ServeFileAsync(GatewayRequest request, string host, int pathIndex, BlobDigest? pin)
     {
-        var pathAndQuery = request.Target.RawPathFrom(2) + (request.Target.Query is { } q ? "?" + q : "");
-        var key = GatewayKeys.Make("pypi", "file", cached.Upstream.ScopeFor(host), host + pathAndQuery);
+        var pathAndQuery = request.Target.RawPathFrom(pathIndex) + (request.Target.Query is { } q ? "?" + q : "");
+        var scope = cached.Upstream.ScopeFor(host);
+        var key = pin is { } digest
+            ? GatewayKeys.Make("pypi", "pinned", scope, digest.ToString(), host + pathAndQuery)
+            : GatewayKeys.Make("pypi", "file", scope, host + pathAndQuery);
         var upstream = new UpstreamRequest(HttpMethod.Get, host, pathAndQuery, []);
-        await cached.ServeAsync(request, key, upstream, CacheEntryOptions.Immutable, counters);
+        await cached.ServeAsync(request, key, upstream, new CacheEntryOptions { ExpectedDigest = pin }, counters);
     }
 
     private async Task ServePageAsync(GatewayRequest request, string host, string path)

@@ -46,7 +46,8 @@ internal static class SimpleJsonRewriter
                     throw new UpstreamFailedException("the upstream's PEP 691 page lists a file that is not an object");
                 }
 
-                var mapped = file["url"] is JsonValue url && url.TryGetValue<string>(out var text) ? links.Map(text) : null;
+                var sha256 = file["hashes"] is JsonObject hashes && hashes["sha256"] is JsonValue hash && hash.TryGetValue<string>(out var hex) ? hex : null;
+                var mapped = file["url"] is JsonValue url && url.TryGetValue<string>(out var text) ? links.Map(text, sha256) : null;
                 if (mapped is null)
                 {
                     files.RemoveAt(i);

@@ -54,8 +54,12 @@ internal sealed class SimpleLinks
         return true;
     }
 
-    /// <summary>The link as the guest should see it, or null when it leads nowhere the gateway can go.</summary>
-    public string? Map(string href)
+    /// <summary>
+    /// The link as the guest should see it, or null when it leads nowhere the gateway can go. A rewritten link whose
+    /// SHA-256 is known (<paramref name="sha256"/>, from a JSON page's <c>hashes</c>, or the link's own
+    /// <c>#sha256=</c>) is pinned: <c>/pypi/sha256:HEX/HOST/PATH</c>, so the gateway checks the bytes too.
+    /// </summary>
+    public string? Map(string href, string? sha256 = null)
     {
         // HTML strips surrounding ASCII whitespace from URL attributes; so do the clients.
         href = href.Trim(' ', '\t', '\n', '\r', '\f');
@@ -71,7 +75,20 @@ internal sealed class SimpleLinks
             return href;
         }
 
-        return mapped;
+        var pin = IsSha256(sha256) ? sha256! : FragmentSha256(target);
+        return pin is null ? mapped : $"{Route}sha256:{pin.ToLowerInvariant()}/{mapped[Route.Length..]}";
+    }
+
+    private static bool IsSha256(string? hex) => hex is { Length: 64 } && hex.All(char.IsAsciiHexDigit);
+
+    /// <summary>The hex digest of a <c>#sha256=HEX</c> fragment, or null.</summary>
+    private static string? FragmentSha256(Uri target)
+    {
+        const string Prefix = "#sha256=";
+        var fragment = target.Fragment;
+        return fragment.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) && IsSha256(fragment[Prefix.Length..])
+            ? fragment[Prefix.Length..]
+            : null;
     }
 
     /// <summary>
