@@ -21,6 +21,8 @@ PACKAGES=(
   nftables conntrack                          # the per-sandbox egress firewall (nft); forgetting a removed sandbox's flows
   golang-go                                   # the gateway /goproxy/ tests run the real go command
   dnsmasq-base                                # the network tests' upstream DNS server (no service)
+  python3-pip                                 # the gateway's /pypi/ tests run the real pip
+  ruby bundler                                # the gateway's /rubygems/ tests run the real gem and bundle
 )
 # The real npm client the gateway's /npm/ tests run: Debian's npm package (it brings nodejs), unless an npm is
 # already installed (NodeSource's nodejs package ships its own, and Debian's npm would conflict with it).

@@ -36,9 +36,11 @@ public static class GatewayEnvironment
     {
         ArgumentNullException.ThrowIfNull(policy);
         var hosts = GitHosts(policy, allowAll);
-        var variables = new List<string>(2 + (hosts.Count * 2)) { $"{UrlVariable}={BaseUrl}" };
+        var variables = new List<string>(8 + (hosts.Count * 2)) { $"{UrlVariable}={BaseUrl}" };
         variables.AddRange(NpmEnvironment.For(policy, allowAll, BaseUrl));
         variables.AddRange(GoEnvironment.For(policy, allowAll));
+        variables.AddRange(PipEnvironment.For(policy, allowAll));
+        variables.AddRange(RubyGemsEnvironment.For(policy, allowAll));
         if (hosts.Count == 0)
         {
             return variables;

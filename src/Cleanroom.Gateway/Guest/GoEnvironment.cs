@@ -17,20 +17,19 @@ public static class GoEnvironment
     public const string ProxyHost = "proxy.golang.org";
 
     /// <summary>
-    /// The <c>KEY=VALUE</c> entries for a sandbox with <paramref name="policy"/>: none unless the policy's own rules
-    /// allow the proxy on 443. <paramref name="allowAll"/> alone does not set GOPROXY: such a sandbox reaches the
-    /// internet directly, and go's default (the proxy, then version control hosts directly) keeps working there,
-    /// which a gateway-only GOPROXY would take away.
+    /// The <c>KEY=VALUE</c> entries for a sandbox with <paramref name="policy"/>: none unless the policy allows the
+    /// proxy on 443 or the sandbox is allow-all. An allow-all sandbox reaches the internet directly, so its GOPROXY
+    /// ends in <c>,direct</c>: modules the public proxy does not have (private ones) are still fetched from their
+    /// version control hosts, as go does by default, while public ones come through the gateway's cache.
     /// </summary>
     public static IReadOnlyList<string> For(NetworkPolicy policy, bool allowAll)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        _ = allowAll;
-        if (!policy.Evaluate(ProxyHost, 443).IsAllowed)
+        if (allowAll)
         {
-            return [];
+            return [$"GOPROXY={GatewayEnvironment.BaseUrl}/goproxy/{ProxyHost},direct"];
         }
 
-        return [$"GOPROXY={GatewayEnvironment.BaseUrl}/goproxy/{ProxyHost}"];
+        return policy.Evaluate(ProxyHost, 443).IsAllowed ? [$"GOPROXY={GatewayEnvironment.BaseUrl}/goproxy/{ProxyHost}"] : [];
     }
 }

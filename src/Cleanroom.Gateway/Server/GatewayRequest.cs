@@ -11,7 +11,7 @@ internal sealed class GatewayRequest(HttpContext http, GatewayClient client, Req
 
     public RequestTarget Target { get; } = target;
 
-    /// <summary>The route's name (<c>git</c>, <c>fetch</c>, <c>other</c>).</summary>
+    /// <summary>The route's name (<c>git</c>, <c>fetch</c>, <c>pypi</c>, <c>rubygems</c>, <c>other</c>).</summary>
     public string Route { get; } = route;
 
     /// <summary>The upstream host, once the route has parsed it (for the audit).</summary>

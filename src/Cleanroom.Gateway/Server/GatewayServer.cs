@@ -4,8 +4,10 @@ using Cleanroom.Escaping;
 using Cleanroom.Gateway.Cache;
 using Cleanroom.Gateway.Credentials;
 using Cleanroom.Gateway.Routes;
-using Cleanroom.Gateway.Routes.Oci;
 using Cleanroom.Gateway.Routes.Npm;
+using Cleanroom.Gateway.Routes.Oci;
+using Cleanroom.Gateway.Routes.PyPi;
+using Cleanroom.Gateway.Routes.RubyGems;
 using Cleanroom.Gateway.Upstream;
 using Cleanroom.Images.Registry;
 using Microsoft.AspNetCore.Builder;
@@ -40,11 +42,6 @@ public sealed class GatewayServer : IAsyncDisposable
 
     private const int MaxAuditedPathLength = 512;
 
-    private static readonly HashSet<string> PlannedRoutes = new(StringComparer.Ordinal)
-    {
-        "pypi", "rubygems",
-    };
-
     private readonly GatewayOptions _options;
     private readonly IGatewayClients _clients;
     private readonly IGatewayAudit _audit;
@@ -58,6 +55,8 @@ public sealed class GatewayServer : IAsyncDisposable
     private readonly RegistryRoute _registry;
     private readonly NpmRoute _npm;
     private readonly GoProxyRoute _goproxy;
+    private readonly PyPiRoute _pypi;
+    private readonly RubyGemsRoute _rubygems;
     private WebApplication? _app;
     private int _disposed;
     private int _inFlight;
@@ -83,6 +82,8 @@ public sealed class GatewayServer : IAsyncDisposable
         _registry = new RegistryRoute(_oci, _counters.For(RegistryRoute.Name), AuditRouteRefusal, _logger);
         _npm = new NpmRoute(cached, options, _counters.For("npm"));
         _goproxy = new GoProxyRoute(cached, options, _counters.For("goproxy"));
+        _pypi = new PyPiRoute(cached, options, _counters.For("pypi"));
+        _rubygems = new RubyGemsRoute(cached, options, _counters.For("rubygems"));
     }
 
     /// <summary>The endpoints actually bound (port 0 resolved).</summary>
@@ -97,7 +98,10 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Sandboxes the per-sandbox limiter holds state for now (busy ones; idle ones are dropped).</summary>
     internal int TrackedSandboxes => _limiter.TrackedSandboxes;
 
-    /// <summary>Counters per route since start: <c>git</c>, <c>fetch</c>, <c>registry</c> (both OCI prefixes), <c>npm</c>, <c>other</c> and <c>none</c> (refused before a route).</summary>
+    /// <summary>
+    /// Counters per route since start: <c>git</c>, <c>fetch</c>, <c>registry</c> (both OCI prefixes), <c>npm</c>, <c>goproxy</c>,
+    /// <c>pypi</c>, <c>rubygems</c>, <c>other</c> and <c>none</c> (refused before a route).
+    /// </summary>
     public IReadOnlyList<GatewayRouteCounters> Statistics() => _counters.Snapshot();
 
     /// <summary>Starts listening; throws when an endpoint cannot be bound or the credentials file is invalid.</summary>
@@ -242,7 +246,8 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var first = target!.Segments[0];
-        var route = first is "git" or "fetch" or "npm" or "goproxy" ? first : first is "registry" or RegistryRoute.MirrorSegment ? RegistryRoute.Name : "other";
+        var route = first is "git" or "fetch" or "npm" or "goproxy" or "pypi" or "rubygems" ? first
+            : first is "registry" or RegistryRoute.MirrorSegment ? RegistryRoute.Name : "other";
         var request = new GatewayRequest(http, client, target, route);
         try
         {
@@ -263,8 +268,12 @@ public sealed class GatewayServer : IAsyncDisposable
                 case "goproxy":
                     await _goproxy.HandleAsync(request);
                     break;
-                case var planned when PlannedRoutes.Contains(planned):
-                    throw new GatewayRefusalException(501, ReasonCode.RouteNotImplemented, $"the /{planned}/ route is not built yet");
+                case "pypi":
+                    await _pypi.HandleAsync(request);
+                    break;
+                case "rubygems":
+                    await _rubygems.HandleAsync(request);
+                    break;
                 default:
                     throw new GatewayRefusalException(404, ReasonCode.RouteNotFound, "no gateway route serves this path");
             }

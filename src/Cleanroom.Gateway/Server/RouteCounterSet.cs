@@ -4,7 +4,7 @@ namespace Cleanroom.Gateway.Server;
 internal sealed class RouteCounterSet
 {
     /// <summary>The routes counted, in the order reported; <c>none</c> holds refusals no route was chosen for.</summary>
-    public static readonly string[] Routes = ["git", "fetch", "registry", "npm", "goproxy", "other", "none"];
+    public static readonly string[] Routes = ["git", "fetch", "registry", "npm", "goproxy", "pypi", "rubygems", "other", "none"];
 
     private readonly Counters[] _counters = [.. Routes.Select(_ => new Counters())];
 

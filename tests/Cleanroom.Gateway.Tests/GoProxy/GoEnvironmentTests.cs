@@ -34,12 +34,11 @@ public sealed class GoEnvironmentTests
     }
 
     [Fact]
-    public void A_wildcard_rule_that_covers_the_proxy_counts_but_allow_all_alone_does_not()
+    public void A_wildcard_rule_that_covers_the_proxy_counts_and_allow_all_keeps_direct_after_the_gateway()
     {
         Assert.Equal([GoProxy], GoEnvironment.For(GatewayHarness.Policy("[\"*.golang.org:443\"]"), allowAll: false));
-        Assert.Equal([GoProxy], GoEnvironment.For(GatewayHarness.Policy("[proxy.golang.org:443]"), allowAll: true));
 
-        // Allow-all sandboxes reach the internet directly; go's default (proxy, then direct) stays theirs.
-        Assert.Empty(GoEnvironment.For(GatewayHarness.Policy("[github.com:443]"), allowAll: true));
+        // Allow-all sandboxes reach the internet directly: public modules come through the cache, the rest as go does.
+        Assert.Equal([GoProxy + ",direct"], GoEnvironment.For(GatewayHarness.Policy("[github.com:443]"), allowAll: true));
     }
 }
