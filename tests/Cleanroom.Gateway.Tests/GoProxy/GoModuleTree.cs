@@ -76,6 +76,9 @@ internal static class GoModuleTree
     private static void Write(ZipArchive zip, string name, string content)
     {
         var entry = zip.CreateEntry(name, CompressionLevel.Optimal);
+
+        // A fixed time: the same module must always be the same bytes (the tests compare zips built at different moments).
+        entry.LastWriteTime = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         using var stream = entry.Open();
         stream.Write(Encoding.UTF8.GetBytes(content));
     }
