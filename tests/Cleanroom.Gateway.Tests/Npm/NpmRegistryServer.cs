@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Cleanroom.Gateway.Tests.Server;
 using Cleanroom.TestSupport;
 
 namespace Cleanroom.Gateway.Tests.Npm;
@@ -21,10 +22,7 @@ internal sealed class NpmRegistryServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, (int Status, string ContentType, byte[] Body)> _raw = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _paths = new();
     private readonly LoopbackHttpServer _server;
-    private TaskCompletionSource _gate = Completed();
-    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _arrivals;
-    private int _arrivalsWanted = int.MaxValue;
+    private readonly ArrivalGate _gate = new();
 
     public NpmRegistryServer()
     {
@@ -97,17 +95,10 @@ internal sealed class NpmRegistryServer : IAsyncDisposable
         return packument;
     }
 
-    /// <summary>Holds every answer until <see cref="Release"/>; the task completes once <paramref name="arrivals"/> are held.</summary>
-    public Task Hold(int arrivals)
-    {
-        _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _arrivals, 0);
-        Volatile.Write(ref _arrivalsWanted, arrivals);
-        return _arrived.Task;
-    }
+    /// <summary>Holds every answer until <see cref="Release"/> (see <see cref="ArrivalGate.Hold"/>).</summary>
+    public Task Hold(int arrivals) => _gate.Hold(arrivals);
 
-    public void Release() => _gate.TrySetResult();
+    public void Release() => _gate.Release();
 
     public async ValueTask DisposeAsync()
     {
@@ -115,23 +106,11 @@ internal sealed class NpmRegistryServer : IAsyncDisposable
         await _server.DisposeAsync();
     }
 
-    private static TaskCompletionSource Completed()
-    {
-        var gate = new TaskCompletionSource();
-        gate.SetResult();
-        return gate;
-    }
-
     private async Task HandleAsync(HttpListenerContext context)
     {
         var path = context.Request.RawUrl ?? "";
         _paths.Enqueue(path);
-        if (Interlocked.Increment(ref _arrivals) >= Volatile.Read(ref _arrivalsWanted))
-        {
-            _arrived.TrySetResult();
-        }
-
-        await _gate.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        await _gate.PassAsync();
         if (Down)
         {
             context.Response.StatusCode = 503;

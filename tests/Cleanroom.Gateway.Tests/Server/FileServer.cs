@@ -13,10 +13,7 @@ internal sealed class FileServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, byte[]> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _redirects = new(StringComparer.Ordinal);
     private readonly LoopbackHttpServer _server;
-    private TaskCompletionSource _gate = CompletedGate();
-    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _arrivals;
-    private int _arrivalsWanted = int.MaxValue;
+    private readonly ArrivalGate _gate = new();
 
     public FileServer()
     {
@@ -31,17 +28,10 @@ internal sealed class FileServer : IAsyncDisposable
 
     public void Redirect(string path, string location) => _redirects[path] = location;
 
-    /// <summary>Holds every answer until <see cref="Release"/>; the returned task completes when <paramref name="arrivals"/> requests are held.</summary>
-    public Task Hold(int arrivals)
-    {
-        _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _arrivals, 0);
-        Volatile.Write(ref _arrivalsWanted, arrivals);
-        return _arrived.Task;
-    }
+    /// <summary>Holds every answer until <see cref="Release"/> (see <see cref="ArrivalGate.Hold"/>).</summary>
+    public Task Hold(int arrivals) => _gate.Hold(arrivals);
 
-    public void Release() => _gate.TrySetResult();
+    public void Release() => _gate.Release();
 
     public async ValueTask DisposeAsync()
     {
@@ -49,21 +39,9 @@ internal sealed class FileServer : IAsyncDisposable
         await _server.DisposeAsync();
     }
 
-    private static TaskCompletionSource CompletedGate()
-    {
-        var gate = new TaskCompletionSource();
-        gate.SetResult();
-        return gate;
-    }
-
     private async Task HandleAsync(HttpListenerContext context)
     {
-        if (Interlocked.Increment(ref _arrivals) >= Volatile.Read(ref _arrivalsWanted))
-        {
-            _arrived.TrySetResult();
-        }
-
-        await _gate.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        await _gate.PassAsync();
         var path = context.Request.Url!.AbsolutePath;
         if (_redirects.TryGetValue(path, out var location))
         {

@@ -14,10 +14,7 @@ internal sealed class PackageIndexServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, (string Type, byte[] Body)> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Type, byte[] Body)> _json = new(StringComparer.Ordinal);
     private readonly LoopbackHttpServer _server;
-    private TaskCompletionSource _gate = Completed();
-    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _arrivals;
-    private int _arrivalsWanted = int.MaxValue;
+    private readonly ArrivalGate _gate = new();
     private int _stopped;
 
     public PackageIndexServer()
@@ -37,17 +34,10 @@ internal sealed class PackageIndexServer : IAsyncDisposable
     /// <summary>The answer for <paramref name="path"/> when the request's Accept names PEP 691 JSON.</summary>
     public void AddJson(string path, byte[] body) => _json[path] = ("application/vnd.pypi.simple.v1+json", body);
 
-    /// <summary>Holds every answer until <see cref="Release"/>; the task completes when <paramref name="arrivals"/> requests are held.</summary>
-    public Task Hold(int arrivals)
-    {
-        _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _arrivals, 0);
-        Volatile.Write(ref _arrivalsWanted, arrivals);
-        return _arrived.Task;
-    }
+    /// <summary>Holds every answer until <see cref="Release"/> (see <see cref="ArrivalGate.Hold"/>).</summary>
+    public Task Hold(int arrivals) => _gate.Hold(arrivals);
 
-    public void Release() => _gate.TrySetResult();
+    public void Release() => _gate.Release();
 
     /// <summary>Stops listening: the port refuses connections from now on.</summary>
     public async Task StopAsync()
@@ -61,21 +51,9 @@ internal sealed class PackageIndexServer : IAsyncDisposable
 
     public ValueTask DisposeAsync() => new(StopAsync());
 
-    private static TaskCompletionSource Completed()
-    {
-        var gate = new TaskCompletionSource();
-        gate.SetResult();
-        return gate;
-    }
-
     private async Task HandleAsync(HttpListenerContext context)
     {
-        if (Interlocked.Increment(ref _arrivals) >= Volatile.Read(ref _arrivalsWanted))
-        {
-            _arrived.TrySetResult();
-        }
-
-        await _gate.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        await _gate.PassAsync();
         var path = context.Request.Url!.AbsolutePath;
         var wantsJson = (context.Request.Headers["Accept"] ?? "").Contains("application/vnd.pypi.simple.v1+json", StringComparison.Ordinal);
         if (!((wantsJson && _json.TryGetValue(path, out var file)) || _files.TryGetValue(path, out file)))
