@@ -5,7 +5,7 @@ namespace Cleanroom.Gateway.Bench;
 
 /// <summary>
 /// Random-ish source text of a given length: real-looking declarations with random names, numbers and strings, so
-/// that deflate shrinks it about as much as real source (3-4x), not to nothing as repeated text would.
+/// that deflate shrinks it only about 2x (real source shrinks 3-4x), not to nothing as repeated text would.
 /// </summary>
 internal static class SourceText
 {
