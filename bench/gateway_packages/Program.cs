@@ -1,19 +1,22 @@
 // Real package-manager installs through the gateway, cold and warm, against the same installs straight from the
 // static upstream, side by side in one run.
 //
-// Usage: dotnet run -c Release --project bench/gateway_packages [-- --rounds N --go-modules N --wheels N]
+// Usage: dotnet run -c Release --project bench/gateway_packages [-- --rounds N --go-modules N --wheels N --npm-packages N]
 //
 // What is measured: the wall-clock time of one client command that fetches a whole generated package set,
 //   go:  `go mod download` (/usr/bin/go) of 60 modules bench.example/mNN v1.0.0 required by one go.mod (zips of about
 //        20-500 KB of random-ish Go source; GOSUMDB=off, GOFLAGS=-mod=mod, GOTOOLCHAIN=local),
 //   pip: `python3 -m pip download --no-deps --no-cache-dir --isolated` (/usr/bin/python3) of 40 small pure-Python
-//        wheels from a PEP 503 index.
+//        wheels from a PEP 503 index,
+//   npm: `npm ci --ignore-scripts` (/usr/bin/npm) of 40 small packages from a package-lock.json whose resolved links
+//        name https://registry.npmjs.org (npm swaps in the configured registry, so it fetches tarballs only).
 // The baseline ("direct") is the same command against the static upstream: Kestrel in this process serving the
 // generated files from a directory on loopback (a GOPROXY tree for go; for pip an index whose links point at the
-// same server). The gateway runs in this process with that server as the upstream of proxy.golang.org, pypi.org and
-// files.pythonhosted.org (pip's index there links https://files.pythonhosted.org/..., as PyPI's does, and the gateway
-// rewrites the links). Each round runs, per tool: direct; through the gateway after emptying its cache ("cold":
-// every page and archive fetched upstream and stored); through the gateway again ("warm": all served from its cache).
+// same server; for npm the registry root). The gateway runs in this process with that server as the upstream of
+// proxy.golang.org, pypi.org, files.pythonhosted.org and registry.npmjs.org (pip's index there links
+// https://files.pythonhosted.org/..., as PyPI's does, and the gateway rewrites the links). Each round runs, per tool:
+// direct; through the gateway after emptying its cache ("cold": every page and archive fetched upstream and stored);
+// through the gateway again ("warm": all served from its cache).
 // Every command gets fresh client-side directories (module cache, HOME, download target), so only the gateway's cache
 // differs between cold and warm. After every command the bench checks that every archive arrived with the served
 // bytes, and that the cold run fetched every archive upstream and the warm run none; anything else stops the bench.
@@ -37,19 +40,24 @@ try
     [
         new GoModules(root, IntArgument("--go-modules", 60), seed: 42),
         new PipPackages(root, IntArgument("--wheels", 40), seed: 43),
+        new NpmPackages(root, IntArgument("--npm-packages", 40), seed: 44),
     ];
     Console.WriteLine($"generated in {generate.Elapsed.TotalSeconds:0.0} s: " + string.Join("; ", tools.Select(t => $"{t.Name}: {t.Packages} packages, {t.ArchiveBytes / 1e6:0.0} MB")));
 
     await using var upstream = await StaticServer.StartAsync(root);
     using var cache = new ContentCache(new ContentCacheOptions { RootDirectory = Path.Combine(work, "cache"), MaxTotalBytes = 4L << 30 });
+    // npm's packuments name the gateway by its public address, so the port is chosen before the gateway starts.
+    var port = FreePort();
     var options = new GatewayOptions
     {
-        ListenEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
+        ListenEndpoints = [new IPEndPoint(IPAddress.Loopback, port)],
+        PublicBaseUrl = new Uri($"http://127.0.0.1:{port}"),
         Upstreams = new Dictionary<string, Uri>(StringComparer.Ordinal)
         {
             ["proxy.golang.org"] = upstream.BaseUri,
             ["pypi.org"] = upstream.BaseUri,
             ["files.pythonhosted.org"] = upstream.BaseUri,
+            ["registry.npmjs.org"] = upstream.BaseUri,
         },
         RequestsPerSecondPerSandbox = 1_000_000,
         RequestBurstPerSandbox = 1_000_000,
@@ -115,6 +123,13 @@ static async Task<(double Seconds, long Requests, long Artifacts)> Count(StaticS
     var (requests, artifacts) = (upstream.Requests, upstream.Artifacts);
     var seconds = await install();
     return (seconds, upstream.Requests - requests, upstream.Artifacts - artifacts);
+}
+
+static int FreePort()
+{
+    using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
 static double Median(List<double> values)

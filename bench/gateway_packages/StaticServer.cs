@@ -33,7 +33,7 @@ internal sealed class StaticServer : IAsyncDisposable
     /// <summary>Requests answered so far (any path, any status).</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
-    /// <summary>Requests for package archives (.zip, .whl) so far.</summary>
+    /// <summary>Requests for package archives (.zip, .whl, .tgz) so far.</summary>
     public long Artifacts => Interlocked.Read(ref _artifacts);
 
     public static async Task<StaticServer> StartAsync(string root)
@@ -60,7 +60,7 @@ internal sealed class StaticServer : IAsyncDisposable
     {
         Interlocked.Increment(ref _requests);
         var path = context.Request.Path.Value ?? "/";
-        if (path.EndsWith(".zip", StringComparison.Ordinal) || path.EndsWith(".whl", StringComparison.Ordinal))
+        if (path.EndsWith(".zip", StringComparison.Ordinal) || path.EndsWith(".whl", StringComparison.Ordinal) || path.EndsWith(".tgz", StringComparison.Ordinal))
         {
             Interlocked.Increment(ref _artifacts);
         }
