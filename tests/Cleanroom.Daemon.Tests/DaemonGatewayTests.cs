@@ -44,13 +44,16 @@ public sealed class DaemonGatewayTests : IDisposable
         Assert.Equal(
         [
             "CLEANROOM_GATEWAY_URL=http://elsewhere:1", // the request wins
-            "GIT_CONFIG_COUNT=0",                      // the image wins over the gateway
+            "PATH=/usr/bin",
+            "GIT_CONFIG_COUNT=1",                      // the image's none plus the gateway's one (GitConfigMergeTests)
+            "A=b",
             "GIT_CONFIG_KEY_0=url.http://gateway.cleanroom.internal:8170/git/github.com/.insteadOf",
             "GIT_CONFIG_VALUE_0=https://github.com/",
-            "PATH=/usr/bin",
-            "A=b",
         ],
             env);
+
+        // A job that wants git to go direct says so.
+        Assert.DoesNotContain(ExecDefaults.Env(["CLEANROOM_GATEWAY_GIT=off"], image, gateway), e => e.StartsWith("GIT_CONFIG_KEY_", StringComparison.Ordinal));
         Assert.Equal(["PATH=/usr/bin", "GIT_CONFIG_COUNT=0", "A=b"], ExecDefaults.Env(["A=b"], image)); // no gateway, as before
     }
 

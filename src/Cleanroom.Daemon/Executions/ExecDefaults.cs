@@ -24,13 +24,31 @@ public static class ExecDefaults
 
     /// <summary>
     /// The image's variables overridden, key by key, by the request's; <paramref name="beneath"/> (the daemon's own,
-    /// such as the gateway's) go under both, so an image or a user can always set them otherwise.
+    /// such as the gateway's) go under both, so an image or a user can always set them otherwise; the daemon's git
+    /// configuration pairs are the exception, appended after theirs so both apply.
     /// </summary>
     public static List<string> Env(IEnumerable<string> requested, RunDefaults image, IEnumerable<string>? beneath = null)
     {
+        // The daemon's git configuration pairs are appended after the image's and the job's own instead of being
+        // merged key by key, where a job's GIT_CONFIG_COUNT would silently drop them (see GitConfigEntries).
+        var daemon = (beneath ?? []).ToList();
+        var daemonGit = GitConfigEntries.Pairs(daemon);
+        var merged = Merge(daemon.Where(entry => !GitConfigEntries.IsGitConfig(Name(entry))).Concat(image.Env ?? []).Concat(requested));
+        GitConfigEntries.AppendTo(merged, daemonGit);
+        return merged;
+    }
+
+    private static string Name(string entry)
+    {
+        var equals = entry.IndexOf('=', StringComparison.Ordinal);
+        return equals > 0 ? entry[..equals] : entry;
+    }
+
+    private static List<string> Merge(IEnumerable<string> entries)
+    {
         var merged = new List<string>();
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var entry in (beneath ?? []).Concat(image.Env ?? []).Concat(requested))
+        foreach (var entry in entries)
         {
             var equals = entry.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0)
