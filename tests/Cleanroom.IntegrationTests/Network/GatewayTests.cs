@@ -141,6 +141,15 @@ public sealed class GatewayTests : IAsyncLifetime
         Assert.True(again.ExitCode == 0, $"exit {again.ExitCode}: {again.Stderr}");
         Assert.Equal(fetchesAfterFirst, UpstreamRequests("/private.git/git-upload-pack pack"));
 
+        // A job with git configuration of its own (safe.directory, as CI checkouts set) still clones through the
+        // gateway: its pairs and the gateway's rewrites are both in the environment.
+        var own = await _daemon.CliAsync(
+            "exec", "--in", id, "--no-stdin", "-e", "GIT_CONFIG_COUNT=1", "-e", "GIT_CONFIG_KEY_0=safe.directory", "-e", "GIT_CONFIG_VALUE_0=*", "--",
+            "sh", "-c", $"git config --get safe.directory && git clone -q https://{GitHost}/private.git /tmp/own && cat /tmp/own/README");
+        Assert.True(own.ExitCode == 0, $"exit {own.ExitCode}: {own.Stdout} {own.Stderr}");
+        Assert.Equal(["*", "hello from upstream"], own.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(fetchesAfterFirst, UpstreamRequests("/private.git/git-upload-pack pack"));
+
         // The upstream goes down: a warm cache still serves the clone (the refs flagged stale).
         _upstream.Kill(entireProcessTree: true);
         await _upstream.WaitForExitAsync();
