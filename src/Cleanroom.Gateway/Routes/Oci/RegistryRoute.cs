@@ -1,4 +1,3 @@
-using System.Buffers;
 using Cleanroom.Gateway.Cache;
 using Cleanroom.Gateway.Server;
 using Microsoft.AspNetCore.Http;
@@ -20,7 +19,6 @@ internal sealed class RegistryRoute(OciPullThrough pullThrough, RouteCounterSet.
     /// <summary>The mirror route's first segment.</summary>
     public const string MirrorSegment = "v2";
 
-    private const int BufferSize = 64 << 10;
 
     /// <summary>Records a refusal the route answered itself (the server's audit sink, log and refusal count).</summary>
     /// <param name="request">The refused request.</param>
@@ -141,7 +139,7 @@ internal sealed class RegistryRoute(OciPullThrough pullThrough, RouteCounterSet.
 
         if (!head && answer.Body is { } body)
         {
-            await StreamAsync(request, body);
+            await ResponseWriter.StreamVerifiedAsync(request, body, counters, logger, "registry object", plainReads: false);
         }
     }
 
@@ -172,54 +170,6 @@ internal sealed class RegistryRoute(OciPullThrough pullThrough, RouteCounterSet.
         if (!head)
         {
             await response.Body.WriteAsync(body, request.Aborted);
-        }
-    }
-
-    /// <summary>
-    /// Streams a body to the guest. The last buffer is held back until the (verifying) stream has reached its end, so
-    /// a cached blob that rotted on disk is never delivered as a complete response: the connection is aborted instead
-    /// (the cache has dropped the blob, so the next request fetches it again).
-    /// </summary>
-    private async Task StreamAsync(GatewayRequest request, Stream body)
-    {
-        var held = ArrayPool<byte>.Shared.Rent(BufferSize);
-        var next = ArrayPool<byte>.Shared.Rent(BufferSize);
-        var heldCount = 0;
-        long sent = 0;
-        var output = request.Http.Response.Body;
-        try
-        {
-            while (true)
-            {
-                var n = await body.ReadAsync(next, request.Aborted);
-                if (n == 0)
-                {
-                    await output.WriteAsync(held.AsMemory(0, heldCount), request.Aborted);
-                    sent += heldCount;
-                    break;
-                }
-
-                if (heldCount > 0)
-                {
-                    await output.WriteAsync(held.AsMemory(0, heldCount), request.Aborted);
-                    sent += heldCount;
-                }
-
-                (held, next) = (next, held);
-                heldCount = n;
-            }
-        }
-        catch (Exception ex) when (ex is CacheIntegrityException or InvalidOperationException)
-        {
-            logger.LogWarning("gateway: a cached registry object failed verification while being served to sandbox {Sandbox} ({Error}); aborted the response, the next request refetches",
-                request.Client.SandboxId, ex.Message);
-            request.Http.Abort();
-        }
-        finally
-        {
-            counters.Served(sent);
-            ArrayPool<byte>.Shared.Return(held);
-            ArrayPool<byte>.Shared.Return(next);
         }
     }
 }
