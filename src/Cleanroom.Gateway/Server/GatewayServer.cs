@@ -62,7 +62,8 @@ public sealed class GatewayServer : IAsyncDisposable
     private int _inFlight;
 
     private GatewayServer(
-        GatewayOptions options, ContentCache cache, IGatewayClients clients, IGatewayAudit audit, ILoggerFactory loggers, GatewayCredentials credentials)
+        GatewayOptions options, ContentCache cache, IGatewayClients clients, IGatewayAudit audit, ILoggerFactory loggers, GatewayCredentials credentials,
+        RegistryCredentialStore registryCredentials)
     {
         Cache = cache;
         _options = options;
@@ -76,8 +77,6 @@ public sealed class GatewayServer : IAsyncDisposable
         _git = new GitRoute(cache, _upstream, cached, options, _counters.For("git"), _logger);
         _fetch = new FetchRoute(cached, _counters.For("fetch"));
 
-        // Registry credentials come from a Docker config named explicitly; the daemon user's own is never read.
-        var registryCredentials = options.RegistryAuthFile is { } auth ? RegistryCredentialStore.FromDockerConfig(auth) : RegistryCredentialStore.Empty;
         _oci = new OciPullThrough(cache, OciPullThroughOptions.FromGateway(options, registryCredentials), loggers.CreateLogger("Cleanroom.Gateway.Oci"));
         _registry = new RegistryRoute(_oci, _counters.For(RegistryRoute.Name), AuditRouteRefusal, _logger);
         _npm = new NpmRoute(cached, options, _counters.For("npm"));
@@ -121,7 +120,8 @@ public sealed class GatewayServer : IAsyncDisposable
         }
 
         var credentials = options.CredentialsFile is { } file ? GatewayCredentials.Load(file) : GatewayCredentials.None;
-        var server = new GatewayServer(options, cache, clients, audit, loggers, credentials);
+        var registryCredentials = LoadRegistryCredentials(options.RegistryAuthFile);
+        var server = new GatewayServer(options, cache, clients, audit, loggers, credentials, registryCredentials);
         try
         {
             await server.ListenAsync(loggers, ct);
@@ -132,6 +132,28 @@ public sealed class GatewayServer : IAsyncDisposable
             await server.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Registry credentials from a Docker config named explicitly (the daemon user's own is never read). A named file
+    /// that cannot be used stops the gateway, as a bad credentials file does: pulls must not quietly go anonymous.
+    /// </summary>
+    private static RegistryCredentialStore LoadRegistryCredentials(string? path)
+    {
+        if (path is null)
+        {
+            return RegistryCredentialStore.Empty;
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new CredentialsFileException($"the registry auth file {path} does not exist");
+        }
+
+        var store = RegistryCredentialStore.FromDockerConfig(path);
+        return store.Problems.Count == 0
+            ? store
+            : throw new CredentialsFileException($"the registry auth file {path} is not usable: {string.Join("; ", store.Problems)}");
     }
 
     /// <summary>Stops listening and waits for requests in flight (bounded).</summary>

@@ -35,6 +35,12 @@ public sealed class RegistryCredentialStore
     /// </summary>
     internal ImmutableArray<string> Warnings { get; }
 
+    /// <summary>
+    /// The same problems, for a caller that named the file explicitly and must refuse a broken one rather than carry
+    /// on anonymously (the gateway's <c>--gateway-registry-auth</c>).
+    /// </summary>
+    public IReadOnlyList<string> Problems => Warnings;
+
     /// <summary>Things in the file that are deliberately ignored (credential helpers); the client logs them at debug.</summary>
     internal ImmutableArray<string> Notes { get; }
 

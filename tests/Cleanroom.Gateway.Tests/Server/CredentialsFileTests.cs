@@ -92,6 +92,20 @@ public sealed class CredentialsFileTests : IDisposable
             options, cache, new NoClients(), new RecordingAudit(), NullLoggerFactory.Instance, CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("""{"auths": {"registry.test": {"auth": "not base64!"}}}""")]
+    public async Task The_gateway_refuses_to_start_with_a_registry_auth_file_it_cannot_use(string content)
+    {
+        var file = Write(content);
+        using var cache = new ContentCache(new ContentCacheOptions { RootDirectory = Path.Combine(_scratch.Path, "cache"), MaxTotalBytes = 1L << 30 });
+        var options = new GatewayOptions { ListenEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)], RegistryAuthFile = file };
+
+        var error = await Assert.ThrowsAsync<CredentialsFileException>(() => GatewayServer.StartAsync(
+            options, cache, new NoClients(), new RecordingAudit(), NullLoggerFactory.Instance, CancellationToken.None));
+        Assert.Contains("registry auth file", error.Message, StringComparison.Ordinal);
+    }
+
     private string Write(string content)
     {
         var file = Path.Combine(_scratch.Path, Guid.NewGuid().ToString("N") + ".json");
