@@ -31,7 +31,7 @@ internal sealed class DaemonAccess(CliContext context, HostOption host)
         {
             return await body(connection);
         }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested && CallCancellation.IsCancellation(ex))
         {
             context.Complain("interrupted");
             return context.Interrupts.LastSignal > 0 ? Signals.ExitCode(context.Interrupts.LastSignal) : ExitCodes.Interrupted;

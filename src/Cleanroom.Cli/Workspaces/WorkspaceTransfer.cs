@@ -111,7 +111,7 @@ internal static class WorkspaceTransfer
             // is still being applied when this returns.
             await pipe.Writer.CompleteAsync(ex);
             await Task.WhenAny(consuming);
-            if (stop.IsCancellationRequested && !ct.IsCancellationRequested && ex is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled })
+            if (stop.IsCancellationRequested && !ct.IsCancellationRequested && CallCancellation.IsCancellation(ex))
             {
                 return await consuming; // its result or error says why it stopped
             }

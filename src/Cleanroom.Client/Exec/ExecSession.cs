@@ -84,7 +84,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
                 }
             }
         }
-        catch (Exception ex) when (_abort.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        catch (Exception ex) when (_abort.IsCancellationRequested && CallCancellation.IsCancellation(ex))
         {
             (outcome, exitCode) = (ExecOutcome.Detached, Signals.ExitCode(_abortSignal));
         }
