@@ -114,6 +114,8 @@ internal sealed class RegistryAuthenticator(HttpClient http, RegistryClientOptio
             throw new RegistryException(RegistryErrorKind.Unauthorized, $"registry {target.Registry} sends us to the plain-http token service {realm.GetLeftPart(UriPartial.Path)}; refusing to send credentials unencrypted");
         }
 
+        // Before any byte goes to it: the registry picked this address, the caller's rules decide whether it is asked.
+        options.CheckTokenRealm?.Invoke(realm);
         var service = challenge["service"];
         using var request = credential?.IdentityToken is { } refreshToken
             ? RefreshTokenRequest(realm, service, scope, refreshToken)

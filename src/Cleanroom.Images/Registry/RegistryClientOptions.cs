@@ -36,4 +36,12 @@ public sealed record RegistryClientOptions
     /// redirect. The host gateway uses it to hold redirects to the requesting sandbox's network policy.
     /// </summary>
     public Action<Uri>? CheckRedirect { get; init; }
+
+    /// <summary>
+    /// Called with the token service a registry's Bearer challenge names (its realm) before the client asks it for a
+    /// token. The registry chooses that URL, so without a check a registry could make the client send requests to any
+    /// address it can reach. It refuses by throwing, like <see cref="CheckRedirect"/>. Null asks any http(s) realm.
+    /// The host gateway holds realms to the requesting sandbox's network policy.
+    /// </summary>
+    public Action<Uri>? CheckTokenRealm { get; init; }
 }

@@ -1,4 +1,5 @@
 using Cleanroom.Gateway.Routes.Oci;
+using Cleanroom.Gateway.Server;
 using Cleanroom.Images.Registry;
 using Cleanroom.Oci;
 using Cleanroom.TestSupport;
@@ -27,6 +28,9 @@ public sealed class OciPrivateRegistryTests : IAsyncLifetime
         await pusher.PushImageAsync("private/app", "v1", _image);
     }
 
+    /// <summary>A sandbox allowed the registry and the token service its challenges name.</summary>
+    private GatewayClient WithTokenService => OciTestPolicies.Client($"[{OciHarness.Host}:443, \"127.0.0.1:{_registry.TokenServer!.Realm.Port}\"]", "sb-token");
+
     public async Task DisposeAsync()
     {
         if (_registry is not null)
@@ -43,14 +47,14 @@ public sealed class OciPrivateRegistryTests : IAsyncLifetime
         await using var h = new OciHarness(_registry.BaseUri, Credentials, forwardAuthorization: true);
         var layer = _image.Layers[0].Blob;
 
-        var manifest = await h.Manifest("private/app", "v1");
-        var blob = await h.Blob("private/app", layer.Digest.ToString());
+        var manifest = await h.Manifest("private/app", "v1", client: WithTokenService);
+        var blob = await h.Blob("private/app", layer.Digest.ToString(), client: WithTokenService);
 
         Assert.Equal(_image.ManifestBytes, await OciHarness.ReadBody(manifest));
         Assert.Equal(layer.ReadAllBytes(), await OciHarness.ReadBody(blob));
         Assert.True(_registry.TokenServer!.TokensIssued >= 1);
         Assert.Contains(h.Upstream.Requests, r => r.Header("Authorization")?.StartsWith("Bearer ", StringComparison.Ordinal) == true);
-        Assert.Equal(OciCacheResult.Hit, (await h.Manifest("private/app", "v1")).Cache);
+        Assert.Equal(OciCacheResult.Hit, (await h.Manifest("private/app", "v1", client: WithTokenService)).Cache);
     }
 
     [Fact]
@@ -58,8 +62,8 @@ public sealed class OciPrivateRegistryTests : IAsyncLifetime
     {
         await using var h = new OciHarness(_registry.BaseUri, forwardAuthorization: true);
 
-        await using var manifest = await h.Manifest("private/app", "v1");
-        await using var blob = await h.Blob("private/app", _image.Layers[0].Blob.Digest.ToString());
+        await using var manifest = await h.Manifest("private/app", "v1", client: WithTokenService);
+        await using var blob = await h.Blob("private/app", _image.Layers[0].Blob.Digest.ToString(), client: WithTokenService);
 
         foreach (var answer in new[] { manifest, blob })
         {
@@ -77,16 +81,31 @@ public sealed class OciPrivateRegistryTests : IAsyncLifetime
     {
         await using var withCredentials = new OciHarness(_registry.BaseUri, Credentials, forwardAuthorization: true);
         var layer = _image.Layers[0].Blob;
-        await OciHarness.ReadBody(await withCredentials.Manifest("private/app", "v1"));
-        await OciHarness.ReadBody(await withCredentials.Blob("private/app", layer.Digest.ToString()));
+        await OciHarness.ReadBody(await withCredentials.Manifest("private/app", "v1", client: WithTokenService));
+        await OciHarness.ReadBody(await withCredentials.Blob("private/app", layer.Digest.ToString(), client: WithTokenService));
         await using var anonymous = new OciHarness(_registry.BaseUri, forwardAuthorization: true, sharedCache: withCredentials.Cache);
 
-        await using var manifest = await anonymous.Manifest("private/app", "v1");
-        await using var byDigest = await anonymous.Manifest("private/app", _image.ManifestDigest.ToString());
-        await using var blob = await anonymous.Blob("private/app", layer.Digest.ToString());
+        await using var manifest = await anonymous.Manifest("private/app", "v1", client: WithTokenService);
+        await using var byDigest = await anonymous.Manifest("private/app", _image.ManifestDigest.ToString(), client: WithTokenService);
+        await using var blob = await anonymous.Blob("private/app", layer.Digest.ToString(), client: WithTokenService);
 
         Assert.All(new[] { manifest, byDigest, blob }, a => Assert.Equal(401, a.Status));
         Assert.NotEmpty(anonymous.Upstream.Requests);
-        Assert.Equal(OciCacheResult.Hit, (await withCredentials.Manifest("private/app", "v1")).Cache);
+        Assert.Equal(OciCacheResult.Hit, (await withCredentials.Manifest("private/app", "v1", client: WithTokenService)).Cache);
+    }
+
+    [Fact]
+    public async Task A_token_service_outside_the_sandboxs_policy_is_refused_before_it_is_asked()
+    {
+        var issuedBefore = _registry.TokenServer!.TokensIssued; // the push in InitializeAsync took one
+        await using var h = new OciHarness(_registry.BaseUri, Credentials, forwardAuthorization: true);
+
+        await using var manifest = await h.Manifest("private/app", "v1");
+
+        Assert.Equal(403, manifest.Status);
+        Assert.Equal(OciReasons.HostNotAllowed, manifest.Reason);
+        Assert.Contains($"token service 127.0.0.1:{_registry.TokenServer.Realm.Port}", manifest.Message, StringComparison.Ordinal);
+        Assert.Equal(issuedBefore, _registry.TokenServer.TokensIssued);
+        Assert.Equal(0, h.Cache.BlobCount);
     }
 }

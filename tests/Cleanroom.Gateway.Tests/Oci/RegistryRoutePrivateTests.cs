@@ -25,6 +25,9 @@ public sealed class RegistryRoutePrivateTests : IAsyncLifetime
         await pusher.PushImageAsync("private/app", "v1", _image);
     }
 
+    /// <summary>The registry and the token service its challenges name (as Docker Hub needs auth.docker.io).</summary>
+    private string AllowWithTokenService => $"[\"{OciGateway.Host}:443\", \"127.0.0.1:{_registry.TokenServer!.Realm.Port}\"]";
+
     public async Task DisposeAsync()
     {
         if (_registry is not null)
@@ -41,7 +44,7 @@ public sealed class RegistryRoutePrivateTests : IAsyncLifetime
         var config = _scratch.Combine("docker-config.json");
         var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Username}:{Password}"));
         await File.WriteAllTextAsync(config, $$"""{"auths": {"{{OciGateway.Host}}": {"auth": "{{auth}}"} } }""");
-        await using var g = await OciGateway.StartAsync(_registry.BaseUri, forwardAuthorization: true, configure: o => o with { RegistryAuthFile = config });
+        await using var g = await OciGateway.StartAsync(_registry.BaseUri, AllowWithTokenService, forwardAuthorization: true, configure: o => o with { RegistryAuthFile = config });
         var layer = _image.Layers[0].Blob;
 
         using var manifest = await g.SendAsync(HttpMethod.Get, "/registry/registry.test/v2/private/app/manifests/v1");
@@ -60,7 +63,7 @@ public sealed class RegistryRoutePrivateTests : IAsyncLifetime
     [Fact]
     public async Task Without_credentials_the_guest_gets_401_unauthorized_and_nothing_is_cached()
     {
-        await using var g = await OciGateway.StartAsync(_registry.BaseUri, forwardAuthorization: true);
+        await using var g = await OciGateway.StartAsync(_registry.BaseUri, AllowWithTokenService, forwardAuthorization: true);
 
         using var manifest = await g.SendAsync(HttpMethod.Get, "/registry/registry.test/v2/private/app/manifests/v1");
 
@@ -68,5 +71,21 @@ public sealed class RegistryRoutePrivateTests : IAsyncLifetime
         Assert.False(manifest.Headers.Contains("WWW-Authenticate"));
         Assert.Equal(0, g.Gateway.Cache.BlobCount);
         Assert.Equal(1, g.Counters.UpstreamErrors);
+    }
+
+    [Fact]
+    public async Task A_token_service_the_policy_does_not_allow_is_never_asked()
+    {
+        var config = _scratch.Combine("docker-config-realm.json");
+        var auth = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Username}:{Password}"));
+        await File.WriteAllTextAsync(config, $$"""{"auths": {"{{OciGateway.Host}}": {"auth": "{{auth}}"} } }""");
+        await using var g = await OciGateway.StartAsync(_registry.BaseUri, forwardAuthorization: true, configure: o => o with { RegistryAuthFile = config });
+
+        var issuedBefore = _registry.TokenServer!.TokensIssued; // the push in InitializeAsync took one
+        using var manifest = await g.SendAsync(HttpMethod.Get, "/registry/registry.test/v2/private/app/manifests/v1");
+
+        await OciGateway.AssertErrorAsync(manifest, HttpStatusCode.Forbidden, "host_not_allowed", "DENIED");
+        Assert.Equal(issuedBefore, _registry.TokenServer.TokensIssued);
+        Assert.Equal(0, g.Gateway.Cache.BlobCount);
     }
 }

@@ -49,6 +49,7 @@ public sealed class OciPullThrough : IDisposable
             Credentials = options.Credentials,
             BaseUris = options.Upstreams,
             CheckRedirect = OciRedirectGuard.Check,
+            CheckTokenRealm = OciRedirectGuard.CheckRealm,
             MaxAttempts = options.MaxAttempts,
             InitialBackoff = options.InitialBackoff,
             RequestTimeout = options.UpstreamTimeout,

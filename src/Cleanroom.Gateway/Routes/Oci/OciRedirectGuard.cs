@@ -32,5 +32,21 @@ internal static class OciRedirectGuard
         }
     }
 
+    /// <summary>
+    /// The registry client's token-realm hook: the token service a registry names must be a host the sandbox may reach,
+    /// as a redirect target must. Throws <see cref="OciRedirectRefusedException"/> when it is not.
+    /// </summary>
+    public static void CheckRealm(Uri realm)
+    {
+        var scope = Current.Value;
+        if (scope is null || !(scope.Client.AllowAll || scope.Client.Policy.Evaluate(realm.IdnHost, realm.Port).IsAllowed))
+        {
+            throw new OciRedirectRefusedException(
+                $"the registry's token service {realm.IdnHost}:{realm.Port} is not allowed by the sandbox's network policy",
+                realm.IdnHost,
+                realm.Port);
+        }
+    }
+
     private sealed record Scope(GatewayClient Client, Uri RegistryBase);
 }

@@ -24,6 +24,14 @@ public sealed class OciRedirectRefusedException : Exception
         Port = port;
     }
 
+    /// <summary>A refusal of <paramref name="host"/>:<paramref name="port"/> with its own wording (a token service, say).</summary>
+    public OciRedirectRefusedException(string message, string host, int port)
+        : base(message)
+    {
+        Host = host;
+        Port = port;
+    }
+
     /// <summary>The refused host.</summary>
     public string Host { get; } = "";
 
