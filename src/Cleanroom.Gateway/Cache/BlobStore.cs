@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 
 namespace Cleanroom.Gateway.Cache;
@@ -7,7 +8,8 @@ namespace Cleanroom.Gateway.Cache;
 /// Content-addressed files: a blob lives at <c>blobs/&lt;2 hex&gt;/&lt;64 hex&gt;</c> under the root, named by the
 /// SHA-256 of its bytes. Writes stream into <c>blobs/.tmp/</c> (same file system, so the final rename is atomic) while
 /// hashing and counting, are fsynced, then renamed into place; readers see a whole blob or none. Reads hash as they
-/// stream and fail at the end when the bytes changed on disk. Knows nothing of keys, metadata or eviction.
+/// stream and fail at the end when the bytes changed on disk (against the XXH128 recorded with the file, see
+/// <see cref="BlobReadCheck"/>, or the SHA-256 of the name). Knows nothing of keys, metadata or eviction.
 /// </summary>
 public sealed class BlobStore
 {
@@ -77,6 +79,7 @@ public sealed class BlobStore
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var readCheck = new XxHash128();
             long size = 0;
             await using (var file = new FileStream(tempPath, new FileStreamOptions
             {
@@ -97,9 +100,12 @@ public sealed class BlobStore
                     }
 
                     hash.AppendData(buffer, 0, read);
+                    readCheck.Append(buffer.AsSpan(0, read));
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 }
 
+                // Set before the fsync, so the attribute is as durable as the bytes it describes.
+                _ = BlobReadCheck.TryWrite(file.SafeFileHandle, readCheck.GetCurrentHashAsUInt128());
                 file.Flush(flushToDisk: true);
             }
 
@@ -164,7 +170,8 @@ public sealed class BlobStore
 
     /// <summary>
     /// Opens a blob for reading through a stream that hashes what it returns and throws
-    /// <see cref="CacheIntegrityException"/> at the end when the bytes are not the digest's; the corrupt file is then
+    /// <see cref="CacheIntegrityException"/> at the end when the bytes are not the ones stored (the recorded read
+    /// check, else the digest); the corrupt file is then
     /// deleted and <paramref name="onCorrupt"/> told, so the next lookup misses. Null when the blob is absent.
     /// </summary>
     public Stream? OpenRead(BlobDigest digest, Action<BlobDigest>? onCorrupt = null)
@@ -188,7 +195,7 @@ public sealed class BlobStore
             return null;
         }
 
-        return new VerifyingReadStream(file, digest, actual =>
+        return new VerifyingReadStream(file, digest, BlobReadCheck.TryRead(file.SafeFileHandle), () =>
         {
             DeleteQuietly(path);
             onCorrupt?.Invoke(digest);

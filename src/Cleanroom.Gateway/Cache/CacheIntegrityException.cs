@@ -7,8 +7,8 @@ namespace Cleanroom.Gateway.Cache;
 /// </summary>
 public sealed class CacheIntegrityException : IOException
 {
-    /// <summary>Creates the exception with a message that names both digests.</summary>
-    public CacheIntegrityException(string message, BlobDigest expected, BlobDigest actual)
+    /// <summary>Creates the exception with a message that names both digests (or only the expected one).</summary>
+    public CacheIntegrityException(string message, BlobDigest expected, BlobDigest? actual)
         : base(message)
     {
         Expected = expected;
@@ -18,6 +18,9 @@ public sealed class CacheIntegrityException : IOException
     /// <summary>The digest the bytes should have had.</summary>
     public BlobDigest Expected { get; }
 
-    /// <summary>The digest the bytes had.</summary>
-    public BlobDigest Actual { get; }
+    /// <summary>
+    /// The digest the bytes had; null when a read was failed by the blob's recorded read check
+    /// (<see cref="BlobReadCheck"/>), which tells that the bytes changed without computing their SHA-256.
+    /// </summary>
+    public BlobDigest? Actual { get; }
 }

@@ -1,10 +1,12 @@
+using System.IO.Hashing;
 using System.Security.Cryptography;
 
 namespace Cleanroom.Gateway.Cache;
 
 /// <summary>
 /// A read-only stream over a stored blob that hashes every byte it hands out and, on reaching the end, compares the
-/// hash with the blob's name. On a mismatch it reports the corruption (the store deletes the file) and throws, so a
+/// hash with the blob's recorded read check (<see cref="BlobReadCheck"/>, XXH128) or, when it has none, its SHA-256
+/// with the blob's name. On a mismatch it reports the corruption (the store deletes the file) and throws, so a
 /// caller that streams the blob to a client fails the response instead of completing it with bad bytes. A reader
 /// that stops early gets no verdict: the bytes it took were not all checked, which is why the store's users always
 /// read to the end.
@@ -13,19 +15,31 @@ internal sealed class VerifyingReadStream : Stream
 {
     private readonly FileStream _inner;
     private readonly BlobDigest _expected;
-    private readonly Action<BlobDigest> _onMismatch;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly Action _onMismatch;
+    private readonly UInt128? _readCheck;
+    private readonly XxHash128? _fast;
+    private readonly IncrementalHash? _sha256;
     private bool _verified;
     private CacheIntegrityException? _failure;
 
     /// <param name="inner">The blob's file, positioned at its start.</param>
-    /// <param name="expected">The digest the bytes must hash to.</param>
-    /// <param name="onMismatch">Told the actual digest when they do not.</param>
-    public VerifyingReadStream(FileStream inner, BlobDigest expected, Action<BlobDigest> onMismatch)
+    /// <param name="expected">The blob's digest (its name).</param>
+    /// <param name="readCheck">The XXH128 recorded when the blob was written, or null to verify the SHA-256.</param>
+    /// <param name="onMismatch">Told when the bytes do not match.</param>
+    public VerifyingReadStream(FileStream inner, BlobDigest expected, UInt128? readCheck, Action onMismatch)
     {
         _inner = inner;
         _expected = expected;
+        _readCheck = readCheck;
         _onMismatch = onMismatch;
+        if (readCheck is null)
+        {
+            _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        }
+        else
+        {
+            _fast = new XxHash128();
+        }
     }
 
     /// <inheritdoc/>
@@ -101,7 +115,7 @@ internal sealed class VerifyingReadStream : Stream
         if (disposing)
         {
             _inner.Dispose();
-            _hash.Dispose();
+            _sha256?.Dispose();
         }
 
         base.Dispose(disposing);
@@ -111,7 +125,7 @@ internal sealed class VerifyingReadStream : Stream
     public override async ValueTask DisposeAsync()
     {
         await _inner.DisposeAsync();
-        _hash.Dispose();
+        _sha256?.Dispose();
         await base.DisposeAsync();
     }
 
@@ -119,7 +133,15 @@ internal sealed class VerifyingReadStream : Stream
     {
         if (read.Length > 0)
         {
-            _hash.AppendData(read);
+            if (_fast is not null)
+            {
+                _fast.Append(read);
+            }
+            else
+            {
+                _sha256!.AppendData(read);
+            }
+
             return read.Length;
         }
 
@@ -131,13 +153,10 @@ internal sealed class VerifyingReadStream : Stream
 
         if (!_verified)
         {
-            var actual = BlobDigest.FromHash(_hash.GetHashAndReset());
-            if (actual != _expected)
+            _failure = Verdict();
+            if (_failure is not null)
             {
-                _failure = new CacheIntegrityException(
-                    $"the cached blob {_expected} changed on disk (its bytes are {actual}); it was removed and will be fetched again",
-                    _expected, actual);
-                _onMismatch(actual);
+                _onMismatch();
                 throw _failure;
             }
 
@@ -145,5 +164,25 @@ internal sealed class VerifyingReadStream : Stream
         }
 
         return 0;
+    }
+
+    /// <summary>Null when the bytes read are the blob's, else the failure that says what differed.</summary>
+    private CacheIntegrityException? Verdict()
+    {
+        if (_fast is not null)
+        {
+            return _fast.GetCurrentHashAsUInt128() == _readCheck
+                ? null
+                : new CacheIntegrityException(
+                    $"the cached blob {_expected} changed on disk (its bytes no longer match the check recorded when it was stored); it was removed and will be fetched again",
+                    _expected, actual: null);
+        }
+
+        var actual = BlobDigest.FromHash(_sha256!.GetHashAndReset());
+        return actual == _expected
+            ? null
+            : new CacheIntegrityException(
+                $"the cached blob {_expected} changed on disk (its bytes are {actual}); it was removed and will be fetched again",
+                _expected, actual);
     }
 }
