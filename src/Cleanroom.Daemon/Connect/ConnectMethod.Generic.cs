@@ -18,14 +18,14 @@ internal sealed class ConnectMethod<TService, TRequest, TResponse>(Method<TReque
     where TRequest : class
     where TResponse : class
 {
-    public override string Path { get; } = "/" + method.FullName;
+    public override string Path => method.FullName; // "/package.Service/Method"
 
     public override string Name => method.Name;
 
     public override MethodType Type => method.Type;
 
     // Generated messages deserialize from no bytes to their empty instance, which names its descriptor.
-    public override MessageDescriptor RequestDescriptor { get; } = ((IMessage)method.RequestMarshaller.Deserializer([])).Descriptor;
+    public override MessageDescriptor RequestDescriptor { get; } = ((IMessage)method.RequestMarshaller.ContextualDeserializer(EmptyPayload.Instance)).Descriptor;
 
     public override async Task<IMessage> InvokeUnaryAsync(HttpContext http, IMessage request, ServerCallContext context, IReadOnlyList<Interceptor> interceptors)
     {
@@ -75,6 +75,18 @@ internal sealed class ConnectMethod<TService, TRequest, TResponse>(Method<TReque
         var finder = new HandlerFinder(method.FullName);
         bind(finder, service);
         return finder.Found as THandler ?? throw new InvalidOperationException($"{method.FullName} has no {typeof(THandler).Name} handler");
+    }
+
+    /// <summary>A zero-length payload for the generated (contextual) deserializer.</summary>
+    private sealed class EmptyPayload : DeserializationContext
+    {
+        public static readonly EmptyPayload Instance = new();
+
+        public override int PayloadLength => 0;
+
+        public override byte[] PayloadAsNewBuffer() => [];
+
+        public override System.Buffers.ReadOnlySequence<byte> PayloadAsReadOnlySequence() => System.Buffers.ReadOnlySequence<byte>.Empty;
     }
 
     /// <summary>Binds a service instance and keeps the one handler asked for.</summary>
