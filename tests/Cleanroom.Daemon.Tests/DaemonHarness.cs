@@ -19,7 +19,7 @@ internal sealed class DaemonHarness : IAsyncDisposable
     private readonly DirectoryInfo _root;
     private readonly ImageManager _images;
 
-    public DaemonHarness(Func<DaemonOptions, DaemonOptions>? tune = null)
+    public DaemonHarness(Func<DaemonOptions, DaemonOptions>? tune = null, Events.SandboxEventStore? events = null)
     {
         _root = Directory.CreateTempSubdirectory("cr-daemon-tests-");
         var defaults = new DaemonOptions
@@ -56,7 +56,7 @@ internal sealed class DaemonHarness : IAsyncDisposable
         _images = new ImageManager(new ImageManagerOptions { Root = Options.EffectiveImagesDir });
         var disk = new DiskReserve(Options.StateDir, Options.MinFreeDiskBytes);
         var logs = new ExecutionLogs(Options.StateDir, NullLogger<ExecutionLogs>.Instance);
-        Manager = new SandboxManager(Options, Store, Backend, () => assets, _images, disk, logs, NullLogger<SandboxManager>.Instance);
+        Manager = new SandboxManager(Options, Store, Backend, () => assets, _images, disk, logs, NullLogger<SandboxManager>.Instance, events);
     }
 
     public DaemonOptions Options { get; }

@@ -1,5 +1,6 @@
 using Cleanroom.Daemon.Admission;
 using Cleanroom.Daemon.Executions;
+using Cleanroom.Daemon.Hosting;
 using Cleanroom.Daemon.Sandboxes;
 using Cleanroom.Daemon.Services;
 using Cleanroom.Daemon.State;
@@ -19,7 +20,7 @@ using Microsoft.Extensions.Logging;
 namespace Cleanroom.Daemon;
 
 /// <summary>
-/// <c>cleanroom serve</c>: the control API on a unix socket (gRPC, HTTP/2 only), the sandbox manager behind it,
+/// <c>cleanroom serve</c>: the control API on a unix socket (gRPC, gRPC-Web and Connect; see <see cref="Hosting.ControlApi"/>), the sandbox manager behind it,
 /// recovery of a previous run's leftovers at start, and every sandbox stopped at shutdown.
 /// </summary>
 public static class DaemonHost
@@ -40,12 +41,8 @@ public static class DaemonHost
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(options.SocketPath, l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc(o =>
-        {
-            o.Interceptors.Add<ErrorInterceptor>();
-            o.MaxReceiveMessageSize = 4 * 1024 * 1024; // import chunks are 1 MiB
-        });
+        builder.WebHost.ConfigureKestrel(k => Hosting.ControlApi.Listen(k, options.SocketPath));
+        builder.Services.AddControlApi();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(_ => new StateStore(Path.Combine(options.StateDir, "cleanroom.db")));
         builder.Services.AddSingleton<IVmBackend>(sp => new QemuBackend(
@@ -116,11 +113,7 @@ public static class DaemonHost
         }));
 
         await using var app = builder.Build();
-        app.MapGrpcService<SandboxApi>();
-        app.MapGrpcService<ExecutionApi>();
-        app.MapGrpcService<SystemApi>();
-        app.MapGrpcService<ImageApi>();
-        app.MapGrpcService<CacheApi>();
+        app.MapControlApi();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("cleanroom.daemon");
 

@@ -1,0 +1,58 @@
+using System.Buffers.Binary;
+using Grpc.Core;
+
+namespace Cleanroom.Daemon.Connect;
+
+/// <summary>
+/// The Connect streaming frame: one flags byte (<see cref="Compressed"/>, <see cref="EndStream"/>), a big-endian
+/// 32-bit length, then that many bytes of message (or, with <see cref="EndStream"/>, the end-of-stream JSON).
+/// </summary>
+internal static class ConnectEnvelope
+{
+    public const byte Compressed = 0x01;
+    public const byte EndStream = 0x02;
+    private const int HeaderLength = 5;
+
+    /// <summary>
+    /// Reads one frame, or null at a clean end of the body. A length over <paramref name="maxBytes"/> is refused before
+    /// any of it is read.
+    /// </summary>
+    public static async Task<(byte Flags, byte[] Data)?> ReadAsync(Stream body, int maxBytes, CancellationToken cancellationToken)
+    {
+        var header = new byte[HeaderLength];
+        var got = await body.ReadAtLeastAsync(header, HeaderLength, throwOnEndOfStream: false, cancellationToken);
+        if (got == 0)
+        {
+            return null;
+        }
+
+        if (got < HeaderLength)
+        {
+            throw ConnectException.InvalidArgument("the request ends inside an envelope header");
+        }
+
+        var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
+        if (length > (uint)maxBytes)
+        {
+            throw new ConnectException(StatusCode.ResourceExhausted, ReasonCode.RequestTooLarge, $"the request message is {length} bytes; the limit is {maxBytes}");
+        }
+
+        var data = new byte[length];
+        if (await body.ReadAtLeastAsync(data, data.Length, throwOnEndOfStream: false, cancellationToken) < data.Length)
+        {
+            throw ConnectException.InvalidArgument("the request ends inside an enveloped message");
+        }
+
+        return (header[0], data);
+    }
+
+    public static async Task WriteAsync(Stream body, byte flags, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var header = new byte[HeaderLength];
+        header[0] = flags;
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(1), (uint)data.Length);
+        await body.WriteAsync(header, cancellationToken);
+        await body.WriteAsync(data, cancellationToken);
+        await body.FlushAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,70 @@
+using Cleanroom.Api.V1;
+using Cleanroom.Daemon.Connect;
+using Cleanroom.Daemon.Services;
+using Grpc.AspNetCore.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Cleanroom.Daemon.Hosting;
+
+/// <summary>
+/// The control API as every listener serves it: the cleanroom.v1 services over gRPC (HTTP/2), gRPC-Web and Connect
+/// (HTTP/1.1 or HTTP/2) on the same paths, dispatched to the same service objects, plus <c>GET /healthz</c>.
+/// The daemon and the tests that host the API both wire it through here.
+/// </summary>
+internal static class ControlApi
+{
+    /// <summary>The body of a healthy <c>GET /healthz</c>.</summary>
+    public const string HealthyBody = "ok\n";
+
+    /// <summary>
+    /// A unix socket listener for all three protocols: HTTP/1.1, and HTTP/2 for clients that start with its preface.
+    /// </summary>
+    public static void Listen(KestrelServerOptions kestrel, string socketPath)
+    {
+        // The HTTP/2 connections are marked as ALPN-chosen (see CleartextProtocolDetection); their :scheme is "http".
+        kestrel.AllowAlternateSchemes = true;
+        kestrel.ListenUnixSocket(socketPath, l => l.UseHttp1AndPriorKnowledgeHttp2());
+    }
+
+    /// <summary>gRPC with the error interceptor and the shared message limit, and the Connect method table.</summary>
+    public static IServiceCollection AddControlApi(this IServiceCollection services)
+    {
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorInterceptor>();
+            o.MaxReceiveMessageSize = ControlApiLimits.MaxMessageBytes;
+        });
+        services.AddSingleton(new ConnectMethods()
+            .Add<SandboxApi>(SandboxService.BindService)
+            .Add<ExecutionApi>(ExecutionService.BindService)
+            .Add<SystemApi>(SystemService.BindService)
+            .Add<ImageApi>(ImageService.BindService)
+            .Add<CacheApi>(CacheService.BindService));
+        return services;
+    }
+
+    /// <summary>The protocol middleware, the services' gRPC endpoints and the health check.</summary>
+    public static void MapControlApi(this WebApplication app)
+    {
+        app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        app.UseMiddleware<ConnectEndpoint>();
+        app.MapGrpcService<SandboxApi>();
+        app.MapGrpcService<ExecutionApi>();
+        app.MapGrpcService<SystemApi>();
+        app.MapGrpcService<ImageApi>();
+        app.MapGrpcService<CacheApi>();
+        MapHealth(app);
+    }
+
+    /// <summary>200 with a short body while the daemon serves; the socket's permissions are its only access control.</summary>
+    private static void MapHealth(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGet("/healthz", (HttpContext http) =>
+        {
+            http.Response.ContentType = "text/plain; charset=utf-8";
+            return http.Response.WriteAsync(HealthyBody, http.RequestAborted);
+        });
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Sockets;
+using Cleanroom.Daemon.Events;
+using Cleanroom.Daemon.Files;
+using Cleanroom.Daemon.Hosting;
+using Cleanroom.Daemon.Sandboxes;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Cleanroom.Daemon.Tests;
+
+/// <summary>
+/// The daemon's control API wired as the daemon wires it (<see cref="ControlApi"/>: the same listener, protocols and
+/// interceptors) on a temporary unix socket, serving the sandbox service over a <see cref="DaemonHarness"/>'s real
+/// manager and event store with fake VMs. <see cref="Http1"/> and <see cref="Http2"/> are plain HttpClients on the socket.
+/// </summary>
+internal sealed class ControlApiHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private readonly string _root;
+
+    private ControlApiHost(WebApplication app, DaemonHarness harness, SandboxEventStore events, CallWatcher calls, string root)
+    {
+        _app = app;
+        _root = root;
+        Calls = calls;
+        var socket = harness.Options.SocketPath;
+        Harness = harness;
+        Events = events;
+        SocketPath = socket;
+        Http1 = Client(socket, HttpVersion.Version11);
+        Http2 = Client(socket, HttpVersion.Version20);
+    }
+
+    public DaemonHarness Harness { get; }
+
+    public SandboxEventStore Events { get; }
+
+    public string SocketPath { get; }
+
+    /// <summary>Every call's end as the service pipeline saw it (an interceptor registered like the daemon's own).</summary>
+    public CallWatcher Calls { get; }
+
+    /// <summary>HTTP/1.1 over the socket (as curl and gRPC-Web clients speak).</summary>
+    public HttpClient Http1 { get; }
+
+    /// <summary>HTTP/2 with prior knowledge over the socket (as gRPC and connect-node clients speak).</summary>
+    public HttpClient Http2 { get; }
+
+    public static async Task<ControlApiHost> StartAsync()
+    {
+        var root = Directory.CreateTempSubdirectory("cr-control-api-").FullName;
+        var events = new SandboxEventStore(Path.Combine(root, "events.db"));
+        var harness = new DaemonHarness(events: events);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => ControlApi.Listen(k, harness.Options.SocketPath));
+        builder.Services.AddControlApi();
+        var watcher = new CallWatcher();
+        builder.Services.AddSingleton(watcher);
+        builder.Services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<CallWatcher>());
+        builder.Services.AddSingleton(harness.Options);
+        builder.Services.AddSingleton(harness.Manager);
+        builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton<SandboxFiles>();
+        builder.Services.AddSingleton<WorkspaceChanges>();
+        var app = builder.Build();
+        app.MapControlApi();
+        await app.StartAsync();
+        return new ControlApiHost(app, harness, events, watcher, root);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http1.Dispose();
+        Http2.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await Harness.DisposeAsync();
+        Events.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private static HttpClient Client(string socket, Version version) =>
+        new(new PinnedVersion(version, new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct);
+                    return new NetworkStream(s, ownsSocket: true);
+                }
+                catch
+                {
+                    s.Dispose();
+                    throw;
+                }
+            },
+        }))
+        {
+            BaseAddress = new Uri("http://cleanroom"),
+            DefaultRequestVersion = version,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+
+    /// <summary>Sends every request, also hand-built ones, in the client's HTTP version and no other.</summary>
+    private sealed class PinnedVersion(Version version, HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Version = version;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}
