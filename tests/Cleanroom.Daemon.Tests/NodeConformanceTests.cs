@@ -16,11 +16,8 @@ public sealed class NodeConformanceTests
     public async Task Connect_node_calls_the_daemon_in_every_protocol()
     {
         var dir = NodeTools.ConformanceDirectory();
-        if (!Directory.Exists(Path.Combine(dir, "node_modules")))
-        {
-            // From the lockfile; the npm cache answers when it has the packages.
-            await NodeTools.RunAsync(dir, TimeSpan.FromMinutes(5), "npm", "ci", "--no-audit", "--no-fund", "--prefer-offline");
-        }
+        // Installed by scripts/test.sh, so the test itself reaches no registry.
+        Assert.True(Directory.Exists(Path.Combine(dir, "node_modules")), $"{dir}/node_modules is missing: run scripts/build-conformance-client.sh");
 
         await NodeTools.RunAsync(dir, TimeSpan.FromMinutes(2), "npm", "run", "--silent", "generate");
         await using var host = await ControlApiHost.StartAsync();
