@@ -64,7 +64,7 @@ internal sealed class CachePruneCommand : Command
             {
                 if (response.DefaultedToExpired)
                 {
-                    context.Complain("no --all, --older-than or --expired given: pruning expired entries only");
+                    context.Complain("no --all, --older-than or --expired given: pruning expired entries, and mirrors past the repository store's budget, only");
                 }
 
                 CacheViews.WritePruneResult(context.Out, response);
