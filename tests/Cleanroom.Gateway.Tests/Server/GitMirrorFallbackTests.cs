@@ -142,6 +142,33 @@ public sealed class GitMirrorFallbackTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_upstream_answering_5xx_is_stood_in_for_by_the_mirror()
+    {
+        await using (var primed = await StartAsync())
+        {
+            var (listed, _, listErr) = LsRemote(primed, "2");
+            Assert.True(listed == 0, listErr + primed.Log);
+        }
+
+        await MirrorAsync();
+        await using var failing = LoopbackHttpServer.Start(context =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        });
+
+        // The same cache, with the host's upstream now answering 503 to everything.
+        await using var gateway = await StartAsync(upstream: failing.BaseUri);
+        var (code, _, err) = Clone(gateway, "2", "after-5xx");
+
+        Assert.True(code == 0, err + gateway.Log);
+        Assert.Equal(_head, GitHttpBackendServer.Git(Path.Combine(_work.Path, "after-5xx"), "rev-parse", "HEAD").Trim());
+        Assert.True(failing.Requests.Count >= 2, "the upstream was not asked");
+        Assert.Contains("the upstream answered 503", gateway.Log.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, gateway.Counters("git").UpstreamErrors);
+    }
+
+    [Fact]
     public async Task A_slow_upstream_is_answered_from_the_mirror_once_the_bound_passes()
     {
         await using var gateway = await StartAsync(fallbackAfter: TimeSpan.FromMilliseconds(300));
@@ -235,9 +262,9 @@ public sealed class GitMirrorFallbackTests : IAsyncLifetime
         return mirrored.Commit;
     }
 
-    private Task<GatewayHarness> StartAsync(string? credentials = null, TimeSpan? fallbackAfter = null, bool mirrors = true) =>
+    private Task<GatewayHarness> StartAsync(string? credentials = null, TimeSpan? fallbackAfter = null, bool mirrors = true, Uri? upstream = null) =>
         GatewayHarness.StartAsync(
-            new Dictionary<string, Uri> { [Host] = _backend.BaseUri },
+            new Dictionary<string, Uri> { [Host] = upstream ?? _backend.BaseUri },
             "[\"git.example.test:443\"]",
             configure: o => o with
             {
