@@ -210,7 +210,7 @@ public sealed class CacheCommandTests(FakeCleanroomDaemon daemon)
         Assert.Equal(
             "removed npm object left-pad (800B)\nremoved oci object app:latest (1.5KiB)\npruned 2 entries and 1 blob, freed 1.5KiB\n",
             cli.Out);
-        Assert.Equal("cleanroom: no --all, --older-than or --expired given: pruning expired entries only\n", cli.Err);
+        Assert.Equal("cleanroom: no --all, --older-than or --expired given: pruning expired entries, and mirrors past the repository store's budget, only\n", cli.Err);
         var request = daemon.Cache.PruneRequests.Last();
         Assert.Equal(new PruneCacheRequest(), request);
     }
@@ -255,6 +255,116 @@ public sealed class CacheCommandTests(FakeCleanroomDaemon daemon)
         Assert.Equal(0, await expired.RunAsync("cache", "prune", "--expired", "--older-than", "36h"));
         Assert.Equal(new PruneCacheRequest { Expired = true, OlderThan = Duration.FromTimeSpan(TimeSpan.FromHours(36)) }, daemon.Cache.PruneRequests.Last());
         Assert.Equal("", expired.Err);
+    }
+
+    private static RepositoryMirrorSummary Mirror(string url, long size, TimeSpan unused, TimeSpan? fetched = null)
+    {
+        var mirror = new RepositoryMirrorSummary
+        {
+            Url = url,
+            SizeBytes = size,
+            LastUseAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow - unused),
+        };
+        if (fetched is { } age)
+        {
+            mirror.LastFetchAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow - age);
+        }
+
+        return mirror;
+    }
+
+    [Fact]
+    public async Task Stats_show_the_repository_mirrors_and_their_own_budget_after_the_caches_totals()
+    {
+        var stats = Stats(gateway: false);
+        stats.MirrorDirectory = "/var/lib/cleanroom/repositories";
+        stats.Mirrors = 2;
+        stats.MirrorBytes = 3L << 29;
+        stats.MirrorMaxBytes = 50L << 30;
+        stats.MirrorMaxAge = Duration.FromTimeSpan(TimeSpan.FromDays(30));
+        daemon.Cache.Stats = stats;
+        using var cli = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await cli.RunAsync("cache", "stats"));
+        Assert.Contains(
+            "gateway: not running\nmirror_directory: /var/lib/cleanroom/repositories\nmirrors: 2 repositories, 1.5GiB\nmirror_budget: 50GiB, unused for 30 days\n",
+            cli.Out,
+            StringComparison.Ordinal);
+
+        daemon.Cache.Stats = Stats(gateway: false);
+        using var without = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await without.RunAsync("cache", "stats"));
+        Assert.DoesNotContain("mirror", without.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ls_lists_the_mirrors_in_a_table_of_their_own_with_urls_escaped()
+    {
+        daemon.Cache.Entries = [Entry("git", "public|git.example.test/repo|version=2", 2048, TimeSpan.FromMinutes(3))];
+        daemon.Cache.Mirrors =
+        [
+            Mirror("https://git.example.test/repo", 5L << 20, TimeSpan.FromMinutes(10), fetched: TimeSpan.FromHours(2)),
+            Mirror("https://git.example.test/\u001b[2Jevil", 1024, TimeSpan.FromDays(3)),
+            Mirror("https://git.example.test/third", 1, TimeSpan.FromDays(4)),
+        ];
+        try
+        {
+            using var cli = new CliHarness(daemon.Endpoint);
+            Assert.Equal(0, await cli.RunAsync("cache", "ls", "--limit", "2"));
+            var tables = cli.Out.Split("\n\n");
+            Assert.Equal(2, tables.Length);
+            Assert.StartsWith("PROTOCOL ", tables[0], StringComparison.Ordinal);
+            Assert.Equal(
+                """
+                MIRROR                                 SIZE   LAST USED        LAST FETCHED
+                https://git.example.test/repo          5MiB   10 minutes ago   2 hours ago
+                https://git.example.test/\x1b[2Jevil   1KiB   3 days ago       unknown
+
+                """.ReplaceLineEndings("\n"),
+                tables[1]);
+            Assert.DoesNotContain('\u001b', cli.Out);
+            Assert.Equal("cleanroom: showing the 2 most recently used of 3 mirrors (--limit to see more)\n", cli.Err);
+
+            using var npm = new CliHarness(daemon.Endpoint);
+            Assert.Equal(0, await npm.RunAsync("cache", "ls", "--protocol", "npm"));
+            Assert.DoesNotContain("MIRROR", npm.Out, StringComparison.Ordinal);
+
+            using var json = new CliHarness(daemon.Endpoint);
+            Assert.Equal(0, await json.RunAsync("cache", "ls", "--json"));
+            var listing = JsonParser.Default.Parse<ListCacheEntriesResponse>(json.Out);
+            Assert.Equal(daemon.Cache.Mirrors, listing.Mirrors);
+            Assert.Equal(3, listing.TotalMirrors);
+            Assert.Contains($"\"sizeBytes\": \"{5L << 20}\"", json.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            daemon.Cache.Mirrors = [];
+        }
+    }
+
+    [Fact]
+    public async Task Prune_lists_the_mirrors_it_removed_and_counts_their_bytes_in_what_was_freed()
+    {
+        daemon.Cache.PruneResponse = new PruneCacheResponse
+        {
+            Removed = { Entry("git", "public|git.example.test/repo|", 1024, TimeSpan.FromDays(9)) },
+            RemovedEntries = 1,
+            RemovedBlobs = 1,
+            FreedBytes = 1024,
+            RemovedMirrors = { Mirror("https://git.example.test/\u001b]0;x\u0007repo", 2047L << 10, TimeSpan.FromDays(9)) },
+            FreedMirrorBytes = 2047L << 10,
+        };
+        using var cli = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await cli.RunAsync("cache", "prune", "--older-than", "1w", "--dry-run"));
+        Assert.Equal(
+            "would remove git object public|git.example.test/repo| (1KiB)\n"
+            + "would remove mirror https://git.example.test/\\x1b]0;x\\x07repo (2MiB)\n"
+            + "would prune 1 entry and 1 blob and 1 mirror, freeing 2MiB\n",
+            cli.Out);
+
+        daemon.Cache.PruneResponse = new PruneCacheResponse { RemovedMirrors = { Mirror("https://git.example.test/a", 10, TimeSpan.Zero) }, FreedMirrorBytes = 10 };
+        using var only = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await only.RunAsync("cache", "prune", "--all"));
+        Assert.Equal("removed mirror https://git.example.test/a (10B)\npruned 0 entries and 0 blobs and 1 mirror, freed 10B\n", only.Out);
     }
 
     [Fact]

@@ -26,7 +26,9 @@ internal sealed class CacheApiHost : IAsyncDisposable
 
     public DaemonConnection Connection { get; }
 
-    public static async Task<CacheApiHost> StartAsync(ContentCache cache, string directory, Func<IReadOnlyList<GatewayRouteCounters>>? routes = null)
+    public static async Task<CacheApiHost> StartAsync(
+        ContentCache cache, string directory, Func<IReadOnlyList<GatewayRouteCounters>>? routes = null,
+        Cleanroom.Workspaces.Repositories.RepositoryStore? repositories = null)
     {
         var socket = Path.Combine(directory, "api.sock");
         var builder = WebApplication.CreateSlimBuilder();
@@ -35,6 +37,11 @@ internal sealed class CacheApiHost : IAsyncDisposable
         builder.Services.AddGrpc(o => o.Interceptors.Add<ErrorInterceptor>());
         builder.Services.AddSingleton(cache);
         builder.Services.AddSingleton(new DaemonOptions { SocketPath = socket, StateDir = directory, CacheDir = cache.Options.RootDirectory });
+        if (repositories is not null)
+        {
+            builder.Services.AddSingleton(repositories);
+        }
+
         if (routes is not null)
         {
             builder.Services.AddSingleton<IGatewayRouteStatistics>(new RunningGateway(routes));

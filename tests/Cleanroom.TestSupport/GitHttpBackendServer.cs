@@ -14,6 +14,7 @@ public sealed class GitHttpBackendServer : IAsyncDisposable
     private readonly LoopbackHttpServer _server;
     private readonly string _projectRoot;
     private readonly string? _requiredAuthorization;
+    private readonly Func<Task>? _beforeAnswer;
     private int _infoRefs;
     private int _uploadPacks;
     private int _receivePacks;
@@ -22,10 +23,11 @@ public sealed class GitHttpBackendServer : IAsyncDisposable
     private int _unauthorized;
     private int _stopped;
 
-    private GitHttpBackendServer(string projectRoot, string? requiredAuthorization)
+    private GitHttpBackendServer(string projectRoot, string? requiredAuthorization, Func<Task>? beforeAnswer)
     {
         _projectRoot = projectRoot;
         _requiredAuthorization = requiredAuthorization;
+        _beforeAnswer = beforeAnswer;
         _server = LoopbackHttpServer.Start(HandleAsync);
     }
 
@@ -55,9 +57,12 @@ public sealed class GitHttpBackendServer : IAsyncDisposable
 
     /// <summary>
     /// Serves the bare repositories under <paramref name="projectRoot"/>; when <paramref name="requiredAuthorization"/>
-    /// is given, only requests carrying exactly that Authorization value get past 401.
+    /// is given, only requests carrying exactly that Authorization value get past 401. <paramref name="beforeAnswer"/>
+    /// runs before each request is answered (before any header is sent): a test holds answers there to play a slow
+    /// upstream.
     /// </summary>
-    public static GitHttpBackendServer Start(string projectRoot, string? requiredAuthorization = null) => new(projectRoot, requiredAuthorization);
+    public static GitHttpBackendServer Start(string projectRoot, string? requiredAuthorization = null, Func<Task>? beforeAnswer = null) =>
+        new(projectRoot, requiredAuthorization, beforeAnswer);
 
     /// <summary>The Authorization value of a bearer token.</summary>
     public static string Bearer(string token) => "Bearer " + token;
@@ -159,6 +164,11 @@ public sealed class GitHttpBackendServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpListenerContext context)
     {
+        if (_beforeAnswer is not null)
+        {
+            await _beforeAnswer();
+        }
+
         var request = context.Request;
         var response = context.Response;
         var path = request.Url!.AbsolutePath;

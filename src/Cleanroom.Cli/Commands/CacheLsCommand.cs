@@ -7,7 +7,10 @@ using Grpc.Core;
 
 namespace Cleanroom.Cli.Commands;
 
-/// <summary><c>cleanroom cache ls</c>: the cache's entries, newest first.</summary>
+/// <summary>
+/// <c>cleanroom cache ls</c>: the cache's entries, newest first, then (for every protocol or <c>--protocol git</c>) the
+/// repository mirrors, most recently used first.
+/// </summary>
 internal sealed class CacheLsCommand : Command
 {
     /// <summary>The daemon's bounds on <c>--limit</c> (its default is 1000).</summary>
@@ -23,7 +26,7 @@ internal sealed class CacheLsCommand : Command
     private readonly JsonOption _json = new();
 
     public CacheLsCommand(CliContext context, DaemonAccess daemon)
-        : base("ls", "List the cache's entries, newest first")
+        : base("ls", "List the cache's entries, newest first, then the repository mirrors")
     {
         Aliases.Add("list");
         Options.Add(_protocol);
@@ -42,10 +45,12 @@ internal sealed class CacheLsCommand : Command
                 if (first)
                 {
                     listing.TotalMatching = batch.TotalMatching;
+                    listing.TotalMirrors = batch.TotalMirrors;
                     first = false;
                 }
 
                 listing.Entries.AddRange(batch.Entries);
+                listing.Mirrors.AddRange(batch.Mirrors);
             }
 
             if (parse.GetValue(_json))
@@ -59,6 +64,17 @@ internal sealed class CacheLsCommand : Command
             {
                 context.Complain(string.Create(CultureInfo.InvariantCulture,
                     $"showing the newest {listing.Entries.Count} of {listing.TotalMatching} entries (--limit to see more)"));
+            }
+
+            if (listing.Mirrors.Count > 0)
+            {
+                context.Out.WriteLine();
+                CacheViews.WriteMirrors(context.Out, OutputStyle.For(context), listing.Mirrors, context.Clock.GetUtcNow());
+                if (listing.TotalMirrors > listing.Mirrors.Count)
+                {
+                    context.Complain(string.Create(CultureInfo.InvariantCulture,
+                        $"showing the {listing.Mirrors.Count} most recently used of {listing.TotalMirrors} mirrors (--limit to see more)"));
+                }
             }
 
             return ExitCodes.Success;

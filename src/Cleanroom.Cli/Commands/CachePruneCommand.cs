@@ -7,20 +7,21 @@ namespace Cleanroom.Cli.Commands;
 
 /// <summary>
 /// <c>cleanroom cache prune [--all] [--older-than AGE] [--expired] [--protocol P] [--dry-run]</c>: removes the selected
-/// entries and every blob no remaining entry points at; with no selector, expired entries only.
+/// entries and every blob no remaining entry points at; with no selector, expired entries only. Without a protocol or
+/// with <c>git</c>, repository mirrors too: all of them, those unused for AGE, or those past the store's own budget.
 /// </summary>
 internal sealed class CachePruneCommand : Command
 {
-    private readonly FlagOption _all = new("--all", "Remove every entry (of --protocol, when given)");
+    private readonly FlagOption _all = new("--all", "Remove every entry (of --protocol, when given) and, unless another protocol is given, every repository mirror");
     private readonly Option<TimeSpan?> _olderThan = new("--older-than")
     {
-        Description = "Remove entries whose content was not used for this long: 90m, 12h, 7d or 2w",
+        Description = "Remove entries whose content, and repository mirrors, were not used for this long: 90m, 12h, 7d or 2w",
         HelpName = "age",
         CustomParser = result => Age.Parse(result),
     };
 
-    private readonly FlagOption _expired = new("--expired", "Remove entries past their TTL (the default when no other selector is given)");
-    private readonly Option<string?> _protocol = new("--protocol") { Description = "Only this protocol's entries (npm, oci, git...)", HelpName = "protocol" };
+    private readonly FlagOption _expired = new("--expired", "Remove entries past their TTL and mirrors past the repository store's budget (the default when no other selector is given)");
+    private readonly Option<string?> _protocol = new("--protocol") { Description = "Only this protocol's entries (npm, oci, git...); mirrors count as git", HelpName = "protocol" };
     private readonly FlagOption _dryRun = new("--dry-run", "Only list what would be removed");
     private readonly JsonOption _json = new();
 
@@ -63,7 +64,7 @@ internal sealed class CachePruneCommand : Command
             {
                 if (response.DefaultedToExpired)
                 {
-                    context.Complain("no --all, --older-than or --expired given: pruning expired entries only");
+                    context.Complain("no --all, --older-than or --expired given: pruning expired entries, and mirrors past the repository store's budget, only");
                 }
 
                 CacheViews.WritePruneResult(context.Out, response);

@@ -13,6 +13,9 @@ internal static class CacheViews
 
     public static readonly IReadOnlyList<string> RouteHeaders = ["ROUTE", "HITS", "MISSES", "STALE", "BYPASSED", "REFUSED", "ERRORS", "SERVED"];
 
+    /// <summary>Repository mirrors: a different kind of thing from cache entries, so a table of their own.</summary>
+    public static readonly IReadOnlyList<string> MirrorHeaders = ["MIRROR", "SIZE", "LAST USED", "LAST FETCHED"];
+
     /// <summary>Longest key shown in a table cell; the rest is cut, saying how much.</summary>
     public const int TableKeyLength = 80;
 
@@ -34,6 +37,18 @@ internal static class CacheViews
             ("max_object", ApiText.Bytes(stats.MaxObjectBytes)),
             ("gateway", stats.GatewayRunning ? "running" : "not running"),
         ]);
+        if (stats.MirrorDirectory.Length > 0)
+        {
+            // The repository store's mirrors: outside the cache's budget, with one of their own.
+            var maxAge = stats.MirrorMaxAge?.ToTimeSpan() ?? TimeSpan.Zero;
+            KeyValueWriter.Write(output,
+            [
+                ("mirror_directory", stats.MirrorDirectory),
+                ("mirrors", $"{Count(stats.Mirrors, "repository", "repositories")}, {ApiText.Bytes(stats.MirrorBytes)}"),
+                ("mirror_budget", $"{ApiText.Bytes(stats.MirrorMaxBytes)}, unused for {Number((long)maxAge.TotalDays)} days"),
+            ]);
+        }
+
         if (stats.Protocols.Count > 0)
         {
             output.WriteLine();
@@ -72,12 +87,30 @@ internal static class CacheViews
     }
 
     /// <summary>
+    /// A table of repository mirrors, most recently used first; URLs were typed by users (or are keys when a mirror's
+    /// record is unreadable), so they are escaped and cut like keys.
+    /// </summary>
+    public static void WriteMirrors(TextWriter output, OutputStyle style, IEnumerable<RepositoryMirrorSummary> mirrors, DateTimeOffset now)
+    {
+        var rows = mirrors
+            .Select(m => (IReadOnlyList<Cell>)
+            [
+                UntrustedText.Escape(m.Url, TableKeyLength),
+                ApiText.Bytes(m.SizeBytes),
+                ApiText.Ago(m.LastUseAt, now),
+                m.LastFetchAt is null ? "unknown" : ApiText.Ago(m.LastFetchAt, now),
+            ])
+            .ToList();
+        TableWriter.Write(output, style, MirrorHeaders, rows);
+    }
+
+    /// <summary>
     /// One <c>removed PROTOCOL KIND KEY (SIZE)</c> line per listed entry (<c>would remove</c> on a dry run), how many
     /// more went unlisted, then a summary with the counts and the bytes freed.
     /// </summary>
     public static void WritePruneResult(TextWriter output, PruneCacheResponse response)
     {
-        if (response.RemovedEntries == 0 && response.RemovedBlobs == 0)
+        if (response.RemovedEntries == 0 && response.RemovedBlobs == 0 && response.RemovedMirrors.Count == 0)
         {
             output.WriteLine(response.DefaultedToExpired ? "no expired entries" : "nothing to prune");
             WritePinned(output, response);
@@ -95,10 +128,22 @@ internal static class CacheViews
             output.WriteLine($"… and {Count(response.RemovedEntries - response.Removed.Count, "more entry", "more entries")}");
         }
 
+        foreach (var mirror in response.RemovedMirrors)
+        {
+            output.WriteLine($"{verb} mirror {UntrustedText.Escape(mirror.Url, LineKeyLength)} ({ApiText.Bytes(mirror.SizeBytes)})");
+        }
+
         var what = $"{Count(response.RemovedEntries, "entry", "entries")} and {Count(response.RemovedBlobs, "blob")}";
+        var freed = response.FreedBytes;
+        if (response.RemovedMirrors.Count > 0)
+        {
+            what += $" and {Count(response.RemovedMirrors.Count, "mirror")}";
+            freed += response.FreedMirrorBytes;
+        }
+
         output.WriteLine(response.DryRun
-            ? $"would prune {what}, freeing {ApiText.Bytes(response.FreedBytes)}"
-            : $"pruned {what}, freed {ApiText.Bytes(response.FreedBytes)}");
+            ? $"would prune {what}, freeing {ApiText.Bytes(freed)}"
+            : $"pruned {what}, freed {ApiText.Bytes(freed)}");
         WritePinned(output, response);
     }
 

@@ -23,11 +23,18 @@ public sealed class DaemonGateway : IAsyncDisposable, Services.IGatewayRouteStat
     private readonly DaemonNetwork _network;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private readonly IGitMirrors? _gitMirrors;
     private GatewayServer? _server;
     private int _disposed;
 
-    public DaemonGateway(DaemonOptions options, DaemonNetwork network, ContentCache cache, ILoggerFactory loggers)
+    /// <param name="options">The daemon's options (gateway mode, upstreams, credentials).</param>
+    /// <param name="network">Sandbox networking, which the gateway runs with.</param>
+    /// <param name="cache">The content cache it serves from.</param>
+    /// <param name="loggers">Where it logs.</param>
+    /// <param name="gitMirrors">The repository mirrors its git route falls back on, or null for none.</param>
+    public DaemonGateway(DaemonOptions options, DaemonNetwork network, ContentCache cache, ILoggerFactory loggers, IGitMirrors? gitMirrors = null)
     {
+        _gitMirrors = gitMirrors;
         _options = options;
         _network = network;
         Cache = cache;
@@ -92,6 +99,7 @@ public sealed class DaemonGateway : IAsyncDisposable, Services.IGatewayRouteStat
             Upstreams = _options.GatewayUpstreams,
             CredentialsFile = _options.GatewayCredentialsFile,
             RegistryAuthFile = _options.GatewayRegistryAuthFile,
+            GitMirrors = _gitMirrors,
         };
         try
         {

@@ -75,6 +75,9 @@ public static class DaemonHost
             StoreDirectory = options.RepositoriesDir,
             GitEnvironment = options.RepositoryGitEnvironment,
         }));
+        // The gateway's git route falls back on the same mirrors (one store; see docs/gateway.md).
+        builder.Services.AddSingleton<Cleanroom.Gateway.Server.IGitMirrors>(sp => new Hosting.RepositoryGitMirrors(
+            sp.GetRequiredService<Cleanroom.Workspaces.Repositories.RepositoryStore>()));
         // One repository store for --repo-url mirrors and the submodules the image store fetches.
         builder.Services.AddSingleton(sp => new Cleanroom.Workspaces.WorkspaceImageStore(
             new Cleanroom.Workspaces.WorkspaceStoreOptions

@@ -2,6 +2,7 @@ using Cleanroom.Api.V1;
 using Cleanroom.Gateway.Cache;
 using Cleanroom.Gateway.Cache.Eviction;
 using Cleanroom.Gateway.Server;
+using Cleanroom.Workspaces.Repositories;
 using Google.Protobuf.WellKnownTypes;
 
 namespace Cleanroom.Daemon.Services;
@@ -68,6 +69,22 @@ internal static class CacheMapping
         if (blobLastAccess is { } access)
         {
             summary.LastAccessAt = Timestamp.FromDateTimeOffset(access);
+        }
+
+        return summary;
+    }
+
+    public static RepositoryMirrorSummary ToProto(this RepositoryMirrorInfo mirror)
+    {
+        var summary = new RepositoryMirrorSummary
+        {
+            Url = mirror.Url,
+            SizeBytes = mirror.SizeBytes,
+            LastUseAt = Timestamp.FromDateTime(DateTime.SpecifyKind(mirror.LastUseUtc, DateTimeKind.Utc)),
+        };
+        if (mirror.LastFetchUtc is { } fetched)
+        {
+            summary.LastFetchAt = Timestamp.FromDateTime(DateTime.SpecifyKind(fetched, DateTimeKind.Utc));
         }
 
         return summary;

@@ -30,19 +30,31 @@ internal sealed class CachedUpstream(ContentCache cache, UpstreamClient upstream
     /// Answers <paramref name="request"/> with the entry for <paramref name="key"/>, fetched by
     /// <paramref name="upstreamRequest"/> when missing. <paramref name="options"/> says how to store it (TTL for
     /// metadata, a pinned digest that a mismatch refuses with 502 <c>digest_mismatch</c>); the content type comes from
-    /// the upstream unless the options name one.
+    /// the upstream unless the options name one. With <paramref name="answerWithin"/>, a fetch that has not finished in
+    /// that time stops being waited for (it goes on filling the cache for later askers) and this throws
+    /// <see cref="UpstreamFailedException"/> with a <see cref="TimeoutException"/> inside, before anything is written.
     /// </summary>
     public async Task ServeAsync(
         GatewayRequest request, CacheKey key, UpstreamRequest upstreamRequest, CacheEntryOptions options, RouteCounterSet.Counters counters,
-        BodyTransform? transform = null)
+        BodyTransform? transform = null, TimeSpan? answerWithin = null)
     {
         for (var attempt = 0; attempt < 2; attempt++)
         {
             CacheResult result;
+            using var bound = answerWithin is null ? null : CancellationTokenSource.CreateLinkedTokenSource(request.Aborted);
+            if (answerWithin is { } within)
+            {
+                bound!.CancelAfter(within);
+            }
+
             try
             {
                 result = await cache.GetOrFetchAsync(
-                    key, token => FillAsync(request.Client, key, upstreamRequest, options, transform, token), request.Aborted);
+                    key, token => FillAsync(request.Client, key, upstreamRequest, options, transform, token), bound?.Token ?? request.Aborted);
+            }
+            catch (OperationCanceledException ex) when (bound is { IsCancellationRequested: true } && !request.Aborted.IsCancellationRequested)
+            {
+                throw new UpstreamFailedException($"the upstream sent no answer within {answerWithin}", new TimeoutException(ex.Message, ex));
             }
             catch (UpstreamStatusException status) when (status.IsServerFailure)
             {

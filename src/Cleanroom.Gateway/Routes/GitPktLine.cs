@@ -31,6 +31,53 @@ internal static class GitPktLine
         return first.StartsWith("want ", StringComparison.Ordinal) ? GitRequestKind.Pack : GitRequestKind.Other;
     }
 
+    /// <summary>
+    /// The object ids an upload-pack request wants (<c>want OID</c> lines, v0/v1 and v2 alike), or null when the body
+    /// is not well-formed pkt-lines, a want names no valid object id, or there are more than <paramref name="max"/>.
+    /// </summary>
+    public static List<string>? Wants(ReadOnlySpan<byte> body, int max)
+    {
+        var wants = new List<string>();
+        var at = 0;
+        while (at < body.Length)
+        {
+            if (body.Length - at < 4
+                || !int.TryParse(Encoding.ASCII.GetString(body.Slice(at, 4)), System.Globalization.NumberStyles.AllowHexSpecifier, null, out var length))
+            {
+                return null;
+            }
+
+            if (length < 4)
+            {
+                // flush, delim, response-end: markers without payload.
+                at += 4;
+                continue;
+            }
+
+            if (length > body.Length - at)
+            {
+                return null;
+            }
+
+            var line = Encoding.ASCII.GetString(body.Slice(at + 4, length - 4)).TrimEnd('\n');
+            at += length;
+            if (!line.StartsWith("want ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var id = line.Split(' ')[1];
+            if (id.Length is not (40 or 64) || !id.All(c => char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c)) || wants.Count >= max)
+            {
+                return null;
+            }
+
+            wants.Add(id);
+        }
+
+        return wants;
+    }
+
     /// <summary>The first pkt-line's payload without its trailing newline, or null when there is none.</summary>
     private static string? FirstLine(ReadOnlySpan<byte> body)
     {

@@ -60,4 +60,23 @@ public sealed record GatewayOptions
 
     /// <summary>How long a mutable answer (git refs, unpinned metadata) counts as fresh.</summary>
     public TimeSpan MetadataTtl { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Host-side mirrors the git route falls back on (the daemon's repository store), or null for none. See
+    /// docs/gateway.md: a mirror answers only a sandbox whose credential scope fetched the repository before.
+    /// </summary>
+    public IGitMirrors? GitMirrors { get; init; }
+
+    /// <summary>
+    /// When a mirror could answer, how long the git route waits for the upstream before it does: for a ref
+    /// advertisement, the upstream's response headers; for a pack, the whole answer (which keeps being fetched into
+    /// the cache meanwhile). Without a usable mirror the route waits <see cref="UpstreamHeadersTimeout"/> as always.
+    /// </summary>
+    public TimeSpan GitMirrorFallbackAfter { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest one answer from a mirror (one <c>git upload-pack</c>) may take before it is killed.</summary>
+    public TimeSpan GitMirrorTimeout { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Most bytes one answer from a mirror may send; past this the process is killed and the connection cut.</summary>
+    public long GitMirrorMaxResponseBytes { get; init; } = 8L << 30;
 }

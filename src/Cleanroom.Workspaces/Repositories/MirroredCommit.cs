@@ -11,4 +11,11 @@ public sealed record MirroredCommit(string MirrorPath, string Commit, bool Fetch
 /// <param name="RemovedUrls">Normalised URLs of the mirrors deleted, least recently used first.</param>
 /// <param name="FreedBytes">Bytes the deleted mirrors used.</param>
 /// <param name="RemainingBytes">Bytes the remaining mirrors use.</param>
-public sealed record RepositoryPruneResult(IReadOnlyList<string> RemovedUrls, long FreedBytes, long RemainingBytes);
+public sealed record RepositoryPruneResult(IReadOnlyList<string> RemovedUrls, long FreedBytes, long RemainingBytes)
+{
+    /// <summary>The deleted mirrors (on a dry run: those that would be), least recently used first.</summary>
+    public IReadOnlyList<RepositoryMirrorInfo> Removed { get; init; } = [];
+
+    /// <summary>True when nothing was deleted, only counted.</summary>
+    public bool DryRun { get; init; }
+}

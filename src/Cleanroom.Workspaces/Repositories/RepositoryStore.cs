@@ -121,6 +121,9 @@ public sealed class RepositoryStore
         }
     }
 
+    /// <summary>The options the store was made with (its budget, for operators' views).</summary>
+    public RepositoryStoreOptions Options => _options;
+
     /// <summary>Prunes to the configured <see cref="RepositoryStoreOptions.MaxTotalBytes"/> and <see cref="RepositoryStoreOptions.MaxAge"/>.</summary>
     public Task<RepositoryPruneResult> PruneAsync(CancellationToken ct) => PruneAsync(_options.MaxTotalBytes, _options.MaxAge, ct);
 
@@ -130,53 +133,99 @@ public sealed class RepositoryStore
     /// (by an image build) after <see cref="EnsureAsync"/> returned, outside its lock, so prune while no build runs
     /// or with limits that leave recently used mirrors alone; a build that loses its mirror fails and can be retried.
     /// </summary>
-    public async Task<RepositoryPruneResult> PruneAsync(long maxBytes, TimeSpan maxAge, CancellationToken ct)
+    public Task<RepositoryPruneResult> PruneAsync(long maxBytes, TimeSpan maxAge, CancellationToken ct) =>
+        PruneAsync(maxBytes, maxAge, dryRun: false, ct);
+
+    /// <summary>
+    /// <see cref="PruneAsync(long, TimeSpan, CancellationToken)"/>, or with <paramref name="dryRun"/> only what it would
+    /// remove (mirrors being fetched count as removed: whether they would be skipped is decided at the time).
+    /// </summary>
+    public async Task<RepositoryPruneResult> PruneAsync(long maxBytes, TimeSpan maxAge, bool dryRun, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
-        var mirrors = Directory.EnumerateDirectories(_options.StoreDirectory, "*" + MirrorSuffix)
+        var mirrors = ListMirrors();
+        var total = mirrors.Sum(m => m.SizeBytes);
+        var removed = new List<string>();
+        var removedMirrors = new List<RepositoryMirrorInfo>();
+        long freed = 0;
+        foreach (var mirror in mirrors)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (total <= maxBytes && now - mirror.LastUseUtc <= maxAge)
+            {
+                continue;
+            }
+
+            if (!dryRun)
+            {
+                using var held = _locks.TryAcquire(mirror.Key);
+                if (held is null)
+                {
+                    continue;
+                }
+
+                // Renamed first so a crash mid-delete leaves no half mirror under the key; tmp/ is swept later.
+                var doomed = Path.Combine(_temp, mirror.Key + "-deleting-" + Guid.NewGuid().ToString("N")[..8]);
+                Directory.CreateDirectory(_temp);
+                Directory.Move(mirror.Path, doomed);
+                File.Delete(RecordPath(mirror.Key));
+                await RemoveTreeAsync(doomed);
+            }
+
+            total -= mirror.SizeBytes;
+            freed += mirror.SizeBytes;
+            removed.Add(mirror.Url);
+            removedMirrors.Add(mirror);
+        }
+
+        return new RepositoryPruneResult(removed, freed, total) { Removed = removedMirrors, DryRun = dryRun };
+    }
+
+    /// <summary>
+    /// Every mirror with its URL, size on disk (measured now) and last use and fetch, least recently used first. A
+    /// mirror whose record is missing or unreadable shows its key as its URL and its directory's mtime as its last use.
+    /// </summary>
+    public IReadOnlyList<RepositoryMirrorInfo> ListMirrors()
+    {
+        if (!Directory.Exists(_options.StoreDirectory))
+        {
+            return [];
+        }
+
+        return [.. Directory.EnumerateDirectories(_options.StoreDirectory, "*" + MirrorSuffix)
             .Select(path =>
             {
                 var key = Path.GetFileName(path)[..^MirrorSuffix.Length];
                 var record = MirrorRecord.TryRead(RecordPath(key));
                 var lastUse = record?.LastUseUtc ?? Directory.GetLastWriteTimeUtc(path);
-                return (Key: key, Path: path, Url: record?.Url ?? key, LastUse: lastUse, Size: DirectorySize.Of(path));
+                return new RepositoryMirrorInfo(key, path, record?.Url ?? key, DirectorySize.Of(path), lastUse, record?.LastFetchUtc);
             })
-            .OrderBy(m => m.LastUse)
-            .ToList();
-
-        var total = mirrors.Sum(m => m.Size);
-        var removed = new List<string>();
-        long freed = 0;
-        foreach (var mirror in mirrors)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (total <= maxBytes && now - mirror.LastUse <= maxAge)
-            {
-                continue;
-            }
-
-            using var held = _locks.TryAcquire(mirror.Key);
-            if (held is null)
-            {
-                continue;
-            }
-
-            // Renamed first so a crash mid-delete leaves no half mirror under the key; tmp/ is swept later.
-            var doomed = Path.Combine(_temp, mirror.Key + "-deleting-" + Guid.NewGuid().ToString("N")[..8]);
-            Directory.CreateDirectory(_temp);
-            Directory.Move(mirror.Path, doomed);
-            File.Delete(RecordPath(mirror.Key));
-            await RemoveTreeAsync(doomed);
-            total -= mirror.Size;
-            freed += mirror.Size;
-            removed.Add(mirror.Url);
-        }
-
-        return new RepositoryPruneResult(removed, freed, total);
+            .OrderBy(m => m.LastUseUtc)];
     }
 
     /// <summary>Where the mirror of <paramref name="url"/> is (or would be); throws for a refused URL.</summary>
     public string MirrorPathOf(string url) => MirrorPath(RepositoryUrl.Parse(url).Key);
+
+    /// <summary>
+    /// The mirror of <paramref name="url"/> when the store has one, else null (also for a URL the store refuses).
+    /// Always a directory directly in the store: its name is a hash of the normalised URL, so no spelling of a URL
+    /// can name anything else.
+    /// </summary>
+    public string? FindMirror(string url)
+    {
+        RepositoryUrl remote;
+        try
+        {
+            remote = RepositoryUrl.Parse(url);
+        }
+        catch (RepositoryException)
+        {
+            return null;
+        }
+
+        var path = MirrorPath(remote.Key);
+        return Directory.Exists(path) ? path : null;
+    }
 
     private string MirrorPath(string key) => Path.Combine(_options.StoreDirectory, key + MirrorSuffix);
 

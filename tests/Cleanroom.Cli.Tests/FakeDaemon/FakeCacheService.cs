@@ -19,13 +19,21 @@ internal sealed class FakeCacheService(FakeCacheState state) : CacheService.Cach
         state.ListRequests.Enqueue(request.Clone());
         var matching = state.Entries.Where(e => request.Protocol.Length == 0 || e.Protocol == request.Protocol).ToList();
         var listed = matching.Take(request.Limit == 0 ? 1000 : request.Limit).ToList();
-        var first = new ListCacheEntriesResponse { TotalMatching = matching.Count };
+        var mirrors = request.Protocol is "" or "git" ? state.Mirrors : [];
+        var first = new ListCacheEntriesResponse { TotalMatching = matching.Count, TotalMirrors = mirrors.Count };
         first.Entries.AddRange(listed.Take(BatchSize).Select(e => e.Clone()));
         await responseStream.WriteAsync(first);
         foreach (var batch in listed.Skip(BatchSize).Chunk(BatchSize))
         {
             var message = new ListCacheEntriesResponse();
             message.Entries.AddRange(batch.Select(e => e.Clone()));
+            await responseStream.WriteAsync(message);
+        }
+
+        foreach (var batch in mirrors.Take(request.Limit == 0 ? 1000 : request.Limit).Chunk(BatchSize))
+        {
+            var message = new ListCacheEntriesResponse();
+            message.Mirrors.AddRange(batch.Select(m => m.Clone()));
             await responseStream.WriteAsync(message);
         }
     }

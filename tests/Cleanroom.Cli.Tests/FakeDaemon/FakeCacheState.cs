@@ -12,6 +12,9 @@ internal sealed class FakeCacheState
     /// <summary>The entries ListCacheEntries serves (filtered by protocol, cut at the limit), in this order.</summary>
     public IReadOnlyList<CacheEntrySummary> Entries { get; set; } = [];
 
+    /// <summary>The repository mirrors ListCacheEntries serves after the entries (for no protocol or git), in this order.</summary>
+    public IReadOnlyList<RepositoryMirrorSummary> Mirrors { get; set; } = [];
+
     /// <summary>Every ListCacheEntries request, in order.</summary>
     public ConcurrentQueue<ListCacheEntriesRequest> ListRequests { get; } = new();
 

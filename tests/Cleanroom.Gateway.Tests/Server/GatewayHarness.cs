@@ -63,10 +63,12 @@ internal sealed class GatewayHarness : IAsyncDisposable
         Func<GatewayOptions, GatewayOptions>? configure = null,
         bool knownClient = true,
         string? credentials = null,
-        TimeProvider? cacheClock = null)
+        TimeProvider? cacheClock = null,
+        string? cacheDirectory = null)
     {
         var scratch = new Scratch();
-        var cache = new ContentCache(new ContentCacheOptions { RootDirectory = Path.Combine(scratch.Path, "cache"), MaxTotalBytes = 1L << 30 }, cacheClock);
+        var cache = new ContentCache(
+            new ContentCacheOptions { RootDirectory = cacheDirectory ?? Path.Combine(scratch.Path, "cache"), MaxTotalBytes = 1L << 30 }, cacheClock);
         var options = new GatewayOptions
         {
             ListenEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
