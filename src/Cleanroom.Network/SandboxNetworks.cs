@@ -27,6 +27,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(10);
 
+    private int _disposed;
     private readonly NetworkOptions _options;
     private readonly FirewallRules _rules;
     private readonly NftExecutor _nft;
@@ -297,6 +298,12 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
 
     public async ValueTask DisposeAsync()
     {
+        // Owners may dispose twice (the daemon at shutdown, then its DI container); the second call must not throw.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         await _sweeper;
         List<string> sandboxes;

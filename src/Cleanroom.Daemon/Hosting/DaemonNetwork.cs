@@ -16,6 +16,7 @@ namespace Cleanroom.Daemon.Hosting;
 /// </summary>
 public sealed class DaemonNetwork : IAsyncDisposable
 {
+    private int _disposed;
     private readonly DaemonOptions _options;
     private readonly ILoggerFactory _loggers;
     private readonly EgressAuditLog _audit;
@@ -127,6 +128,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
                 {
                     // Half a network is worse than none: undo what came up, then decide as if it never had.
                     await DisposeAsync();
+                    _disposed = 0;
                     Networks = null;
                     _dns = null;
                     _guard = null;
@@ -195,6 +197,13 @@ public sealed class DaemonNetwork : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The daemon disposes this at shutdown and its DI container does again; the second call is a no-op. (A start
+        // that fails halfway disposes too and then tries again, so the flag is reset there.)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         if (_guard is not null)
         {
             await _guard.DisposeAsync();

@@ -120,9 +120,14 @@ public sealed class NetworkedDaemon : IAsyncDisposable
             Posix(_daemon.Id, 15);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await _daemon.WaitForExitAsync(timeout.Token);
+            var exitCode = _daemon.ExitCode;
             _daemon.Dispose();
             var taps = Taps();
-            leak = taps.Count > 0 ? "the daemon left TAP devices: " + string.Join(", ", taps) : null;
+            var table = Host.Run("nft", "list", "tables");
+            leak = taps.Count > 0 ? "the daemon left TAP devices: " + string.Join(", ", taps)
+                : table.Contains("inet cleanroom", StringComparison.Ordinal) ? "the daemon left its nftables table after SIGTERM"
+                : exitCode != 0 ? $"the daemon exited {exitCode} on SIGTERM (a clean shutdown exits 0)"
+                : null;
         }
 
         foreach (var server in _servers)
