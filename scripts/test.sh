@@ -3,8 +3,9 @@
 #
 # Usage: scripts/test.sh [extra `dotnet test` arguments, e.g. --filter Category!=Slow]
 #
-# 1. scripts/setup.sh (integration tests need .build/assets and .build/bin), and
-#    scripts/build-debian-image.sh .build/images/debian-bookworm.oci.tar (the image tests import it)
+# 1. scripts/setup.sh (integration tests need .build/assets and .build/bin),
+#    scripts/build-debian-image.sh .build/images/debian-bookworm.oci.tar (the image tests import it) and
+#    scripts/build-toolchain-image.sh .build/images/debian-toolchain.oci.tar (the real package clients in a guest)
 # 2. dotnet test Cleanroom.sln -c Release --logger "trx;LogFilePrefix=cleanroom"
 #    with results (and dotnet-test.log, the console output) in .build/test-results/
 # 3. parses every .trx there and prints per-project summaries, the failed tests, and as the very
@@ -40,6 +41,10 @@ log "running scripts/setup.sh"
 # A realistic Debian image for the image tests (about a minute the first time; a no-op afterwards).
 "$SCRIPTS_DIR/build-debian-image.sh" "$BUILD_DIR/images/debian-bookworm.oci.tar" ||
   die "building the Debian test image failed; no tests were run"
+# The same Debian with go, pip, gem, bundler, node and npm for the package clients' tests (a few minutes the first
+# time; a no-op afterwards).
+"$SCRIPTS_DIR/build-toolchain-image.sh" "$BUILD_DIR/images/debian-toolchain.oci.tar" ||
+  die "building the Debian toolchain test image failed; no tests were run"
 
 SLN=
 for s in Cleanroom.sln Cleanroom.slnx; do

@@ -152,8 +152,9 @@ public sealed class ToolchainClientsTests : IAsyncLifetime
         Assert.Equal($"{_wheelSha256}  /tmp/wheels/{_wheelName}", pip.Stdout.Trim());
 
         // Bundler: a Gemfile naming https://rubygems.org, which the mirror variable sends to the gateway; the compact
-        // index, then the gem, checked against the SHA-256 in info/tiny_gem.
-        var bundle = await ExecAsync(id, "sh", "-c",
+        // index, then the gem, checked against the SHA-256 in info/tiny_gem. Through bash: dash (Debian's sh) drops
+        // BUNDLE_MIRROR__HTTPS://RUBYGEMS__ORG/ from the environment, its name not being a shell name.
+        var bundle = await ExecAsync(id, "bash", "-c",
             "set -e; export HOME=/root BUNDLE_PATH=/tmp/gems/vendor BUNDLE_RETRY=0; mkdir -p /tmp/gems && cd /tmp/gems; "
             + $"printf 'source \"https://rubygems.org\"\\ngem \"{GemName}\", \"{GemVersion}\"\\n' > Gemfile; bundle install >&2; "
             + $"cat vendor/ruby/*/gems/{GemName}-{GemVersion}/lib/{GemName}.rb");
