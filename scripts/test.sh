@@ -36,15 +36,25 @@ mkdir -p "$BUILD_DIR"
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 
+# The same Debian with go, pip, gem, bundler, node and npm for the package clients' tests: the first time, mostly
+# debootstrap downloading and unpacking (minutes), so it runs while setup.sh compiles; a no-op afterwards.
+TOOLCHAIN_LOG="$RESULTS/toolchain-image.log"
+"$SCRIPTS_DIR/build-toolchain-image.sh" "$BUILD_DIR/images/debian-toolchain.oci.tar" >"$TOOLCHAIN_LOG" 2>&1 </dev/null &
+TOOLCHAIN_PID=$!
+# Waits for that build and shows its log; the failure paths below call it too, so the build is not left running.
+toolchain_image() {
+  local rc=0
+  wait "$TOOLCHAIN_PID" || rc=$?
+  cat "$TOOLCHAIN_LOG" >&2
+  return "$rc"
+}
+
 log "running scripts/setup.sh"
-"$SCRIPTS_DIR/setup.sh" || die "setup failed; no tests were run"
+"$SCRIPTS_DIR/setup.sh" || { toolchain_image || true; die "setup failed; no tests were run"; }
 # A realistic Debian image for the image tests (about a minute the first time; a no-op afterwards).
 "$SCRIPTS_DIR/build-debian-image.sh" "$BUILD_DIR/images/debian-bookworm.oci.tar" ||
-  die "building the Debian test image failed; no tests were run"
-# The same Debian with go, pip, gem, bundler, node and npm for the package clients' tests (a few minutes the first
-# time; a no-op afterwards).
-"$SCRIPTS_DIR/build-toolchain-image.sh" "$BUILD_DIR/images/debian-toolchain.oci.tar" ||
-  die "building the Debian toolchain test image failed; no tests were run"
+  { toolchain_image || true; die "building the Debian test image failed; no tests were run"; }
+toolchain_image || die "building the Debian toolchain test image failed; no tests were run"
 
 SLN=
 for s in Cleanroom.sln Cleanroom.slnx; do
