@@ -17,9 +17,10 @@
 #   ROOTFS_HOOK  an executable run as `ROOTFS_HOOK ROOTFS` after debootstrap, before packing, to add files
 #             (scripts/build-toolchain-image.sh puts npm in this way); its content is an input of the stamp
 #   HOOK_INPUTS  space-separated files or strings the hook reads (hashed into the stamp)
+#   IMAGE_ENV space-separated KEY=VALUE entries added to the image's Env
 #   SOURCE_DATE_EPOCH  timestamp for the config and the clamped file mtimes (default 0)
 #
-# The image: one gzip layer (sorted, numeric owners, mtimes clamped), config Env PATH/LANG, Cmd
+# The image: one gzip layer (sorted, numeric owners, mtimes clamped), config Env PATH/LANG (and IMAGE_ENV), Cmd
 # ["bash"], WorkingDir /workspace; the layout's index.json names it REF.
 # Needs root (debootstrap). Written to a temp name and renamed; re-runs are no-ops while inputs are
 # unchanged (OUT.stamp).
@@ -47,7 +48,7 @@ HOOK=${ROOTFS_HOOK:-}
 [ -z "$HOOK" ] || [ -x "$HOOK" ] || die "ROOTFS_HOOK $HOOK is not an executable file"
 STAMP="$OUT.stamp"
 # shellcheck disable=SC2086 # HOOK_INPUTS is a list
-INPUTS=$(hash_inputs "$0" "$SUITE" "$MIRROR" "$INCLUDE" "epoch=$EPOCH" "ref=$REF" "nodocs=$NODOCS" "hook:" ${HOOK:+"$HOOK"} ${HOOK_INPUTS:-})
+INPUTS=$(hash_inputs "$0" "$SUITE" "$MIRROR" "$INCLUDE" "epoch=$EPOCH" "ref=$REF" "nodocs=$NODOCS" "env=${IMAGE_ENV:-}" "hook:" ${HOOK:+"$HOOK"} ${HOOK_INPUTS:-})
 if stamp_ok "$STAMP" "$INPUTS" "$OUT"; then
   log "debian image $REF up to date ($OUT)"
   exit 0
@@ -80,9 +81,10 @@ fi
 LAYOUT="$STAGE/layout"
 mkdir -p "$LAYOUT/blobs/sha256"
 tar --sort=name --numeric-owner --xattrs --mtime="@$EPOCH" --clamp-mtime -C "$ROOT" -cf "$STAGE/layer.tar" .
-python3 - "$STAGE" "$LAYOUT" "$SUITE" "$EPOCH" "$REF" <<'PY'
+python3 - "$STAGE" "$LAYOUT" "$SUITE" "$EPOCH" "$REF" "${IMAGE_ENV:-}" <<'PY'
 import gzip, hashlib, json, os, shutil, sys, datetime
 stage, layout, suite, epoch, ref = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+extra_env = sys.argv[6].split()
 blobs = os.path.join(layout, "blobs", "sha256")
 
 def sha_file(path):
@@ -108,7 +110,7 @@ os.rename(gz, os.path.join(blobs, layer_digest))
 created = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 config = {
     "created": created, "architecture": "amd64", "os": "linux",
-    "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"],
+    "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"] + extra_env,
                "Cmd": ["bash"], "WorkingDir": "/workspace"},
     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id]},
     "history": [{"created": created, "created_by": "scripts/build-debian-image.sh (debootstrap " + suite + ")"}],

@@ -47,6 +47,9 @@ if [ ! -f "$TARBALL" ] || [ "$(integrity_of "$TARBALL")" != "$NPM_INTEGRITY" ]; 
   mv -f "$TARBALL.part" "$TARBALL"
 fi
 
+# The image has no C compiler and (see the hook) no precompiled standard library, so go 1.19 would try to build
+# runtime/cgo with gcc for any program using net or os/user: CGO_ENABLED=0 is what go 1.20 and later choose by
+# themselves when there is no C compiler.
 export NPM_TARBALL="$TARBALL"
 SUITE=${SUITE:-bookworm}
 REF="debian-toolchain:$SUITE" \
@@ -54,5 +57,6 @@ REF="debian-toolchain:$SUITE" \
   NODOCS=1 \
   ROOTFS_HOOK="$SCRIPTS_DIR/lib/toolchain-rootfs-hook.sh" \
   HOOK_INPUTS="npm=$NPM_VERSION integrity=$NPM_INTEGRITY" \
+  IMAGE_ENV=CGO_ENABLED=0 \
   SUITE="$SUITE" \
   exec "$SCRIPTS_DIR/build-debian-image.sh" "$1"
