@@ -12,10 +12,16 @@
 #   SUITE     Debian suite (default bookworm)
 #   MIRROR    archive URL (default: the first deb URI in /etc/apt/sources.list(.d), else deb.debian.org)
 #   PACKAGES  extra comma-separated packages on top of the default set
+#   REF       the layout's image name (default debian-base:<suite>)
+#   NODOCS    1: leave out /usr/share/{doc,man,info} except the copyright files (smaller images)
+#   ROOTFS_HOOK  an executable run as `ROOTFS_HOOK ROOTFS` after debootstrap, before packing, to add files
+#             (scripts/build-toolchain-image.sh puts npm in this way); its content is an input of the stamp
+#   HOOK_INPUTS  space-separated files or strings the hook reads (hashed into the stamp)
+#   IMAGE_ENV space-separated KEY=VALUE entries added to the image's Env
 #   SOURCE_DATE_EPOCH  timestamp for the config and the clamped file mtimes (default 0)
 #
-# The image: one gzip layer (sorted, numeric owners, mtimes clamped), config Env PATH/LANG, Cmd
-# ["bash"], WorkingDir /workspace; the layout's index.json names it debian-base:<suite>.
+# The image: one gzip layer (sorted, numeric owners, mtimes clamped), config Env PATH/LANG (and IMAGE_ENV), Cmd
+# ["bash"], WorkingDir /workspace; the layout's index.json names it REF.
 # Needs root (debootstrap). Written to a temp name and renamed; re-runs are no-ops while inputs are
 # unchanged (OUT.stamp).
 set -euo pipefail
@@ -36,10 +42,15 @@ if [ -z "${MIRROR:-}" ]; then
 fi
 INCLUDE="bash,coreutils,git,curl,ca-certificates,iproute2${PACKAGES:+,$PACKAGES}"
 EPOCH=${SOURCE_DATE_EPOCH:-0}
+REF=${REF:-debian-base:$SUITE}
+NODOCS=${NODOCS:-0}
+HOOK=${ROOTFS_HOOK:-}
+[ -z "$HOOK" ] || [ -x "$HOOK" ] || die "ROOTFS_HOOK $HOOK is not an executable file"
 STAMP="$OUT.stamp"
-INPUTS=$(hash_inputs "$0" "$SUITE" "$MIRROR" "$INCLUDE" "epoch=$EPOCH")
+# shellcheck disable=SC2086 # HOOK_INPUTS is a list
+INPUTS=$(hash_inputs "$0" "$SUITE" "$MIRROR" "$INCLUDE" "epoch=$EPOCH" "ref=$REF" "nodocs=$NODOCS" "env=${IMAGE_ENV:-}" "hook:" ${HOOK:+"$HOOK"} ${HOOK_INPUTS:-})
 if stamp_ok "$STAMP" "$INPUTS" "$OUT"; then
-  log "debian image up to date ($OUT)"
+  log "debian image $REF up to date ($OUT)"
   exit 0
 fi
 
@@ -55,15 +66,25 @@ $(tail -n 20 "$STAGE/debootstrap.log")"
 # Caches and logs are not part of an image; /workspace is where jobs run.
 rm -rf "$ROOT"/var/cache/apt/*.bin "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/lib/apt/lists/* \
   "$ROOT"/var/log/* "$ROOT"/tmp/* "$ROOT"/root/.cache
+if [ "$NODOCS" = 1 ]; then
+  find "$ROOT/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+  find "$ROOT/usr/share/doc" -mindepth 1 -type d -empty -delete
+  rm -rf "$ROOT/usr/share/man" "$ROOT/usr/share/info"
+fi
 mkdir -p "$ROOT/workspace"
 echo cleanroom >"$ROOT/etc/hostname"
+if [ -n "$HOOK" ]; then
+  log "running $HOOK"
+  "$HOOK" "$ROOT" || die "ROOTFS_HOOK $HOOK failed"
+fi
 
 LAYOUT="$STAGE/layout"
 mkdir -p "$LAYOUT/blobs/sha256"
 tar --sort=name --numeric-owner --xattrs --mtime="@$EPOCH" --clamp-mtime -C "$ROOT" -cf "$STAGE/layer.tar" .
-python3 - "$STAGE" "$LAYOUT" "$SUITE" "$EPOCH" <<'PY'
+python3 - "$STAGE" "$LAYOUT" "$SUITE" "$EPOCH" "$REF" "${IMAGE_ENV:-}" <<'PY'
 import gzip, hashlib, json, os, shutil, sys, datetime
-stage, layout, suite, epoch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+stage, layout, suite, epoch, ref = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+extra_env = sys.argv[6].split()
 blobs = os.path.join(layout, "blobs", "sha256")
 
 def sha_file(path):
@@ -89,7 +110,7 @@ os.rename(gz, os.path.join(blobs, layer_digest))
 created = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 config = {
     "created": created, "architecture": "amd64", "os": "linux",
-    "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"],
+    "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"] + extra_env,
                "Cmd": ["bash"], "WorkingDir": "/workspace"},
     "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id]},
     "history": [{"created": created, "created_by": "scripts/build-debian-image.sh (debootstrap " + suite + ")"}],
@@ -103,7 +124,7 @@ manifest_desc = put(json.dumps(manifest, sort_keys=True, separators=(",", ":")).
 index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
          "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", **manifest_desc,
                         "platform": {"architecture": "amd64", "os": "linux"},
-                        "annotations": {"org.opencontainers.image.ref.name": "debian-base:" + suite}}]}
+                        "annotations": {"org.opencontainers.image.ref.name": ref}}]}
 with open(os.path.join(layout, "index.json"), "w") as f:
     json.dump(index, f, sort_keys=True, separators=(",", ":"))
 with open(os.path.join(layout, "oci-layout"), "w") as f:
@@ -113,4 +134,4 @@ PY
 tar --sort=name --numeric-owner --mtime="@$EPOCH" -C "$LAYOUT" -cf "$STAGE/image.tar" .
 mv -f "$STAGE/image.tar" "$OUT"
 stamp_write "$STAMP" "$INPUTS"
-log "debian image $OUT ($(du -h "$OUT" | cut -f1)) in $(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b-a}') s"
+log "debian image $REF: $OUT ($(du -h "$OUT" | cut -f1)) in $(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b-a}') s"

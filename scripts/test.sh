@@ -3,8 +3,9 @@
 #
 # Usage: scripts/test.sh [extra `dotnet test` arguments, e.g. --filter Category!=Slow]
 #
-# 1. scripts/setup.sh (integration tests need .build/assets and .build/bin), and
-#    scripts/build-debian-image.sh .build/images/debian-bookworm.oci.tar (the image tests import it), and
+# 1. scripts/setup.sh (integration tests need .build/assets and .build/bin),
+#    scripts/build-debian-image.sh .build/images/debian-bookworm.oci.tar (the image tests import it),
+#    scripts/build-toolchain-image.sh .build/images/debian-toolchain.oci.tar (the real package clients in a guest) and
 #    scripts/build-conformance-client.sh (tests/conformance's npm packages)
 # 2. dotnet test Cleanroom.sln -c Release --logger "trx;LogFilePrefix=cleanroom"
 #    with results (and dotnet-test.log, the console output) in .build/test-results/
@@ -36,14 +37,28 @@ mkdir -p "$BUILD_DIR"
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 
+# The same Debian with go, pip, gem, bundler, node and npm for the package clients' tests: the first time, mostly
+# debootstrap downloading and unpacking (minutes), so it runs while setup.sh compiles; a no-op afterwards.
+TOOLCHAIN_LOG="$RESULTS/toolchain-image.log"
+"$SCRIPTS_DIR/build-toolchain-image.sh" "$BUILD_DIR/images/debian-toolchain.oci.tar" >"$TOOLCHAIN_LOG" 2>&1 </dev/null &
+TOOLCHAIN_PID=$!
+# Waits for that build and shows its log; the failure paths below call it too, so the build is not left running.
+toolchain_image() {
+  local rc=0
+  wait "$TOOLCHAIN_PID" || rc=$?
+  cat "$TOOLCHAIN_LOG" >&2
+  return "$rc"
+}
+
 log "running scripts/setup.sh"
-"$SCRIPTS_DIR/setup.sh" || die "setup failed; no tests were run"
+"$SCRIPTS_DIR/setup.sh" || { toolchain_image || true; die "setup failed; no tests were run"; }
 # A realistic Debian image for the image tests (about a minute the first time; a no-op afterwards).
 "$SCRIPTS_DIR/build-debian-image.sh" "$BUILD_DIR/images/debian-bookworm.oci.tar" ||
-  die "building the Debian test image failed; no tests were run"
+  { toolchain_image || true; die "building the Debian test image failed; no tests were run"; }
 # The control API's conformance client (npm packages from its lockfile; a no-op afterwards).
 "$SCRIPTS_DIR/build-conformance-client.sh" ||
-  die "installing the conformance client failed; no tests were run"
+  { toolchain_image || true; die "installing the conformance client failed; no tests were run"; }
+toolchain_image || die "building the Debian toolchain test image failed; no tests were run"
 
 SLN=
 for s in Cleanroom.sln Cleanroom.slnx; do

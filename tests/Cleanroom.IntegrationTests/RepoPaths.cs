@@ -10,6 +10,9 @@ internal static class RepoPaths
     /// <summary>The Debian base image scripts/test.sh builds with scripts/build-debian-image.sh.</summary>
     public static string DebianImage => Path.Combine(Root, ".build", "images", "debian-bookworm.oci.tar");
 
+    /// <summary>The Debian image with go, pip, gem, bundler, node and npm that scripts/test.sh builds with scripts/build-toolchain-image.sh.</summary>
+    public static string ToolchainImage => Path.Combine(Root, ".build", "images", "debian-toolchain.oci.tar");
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

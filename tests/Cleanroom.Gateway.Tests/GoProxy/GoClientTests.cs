@@ -36,8 +36,8 @@ public sealed class GoClientTests : IAsyncLifetime
         await using var gateway = await GoProxyGateway.StartAsync(_proxy.BaseUri);
         var first = await GoAsync(gateway, "cache1", verifySums: false, "mod", "download", "-json", "example.test/hello@v1.0.0", "example.test/Upper@v1.0.0");
         Assert.True(first.ExitCode == 0, first.Output + gateway.Log);
-        AssertExtracted("cache1", "example.test/hello@v1.0.0", "hello.go", GoModuleTree.Source("example.test/hello", "v1.0.0"));
-        AssertExtracted("cache1", "example.test/!upper@v1.0.0", "upper.go", GoModuleTree.Source("example.test/Upper", "v1.0.0"));
+        AssertExtracted("cache1", "example.test/hello@v1.0.0", "hello.go", GoModuleFiles.Source("example.test/hello", "v1.0.0"));
+        AssertExtracted("cache1", "example.test/!upper@v1.0.0", "upper.go", GoModuleFiles.Source("example.test/Upper", "v1.0.0"));
         var fetched = _proxy.Requests.Count;
         Assert.True(fetched >= 4, string.Join("\n", _proxy.Requests.Select(r => r.PathAndQuery)));
         Assert.Contains(_proxy.Requests, r => r.PathAndQuery == "/example.test/!upper/@v/v1.0.0.zip");
@@ -45,7 +45,7 @@ public sealed class GoClientTests : IAsyncLifetime
         // A fresh module cache (a new sandbox, say): every file comes from the gateway's cache.
         var second = await GoAsync(gateway, "cache2", verifySums: false, "mod", "download", "-json", "example.test/hello@v1.0.0", "example.test/Upper@v1.0.0");
         Assert.True(second.ExitCode == 0, second.Output + gateway.Log);
-        AssertExtracted("cache2", "example.test/hello@v1.0.0", "hello.go", GoModuleTree.Source("example.test/hello", "v1.0.0"));
+        AssertExtracted("cache2", "example.test/hello@v1.0.0", "hello.go", GoModuleFiles.Source("example.test/hello", "v1.0.0"));
         Assert.Equal(fetched, _proxy.Requests.Count);
         Assert.True(gateway.Counters().Hits >= 4, gateway.Counters().ToString());
     }

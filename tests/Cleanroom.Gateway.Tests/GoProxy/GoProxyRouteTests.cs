@@ -1,5 +1,6 @@
 using System.Text;
 using Cleanroom.Gateway.Tests.Server;
+using Cleanroom.TestSupport;
 
 namespace Cleanroom.Gateway.Tests.GoProxy;
 
@@ -41,8 +42,8 @@ public sealed class GoProxyRouteTests : IAsyncLifetime
         Assert.Equal("miss", first.Headers.GetValues("X-Cleanroom-Cache").Single());
         var expected = extension switch
         {
-            "zip" => GoModuleTree.Zip(Module, "v1.0.0"),
-            "mod" => Encoding.UTF8.GetBytes(GoModuleTree.GoMod(Module)),
+            "zip" => GoModuleFiles.Zip(Module, "v1.0.0"),
+            "mod" => Encoding.UTF8.GetBytes(GoModuleFiles.GoMod(Module)),
             _ => Encoding.UTF8.GetBytes("""{"Version":"v1.0.0","Time":"2026-01-01T00:00:00Z"}"""),
         };
         Assert.Equal(expected, await first.Content.ReadAsByteArrayAsync());
@@ -63,7 +64,7 @@ public sealed class GoProxyRouteTests : IAsyncLifetime
         await using var gateway = await GoProxyGateway.StartAsync(_proxy.BaseUri);
         using var upper = await gateway.Http.GetAsync($"{Route}/example.test/!upper/@v/v1.0.0.mod");
         Assert.Equal(200, (int)upper.StatusCode);
-        Assert.Equal(GoModuleTree.GoMod("example.test/Upper"), await upper.Content.ReadAsStringAsync());
+        Assert.Equal(GoModuleFiles.GoMod("example.test/Upper"), await upper.Content.ReadAsStringAsync());
         using var pre = await gateway.Http.GetAsync($"{Route}/{Module}/@v/v1.1.0-!beta.1.info");
         Assert.Equal(200, (int)pre.StatusCode);
         Assert.Equal(
@@ -223,7 +224,7 @@ public sealed class GoProxyRouteTests : IAsyncLifetime
         Assert.Equal("method_not_allowed", post.Headers.GetValues("X-Cleanroom-Reason-Code").Single());
         using var head = await gateway.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"{Route}/{Module}/@v/v1.0.0.zip"));
         Assert.Equal(200, (int)head.StatusCode);
-        Assert.Equal(GoModuleTree.Zip(Module, "v1.0.0").Length, head.Content.Headers.ContentLength);
+        Assert.Equal(GoModuleFiles.Zip(Module, "v1.0.0").Length, head.Content.Headers.ContentLength);
         Assert.Single(_proxy.Requests);
     }
 
@@ -238,7 +239,7 @@ public sealed class GoProxyRouteTests : IAsyncLifetime
         await FetchRouteTests.WaitUntilAsync(() => gateway.Server.RequestsInFlight == 100);
         _proxy.Release();
 
-        var zip = GoModuleTree.Zip(Module, "v1.0.0");
+        var zip = GoModuleFiles.Zip(Module, "v1.0.0");
         foreach (var body in await Task.WhenAll(requests))
         {
             Assert.Equal(zip, body);

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Cleanroom.Gateway.Server;
 using Cleanroom.Gateway.Tests.Server;
+using Cleanroom.TestSupport;
 
 namespace Cleanroom.Gateway.Tests.Npm;
 

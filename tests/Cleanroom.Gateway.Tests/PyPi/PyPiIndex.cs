@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Cleanroom.Gateway.Tests.Server;
+using Cleanroom.TestSupport;
 
 namespace Cleanroom.Gateway.Tests.PyPi;
 

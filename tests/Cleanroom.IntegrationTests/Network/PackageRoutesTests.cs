@@ -21,42 +21,17 @@ public sealed class PackageRoutesTests : IAsyncLifetime
     private const int UpstreamPort = 8081;
     private const string Gateway = "http://gateway.cleanroom.internal:8170";
 
-    // Serves routes.json's paths (path -> [content type, file]) and logs every request's path to requests.log.
-    private const string StaticUpstream = """
-        import http.server, json, os, sys
-        root = sys.argv[1]
-        routes = json.load(open(os.path.join(root, "routes.json")))
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                with open(os.path.join(root, "requests.log"), "a") as log:
-                    log.write(self.path + "\n")
-                route = routes.get(self.path)
-                if route is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                body = open(os.path.join(root, route[1]), "rb").read()
-                self.send_response(200)
-                self.send_header("Content-Type", route[0])
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-        http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[2])), Handler).serve_forever()
-        """;
-
     private NetworkedDaemon _daemon = null!;
     private string _work = null!;
+    private StaticUpstream _upstream = null!;
     private string _sdistSha256 = null!;
-
-    private string Upstream => Path.Combine(_work, "upstream");
 
     private string Policy => Path.Combine(_work, "cleanroom.yaml");
 
     public async Task InitializeAsync()
     {
         _work = Directory.CreateTempSubdirectory("cr-packages-").FullName;
-        Directory.CreateDirectory(Upstream);
+        _upstream = new StaticUpstream(Path.Combine(_work, "upstream"));
         WriteUpstream();
 
         var upstream = $"http://{NetworkedDaemon.WebAddress}:{UpstreamPort}";
@@ -66,8 +41,7 @@ public sealed class PackageRoutesTests : IAsyncLifetime
             "--gateway-upstream", $"proxy.golang.org={upstream}",
             "--gateway-upstream", $"pypi.org={upstream}",
             "--gateway-upstream", $"files.pythonhosted.org={upstream}");
-        _daemon.StartInInternet("python3", "-c", StaticUpstream, Upstream, UpstreamPort.ToString(CultureInfo.InvariantCulture));
-        _daemon.WaitForInternetPort(UpstreamPort);
+        _upstream.Start(_daemon, UpstreamPort);
 
         var imported = await _daemon.CliAsync("image", "import", Image, RepoPaths.DebianImage);
         Assert.True(imported.ExitCode == 0, imported.Stderr);
@@ -119,14 +93,14 @@ public sealed class PackageRoutesTests : IAsyncLifetime
             + "for i in 1 2; do curl -sSf -m 30 -o /tmp/left-pad.tgz \"$url\"; tar -xzOf /tmp/left-pad.tgz package/package.json | grep -c left-pad; done");
         Assert.True(npm.ExitCode == 0, $"exit {npm.ExitCode}: {npm.Stdout} {npm.Stderr}");
         Assert.Equal([$"{Gateway}/npm/registry.npmjs.org/left-pad/-/left-pad-1.0.0.tgz", "1", "1"], Lines(npm.Stdout));
-        Assert.Equal(1, UpstreamRequests("/left-pad/-/left-pad-1.0.0.tgz"));
+        Assert.Equal(1, _upstream.Requests("/left-pad/-/left-pad-1.0.0.tgz"));
 
         // go: a module's version list and go.mod, the paths go asks a GOPROXY for.
         var go = await ExecAsync(id, "sh", "-c",
             "set -e; curl -sSf -m 30 \"$GOPROXY/example.test/mod/@v/list\"; for i in 1 2; do curl -sSf -m 30 \"$GOPROXY/example.test/mod/@v/v1.0.0.mod\"; done");
         Assert.True(go.ExitCode == 0, $"exit {go.ExitCode}: {go.Stdout} {go.Stderr}");
         Assert.Equal(["v1.0.0", "module example.test/mod", "module example.test/mod"], Lines(go.Stdout));
-        Assert.Equal(1, UpstreamRequests("/example.test/mod/@v/v1.0.0.mod"));
+        Assert.Equal(1, _upstream.Requests("/example.test/mod/@v/v1.0.0.mod"));
 
         // pip: the project page, whose link to the other host comes back pinned to its SHA-256, then the file twice.
         var pip = await ExecAsync(id, "sh", "-c",
@@ -136,7 +110,7 @@ public sealed class PackageRoutesTests : IAsyncLifetime
         Assert.Equal(
             [$"/pypi/sha256:{_sdistSha256}/files.pythonhosted.org/packages/ab/tinypkg-1.0.tar.gz#sha256={_sdistSha256}", _sdistSha256, _sdistSha256],
             Lines(pip.Stdout));
-        Assert.Equal(1, UpstreamRequests("/packages/ab/tinypkg-1.0.tar.gz"));
+        Assert.Equal(1, _upstream.Requests("/packages/ab/tinypkg-1.0.tar.gz"));
 
         // A package host the policy does not name gets no variables' help and a refusal at the gateway.
         var refused = await ExecAsync(id, "sh", "-c", $"curl -sS -m 30 -o /dev/null -w '%{{http_code}}' '{Gateway}/npm/registry.example.test/left-pad'");
@@ -154,42 +128,27 @@ public sealed class PackageRoutesTests : IAsyncLifetime
 
     private void WriteUpstream()
     {
-        var routes = new Dictionary<string, string[]>();
-        void Add(string path, string contentType, string file, byte[] content)
-        {
-            File.WriteAllBytes(Path.Combine(Upstream, file), content);
-            routes[path] = [contentType, file];
-        }
-
         // npm: a packument whose tarball link names the registry itself, and the tarball (made by tar, as npm pack does).
         var package = Path.Combine(_work, "npm", "package");
         Directory.CreateDirectory(package);
         File.WriteAllText(Path.Combine(package, "package.json"), "{\"name\":\"left-pad\",\"version\":\"1.0.0\"}\n");
         var tarball = Path.Combine(_work, "left-pad-1.0.0.tgz");
         NetworkNamespace.Host("tar", "-czf", tarball, "-C", Path.Combine(_work, "npm"), "package");
-        Add("/left-pad/-/left-pad-1.0.0.tgz", "application/octet-stream", "left-pad.tgz", File.ReadAllBytes(tarball));
-        Add("/left-pad", "application/json", "left-pad.json", Encoding.UTF8.GetBytes(
+        _upstream.Add("/left-pad/-/left-pad-1.0.0.tgz", "application/octet-stream", File.ReadAllBytes(tarball));
+        _upstream.Add("/left-pad", "application/json", Encoding.UTF8.GetBytes(
             "{\"name\":\"left-pad\",\"dist-tags\":{\"latest\":\"1.0.0\"},\"versions\":{\"1.0.0\":{\"name\":\"left-pad\",\"version\":\"1.0.0\","
             + "\"dist\":{\"tarball\":\"https://registry.npmjs.org/left-pad/-/left-pad-1.0.0.tgz\"}}}}"));
 
         // go: a module's list and go.mod.
-        Add("/example.test/mod/@v/list", "text/plain; charset=utf-8", "list", Encoding.UTF8.GetBytes("v1.0.0\n"));
-        Add("/example.test/mod/@v/v1.0.0.mod", "text/plain; charset=utf-8", "mod", Encoding.UTF8.GetBytes("module example.test/mod\n"));
+        _upstream.Add("/example.test/mod/@v/list", "text/plain; charset=utf-8", Encoding.UTF8.GetBytes("v1.0.0\n"));
+        _upstream.Add("/example.test/mod/@v/v1.0.0.mod", "text/plain; charset=utf-8", Encoding.UTF8.GetBytes("module example.test/mod\n"));
 
         // PyPI: a PEP 503 page linking to the file host with the file's hash, and the file.
         var sdist = Encoding.UTF8.GetBytes("not really a tarball, but bytes with a hash\n");
         _sdistSha256 = Convert.ToHexStringLower(SHA256.HashData(sdist));
-        Add("/packages/ab/tinypkg-1.0.tar.gz", "application/octet-stream", "sdist", sdist);
-        Add("/simple/tinypkg/", "text/html", "tinypkg.html", Encoding.UTF8.GetBytes(
+        _upstream.Add("/packages/ab/tinypkg-1.0.tar.gz", "application/octet-stream", sdist);
+        _upstream.Add("/simple/tinypkg/", "text/html", Encoding.UTF8.GetBytes(
             $"<!DOCTYPE html><html><body><a href=\"https://files.pythonhosted.org/packages/ab/tinypkg-1.0.tar.gz#sha256={_sdistSha256}\">tinypkg-1.0.tar.gz</a></body></html>\n"));
-
-        File.WriteAllText(Path.Combine(Upstream, "routes.json"), JsonSerializer.Serialize(routes));
-    }
-
-    private int UpstreamRequests(string path)
-    {
-        var log = Path.Combine(Upstream, "requests.log");
-        return File.Exists(log) ? File.ReadAllLines(log).Count(line => line == path) : 0;
     }
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -2,10 +2,13 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Cleanroom.Gateway.Tests.PyPi;
+namespace Cleanroom.TestSupport;
 
-/// <summary>A real, installable pure-Python wheel of one module, built in memory (with a correct RECORD).</summary>
-internal static class TinyWheel
+/// <summary>
+/// A real, installable pure-Python wheel of one module, built in memory (with a correct RECORD), for the gateway's
+/// pip tests and the real pip in a guest.
+/// </summary>
+public static class TinyWheel
 {
     /// <summary>The wheel's file name and bytes for project <paramref name="name"/> at <paramref name="version"/>.</summary>
     public static (string FileName, byte[] Bytes) Build(string name, string version)

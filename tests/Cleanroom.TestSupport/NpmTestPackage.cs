@@ -4,10 +4,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Cleanroom.Gateway.Tests.Npm;
+namespace Cleanroom.TestSupport;
 
 /// <summary>One version of a test package: its package.json, a real gzipped tarball (<c>package/…</c>) and its digests.</summary>
-internal sealed class NpmTestPackage
+public sealed class NpmTestPackage
 {
     public NpmTestPackage(string name, string version, IReadOnlyDictionary<string, string>? dependencies = null)
     {
