@@ -51,12 +51,22 @@ try
         await Load.FetchAllAsync(client, nginx.BaseUri, everything, concurrency: 8);
     }
 
-    var sides = new[] { new Side("nginx", nginx.BaseUri, nginx.Pid), new Side("gateway", gateway.BaseUri, gateway.Pid) };
+    // The floor: the cheapest answer each server gives (nginx a 3-byte file, the gateway /healthz, which skips
+    // identification, the cache and hashing), so the cost of serving a hit can be told from the cost of HTTP itself.
+    await File.WriteAllTextAsync(Path.Combine(files, "healthz"), "ok\n");
+    var floorNames = Enumerable.Repeat("healthz", objects.Small.Count).ToList();
+    var sides = new[]
+    {
+        new Side("nginx", nginx.BaseUri, nginx.BaseUri, nginx.Pid),
+        new Side("gateway", gateway.BaseUri, new Uri(gateway.BaseUri, "/"), gateway.Pid),
+    };
+    var clientCpu = new Dictionary<string, double> { ["nginx"] = 0, ["gateway"] = 0 };
     for (var round = 0; round < rounds; round++)
     {
         foreach (var side in sides)
         {
             var cpu = ProcessCpu.Seconds(side.Pid);
+            var clientBefore = ProcessCpu.Seconds(Environment.ProcessId);
             for (var i = 0; i < LargeRepeats; i++)
             {
                 side.Large.Add(await Load.DownloadMegabytesPerSecondAsync(client, new Uri(side.BaseUri, BenchObjects.LargeName)));
@@ -69,7 +79,15 @@ try
                 side.Small.Add(await Load.FetchSmallAsync(client, side.BaseUri, objects.Small, concurrency: 8));
             }
 
-            side.SmallCpuSeconds += ProcessCpu.Seconds(side.Pid) - between;
+            var afterSmall = ProcessCpu.Seconds(side.Pid);
+            side.SmallCpuSeconds += afterSmall - between;
+            clientCpu[side.Name] += ProcessCpu.Seconds(Environment.ProcessId) - clientBefore;
+            for (var i = 0; i < SmallRepeats; i++)
+            {
+                side.Floor.Add(await Load.FetchSmallAsync(client, side.FloorUri, floorNames, concurrency: 8));
+            }
+
+            side.FloorCpuSeconds += ProcessCpu.Seconds(side.Pid) - afterSmall;
         }
     }
 
@@ -87,6 +105,9 @@ try
     Row("1,000 small, p50 latency ms", Median(n.Small.Select(r => r.P50Ms)), Median(g.Small.Select(r => r.P50Ms)), higherIsBetter: false);
     Row("1,000 small, p99 latency ms", Median(n.Small.Select(r => r.P99Ms)), Median(g.Small.Select(r => r.P99Ms)), higherIsBetter: false);
     Row("1,000 small, server CPU us per request", n.SmallCpuSeconds * 1e6 / smallRequests, g.SmallCpuSeconds * 1e6 / smallRequests, higherIsBetter: false);
+    Row("floor (3 bytes / healthz), requests/s", Median(n.Floor.Select(r => r.RequestsPerSecond)), Median(g.Floor.Select(r => r.RequestsPerSecond)), higherIsBetter: true);
+    Row("floor, server CPU us per request", n.FloorCpuSeconds * 1e6 / smallRequests, g.FloorCpuSeconds * 1e6 / smallRequests, higherIsBetter: false);
+    Row("client CPU s, large + small phases", clientCpu["nginx"], clientCpu["gateway"], higherIsBetter: false);
     Console.WriteLine($"ratio: gateway as a fraction of nginx's performance (1.0 = as fast; target >= 0.9); CPU over {rounds} rounds " +
         $"({largeMegabytes:0} MB large, {smallRequests:0} small requests per side), 10 ms resolution");
 }
@@ -108,13 +129,19 @@ static void Row(string name, double nginx, double gateway, bool higherIsBetter)
 }
 
 /// <summary>One server's figures over the rounds.</summary>
-internal sealed class Side(string name, Uri baseUri, int pid)
+internal sealed class Side(string name, Uri baseUri, Uri floorUri, int pid)
 {
     public string Name { get; } = name;
 
     public Uri BaseUri { get; } = baseUri;
 
+    public Uri FloorUri { get; } = floorUri;
+
     public int Pid { get; } = pid;
+
+    public List<Load.SmallRun> Floor { get; } = [];
+
+    public double FloorCpuSeconds { get; set; }
 
     public List<double> Large { get; } = [];
 
