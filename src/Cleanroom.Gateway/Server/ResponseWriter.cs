@@ -44,7 +44,7 @@ internal static class ResponseWriter
                 return true;
             }
 
-            await StreamVerifiedAsync(request, body, counters, logger, entry.Key.ToString(), plainReads: true, entry.Size);
+            await StreamVerifiedAsync(request, body, counters, logger, entry.Key, plainReads: true, entry.Size);
             return true;
         }
     }
@@ -55,7 +55,8 @@ internal static class ResponseWriter
     /// <paramref name="plainReads"/>: the body is a file (a plain read costs less than an async one: on Linux that is
     /// the same blocking read on a pool thread plus two hand-offs; measured with bench/gateway_cache, 556 -> 912 MB/s
     /// for 100 MB, and more requests/s for small blobs). <paramref name="length"/>, when known, sizes the buffers: a
-    /// small body takes one buffer just big enough (and one write), not two of 256 KiB.
+    /// small body takes one buffer just big enough (and one write), not two of 256 KiB. <paramref name="what"/> names
+    /// the body in the log (a cache key is only turned into text when something is logged).
     /// </summary>
     /// <remarks>
     /// Each buffer's write to the guest is in flight while the next one is read and hashed (three buffers: one being
@@ -63,7 +64,7 @@ internal static class ResponseWriter
     /// instead of taking turns. The held-back buffer still goes out only after the end of the body has been verified.
     /// </remarks>
     public static async Task StreamVerifiedAsync(
-        GatewayRequest request, Stream body, RouteCounterSet.Counters counters, ILogger logger, string what, bool plainReads, long? length = null)
+        GatewayRequest request, Stream body, RouteCounterSet.Counters counters, ILogger logger, object what, bool plainReads, long? length = null)
     {
         var output = request.Http.Response.Body;
 
