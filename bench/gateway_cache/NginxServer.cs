@@ -18,6 +18,9 @@ internal sealed class NginxServer : IAsyncDisposable
 
     public Uri BaseUri { get; }
 
+    /// <summary>nginx's only process (master_process off, one worker in it), for its CPU time.</summary>
+    public int Pid => _process.Id;
+
     public static async Task<NginxServer> StartAsync(string root, string prefix)
     {
         var binary = Binaries.FirstOrDefault(File.Exists)

@@ -78,10 +78,18 @@ internal sealed class CachedUpstream(ContentCache cache, UpstreamClient upstream
             await RedirectRecords.CheckAsync(cache, key, request);
             if (await ResponseWriter.ServeEntryAsync(request, cache.OpenRead(result), result.Entry, state, counters, logger))
             {
-                (result.Outcome switch { CacheOutcome.Hit => (Action)counters.Hit, CacheOutcome.Stale => counters.Stale, _ => counters.Miss })();
-                if (result.Outcome == CacheOutcome.Stale)
+                switch (result.Outcome)
                 {
-                    logger.LogInformation("gateway: served stale {Key}: {Error}", key.ToString(), result.UpstreamFailure?.Message);
+                    case CacheOutcome.Hit:
+                        counters.Hit();
+                        break;
+                    case CacheOutcome.Stale:
+                        counters.Stale();
+                        logger.LogInformation("gateway: served stale {Key}: {Error}", key.ToString(), result.UpstreamFailure?.Message);
+                        break;
+                    default:
+                        counters.Miss();
+                        break;
                 }
 
                 return;

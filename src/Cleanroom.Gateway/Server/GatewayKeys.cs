@@ -12,7 +12,15 @@ internal static class GatewayKeys
 {
     public static CacheKey Make(string protocol, string kind, string scope, params string[] parts)
     {
-        var text = scope + "|" + string.Join('|', parts.Select(p => p.Replace("|", "%7C", StringComparison.Ordinal)));
+        // Every cache hit builds its key: a plain loop, no LINQ, and Replace only allocates when a part holds a '|'.
+        var escaped = new string[parts.Length + 1];
+        escaped[0] = scope;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            escaped[i + 1] = parts[i].Replace("|", "%7C", StringComparison.Ordinal);
+        }
+
+        var text = string.Join('|', escaped);
         if (text.Length > CacheKey.MaxKeyLength)
         {
             text = scope + "|sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));

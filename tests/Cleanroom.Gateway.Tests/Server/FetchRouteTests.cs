@@ -90,6 +90,41 @@ public sealed class FetchRouteTests : IAsyncLifetime
         Assert.Equal(2, _files.Requests.Count);
     }
 
+    [Theory]
+    [InlineData(1_000, 500)]
+    [InlineData(262_144, 262_143)]
+    [InlineData(1_000_013, 100)]
+    [InlineData(1_000_013, 1_000_000)]
+    public async Task A_cached_blob_of_any_size_is_served_whole_and_never_complete_once_corrupted(int size, int corruptAt)
+    {
+        // One buffer, exactly one buffer, and several (where sends overlap the reads): the last bytes must still wait
+        // for the verdict, whichever buffer the damage is in.
+        var body = RandomNumberGenerator.GetBytes(size);
+        _files.Add("/sized.bin", body);
+        await using var gateway = await StartAsync();
+        Assert.Equal(body, await gateway.Http.GetByteArrayAsync($"/fetch/{Host}/sized.bin"));
+        using (var hit = await gateway.Http.GetAsync($"/fetch/{Host}/sized.bin"))
+        {
+            Assert.Equal("hit", hit.Headers.GetValues("X-Cleanroom-Cache").Single());
+            Assert.Equal(body, await hit.Content.ReadAsByteArrayAsync());
+        }
+
+        var hex = Convert.ToHexStringLower(SHA256.HashData(body));
+        var blob = Path.Combine(gateway.Root, "cache", "blobs", hex[..2], hex);
+        File.SetUnixFileMode(blob, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await using (var file = new FileStream(blob, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = corruptAt;
+            file.WriteByte((byte)(body[corruptAt] ^ 0xff));
+        }
+
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => gateway.Http.GetByteArrayAsync($"/fetch/{Host}/sized.bin"));
+        Assert.False(File.Exists(blob));
+        using var again = await gateway.Http.GetAsync($"/fetch/{Host}/sized.bin");
+        Assert.Equal("miss", again.Headers.GetValues("X-Cleanroom-Cache").Single());
+        Assert.Equal(body, await again.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task A_pinned_download_must_match_its_digest_and_a_mismatch_caches_nothing()
     {
