@@ -42,7 +42,8 @@ public static class DaemonErrors
     {
         ArgumentNullException.ThrowIfNull(exception);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (exception.StatusCode == StatusCode.Unavailable && TlsFailure(exception.Status.DebugException) is { } tls)
+        // Grpc.Net.Client reports a failed handshake as INTERNAL (an untrusted certificate) or UNAVAILABLE; the cause says which it was.
+        if (TlsFailure(exception.Status.DebugException) is { } tls)
         {
             return $"TLS handshake with the daemon at {endpoint.Display} failed: {tls.Message.TrimEnd('.', ' ')}. "
                 + "Trust its certificate with --tls-ca FILE (or CLEANROOM_TLS_CA); a daemon that requires client certificates also needs --tls-cert and --tls-key.";
