@@ -121,6 +121,23 @@ public sealed class RemoteListenerTests
     }
 
     [Fact]
+    public async Task The_intermediates_after_the_leaf_in_tls_cert_are_sent_so_a_client_trusting_only_the_root_is_served()
+    {
+        using var dir = new TempDir();
+        using var root = TestCertificates.Ca("root ca");
+        using var intermediate = TestCertificates.Intermediate(root, "intermediate ca");
+        using var server = TestCertificates.Server(intermediate);
+        var (serverCert, serverKey) = TestCertificates.WritePem(server, dir.Path, "server");
+        File.AppendAllText(serverCert, "\n" + intermediate.ExportCertificatePem() + "\n");
+        var (rootPem, _) = TestCertificates.WritePem(root, dir.Path, "root");
+
+        await using var host = await ControlApiHost.StartAsync(Listen("https://127.0.0.1:0", o => o with { TlsCertFile = serverCert, TlsKeyFile = serverKey }));
+        using var connection = DaemonConnection.Open(DaemonEndpoint.Parse(Assert.Single(host.NetworkAddresses).GetLeftPart(UriPartial.Authority)), new DaemonTls { CaFile = rootPem });
+
+        await connection.Sandboxes.ListSandboxesAsync(new ListSandboxesRequest());
+    }
+
+    [Fact]
     public async Task Plain_http_sent_to_the_tls_port_is_dropped_and_a_good_client_is_served_afterwards()
     {
         await using var host = await ControlApiHost.StartAsync(Listen("https://127.0.0.1:0"));

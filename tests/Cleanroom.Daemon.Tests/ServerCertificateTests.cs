@@ -48,6 +48,16 @@ public sealed class ServerCertificateTests : IDisposable
     }
 
     [Fact]
+    public void A_listener_on_every_interface_names_the_machine_instead_of_the_wildcard()
+    {
+        var generated = ServerCertificate.Load(Options("https://0.0.0.0:8443"));
+
+        var san = generated.Certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single();
+        Assert.Contains(System.Net.Dns.GetHostName().ToLowerInvariant(), san.EnumerateDnsNames());
+        Assert.DoesNotContain("0.0.0.0", san.EnumerateIPAddresses().Select(a => a.ToString()));
+    }
+
+    [Fact]
     public void A_certificate_file_that_is_not_pem_stops_the_start_with_the_file_named()
     {
         var bad = Path.Combine(_state, "bad.pem");

@@ -24,6 +24,9 @@ internal static class ServerCertificate
     /// <summary>What was loaded, from where, and whether it was generated now.</summary>
     public sealed record Loaded(X509Certificate2 Certificate, string Path, bool Generated)
     {
+        /// <summary>Intermediates that followed the leaf in <c>--tls-cert</c>, sent with it in the handshake.</summary>
+        public X509Certificate2Collection Chain { get; init; } = [];
+
         /// <summary>Hex SHA-256 of the DER certificate, as <c>openssl x509 -fingerprint -sha256</c> shows it (without colons).</summary>
         public string Fingerprint => Certificate.GetCertHashString(HashAlgorithmName.SHA256);
     }
@@ -34,10 +37,13 @@ internal static class ServerCertificate
         ArgumentNullException.ThrowIfNull(options);
         if (options.TlsCertFile is { } certFile)
         {
-            return new Loaded(FromPem(certFile, options.TlsKeyFile!), certFile, Generated: false);
+            return new Loaded(FromPem(certFile, options.TlsKeyFile!), certFile, Generated: false) { Chain = Intermediates(certFile) };
         }
 
-        var hosts = options.Listeners.Where(l => l.Tls).Select(l => l.Host).ToList();
+        // A listener on every interface is reached by the machine's name, not by 0.0.0.0.
+        var hosts = options.Listeners.Where(l => l.Tls)
+            .Select(l => l.Address.Equals(IPAddress.Any) || l.Address.Equals(IPAddress.IPv6Any) ? Dns.GetHostName() : l.Host)
+            .Where(h => Uri.CheckHostName(h) is UriHostNameType.Dns or UriHostNameType.IPv4 or UriHostNameType.IPv6).ToList();
         var dir = options.TlsDir;
         PrivateDirectory.Ensure(dir, "the TLS directory", enforcePrivate: true);
         var certPath = Path.Combine(dir, CertFileName);
@@ -119,6 +125,14 @@ internal static class ServerCertificate
         {
             throw new DaemonException(Grpc.Core.StatusCode.InvalidArgument, ReasonCode.InvalidArgument, $"cannot load the TLS certificate {certFile} with key {keyFile}: {ex.Message}");
         }
+    }
+
+    private static X509Certificate2Collection Intermediates(string certFile)
+    {
+        var all = new X509Certificate2Collection();
+        all.ImportFromPemFile(certFile);
+        all.RemoveAt(0);
+        return all;
     }
 
     /// <summary>Written beside its final name with mode 0600 from creation, then renamed: never a half-written or readable key.</summary>

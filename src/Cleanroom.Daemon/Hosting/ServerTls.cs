@@ -14,9 +14,12 @@ internal sealed class ServerTls
 {
     private readonly X509Certificate2Collection? _clientCas;
 
-    public ServerTls(X509Certificate2 certificate, X509Certificate2Collection? clientCas)
+    private readonly X509Certificate2Collection _chain;
+
+    public ServerTls(X509Certificate2 certificate, X509Certificate2Collection chain, X509Certificate2Collection? clientCas)
     {
         Certificate = certificate;
+        _chain = chain;
         _clientCas = clientCas;
     }
 
@@ -30,13 +33,14 @@ internal sealed class ServerTls
     {
         ArgumentNullException.ThrowIfNull(options);
         loaded = ServerCertificate.Load(options);
-        return new ServerTls(loaded.Certificate, options.TlsClientCaFile is { } caFile ? ClientCas(caFile) : null);
+        return new ServerTls(loaded.Certificate, loaded.Chain, options.TlsClientCaFile is { } caFile ? ClientCas(caFile) : null);
     }
 
     /// <summary>Kestrel's handshake settings for one https listener.</summary>
     public HttpsConnectionAdapterOptions Adapter() => new()
     {
         ServerCertificate = Certificate,
+        ServerCertificateChain = _chain.Count > 0 ? _chain : null,
         SslProtocols = SslProtocols.Tls13,
         ClientCertificateMode = _clientCas is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
         ClientCertificateValidation = _clientCas is null ? null : (certificate, _, _) => ChainsToClientCa(certificate),
