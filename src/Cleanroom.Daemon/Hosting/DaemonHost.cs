@@ -144,6 +144,11 @@ public static class DaemonHost
         {
             await app.StartAsync(cancellationToken);
         }
+        catch (IOException ex) when (options.Listeners.Count > 0)
+        {
+            // Kestrel's bind failure names the address ("address already in use"); say it as the daemon's own refusal.
+            throw new DaemonException(Grpc.Core.StatusCode.FailedPrecondition, ReasonCode.FailedPrecondition, ex.Message);
+        }
         finally
         {
             Hosting.PrivateDirectory.SetUmask(Hosting.PrivateDirectory.DaemonUmask);
@@ -152,6 +157,11 @@ public static class DaemonHost
         Hosting.ControlSocket.Restrict(options.SocketPath);
         logger.LogInformation("cleanroom daemon {Version} listening on unix://{Socket} (state {State})", Hosting.DaemonVersion.Current, options.SocketPath, options.StateDir);
         LogListeners(logger, options, serverCertificate, tls);
+        if (options.Listeners.Any(l => l.Port == 0))
+        {
+            logger.LogInformation("network listeners bound at {Addresses}", string.Join(", ", app.Urls.Where(u => !u.Contains("unix:", StringComparison.Ordinal))));
+        }
+
 
         // Decide KVM or TCG now, so the first sandbox does not pay for the probe boot.
         var backend = app.Services.GetRequiredService<IVmBackend>();
