@@ -184,13 +184,24 @@ public sealed class RemoteListenerTests
         Assert.True(refused is AuthenticationException or IOException, $"expected a failed handshake, got {refused?.GetType().Name ?? "success"}");
     }
 
-    private static async Task<SslProtocols> HandshakeAsync(int port, DaemonTls trust, SslProtocols protocols)
+    [Fact]
+    public async Task Trusting_the_ca_file_still_checks_the_name_the_client_asked_for()
+    {
+        await using var host = await ControlApiHost.StartAsync(Listen("https://127.0.0.1:0"));
+        var port = Assert.Single(host.NetworkAddresses).Port;
+        var trust = new DaemonTls { CaFile = host.Certificate!.Path };
+
+        Assert.Equal(SslProtocols.Tls13, await HandshakeAsync(port, trust, SslProtocols.Tls13, "localhost"));
+        await Assert.ThrowsAsync<AuthenticationException>(() => HandshakeAsync(port, trust, SslProtocols.Tls13, "daemon.example"));
+    }
+
+    private static async Task<SslProtocols> HandshakeAsync(int port, DaemonTls trust, SslProtocols protocols, string name = "127.0.0.1")
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, port);
         await using var tls = new SslStream(tcp.GetStream());
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var options = trust.ClientOptions("127.0.0.1");
+        var options = trust.ClientOptions(name);
         options.EnabledSslProtocols = protocols;
         await tls.AuthenticateAsClientAsync(options, timeout.Token);
         return tls.SslProtocol;
