@@ -38,7 +38,8 @@ public static class CliApp
     internal static RootCommand BuildRoot(CliContext context)
     {
         var host = new HostOption();
-        var daemon = new DaemonAccess(context, host);
+        var tls = new TlsOptions();
+        var daemon = new DaemonAccess(context, host, tls);
         var root = new RootCommand("Cleanroom: run CI jobs in Linux microVMs. All commands talk to the daemon ('cleanroom serve').")
         {
             host,
@@ -56,8 +57,10 @@ public static class CliApp
         // The daemon runs on Linux only (QEMU/KVM); the client commands work anywhere that can reach one.
         if (OperatingSystem.IsLinux())
         {
-            root.Add(new ServeCommand(context));
+            root.Add(new ServeCommand(context, tls));
         }
+
+        tls.AddTo(root);
 
         return root;
     }

@@ -8,10 +8,13 @@ namespace Cleanroom.Cli;
 /// Runs a command's body against the daemon: resolves the endpoint, opens the connection, and turns failures
 /// into one <c>cleanroom: ...</c> line and exit code 1 (2 for a malformed endpoint, 128+N when interrupted by signal N).
 /// </summary>
-internal sealed class DaemonAccess(CliContext context, HostOption host)
+internal sealed class DaemonAccess(CliContext context, HostOption host, TlsOptions tls)
 {
     public DaemonEndpoint ResolveEndpoint(ParseResult parse) =>
         EndpointResolver.Resolve(parse.GetValue(host), context.Environment, context.User);
+
+    /// <summary>The TLS settings an https endpoint is reached with (flags over variables).</summary>
+    public DaemonTls ResolveTls(ParseResult parse) => tls.Resolve(parse, context.Environment);
 
     public async Task<int> RunAsync(ParseResult parse, Func<DaemonConnection, Task<int>> body, CancellationToken cancellationToken)
     {
@@ -26,7 +29,18 @@ internal sealed class DaemonAccess(CliContext context, HostOption host)
             return ExitCodes.Usage;
         }
 
-        using var connection = DaemonConnection.Open(endpoint);
+        DaemonConnection connection;
+        try
+        {
+            connection = DaemonConnection.Open(endpoint, ResolveTls(parse));
+        }
+        catch (DaemonTlsException ex)
+        {
+            context.Complain(ex.Message);
+            return ExitCodes.Usage;
+        }
+
+        using var owned = connection;
         try
         {
             return await body(connection);

@@ -9,7 +9,7 @@ internal sealed class HostOption : Option<string?>
     public HostOption()
         : base("--host")
     {
-        Description = $"Daemon endpoint: unix:///path, /path or http://host:port (default: ${EndpointResolver.HostVariable}, then the local socket)";
+        Description = $"Daemon endpoint: unix:///path, /path, http://host:port or https://host:port (default: ${EndpointResolver.HostVariable}, then the local socket)";
         HelpName = "endpoint";
         Recursive = true;
         Validators.Add(result =>

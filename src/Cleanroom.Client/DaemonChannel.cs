@@ -9,9 +9,14 @@ public static class DaemonChannel
     // A daemon that does not accept within this time is as good as absent; fail with a clear line instead of hanging.
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
-    public static GrpcChannel Create(DaemonEndpoint endpoint)
+    public static GrpcChannel Create(DaemonEndpoint endpoint) => Create(endpoint, DaemonTls.Default);
+
+    /// <summary>The channel; an https endpoint handshakes as <paramref name="tls"/> says (HTTP/2 chosen by ALPN).</summary>
+    /// <exception cref="DaemonTlsException">The TLS files of an https endpoint cannot be used.</exception>
+    public static GrpcChannel Create(DaemonEndpoint endpoint, DaemonTls tls)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(tls);
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = ConnectTimeout,
@@ -28,8 +33,13 @@ public static class DaemonChannel
             handler.ConnectCallback = (_, cancellationToken) => ConnectUnixAsync(socketPath, cancellationToken);
         }
 
-        // Grpc.Net.Client asks for HTTP/2 exactly, which on a plain-http address means prior knowledge (h2c):
-        // the daemon's socket listener speaks HTTP/2 only.
+        if (endpoint.Address is { Scheme: "https" } https)
+        {
+            handler.SslOptions = tls.ClientOptions(https.IdnHost);
+        }
+
+        // Grpc.Net.Client asks for HTTP/2 exactly, which on a plain-http address means prior knowledge (h2c), which
+        // the daemon's cleartext listeners detect; over https ALPN offers h2.
         var address = endpoint.Address ?? new Uri("http://localhost");
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {

@@ -35,5 +35,9 @@ public sealed class DaemonConnection : IDisposable
     /// <summary>Creates the channel; nothing is sent until the first call.</summary>
     public static DaemonConnection Open(DaemonEndpoint endpoint) => new(endpoint, DaemonChannel.Create(endpoint));
 
+    /// <summary>Creates the channel with these TLS settings for an https endpoint; nothing is sent until the first call.</summary>
+    /// <exception cref="DaemonTlsException">The TLS files cannot be used.</exception>
+    public static DaemonConnection Open(DaemonEndpoint endpoint, DaemonTls tls) => new(endpoint, DaemonChannel.Create(endpoint, tls));
+
     public void Dispose() => Channel.Dispose();
 }

@@ -20,7 +20,9 @@ public static class DaemonErrors
     public static string? UnreachableReason(RpcException exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        if (exception.StatusCode != StatusCode.Unavailable || TransportFailure(exception.Status.DebugException) is not { } failure)
+        // A failed handshake reached a listener: it is a trust problem, not a missing daemon (see Describe).
+        if (exception.StatusCode != StatusCode.Unavailable || TlsFailure(exception.Status.DebugException) is not null
+            || TransportFailure(exception.Status.DebugException) is not { } failure)
         {
             return null;
         }
@@ -40,6 +42,13 @@ public static class DaemonErrors
     {
         ArgumentNullException.ThrowIfNull(exception);
         ArgumentNullException.ThrowIfNull(endpoint);
+        // Grpc.Net.Client reports a failed handshake as INTERNAL (an untrusted certificate) or UNAVAILABLE; the cause says which it was.
+        if (TlsFailure(exception.Status.DebugException) is { } tls)
+        {
+            return $"TLS handshake with the daemon at {endpoint.Display} failed: {tls.Message.TrimEnd('.', ' ')}. "
+                + "Trust its certificate with --tls-ca FILE (or CLEANROOM_TLS_CA); a daemon that requires client certificates also needs --tls-cert and --tls-key.";
+        }
+
         if (UnreachableReason(exception) is { } reason)
         {
             return Unreachable(endpoint, reason);
@@ -54,6 +63,21 @@ public static class DaemonErrors
         ArgumentNullException.ThrowIfNull(endpoint);
         return $"cannot reach the daemon at {endpoint.Display}: {reason.TrimEnd('.', ' ')}. "
             + "Start it with 'cleanroom serve' (or use ./cleanroom, which starts it).";
+    }
+
+    /// <summary>The innermost handshake failure (an untrusted certificate, a refused client certificate), if that was the cause.</summary>
+    private static System.Security.Authentication.AuthenticationException? TlsFailure(Exception? exception)
+    {
+        System.Security.Authentication.AuthenticationException? found = null;
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is System.Security.Authentication.AuthenticationException authentication)
+            {
+                found = authentication;
+            }
+        }
+
+        return found;
     }
 
     // The innermost socket error names the real cause ("No such file or directory", "Connection refused");

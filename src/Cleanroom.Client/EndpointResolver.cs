@@ -2,7 +2,9 @@ namespace Cleanroom.Client;
 
 /// <summary>
 /// The one place that decides which daemon a client talks to:
-/// <c>--host</c> &gt; <c>CLEANROOM_HOST</c> &gt; <c>CLEANROOM_SOCKET</c> &gt; the default socket.
+/// <c>--host</c> &gt; <c>CLEANROOM_HOST</c> &gt; <c>CLEANROOM_SOCKET</c> &gt; the default socket (there is no client
+/// configuration file), and with which TLS settings: each of <c>--tls-ca</c>, <c>--tls-cert</c> and <c>--tls-key</c>
+/// over its variable.
 /// </summary>
 public static class EndpointResolver
 {
@@ -14,6 +16,32 @@ public static class EndpointResolver
     /// two agree even when the wrapper picked a non-default path.
     /// </summary>
     public const string SocketVariable = "CLEANROOM_SOCKET";
+
+    /// <summary>PEM CA (or the daemon's self-signed certificate) trusted instead of the system roots; what <c>--tls-ca</c> overrides.</summary>
+    public const string TlsCaVariable = "CLEANROOM_TLS_CA";
+
+    /// <summary>PEM client certificate; what <c>--tls-cert</c> overrides.</summary>
+    public const string TlsCertVariable = "CLEANROOM_TLS_CERT";
+
+    /// <summary>PEM client key; what <c>--tls-key</c> overrides.</summary>
+    public const string TlsKeyVariable = "CLEANROOM_TLS_KEY";
+
+    /// <summary>Each flag over its variable; relative paths made absolute. Blank values count as unset.</summary>
+    public static DaemonTls ResolveTls(string? ca, string? cert, string? key, Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return new DaemonTls
+        {
+            CaFile = Pick(ca, environment(TlsCaVariable)),
+            CertFile = Pick(cert, environment(TlsCertVariable)),
+            KeyFile = Pick(key, environment(TlsKeyVariable)),
+        };
+    }
+
+    private static string? Pick(string? flag, string? variable) =>
+        !string.IsNullOrWhiteSpace(flag) ? Path.GetFullPath(flag)
+        : !string.IsNullOrWhiteSpace(variable) ? Path.GetFullPath(variable)
+        : null;
 
     public static DaemonEndpoint Resolve(string? host, Func<string, string?> environment, LocalUser user)
     {

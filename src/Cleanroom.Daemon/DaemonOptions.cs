@@ -8,6 +8,27 @@ public sealed record DaemonOptions
     /// <summary>Unix socket the control API listens on (mode 0600).</summary>
     public required string SocketPath { get; init; }
 
+    /// <summary>
+    /// Network listeners beside the socket (<c>--listen http(s)://HOST:PORT</c>), each serving the same control API.
+    /// Whoever reaches one may use the daemon: plain http off loopback needs <see cref="Insecure"/>.
+    /// </summary>
+    public IReadOnlyList<Hosting.ListenerSpec> Listeners { get; init; } = [];
+
+    /// <summary><c>--insecure</c>: allows plain http listeners on addresses other machines can reach.</summary>
+    public bool Insecure { get; init; }
+
+    /// <summary>PEM certificate (with its chain) and key for https listeners; null generates a self-signed one under the state dir.</summary>
+    public string? TlsCertFile { get; init; }
+
+    /// <summary>PEM private key for <see cref="TlsCertFile"/>.</summary>
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>PEM CA certificate(s): when set, https listeners require a client certificate chained to one of them (mTLS).</summary>
+    public string? TlsClientCaFile { get; init; }
+
+    /// <summary>Where the generated server certificate and key are kept.</summary>
+    public string TlsDir => Path.Combine(StateDir, "tls");
+
     /// <summary>Holds the SQLite state, sandbox work directories and execution output logs.</summary>
     public required string StateDir { get; init; }
 

@@ -60,4 +60,22 @@ public sealed class EndpointResolverTests
     [Fact]
     public void A_malformed_host_variable_is_an_error() =>
         Assert.Throws<EndpointFormatException>(() => EndpointResolver.Resolve(null, Env(("CLEANROOM_HOST", "localhost:80")), Alice));
+
+    [Fact]
+    public void Tls_flags_win_over_their_variables_each_on_its_own()
+    {
+        var tls = EndpointResolver.ResolveTls("/flag/ca.pem", null, " ", Env(("CLEANROOM_TLS_CA", "/env/ca.pem"), ("CLEANROOM_TLS_CERT", "/env/client.pem"), ("CLEANROOM_TLS_KEY", "/env/client.key")));
+        Assert.Equal("/flag/ca.pem", tls.CaFile);
+        Assert.Equal("/env/client.pem", tls.CertFile);
+        Assert.Equal("/env/client.key", tls.KeyFile);
+    }
+
+    [Fact]
+    public void Tls_files_are_made_absolute_and_blank_ones_are_unset()
+    {
+        var tls = EndpointResolver.ResolveTls("ca.pem", "", null, Env(("CLEANROOM_TLS_CERT", "")));
+        Assert.Equal(Path.GetFullPath("ca.pem"), tls.CaFile);
+        Assert.Null(tls.CertFile);
+        Assert.Null(tls.KeyFile);
+    }
 }

@@ -149,7 +149,8 @@ public sealed class ParsingTests : IDisposable
 
     [Theory]
     [InlineData("serve", "--accel", "hvf")]
-    [InlineData("serve", "--listen", "http://127.0.0.1:1")]
+    [InlineData("serve", "--listen", "https://127.0.0.1:1/path")]
+    [InlineData("serve", "--listen", "/a.sock", "--listen", "/b.sock")]
     [InlineData("serve", "--listen", "relative.sock")]
     public async Task Serve_usage_errors_exit_2(params string[] args) =>
         Assert.Equal(2, await _cli.RunAsync(args));
@@ -157,5 +158,6 @@ public sealed class ParsingTests : IDisposable
     [Fact]
     public void Serve_accepts_its_options() =>
         AssertParses("serve", "--listen", "unix:///tmp/d.sock", "--state-dir", "/tmp/state", "--assets", "/tmp/assets", "--accel", "tcg",
-            "--images", "/tmp/images", "--insecure-registry", "reg.lan:5000", "--insecure-registry", "mirror.lan");
+            "--images", "/tmp/images", "--insecure-registry", "reg.lan:5000", "--insecure-registry", "mirror.lan",
+            "--listen", "https://0.0.0.0:8443", "--listen", "http://0.0.0.0:7777", "--insecure", "--tls-cert", "/tmp/s.pem", "--tls-key", "/tmp/s.key", "--tls-client-ca", "/tmp/ca.pem");
 }

@@ -51,14 +51,27 @@ internal sealed class ControlApiHost : IAsyncDisposable
     /// <summary>HTTP/2 with prior knowledge over the socket (as gRPC and connect-node clients speak).</summary>
     public HttpClient Http2 { get; }
 
-    public static async Task<ControlApiHost> StartAsync()
+    /// <summary>The network listeners' bound addresses (port 0 resolved), in <c>--listen</c> order of scheme: http ones, then https.</summary>
+    public IReadOnlyList<Uri> NetworkAddresses =>
+        _app.Urls.Where(u => !u.Contains("unix:", StringComparison.Ordinal)).Select(u => new Uri(u)).OrderBy(u => u.Scheme, StringComparer.Ordinal).ToList();
+
+    /// <summary>The https listeners' certificate, when there are any.</summary>
+    public ServerCertificate.Loaded? Certificate { get; private init; }
+
+    /// <summary>
+    /// The API on the harness's socket and, when <paramref name="tune"/> adds them, on network listeners (TLS set up
+    /// as the daemon does: the given or generated certificate, client CAs).
+    /// </summary>
+    public static async Task<ControlApiHost> StartAsync(Func<DaemonOptions, DaemonOptions>? tune = null)
     {
         var root = Directory.CreateTempSubdirectory("cr-control-api-").FullName;
         var events = new SandboxEventStore(Path.Combine(root, "events.db"));
-        var harness = new DaemonHarness(events: events);
+        var harness = new DaemonHarness(tune, events: events);
+        ServerCertificate.Loaded? certificate = null;
+        var tls = harness.Options.Listeners.Any(l => l.Tls) ? ServerTls.Load(harness.Options, out certificate) : null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => ControlApi.Listen(k, harness.Options.SocketPath));
+        builder.WebHost.ConfigureKestrel(k => ControlApi.Listen(k, harness.Options.SocketPath, harness.Options.Listeners, tls));
         builder.Services.AddControlApi();
         var watcher = new CallWatcher();
         builder.Services.AddSingleton(watcher);
@@ -71,7 +84,7 @@ internal sealed class ControlApiHost : IAsyncDisposable
         var app = builder.Build();
         app.MapControlApi();
         await app.StartAsync();
-        return new ControlApiHost(app, harness, events, watcher, root);
+        return new ControlApiHost(app, harness, events, watcher, root) { Certificate = certificate };
     }
 
     public async ValueTask DisposeAsync()

@@ -15,7 +15,16 @@ namespace Cleanroom.Cli.Commands;
 [SupportedOSPlatform("linux")]
 internal sealed partial class ServeCommand : Command
 {
-    private readonly Option<string?> _listen = new("--listen") { Description = "Unix socket to listen on: unix:///path or /path (default: $XDG_RUNTIME_DIR/cleanroom/cleanroom.sock)", HelpName = "socket" };
+    private readonly Option<string[]> _listen = new("--listen")
+    {
+        Description = "Where the control API listens; repeatable: one unix socket (unix:///path or /path; default: $XDG_RUNTIME_DIR/cleanroom/cleanroom.sock, always served) "
+            + "and any number of http://HOST:PORT or https://HOST:PORT (HOST an IP address or localhost)",
+        HelpName = "endpoint",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private readonly Option<bool> _insecure = new("--insecure") { Description = "Allow a plain http:// --listen on a non-loopback address: anyone who reaches it controls the daemon, unencrypted" };
+    private readonly Option<string?> _tlsClientCa = new("--tls-client-ca") { Description = "Require https clients to present a certificate chained to this PEM CA (mTLS)", HelpName = "file" };
     private readonly Option<string?> _stateDir = new("--state-dir") { Description = "State directory (default: /var/lib/cleanroom as root, else $XDG_STATE_HOME/cleanroom)", HelpName = "dir" };
     private readonly Option<string?> _assets = new("--assets") { Description = $"Boot assets directory (default: ${ServeDefaults.AssetsVariable}, else ../assets beside the binary)", HelpName = "dir" };
     private readonly Option<string> _accel = new("--accel") { Description = "Acceleration: auto (KVM only when a probe boot proves it works), kvm or tcg", DefaultValueFactory = _ => "auto" };
@@ -52,18 +61,20 @@ internal sealed partial class ServeCommand : Command
 
     private readonly Option<string[]> _dnsUpstreams = new("--dns-upstream") { Description = "A resolver allowed DNS queries go to, ADDR[:PORT]; repeatable (default: the host's /etc/resolv.conf)", HelpName = "addr", AllowMultipleArgumentsPerToken = false };
 
-    public ServeCommand(CliContext context)
+    public ServeCommand(CliContext context, TlsOptions tls)
         : base("serve", "Run the daemon")
     {
         _accel.AcceptOnlyFromAmong("auto", "kvm", "tcg");
         _listen.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<string?>() is { } value && ListenSocket(value) is { } error)
+            if (ListenError(result.GetValueOrDefault<string[]>() ?? []) is { } error)
             {
                 result.AddError(error);
             }
         });
         Options.Add(_listen);
+        Options.Add(_insecure);
+        Options.Add(_tlsClientCa);
         Options.Add(_stateDir);
         Options.Add(_assets);
         Options.Add(_accel);
@@ -81,13 +92,21 @@ internal sealed partial class ServeCommand : Command
 
         SetAction((parse, cancellationToken) =>
         {
-            var listen = parse.GetValue(_listen);
+            var listens = parse.GetValue(_listen) ?? [];
+            var socket = listens.Select(DaemonEndpoint.Parse).FirstOrDefault(e => e.SocketPath is not null)?.SocketPath;
             List<string> args =
             [
-                "--listen", listen is null ? ServeDefaults.SocketPath(context.Environment, context.User) : DaemonEndpoint.Parse(listen).SocketPath!,
+                "--listen", socket ?? ServeDefaults.SocketPath(context.Environment, context.User),
                 "--state-dir", Path.GetFullPath(parse.GetValue(_stateDir) ?? ServeDefaults.StateDir(context.Environment, context.User)),
                 "--accel", parse.GetValue(_accel)!,
             ];
+            if (NetworkArguments(parse, listens, tls.Resolve(parse, context.Environment), parse.GetValue(tls.Cert) is not null) is not { } network)
+            {
+                context.Complain("--tls-cert, --tls-key and --tls-client-ca need an https:// --listen");
+                return Task.FromResult(ExitCodes.Usage);
+            }
+
+            args.AddRange(network);
             if (ServeDefaults.AssetsDir(parse.GetValue(_assets), context.Environment, AppContext.BaseDirectory) is { } assets)
             {
                 args.AddRange(["--assets", assets]);
@@ -160,11 +179,56 @@ internal sealed partial class ServeCommand : Command
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 
-    private static string? ListenSocket(string value)
+    /// <summary>
+    /// The network listeners and their TLS settings for the daemon, which validates them; null when TLS flags were
+    /// given without an https listener. The certificate variables only count with one (they may be set for clients).
+    /// </summary>
+    private List<string>? NetworkArguments(ParseResult parse, string[] listens, DaemonTls tls, bool certFlag)
+    {
+        List<string> args = [];
+        var https = false;
+        foreach (var listen in listens.Where(l => DaemonEndpoint.Parse(l).Address is not null))
+        {
+            https |= listen.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
+            args.AddRange(["--listen", listen.Trim()]);
+        }
+
+        if (parse.GetValue(_insecure))
+        {
+            args.Add("--insecure");
+        }
+
+        var clientCa = parse.GetValue(_tlsClientCa);
+        if (!https)
+        {
+            return certFlag || clientCa is not null ? null : args;
+        }
+
+        if (tls.CertFile is not null)
+        {
+            args.AddRange(["--tls-cert", tls.CertFile]);
+        }
+
+        if (tls.KeyFile is not null)
+        {
+            args.AddRange(["--tls-key", tls.KeyFile]);
+        }
+
+        if (clientCa is not null)
+        {
+            args.AddRange(["--tls-client-ca", Path.GetFullPath(clientCa)]);
+        }
+
+        return args;
+    }
+
+    private static string? ListenError(string[] listens)
     {
         try
         {
-            return DaemonEndpoint.Parse(value).SocketPath is null ? "--listen takes a unix socket: unix:///path or /path" : null;
+            return listens.Count(l => DaemonEndpoint.Parse(l).SocketPath is not null) > 1
+                ? "--listen takes one unix socket (and any number of http:// or https:// listeners)"
+                : null;
         }
         catch (EndpointFormatException ex)
         {

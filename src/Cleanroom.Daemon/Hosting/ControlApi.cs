@@ -3,6 +3,7 @@ using Cleanroom.Daemon.Connect;
 using Cleanroom.Daemon.Services;
 using Grpc.AspNetCore.Web;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -23,11 +24,34 @@ internal static class ControlApi
     /// <summary>
     /// A unix socket listener for all three protocols: HTTP/1.1, and HTTP/2 for clients that start with its preface.
     /// </summary>
-    public static void Listen(KestrelServerOptions kestrel, string socketPath)
+    public static void Listen(KestrelServerOptions kestrel, string socketPath) => Listen(kestrel, socketPath, [], null);
+
+    /// <summary>
+    /// The unix socket and the network listeners: plain http ones detect prior-knowledge HTTP/2 as the socket does;
+    /// https ones choose HTTP/2 or HTTP/1.1 by ALPN and handshake as <paramref name="tls"/> says.
+    /// </summary>
+    public static void Listen(KestrelServerOptions kestrel, string socketPath, IEnumerable<ListenerSpec> listeners, ServerTls? tls)
     {
+        ArgumentNullException.ThrowIfNull(kestrel);
+        ArgumentNullException.ThrowIfNull(listeners);
+
         // The HTTP/2 connections are marked as ALPN-chosen (see CleartextProtocolDetection); their :scheme is "http".
         kestrel.AllowAlternateSchemes = true;
         kestrel.ListenUnixSocket(socketPath, l => l.UseHttp1AndPriorKnowledgeHttp2());
+        foreach (var listener in listeners)
+        {
+            kestrel.Listen(listener.Address, listener.Port, l =>
+            {
+                if (!listener.Tls)
+                {
+                    l.UseHttp1AndPriorKnowledgeHttp2();
+                    return;
+                }
+
+                l.Protocols = HttpProtocols.Http1AndHttp2;
+                l.UseHttps((tls ?? throw new InvalidOperationException("an https listener needs the server's TLS settings")).Adapter());
+            });
+        }
     }
 
     /// <summary>gRPC with the error interceptor and the shared message limit, and the Connect method table.</summary>
@@ -60,7 +84,10 @@ internal static class ControlApi
         MapHealth(app);
     }
 
-    /// <summary>200 with a short body while the daemon serves; the socket's permissions are its only access control.</summary>
+    /// <summary>
+    /// 200 with a short body while the daemon serves. Access control is the socket's permissions and, on network
+    /// listeners, TLS client certificates when required; anyone who reaches a listener can read this.
+    /// </summary>
     private static void MapHealth(IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet("/healthz", (HttpContext http) =>
         {

@@ -11,7 +11,8 @@ namespace Cleanroom.Daemon.Hosting;
 internal static class DaemonArguments
 {
     public const string Usage =
-        "usage: cleanroom-daemon --listen SOCKET --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
+        "usage: cleanroom-daemon --listen SOCKET [--listen http(s)://HOST:PORT]... [--insecure] [--tls-cert FILE --tls-key FILE] [--tls-client-ca FILE]\n" +
+        "  --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
@@ -25,7 +26,7 @@ internal static class DaemonArguments
         "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream", "--guard-mode",
         "--workspace-max-size", "--workspace-max-files", "--workspace-store-size",
         "--gateway", "--gateway-credentials", "--gateway-registry-auth", "--gateway-upstream",
-        "--cache-dir", "--cache-max-size",
+        "--cache-dir", "--cache-max-size", "--tls-cert", "--tls-key", "--tls-client-ca",
     ];
 
     /// <summary>The smallest cache budget: a twentieth of it is the largest object, which should hold a small package.</summary>
@@ -37,9 +38,18 @@ internal static class DaemonArguments
         var insecure = new List<string>();
         var upstreams = new List<string>();
         var gatewayUpstreams = new List<string>();
+        var listens = new List<string>();
+        var insecureListeners = false;
         options = null;
         for (var i = 0; i < args.Length; i += 2)
         {
+            if (args[i] == "--insecure")
+            {
+                insecureListeners = true;
+                i--; // a flag without a value
+                continue;
+            }
+
             if (!Known.Contains(args[i]) || i + 1 >= args.Length)
             {
                 error = $"unexpected argument '{args[i]}'";
@@ -49,6 +59,11 @@ internal static class DaemonArguments
             if (args[i] == "--insecure-registry")
             {
                 insecure.Add(args[i + 1]);
+            }
+
+            if (args[i] == "--listen")
+            {
+                listens.Add(args[i + 1]);
             }
 
             if (args[i] == "--dns-upstream")
@@ -64,18 +79,24 @@ internal static class DaemonArguments
             values[args[i]] = args[i + 1];
         }
 
-        if (!values.TryGetValue("--listen", out var listen) || !values.TryGetValue("--state-dir", out var stateDir))
+        var sockets = listens.Where(l => !ListenerSpec.IsNetwork(l)).ToList();
+        if (sockets.Count != 1 || !values.TryGetValue("--state-dir", out var stateDir))
         {
-            error = "--listen and --state-dir are required";
+            error = sockets.Count > 1 ? "--listen takes one unix socket (and any number of http(s) listeners)" : "--listen SOCKET and --state-dir are required";
             return false;
         }
 
         try
         {
             var limits = SandboxLimits.ForThisHost();
-            var defaults = new DaemonOptions { SocketPath = listen, StateDir = stateDir };
+            var defaults = new DaemonOptions { SocketPath = sockets[0], StateDir = stateDir };
             options = defaults with
             {
+                Listeners = Listeners(listens, insecureListeners),
+                Insecure = insecureListeners,
+                TlsCertFile = values.TryGetValue("--tls-cert", out var tlsCert) ? ExistingFile("--tls-cert", tlsCert) : null,
+                TlsKeyFile = values.TryGetValue("--tls-key", out var tlsKey) ? ExistingFile("--tls-key", tlsKey) : null,
+                TlsClientCaFile = values.TryGetValue("--tls-client-ca", out var clientCa) ? ExistingFile("--tls-client-ca", clientCa) : null,
                 AssetsDir = values.GetValueOrDefault("--assets"),
                 Accel = values.GetValueOrDefault("--accel", "auto"),
                 ImagesDir = values.GetValueOrDefault("--images"),
@@ -112,6 +133,7 @@ internal static class DaemonArguments
                     MaxTotalDiskBytes = Size(values, "--max-total-disk", limits.MaxTotalDiskBytes),
                 },
             };
+            CheckTls(options);
         }
         catch (FormatException ex)
         {
@@ -121,6 +143,33 @@ internal static class DaemonArguments
 
         error = "";
         return true;
+    }
+
+    /// <summary>The http(s) listeners; plain http where other machines can reach it only with <c>--insecure</c>.</summary>
+    private static List<ListenerSpec> Listeners(IEnumerable<string> listens, bool insecure)
+    {
+        var listeners = listens.Where(ListenerSpec.IsNetwork).Select(ListenerSpec.Parse).ToList();
+        if (listeners.FirstOrDefault(l => !l.Tls && !l.IsLoopback) is { } open && !insecure)
+        {
+            throw new FormatException(
+                $"--listen {open.Display}: plain http on a non-loopback address lets anyone on the network run sandboxes unencrypted and unauthenticated; " +
+                "use https:// (with --tls-client-ca to require client certificates), or pass --insecure if the network is trusted");
+        }
+
+        return listeners;
+    }
+
+    private static void CheckTls(DaemonOptions options)
+    {
+        if ((options.TlsCertFile is null) != (options.TlsKeyFile is null))
+        {
+            throw new FormatException("--tls-cert and --tls-key go together");
+        }
+
+        if ((options.TlsCertFile is not null || options.TlsClientCaFile is not null) && !options.Listeners.Any(l => l.Tls))
+        {
+            throw new FormatException("--tls-cert, --tls-key and --tls-client-ca need an https:// --listen");
+        }
     }
 
     private static DaemonNetworkMode NetworkMode(string name, string text) => text switch

@@ -36,12 +36,14 @@ public static class DaemonHost
         // Workspace checkouts are staged in memory; the directory is this run's alone and goes when the daemon does.
         using var workspaceStaging = new Hosting.ScratchDirectory(Hosting.PrivateDirectory.Renew(options.EffectiveWorkspaceStagingDir));
         Hosting.ControlSocket.Prepare(options.SocketPath);
+        Hosting.ServerCertificate.Loaded? serverCertificate = null;
+        var tls = options.Listeners.Any(l => l.Tls) ? Hosting.ServerTls.Load(options, out serverCertificate) : null;
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-        builder.WebHost.ConfigureKestrel(k => Hosting.ControlApi.Listen(k, options.SocketPath));
+        builder.WebHost.ConfigureKestrel(k => Hosting.ControlApi.Listen(k, options.SocketPath, options.Listeners, tls));
         builder.Services.AddControlApi();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(_ => new StateStore(Path.Combine(options.StateDir, "cleanroom.db")));
@@ -145,6 +147,11 @@ public static class DaemonHost
         {
             await app.StartAsync(cancellationToken);
         }
+        catch (IOException ex) when (options.Listeners.Count > 0)
+        {
+            // Kestrel's bind failure names the address ("address already in use"); say it as the daemon's own refusal.
+            throw new DaemonException(Grpc.Core.StatusCode.FailedPrecondition, ReasonCode.FailedPrecondition, ex.Message);
+        }
         finally
         {
             Hosting.PrivateDirectory.SetUmask(Hosting.PrivateDirectory.DaemonUmask);
@@ -152,6 +159,12 @@ public static class DaemonHost
 
         Hosting.ControlSocket.Restrict(options.SocketPath);
         logger.LogInformation("cleanroom daemon {Version} listening on unix://{Socket} (state {State})", Hosting.DaemonVersion.Current, options.SocketPath, options.StateDir);
+        LogListeners(logger, options, serverCertificate, tls);
+        if (options.Listeners.Any(l => l.Port == 0))
+        {
+            logger.LogInformation("network listeners bound at {Addresses}", string.Join(", ", app.Urls.Where(u => !u.Contains("unix:", StringComparison.Ordinal))));
+        }
+
 
         // Decide KVM or TCG now, so the first sandbox does not pay for the probe boot.
         var backend = app.Services.GetRequiredService<IVmBackend>();
@@ -181,6 +194,22 @@ public static class DaemonHost
         app.Services.GetRequiredService<ImageManager>().Dispose();
         File.Delete(options.SocketPath);
         return 0;
+    }
+
+    private static void LogListeners(ILogger logger, DaemonOptions options, Hosting.ServerCertificate.Loaded? certificate, Hosting.ServerTls? tls)
+    {
+        foreach (var listener in options.Listeners)
+        {
+            logger.LogInformation("also listening on {Listener}{Note}", listener.Display,
+                listener.Tls ? (tls!.RequiresClientCertificate ? " (TLS 1.3, client certificates required)" : " (TLS 1.3)")
+                : listener.IsLoopback ? " (plain http, loopback)" : " (plain http, reachable from the network: --insecure)");
+        }
+
+        if (certificate is not null)
+        {
+            logger.LogInformation("TLS certificate {Path} ({How}), SHA-256 fingerprint {Fingerprint}", certificate.Path,
+                certificate.Generated ? "generated now, self-signed" : options.TlsCertFile is null ? "generated earlier, self-signed" : "from --tls-cert", certificate.Fingerprint);
+        }
     }
 
     private static AccelMode ParseAccel(string value) => value.ToLowerInvariant() switch
