@@ -42,6 +42,11 @@ public static class DaemonHost
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+
+        // Kestrel warns at start that a cleartext endpoint allowing HTTP/1.1 and HTTP/2 "will use HTTP/1.1"; on our
+        // listeners that is untrue (CleartextProtocolDetection serves HTTP/2 by its preface), and a false warning in
+        // every start's log teaches operators to ignore warnings. Kestrel's errors still show.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Error);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.WebHost.ConfigureKestrel(k => Hosting.ControlApi.Listen(k, options.SocketPath, options.Listeners, tls));
         builder.Services.AddControlApi();
