@@ -67,24 +67,41 @@ internal sealed class ControlApiHost : IAsyncDisposable
         var root = Directory.CreateTempSubdirectory("cr-control-api-").FullName;
         var events = new SandboxEventStore(Path.Combine(root, "events.db"));
         var harness = new DaemonHarness(tune, events: events);
-        ServerCertificate.Loaded? certificate = null;
-        var tls = harness.Options.Listeners.Any(l => l.Tls) ? ServerTls.Load(harness.Options, out certificate) : null;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => ControlApi.Listen(k, harness.Options.SocketPath, harness.Options.Listeners, tls));
-        builder.Services.AddControlApi();
-        var watcher = new CallWatcher();
-        builder.Services.AddSingleton(watcher);
-        builder.Services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<CallWatcher>());
-        builder.Services.AddSingleton(harness.Options);
-        builder.Services.AddSingleton(harness.Manager);
-        builder.Services.AddSingleton(events);
-        builder.Services.AddSingleton<SandboxFiles>();
-        builder.Services.AddSingleton<WorkspaceChanges>();
-        var app = builder.Build();
-        app.MapControlApi();
-        await app.StartAsync();
-        return new ControlApiHost(app, harness, events, watcher, root) { Certificate = certificate };
+        WebApplication? app = null;
+        try
+        {
+            ServerCertificate.Loaded? certificate = null;
+            var tls = harness.Options.Listeners.Any(l => l.Tls) ? ServerTls.Load(harness.Options, out certificate) : null;
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.ConfigureKestrel(k => ControlApi.Listen(k, harness.Options.SocketPath, harness.Options.Listeners, tls));
+            builder.Services.AddControlApi();
+            var watcher = new CallWatcher();
+            builder.Services.AddSingleton(watcher);
+            builder.Services.Configure<GrpcServiceOptions>(o => o.Interceptors.Add<CallWatcher>());
+            builder.Services.AddSingleton(harness.Options);
+            builder.Services.AddSingleton(harness.Manager);
+            builder.Services.AddSingleton(events);
+            builder.Services.AddSingleton<SandboxFiles>();
+            builder.Services.AddSingleton<WorkspaceChanges>();
+            app = builder.Build();
+            app.MapControlApi();
+            await app.StartAsync();
+            return new ControlApiHost(app, harness, events, watcher, root) { Certificate = certificate };
+        }
+        catch
+        {
+            // A start that fails (as the refused-listener tests expect) must not leave the harness or its directory.
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
+            await harness.DisposeAsync();
+            events.Dispose();
+            Directory.Delete(root, recursive: true);
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
