@@ -18,8 +18,16 @@ internal sealed class GitMirrorServer(GatewayOptions options, ILogger logger)
     private const int BufferSize = 64 << 10;
     private const int MaxWants = 100_000;
     private const int StderrKept = 4 << 10;
+    private const int MaxConcurrentGit = 4;
 
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// git processes answering from mirrors at once, across all sandboxes (and gateways in this process): each
+    /// upload-pack starts a pack-objects that uses every core, and the per-sandbox request limit alone would let every
+    /// sandbox run many. Past it, the request is not answered from a mirror (the upstream's failure stands).
+    /// </summary>
+    private static readonly SemaphoreSlim Running = new(MaxConcurrentGit, MaxConcurrentGit);
 
     /// <summary>
     /// Serves the request from <paramref name="mirror"/>: the ref advertisement when <paramref name="body"/> is null,
@@ -28,8 +36,31 @@ internal sealed class GitMirrorServer(GatewayOptions options, ILogger logger)
     public async Task<bool> TryServeAsync(
         GatewayRequest request, string mirror, byte[]? body, string gitProtocol, RouteCounterSet.Counters counters)
     {
+        if (!Running.Wait(0))
+        {
+            logger.LogWarning("gateway: {Max} answers from mirrors are running already; not answering from {Mirror}", MaxConcurrentGit, mirror);
+            return false;
+        }
+
+        try
+        {
+            return await ServeAsync(request, mirror, body, gitProtocol, counters);
+        }
+        finally
+        {
+            Running.Release();
+        }
+    }
+
+    private async Task<bool> ServeAsync(
+        GatewayRequest request, string mirror, byte[]? body, string gitProtocol, RouteCounterSet.Counters counters)
+    {
         var advertise = body is null;
-        string[] args = advertise ? ["upload-pack", "--stateless-rpc", "--advertise-refs", mirror] : ["upload-pack", "--stateless-rpc", mirror];
+
+        // The store's own refs (refs/cleanroom/…: commits pinned for other sandboxes' workspaces) are not the
+        // repository's and stay hidden; --strict: the mirror path is the repository, never MIRROR/.git.
+        string[] common = ["-c", "uploadpack.hideRefs=refs/cleanroom", "upload-pack", "--strict", "--stateless-rpc"];
+        string[] args = advertise ? [.. common, "--advertise-refs", mirror] : [.. common, mirror];
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(request.Aborted);
         deadline.CancelAfter(options.GitMirrorTimeout);
         using var process = Start(args, gitProtocol);
@@ -74,6 +105,7 @@ internal sealed class GitMirrorServer(GatewayOptions options, ILogger logger)
                     logger.LogWarning("gateway: the answer from mirror {Mirror} passed {Max} bytes; cut", mirror, options.GitMirrorMaxResponseBytes);
                     Kill(process);
                     request.Http.Abort();
+                    counters.UpstreamError();
                     return true;
                 }
 
@@ -90,6 +122,8 @@ internal sealed class GitMirrorServer(GatewayOptions options, ILogger logger)
                 logger.LogWarning("gateway: git upload-pack in mirror {Mirror} failed (exit {Code}): {Error}",
                     mirror, process.ExitCode, UntrustedText.Escape(await stderr, 500));
                 request.Http.Abort();
+                counters.UpstreamError();
+                return true;
             }
 
             counters.Stale();

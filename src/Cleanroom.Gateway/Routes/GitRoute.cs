@@ -266,20 +266,26 @@ internal sealed class GitRoute(
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(request.Aborted);
         request.Http.Response.RegisterForDispose(cancel);
         var send = upstream.SendAsync(request.Client, upstreamRequest, cancel.Token);
-        var first = await Task.WhenAny(send, Task.Delay(options.GitMirrorFallbackAfter, request.Aborted));
-        if (first == send)
+        using (var timer = CancellationTokenSource.CreateLinkedTokenSource(request.Aborted))
         {
-            return await send;
+            var first = await Task.WhenAny(send, Task.Delay(options.GitMirrorFallbackAfter, timer.Token));
+            if (first == send)
+            {
+                await timer.CancelAsync(); // no timer left running for the rest of the bound
+                return await send;
+            }
         }
 
         request.Aborted.ThrowIfCancellationRequested();
         await cancel.CancelAsync();
         _ = send.ContinueWith(
-            async t =>
+            t =>
             {
+                // Observed, so a late failure is not an unobserved task exception; a late answer is released.
+                _ = t.Exception;
                 if (t.IsCompletedSuccessfully)
                 {
-                    await t.Result.DisposeAsync();
+                    _ = t.Result.DisposeAsync().AsTask();
                 }
             },
             CancellationToken.None,

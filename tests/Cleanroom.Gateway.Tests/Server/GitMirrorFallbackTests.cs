@@ -141,6 +141,28 @@ public sealed class GitMirrorFallbackTests : IAsyncLifetime
         Assert.Equal(_head, GitHttpBackendServer.Git(Path.Combine(_work.Path, "allowed"), "rev-parse", "HEAD").Trim());
     }
 
+    [Theory]
+    [InlineData("0", "2")]
+    [InlineData("2", "0")]
+    public async Task The_stores_own_refs_are_not_advertised_from_a_mirror(string protocol, string primedWith)
+    {
+        // Primed in the other protocol version: the scope may use the mirror, and no cached listing answers instead.
+        await using var gateway = await StartAsync();
+        Assert.Equal(0, LsRemote(gateway, primedWith).Code);
+        var head = await MirrorAsync();
+        // What the store keeps for workspaces pinned to a commit (other sandboxes' business, not the repository's).
+        GitHttpBackendServer.Git(_store.MirrorPathOf($"https://{Host}/repo.git"), "update-ref", "refs/cleanroom/commits/" + head, head);
+        await _backend.StopAsync();
+
+        var (code, listed, err) = LsRemote(gateway, protocol);
+
+        Assert.True(code == 0, err + gateway.Log);
+        Assert.Contains("refs/heads/main", listed, StringComparison.Ordinal);
+        Assert.DoesNotContain("refs/cleanroom", listed, StringComparison.Ordinal);
+        Assert.True(gateway.Counters("git").StaleServed >= 1, gateway.Log.ToString());
+        Assert.Contains(_mirrors.Asked, a => a.Found is not null);
+    }
+
     [Fact]
     public async Task An_upstream_answering_5xx_is_stood_in_for_by_the_mirror()
     {
