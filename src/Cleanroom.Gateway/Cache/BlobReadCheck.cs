@@ -32,7 +32,7 @@ internal static partial class BlobReadCheck
     {
         Span<byte> value = stackalloc byte[ValueLength];
         BinaryPrimitives.WriteUInt128BigEndian(value, check);
-        if (FSetXattr(Descriptor(file), AttributeName, value, ValueLength, 0) == 0)
+        if (FSetXattr(file, AttributeName, value, ValueLength, 0) == 0)
         {
             return true;
         }
@@ -51,16 +51,14 @@ internal static partial class BlobReadCheck
     {
         // Absent (ENODATA), unsupported, or a value of another length (ERANGE when longer): not one to trust.
         Span<byte> value = stackalloc byte[ValueLength];
-        return FGetXattr(Descriptor(file), AttributeName, value, ValueLength) == ValueLength
+        return FGetXattr(file, AttributeName, value, ValueLength) == ValueLength
             ? BinaryPrimitives.ReadUInt128BigEndian(value)
             : null;
     }
 
-    private static int Descriptor(SafeFileHandle file) => (int)file.DangerousGetHandle();
-
     [LibraryImport("libc", EntryPoint = "fsetxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int FSetXattr(int fd, string name, ReadOnlySpan<byte> value, nuint size, int flags);
+    private static partial int FSetXattr(SafeFileHandle fd, string name, ReadOnlySpan<byte> value, nuint size, int flags);
 
     [LibraryImport("libc", EntryPoint = "fgetxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial nint FGetXattr(int fd, string name, Span<byte> value, nuint size);
+    private static partial nint FGetXattr(SafeFileHandle fd, string name, Span<byte> value, nuint size);
 }
