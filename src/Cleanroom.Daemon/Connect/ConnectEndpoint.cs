@@ -107,9 +107,9 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
             http.Response.ContentLength = bytes.Length;
             await http.Response.Body.WriteAsync(bytes, http.RequestAborted);
         }
-        catch (Exception ex) when (Translate(ex, method, call) is { } error)
+        catch (Exception ex)
         {
-            await WriteUnaryErrorAsync(http, error);
+            await WriteUnaryErrorAsync(http, Translate(ex, method, call));
         }
     }
 
@@ -127,7 +127,7 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
                 throw ConnectException.InvalidArgument($"the request message has flags 0x{first.Flags:x2}; only an uncompressed message (0x00) is accepted");
             }
 
-            if (await ConnectEnvelope.ReadAsync(http.Request.Body, ControlApiLimits.MaxMessageBytes, call.Token) is not null)
+            if (!await ConnectEnvelope.AtEndAsync(http.Request.Body, call.Token))
             {
                 throw ConnectException.InvalidArgument($"{method.Name} takes exactly one request message");
             }
@@ -146,9 +146,9 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
                 context,
                 interceptors.All);
         }
-        catch (Exception ex) when (Translate(ex, method, call) is { } error)
+        catch (Exception ex)
         {
-            failure = error;
+            failure = Translate(ex, method, call);
         }
 
         if (http.RequestAborted.IsCancellationRequested)
@@ -263,7 +263,7 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
         new(StatusCode.ResourceExhausted, ReasonCode.RequestTooLarge, $"the request message is at least {bytes} bytes; the limit is {ControlApiLimits.MaxMessageBytes}");
 
     /// <summary>Any failure of a call as the client should read it; the deadline outranks the cancellation it causes.</summary>
-    private ConnectException? Translate(Exception ex, ConnectMethod method, CallScope call)
+    private ConnectException Translate(Exception ex, ConnectMethod method, CallScope call)
     {
         switch (ex)
         {
@@ -277,7 +277,7 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
                 return new ConnectException(StatusCode.Cancelled, ReasonCode.Unspecified, "the request was cancelled");
             default:
                 logger.LogError(ex, "{Method} failed over Connect", method.Path);
-                return new ConnectException(StatusCode.Internal, ReasonCode.Internal, "internal: " + ex.Message);
+                return new ConnectException(StatusCode.Internal, ReasonCode.Internal, "internal: " + UntrustedText.Escape(ex.Message, 500));
         }
     }
 

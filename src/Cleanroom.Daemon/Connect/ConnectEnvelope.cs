@@ -9,6 +9,8 @@ namespace Cleanroom.Daemon.Connect;
 /// </summary>
 internal static class ConnectEnvelope
 {
+    private const int ChunkBytes = 64 << 10;
+
     public const byte Compressed = 0x01;
     public const byte EndStream = 0x02;
     private const int HeaderLength = 5;
@@ -37,14 +39,30 @@ internal static class ConnectEnvelope
             throw new ConnectException(StatusCode.ResourceExhausted, ReasonCode.RequestTooLarge, $"the request message is {length} bytes; the limit is {maxBytes}");
         }
 
-        var data = new byte[length];
-        if (await body.ReadAtLeastAsync(data, data.Length, throwOnEndOfStream: false, cancellationToken) < data.Length)
+        // The header only claims a length: memory grows with the bytes that actually arrive, so a client that announces
+        // 4 MiB on many streams and then trickles costs what it sent, not what it claimed.
+        using var data = new MemoryStream();
+        var chunk = new byte[Math.Min(length, ChunkBytes)];
+        while (data.Length < length)
         {
-            throw ConnectException.InvalidArgument("the request ends inside an enveloped message");
+            var n = await body.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, length - data.Length)), cancellationToken);
+            if (n == 0)
+            {
+                throw ConnectException.InvalidArgument("the request ends inside an enveloped message");
+            }
+
+            data.Write(chunk, 0, n);
         }
 
-        return (header[0], data);
+        return (header[0], data.ToArray());
     }
+
+    /// <summary>
+    /// True when <paramref name="body"/> has no more bytes. Reads one byte at most, so a client cannot make the check
+    /// buffer a second message.
+    /// </summary>
+    public static async Task<bool> AtEndAsync(Stream body, CancellationToken cancellationToken) =>
+        await body.ReadAsync(new byte[1], cancellationToken) == 0;
 
     public static async Task WriteAsync(Stream body, byte flags, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
