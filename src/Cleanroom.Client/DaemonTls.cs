@@ -20,7 +20,7 @@ public sealed record DaemonTls
     /// <summary>PEM file with the CA certificate(s), or the daemon's self-signed certificate, to trust instead of the system roots.</summary>
     public string? CaFile { get; init; }
 
-    /// <summary>PEM client certificate (with any intermediates) offered to a daemon that requires one.</summary>
+    /// <summary>PEM client certificate offered to a daemon that requires one (the first certificate in the file; intermediates are not sent, so it should be issued by the CA the daemon trusts directly).</summary>
     public string? CertFile { get; init; }
 
     /// <summary>PEM private key of <see cref="CertFile"/>.</summary>
@@ -70,6 +70,8 @@ public sealed record DaemonTls
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1")); // server authentication: not a client certificate of the same CA
         if (presented is not null)
         {
             foreach (var element in presented.ChainElements)

@@ -100,7 +100,7 @@ internal sealed partial class ServeCommand : Command
                 "--state-dir", Path.GetFullPath(parse.GetValue(_stateDir) ?? ServeDefaults.StateDir(context.Environment, context.User)),
                 "--accel", parse.GetValue(_accel)!,
             ];
-            if (NetworkArguments(parse, listens, tls.Resolve(parse, context.Environment), parse.GetValue(tls.Cert) is not null) is not { } network)
+            if (NetworkArguments(parse, listens, tls.Resolve(parse, context.Environment), parse.GetValue(tls.Cert) is not null || parse.GetValue(tls.Key) is not null) is not { } network)
             {
                 context.Complain("--tls-cert, --tls-key and --tls-client-ca need an https:// --listen");
                 return Task.FromResult(ExitCodes.Usage);

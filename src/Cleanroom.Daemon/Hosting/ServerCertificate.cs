@@ -50,17 +50,31 @@ internal static class ServerCertificate
         var keyPath = Path.Combine(dir, KeyFileName);
         if (File.Exists(certPath) && File.Exists(keyPath))
         {
-            var existing = FromPem(certPath, keyPath);
-            if (Fits(existing, hosts))
+            // A pair that no longer loads (a crash between writing the key and the certificate) is ours to replace,
+            // like one that no longer fits; the daemon must not refuse every later start over its own files.
+            X509Certificate2? existing = null;
+            try
+            {
+                existing = FromPem(certPath, keyPath);
+            }
+            catch (DaemonException)
+            {
+            }
+
+            if (existing is not null && Fits(existing, hosts))
             {
                 return new Loaded(existing, certPath, Generated: false);
             }
 
-            existing.Dispose();
+            existing?.Dispose();
         }
 
         var created = Generate(hosts);
-        WritePrivate(keyPath, created.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        using (var key = created.GetECDsaPrivateKey()!)
+        {
+            WritePrivate(keyPath, key.ExportPkcs8PrivateKeyPem());
+        }
+
         WritePrivate(certPath, created.ExportCertificatePem());
         return new Loaded(created, certPath, Generated: true);
     }
@@ -131,6 +145,7 @@ internal static class ServerCertificate
     {
         var all = new X509Certificate2Collection();
         all.ImportFromPemFile(certFile);
+        all[0].Dispose();
         all.RemoveAt(0);
         return all;
     }

@@ -43,16 +43,28 @@ internal sealed class ServerTls
         ServerCertificateChain = _chain.Count > 0 ? _chain : null,
         SslProtocols = SslProtocols.Tls13,
         ClientCertificateMode = _clientCas is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
-        ClientCertificateValidation = _clientCas is null ? null : (certificate, _, _) => ChainsToClientCa(certificate),
+        ClientCertificateValidation = _clientCas is null ? null : (certificate, presented, _) => ChainsToClientCa(certificate, presented),
         CheckCertificateRevocation = false,
     };
 
-    private bool ChainsToClientCa(X509Certificate2 certificate)
+    private bool ChainsToClientCa(X509Certificate2 certificate, X509Chain? presented)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(_clientCas!);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+
+        // An unauthenticated client must not make the daemon fetch certificates from URLs in its certificate; the
+        // intermediates it sent in the handshake are used instead.
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        if (presented is not null)
+        {
+            foreach (var element in presented.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
         chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.2")); // client authentication
         return chain.Build(certificate);
     }
