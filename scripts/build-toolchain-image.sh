@@ -26,7 +26,12 @@ need_cmd curl openssl base64
 # 10.x is the last npm line that runs on bookworm's node 18 (npm 11 needs node 20).
 NPM_VERSION=${NPM_VERSION:-10.9.2}
 NPM_INTEGRITY=${NPM_INTEGRITY:-sha512-iriPEPIkoMYUy3F6f3wwSZAU93E0Eg6cHwIR6jzzOXWSy+SD/rOODEs74cVONHKSx2obXtuUoyidVEhISrisgQ==}
+# The host's npm registry setting (a mirror, say) when npm is installed, else the public registry.
+if [ -z "${NPM_REGISTRY:-}" ] && command -v npm >/dev/null 2>&1; then
+  NPM_REGISTRY=$(npm config get registry 2>/dev/null || true)
+fi
 NPM_REGISTRY=${NPM_REGISTRY:-https://registry.npmjs.org}
+NPM_REGISTRY=${NPM_REGISTRY%/}
 case "$NPM_INTEGRITY" in sha512-*) ;; *) die "NPM_INTEGRITY must be a sha512- integrity string" ;; esac
 
 # sha512 integrity ("sha512-" + base64) of a file.
@@ -37,6 +42,7 @@ TARBALL="$CACHE/npm-$NPM_VERSION.tgz"
 mkdir -p "$CACHE"
 if [ ! -f "$TARBALL" ] || [ "$(integrity_of "$TARBALL")" != "$NPM_INTEGRITY" ]; then
   log "fetching npm $NPM_VERSION from $NPM_REGISTRY"
+  trap 'rm -f "$TARBALL.part"' EXIT
   curl -fsSL --retry 3 -m 120 -o "$TARBALL.part" "$NPM_REGISTRY/npm/-/npm-$NPM_VERSION.tgz" ||
     die "could not fetch npm $NPM_VERSION from $NPM_REGISTRY"
   GOT=$(integrity_of "$TARBALL.part")

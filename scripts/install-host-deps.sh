@@ -14,6 +14,7 @@ PACKAGES=(
   gcc libc6-dev zlib1g-dev binutils           # NativeAOT static link (gcc + ld.bfd), readelf
   xz-utils lz4 file                           # kernel payload extraction and checks
   socat sqlite3                               # socket probing, state inspection
+  curl openssl                                # the toolchain image fetches npm (integrity-checked); tests call the API with curl
   python3                                     # scripts/test.sh parses .trx results with it
   docker-registry                             # the real OCI registry the image tests pull from
   skopeo umoci                                # benchmark baseline (skopeo copy + umoci unpack); skopeo is the gateway registry route's real client

@@ -21,9 +21,18 @@ RESULTS="$BUILD_DIR/test-results"
 COUNTS="$RESULTS/.counts"
 PASSED=0 FAILED=0 SKIPPED=0
 
+# The toolchain image build below runs in its own process group; a failure or an interrupt must not leave it running.
+stop_toolchain() {
+  if [ -n "${TOOLCHAIN_PID:-}" ] && kill -0 "$TOOLCHAIN_PID" 2>/dev/null; then
+    kill -TERM -- "-$TOOLCHAIN_PID" 2>/dev/null || true
+    wait "$TOOLCHAIN_PID" 2>/dev/null || true
+  fi
+}
+
 # The summary line is printed on every exit path, and always last.
 finish() {
   local rc=$?
+  stop_toolchain
   if [ -f "$COUNTS" ]; then read -r PASSED FAILED SKIPPED <"$COUNTS" || true; fi
   local line="$PASSED passed, $FAILED failed"
   [ "${SKIPPED:-0}" -eq 0 ] || line+=", $SKIPPED skipped"
@@ -31,6 +40,8 @@ finish() {
   exit "$rc"
 }
 trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 T0=$EPOCHREALTIME
 mkdir -p "$BUILD_DIR"
@@ -40,9 +51,11 @@ mkdir -p "$RESULTS"
 # The same Debian with go, pip, gem, bundler, node and npm for the package clients' tests: the first time, mostly
 # debootstrap downloading and unpacking (minutes), so it runs while setup.sh compiles; a no-op afterwards.
 TOOLCHAIN_LOG="$RESULTS/toolchain-image.log"
-"$SCRIPTS_DIR/build-toolchain-image.sh" "$BUILD_DIR/images/debian-toolchain.oci.tar" >"$TOOLCHAIN_LOG" 2>&1 </dev/null &
+# Host packages first (debootstrap, curl): the build below must not race setup.sh installing them. A no-op when present.
+"$SCRIPTS_DIR/install-host-deps.sh" || die "installing host packages failed; no tests were run"
+setsid "$SCRIPTS_DIR/build-toolchain-image.sh" "$BUILD_DIR/images/debian-toolchain.oci.tar" >"$TOOLCHAIN_LOG" 2>&1 </dev/null &
 TOOLCHAIN_PID=$!
-# Waits for that build and shows its log; the failure paths below call it too, so the build is not left running.
+# Waits for that build and shows its log. (The failure paths below just exit: the EXIT trap stops the build.)
 toolchain_image() {
   local rc=0
   wait "$TOOLCHAIN_PID" || rc=$?
@@ -51,13 +64,13 @@ toolchain_image() {
 }
 
 log "running scripts/setup.sh"
-"$SCRIPTS_DIR/setup.sh" || { toolchain_image || true; die "setup failed; no tests were run"; }
+"$SCRIPTS_DIR/setup.sh" || die "setup failed; no tests were run"
 # A realistic Debian image for the image tests (about a minute the first time; a no-op afterwards).
 "$SCRIPTS_DIR/build-debian-image.sh" "$BUILD_DIR/images/debian-bookworm.oci.tar" ||
-  { toolchain_image || true; die "building the Debian test image failed; no tests were run"; }
+  die "building the Debian test image failed; no tests were run"
 # The control API's conformance client (npm packages from its lockfile; a no-op afterwards).
 "$SCRIPTS_DIR/build-conformance-client.sh" ||
-  { toolchain_image || true; die "installing the conformance client failed; no tests were run"; }
+  die "installing the conformance client failed; no tests were run"
 toolchain_image || die "building the Debian toolchain test image failed; no tests were run"
 
 SLN=
