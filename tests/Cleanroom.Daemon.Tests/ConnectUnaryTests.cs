@@ -90,8 +90,19 @@ public sealed class ConnectUnaryTests
             RedirectStandardError = true,
         };
         using var process = Process.Start(curl)!;
-        var output = await process.StandardOutput.ReadToEndAsync().WaitAsync(Waits.Bound);
-        await process.WaitForExitAsync().WaitAsync(Waits.Bound);
+        string output;
+        try
+        {
+            output = await process.StandardOutput.ReadToEndAsync().WaitAsync(Waits.Bound);
+            await process.WaitForExitAsync().WaitAsync(Waits.Bound);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
 
         Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
         var lines = output.Split('\n');

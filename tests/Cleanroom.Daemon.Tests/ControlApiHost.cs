@@ -108,11 +108,18 @@ internal sealed class ControlApiHost : IAsyncDisposable
     {
         Http1.Dispose();
         Http2.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        await Harness.DisposeAsync();
-        Events.Dispose();
-        Directory.Delete(_root, recursive: true);
+        try
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            await Harness.DisposeAsync();
+        }
+        finally
+        {
+            // Even when a part throws (a shutdown past its bound), the temp directory goes.
+            Events.Dispose();
+            Directory.Delete(_root, recursive: true);
+        }
     }
 
     private static HttpClient Client(string socket, Version version) =>

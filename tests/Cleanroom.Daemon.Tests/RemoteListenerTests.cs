@@ -6,6 +6,7 @@ using System.Text;
 using Cleanroom.Api.V1;
 using Cleanroom.Client;
 using Cleanroom.Daemon.Hosting;
+using Cleanroom.TestSupport;
 using Google.Protobuf;
 using Grpc.Core;
 
@@ -87,7 +88,7 @@ public sealed class RemoteListenerTests
     [Fact]
     public async Task With_a_client_ca_only_clients_with_a_certificate_from_that_ca_are_served()
     {
-        using var dir = new TempDir();
+        using var dir = new TemporaryDirectory("cr-tls-");
         using var serverCa = TestCertificates.Ca("server ca");
         using var clientCa = TestCertificates.Ca("client ca");
         using var otherCa = TestCertificates.Ca("other ca");
@@ -123,7 +124,7 @@ public sealed class RemoteListenerTests
     [Fact]
     public async Task The_intermediates_after_the_leaf_in_tls_cert_are_sent_so_a_client_trusting_only_the_root_is_served()
     {
-        using var dir = new TempDir();
+        using var dir = new TemporaryDirectory("cr-tls-");
         using var root = TestCertificates.Ca("root ca");
         using var intermediate = TestCertificates.Intermediate(root, "intermediate ca");
         using var server = TestCertificates.Server(intermediate);
@@ -205,12 +206,5 @@ public sealed class RemoteListenerTests
         options.EnabledSslProtocols = protocols;
         await tls.AuthenticateAsClientAsync(options, timeout.Token);
         return tls.SslProtocol;
-    }
-
-    private sealed class TempDir : IDisposable
-    {
-        public string Path { get; } = Directory.CreateTempSubdirectory("cr-tls-").FullName;
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }

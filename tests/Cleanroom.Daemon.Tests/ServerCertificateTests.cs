@@ -14,6 +14,20 @@ public sealed class ServerCertificateTests : IDisposable
         new() { SocketPath = Path.Combine(_state, "d.sock"), StateDir = _state, Listeners = listens.Select(ListenerSpec.Parse).ToList() };
 
     [Fact]
+    public void A_generated_pair_that_no_longer_loads_is_replaced_instead_of_stopping_every_start()
+    {
+        var first = ServerCertificate.Load(Options("https://127.0.0.1:8443"));
+        // As a crash between writing the new key and the new certificate leaves them: a key that matches nothing.
+        File.WriteAllText(Path.Combine(_state, "tls", "server.key"), "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n");
+
+        var second = ServerCertificate.Load(Options("https://127.0.0.1:8443"));
+
+        Assert.True(second.Generated);
+        Assert.NotEqual(first.Fingerprint, second.Fingerprint);
+        Assert.False(ServerCertificate.Load(Options("https://127.0.0.1:8443")).Generated);
+    }
+
+    [Fact]
     public void The_first_start_generates_a_p256_certificate_private_to_the_daemon_and_the_second_reuses_it()
     {
         var first = ServerCertificate.Load(Options("https://10.1.2.3:8443"));
