@@ -8,14 +8,11 @@ namespace Cleanroom.Workspaces.Repositories;
 public sealed record MirroredCommit(string MirrorPath, string Commit, bool Fetched, string Url);
 
 /// <summary>What <see cref="RepositoryStore.PruneAsync(long, TimeSpan, CancellationToken)"/> removed and what remains.</summary>
-/// <param name="RemovedUrls">Normalised URLs of the mirrors deleted, least recently used first.</param>
+/// <param name="Removed">The deleted mirrors (on a dry run: those that would be), least recently used first.</param>
 /// <param name="FreedBytes">Bytes the deleted mirrors used.</param>
 /// <param name="RemainingBytes">Bytes the remaining mirrors use.</param>
-public sealed record RepositoryPruneResult(IReadOnlyList<string> RemovedUrls, long FreedBytes, long RemainingBytes)
+public sealed record RepositoryPruneResult(IReadOnlyList<RepositoryMirrorInfo> Removed, long FreedBytes, long RemainingBytes)
 {
-    /// <summary>The deleted mirrors (on a dry run: those that would be), least recently used first.</summary>
-    public IReadOnlyList<RepositoryMirrorInfo> Removed { get; init; } = [];
-
-    /// <summary>True when nothing was deleted, only counted.</summary>
-    public bool DryRun { get; init; }
+    /// <summary>Normalised URLs of <see cref="Removed"/>, in the same order.</summary>
+    public IReadOnlyList<string> RemovedUrls => [.. Removed.Select(m => m.Url)];
 }

@@ -145,7 +145,6 @@ public sealed class RepositoryStore
         var now = DateTime.UtcNow;
         var mirrors = ListMirrors();
         var total = mirrors.Sum(m => m.SizeBytes);
-        var removed = new List<string>();
         var removedMirrors = new List<RepositoryMirrorInfo>();
         long freed = 0;
         foreach (var mirror in mirrors)
@@ -174,11 +173,10 @@ public sealed class RepositoryStore
 
             total -= mirror.SizeBytes;
             freed += mirror.SizeBytes;
-            removed.Add(mirror.Url);
             removedMirrors.Add(mirror);
         }
 
-        return new RepositoryPruneResult(removed, freed, total) { Removed = removedMirrors, DryRun = dryRun };
+        return new RepositoryPruneResult(removedMirrors, freed, total);
     }
 
     /// <summary>
