@@ -103,6 +103,34 @@ public class HostileGuestTests
     }
 
     [Fact]
+    public async Task A_configured_answer_nobody_asked_for_is_a_protocol_error()
+    {
+        await using var pair = await SocketPair.CreateAsync();
+        var (client, guest) = await ConnectAsync(pair);
+
+        await guest.WriteAsync(FrameType.Configured, 0, ConfiguredMessage.Success.Encode(), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<WireProtocolException>(() => client.Completion.WaitAsync(Timeout));
+        Assert.Contains("no configure request", error.Message, StringComparison.Ordinal);
+        await client.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_guest_that_hangs_up_instead_of_answering_a_configure_fails_it_with_a_protocol_error()
+    {
+        await using var pair = await SocketPair.CreateAsync();
+        var (client, _) = await ConnectAsync(pair);
+        var reader = new FrameReader(pair.Guest, WireLimits.Default);
+
+        var configure = client.ConfigureAsync(ConfigureTests.Message("cleanroom.net=10.0.0.2/24,10.0.0.1,10.0.0.1"), CancellationToken.None);
+        Assert.Equal(FrameType.Configure, (await reader.ReadAsync(CancellationToken.None))!.Type);
+        pair.Guest.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+
+        await Assert.ThrowsAsync<WireProtocolException>(() => configure.WaitAsync(Timeout));
+        await client.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Half_sent_frame_times_out_instead_of_hanging()
     {
         await using var pair = await SocketPair.CreateAsync();
@@ -153,6 +181,8 @@ public class HostileGuestTests
             p => WindowUpdateMessage.Decode(p),
             p => StartedMessage.Decode(p),
             p => ErrorMessage.Decode(p),
+            p => ConfigureMessage.Decode(p),
+            p => ConfiguredMessage.Decode(p),
         };
         var valid = new ExecRequest { Argv = ["sh", "-c", "true"], Env = ["A=B"] }.Encode();
         for (var i = 0; i < 20_000; i++)

@@ -47,4 +47,13 @@ public enum FrameType : byte
 
     /// <summary>Guest reports that the process was started, with its pid.</summary>
     Started = 15,
+
+    /// <summary>
+    /// Host gives a guest restored from a template its sandbox's settings (stream 0); answered with
+    /// <see cref="Configured"/>.
+    /// </summary>
+    Configure = 16,
+
+    /// <summary>Guest reports how <see cref="Configure"/> went (stream 0): an empty error means success.</summary>
+    Configured = 17,
 }

@@ -31,16 +31,18 @@ public ref struct PayloadReader
 
     public ulong ReadUInt64() => BinaryPrimitives.ReadUInt64BigEndian(Take(8));
 
-    /// <summary>A u32 length followed by that many UTF-8 bytes.</summary>
-    public string ReadString()
-    {
-        var length = ReadUInt32();
-        if (length > (uint)_remaining.Length)
-        {
-            throw new WireProtocolException($"{_what}: string length {length} exceeds the {_remaining.Length} bytes left");
-        }
+    public long ReadInt64() => BinaryPrimitives.ReadInt64BigEndian(Take(8));
 
-        var bytes = Take((int)length);
+    /// <summary>A u32 length (at most <paramref name="maxLength"/>) followed by that many bytes, copied.</summary>
+    public byte[] ReadBytes(int maxLength) => TakeCounted(maxLength, "byte string").ToArray();
+
+    /// <summary>A u32 length followed by that many UTF-8 bytes.</summary>
+    public string ReadString() => ReadString(int.MaxValue);
+
+    /// <summary>A u32 length (at most <paramref name="maxBytes"/>, checked before decoding) followed by that many UTF-8 bytes.</summary>
+    public string ReadString(int maxBytes)
+    {
+        var bytes = TakeCounted(maxBytes, "string");
         try
         {
             return StrictUtf8.GetString(bytes);
@@ -82,6 +84,23 @@ public ref struct PayloadReader
         {
             throw new WireProtocolException($"{_what}: {_remaining.Length} unexpected trailing bytes");
         }
+    }
+
+    /// <summary>A u32 length, bounded by <paramref name="maxLength"/> and by what is left, then that many bytes.</summary>
+    private ReadOnlySpan<byte> TakeCounted(int maxLength, string kind)
+    {
+        var length = ReadUInt32();
+        if (length > (uint)maxLength)
+        {
+            throw new WireProtocolException($"{_what}: {kind} length {length} exceeds the limit of {maxLength} bytes");
+        }
+
+        if (length > (uint)_remaining.Length)
+        {
+            throw new WireProtocolException($"{_what}: {kind} length {length} exceeds the {_remaining.Length} bytes left");
+        }
+
+        return Take((int)length);
     }
 
     private ReadOnlySpan<byte> Take(int count)

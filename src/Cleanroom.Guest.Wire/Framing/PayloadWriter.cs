@@ -48,6 +48,22 @@ public sealed class PayloadWriter
         return this;
     }
 
+    public PayloadWriter WriteInt64(long value)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(_buffer.GetSpan(8), value);
+        _buffer.Advance(8);
+        return this;
+    }
+
+    /// <summary>A u32 length followed by the bytes as they are.</summary>
+    public PayloadWriter WriteBytes(ReadOnlySpan<byte> value)
+    {
+        WriteUInt32((uint)value.Length);
+        value.CopyTo(_buffer.GetSpan(value.Length));
+        _buffer.Advance(value.Length);
+        return this;
+    }
+
     public PayloadWriter WriteString(string value)
     {
         var byteCount = Encoding.UTF8.GetByteCount(value);

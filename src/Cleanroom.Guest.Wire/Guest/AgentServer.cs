@@ -17,7 +17,9 @@ public enum SessionEnd
 
 /// <summary>
 /// The guest end of a connection: answers the hello, starts a handler task per exec stream, routes stdin, signals
-/// and window updates, and sends each process's exit as the last frame of its stream.
+/// and window updates, and sends each process's exit as the last frame of its stream. With a
+/// <see cref="Configuration"/> that is still waiting (a guest restored from a template), it refuses commands until a
+/// configure request succeeded.
 /// </summary>
 public sealed class AgentServer
 {
@@ -39,6 +41,12 @@ public sealed class AgentServer
         _software = software;
         _writer = new FrameWriter(stream, 1024);
     }
+
+    /// <summary>
+    /// The guest's pending configuration, shared by every connection of this guest; null when the guest booted with
+    /// its settings and takes no configure request.
+    /// </summary>
+    public BootConfiguration? Configuration { get; init; }
 
     /// <summary>Serves the connection until the host closes it or asks for shutdown.</summary>
     public async Task<SessionEnd> RunAsync(CancellationToken cancellationToken)
@@ -148,6 +156,14 @@ public sealed class AgentServer
         }
 
         var request = ExecRequest.Decode(frame.Payload.Span, _limits);
+        if (Configuration is { IsConfigured: false })
+        {
+            // Refused like a command that cannot start: the stream ends with its exit, the connection goes on.
+            _finished.TryAdd(frame.StreamId, 0);
+            running[frame.StreamId] = SendExitAsync(frame.StreamId, new ExitMessage(126, 0, BootConfiguration.NotConfiguredError));
+            return;
+        }
+
         var session = new ExecSession(this, frame.StreamId, _limits.InitialWindow, _host!.InitialWindow);
         if (_sessions.Count >= _limits.MaxStreams)
         {
@@ -218,9 +234,28 @@ public sealed class AgentServer
             case FrameType.Ping:
                 await _writer.WriteAsync(FrameType.Pong, 0, frame.Payload, cancellationToken);
                 break;
+            case FrameType.Configure:
+                await AnswerConfigureAsync(frame, cancellationToken);
+                break;
             default:
                 throw new WireProtocolException($"unexpected {frame.Type} frame from the host");
         }
+    }
+
+    /// <summary>
+    /// Runs the configuration here, in the read loop: it takes milliseconds to a few seconds, and nothing else can
+    /// happen on a guest that is not configured yet. A refusal is an answer, not a protocol error.
+    /// </summary>
+    private async Task AnswerConfigureAsync(Frame frame, CancellationToken cancellationToken)
+    {
+        if (frame.StreamId != 0)
+        {
+            throw new WireProtocolException($"configure on stream {frame.StreamId}; it belongs on stream 0");
+        }
+
+        var message = ConfigureMessage.Decode(frame.Payload.Span);
+        var error = Configuration is null ? BootConfiguration.NotWaitingError : Configuration.Apply(message);
+        await _writer.WriteAsync(FrameType.Configured, 0, new ConfiguredMessage(error).Encode(), cancellationToken);
     }
 
     private async Task TrySendErrorAsync(string message)

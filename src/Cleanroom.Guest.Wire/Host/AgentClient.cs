@@ -24,6 +24,7 @@ public sealed class AgentClient : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ulong _nonce = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
     private FrameWriter _writer;
+    private TaskCompletionSource<ConfiguredMessage>? _configure;
     private Task _readLoop = Task.CompletedTask;
     private uint _lastStreamId;
     private long _lastPing;
@@ -121,6 +122,52 @@ public sealed class AgentClient : IAsyncDisposable
         finally
         {
             _pings.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>
+    /// Gives a guest restored from a template its sandbox's settings and waits until it applied them. Throws
+    /// <see cref="AgentConfigureException"/> when the guest refused or failed (the connection stays usable), and
+    /// <see cref="InvalidOperationException"/> while an earlier configure still waits for its answer (also after its
+    /// caller gave up: the guest will still answer it).
+    /// </summary>
+    public async Task ConfigureAsync(ConfigureMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ThrowIfFailed();
+        var payload = message.Encode();
+        if (payload.Length > Guest.MaxFramePayload)
+        {
+            throw new ArgumentException($"the configuration takes {payload.Length} bytes, more than the {Guest.MaxFramePayload} bytes the guest accepts", nameof(message));
+        }
+
+        var answer = new TaskCompletionSource<ConfiguredMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _configure, answer, null) is not null)
+        {
+            throw new InvalidOperationException("a configure request to this guest is still waiting for its answer");
+        }
+
+        if (_failure is { } failure)
+        {
+            // The connection failed between the check above and registering: FailAll may have missed this request.
+            Interlocked.CompareExchange(ref _configure, null, answer);
+            throw new WireProtocolException("the connection to the guest agent failed: " + failure.Message, failure);
+        }
+
+        try
+        {
+            await _writer.WriteAsync(FrameType.Configure, 0, payload, cancellationToken);
+        }
+        catch
+        {
+            Interlocked.CompareExchange(ref _configure, null, answer);
+            throw;
+        }
+
+        var configured = await answer.Task.WaitAsync(cancellationToken);
+        if (configured.Error.Length > 0)
+        {
+            throw new AgentConfigureException("the guest agent refused the configuration: " + configured.Error);
         }
     }
 
@@ -234,6 +281,15 @@ public sealed class AgentClient : IAsyncDisposable
                 }
 
                 break;
+            case FrameType.Configured:
+                RequireControlStream(frame);
+                var configured = ConfiguredMessage.Decode(frame.Payload.Span);
+                var waiting = Interlocked.Exchange(ref _configure, null)
+                    ?? throw new WireProtocolException("Configured frame from the guest, but no configure request was waiting");
+
+                // Escaped where it enters the host, like every guest string.
+                waiting.TrySetResult(configured with { Error = UntrustedText.Escape(configured.Error, ConfiguredMessage.MaxErrorBytes) });
+                break;
             case FrameType.Error:
                 throw new WireProtocolException("the guest agent reported an error: " + UntrustedText.Escape(ErrorMessage.Decode(frame.Payload.Span).Message));
             default:
@@ -302,6 +358,12 @@ public sealed class AgentClient : IAsyncDisposable
         foreach (var ping in _pings.Values)
         {
             ping.TrySetException(reason);
+        }
+
+        if (Interlocked.Exchange(ref _configure, null) is { } configure)
+        {
+            configure.TrySetException(reason);
+            _ = configure.Task.Exception;
         }
     }
 }
