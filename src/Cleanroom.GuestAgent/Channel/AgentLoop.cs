@@ -16,12 +16,18 @@ internal sealed class AgentLoop
     private readonly string _device;
     private readonly IExecHandler _handler;
     private readonly WireLimits _limits;
+    private readonly BootConfiguration? _configuration;
 
-    public AgentLoop(string device, IExecHandler handler, WireLimits limits)
+    /// <param name="configuration">
+    /// A template boot's pending configuration, shared by every connection (a reconnecting host finds the guest as
+    /// the last one left it); null when the guest booted with its settings.
+    /// </param>
+    public AgentLoop(string device, IExecHandler handler, WireLimits limits, BootConfiguration? configuration = null)
     {
         _device = device;
         _handler = handler;
         _limits = limits;
+        _configuration = configuration;
     }
 
     public async Task RunUntilShutdownAsync(CancellationToken cancellationToken)
@@ -36,7 +42,7 @@ internal sealed class AgentLoop
                 using var stream = port.NewConnection();
                 try
                 {
-                    end = await new AgentServer(stream, _handler, _limits, Software).RunAsync(cancellationToken);
+                    end = await new AgentServer(stream, _handler, _limits, Software) { Configuration = _configuration }.RunAsync(cancellationToken);
                 }
                 finally
                 {

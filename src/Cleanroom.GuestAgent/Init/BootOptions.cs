@@ -36,6 +36,18 @@ internal sealed record BootOptions
     /// </summary>
     public string? WorkspaceOwner { get; init; }
 
+    /// <summary>
+    /// <c>cleanroom.template=1</c>: boot without the sandbox's settings (workspace, network) and wait for them in a
+    /// configure request from the host, so that this VM can be snapshotted and restored as many sandboxes.
+    /// </summary>
+    public bool Template { get; init; }
+
+    /// <summary>
+    /// <c>cleanroom.mac=xx:xx:xx:xx:xx:xx</c> (lowercase hex, unicast, not all zero): the hardware address to give the
+    /// network card before it is configured; none when absent or malformed.
+    /// </summary>
+    public string? Mac { get; init; }
+
     /// <summary>Parses a kernel command line; unknown words are ignored and the last occurrence of a key wins.</summary>
     public static BootOptions Parse(string commandLine)
     {
@@ -59,6 +71,8 @@ internal sealed record BootOptions
                 "cleanroom.net6" => options with { Network6 = Ipv6Settings.Parse(value) },
                 "cleanroom.workspace" => options with { WorkspacePath = ValidWorkspacePath(value) },
                 "cleanroom.workspace.owner" => options with { WorkspaceOwner = Init.WorkspaceOwner.Valid(value) },
+                "cleanroom.template" => options with { Template = value == "1" },
+                "cleanroom.mac" => options with { Mac = MacAddress.Parse(value) is null ? null : value },
                 _ => options,
             };
         }

@@ -1,4 +1,5 @@
 using Cleanroom.Guest.Wire;
+using Cleanroom.Guest.Wire.Guest;
 using Cleanroom.GuestAgent.Channel;
 using Cleanroom.GuestAgent.Exec;
 using Cleanroom.GuestAgent.Native;
@@ -55,19 +56,27 @@ internal static class GuestInit
         ModuleLoader.LoadAll();
         RootSwitcher.SwitchTo(options.RootDevice);
         SystemMounts.MountAll();
-        if (options.WorkspacePath is { } workspace)
+        HostName.Set("cleanroom");
+
+        // A template boot stops short of the sandbox's own settings: it is snapshotted once serving and restored as
+        // many sandboxes, each of which gets its settings from the host's configure request.
+        BootConfiguration? configuration = null;
+        if (options.Template)
         {
-            WorkspaceMount.Mount(workspace, options.WorkspaceOwner);
+            configuration = new BootConfiguration(new SandboxConfigurator());
+        }
+        else
+        {
+            SandboxSettings.Apply(options, reloadWorkspaceDisk: false);
         }
 
-        HostName.Set("cleanroom");
-        GuestNetwork.Configure(options.Network, options.Network6);
         var device = VirtioPortFinder.WaitFor(options.PortName, PortTimeout);
-        AgentLog.Info($"ready: root {options.RootDevice}, serving on {device} (uptime {Uptime.Read()})");
+        var waiting = options.Template ? ", template: waiting for the sandbox's configuration" : "";
+        AgentLog.Info($"ready: root {options.RootDevice}, serving on {device}{waiting} (uptime {Uptime.Read()})");
 
         var reaper = ChildReaper.Shared;
         var handler = new ExecHandler(ExecOptions.Default, GuestFileSystem.Instance, reaper);
-        new AgentLoop(device, handler, WireLimits.Default).RunUntilShutdownAsync(CancellationToken.None).GetAwaiter().GetResult();
+        new AgentLoop(device, handler, WireLimits.Default, configuration).RunUntilShutdownAsync(CancellationToken.None).GetAwaiter().GetResult();
         ShutdownSequence.Run(reaper);
     }
 }

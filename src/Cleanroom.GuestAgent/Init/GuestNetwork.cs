@@ -107,7 +107,7 @@ internal static unsafe class GuestNetwork
         return false;
     }
 
-    private static int OpenSocket()
+    internal static int OpenSocket()
     {
         var fd = LibC.Socket(LibC.AF_INET, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -119,7 +119,7 @@ internal static unsafe class GuestNetwork
     }
 
     /// <summary>The first network card that is not loopback (the VM has exactly one).</summary>
-    private static string? FindCard()
+    internal static string? FindCard()
     {
         try
         {

@@ -1,0 +1,50 @@
+using Cleanroom.Guest.Wire.Guest;
+using Cleanroom.Guest.Wire.Messages;
+
+namespace Cleanroom.GuestAgent.Init;
+
+/// <summary>
+/// Turns a VM restored from a template into one sandbox, on the host's configure request: renews what the snapshot
+/// froze (the random generator's state, the wall clock), then applies the sandbox's settings with
+/// <see cref="SandboxSettings"/>. Never throws: every failure is logged and returned as the answer's error.
+/// </summary>
+internal sealed class SandboxConfigurator : IBootConfigurator
+{
+    private string? _brokenBy;
+
+    public string? Configure(ConfigureMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (_brokenBy is not null)
+        {
+            // The settings step is not repeatable (a half-mounted workspace, a card already up): no second try.
+            return Report($"an earlier configuration failed part-way ({_brokenBy}); this guest cannot be configured again");
+        }
+
+        var error = KernelEntropy.Add(message.Entropy) ?? WallClock.Set(message.UnixTimeNanoseconds);
+        if (error is not null)
+        {
+            return Report(error);
+        }
+
+        try
+        {
+            SandboxSettings.Apply(BootOptions.Parse(message.Arguments), reloadWorkspaceDisk: true);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _brokenBy = ex.Message;
+            return Report(ex.Message);
+        }
+
+        AgentLog.Info($"configured from the host's request (uptime {Uptime.Read()})");
+        return null;
+    }
+
+    private static string Report(string error)
+    {
+        var line = error.ReplaceLineEndings(" ");
+        AgentLog.Error("configure: " + line);
+        return line;
+    }
+}
