@@ -39,6 +39,12 @@ public sealed record DaemonOptions
     public string Accel { get; init; } = "auto";
 
     /// <summary>How long a sandbox may take from VM start to the agent's hello.</summary>
+    /// <summary>
+    /// Warm starts: keep a memory snapshot of a booted VM per (assets, image, vCPUs, memory, devices) and restore new
+    /// sandboxes from it (see docs/templates.md). Off: every sandbox boots cold.
+    /// </summary>
+    public bool Templates { get; init; } = true;
+
     public TimeSpan LaunchTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public int DefaultVcpus { get; init; } = 2;

@@ -1,4 +1,5 @@
 using Cleanroom.Vm.Doctor;
+using Cleanroom.Vm.Templates;
 
 namespace Cleanroom.Vm;
 
@@ -25,6 +26,18 @@ public interface IVmBackend
 
     /// <summary>Decides KVM or TCG once per process (probing if needed) and returns the cached decision afterwards.</summary>
     Task<AccelDecision> ResolveAccelAsync(CancellationToken ct);
+
+    /// <summary>Whether <see cref="BuildTemplateAsync"/> works on this backend.</summary>
+    bool SupportsTemplates => false;
+
+    /// <summary>
+    /// Boots the VM <paramref name="request"/> describes with its agent in template mode, waits for
+    /// <paramref name="untilServing"/> (which proves the agent answers and disconnects), saves it and stops it.
+    /// Returns the template clones are restored from (<see cref="VmSpec.Template"/>). Throws
+    /// <see cref="VmException"/> when any step fails; nothing of the attempt is left behind.
+    /// </summary>
+    Task<VmTemplate> BuildTemplateAsync(VmTemplateRequest request, Func<IVm, CancellationToken, Task> untilServing, CancellationToken ct) =>
+        throw new NotSupportedException($"the {Name} backend has no VM templates.");
 
     /// <summary>Host prerequisites of this backend, for <c>cleanroom doctor</c>. Never throws for a failed check.</summary>
     Task<IReadOnlyList<DoctorCheck>> RunDoctorChecksAsync(CancellationToken ct);

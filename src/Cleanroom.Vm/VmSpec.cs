@@ -36,6 +36,13 @@ public sealed partial record VmSpec(string Id, string WorkDir, BootAssets Assets
     /// <summary>The VM's network card; none (no network device at all) when null.</summary>
     public VmNetworkInterface? Network { get; init; }
 
+    /// <summary>
+    /// Restore the VM from this template instead of booting it (warm start). The spec must match the template
+    /// (<see cref="Templates.VmTemplate.Mismatch"/>); <see cref="ExtraKernelArgs"/> are then not on any kernel
+    /// command line: the caller hands them to the agent after the restore.
+    /// </summary>
+    public Templates.VmTemplate? Template { get; init; }
+
     /// <summary>Keep console.log and qemu.stderr when the VM is disposed (for debugging a failed sandbox).</summary>
     public bool KeepLogs { get; init; }
 

@@ -22,7 +22,10 @@ public sealed class TestDaemon : IAsyncDisposable
     private GrpcChannel? _channel;
 
     /// <param name="assetsDir">Boot assets from scripts/setup.sh.</param>
-    /// <param name="configure">Adjusts the daemon options (e.g. a lower image size limit for a test).</param>
+    /// <param name="configure">
+    /// Adjusts the daemon options (e.g. a lower image size limit for a test). Warm starts are off unless a test turns
+    /// them on: a template build is seconds of CPU on a 2-core machine, and the template tests cover that path.
+    /// </param>
     /// <param name="stateDir">An existing directory to keep state in (e.g. a small file system); default: a new temporary one.</param>
     public TestDaemon(string assetsDir, Func<DaemonOptions, DaemonOptions>? configure = null, string? stateDir = null)
     {
@@ -48,7 +51,7 @@ public sealed class TestDaemon : IAsyncDisposable
     {
         _stop.Dispose();
         _stop = new CancellationTokenSource();
-        var options = _configure(new DaemonOptions { SocketPath = SocketPath, StateDir = StateDir, AssetsDir = _assetsDir, Accel = "auto" });
+        var options = _configure(new DaemonOptions { SocketPath = SocketPath, StateDir = StateDir, AssetsDir = _assetsDir, Accel = "auto", Templates = false });
         _daemon = Task.Run(() => DaemonHost.RunAsync(options, _stop.Token));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!File.Exists(SocketPath))

@@ -12,7 +12,7 @@ internal static class DaemonArguments
 {
     public const string Usage =
         "usage: cleanroom-daemon --listen SOCKET [--listen http(s)://HOST:PORT]... [--insecure] [--tls-cert FILE --tls-key FILE] [--tls-client-ca FILE]\n" +
-        "  --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
+        "  --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--templates on|off] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
@@ -21,7 +21,7 @@ internal static class DaemonArguments
 
     private static readonly string[] Known =
     [
-        "--listen", "--state-dir", "--assets", "--accel", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
+        "--listen", "--state-dir", "--assets", "--accel", "--templates", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
         "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
         "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream", "--guard-mode",
         "--workspace-max-size", "--workspace-max-files", "--workspace-store-size",
@@ -86,6 +86,12 @@ internal static class DaemonArguments
             return false;
         }
 
+        if (values.GetValueOrDefault("--templates", "on") is not ("on" or "off"))
+        {
+            error = "--templates takes on or off";
+            return false;
+        }
+
         try
         {
             var limits = SandboxLimits.ForThisHost();
@@ -99,6 +105,7 @@ internal static class DaemonArguments
                 TlsClientCaFile = values.TryGetValue("--tls-client-ca", out var clientCa) ? ExistingFile("--tls-client-ca", clientCa) : null,
                 AssetsDir = values.GetValueOrDefault("--assets"),
                 Accel = values.GetValueOrDefault("--accel", "auto"),
+                Templates = values.GetValueOrDefault("--templates", "on") == "on",
                 ImagesDir = values.GetValueOrDefault("--images"),
                 InsecureRegistries = insecure,
                 MaxOutputBytes = Size(values, "--max-output", defaults.MaxOutputBytes),

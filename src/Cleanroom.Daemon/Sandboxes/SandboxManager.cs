@@ -26,7 +26,7 @@ namespace Cleanroom.Daemon.Sandboxes;
 /// breaks the protocol marks it FAILED), terminate, removal of sandboxes whose client went away, and recovery after
 /// a daemon restart.
 /// </summary>
-public sealed class SandboxManager
+public sealed class SandboxManager : IAsyncDisposable
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(3);
     private readonly DaemonOptions _options;
@@ -38,6 +38,7 @@ public sealed class SandboxManager
     private readonly DiskReserve _disk;
     private readonly ExecutionLogs _logs;
     private readonly SandboxEventStore? _events;
+    private readonly Templates.TemplateCache? _templates;
     private readonly SandboxNetworks? _networks;
     private readonly Workspaces.WorkspaceProvisioner? _workspaces;
     private readonly ILogger _logger;
@@ -63,6 +64,22 @@ public sealed class SandboxManager
         _admission = new AdmissionControl(options.Limits, disk);
         _logger = logger;
         Directory.CreateDirectory(SandboxesRoot);
+        if (options.Templates && backend.SupportsTemplates)
+        {
+            _templates = new Templates.TemplateCache(backend, Path.Combine(options.StateDir, "templates"), SandboxesRoot, UntilServingAsync, logger);
+        }
+    }
+
+    /// <summary>The VM templates; null when warm starts are off or the backend has none.</summary>
+    internal Templates.TemplateCache? WarmStarts => _templates;
+
+    /// <summary>Releases the templates (their memory); sandboxes are stopped by <see cref="ShutdownAsync"/>.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_templates is not null)
+        {
+            await _templates.DisposeAsync();
+        }
     }
 
     public string BackendName => _backend.Name;
@@ -153,6 +170,7 @@ public sealed class SandboxManager
             AllowAll = request.AllowAll,
         };
         var entry = Admit(record, new SandboxDemand(vcpus, memoryBytes, floors.DiskBytes ?? 0));
+        var phases = new List<BootPhase>();
         using var boot = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, entry.Boot.Token);
         IVm? vm = null;
         AgentClient? agent = null;
@@ -221,22 +239,46 @@ public sealed class SandboxManager
                     .. record.Workspace is { } mounted ? WorkspaceArguments(id, mounted.Path, imageUser) : [],
                 ],
             };
+            phases.Add(new BootPhase("prepare", (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            var start = new SandboxStart(spec, record.Accelerator);
             try
             {
-                vm = await _backend.StartAsync(spec, boot.Token);
+                (vm, agent) = await StartWarmAsync(start, boot.Token);
+                if (vm is null)
+                {
+                    var vmStarted = Stopwatch.GetTimestamp();
+                    vm = await _backend.StartAsync(spec, boot.Token);
+                    phases.Add(new BootPhase("vm", (long)Stopwatch.GetElapsedTime(vmStarted).TotalMilliseconds));
+                    var agentStarted = Stopwatch.GetTimestamp();
+                    agent = await ConnectAgentAsync(vm, boot.Token);
+                    phases.Add(new BootPhase("agent", (long)Stopwatch.GetElapsedTime(agentStarted).TotalMilliseconds));
+                }
+                else
+                {
+                    phases.AddRange(start.Phases);
+                }
             }
             finally
             {
-                // QEMU has its own copy now (or never will): from here the TAP lives exactly as long as the VM.
+                // QEMU has its own copy now (or never will): from here the TAP lives exactly as long as the VM. Kept
+                // until here so a failed warm start can still fall back to a cold boot on the same TAP.
                 network?.ReleaseTap();
             }
 
-            agent = await ConnectAgentAsync(vm, boot.Token);
+            if (vm is null || agent is null)
+            {
+                throw new InvalidOperationException("the VM started without an agent connection");
+            }
+
             record = record with
             {
                 Status = SandboxStatus.Ready,
                 BootMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 UpdatedAt = DateTimeOffset.UtcNow,
+                StartMode = start.Warm ? "warm" : "cold",
+                StartNote = start.Note,
+                BootPhases = phases,
+                StatusMessage = start.Warm ? "warm start: " + start.Note : start.Note.Length > 0 ? "cold boot: " + start.Note : "",
             };
             if (!entry.TryBecomeReady(record, vm, agent, _store.UpsertSandbox))
             {
@@ -251,7 +293,7 @@ public sealed class SandboxManager
                 entry.ArmDetachTimer(_options.DetachedGrace, () => OnDetached(entry));
             }
 
-            _logger.LogInformation("sandbox {Id} ready in {Ms} ms ({Accel})", id, record.BootMs, record.Accelerator);
+            _logger.LogInformation("sandbox {Id} ready in {Ms} ms ({Accel}, {Mode})", id, record.BootMs, record.Accelerator, record.StartMode);
             return record;
         }
         catch (Exception ex)
@@ -380,7 +422,13 @@ public sealed class SandboxManager
             _shuttingDown = true;
         }
 
-        return TerminateAllAsync();
+        return ShutdownAllAsync();
+    }
+
+    private async Task ShutdownAllAsync()
+    {
+        await TerminateAllAsync();
+        await DisposeAsync();
     }
 
     private Task TerminateAllAsync() =>
@@ -558,6 +606,105 @@ public sealed class SandboxManager
                 _logger.LogWarning("sandbox {Id}: removal after its client went away failed: {Reason}", entry.Id, ex.Message);
             }
         });
+    }
+
+    /// <summary>
+    /// Restores the sandbox from its template when one is ready and configures the guest for this sandbox. Returns
+    /// (null, null) when the sandbox must boot cold, with the reason in <paramref name="start"/>: no template, or a
+    /// warm start that failed (the template is dropped; the create never fails because of the warm path).
+    /// </summary>
+    private async Task<(IVm? Vm, AgentClient? Agent)> StartWarmAsync(SandboxStart start, CancellationToken cancellationToken)
+    {
+        if (_templates is null)
+        {
+            return (null, null);
+        }
+
+        var spec = start.Spec;
+        if (spec.RootDiskMinBytes is not null)
+        {
+            start.Note = "a root disk grown past its image is not templated";
+            return (null, null);
+        }
+
+        if (spec.Network is not null || spec.WorkspaceImagePath is not null)
+        {
+            // The agent configures both after a restore, but that path has not been proven against real networks and
+            // checkouts yet: until it is, such sandboxes boot cold rather than risk a half-configured guest.
+            start.Note = "sandboxes with a network card or a workspace disk are not started warm yet";
+            return (null, null);
+        }
+
+        var key = Templates.TemplateKey.For(_backend.Name, start.Accelerator, spec.Assets, spec);
+        var (template, reason) = _templates.Lookup(key, () =>
+        {
+            var (directory, workDir, templateId) = _templates.NewLocation(key);
+            return new Cleanroom.Vm.Templates.VmTemplateRequest(
+                templateId, workDir, directory, spec.Assets, spec.EffectiveRootImagePath, spec.Vcpus, spec.MemoryMiB, spec.Network is not null, spec.WorkspaceImagePath is not null);
+        });
+        if (template is null)
+        {
+            start.Note = reason;
+            return (null, null);
+        }
+
+        IVm? vm = null;
+        AgentClient? agent = null;
+        try
+        {
+            var step = Stopwatch.GetTimestamp();
+            vm = await _backend.StartAsync(spec with { Template = template }, cancellationToken);
+            start.Phases.Add(new BootPhase("restore", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));
+            step = Stopwatch.GetTimestamp();
+            agent = await ConnectAgentAsync(vm, cancellationToken);
+            start.Phases.Add(new BootPhase("agent", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));
+            step = Stopwatch.GetTimestamp();
+            await agent.ConfigureAsync(SandboxConfiguration.For(spec), cancellationToken);
+            start.Phases.Add(new BootPhase("configure", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));
+            start.Warm = true;
+            start.Note = "restored from template " + key.Digest;
+            return (vm, agent);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            var why = UntrustedText.Escape(ex.Message, 300);
+            _logger.LogWarning("sandbox {Id}: warm start failed, booting cold: {Reason}", spec.Id, why);
+            start.Note = "the warm start failed (" + why + ")";
+            start.Phases.Clear();
+            _templates.Discard(template, why);
+            if (agent is not null)
+            {
+                await agent.DisposeAsync();
+            }
+
+            if (vm is not null)
+            {
+                await vm.DisposeAsync();
+            }
+
+            return (null, null);
+        }
+        catch
+        {
+            if (agent is not null)
+            {
+                await agent.DisposeAsync();
+            }
+
+            if (vm is not null)
+            {
+                await vm.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The template build's readiness check: the agent answers a hello and a ping, then the host disconnects.</summary>
+    private async Task UntilServingAsync(IVm vm, CancellationToken cancellationToken)
+    {
+        await using var agent = await ConnectAgentAsync(vm, cancellationToken);
+        await agent.PingAsync(cancellationToken);
     }
 
     private async Task<AgentClient> ConnectAgentAsync(IVm vm, CancellationToken cancellationToken)

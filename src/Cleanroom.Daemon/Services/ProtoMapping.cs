@@ -43,6 +43,9 @@ internal static class ProtoMapping
             ImageBuilt = w.ImageBuilt,
             SkippedSubmodules = { w.SkippedSubmodules },
         } : null,
+        StartMode = s.StartMode,
+        StartNote = s.StartNote,
+        BootPhases = { s.BootPhases.Select(p => new Api.V1.BootPhase { Name = p.Name, Milliseconds = p.Milliseconds }) },
     };
 
     public static SandboxEvent ToProto(this Events.SandboxEventRecord e) => new()

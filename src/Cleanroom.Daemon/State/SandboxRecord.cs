@@ -48,5 +48,14 @@ public sealed record SandboxRecord
     /// <summary>The repository checked out in the sandbox; null when none was.</summary>
     public Workspaces.SandboxWorkspace? Workspace { get; init; }
 
+    /// <summary><c>warm</c> (restored from a template) or <c>cold</c> (booted); empty until the VM started.</summary>
+    public string StartMode { get; init; } = "";
+
+    /// <summary>Why the sandbox started the way it did (the template it came from, or why it could not be warm).</summary>
+    public string StartNote { get; init; } = "";
+
+    /// <summary>How long each step of the create took, in order.</summary>
+    public IReadOnlyList<BootPhase> BootPhases { get; init; } = [];
+
     public bool IsTerminal => Status is SandboxStatus.Stopped or SandboxStatus.Failed;
 }

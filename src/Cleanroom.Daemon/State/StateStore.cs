@@ -58,19 +58,24 @@ public sealed class StateStore : IDisposable
         AddColumnIfMissing("sandboxes", "allow_all", "INTEGER NOT NULL DEFAULT 0");
         AddColumnIfMissing("sandboxes", "guest_address", "TEXT NOT NULL DEFAULT ''");
         AddColumnIfMissing("sandboxes", "workspace", "TEXT NOT NULL DEFAULT ''");
+        AddColumnIfMissing("sandboxes", "start_mode", "TEXT NOT NULL DEFAULT ''");
+        AddColumnIfMissing("sandboxes", "start_note", "TEXT NOT NULL DEFAULT ''");
+        AddColumnIfMissing("sandboxes", "boot_phases", "TEXT NOT NULL DEFAULT ''");
     }
 
     public void UpsertSandbox(SandboxRecord s) => Execute(
         """
-        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy, $digest, $auto, $allowall, $guest, $workspace)
+        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy, $digest, $auto, $allowall, $guest, $workspace, $mode, $note, $phases)
         ON CONFLICT(id) DO UPDATE SET status = $status, status_message = $msg, accelerator = $accel, boot_ms = $boot,
-          updated_at = $updated, last_execution_id = $last, image_digest = $digest, guest_address = $guest, workspace = $workspace, auto_remove = $auto
+          updated_at = $updated, last_execution_id = $last, image_digest = $digest, guest_address = $guest, workspace = $workspace, auto_remove = $auto,
+          start_mode = $mode, start_note = $note, boot_phases = $phases
         """,
         ("$id", s.Id), ("$status", (int)s.Status), ("$msg", s.StatusMessage), ("$backend", s.Backend), ("$image", s.ImageRef),
         ("$accel", s.Accelerator), ("$vcpus", s.Vcpus), ("$mem", s.MemoryMiB), ("$dir", s.WorkDir), ("$boot", s.BootMs),
         ("$created", s.CreatedAt.ToUnixTimeMilliseconds()), ("$updated", s.UpdatedAt.ToUnixTimeMilliseconds()), ("$last", s.LastExecutionId), ("$policy", s.PolicyHash), ("$digest", s.ImageDigest), ("$auto", s.AutoRemove ? 1 : 0),
         ("$allowall", s.AllowAll ? 1 : 0), ("$guest", s.GuestAddress),
-        ("$workspace", s.Workspace is null ? "" : JsonSerializer.Serialize(s.Workspace, StateJsonContext.Default.SandboxWorkspace)));
+        ("$workspace", s.Workspace is null ? "" : JsonSerializer.Serialize(s.Workspace, StateJsonContext.Default.SandboxWorkspace)),
+        ("$mode", s.StartMode), ("$note", s.StartNote), ("$phases", BootPhase.Format(s.BootPhases)));
 
     public SandboxRecord? GetSandbox(string id) => QuerySandboxes("SELECT * FROM sandboxes WHERE id = $id", ("$id", id)).FirstOrDefault();
 
@@ -152,6 +157,9 @@ public sealed class StateStore : IDisposable
                     AllowAll = reader.GetInt32(16) != 0,
                     GuestAddress = reader.GetString(17),
                     Workspace = reader.GetString(18) is { Length: > 0 } workspace ? JsonSerializer.Deserialize(workspace, StateJsonContext.Default.SandboxWorkspace) : null,
+                    StartMode = reader.GetString(19),
+                    StartNote = reader.GetString(20),
+                    BootPhases = BootPhase.Parse(reader.GetString(21)),
                 });
             }
 

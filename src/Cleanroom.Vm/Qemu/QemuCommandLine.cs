@@ -30,7 +30,8 @@ public static class QemuCommandLine
         ArgumentOutOfRangeException.ThrowIfLessThan(config.Vcpus, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(config.MemoryMiB, 1);
 
-        var argv = new List<string> { "-M", Machine, "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-sandbox", Sandbox };
+        var machine = config.MemoryFile is null ? Machine : Machine + ",memory-backend=mem";
+        var argv = new List<string> { "-M", machine, "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-sandbox", Sandbox };
         if (config.Name is not null)
         {
             argv.AddRange(["-name", QemuOption.Escape(config.Name)]);
@@ -48,6 +49,19 @@ public static class QemuCommandLine
         [
             "-smp", config.Vcpus.ToString(CultureInfo.InvariantCulture),
             "-m", config.MemoryMiB.ToString(CultureInfo.InvariantCulture),
+        ]);
+        if (config.MemoryFile is var (memoryPath, shared))
+        {
+            // -mem-path takes the path verbatim through QemuOption escaping (commas doubled).
+            argv.AddRange(
+            [
+                "-object",
+                string.Create(CultureInfo.InvariantCulture, $"memory-backend-file,id=mem,size={config.MemoryMiB}M,mem-path={QemuOption.Escape(memoryPath)},share={(shared ? "on" : "off")}"),
+            ]);
+        }
+
+        argv.AddRange(
+        [
             "-kernel", config.KernelPath,
             "-initrd", config.InitrdPath,
             "-append", config.KernelCommandLine,
@@ -87,6 +101,12 @@ public static class QemuCommandLine
             ]);
         }
 
+        if (config.Tap is null && config.UnconnectedNicMac is { } placeholderMac)
+        {
+            // Same guest-visible card as a TAP-backed one; the hub drops whatever the guest sends.
+            argv.AddRange(["-netdev", "hubport,id=net0,hubid=0", "-device", $"virtio-net-device,netdev=net0,mac={placeholderMac}"]);
+        }
+
         if (config.Tap is var (descriptor, mac))
         {
             // The TAP arrives as an inherited descriptor: the confined QEMU has no right to open /dev/net/tun, and the
@@ -108,6 +128,11 @@ public static class QemuCommandLine
         if (config.QmpSocketPath is not null)
         {
             argv.AddRange(["-qmp", $"unix:{QemuOption.Escape(config.QmpSocketPath)},server=on,wait=off"]);
+        }
+
+        if (config.IncomingDeferred)
+        {
+            argv.AddRange(["-incoming", "defer"]);
         }
 
         if (config.PidFilePath is not null)

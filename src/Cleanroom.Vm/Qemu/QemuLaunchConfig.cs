@@ -42,6 +42,21 @@ public sealed record QemuLaunchConfig
     /// </summary>
     public (int Descriptor, string Mac)? Tap { get; init; }
 
+    /// <summary>
+    /// Guest RAM from a file instead of anonymous memory: shared (the template VM writes the file) or private
+    /// (a clone maps the template copy-on-write). Anonymous memory when null.
+    /// </summary>
+    public (string Path, bool Shared)? MemoryFile { get; init; }
+
+    /// <summary>Start paused, waiting for <c>migrate-incoming</c> over QMP (a clone restored from a template).</summary>
+    public bool IncomingDeferred { get; init; }
+
+    /// <summary>
+    /// A network card on a hub port with nothing else on it (the template VM: its clones get a TAP, the guest
+    /// only sees the same card). Ignored when <see cref="Tap"/> is set.
+    /// </summary>
+    public string? UnconnectedNicMac { get; init; }
+
     /// <summary>The configuration for a sandbox VM laid out in <paramref name="workDir"/>.</summary>
     public static QemuLaunchConfig ForVm(VmSpec spec, VmWorkDir workDir, AccelMode accel, string kernelCommandLine) => new()
     {

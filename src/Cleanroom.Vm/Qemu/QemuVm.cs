@@ -68,6 +68,9 @@ internal sealed class QemuVm : IVm
     /// <summary>The uid QEMU runs as; null when the daemon is not root and QEMU keeps the daemon's user.</summary>
     internal int? Uid => _confinement.Uid;
 
+    /// <summary>QEMU's uid and gid; null when it keeps the daemon's user.</summary>
+    internal (int Uid, int Gid)? User => _confinement.Plan.User;
+
     /// <summary>The VM's QMP connection (the only one QEMU serves).</summary>
     internal QmpClient Qmp => _qmp;
 

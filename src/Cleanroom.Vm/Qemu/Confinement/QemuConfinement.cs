@@ -27,6 +27,12 @@ internal sealed record QemuConfinement
     /// <summary>A KVM device to recreate as the jail's /dev/kvm, owned by <see cref="User"/>; null under TCG.</summary>
     public string? KvmDevice { get; init; }
 
+    /// <summary>
+    /// Mount a /proc in the jail that shows only QEMU's own processes (<c>hidepid=invisible,subset=pid</c>): a VM
+    /// whose RAM is an inherited memfd opens it as <c>/proc/self/fd/N</c>. Otherwise the jail has no /proc.
+    /// </summary>
+    public bool OwnProcessesProc { get; init; }
+
     /// <summary>Files the launcher writes its pid to before exec (the VM's cgroup in each hierarchy).</summary>
     public IReadOnlyList<string> CgroupProcsFiles { get; init; } = [];
 

@@ -33,15 +33,15 @@ internal static class QemuLauncher
     /// The launcher. Steps: <c>cgroup:FILE</c> (write own pid), <c>user:UID:GID</c>, <c>jail:DIR</c> (mount the jail's
     /// tmpfs root on DIR, with /dev/null, zero, random, urandom), <c>ro:PATH</c> / <c>rw:PATH</c> (bind into the jail
     /// at the same path, over what an earlier bind already shows there; a top-level symlink such as /bin -> usr/bin
-    /// is recreated instead; a path missing on the host is skipped), <c>kvm:DEVICE</c>. After
-    /// the steps: pivot_root into the jail (a fresh /proc is mounted only long enough for umount to detach the old
-    /// root), remount the jail root read-only, then exec QEMU through env -i and setpriv.
+    /// is recreated instead; a path missing on the host is skipped), <c>kvm:DEVICE</c>, <c>ownproc:</c> (keep a /proc
+    /// showing only QEMU's own processes). After the steps: pivot_root into the jail (a fresh /proc is mounted only
+    /// long enough for umount to detach the old root), remount the jail root read-only, then exec QEMU through env -i and setpriv.
     /// </summary>
     public const string Script = """
         set -eu
         umask 022
         fail() { echo "$0: $*" >&2; exit 125; }
-        uid= gid= jail=
+        uid= gid= jail= ownproc=
         while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
           step=$1
           shift
@@ -66,6 +66,7 @@ internal static class QemuLauncher
                 if [ "${step%%:*}" = ro ]; then opts=ro,nosuid,nodev; else opts=nosuid,nodev; fi
                 mount --bind -o "$opts" "$p" "$jail$p" || fail "cannot bind $p into the jail"
               fi ;;
+            ownproc:) ownproc=1 ;;
             kvm:*)
               [ -n "$jail" ] || fail "$step before jail"
               mknod -m 600 "$jail/dev/kvm" c $(stat -L -c '0x%t 0x%T' "${step#kvm:}")
@@ -84,7 +85,11 @@ internal static class QemuLauncher
           umount -l /old-root
           rmdir /old-root
           umount /proc
-          rmdir /proc
+          if [ -n "$ownproc" ]; then
+            mount -t proc -o nosuid,nodev,noexec,hidepid=invisible,subset=pid proc /proc || fail "cannot mount a private /proc"
+          else
+            rmdir /proc
+          fi
           mount -o remount,ro,nosuid,bind / || fail "cannot make the jail root read-only"
         fi
         if [ -n "$uid" ]; then
@@ -123,6 +128,11 @@ internal static class QemuLauncher
             if (confinement.KvmDevice is { } kvm)
             {
                 steps.Add("kvm:" + Absolute(kvm));
+            }
+
+            if (confinement.OwnProcessesProc)
+            {
+                steps.Add("ownproc:");
             }
         }
         else if (confinement.ReadOnlyPaths.Count + confinement.ReadWritePaths.Count > 0 || confinement.KvmDevice is not null)

@@ -1,0 +1,43 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Cleanroom.Vm;
+using Cleanroom.Vm.Assets;
+
+namespace Cleanroom.Daemon.Templates;
+
+/// <summary>
+/// Everything a restored clone shares with its template: the backend and accelerator, the kernel and initramfs (the
+/// agent build is inside it), the root image, vCPUs, memory and the device set. Files are identified by path, size
+/// and modification time, so a rebuilt asset or image gives a new key and the old template is never used again.
+/// </summary>
+internal sealed record TemplateKey(string Backend, string Accel, string Assets, string RootImage, int Vcpus, int MemoryMiB, bool Network, bool Workspace)
+{
+    public static TemplateKey For(string backend, string accel, BootAssets assets, VmSpec spec) => new(
+        backend,
+        accel,
+        FileIdentity(assets.KernelPath) + "|" + FileIdentity(assets.InitrdPath),
+        FileIdentity(spec.EffectiveRootImagePath),
+        spec.Vcpus,
+        spec.MemoryMiB,
+        spec.Network is not null,
+        spec.WorkspaceImagePath is not null);
+
+    /// <summary>A short stable name for directories and logs.</summary>
+    public string Digest
+    {
+        get
+        {
+            var text = string.Join('\n', Backend, Accel, Assets, RootImage, Vcpus.ToString(CultureInfo.InvariantCulture), MemoryMiB.ToString(CultureInfo.InvariantCulture), Network, Workspace);
+            return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+        }
+    }
+
+    private static string FileIdentity(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists
+            ? string.Create(CultureInfo.InvariantCulture, $"{info.FullName}:{info.Length}:{info.LastWriteTimeUtc.Ticks}")
+            : info.FullName + ":missing";
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using Cleanroom.Api.V1;
+
+namespace Cleanroom.IntegrationTests;
+
+/// <summary>
+/// Warm starts on real QEMU: the first sandbox of a kind boots cold while a template is built in the background;
+/// later ones are restored from it, and each must still be its own machine (random bytes, clock, working agent).
+/// </summary>
+[Collection(DaemonTestGroup.Name)]
+public sealed class TemplateTests
+{
+    [Fact]
+    public async Task Sandboxes_after_the_first_start_warm_with_their_own_entropy_and_the_right_time()
+    {
+        await using var daemon = new TestDaemon(DaemonFixture.RequireAssets(RepoPaths.Assets), o => o with { Templates = true });
+        await daemon.StartAsync();
+
+        var first = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox;
+        Assert.Equal("cold", first.StartMode);
+        Assert.Contains("no template yet", first.StartNote, StringComparison.Ordinal);
+        await WaitForTemplateAsync(daemon.StateDir);
+
+        var clones = new List<Sandbox>();
+        for (var i = 0; i < 2; i++)
+        {
+            clones.Add((await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox);
+        }
+
+        var outputs = new List<string>();
+        foreach (var clone in clones)
+        {
+            Assert.Equal(SandboxStatus.Ready, clone.Status);
+            Assert.Equal("warm", clone.StartMode);
+            Assert.Contains(clone.BootPhases, p => p.Name == "restore");
+            Assert.Contains(clone.BootPhases, p => p.Name == "configure");
+
+            var random = await ExecResult.RunAsync(daemon.Executions, clone.SandboxId, ["sh", "-c", "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo; date +%s"]);
+            Assert.Equal(0, random.Exit.ExitCode);
+            var lines = random.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(64, lines[0].Length);
+            outputs.Add(lines[0]);
+            var guestTime = long.Parse(lines[1], CultureInfo.InvariantCulture);
+            Assert.InRange(guestTime, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 30, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5);
+        }
+
+        Assert.NotEqual(outputs[0], outputs[1]);
+        var cold = await ExecResult.RunAsync(daemon.Executions, first.SandboxId, ["sh", "-c", "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'"]);
+        Assert.DoesNotContain(cold.StdoutText.Trim(), outputs);
+
+        foreach (var sandbox in clones.Append(first))
+        {
+            await daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = sandbox.SandboxId });
+        }
+    }
+
+    [Fact]
+    public async Task A_broken_template_falls_back_to_a_cold_boot_and_says_why()
+    {
+        await using var daemon = new TestDaemon(DaemonFixture.RequireAssets(RepoPaths.Assets), o => o with { Templates = true });
+        await daemon.StartAsync();
+        var first = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox;
+        var template = await WaitForTemplateAsync(daemon.StateDir);
+
+        // The device state no longer loads: QEMU refuses it and exits.
+        await File.WriteAllBytesAsync(Path.Combine(template, "device.state"), new byte[4096]);
+        var second = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox;
+
+        Assert.Equal(SandboxStatus.Ready, second.Status);
+        Assert.Equal("cold", second.StartMode);
+        Assert.Contains("the warm start failed", second.StartNote, StringComparison.Ordinal);
+        var result = await ExecResult.RunAsync(daemon.Executions, second.SandboxId, ["echo", "still works"]);
+        Assert.Equal("still works\n", result.StdoutText);
+        Assert.False(Directory.Exists(template), "the broken template must be discarded");
+        Assert.Single(daemon.QemuProcesses(second.SandboxId));
+
+        foreach (var sandbox in new[] { first, second })
+        {
+            await daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = sandbox.SandboxId });
+        }
+    }
+
+    /// <summary>Waits for a template's ready marker (written once creates use it) and returns its directory.</summary>
+    private static async Task<string> WaitForTemplateAsync(string stateDir)
+    {
+        var root = Path.Combine(stateDir, "templates");
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline)
+        {
+            var ready = Directory.Exists(root) ? Directory.GetDirectories(root).FirstOrDefault(d => File.Exists(Path.Combine(d, "ready"))) : null;
+            if (ready is not null)
+            {
+                return ready;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("no template became ready within 120 s");
+    }
+}
