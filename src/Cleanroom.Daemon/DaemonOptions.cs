@@ -38,13 +38,13 @@ public sealed record DaemonOptions
     /// <summary><c>auto</c> (KVM only when a probe boot proves it works), <c>kvm</c> or <c>tcg</c>.</summary>
     public string Accel { get; init; } = "auto";
 
-    /// <summary>How long a sandbox may take from VM start to the agent's hello.</summary>
     /// <summary>
     /// Warm starts: keep a memory snapshot of a booted VM per (assets, image, vCPUs, memory, devices) and restore new
     /// sandboxes from it (see docs/templates.md). Off: every sandbox boots cold.
     /// </summary>
     public bool Templates { get; init; } = true;
 
+    /// <summary>How long a sandbox may take from VM start to the agent's hello.</summary>
     public TimeSpan LaunchTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public int DefaultVcpus { get; init; } = 2;

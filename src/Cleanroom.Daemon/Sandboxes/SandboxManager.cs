@@ -29,6 +29,12 @@ namespace Cleanroom.Daemon.Sandboxes;
 public sealed class SandboxManager : IAsyncDisposable
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How long a restored guest may take to answer and to confirm its configuration. A restore skips the boot, so a
+    /// guest this slow is broken; the create then boots cold instead of waiting out the full launch timeout.
+    /// </summary>
+    private static readonly TimeSpan WarmAgentTimeout = TimeSpan.FromSeconds(20);
     private readonly DaemonOptions _options;
     private readonly StateStore _store;
     private readonly IVmBackend _backend;
@@ -627,16 +633,9 @@ public sealed class SandboxManager : IAsyncDisposable
             return (null, null);
         }
 
-        if (spec.Network is not null || spec.WorkspaceImagePath is not null)
-        {
-            // The agent configures both after a restore, but that path has not been proven against real networks and
-            // checkouts yet: until it is, such sandboxes boot cold rather than risk a half-configured guest.
-            start.Note = "sandboxes with a network card or a workspace disk are not started warm yet";
-            return (null, null);
-        }
 
         var key = Templates.TemplateKey.For(_backend.Name, start.Accelerator, spec.Assets, spec);
-        var (template, reason) = _templates.Lookup(key, () =>
+        var (template, lease, reason) = _templates.Lookup(key, () =>
         {
             var (directory, workDir, templateId) = _templates.NewLocation(key);
             return new Cleanroom.Vm.Templates.VmTemplateRequest(
@@ -653,13 +652,30 @@ public sealed class SandboxManager : IAsyncDisposable
         try
         {
             var step = Stopwatch.GetTimestamp();
-            vm = await _backend.StartAsync(spec with { Template = template }, cancellationToken);
+            using (lease)
+            {
+                // The lease ends once QEMU has its own copies of the template's descriptor and files.
+                vm = await _backend.StartAsync(spec with { Template = template }, cancellationToken);
+            }
+
             start.Phases.Add(new BootPhase("restore", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));
             step = Stopwatch.GetTimestamp();
-            agent = await ConnectAgentAsync(vm, cancellationToken);
+            agent = await ConnectAgentAsync(vm, cancellationToken, WarmAgentTimeout);
             start.Phases.Add(new BootPhase("agent", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));
             step = Stopwatch.GetTimestamp();
-            await agent.ConfigureAsync(SandboxConfiguration.For(spec), cancellationToken);
+            using (var configure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                configure.CancelAfter(WarmAgentTimeout);
+                try
+                {
+                    await agent.ConfigureAsync(SandboxConfiguration.For(spec), configure.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new VmException($"the restored guest did not confirm its configuration within {WarmAgentTimeout.TotalSeconds:0} s");
+                }
+            }
+
             start.Phases.Add(new BootPhase("configure", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));
             start.Warm = true;
             start.Note = "restored from template " + key.Digest;
@@ -671,7 +687,13 @@ public sealed class SandboxManager : IAsyncDisposable
             _logger.LogWarning("sandbox {Id}: warm start failed, booting cold: {Reason}", spec.Id, why);
             start.Note = "the warm start failed (" + why + ")";
             start.Phases.Clear();
-            _templates.Discard(template, why);
+
+            // Only what the template itself can be blamed for drops it; a full disk or a busy host does not.
+            if (ex is VmException or AgentConfigureException or WireProtocolException)
+            {
+                _templates.Discard(template, why);
+            }
+
             if (agent is not null)
             {
                 await agent.DisposeAsync();
@@ -707,17 +729,18 @@ public sealed class SandboxManager : IAsyncDisposable
         await agent.PingAsync(cancellationToken);
     }
 
-    private async Task<AgentClient> ConnectAgentAsync(IVm vm, CancellationToken cancellationToken)
+    private async Task<AgentClient> ConnectAgentAsync(IVm vm, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
+        var limit = timeout ?? _options.LaunchTimeout;
         using var launch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        launch.CancelAfter(_options.LaunchTimeout);
+        launch.CancelAfter(limit);
         var connect = Task.Run(
             async () =>
             {
                 var stream = await vm.ConnectAgentAsync(launch.Token);
                 try
                 {
-                    return await AgentClient.ConnectAsync(stream, WireLimits.Default, _options.LaunchTimeout, launch.Token);
+                    return await AgentClient.ConnectAsync(stream, WireLimits.Default, limit, launch.Token);
                 }
                 catch
                 {
@@ -740,7 +763,7 @@ public sealed class SandboxManager : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new VmException($"the guest agent did not answer within {_options.LaunchTimeout.TotalSeconds:0} s; console: {ConsoleTail(vm)}");
+            throw new VmException($"the guest agent did not answer within {limit.TotalSeconds:0} s; console: {ConsoleTail(vm)}");
         }
     }
 

@@ -55,33 +55,33 @@ internal sealed class TemplateCache : IAsyncDisposable
     public IReadOnlyList<VmTemplate> Ready => _slots.Values.Select(s => s.Template).OfType<VmTemplate>().ToList();
 
     /// <summary>
-    /// The template for <paramref name="key"/>, or null with the reason the create boots cold. Starts a build when
-    /// there is none for the key.
+    /// The template for <paramref name="key"/> with a lease that keeps it alive until the clone has started, or null
+    /// with the reason the create boots cold. Starts a build when there is none for the key.
     /// </summary>
-    public (VmTemplate? Template, string Reason) Lookup(TemplateKey key, Func<VmTemplateRequest> request)
+    public (VmTemplate? Template, IDisposable? Lease, string Reason) Lookup(TemplateKey key, Func<VmTemplateRequest> request)
     {
         var slot = _slots.GetOrAdd(key, _ => new Slot());
         lock (slot)
         {
             slot.LastUsed = Stopwatch.GetTimestamp();
-            if (slot.Template is { IsDisposed: false } ready)
+            if (slot.Template is { } ready && ready.TryLease() is { } lease)
             {
-                return (ready, "");
+                return (ready, lease, "");
             }
 
             if (slot.Building)
             {
-                return (null, "no template yet: one is being built");
+                return (null, null, "no template yet: one is being built");
             }
 
             if (slot.FailedAt is { } failedAt && Stopwatch.GetElapsedTime(failedAt) < RetryAfterFailure)
             {
-                return (null, "the template build failed: " + slot.Failure);
+                return (null, null, "no template: " + slot.Failure);
             }
 
             if (_stopping.IsCancellationRequested)
             {
-                return (null, "the daemon is stopping");
+                return (null, null, "the daemon is stopping");
             }
 
             slot.Building = true;
@@ -90,10 +90,13 @@ internal sealed class TemplateCache : IAsyncDisposable
         var build = Task.Run(() => BuildAsync(key, slot, request()), CancellationToken.None);
         _builds.TryAdd(build, 0);
         _ = build.ContinueWith(t => _builds.TryRemove(t, out _), TaskScheduler.Default);
-        return (null, "no template yet: building one now");
+        return (null, null, "no template yet: building one now");
     }
 
-    /// <summary>A template that failed a restore is dropped; the next create of its key builds a new one.</summary>
+    /// <summary>
+    /// A template that failed a restore is dropped; its key builds a new one only after
+    /// <see cref="RetryAfterFailure"/>, so a template that cannot be restored costs one failed attempt, not one per create.
+    /// </summary>
     public void Discard(VmTemplate template, string reason)
     {
         foreach (var (key, slot) in _slots)
@@ -103,6 +106,8 @@ internal sealed class TemplateCache : IAsyncDisposable
                 if (ReferenceEquals(slot.Template, template))
                 {
                     slot.Template = null;
+                    slot.Failure = "the last warm start from it failed (" + reason + ")";
+                    slot.FailedAt = Stopwatch.GetTimestamp();
                     _logger.LogWarning("Template {Key} discarded: {Reason}", key.Digest, reason);
                 }
             }
@@ -168,24 +173,34 @@ internal sealed class TemplateCache : IAsyncDisposable
         {
             failure = "the daemon is stopping";
         }
-        catch (Exception ex) when (ex is VmException or IOException or UnauthorizedAccessException or InvalidOperationException or Cleanroom.Guest.Wire.WireProtocolException or OperationCanceledException or TimeoutException or Cleanroom.HostProcesses.HostCommandException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            failure = ex.Message;
-            _logger.LogWarning("Template {Key} could not be built: {Reason}", key.Digest, ex.Message);
+            // Any failure, expected or not, must reach the slot below: a slot left "building" would keep its key cold.
+            failure = "the template build failed: " + Escaping.UntrustedText.Escape(ex.Message, 300);
+            _logger.LogWarning("Template {Key} could not be built: {Reason}", key.Digest, failure);
         }
-
-        lock (slot)
+        finally
         {
-            slot.Building = false;
-            slot.Template = built;
-            slot.Failure = failure;
-            slot.FailedAt = failure is null ? null : Stopwatch.GetTimestamp();
+            lock (slot)
+            {
+                slot.Building = false;
+                slot.Template = built;
+                slot.Failure = failure;
+                slot.FailedAt = failure is null ? null : Stopwatch.GetTimestamp();
+            }
         }
 
         if (built is not null)
         {
-            // For operators and tests: the template in this directory is handed out from now on.
-            File.WriteAllText(Path.Combine(built.Directory, ReadyMarker), key.Digest + "\n");
+            try
+            {
+                // For operators and tests: the template in this directory is handed out from now on.
+                File.WriteAllText(Path.Combine(built.Directory, ReadyMarker), key.Digest + "\n");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Discarded meanwhile (its directory went with it).
+            }
         }
 
         EvictBeyondLimit();

@@ -105,7 +105,7 @@ public sealed class QemuBackend : IVmBackend
             await using (var vm = (QemuVm)await LaunchAsync(spec, accel.Mode, cmdline, (memory, request.Network), ct))
             {
                 await untilServing(vm, ct);
-                var socket = Path.Combine(new VmWorkDir(spec.WorkDir).RunDir, "migrate.sock");
+                var socket = new VmWorkDir(spec.WorkDir).MigrationSocket;
                 await QemuMigration.SaveAsync(vm.Qmp, socket, vm.User, statePath, _options.StartTimeout, ct);
                 await vm.StopAsync(_options.DisposeGrace, ct);
 

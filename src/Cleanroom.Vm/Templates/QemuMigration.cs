@@ -43,7 +43,7 @@ internal static class QemuMigration
             await IgnoreSharedAsync(qmp, deadline.Token);
             await qmp.ExecuteAsync("stop", deadline.Token);
             await qmp.ExecuteAsync("migrate", Arguments(w => w.WriteString("uri", "unix:" + socketPath)), deadline.Token);
-            using (var connection = await listener.AcceptAsync(deadline.Token))
+            using (var connection = await AcceptOrFailAsync(listener, qmp, deadline.Token))
             await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
                 await CopyBoundedAsync(connection, output, deadline.Token);
@@ -104,9 +104,13 @@ internal static class QemuMigration
         {
             throw new VmException($"restoring the template took longer than {timeout.TotalSeconds:0} s.");
         }
-        catch (Exception ex) when (ex is QmpException or IOException && exited.IsCompleted)
+        catch (Exception ex) when (ex is QmpException or IOException)
         {
-            throw new VmException($"QEMU exited with {ExitStatus.Describe(await exited)} while loading the template's state.", ex);
+            // A refused state usually kills QEMU: wait briefly so the error can say how it ended.
+            await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None));
+            throw exited.IsCompleted
+                ? new VmException($"QEMU exited with {ExitStatus.Describe(await exited)} while loading the template's state.", ex)
+                : new VmException($"loading the template's state failed: {ex.Message}", ex);
         }
     }
 
@@ -123,6 +127,23 @@ internal static class QemuMigration
                 w.WriteEndArray();
             }),
             ct);
+
+    /// <summary>The migration's connection; a migration that fails before connecting is reported by QMP, not by the socket.</summary>
+    private static async Task<Socket> AcceptOrFailAsync(Socket listener, QmpClient qmp, CancellationToken ct)
+    {
+        var accept = listener.AcceptAsync(ct).AsTask();
+        while (await Task.WhenAny(accept, Task.Delay(50 * PollInterval, ct)) != accept)
+        {
+            var result = await qmp.ExecuteAsync("query-migrate", ct);
+            if (result.TryGetProperty("status", out var s) && s.GetString() is "failed" or "cancelled")
+            {
+                var why = result.TryGetProperty("error-desc", out var d) ? d.GetString() : null;
+                throw new VmException($"saving the template's device state failed: {TextSanitizer.ToPrintable(why ?? "the migration failed")}");
+            }
+        }
+
+        return await accept;
+    }
 
     private static async Task WaitForMigrationAsync(QmpClient qmp, CancellationToken ct)
     {

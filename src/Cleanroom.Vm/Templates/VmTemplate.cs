@@ -6,12 +6,16 @@ namespace Cleanroom.Vm.Templates;
 /// A VM booted once until its agent served, then saved: its memory in a sealed memfd (no process can write it any
 /// more; clones map it privately, copy-on-write, so every clone shares the pages it has not written), its device
 /// state in <see cref="StatePath"/> and its root disk as it was at the snapshot in <see cref="RootOverlayPath"/>.
-/// Files never change after the build; disposing closes the memfd (running clones keep their own mappings) and
-/// deletes the directory.
+/// Files never change after the build. A clone holds a <see cref="Lease"/> while it starts (its QEMU inherits the
+/// memfd by number and copies the files); disposing the template only marks it discarded, and the memfd is closed and
+/// the directory deleted when the last lease ends. Running clones keep their own mappings.
 /// </summary>
 public sealed class VmTemplate : IDisposable
 {
-    private int _disposed;
+    private readonly Lock _gate = new();
+    private int _leases;
+    private bool _discarded;
+    private bool _released;
 
     internal VmTemplate(VmTemplateRequest request, string directory, SafeFileHandle memory, string kernelCommandLine, TimeSpan buildTime)
     {
@@ -52,7 +56,31 @@ public sealed class VmTemplate : IDisposable
     /// <summary>A tiny raw disk standing in for the workspace while the template boots; each clone attaches its own.</summary>
     internal string WorkspacePlaceholderPath => Path.Combine(Directory, "workspace.placeholder");
 
-    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+    public bool IsDisposed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _discarded;
+            }
+        }
+    }
+
+    /// <summary>Keeps the template's memfd and files alive until disposed; null when the template was discarded.</summary>
+    public IDisposable? TryLease()
+    {
+        lock (_gate)
+        {
+            if (_discarded)
+            {
+                return null;
+            }
+
+            _leases++;
+            return new Lease(this);
+        }
+    }
 
     /// <summary>Why <paramref name="spec"/> cannot be restored from this template, or null when it can.</summary>
     public string? Mismatch(VmSpec spec)
@@ -72,11 +100,37 @@ public sealed class VmTemplate : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        lock (_gate)
         {
-            return;
+            _discarded = true;
+            if (_leases > 0 || _released)
+            {
+                return;
+            }
+
+            _released = true;
         }
 
+        Release();
+    }
+
+    private void EndLease()
+    {
+        lock (_gate)
+        {
+            if (--_leases > 0 || !_discarded || _released)
+            {
+                return;
+            }
+
+            _released = true;
+        }
+
+        Release();
+    }
+
+    private void Release()
+    {
         Memory.Dispose();
         try
         {
@@ -88,6 +142,19 @@ public sealed class VmTemplate : IDisposable
         }
         catch (UnauthorizedAccessException)
         {
+        }
+    }
+
+    private sealed class Lease(VmTemplate template) : IDisposable
+    {
+        private int _ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 0)
+            {
+                template.EndLease();
+            }
         }
     }
 
