@@ -7,12 +7,15 @@
               and the same command through the API alone (no CLI process start)
   throughput  guest stdout -> host through the whole path (MiB/s), against `dd` to a bare
               virtio-serial port in an identical VM
+  density     N idle sandboxes (default 40) kept alive, warm (from a template) and cold: host memory
+              (PSS) per sandbox, idle CPU of all of them, `exec --in` round trip and `sandbox ls` with N
+              alive against the same with 1 alive, all in this run (both daemons --network off)
   warm        `cleanroom exec -- echo` restored from a VM template (20 in a row by default) against the
               same command booting cold (a daemon with --templates off), both in this run, both daemons
               with --network off (networked sandboxes are not started warm yet); the host
               memory (PSS) of one idle warm and one idle cold sandbox, and the template's own size
 
-Usage: bench/bench.py [boot|roundtrip|throughput|warm|all] [-n RUNS]
+Usage: bench/bench.py [boot|roundtrip|throughput|warm|density|all] [-n RUNS] [--sandboxes N]
 Runs its own daemon on a private socket and state directory; leaves nothing behind.
 """
 import argparse, os, secrets, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, time
@@ -316,15 +319,74 @@ def bench_warm(n):
         print("  " + line[line.index("Template"):])
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(d, *args, runs=10, cwd=None):
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        r = subprocess.run([CLI, *args], env=d.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=cwd)
+        times.append(time.perf_counter() - t0)
+        if r.returncode != 0:
+            sys.exit(f"bench: cleanroom {' '.join(args)} failed: {r.stderr.decode(errors='replace')}")
+    return statistics.median(times)
+
+
+def density(d, count):
+    ids = [d.cli("sandbox", "create").stdout.decode().strip() for _ in range(count)]
+    try:
+        modes = {}
+        for sid in ids:
+            r = d.cli("sandbox", "inspect", sid)
+            mode = [l.split(":", 1)[1].strip() for l in r.stdout.decode().splitlines() if l.startswith("start_mode:")]
+            modes[mode[0] if mode else "?"] = modes.get(mode[0] if mode else "?", 0) + 1
+        pids = [p for p in (qemu_pid_of(sid) for sid in ids) if p]
+        pss = sum(pss_mib(p) for p in pids)
+        cpu0 = sum(cpu_seconds(p) for p in pids)
+        time.sleep(10)
+        cpu = (sum(cpu_seconds(p) for p in pids) - cpu0) / 10
+        exec_rtt = timed(d, "exec", "--in", ids[0], "--", "true")
+        ls = timed(d, "sandbox", "ls")
+        return modes, pss / max(1, len(pids)), cpu, exec_rtt, ls
+    finally:
+        d.cli("sandbox", "rm", *ids, check=False)
+
+
+def bench_density(count):
+    print(f"== density: {count} idle sandboxes (512 MiB, 2 vCPUs each), against 1")
+    for templates in ("on", "off"):
+        d = Daemon(templates, ["--network", "off"])
+        try:
+            if templates == "on":
+                d.cli("sandbox", "rm", d.cli("sandbox", "create").stdout.decode().strip())
+                wait_for_template(d)
+            _, _, _, one_rtt, one_ls = density(d, 1)
+            modes, pss, cpu, rtt, ls = density(d, count)
+            kind = "warm" if templates == "on" else "cold"
+            print(f"  {kind}: started {modes}; PSS per sandbox {pss:.0f} MiB; idle CPU of all {cpu:.2f} cores")
+            print(f"  {kind}: exec --in p50 {rtt*1000:.0f} ms with {count} alive vs {one_rtt*1000:.0f} ms with 1 ({rtt/one_rtt:.2f}x); "
+                  f"sandbox ls p50 {ls*1000:.0f} ms vs {one_ls*1000:.0f} ms")
+        finally:
+            d.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", nargs="?", default="all", choices=["boot", "roundtrip", "throughput", "warm", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["boot", "roundtrip", "throughput", "warm", "density", "all"])
     ap.add_argument("-n", type=int, default=5)
+    ap.add_argument("--sandboxes", type=int, default=40)
     a = ap.parse_args()
     if not os.path.exists(CLI):
         sys.exit("bench: build first: scripts/setup.sh")
     if a.what == "warm":
         bench_warm(a.n)
+        return
+    if a.what == "density":
+        bench_density(a.sandboxes)
         return
     d = Daemon()
     try:

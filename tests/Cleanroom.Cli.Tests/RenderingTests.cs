@@ -102,6 +102,10 @@ public sealed class RenderingTests
     {
         var sandbox = Ready();
         sandbox.Workspace = new SandboxWorkspace { Repository = "https://git.example/app", Commit = new string('a', 40), Path = "/workspace", ImageBuilt = true };
+        sandbox.StartMode = "warm";
+        sandbox.StartNote = "restored from template 722e0764b1740784";
+        sandbox.BootPhases.Add(new BootPhase { Name = "restore", Milliseconds = 180 });
+        sandbox.BootPhases.Add(new BootPhase { Name = "configure", Milliseconds = 12 });
         var text = Render(w => SandboxViews.WriteInspect(w, sandbox));
         Assert.Equal(
             """
@@ -120,6 +124,9 @@ public sealed class RenderingTests
             last_execution_id: 01kr7pa0000000000000000000
             active_execution_id:
             boot_ms: 1834
+            start_mode: warm
+            start_note: restored from template 722e0764b1740784
+            boot_phases: restore 180 ms, configure 12 ms
             guest_address:
             dangerously_allow_all:
             repository: https://git.example/app

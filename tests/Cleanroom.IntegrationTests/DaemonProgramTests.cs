@@ -16,6 +16,18 @@ public class DaemonProgramTests
     }
 
     [Fact]
+    public void Templates_are_on_unless_turned_off_and_take_only_on_or_off()
+    {
+        string[] required = ["--listen", "/run/x.sock", "--state-dir", "/var/lib/x"];
+        Assert.True(DaemonProgram.TryParse(required, out var defaults, out _));
+        Assert.True(defaults!.Templates);
+        Assert.True(DaemonProgram.TryParse([.. required, "--templates", "off"], out var off, out _));
+        Assert.False(off!.Templates);
+        Assert.False(DaemonProgram.TryParse([.. required, "--templates", "maybe"], out _, out var error));
+        Assert.Contains("--templates", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parses_the_image_store_and_repeated_insecure_registries()
     {
         Assert.True(DaemonProgram.TryParse(["--listen", "/l", "--state-dir", "/s", "--images", "/img", "--insecure-registry", "reg.lan:5000", "--insecure-registry", "mirror.lan"], out var options, out _));

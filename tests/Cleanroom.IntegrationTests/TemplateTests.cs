@@ -19,7 +19,7 @@ public sealed class TemplateTests
         var first = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox;
         Assert.Equal("cold", first.StartMode);
         Assert.Contains("no template yet", first.StartNote, StringComparison.Ordinal);
-        await WaitForTemplateAsync(daemon.StateDir);
+        await TemplateWait.ReadyAsync(daemon.StateDir);
 
         var clones = new List<Sandbox>();
         for (var i = 0; i < 2; i++)
@@ -60,7 +60,7 @@ public sealed class TemplateTests
         await using var daemon = new TestDaemon(DaemonFixture.RequireAssets(RepoPaths.Assets), o => o with { Templates = true });
         await daemon.StartAsync();
         var first = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox;
-        var template = await WaitForTemplateAsync(daemon.StateDir);
+        var template = await TemplateWait.ReadyAsync(daemon.StateDir);
 
         // The device state no longer loads: QEMU refuses it and exits.
         await File.WriteAllBytesAsync(Path.Combine(template, "device.state"), new byte[4096]);
@@ -78,24 +78,5 @@ public sealed class TemplateTests
         {
             await daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = sandbox.SandboxId });
         }
-    }
-
-    /// <summary>Waits for a template's ready marker (written once creates use it) and returns its directory.</summary>
-    private static async Task<string> WaitForTemplateAsync(string stateDir)
-    {
-        var root = Path.Combine(stateDir, "templates");
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (DateTime.UtcNow < deadline)
-        {
-            var ready = Directory.Exists(root) ? Directory.GetDirectories(root).FirstOrDefault(d => File.Exists(Path.Combine(d, "ready"))) : null;
-            if (ready is not null)
-            {
-                return ready;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("no template became ready within 120 s");
     }
 }
