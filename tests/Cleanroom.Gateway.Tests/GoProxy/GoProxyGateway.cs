@@ -83,6 +83,23 @@ internal sealed class GoProxyGateway : IAsyncDisposable
 
     public GatewayRouteCounters Counters() => Server.Statistics().Single(c => c.Route == "goproxy");
 
+    /// <summary>
+    /// The counters once <paramref name="done"/> holds: a route counts an answer after its last byte went out, so a
+    /// client that has read the whole answer can look a moment before the count moves.
+    /// </summary>
+    public async Task<GatewayRouteCounters> CountersWhenAsync(Func<GatewayRouteCounters, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var counters = Counters();
+        while (!done(counters) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+            counters = Counters();
+        }
+
+        return counters;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
