@@ -9,10 +9,10 @@
               virtio-serial port in an identical VM
   density     N idle sandboxes (default 40) kept alive, warm (from a template) and cold: host memory
               (PSS) per sandbox, idle CPU of all of them, `exec --in` round trip and `sandbox ls` with N
-              alive against the same with 1 alive, all in this run (both daemons --network off)
+              alive against the same with 1 alive, all in this run
   warm        `cleanroom exec -- echo` restored from a VM template (20 in a row by default) against the
-              same command booting cold (a daemon with --templates off), both in this run, both daemons
-              with --network off (networked sandboxes are not started warm yet); the host
+              same command booting cold (a daemon with --templates off), both in this run, outside any
+              repository, with the daemon's default network; the host
               memory (PSS) of one idle warm and one idle cold sandbox, and the template's own size
 
 Usage: bench/bench.py [boot|roundtrip|throughput|warm|density|all] [-n RUNS] [--sandboxes N]
@@ -64,7 +64,8 @@ class Daemon:
             time.sleep(0.02)
 
     def cli(self, *args, check=True, stdout=subprocess.PIPE):
-        r = subprocess.run([CLI, *args], env=self.env, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        # From the daemon's state directory: outside any repository, so no workspace is checked out.
+        r = subprocess.run([CLI, *args], env=self.env, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=self.state)
         if check and r.returncode != 0:
             sys.exit(f"bench: cleanroom {' '.join(args)} failed ({r.returncode}): {r.stderr.decode(errors='replace')}")
         return r
@@ -291,16 +292,15 @@ def idle_pss(d):
 
 def bench_warm(n):
     n = max(n, 20)
-    # Sandboxes with a network card are not started warm yet (see docs/templates.md): both sides without one.
-    cold_d = Daemon("off", ["--network", "off"])
+    # The daemon's defaults otherwise (networking on when root), run outside any repository.
+    cold_d = Daemon("off")
     try:
         cold = [first_output_time(cold_d, "exec", "--", "echo", "x", cwd=cold_d.state)[0] for _ in range(max(5, n // 4))]
         cold_pss = idle_pss(cold_d)
     finally:
         cold_d.close()
-    warm_d = Daemon("on", ["--network", "off"])
+    warm_d = Daemon("on")
     try:
-        # Outside any repository: a sandbox with a workspace disk is not started warm yet.
         first_output_time(warm_d, "exec", "--", "echo", "x", cwd=warm_d.state)  # cold; starts the template build
         wait_for_template(warm_d)
         warm = [first_output_time(warm_d, "exec", "--", "echo", "x", cwd=warm_d.state)[0] for _ in range(n)]
@@ -359,7 +359,7 @@ def density(d, count):
 def bench_density(count):
     print(f"== density: {count} idle sandboxes (512 MiB, 2 vCPUs each), against 1")
     for templates in ("on", "off"):
-        d = Daemon(templates, ["--network", "off"])
+        d = Daemon(templates)
         try:
             if templates == "on":
                 d.cli("sandbox", "rm", d.cli("sandbox", "create").stdout.decode().strip())
