@@ -12,7 +12,9 @@ namespace Cleanroom.GuestAgent.Channel;
 internal sealed class AgentLoop
 {
     public const string Software = "cleanroom-guest-agent/1";
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(50);
+    // Short: a VM restored from a template waits here for its first host, and every millisecond of it is create
+    // latency. The loop only runs while no host is connected (the daemon stays connected to a ready sandbox).
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(10);
     private readonly string _device;
     private readonly IExecHandler _handler;
     private readonly WireLimits _limits;
