@@ -359,7 +359,8 @@ def density(d, count):
 def bench_density(count):
     print(f"== density: {count} idle sandboxes (512 MiB, 2 vCPUs each), against 1")
     for templates in ("on", "off"):
-        d = Daemon(templates)
+        # The admission caps would stop at 4 vCPUs per core; idle sandboxes are what this measures.
+        d = Daemon(templates, ["--max-total-vcpus", str(2 * count + 4), "--max-total-memory", f"{(count + 2) * 512}MiB"])
         try:
             if templates == "on":
                 d.cli("sandbox", "rm", d.cli("sandbox", "create").stdout.decode().strip())
