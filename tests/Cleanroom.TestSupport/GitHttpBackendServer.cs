@@ -263,7 +263,19 @@ public sealed class GitHttpBackendServer : IAsyncDisposable
         response.SendChunked = true;
         await output.CopyToAsync(response.OutputStream);
         await feed;
-        await process.WaitForExitAsync();
+
+        // Bounded: a CGI whose exit is never seen must fail its request, not hang the test run.
+        using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(exit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("git http-backend did not exit within 30 s of closing its output");
+        }
+
         _ = await stderr;
     }
 

@@ -72,7 +72,8 @@ internal static class NpmCli
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            using var killed = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await process.WaitForExitAsync(killed.Token);
             return (-1, $"npm {string.Join(' ', args)} did not finish within {Timeout}\n{await stdout}\n{await stderr}");
         }
 
