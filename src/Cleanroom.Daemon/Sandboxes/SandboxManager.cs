@@ -76,9 +76,6 @@ public sealed class SandboxManager : IAsyncDisposable
         }
     }
 
-    /// <summary>The VM templates; null when warm starts are off or the backend has none.</summary>
-    internal Templates.TemplateCache? WarmStarts => _templates;
-
     /// <summary>Releases the templates (their memory); sandboxes are stopped by <see cref="ShutdownAsync"/>.</summary>
     public async ValueTask DisposeAsync()
     {

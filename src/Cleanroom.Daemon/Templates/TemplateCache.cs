@@ -51,9 +51,6 @@ internal sealed class TemplateCache : IAsyncDisposable
         Directory.CreateDirectory(templatesRoot);
     }
 
-    /// <summary>Templates ready now (for status and tests).</summary>
-    public IReadOnlyList<VmTemplate> Ready => _slots.Values.Select(s => s.Template).OfType<VmTemplate>().ToList();
-
     /// <summary>
     /// The template for <paramref name="key"/> with a lease that keeps it alive until the clone has started, or null
     /// with the reason the create boots cold. Starts a build when there is none for the key.
@@ -114,15 +111,6 @@ internal sealed class TemplateCache : IAsyncDisposable
         }
 
         template.Dispose();
-    }
-
-    /// <summary>Waits for builds in progress (tests and benchmarks use this to wait for a warm path).</summary>
-    public async Task WhenIdleAsync(CancellationToken ct)
-    {
-        while (!_builds.IsEmpty)
-        {
-            await Task.WhenAll(_builds.Keys).WaitAsync(ct);
-        }
     }
 
     public async ValueTask DisposeAsync()
