@@ -18,6 +18,13 @@ public sealed class BlobStore
 
     private readonly string _blobsDirectory;
     private readonly string _tempDirectory;
+    private readonly BlobFileCache _openFiles = new(OpenFilesHeld, OpenFileMaxBytes);
+
+    // Small blobs' files stay open between hits (see BlobFileCache): enough descriptors for a CI job's package set
+    // (a lockfile's worth of tarballs, modules, gems), a tenth of a usual 20,000 open-file limit; each for a blob of at
+    // most 256 KiB, which also bounds the disk space files deleted behind the store's back can hold until noticed.
+    private const int OpenFilesHeld = 2048;
+    private const long OpenFileMaxBytes = 256 << 10;
 
     /// <param name="rootDirectory">The store's directory (created if missing).</param>
     /// <param name="maxObjectBytes">The largest blob accepted; a put past it fails while streaming.</param>
@@ -151,6 +158,7 @@ public sealed class BlobStore
         var existed = File.Exists(target);
         File.Move(staged.TempPath, target, overwrite: true);
         staged.MarkCommitted();
+        _openFiles.Drop(staged.Digest);
         try
         {
             FlushDirectory(directory);
@@ -178,33 +186,36 @@ public sealed class BlobStore
     {
         OpeningForRead?.Invoke(digest);
         var path = PathOf(digest);
-        FileStream file;
-        try
+        var file = _openFiles.TryLease(digest);
+        if (file is null)
         {
-            file = new FileStream(path, new FileStreamOptions
+            file = BlobFile.TryOpen(path);
+            if (file is null)
             {
-                Mode = FileMode.Open,
-                Access = FileAccess.Read,
-                Share = FileShare.Read | FileShare.Delete,
-                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-                BufferSize = 0,
-            });
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
+                return null;
+            }
+
+            // A fresh handle has no other owner yet, so the lease cannot fail; the cache may close the file right away
+            // (a large blob), which takes effect when this read ends.
+            _ = file.TryLease();
+            _openFiles.HoldOrClose(digest, file);
         }
 
-        return new VerifyingReadStream(file, digest, BlobReadCheck.TryRead(file.SafeFileHandle), () =>
+        return new VerifyingReadStream(file, digest, () =>
         {
+            _openFiles.Drop(digest);
             DeleteQuietly(path);
             onCorrupt?.Invoke(digest);
         });
     }
 
+    /// <summary>Closes the files held open for fast reads (readers still streaming keep theirs until they end).</summary>
+    public void CloseOpenFiles() => _openFiles.Clear();
+
     /// <summary>Removes a blob's file; false when it was not there.</summary>
     public bool Delete(BlobDigest digest)
     {
+        _openFiles.Drop(digest);
         var path = PathOf(digest);
         if (!File.Exists(path))
         {

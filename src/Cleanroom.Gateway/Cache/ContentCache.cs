@@ -280,6 +280,7 @@ public sealed partial class ContentCache : IDisposable
         {
             FlushAccessesLocked();
             _metadata.Dispose();
+            _store.CloseOpenFiles();
         }
     }
 

@@ -9,30 +9,30 @@ namespace Cleanroom.Gateway.Cache;
 /// with the blob's name. On a mismatch it reports the corruption (the store deletes the file) and throws, so a
 /// caller that streams the blob to a client fails the response instead of completing it with bad bytes. A reader
 /// that stops early gets no verdict: the bytes it took were not all checked, which is why the store's users always
-/// read to the end.
+/// read to the end. It reads the file with positional reads through a lease (<see cref="BlobFile"/>), so other
+/// readers may share the descriptor; the lease ends when the stream is disposed.
 /// </summary>
 internal sealed class VerifyingReadStream : Stream
 {
-    private readonly FileStream _inner;
+    private readonly BlobFile _file;
     private readonly BlobDigest _expected;
     private readonly Action _onMismatch;
-    private readonly UInt128? _readCheck;
     private readonly XxHash128? _fast;
     private readonly IncrementalHash? _sha256;
+    private long _position;
     private bool _verified;
+    private bool _leaseEnded;
     private CacheIntegrityException? _failure;
 
-    /// <param name="inner">The blob's file, positioned at its start.</param>
+    /// <param name="file">The blob's file, leased for this stream (the lease ends on disposal).</param>
     /// <param name="expected">The blob's digest (its name).</param>
-    /// <param name="readCheck">The XXH128 recorded when the blob was written, or null to verify the SHA-256.</param>
     /// <param name="onMismatch">Told when the bytes do not match.</param>
-    public VerifyingReadStream(FileStream inner, BlobDigest expected, UInt128? readCheck, Action onMismatch)
+    public VerifyingReadStream(BlobFile file, BlobDigest expected, Action onMismatch)
     {
-        _inner = inner;
+        _file = file;
         _expected = expected;
-        _readCheck = readCheck;
         _onMismatch = onMismatch;
-        if (readCheck is null)
+        if (file.ReadCheck is null)
         {
             _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         }
@@ -52,12 +52,12 @@ internal sealed class VerifyingReadStream : Stream
     public override bool CanWrite => false;
 
     /// <summary>The file's length, so a server can send a Content-Length.</summary>
-    public override long Length => _inner.Length;
+    public override long Length => _file.Length;
 
     /// <inheritdoc/>
     public override long Position
     {
-        get => _inner.Position;
+        get => _position;
         set => throw new NotSupportedException("a verifying stream reads from the start to the end");
     }
 
@@ -74,7 +74,11 @@ internal sealed class VerifyingReadStream : Stream
             return 0;
         }
 
-        var read = _inner.Read(buffer);
+        // Never past the length the file had when opened: a file grown since is read as it was (and verified so), and
+        // the read after the last byte answers "end" without a system call. A short read is a truncated file; its bytes
+        // then fail the verdict.
+        var read = _position < _file.Length ? RandomAccess.Read(_file.Handle, buffer[..Wanted(buffer.Length)], _position) : 0;
+        _position += read;
         return Account(buffer[..read]);
     }
 
@@ -91,7 +95,8 @@ internal sealed class VerifyingReadStream : Stream
             return 0;
         }
 
-        var read = await _inner.ReadAsync(buffer, cancellationToken);
+        var read = _position < _file.Length ? await RandomAccess.ReadAsync(_file.Handle, buffer[..Wanted(buffer.Length)], _position, cancellationToken) : 0;
+        _position += read;
         return Account(buffer.Span[..read]);
     }
 
@@ -109,20 +114,26 @@ internal sealed class VerifyingReadStream : Stream
     /// <inheritdoc/>
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("a verifying stream is read-only");
 
-    // No DisposeAsync of its own: Stream's runs Dispose, and closing a file opened for reading has nothing to wait
-    // for (FileStream's asynchronous close cost measurably per small cache hit).
+    // No DisposeAsync of its own: Stream's runs Dispose, and ending a lease has nothing to wait for.
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _inner.Dispose();
+            if (!_leaseEnded)
+            {
+                _leaseEnded = true;
+                _file.EndLease();
+            }
+
             _sha256?.Dispose();
         }
 
         base.Dispose(disposing);
     }
+
+    private int Wanted(int room) => (int)Math.Min(room, _file.Length - _position);
 
     private int Account(ReadOnlySpan<byte> read)
     {
@@ -166,7 +177,7 @@ internal sealed class VerifyingReadStream : Stream
     {
         if (_fast is not null)
         {
-            return _fast.GetCurrentHashAsUInt128() == _readCheck
+            return _fast.GetCurrentHashAsUInt128() == _file.ReadCheck
                 ? null
                 : new CacheIntegrityException(
                     $"the cached blob {_expected} changed on disk (its bytes no longer match the check recorded when it was stored); it was removed and will be fetched again",
