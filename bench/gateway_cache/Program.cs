@@ -63,7 +63,8 @@ try
     var clientCpu = new Dictionary<string, double> { ["nginx"] = 0, ["gateway"] = 0 };
     for (var round = 0; round < rounds; round++)
     {
-        foreach (var side in sides)
+        // Who goes first alternates, so neither side always meets the machine as the other left it.
+        foreach (var side in round % 2 == 0 ? sides : sides.Reverse())
         {
             var cpu = ProcessCpu.Seconds(side.Pid);
             var clientBefore = ProcessCpu.Seconds(Environment.ProcessId);
@@ -98,13 +99,16 @@ try
     var (n, g) = (sides[0], sides[1]);
     var largeMegabytes = (double)rounds * LargeRepeats * BenchObjects.LargeBytes / 1_000_000;
     var smallRequests = (double)rounds * SmallRepeats * objects.Small.Count;
-    Console.WriteLine($"{"measurement",-44}{"nginx",12}{"gateway",12}{"ratio",8}");
+    Console.WriteLine($"{"measurement",-48}{"nginx",12}{"gateway",12}{"ratio",8}");
     Row("100 MB object, MB/s (median)", Median(n.Large), Median(g.Large), higherIsBetter: true);
     Row("100 MB object, server CPU ms per MB", n.LargeCpuSeconds * 1000 / largeMegabytes, g.LargeCpuSeconds * 1000 / largeMegabytes, higherIsBetter: false);
     Row("1,000 small, requests/s (median)", Median(n.Small.Select(r => r.RequestsPerSecond)), Median(g.Small.Select(r => r.RequestsPerSecond)), higherIsBetter: true);
     Row("1,000 small, p50 latency ms", Median(n.Small.Select(r => r.P50Ms)), Median(g.Small.Select(r => r.P50Ms)), higherIsBetter: false);
     Row("1,000 small, p99 latency ms", Median(n.Small.Select(r => r.P99Ms)), Median(g.Small.Select(r => r.P99Ms)), higherIsBetter: false);
     Row("1,000 small, server CPU us per request", n.SmallCpuSeconds * 1e6 / smallRequests, g.SmallCpuSeconds * 1e6 / smallRequests, higherIsBetter: false);
+    Row("100 MB, per-round ratio (median of rounds)", double.NaN, double.NaN, higherIsBetter: true, PairedMedian(n.Large, g.Large, LargeRepeats));
+    Row("1,000 small, per-round ratio (median of rounds)", double.NaN, double.NaN, higherIsBetter: true,
+        PairedMedian([.. n.Small.Select(r => r.RequestsPerSecond)], [.. g.Small.Select(r => r.RequestsPerSecond)], SmallRepeats));
     Row("floor (3 bytes / healthz), requests/s", Median(n.Floor.Select(r => r.RequestsPerSecond)), Median(g.Floor.Select(r => r.RequestsPerSecond)), higherIsBetter: true);
     Row("floor, server CPU us per request", n.FloorCpuSeconds * 1e6 / smallRequests, g.FloorCpuSeconds * 1e6 / smallRequests, higherIsBetter: false);
     Row("client CPU s, large + small phases", clientCpu["nginx"], clientCpu["gateway"], higherIsBetter: false);
@@ -122,10 +126,17 @@ static double Median(IEnumerable<double> values)
     return sorted[sorted.Count / 2];
 }
 
-static void Row(string name, double nginx, double gateway, bool higherIsBetter)
+// The two sides of a round run back to back, so their ratio is less disturbed by the machine's drift over the run
+// than the ratio of the two overall medians: the median of the rounds' ratios (each side's median within the round).
+static double PairedMedian(List<double> nginx, List<double> gateway, int perRound) =>
+    Median(Enumerable.Range(0, nginx.Count / perRound).Select(round =>
+        Median(gateway.Skip(round * perRound).Take(perRound)) / Median(nginx.Skip(round * perRound).Take(perRound))));
+
+static void Row(string name, double nginx, double gateway, bool higherIsBetter, double? given = null)
 {
-    var ratio = higherIsBetter ? gateway / nginx : nginx / gateway;
-    Console.WriteLine($"{name,-44}{nginx,12:0.000}{gateway,12:0.000}{ratio,8:0.00}");
+    var ratio = given ?? (higherIsBetter ? gateway / nginx : nginx / gateway);
+    var figures = double.IsNaN(nginx) ? $"{"",12}{"",12}" : $"{nginx,12:0.000}{gateway,12:0.000}";
+    Console.WriteLine($"{name,-48}{figures}{ratio,8:0.00}");
 }
 
 /// <summary>One server's figures over the rounds.</summary>

@@ -333,6 +333,110 @@ public sealed class BlobStoreTests : IDisposable
         Assert.False(store.Contains(put.Digest));
     }
 
+    [Fact]
+    public async Task A_small_blob_deleted_behind_the_stores_back_after_a_read_is_absent_on_the_next()
+    {
+        var store = NewStore();
+        var put = await store.PutAsync(new MemoryStream(TestStreams.Bytes(20_000)), null, CancellationToken.None);
+        await ReadAllAsync(store, put.Digest); // its file is now held open for the next hit
+
+        File.Delete(store.PathOf(put.Digest));
+
+        Assert.Null(store.OpenRead(put.Digest));
+    }
+
+    [Fact]
+    public async Task A_small_blob_replaced_by_a_rename_after_a_read_is_read_from_its_new_file()
+    {
+        var store = NewStore();
+        var bytes = TestStreams.Bytes(20_000);
+        var put = await store.PutAsync(new MemoryStream(bytes), null, CancellationToken.None);
+        Assert.Equal(bytes, await ReadAllAsync(store, put.Digest));
+
+        var tampered = (byte[])bytes.Clone();
+        tampered[7] ^= 1;
+        ReplaceWithoutAttribute(store.PathOf(put.Digest), tampered);
+
+        // The held descriptor still reads the good old inode; the store must answer for the file under the name.
+        await using var stream = store.OpenRead(put.Digest)!;
+        var error = await Assert.ThrowsAsync<CacheIntegrityException>(() => stream.CopyToAsync(Stream.Null));
+        Assert.Equal(BlobDigest.FromHash(SHA256.HashData(tampered)), error.Actual);
+        Assert.False(store.Contains(put.Digest));
+    }
+
+    [Fact]
+    public async Task A_small_blob_changed_in_place_after_a_read_fails_its_next_read()
+    {
+        var store = NewStore();
+        var bytes = TestStreams.Bytes(20_000);
+        var put = await store.PutAsync(new MemoryStream(bytes), null, CancellationToken.None);
+        await ReadAllAsync(store, put.Digest);
+
+        await using (var file = new FileStream(store.PathOf(put.Digest), FileMode.Open, FileAccess.Write))
+        {
+            file.Position = 19_999;
+            file.WriteByte((byte)(bytes[19_999] ^ 0xff));
+        }
+
+        var reported = new List<BlobDigest>();
+        await using var stream = store.OpenRead(put.Digest, reported.Add)!;
+        await Assert.ThrowsAsync<CacheIntegrityException>(() => stream.CopyToAsync(Stream.Null));
+        Assert.Equal([put.Digest], reported);
+        Assert.False(store.Contains(put.Digest));
+    }
+
+    [Fact]
+    public async Task A_read_in_progress_finishes_with_the_right_bytes_when_its_blob_is_deleted()
+    {
+        var store = NewStore();
+        var bytes = TestStreams.Bytes(20_000);
+        var put = await store.PutAsync(new MemoryStream(bytes), null, CancellationToken.None);
+        await ReadAllAsync(store, put.Digest);
+
+        await using var stream = store.OpenRead(put.Digest)!;
+        var head = new byte[1000];
+        await stream.ReadExactlyAsync(head);
+        Assert.True(store.Delete(put.Digest)); // closes the held file; this reader's lease keeps the descriptor
+        var rest = new MemoryStream();
+        await stream.CopyToAsync(rest);
+
+        Assert.Equal(bytes, head.Concat(rest.ToArray()).ToArray());
+        Assert.Null(store.OpenRead(put.Digest));
+    }
+
+    [Fact]
+    public async Task A_small_blob_whose_file_grew_is_read_as_it_was_and_a_shrunk_one_is_corrupt()
+    {
+        var store = NewStore();
+        var bytes = TestStreams.Bytes(20_000);
+        var grown = await store.PutAsync(new MemoryStream(bytes), null, CancellationToken.None);
+        var shrunk = await store.PutAsync(new MemoryStream(TestStreams.Bytes(30_000)), null, CancellationToken.None);
+        await ReadAllAsync(store, grown.Digest);
+        await ReadAllAsync(store, shrunk.Digest);
+
+        await using (var file = new FileStream(store.PathOf(grown.Digest), FileMode.Append, FileAccess.Write))
+        {
+            file.Write([1, 2, 3]);
+        }
+
+        await using (var file = new FileStream(store.PathOf(shrunk.Digest), FileMode.Open, FileAccess.Write))
+        {
+            file.SetLength(29_000);
+        }
+
+        Assert.Equal(bytes, await ReadAllAsync(store, grown.Digest));
+        await using var stream = store.OpenRead(shrunk.Digest)!;
+        await Assert.ThrowsAsync<CacheIntegrityException>(() => stream.CopyToAsync(Stream.Null));
+    }
+
+    private static async Task<byte[]> ReadAllAsync(BlobStore store, BlobDigest digest)
+    {
+        await using var stream = store.OpenRead(digest)!;
+        var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
     private static void ReplaceWithoutAttribute(string path, byte[] bytes)
     {
         var fresh = path + ".fresh";

@@ -100,6 +100,14 @@ internal sealed class VerifyingReadStream : Stream
         return Account(buffer.Span[..read]);
     }
 
+    /// <summary>
+    /// Declares the reading done and gives the verdict over the bytes read so far: returns when they are the whole
+    /// blob, unchanged; throws <see cref="CacheIntegrityException"/> (and reports the corruption once) when they are not,
+    /// a file shorter than when it was opened included. A reader that knows the length calls this instead of reading
+    /// once more to find the end.
+    /// </summary>
+    public void Finish() => _ = Account([]);
+
     /// <inheritdoc/>
     public override void Flush()
     {

@@ -66,6 +66,12 @@ internal static class ResponseWriter
     public static async Task StreamVerifiedAsync(
         GatewayRequest request, Stream body, RouteCounterSet.Counters counters, ILogger logger, object what, bool plainReads, long? length = null)
     {
+        if (body is VerifyingReadStream blob)
+        {
+            await SendBlobAsync(request, blob, counters, logger, what);
+            return;
+        }
+
         var output = request.Http.Response.Body;
 
         // One byte more than a small body: the read after it must have room to say "end of file" (an empty read is
@@ -140,6 +146,61 @@ internal static class ResponseWriter
                     ArrayPool<byte>.Shared.Return(sending);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Sends a cached blob by reading it straight into the server's output buffers (no buffer of ours, so one copy of
+    /// every byte fewer; measured with bench/gateway_cache). The blob's length is known, so the read that brings its
+    /// last bytes is recognised, and the whole blob is verified before those bytes are committed to the response: a
+    /// corrupt blob never reaches the guest as a complete response, the connection is aborted instead.
+    /// </summary>
+    private static async Task SendBlobAsync(GatewayRequest request, VerifyingReadStream blob, RouteCounterSet.Counters counters, ILogger logger, object what)
+    {
+        var response = request.Http.Response;
+        var writer = response.BodyWriter;
+        long sent = 0;
+        try
+        {
+            // Headers first, so the body's buffers are the connection's own from the first byte (before the response
+            // starts, the server stages body bytes aside and copies them in later).
+            await response.StartAsync(request.Aborted);
+            while (blob.Position < blob.Length)
+            {
+                var want = (int)Math.Min(BufferSize, blob.Length - blob.Position);
+                var read = blob.Read(writer.GetMemory(want).Span[..want]);
+                if (read == 0)
+                {
+                    // Shorter than when it was opened: the verdict below says so.
+                    break;
+                }
+
+                if (blob.Position == blob.Length)
+                {
+                    blob.Finish();
+                }
+
+                writer.Advance(read);
+                var flushed = await writer.FlushAsync(request.Aborted);
+                sent += read;
+                if (flushed.IsCanceled || flushed.IsCompleted)
+                {
+                    return;
+                }
+            }
+
+            blob.Finish();
+        }
+        catch (CacheIntegrityException ex)
+        {
+            logger.LogWarning(
+                "gateway: cached object {Key} failed verification while being served to sandbox {Sandbox} ({Error}); aborted the response, the next request refetches",
+                what, request.Client.SandboxId, ex.Message);
+            request.Http.Abort();
+        }
+        finally
+        {
+            counters.Served(sent);
         }
     }
 
