@@ -28,6 +28,7 @@ public sealed class TemplateTests
         }
 
         var outputs = new List<string>();
+        var machineIds = new List<string>();
         foreach (var clone in clones)
         {
             Assert.Equal(SandboxStatus.Ready, clone.Status);
@@ -42,9 +43,12 @@ public sealed class TemplateTests
             outputs.Add(lines[0]);
             var guestTime = long.Parse(lines[1], CultureInfo.InvariantCulture);
             Assert.InRange(guestTime, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 30, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5);
+            machineIds.Add(await AssertOwnIdentityAsync(daemon, clone.SandboxId));
         }
 
         Assert.NotEqual(outputs[0], outputs[1]);
+        machineIds.Add(await AssertOwnIdentityAsync(daemon, first.SandboxId));
+        Assert.Equal(3, machineIds.Distinct(StringComparer.Ordinal).Count());
         var cold = await ExecResult.RunAsync(daemon.Executions, first.SandboxId, ["sh", "-c", "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'"]);
         Assert.DoesNotContain(cold.StdoutText.Trim(), outputs);
 
@@ -52,6 +56,17 @@ public sealed class TemplateTests
         {
             await daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = sandbox.SandboxId });
         }
+    }
+
+    /// <summary>The guest's hostname is its sandbox id (kernel and /etc/hostname); returns its /etc/machine-id.</summary>
+    private static async Task<string> AssertOwnIdentityAsync(TestDaemon daemon, string sandboxId)
+    {
+        var identity = await ExecResult.RunAsync(daemon.Executions, sandboxId, ["sh", "-c", "hostname; cat /etc/hostname /etc/machine-id"]);
+        Assert.Equal(0, identity.Exit.ExitCode);
+        var lines = identity.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal([sandboxId, sandboxId], lines[..2]);
+        Assert.Matches("^[0-9a-f]{32}$", lines[2]);
+        return lines[2];
     }
 
     [Fact]

@@ -238,6 +238,7 @@ public sealed class SandboxManager : IAsyncDisposable
                 WorkspaceImagePath = workspaceImage,
                 ExtraKernelArgs =
                 [
+                    .. SandboxIdentityArguments.For(id),
                     .. network?.Link.KernelArguments ?? [],
                     .. record.Workspace is { } mounted ? WorkspaceArguments(id, mounted.Path, imageUser) : [],
                 ],

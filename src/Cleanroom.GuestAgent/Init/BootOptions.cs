@@ -48,6 +48,18 @@ internal sealed record BootOptions
     /// </summary>
     public string? Mac { get; init; }
 
+    /// <summary>
+    /// <c>cleanroom.hostname=NAME</c>: the sandbox's hostname (a DNS label: 1-63 lowercase letters, digits and inner
+    /// hyphens); none when absent or not one.
+    /// </summary>
+    public string? HostName { get; init; }
+
+    /// <summary>
+    /// <c>cleanroom.machine_id=HEX</c>: the sandbox's machine id for /etc/machine-id (32 lowercase hex digits, not all
+    /// zero); none when absent or not one.
+    /// </summary>
+    public string? MachineId { get; init; }
+
     /// <summary>Parses a kernel command line; unknown words are ignored and the last occurrence of a key wins.</summary>
     public static BootOptions Parse(string commandLine)
     {
@@ -73,6 +85,8 @@ internal sealed record BootOptions
                 "cleanroom.workspace.owner" => options with { WorkspaceOwner = Init.WorkspaceOwner.Valid(value) },
                 "cleanroom.template" => options with { Template = value == "1" },
                 "cleanroom.mac" => options with { Mac = MacAddress.Parse(value) is null ? null : value },
+                "cleanroom.hostname" => options with { HostName = SandboxIdentity.ValidHostName(value) },
+                "cleanroom.machine_id" => options with { MachineId = SandboxIdentity.ValidMachineId(value) },
                 _ => options,
             };
         }
