@@ -64,6 +64,7 @@ internal static class GuestInit
         if (options.Template)
         {
             configuration = new BootConfiguration(new SandboxConfigurator());
+            TemplateWarmUp.Run(ChildReaper.Shared);
         }
         else
         {
