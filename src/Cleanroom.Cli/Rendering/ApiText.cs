@@ -1,5 +1,6 @@
 using System.Globalization;
 using Cleanroom.Api.V1;
+using Cleanroom.Escaping;
 using Google.Protobuf.WellKnownTypes;
 using Spectre.Console;
 
@@ -108,8 +109,22 @@ internal static class ApiText
         _ => null,
     };
 
-    /// <summary>A command line for display: arguments with spaces or quotes are single-quoted as a shell would.</summary>
-    public static string Command(IEnumerable<string> argv) => string.Join(' ', argv.Select(Quote));
+    /// <summary>
+    /// A command line for display: arguments with spaces or quotes are single-quoted as a shell would, then the whole
+    /// is escaped (see <see cref="UntrustedText"/>; a backslash shows doubled) and cut: any API client chose it, and a
+    /// newline or an escape sequence in it must not forge output lines or drive the terminal.
+    /// </summary>
+    public static string Command(IEnumerable<string> argv, int maxLength = UntrustedText.DefaultMaxLength) =>
+        UntrustedText.Escape(string.Join(' ', argv.Select(Quote)), maxLength);
+
+    /// <summary>A length of time for people: "850ms", "4.2s", "3m12s", "2h05m".</summary>
+    public static string Duration(TimeSpan duration) => duration switch
+    {
+        { TotalSeconds: < 1 } => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, (int)duration.TotalMilliseconds)}ms"),
+        { TotalMinutes: < 1 } => string.Create(CultureInfo.InvariantCulture, $"{Math.Floor(duration.TotalSeconds * 10) / 10:0.#}s"),
+        { TotalHours: < 1 } => string.Create(CultureInfo.InvariantCulture, $"{duration.Minutes}m{duration.Seconds:00}s"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{(long)duration.TotalHours}h{duration.Minutes:00}m"),
+    };
 
     private static string Quote(string argument) =>
         argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,@%+".Contains(c, StringComparison.Ordinal))
