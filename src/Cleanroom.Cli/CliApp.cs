@@ -47,6 +47,7 @@ public static class CliApp
             new ExecCommand(context, daemon),
             new CpCommand(context, daemon),
             new ExecutionCommand(context, daemon),
+            new StatusCommand(context, daemon),
             new WorkspaceCommand(context, daemon),
             new ImageCommand(context, daemon),
             new CacheCommand(context, daemon),

@@ -39,6 +39,10 @@ public sealed class DaemonException : Exception
 
     public static DaemonException ExecutionNotFound(string id) => new(StatusCode.NotFound, ReasonCode.ExecutionNotFound, $"unknown execution {id}");
 
+    /// <summary>The execution exists, but in another sandbox than the caller named.</summary>
+    public static DaemonException ExecutionNotFound(string id, string sandboxId) =>
+        new(StatusCode.NotFound, ReasonCode.ExecutionNotFound, $"unknown execution {id} in sandbox {sandboxId}");
+
     public static DaemonException InvalidArgument(string message) => new(StatusCode.InvalidArgument, ReasonCode.InvalidArgument, message);
 
     public static DaemonException NotReady(string message) => new(StatusCode.FailedPrecondition, ReasonCode.FailedPrecondition, message);

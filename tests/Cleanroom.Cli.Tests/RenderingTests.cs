@@ -211,6 +211,52 @@ public sealed class RenderingTests
     }
 
     [Fact]
+    public void A_long_command_line_is_cut_and_says_how_much_was_left_out()
+    {
+        var shown = ApiText.Command(["echo", new string('x', 50), .. Enumerable.Repeat("more", 1000)], maxLength: 40);
+        Assert.Equal("echo " + new string('x', 35) + "…(cut: 15 more characters, 1000 more arguments)", shown);
+    }
+
+    [Theory]
+    [InlineData(0.25, "250ms")]
+    [InlineData(4.27, "4.2s")]
+    [InlineData(192, "3m12s")]
+    [InlineData(7500, "2h05m")]
+    public void Durations_read_as_people_say_them(double seconds, string expected) =>
+        Assert.Equal(expected, ApiText.Duration(TimeSpan.FromSeconds(seconds)));
+
+    [Fact]
+    public void Status_of_a_running_execution_says_how_long_it_has_run_and_shows_no_exit_code()
+    {
+        var running = new Execution
+        {
+            ExecutionId = "e1",
+            SandboxId = "s1",
+            Status = ExecutionStatus.Running,
+            CreatedAt = Created,
+            StartedAt = Created,
+            Command = { "make", "-j4" },
+        };
+        Assert.Equal(
+            "execution: e1\n"
+            + "sandbox:   s1\n"
+            + "command:   make -j4\n"
+            + "status:    running\n"
+            + "created:   2026-11-29T05:11:02Z\n"
+            + "started:   2026-11-29T05:11:02Z\n"
+            + "finished:  not yet (running for 3m12s)\n"
+            + "output:    on the daemon, read with ExecutionService.StreamExecution, until the sandbox is removed or the output retention passes\n",
+            Render(w => ExecutionViews.WriteStatus(w, OutputStyle.Plain, running, Created.ToDateTimeOffset().AddSeconds(192))));
+    }
+
+    [Fact]
+    public void Status_of_a_signalled_execution_names_the_signal()
+    {
+        var killed = new Execution { ExecutionId = "e1", SandboxId = "s1", Status = ExecutionStatus.Canceled, ExitCode = 143, Signal = 15, Command = { "sleep" } };
+        Assert.Contains("status:    canceled by signal 15 (exit code 143)\n", Render(w => ExecutionViews.WriteStatus(w, OutputStyle.Plain, killed, DateTimeOffset.UnixEpoch)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Json_output_is_the_protobuf_json_mapping_on_one_line()
     {
         var text = Render(w => JsonOutput.Write(w, Ready()));

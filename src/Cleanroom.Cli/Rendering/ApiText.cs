@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using Cleanroom.Api.V1;
+using Cleanroom.Escaping;
 using Google.Protobuf.WellKnownTypes;
 using Spectre.Console;
 
@@ -108,8 +110,48 @@ internal static class ApiText
         _ => null,
     };
 
-    /// <summary>A command line for display: arguments with spaces or quotes are single-quoted as a shell would.</summary>
-    public static string Command(IEnumerable<string> argv) => string.Join(' ', argv.Select(Quote));
+    /// <summary>
+    /// A command line for display: arguments with spaces or quotes are single-quoted as a shell would. Any API client
+    /// chose it, so each argument is escaped first (see <see cref="UntrustedText"/>: a newline shows as <c>\n</c>, an
+    /// escape sequence as <c>\x1b</c>, a backslash doubled) and the line is cut at <paramref name="maxLength"/>: it cannot
+    /// forge output lines or drive the terminal.
+    /// </summary>
+    public static string Command(IEnumerable<string> argv, int maxLength = UntrustedText.DefaultMaxLength)
+    {
+        ArgumentNullException.ThrowIfNull(argv);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
+        var line = new StringBuilder();
+        var cut = 0;
+        foreach (var argument in argv)
+        {
+            if (line.Length > maxLength)
+            {
+                cut++;
+                continue;
+            }
+
+            // Escaped whole (the API's message size bounds it) so the cut below counts what is really left out.
+            line.Append(line.Length == 0 ? "" : " ").Append(Quote(UntrustedText.Escape(argument, int.MaxValue)));
+        }
+
+        if (line.Length <= maxLength && cut == 0)
+        {
+            return line.ToString();
+        }
+
+        // Never between the halves of a surrogate pair: a lone half is not text a terminal should get.
+        var keep = Math.Min(line.Length, char.IsHighSurrogate(line[maxLength - 1]) ? maxLength - 1 : maxLength);
+        return string.Create(CultureInfo.InvariantCulture, $"{line.ToString(0, keep)}…(cut: {line.Length - keep} more characters{(cut > 0 ? $", {cut} more arguments" : "")})");
+    }
+
+    /// <summary>A length of time for people: "850ms", "4.2s", "3m12s", "2h05m".</summary>
+    public static string Duration(TimeSpan duration) => duration switch
+    {
+        { TotalSeconds: < 1 } => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, (int)duration.TotalMilliseconds)}ms"),
+        { TotalMinutes: < 1 } => string.Create(CultureInfo.InvariantCulture, $"{Math.Floor(duration.TotalSeconds * 10) / 10:0.#}s"),
+        { TotalHours: < 1 } => string.Create(CultureInfo.InvariantCulture, $"{duration.Minutes}m{duration.Seconds:00}s"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{(long)duration.TotalHours}h{duration.Minutes:00}m"),
+    };
 
     private static string Quote(string argument) =>
         argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,@%+".Contains(c, StringComparison.Ordinal))

@@ -15,6 +15,8 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
 {
     private const int MaxStdinChunk = 1024 * 1024;
 
+    private readonly ExecutionLookup _lookup = new(sandboxes, store);
+
     public override async Task<CreateExecutionResponse> CreateExecution(CreateExecutionRequest request, ServerCallContext context)
     {
         var sandbox = sandboxes.Get(request.SandboxId);
@@ -53,18 +55,10 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
     }
 
     public override Task<GetExecutionResponse> GetExecution(GetExecutionRequest request, ServerCallContext context) =>
-        Task.FromResult(new GetExecutionResponse { Execution = Find(request.ExecutionId).ToProto() });
+        Task.FromResult(new GetExecutionResponse { Execution = _lookup.Get(request).ToProto() });
 
-    public override Task<ListExecutionsResponse> ListExecutions(ListExecutionsRequest request, ServerCallContext context)
-    {
-        var sandbox = sandboxes.Get(request.SandboxId);
-        var response = new ListExecutionsResponse();
-        response.Executions.AddRange(store.ListExecutions(sandbox.Id)
-            .Select(e => sandboxes.FindRunner(e.Id)?.Record ?? e)
-            .Where(e => request.All || !e.IsFinished)
-            .Select(e => e.ToProto()));
-        return Task.FromResult(response);
-    }
+    public override Task<ListExecutionsResponse> ListExecutions(ListExecutionsRequest request, ServerCallContext context) =>
+        Task.FromResult(_lookup.List(request));
 
     public override async Task<CancelExecutionResponse> CancelExecution(CancelExecutionRequest request, ServerCallContext context)
     {
@@ -155,10 +149,7 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
         OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
     };
 
-    private ExecutionRecord Find(string executionId) =>
-        sandboxes.FindRunner(executionId)?.Record
-        ?? (Ids.IsValid(executionId) ? store.GetExecution(executionId) : null)
-        ?? throw DaemonException.ExecutionNotFound(executionId);
+    private ExecutionRecord Find(string executionId) => _lookup.Find(executionId);
 
     private ExecutionRunner Running(string executionId) =>
         sandboxes.FindRunner(executionId) ?? throw DaemonException.NotReady($"execution {executionId} is not running");

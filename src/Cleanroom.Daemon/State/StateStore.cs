@@ -42,6 +42,7 @@ public sealed class StateStore : IDisposable
           finished_at INTEGER
         );
         CREATE INDEX IF NOT EXISTS executions_by_sandbox ON executions (sandbox_id, created_at);
+        CREATE INDEX IF NOT EXISTS executions_by_created ON executions (created_at, id);
         """;
 
     private readonly SqliteConnection _connection;
@@ -97,6 +98,32 @@ public sealed class StateStore : IDisposable
     /// <summary>Newest first.</summary>
     public IReadOnlyList<ExecutionRecord> ListExecutions(string sandboxId) =>
         QueryExecutions("SELECT * FROM executions WHERE sandbox_id = $sandbox ORDER BY created_at DESC, id DESC", ("$sandbox", sandboxId));
+
+    /// <summary>
+    /// Newest first, at most <paramref name="limit"/>, in one query: of one sandbox or (<paramref name="sandboxId"/>
+    /// null) of all, and only the queued and running ones when <paramref name="unfinishedOnly"/>.
+    /// </summary>
+    public IReadOnlyList<ExecutionRecord> ListNewestExecutions(string? sandboxId, bool unfinishedOnly, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        var conditions = new List<string>();
+        var parameters = new List<(string, object?)> { ("$limit", limit) };
+        if (sandboxId is not null)
+        {
+            conditions.Add("sandbox_id = $sandbox");
+            parameters.Add(("$sandbox", sandboxId));
+        }
+
+        if (unfinishedOnly)
+        {
+            conditions.Add("status IN ($queued, $running)");
+            parameters.Add(("$queued", (int)ExecutionStatus.Queued));
+            parameters.Add(("$running", (int)ExecutionStatus.Running));
+        }
+
+        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        return QueryExecutions($"SELECT * FROM executions {where} ORDER BY created_at DESC, id DESC LIMIT $limit", [.. parameters]);
+    }
 
     /// <summary>Executions that were queued or running when the daemon last stopped.</summary>
     public IReadOnlyList<ExecutionRecord> ListUnfinishedExecutions() =>

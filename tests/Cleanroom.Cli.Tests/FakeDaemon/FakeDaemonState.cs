@@ -17,6 +17,10 @@ internal sealed class FakeDaemonState
 
     public ConcurrentQueue<string> Terminated { get; } = new();
 
+    public ConcurrentQueue<ListExecutionsRequest> ListExecutionsRequests { get; } = new();
+
+    public ConcurrentQueue<GetExecutionRequest> GetExecutionRequests { get; } = new();
+
     /// <summary>Hold "gated" commands after their first line until a test releases them; keyed by command line.</summary>
     public ConcurrentDictionary<string, TaskCompletionSource> Gates { get; } = new();
 

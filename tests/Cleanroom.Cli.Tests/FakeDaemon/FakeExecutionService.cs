@@ -38,13 +38,27 @@ internal sealed class FakeExecutionService(FakeDaemonState state) : ExecutionSer
         return Task.FromResult(response);
     }
 
-    public override Task<GetExecutionResponse> GetExecution(GetExecutionRequest request, ServerCallContext context) =>
-        Task.FromResult(new GetExecutionResponse { Execution = Find(request.ExecutionId).Snapshot() });
+    public override Task<GetExecutionResponse> GetExecution(GetExecutionRequest request, ServerCallContext context)
+    {
+        state.GetExecutionRequests.Enqueue(request);
+        var execution = Find(request.ExecutionId).Snapshot();
+        return request.SandboxId.Length > 0 && request.SandboxId != execution.SandboxId
+            ? throw new RpcException(new Status(StatusCode.NotFound, $"execution_not_found: unknown execution {request.ExecutionId} in sandbox {request.SandboxId}"))
+            : Task.FromResult(new GetExecutionResponse { Execution = execution });
+    }
 
+    /// <summary>As the daemon answers: newest first, of one sandbox or all, running only unless all, bounded.</summary>
     public override Task<ListExecutionsResponse> ListExecutions(ListExecutionsRequest request, ServerCallContext context)
     {
-        var response = new ListExecutionsResponse();
-        response.Executions.AddRange(state.Executions.Values.Select(e => e.Snapshot()).Where(e => e.SandboxId == request.SandboxId));
+        state.ListExecutionsRequests.Enqueue(request);
+        var limit = request.Limit == 0 ? 100 : Math.Min(request.Limit, 1000);
+        var matching = state.Executions.Values.Select(e => e.Snapshot())
+            .Where(e => request.SandboxId.Length == 0 || e.SandboxId == request.SandboxId)
+            .Where(e => request.All || e.Status is ExecutionStatus.Queued or ExecutionStatus.Running)
+            .OrderByDescending(e => e.CreatedAt.ToDateTime()).ThenByDescending(e => e.ExecutionId, StringComparer.Ordinal)
+            .ToList();
+        var response = new ListExecutionsResponse { Truncated = matching.Count > limit };
+        response.Executions.AddRange(matching.Take(limit));
         return Task.FromResult(response);
     }
 
