@@ -63,6 +63,82 @@ public sealed class VirtioPortStreamTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
+    [Fact]
+    public unsafe void A_spliced_frame_carries_its_header_then_exactly_the_bytes_taken_from_the_pipe()
+    {
+        var (readEnd, writeEnd) = NewPipe();
+        try
+        {
+            var payload = RandomBytes(60_000);
+            var more = RandomBytes(1_000);
+            WriteAll(writeEnd, payload);
+            WriteAll(writeEnd, more); // stays in the pipe: only the announced count may move
+
+            _stream.WriteSpliced("HEADER"u8, readEnd, payload.Length);
+
+            var received = ReceiveExactly(6 + payload.Length);
+            Assert.Equal("HEADER"u8.ToArray(), received[..6]);
+            Assert.Equal(payload, received[6..]);
+            Assert.Equal(more.Length, Native.LibC.BytesAvailable(readEnd));
+        }
+        finally
+        {
+            Native.LibC.Close(readEnd);
+            Native.LibC.Close(writeEnd);
+        }
+    }
+
+    [Fact]
+    public void A_pipe_holding_fewer_bytes_than_announced_fails_the_frame_instead_of_waiting()
+    {
+        var (readEnd, writeEnd) = NewPipe();
+        try
+        {
+            WriteAll(writeEnd, RandomBytes(100));
+            var error = Assert.Throws<IOException>(() => _stream.WriteSpliced("H"u8, readEnd, 200));
+            Assert.Contains("ended before", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Native.LibC.Close(readEnd);
+            Native.LibC.Close(writeEnd);
+        }
+    }
+
+    private static unsafe (int Read, int Write) NewPipe()
+    {
+        var fds = stackalloc int[2];
+        Assert.Equal(0, Native.LibC.Pipe2(fds, 0));
+        return (fds[0], fds[1]);
+    }
+
+    private static unsafe void WriteAll(int fd, byte[] bytes)
+    {
+        fixed (byte* pointer = bytes)
+        {
+            Assert.Equal(bytes.Length, (int)Native.LibC.Write(fd, pointer, bytes.Length));
+        }
+    }
+
+    private static byte[] RandomBytes(int count)
+    {
+        var bytes = new byte[count];
+        Random.Shared.NextBytes(bytes);
+        return bytes;
+    }
+
+    private byte[] ReceiveExactly(int count)
+    {
+        var buffer = new byte[count];
+        var got = 0;
+        while (got < count)
+        {
+            got += _host.Receive(buffer, got, count - got, SocketFlags.None);
+        }
+
+        return buffer;
+    }
+
     public void Dispose()
     {
         _stream.Dispose();
