@@ -9,6 +9,7 @@ public static class DaemonChannel
     // A daemon that does not accept within this time is as good as absent; fail with a clear line instead of hanging.
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>The channel, with the system roots and no client certificate for an https endpoint.</summary>
     public static GrpcChannel Create(DaemonEndpoint endpoint) => Create(endpoint, DaemonTls.Default);
 
     /// <summary>The channel; an https endpoint handshakes as <paramref name="tls"/> says (HTTP/2 chosen by ALPN).</summary>

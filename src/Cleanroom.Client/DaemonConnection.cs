@@ -17,16 +17,22 @@ public sealed class DaemonConnection : IDisposable
         Cache = new CacheService.CacheServiceClient(channel);
     }
 
+    /// <summary>Where the daemon listens.</summary>
     public DaemonEndpoint Endpoint { get; }
 
+    /// <summary>The HTTP/2 channel every client below calls through.</summary>
     public GrpcChannel Channel { get; }
 
+    /// <summary>Sandboxes: create, get, list, terminate, events, files.</summary>
     public SandboxService.SandboxServiceClient Sandboxes { get; }
 
+    /// <summary>Executions: start, follow, signal and list commands.</summary>
     public ExecutionService.ExecutionServiceClient Executions { get; }
 
+    /// <summary>The daemon itself: version, health, host checks.</summary>
     public SystemService.SystemServiceClient System { get; }
 
+    /// <summary>Images: pull, import, list, remove.</summary>
     public ImageService.ImageServiceClient Images { get; }
 
     /// <summary>The gateway's content cache: stats, entries, prune.</summary>
@@ -39,5 +45,6 @@ public sealed class DaemonConnection : IDisposable
     /// <exception cref="DaemonTlsException">The TLS files cannot be used.</exception>
     public static DaemonConnection Open(DaemonEndpoint endpoint, DaemonTls tls) => new(endpoint, DaemonChannel.Create(endpoint, tls));
 
+    /// <summary>Closes the channel.</summary>
     public void Dispose() => Channel.Dispose();
 }

@@ -22,6 +22,8 @@ public sealed record DaemonEndpoint
     /// <summary>The canonical text form: <c>unix:///path</c> or <c>http://host:port</c>.</summary>
     public string Display => SocketPath is not null ? UnixScheme + SocketPath : Address!.GetLeftPart(UriPartial.Authority);
 
+    /// <summary>The unix socket at <paramref name="socketPath"/>.</summary>
+    /// <exception cref="EndpointFormatException">The path is not absolute.</exception>
     public static DaemonEndpoint ForSocket(string socketPath)
     {
         if (!Path.IsPathFullyQualified(socketPath))
@@ -68,5 +70,6 @@ public sealed record DaemonEndpoint
         throw new EndpointFormatException(text, "expected unix:///path, an absolute socket path, or http(s)://host:port");
     }
 
+    /// <summary>The same as <see cref="Display"/>.</summary>
     public override string ToString() => Display;
 }

@@ -6,6 +6,8 @@ namespace Cleanroom.Client;
 /// <summary>Turns failed calls into the one line a user sees.</summary>
 public static class DaemonErrors
 {
+    private static readonly System.Buffers.SearchValues<char> ReasonCharacters = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz_");
+
     /// <summary>
     /// True when the call never reached a daemon (no socket, nobody listening, connect timeout), as opposed to a
     /// daemon answering UNAVAILABLE itself: only a transport failure carries the socket/HTTP exception.
@@ -37,6 +39,18 @@ public static class DaemonErrors
         } : failure.Message;
     }
 
+    /// <summary>
+    /// The daemon's stable reason code of a failed call (e.g. <c>sandbox_not_found</c>, <c>invalid_argument</c>): the
+    /// first word of the status detail. Null when the call failed before reaching the daemon or the detail has none.
+    /// </summary>
+    public static string? ReasonCode(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        var detail = exception.Status.Detail;
+        var colon = detail.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && detail.AsSpan(0, colon).ContainsAnyExcept(ReasonCharacters) is false ? detail[..colon] : null;
+    }
+
     /// <summary>One line, without a program-name prefix, e.g. the daemon's own error detail.</summary>
     public static string Describe(RpcException exception, DaemonEndpoint endpoint)
     {
@@ -58,6 +72,7 @@ public static class DaemonErrors
         return detail.Length > 0 ? detail : $"the daemon answered {exception.StatusCode}";
     }
 
+    /// <summary>The line saying the daemon at <paramref name="endpoint"/> could not be reached and why.</summary>
     public static string Unreachable(DaemonEndpoint endpoint, string reason)
     {
         ArgumentNullException.ThrowIfNull(endpoint);

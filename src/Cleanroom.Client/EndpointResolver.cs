@@ -43,6 +43,8 @@ public static class EndpointResolver
         : !string.IsNullOrWhiteSpace(variable) ? Path.GetFullPath(variable)
         : null;
 
+    /// <summary><paramref name="host"/>, else <c>CLEANROOM_HOST</c>, else the socket (<see cref="ListenSocketPath"/>).</summary>
+    /// <exception cref="EndpointFormatException">The chosen text is not an accepted endpoint.</exception>
     public static DaemonEndpoint Resolve(string? host, Func<string, string?> environment, LocalUser user)
     {
         ArgumentNullException.ThrowIfNull(environment);

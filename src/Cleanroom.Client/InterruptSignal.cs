@@ -73,6 +73,7 @@ public sealed class InterruptSignal : IDisposable
         return new Subscription(this, handler);
     }
 
+    /// <summary>Releases the token source.</summary>
     public void Dispose() => _first.Dispose();
 
     private void Unsubscribe(Action<int> handler)

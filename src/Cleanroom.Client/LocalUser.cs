@@ -5,8 +5,10 @@ public sealed record LocalUser(uint Uid)
 {
     private static readonly Lazy<LocalUser> CurrentUser = new(() => new LocalUser(ReadEffectiveUid()));
 
+    /// <summary>Whether the uid is 0.</summary>
     public bool IsRoot => Uid == 0;
 
+    /// <summary>The effective user of this process.</summary>
     public static LocalUser Current => CurrentUser.Value;
 
     // The effective uid is the second field of "Uid:" in /proc/self/status. Reading it avoids a libc P/Invoke

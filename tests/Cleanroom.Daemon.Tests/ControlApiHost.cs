@@ -4,11 +4,13 @@ using Cleanroom.Daemon.Events;
 using Cleanroom.Daemon.Files;
 using Cleanroom.Daemon.Hosting;
 using Cleanroom.Daemon.Sandboxes;
+using Cleanroom.Gateway.Cache;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cleanroom.Daemon.Tests;
 
@@ -16,6 +18,7 @@ namespace Cleanroom.Daemon.Tests;
 /// The daemon's control API wired as the daemon wires it (<see cref="ControlApi"/>: the same listener, protocols and
 /// interceptors) on a temporary unix socket, serving the sandbox service over a <see cref="DaemonHarness"/>'s real
 /// manager and event store with fake VMs. <see cref="Http1"/> and <see cref="Http2"/> are plain HttpClients on the socket.
+/// The execution service runs too, with a gateway that is off (the fake sandboxes have no network).
 /// </summary>
 internal sealed class ControlApiHost : IAsyncDisposable
 {
@@ -23,9 +26,12 @@ internal sealed class ControlApiHost : IAsyncDisposable
 
     private readonly string _root;
 
-    private ControlApiHost(WebApplication app, DaemonHarness harness, SandboxEventStore events, CallWatcher calls, string root)
+    private readonly GatewayParts _gateway;
+
+    private ControlApiHost(WebApplication app, DaemonHarness harness, SandboxEventStore events, CallWatcher calls, string root, GatewayParts gateway)
     {
         _app = app;
+        _gateway = gateway;
         _root = root;
         Calls = calls;
         var socket = harness.Options.SocketPath;
@@ -67,6 +73,7 @@ internal sealed class ControlApiHost : IAsyncDisposable
         var root = Directory.CreateTempSubdirectory("cr-control-api-").FullName;
         var events = new SandboxEventStore(Path.Combine(root, "events.db"));
         var harness = new DaemonHarness(tune, events: events);
+        var gateway = new GatewayParts(harness.Options, events, root);
         WebApplication? app = null;
         try
         {
@@ -84,10 +91,12 @@ internal sealed class ControlApiHost : IAsyncDisposable
             builder.Services.AddSingleton(events);
             builder.Services.AddSingleton<SandboxFiles>();
             builder.Services.AddSingleton<WorkspaceChanges>();
+            builder.Services.AddSingleton(harness.Store);
+            builder.Services.AddSingleton(gateway.Gateway);
             app = builder.Build();
             app.MapControlApi();
             await app.StartAsync();
-            return new ControlApiHost(app, harness, events, watcher, root) { Certificate = certificate };
+            return new ControlApiHost(app, harness, events, watcher, root, gateway) { Certificate = certificate };
         }
         catch
         {
@@ -98,6 +107,7 @@ internal sealed class ControlApiHost : IAsyncDisposable
             }
 
             await harness.DisposeAsync();
+            await gateway.DisposeAsync();
             events.Dispose();
             Directory.Delete(root, recursive: true);
             throw;
@@ -113,6 +123,7 @@ internal sealed class ControlApiHost : IAsyncDisposable
             await _app.StopAsync();
             await _app.DisposeAsync();
             await Harness.DisposeAsync();
+            await _gateway.DisposeAsync();
         }
         finally
         {
@@ -146,6 +157,30 @@ internal sealed class ControlApiHost : IAsyncDisposable
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Timeout = TimeSpan.FromSeconds(30),
         };
+
+    /// <summary>The execution service's gateway, turned off, over a network that is off.</summary>
+    private sealed class GatewayParts : IAsyncDisposable
+    {
+        private readonly DaemonNetwork _network;
+        private readonly ContentCache _cache;
+
+        public GatewayParts(DaemonOptions options, SandboxEventStore events, string root)
+        {
+            var off = options with { Network = DaemonNetworkMode.Off, Gateway = DaemonNetworkMode.Off };
+            _cache = new ContentCache(new ContentCacheOptions { RootDirectory = Path.Combine(root, "cache") });
+            _network = new DaemonNetwork(off, events, NullLoggerFactory.Instance);
+            Gateway = new DaemonGateway(off, _network, _cache, NullLoggerFactory.Instance);
+        }
+
+        public DaemonGateway Gateway { get; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Gateway.DisposeAsync();
+            await _network.DisposeAsync();
+            _cache.Dispose();
+        }
+    }
 
     /// <summary>Sends every request, also hand-built ones, in the client's HTTP version and no other.</summary>
     private sealed class PinnedVersion(Version version, HttpMessageHandler inner) : DelegatingHandler(inner)

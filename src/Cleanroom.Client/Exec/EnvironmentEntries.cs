@@ -35,5 +35,6 @@ public static class EnvironmentEntries
         return result;
     }
 
+    /// <summary>A name the guest accepts: non-empty, without <c>=</c> or NUL.</summary>
     public static bool IsValidName(string name) => name.Length > 0 && !name.Contains('\0', StringComparison.Ordinal) && !name.Contains('=', StringComparison.Ordinal);
 }

@@ -12,6 +12,12 @@ namespace Cleanroom.Client.Exec;
 /// </remarks>
 public sealed class ExecRunner(DaemonConnection daemon)
 {
+    /// <summary>Runs the exec to its end (see the class remarks for interrupts).</summary>
+    /// <param name="spec">What to run and where.</param>
+    /// <param name="io">Where output goes and stdin comes from.</param>
+    /// <param name="events">Callbacks; null for none.</param>
+    /// <param name="interrupts">Interrupts that signal the command, then detach; null for none.</param>
+    /// <param name="cancellationToken">Detaches at once: the command is not signalled.</param>
     public async Task<ExecResult> RunAsync(
         ExecSpec spec,
         ExecIo io,

@@ -33,8 +33,10 @@ public sealed record ExecSpec
     /// <summary>KEY=VALUE entries added to the command's environment (see <see cref="EnvironmentEntries"/>).</summary>
     public IReadOnlyList<string> Environment { get; init; } = [];
 
+    /// <summary>Guest working directory; null for the default.</summary>
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>Guest user; null for the image's.</summary>
     public string? User { get; init; }
 
     /// <summary>Run the command on a pseudo-terminal (stdout and stderr then arrive merged as stdout).</summary>
@@ -43,6 +45,7 @@ public sealed record ExecSpec
     /// <summary>Terminal size for <see cref="Tty"/>; 0 lets the guest choose.</summary>
     public int Columns { get; init; }
 
+    /// <summary>Terminal height for <see cref="Tty"/>; 0 lets the guest choose.</summary>
     public int Rows { get; init; }
 
     /// <summary>Forward <see cref="ExecIo.Stdin"/> to the command; otherwise its stdin is closed at once.</summary>

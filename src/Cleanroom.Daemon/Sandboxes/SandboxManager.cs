@@ -50,6 +50,7 @@ public sealed class SandboxManager : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SandboxEntry> _entries = new();
     private readonly Lock _admissionGate = new();
+    private readonly KeyedGate _keyedCreates = new();
     private bool _shuttingDown;
 
     /// <param name="events">Where status changes are recorded; none in tests that do not look.</param>
@@ -130,7 +131,46 @@ public sealed class SandboxManager : IAsyncDisposable
         }
     }
 
-    public async Task<SandboxRecord> CreateAsync(SandboxRequest request, CancellationToken cancellationToken)
+    /// <summary>Boots a sandbox (or, for a request with a client key, reuses one: see <see cref="CreateOrReuseAsync"/>).</summary>
+    public async Task<SandboxRecord> CreateAsync(SandboxRequest request, CancellationToken cancellationToken) =>
+        (await CreateOrReuseAsync(request, cancellationToken)).Record;
+
+    /// <summary>
+    /// Without a client key, boots a sandbox. With one, returns the sandbox created with that key while it is ready
+    /// (Reused) and boots one only when there is none: creates with one key run one at a time here, in the daemon,
+    /// so concurrent callers in any number of client processes get one sandbox. A keyed sandbox that is stopping is
+    /// waited for and replaced; a stopped or failed one is replaced.
+    /// </summary>
+    public async Task<(SandboxRecord Record, bool Reused)> CreateOrReuseAsync(SandboxRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var key = SandboxClientKey.Validate(request.ClientKey);
+        if (key is null)
+        {
+            return (await CreateNewAsync(request with { ClientKey = null }, cancellationToken), false);
+        }
+
+        if (request.AutoRemove)
+        {
+            throw DaemonException.InvalidArgument("client_key and auto_remove cannot be combined: a keyed sandbox is kept for reuse until it is terminated");
+        }
+
+        using var held = await _keyedCreates.EnterAsync(key, cancellationToken);
+        while (_entries.Values.FirstOrDefault(e => e.Record.ClientKey == key && !e.Record.IsTerminal) is { } existing)
+        {
+            if (existing.IsReady)
+            {
+                return (existing.Record, true);
+            }
+
+            // Stopping: its replacement boots once it is gone. (A keyed one cannot be booting: that happens under this lock.)
+            await existing.Released.WaitAsync(cancellationToken);
+        }
+
+        return (await CreateNewAsync(request, cancellationToken), false);
+    }
+
+    private async Task<SandboxRecord> CreateNewAsync(SandboxRequest request, CancellationToken cancellationToken)
     {
         // Everything that can refuse the request runs before any record, file or process exists.
         if (request.Policy is { } policy)
@@ -171,6 +211,7 @@ public sealed class SandboxManager : IAsyncDisposable
             UpdatedAt = DateTimeOffset.UtcNow,
             AutoRemove = request.AutoRemove,
             AllowAll = request.AllowAll,
+            ClientKey = request.ClientKey ?? "",
         };
         var entry = Admit(record, new SandboxDemand(vcpus, memoryBytes, floors.DiskBytes ?? 0));
         var phases = new List<BootPhase>();
@@ -353,8 +394,11 @@ public sealed class SandboxManager : IAsyncDisposable
     public SandboxRecord Get(string id) =>
         _entries.TryGetValue(ValidId(id), out var entry) ? entry.Record : _store.GetSandbox(id) ?? throw DaemonException.SandboxNotFound(id);
 
-    public IReadOnlyList<SandboxRecord> List(bool all) =>
-        _store.ListSandboxes().Select(s => _entries.TryGetValue(s.Id, out var entry) ? entry.Record : s).Where(s => all || !s.IsTerminal).ToList();
+    /// <param name="all">Include stopped and failed sandboxes.</param>
+    /// <param name="clientKey">Only those created with this key; null or empty for every sandbox.</param>
+    public IReadOnlyList<SandboxRecord> List(bool all, string? clientKey = null) =>
+        (string.IsNullOrEmpty(clientKey) ? _store.ListSandboxes() : _store.ListSandboxes(clientKey))
+            .Select(s => _entries.TryGetValue(s.Id, out var entry) ? entry.Record : s).Where(s => all || !s.IsTerminal).ToList();
 
     /// <summary>
     /// A client uses the sandbox for as long as the returned handle lives. A sandbox created for one exec is removed

@@ -46,6 +46,7 @@ internal static class ProtoMapping
         StartMode = s.StartMode,
         StartNote = s.StartNote,
         BootPhases = { s.BootPhases.Select(p => new Api.V1.BootPhase { Name = p.Name, Milliseconds = p.Milliseconds }) },
+        ClientKey = s.ClientKey,
     };
 
     public static SandboxEvent ToProto(this Events.SandboxEventRecord e) => new()

@@ -20,9 +20,19 @@ internal sealed partial class SandboxApi(SandboxManager sandboxes, SandboxEventS
         var repository = request.RepositoryCheckout is { } checkout
             ? new Workspaces.RepositoryRequest(checkout.LocalPath, checkout.Commit, checkout.DisplayName, checkout.Url)
             : null;
-        var record = await sandboxes.CreateAsync(
-            new SandboxRequest(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy, request.AutoRemove, request.DangerouslyAllowAll, repository),
+        var (record, reused) = await sandboxes.CreateOrReuseAsync(
+            new SandboxRequest(request.ImageRef, request.Options?.Vcpus ?? 0, request.Options?.MemoryMib ?? 0, policy, request.AutoRemove, request.DangerouslyAllowAll, repository, request.ClientKey),
             context.CancellationToken);
+        if (reused)
+        {
+            return new CreateSandboxResponse
+            {
+                Sandbox = record.ToProto(sandboxes.ActiveExecutionId(record.Id)),
+                Message = "reused the sandbox with this client_key",
+                Reused = true,
+            };
+        }
+
         var response = new CreateSandboxResponse { Sandbox = record.ToProto(), Message = "sandbox ready", PolicySource = policy is null ? "" : "client" };
         if (policy is not null)
         {
@@ -41,7 +51,7 @@ internal sealed partial class SandboxApi(SandboxManager sandboxes, SandboxEventS
     public override Task<ListSandboxesResponse> ListSandboxes(ListSandboxesRequest request, ServerCallContext context)
     {
         var response = new ListSandboxesResponse();
-        response.Sandboxes.AddRange(sandboxes.List(request.All).Select(s => s.ToProto(sandboxes.ActiveExecutionId(s.Id))));
+        response.Sandboxes.AddRange(sandboxes.List(request.All, SandboxClientKey.Validate(request.ClientKey)).Select(s => s.ToProto(sandboxes.ActiveExecutionId(s.Id))));
         return Task.FromResult(response);
     }
 

@@ -57,5 +57,8 @@ public sealed record SandboxRecord
     /// <summary>How long each step of the create took, in order.</summary>
     public IReadOnlyList<BootPhase> BootPhases { get; init; } = [];
 
+    /// <summary>The caller's key (see <see cref="Sandboxes.SandboxClientKey"/>); empty when it was created without one.</summary>
+    public string ClientKey { get; init; } = "";
+
     public bool IsTerminal => Status is SandboxStatus.Stopped or SandboxStatus.Failed;
 }
