@@ -12,7 +12,7 @@ public sealed record WireLimits
     public int MaxFramePayload { get; init; } = 64 * 1024;
 
     /// <summary>Bytes a sender may have in flight per stream before it must wait for a window update.</summary>
-    public int InitialWindow { get; init; } = 256 * 1024;
+    public int InitialWindow { get; init; } = 1024 * 1024;
 
     /// <summary>Most process streams open at once on one connection.</summary>
     public int MaxStreams { get; init; } = 256;
