@@ -30,26 +30,9 @@ internal sealed class ExecutionInspectCommand : Command
                 result.AddError(hasId ? "give an execution id or --last, not both" : "give an execution id or --last");
             }
         });
-        SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
-        {
-            var sandboxId = parse.GetValue(_in);
-            var execution = await ExecutionTarget.ResolveAsync(connection, parse.GetValue(_id), sandboxId, cancellationToken);
-            if (execution is null)
-            {
-                context.Complain(ExecutionTarget.NoneMessage(sandboxId));
-                return ExitCodes.Failure;
-            }
-
-            if (parse.GetValue(_json))
-            {
-                JsonOutput.Write(context.Out, execution);
-            }
-            else
-            {
-                ExecutionViews.WriteInspect(context.Out, execution);
-            }
-
-            return ExitCodes.Success;
-        }, cancellationToken));
+        SetAction((parse, cancellationToken) => daemon.RunAsync(parse, connection => ExecutionTarget.ShowAsync(
+            context, connection, parse.GetValue(_id), parse.GetValue(_in), parse.GetValue(_json),
+            execution => ExecutionViews.WriteInspect(context.Out, execution),
+            cancellationToken), cancellationToken));
     }
 }

@@ -1,4 +1,5 @@
 using Cleanroom.Api.V1;
+using Cleanroom.Cli.Rendering;
 using Cleanroom.Client;
 
 namespace Cleanroom.Cli.Commands;
@@ -22,6 +23,32 @@ internal static class ExecutionTarget
         var newest = await connection.Executions.ListExecutionsAsync(
             new ListExecutionsRequest { SandboxId = sandboxId ?? "", All = true, Limit = 1 }, cancellationToken: cancellationToken);
         return newest.Executions.FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Resolves the execution and prints it: as JSON with <paramref name="json"/>, else with <paramref name="render"/>.
+    /// Fails (with a message) when <c>--last</c> found none.
+    /// </summary>
+    public static async Task<int> ShowAsync(
+        CliContext context, DaemonConnection connection, string? executionId, string? sandboxId, bool json, Action<Execution> render, CancellationToken cancellationToken)
+    {
+        var execution = await ResolveAsync(connection, executionId, sandboxId, cancellationToken);
+        if (execution is null)
+        {
+            context.Complain(NoneMessage(sandboxId));
+            return ExitCodes.Failure;
+        }
+
+        if (json)
+        {
+            JsonOutput.Write(context.Out, execution);
+        }
+        else
+        {
+            render(execution);
+        }
+
+        return ExitCodes.Success;
     }
 
     public static string NoneMessage(string? sandboxId) =>

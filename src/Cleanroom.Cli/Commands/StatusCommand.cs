@@ -29,26 +29,9 @@ internal sealed class StatusCommand : Command
                 result.AddError("give --last or --execution-id, not both");
             }
         });
-        SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
-        {
-            var sandboxId = parse.GetValue(_in);
-            var execution = await ExecutionTarget.ResolveAsync(connection, parse.GetValue(_executionId), sandboxId, cancellationToken);
-            if (execution is null)
-            {
-                context.Complain(ExecutionTarget.NoneMessage(sandboxId));
-                return ExitCodes.Failure;
-            }
-
-            if (parse.GetValue(_json))
-            {
-                JsonOutput.Write(context.Out, execution);
-            }
-            else
-            {
-                ExecutionViews.WriteStatus(context.Out, OutputStyle.For(context), execution, context.Clock.GetUtcNow());
-            }
-
-            return ExitCodes.Success;
-        }, cancellationToken));
+        SetAction((parse, cancellationToken) => daemon.RunAsync(parse, connection => ExecutionTarget.ShowAsync(
+            context, connection, parse.GetValue(_executionId), parse.GetValue(_in), parse.GetValue(_json),
+            execution => ExecutionViews.WriteStatus(context.Out, OutputStyle.For(context), execution, context.Clock.GetUtcNow()),
+            cancellationToken), cancellationToken));
     }
 }
