@@ -15,9 +15,10 @@ namespace Cleanroom.Daemon.Tests.Fakes;
 /// signal); <c>wait</c> blocks until a signal arrives and dies of it (exit 128+N); <c>exit N</c> exits with N;
 /// <c>split OUT ERR N</c> writes OUT and a newline to stdout, then ERR and a newline to stderr, and exits with N;
 /// <c>cat</c> copies stdin to stdout; <c>pattern HEAD TOTAL</c> writes TOTAL bytes of stdout where the byte at offset i
-/// is <see cref="PatternByte"/>(i), pausing after the first HEAD bytes until stdin closes. Every command that starts is announced on <see cref="Started"/>, so a test can
-/// wait for "the guest runs it". Of the agent's file tools (requests with <see cref="ExecRequest.Tool"/>) it has
-/// <c>extract</c> and <c>archive</c> of regular files, in <see cref="Files"/> instead of a file system.
+/// is <see cref="PatternByte"/>(i), pausing after the first HEAD bytes until stdin closes. Every command that starts
+/// is announced on <see cref="Started"/>, so a test can wait for "the guest runs it". Of the agent's file tools
+/// (requests with <see cref="ExecRequest.Tool"/>) it has <c>extract</c> and <c>archive</c> of regular files, in
+/// <see cref="Files"/> instead of a file system.
 /// </summary>
 internal sealed class ScriptedGuest : IExecHandler
 {
