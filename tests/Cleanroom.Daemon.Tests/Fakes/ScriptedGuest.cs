@@ -14,13 +14,18 @@ namespace Cleanroom.Daemon.Tests.Fakes;
 /// <c>echo ARGS</c> writes its arguments and a newline; <c>flood N</c> writes N bytes of stdout (stopping at a
 /// signal); <c>wait</c> blocks until a signal arrives and dies of it (exit 128+N); <c>exit N</c> exits with N;
 /// <c>split OUT ERR N</c> writes OUT and a newline to stdout, then ERR and a newline to stderr, and exits with N;
-/// <c>cat</c> copies stdin to stdout. Every command that starts is announced on <see cref="Started"/>, so a test can
-/// wait for "the guest runs it". Of the agent's file tools (requests with <see cref="ExecRequest.Tool"/>) it has
-/// <c>extract</c> and <c>archive</c> of regular files, in <see cref="Files"/> instead of a file system.
+/// <c>cat</c> copies stdin to stdout; <c>pattern HEAD TOTAL</c> writes TOTAL bytes of stdout where the byte at offset i
+/// is <see cref="PatternByte"/>(i), pausing after the first HEAD bytes until stdin closes. Every command that starts
+/// is announced on <see cref="Started"/>, so a test can wait for "the guest runs it". Of the agent's file tools
+/// (requests with <see cref="ExecRequest.Tool"/>) it has <c>extract</c> and <c>archive</c> of regular files, in
+/// <see cref="Files"/> instead of a file system.
 /// </summary>
 internal sealed class ScriptedGuest : IExecHandler
 {
     public const byte FloodByte = (byte)'x';
+
+    /// <summary>The period of <c>pattern</c>'s bytes: a prime, so no chunk size lines up with it and a chunk out of order shows.</summary>
+    private const int PatternPeriod = 251;
     private readonly Channel<ExecRequest> _started = Channel.CreateUnbounded<ExecRequest>();
 
     /// <summary>The guest's regular files by absolute path, as the file tools see them.</summary>
@@ -55,6 +60,8 @@ internal sealed class ScriptedGuest : IExecHandler
                 await session.WriteOutputAsync(OutputStreamKind.Stdout, Encoding.UTF8.GetBytes(args[0] + "\n"), cancellationToken);
                 await session.WriteOutputAsync(OutputStreamKind.Stderr, Encoding.UTF8.GetBytes(args[1] + "\n"), cancellationToken);
                 return new ExitMessage(int.Parse(args[2], CultureInfo.InvariantCulture), 0, "");
+            case "pattern":
+                return await PatternAsync(session, long.Parse(args[0], CultureInfo.InvariantCulture), long.Parse(args[1], CultureInfo.InvariantCulture), cancellationToken);
             case "cat":
                 while (await session.ReadStdinAsync(cancellationToken) is { } input)
                 {
@@ -114,6 +121,35 @@ internal sealed class ScriptedGuest : IExecHandler
         }
 
         await session.WriteOutputAsync(OutputStreamKind.Stdout, output.ToArray(), cancellationToken);
+        return new ExitMessage(0, 0, "");
+    }
+
+    /// <summary>The byte <c>pattern</c> writes at <paramref name="offset"/> of its output.</summary>
+    public static byte PatternByte(long offset) => (byte)(offset % PatternPeriod);
+
+    private static async Task<ExitMessage> PatternAsync(ExecSession session, long head, long total, CancellationToken cancellationToken)
+    {
+        var chunk = new byte[16 * 1024];
+        for (long sent = 0; sent < total;)
+        {
+            if (sent == head)
+            {
+                // The test attaches its clients (or does whatever it needs mid-output) while the command waits here.
+                while (await session.ReadStdinAsync(cancellationToken) is not null)
+                {
+                }
+            }
+
+            var size = (int)Math.Min(chunk.Length, (sent < head ? head : total) - sent);
+            for (var i = 0; i < size; i++)
+            {
+                chunk[i] = PatternByte(sent + i);
+            }
+
+            await session.WriteOutputAsync(OutputStreamKind.Stdout, chunk.AsMemory(0, size), cancellationToken);
+            sent += size;
+        }
+
         return new ExitMessage(0, 0, "");
     }
 

@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+// The daemon runs on Linux only.
+[assembly: SupportedOSPlatform("linux")]
