@@ -71,8 +71,11 @@ public sealed class ManyFollowersTests(ITestOutputHelper output)
             Assert.True(growth < stalled * Rest / 4, $"the heap grew by {growth} bytes with {stalled} followers stalled on {Rest} bytes of output");
             Assert.Equal(0, finished.ExitCode);
 
+            // A client that reads nothing may still have taken all of it: HTTP/2 lets a client's stream window grow to
+            // megabytes, and the socket buffers hold some too. So a leaver's call may have completed before it left;
+            // either way it must end and give back its handle.
             leaveBlocked.ForEach(f => f.Disconnect());
-            await AssertCallsEndedAsync(host, leaveBlocked.Count, cancelled: true);
+            await AssertCallsEndedAsync(host, leaveBlocked.Count, cancelled: null);
             Assert.Equal(stay.Count, OpenHandlesOf(log)); // the runner closed its writer when the command finished
 
             var exits = await Task.WhenAll(stay.Select(f => f.ReadToExitAsync())).WaitAsync(Waits.Bound * 3);
@@ -90,12 +93,13 @@ public sealed class ManyFollowersTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task AssertCallsEndedAsync(ControlApiHost host, int count, bool cancelled)
+    /// <summary>Waits for <paramref name="count"/> calls to end; <paramref name="cancelled"/> null accepts either way.</summary>
+    private static async Task AssertCallsEndedAsync(ControlApiHost host, int count, bool? cancelled)
     {
         for (var i = 0; i < count; i++)
         {
             var ended = await host.Calls.NextEndedAsync();
-            Assert.Equal((Method, cancelled), (ended.Method, ended.Cancelled));
+            Assert.Equal((Method, cancelled ?? ended.Cancelled), (ended.Method, ended.Cancelled));
         }
     }
 
