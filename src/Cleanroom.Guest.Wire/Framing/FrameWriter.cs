@@ -19,48 +19,6 @@ public sealed class FrameWriter
         _maxPayload = maxPayload;
     }
 
-    /// <summary>True when payloads can be spliced from a pipe (<see cref="WriteSplicedAsync"/>).</summary>
-    public bool CanSplice => _stream is IFrameSplicer;
-
-    /// <summary>
-    /// Writes one frame whose <paramref name="count"/> payload bytes come straight from the pipe
-    /// <paramref name="sourceFd"/>, which must already hold them (see <see cref="IFrameSplicer"/>).
-    /// </summary>
-    public async Task WriteSplicedAsync(FrameType type, uint streamId, int sourceFd, int count, CancellationToken cancellationToken)
-    {
-        if (_stream is not IFrameSplicer splicer)
-        {
-            throw new InvalidOperationException("this connection cannot splice");
-        }
-
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        if (count > _maxPayload)
-        {
-            throw new ArgumentOutOfRangeException(nameof(count), $"payload of {count} bytes exceeds the peer's frame limit {_maxPayload}");
-        }
-
-        var header = new byte[FrameHeader.Size];
-        new FrameHeader(count, type, streamId).Write(header);
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            // Not cancellable once started, as in WriteAsync.
-            splicer.WriteSpliced(header, sourceFd, count);
-        }
-        catch (IOException ex)
-        {
-            throw new WireProtocolException("connection to the peer failed: " + ex.Message, ex);
-        }
-        catch (ObjectDisposedException ex)
-        {
-            throw new WireProtocolException("connection to the peer is closed", ex);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
     public async Task WriteAsync(FrameType type, uint streamId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         if (payload.Length > _maxPayload)

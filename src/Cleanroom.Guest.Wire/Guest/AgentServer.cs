@@ -116,20 +116,6 @@ public sealed class AgentServer
     internal Task SendFrameAsync(FrameType type, uint streamId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
         _writer.WriteAsync(type, streamId, payload, cancellationToken);
 
-    /// <summary>True when output can be spliced from a pipe into this connection.</summary>
-    internal bool CanSplice => _writer.CanSplice;
-
-    /// <summary>
-    /// Sends one data frame of up to <paramref name="available"/> bytes spliced from <paramref name="pipeFd"/> (which
-    /// holds at least that many), within the window and the host's frame limit; returns how many were sent.
-    /// </summary>
-    internal async Task<int> SpliceDataAsync(FrameType type, uint streamId, SendWindow window, int pipeFd, int available, CancellationToken cancellationToken)
-    {
-        var credit = await window.AcquireAsync(Math.Min(available, _host!.MaxFramePayload), cancellationToken);
-        await _writer.WriteSplicedAsync(type, streamId, pipeFd, credit, cancellationToken);
-        return credit;
-    }
-
     internal Task SendDataAsync(FrameType type, uint streamId, SendWindow window, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         DataSender.SendAsync(_writer, type, streamId, window, _host!.MaxFramePayload, data, cancellationToken);
 

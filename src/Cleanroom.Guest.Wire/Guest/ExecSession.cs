@@ -51,17 +51,6 @@ public sealed class ExecSession
     public Task WriteOutputAsync(OutputStreamKind kind, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         _server.SendDataAsync(kind == OutputStreamKind.Stdout ? FrameType.Stdout : FrameType.Stderr, StreamId, _outputWindow, data, cancellationToken);
 
-    /// <summary>True when <see cref="SpliceOutputAsync"/> can be used on this connection.</summary>
-    public bool CanSpliceOutput => _server.CanSplice;
-
-    /// <summary>
-    /// Sends one output frame of up to <paramref name="available"/> bytes moved straight from the pipe
-    /// <paramref name="pipeFd"/>, which must already hold that many (nothing else may read it); waits for window like
-    /// <see cref="WriteOutputAsync"/>. Returns how many bytes were sent.
-    /// </summary>
-    public Task<int> SpliceOutputAsync(OutputStreamKind kind, int pipeFd, int available, CancellationToken cancellationToken) =>
-        _server.SpliceDataAsync(kind == OutputStreamKind.Stdout ? FrameType.Stdout : FrameType.Stderr, StreamId, _outputWindow, pipeFd, available, cancellationToken);
-
     public Task ReportStartedAsync(int pid, CancellationToken cancellationToken) =>
         _server.SendFrameAsync(FrameType.Started, StreamId, new StartedMessage(pid).Encode(), cancellationToken);
 

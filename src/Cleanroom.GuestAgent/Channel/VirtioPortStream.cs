@@ -1,4 +1,3 @@
-using Cleanroom.Guest.Wire.Framing;
 using Cleanroom.GuestAgent.Native;
 
 namespace Cleanroom.GuestAgent.Channel;
@@ -11,14 +10,13 @@ namespace Cleanroom.GuestAgent.Channel;
 /// write sees the port's hang-up, and every later write fails; the next host gets a new stream. Cancelling a read
 /// poisons the stream too: the connection is abandoned afterwards anyway.
 /// </summary>
-internal sealed class VirtioPortStream : Stream, IFrameSplicer
+internal sealed class VirtioPortStream : Stream
 {
     private readonly WakeEvent _cancel = new();
     private readonly int _fd;
     private long _bytesRead;
     private volatile bool _cancelled;
     private volatile bool _hungUp;
-    private bool _spliceRefused;
 
     public VirtioPortStream(int fd) => _fd = fd;
 
@@ -99,98 +97,6 @@ internal sealed class VirtioPortStream : Stream, IFrameSplicer
                     HangUp();
                 }
             }
-        }
-    }
-
-    /// <inheritdoc/>
-    /// <remarks>
-    /// virtio_console takes the pipe's pages into its queue (its splice_write), so the bytes are neither read into the
-    /// agent nor copied into a write buffer. Should a kernel refuse to splice into the port (EINVAL), the rest of the
-    /// frame, and every later one, is copied with read and write instead: the header already promised those bytes.
-    /// </remarks>
-    public unsafe void WriteSpliced(ReadOnlySpan<byte> header, int sourceFd, int count)
-    {
-        Write(header);
-        var remaining = count;
-        while (remaining > 0)
-        {
-            ThrowIfHungUp();
-            if (_spliceRefused)
-            {
-                remaining -= CopyFromPipe(sourceFd, remaining);
-                continue;
-            }
-
-            var moved = LibC.Splice(sourceFd, null, _fd, null, (nuint)remaining, LibC.SPLICE_F_MOVE | LibC.SPLICE_F_NONBLOCK);
-            if (moved > 0)
-            {
-                remaining -= (int)moved;
-                continue;
-            }
-
-            if (moved == 0)
-            {
-                // The port takes nothing from an empty pipe: the bytes the header promised are not there.
-                if (LibC.BytesAvailable(sourceFd) <= 0)
-                {
-                    throw new IOException("the output pipe ended before the bytes its frame announced");
-                }
-
-                continue;
-            }
-
-            var errno = Errno.Last;
-            if (errno == Errno.EINTR)
-            {
-                continue;
-            }
-
-            if (errno == Errno.EINVAL)
-            {
-                AgentLog.Info("output: the port refuses splice; copying output instead");
-                _spliceRefused = true;
-                continue;
-            }
-
-            if (errno != Errno.EAGAIN)
-            {
-                throw new IOException("splice to the host failed: " + Errno.Describe(errno));
-            }
-
-            // Either side may say "would block": a pipe that holds nothing (its producer broke the promise the header
-            // made) is an error, anything else is a full queue to wait out.
-            if (LibC.BytesAvailable(sourceFd) <= 0)
-            {
-                throw new IOException("the output pipe ended before the bytes its frame announced");
-            }
-
-            var events = WaitFor(LibC.POLLOUT);
-            if ((events & LibC.POLLOUT) == 0 && (events & (LibC.POLLHUP | LibC.POLLERR)) != 0)
-            {
-                HangUp();
-            }
-        }
-    }
-
-    /// <summary>Reads up to <paramref name="count"/> bytes from the pipe and writes them; returns how many.</summary>
-    private unsafe int CopyFromPipe(int sourceFd, int count)
-    {
-        var buffer = new byte[Math.Min(count, 64 * 1024)];
-        fixed (byte* pointer = buffer)
-        {
-            var read = LibC.Read(sourceFd, pointer, buffer.Length);
-            if (read <= 0)
-            {
-                if (read < 0 && Errno.Last is Errno.EINTR or Errno.EAGAIN)
-                {
-                    return 0;
-                }
-
-                throw new IOException("the output pipe ended before the bytes its frame announced");
-            }
-
-            Write(buffer.AsSpan(0, (int)read));
-            return (int)read;
         }
     }
 

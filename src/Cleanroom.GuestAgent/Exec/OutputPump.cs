@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using Cleanroom.Guest.Wire;
-using Cleanroom.Guest.Wire.Framing;
 using Cleanroom.Guest.Wire.Guest;
 using Cleanroom.GuestAgent.Native;
 
@@ -17,17 +16,15 @@ internal sealed unsafe class OutputPump
 {
     private const int ChunkSize = 64 * 1024;
     private readonly int _fd;
-    private readonly bool _splice;
     private readonly OutputStreamKind _kind;
     private readonly ExecSession _session;
     private readonly ExecLifetime _lifetime;
     private readonly long _idleTicks;
     private readonly CancellationToken _cancellationToken;
 
-    private OutputPump(int fd, OutputStreamKind kind, bool isPipe, ExecSession session, ExecLifetime lifetime, TimeSpan idleAfterExit, CancellationToken cancellationToken)
+    private OutputPump(int fd, OutputStreamKind kind, ExecSession session, ExecLifetime lifetime, TimeSpan idleAfterExit, CancellationToken cancellationToken)
     {
         _fd = fd;
-        _splice = isPipe && session.CanSpliceOutput;
         _kind = kind;
         _session = session;
         _lifetime = lifetime;
@@ -35,13 +32,10 @@ internal sealed unsafe class OutputPump
         _cancellationToken = cancellationToken;
     }
 
-    /// <summary>
-    /// Starts pumping <paramref name="fd"/> (which the pump now owns and closes); completes when done. A pipe's bytes
-    /// are spliced into the connection when it allows (see <see cref="IFrameSplicer"/>); a terminal's are read.
-    /// </summary>
-    public static Task Start(int fd, OutputStreamKind kind, bool isPipe, ExecSession session, ExecLifetime lifetime, TimeSpan idleAfterExit, CancellationToken cancellationToken)
+    /// <summary>Starts pumping <paramref name="fd"/> (which the pump now owns and closes); completes when done.</summary>
+    public static Task Start(int fd, OutputStreamKind kind, ExecSession session, ExecLifetime lifetime, TimeSpan idleAfterExit, CancellationToken cancellationToken)
     {
-        var pump = new OutputPump(fd, kind, isPipe, session, lifetime, idleAfterExit, cancellationToken);
+        var pump = new OutputPump(fd, kind, session, lifetime, idleAfterExit, cancellationToken);
         return WorkerThreads.Run(() =>
         {
             try
@@ -120,16 +114,6 @@ internal sealed unsafe class OutputPump
                 continue;
             }
 
-            if (_splice && SpliceAvailable())
-            {
-                if (idleDeadline != 0)
-                {
-                    idleDeadline = Stopwatch.GetTimestamp() + _idleTicks;
-                }
-
-                continue;
-            }
-
             nint read;
             fixed (byte* pointer = buffer)
             {
@@ -156,25 +140,5 @@ internal sealed unsafe class OutputPump
             // 0: end of file. EIO: a terminal whose slave side is closed by everyone. Anything else: give up too.
             return;
         }
-    }
-
-    /// <summary>
-    /// Sends what the pipe holds now as frames spliced straight from it; false when it holds nothing (end of file or
-    /// a hang-up, which the read after this tells apart).
-    /// </summary>
-    private bool SpliceAvailable()
-    {
-        var available = LibC.BytesAvailable(_fd);
-        if (available <= 0)
-        {
-            return false;
-        }
-
-        while (available > 0)
-        {
-            available -= _session.SpliceOutputAsync(_kind, _fd, available, _cancellationToken).GetAwaiter().GetResult();
-        }
-
-        return true;
     }
 }

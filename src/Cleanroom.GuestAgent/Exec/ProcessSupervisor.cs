@@ -25,7 +25,7 @@ internal static class ProcessSupervisor
         }
 
         var outputs = io.TakeOutputs()
-            .Select(o => OutputPump.Start(o.Fd, o.Kind, isPipe: !io.IsTerminal, session, lifetime, options.OutputIdleAfterExit, cancellationToken))
+            .Select(o => OutputPump.Start(o.Fd, o.Kind, session, lifetime, options.OutputIdleAfterExit, cancellationToken))
             .ToArray();
         var stdin = StdinPump.Start(io.TakeInput(), io.IsTerminal, session, lifetime, stop.Token);
         var controls = ApplyControlsAsync(pid, io, session, exited, stop.Token);

@@ -12,7 +12,6 @@ internal static class Errno
     public const int EAGAIN = 11;
     public const int EBUSY = 16;
     public const int EEXIST = 17;
-    public const int EINVAL = 22;
 
     /// <summary>errno of the last P/Invoke on this thread.</summary>
     public static int Last => Marshal.GetLastPInvokeError();
