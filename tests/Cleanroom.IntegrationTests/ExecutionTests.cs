@@ -50,6 +50,21 @@ public sealed class ExecutionTests(DaemonFixture daemon)
     }
 
     [Fact]
+    public async Task Output_written_and_sent_from_files_arrives_intact()
+    {
+        // A write, then files copied by cat (busybox uses sendfile, so the pipe holds page-cache pages), then a write:
+        // the mix that broke an output path splicing pipes into the port. The guest counts the files' bytes itself.
+        var result = await ExecResult.RunAsync(daemon, daemon.SharedSandboxId,
+            ["sh", "-c", "echo start; cat /etc/passwd /etc/group /etc/passwd; echo end; cat /etc/passwd /etc/group /etc/passwd | wc -c >&2"]);
+
+        Assert.Equal(0, result.Exit.ExitCode);
+        var text = result.StdoutText;
+        Assert.StartsWith("start\n", text, StringComparison.Ordinal);
+        Assert.EndsWith("end\n", text, StringComparison.Ordinal);
+        Assert.Equal(int.Parse(result.StderrText.Trim(), System.Globalization.CultureInfo.InvariantCulture), text.Length - "start\n".Length - "end\n".Length);
+    }
+
+    [Fact]
     public async Task Stdin_is_piped_to_the_command()
     {
         var input = RandomNumberGenerator.GetBytes(1024 * 1024);

@@ -62,7 +62,7 @@ public sealed class TemplateTests
     private static async Task<string> AssertOwnIdentityAsync(TestDaemon daemon, string sandboxId)
     {
         var identity = await ExecResult.RunAsync(daemon.Executions, sandboxId, ["sh", "-c", "hostname; cat /etc/hostname /etc/machine-id"]);
-        Assert.Equal(0, identity.Exit.ExitCode);
+        Assert.True(identity.Exit.ExitCode == 0, $"exit {identity.Exit.ExitCode}: {identity.StdoutText} {identity.StderrText}");
         var lines = identity.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal([sandboxId, sandboxId], lines[..2]);
         Assert.Matches("^[0-9a-f]{32}$", lines[2]);
