@@ -17,6 +17,8 @@ internal static unsafe class GuestNetwork
     private const int RouteEntrySize = 120;      // struct rtentry on x86-64
     private const string ResolvConf = "/etc/resolv.conf";
 
+    private static volatile string? _card;
+
     /// <summary>
     /// Brings up loopback, then the card with <paramref name="settings"/> (IPv4) and <paramref name="settings6"/>
     /// (IPv6); either may be absent. With neither, the card is left alone (the host gave the VM no network).
@@ -118,8 +120,14 @@ internal static unsafe class GuestNetwork
         return fd;
     }
 
-    /// <summary>The first network card that is not loopback (the VM has exactly one).</summary>
-    internal static string? FindCard()
+    /// <summary>
+    /// The first network card that is not loopback (the VM has exactly one, and a microVM's devices never change, so
+    /// the answer is remembered once found). A template finds it before its snapshot (<see cref="TemplateWarmUp"/>),
+    /// so a restored sandbox does not walk /sys for it again on its way to ready.
+    /// </summary>
+    internal static string? FindCard() => _card ??= ListCard();
+
+    private static string? ListCard()
     {
         try
         {
@@ -173,14 +181,9 @@ internal static unsafe class GuestNetwork
     /// </summary>
     private static void WriteResolver(string path, IPAddress resolver)
     {
-        try
+        if (SmallFile.Replace(path, $"# written by the cleanroom agent: the host's DNS filter\nnameserver {resolver}\noptions attempts:2 timeout:2\n") is { } error)
         {
-            File.Delete(path);
-            File.WriteAllText(path, $"# written by the cleanroom agent: the host's DNS filter\nnameserver {resolver}\noptions attempts:2 timeout:2\n");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            AgentLog.Error($"network: cannot write {path}: {ex.Message}");
+            AgentLog.Error("network: " + error);
         }
     }
 

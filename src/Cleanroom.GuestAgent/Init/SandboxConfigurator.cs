@@ -21,15 +21,31 @@ internal sealed class SandboxConfigurator : IBootConfigurator
             return Report($"an earlier configuration failed part-way ({_brokenBy}); this guest cannot be configured again");
         }
 
-        var error = KernelEntropy.Add(message.Entropy) ?? WallClock.Set(message.UnixTimeNanoseconds);
+        var timings = new StepTimings();
+        var error = KernelEntropy.Add(message.Entropy);
+        timings.Mark("entropy");
+        error ??= WallClock.Set(message.UnixTimeNanoseconds);
+        timings.Mark("clock");
         if (error is not null)
         {
             return Report(error);
         }
 
+        BootOptions options;
         try
         {
-            SandboxSettings.Apply(BootOptions.Parse(message.Arguments), reloadWorkspaceDisk: true);
+            options = BootOptions.Parse(message.Arguments);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return Report(ex.Message);
+        }
+
+        timings.Mark("parse");
+
+        try
+        {
+            SandboxSettings.Apply(options, reloadWorkspaceDisk: true, timings);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -37,7 +53,7 @@ internal sealed class SandboxConfigurator : IBootConfigurator
             return Report(ex.Message);
         }
 
-        AgentLog.Info($"configured from the host's request (uptime {Uptime.Read()})");
+        AgentLog.Info($"configured from the host's request in {timings} (uptime {Uptime.Read()})");
         return null;
     }
 

@@ -45,14 +45,9 @@ internal static class SandboxIdentity
     /// </summary>
     private static void Replace(string path, string content)
     {
-        try
+        if (SmallFile.Replace(path, content) is { } error)
         {
-            File.Delete(path);
-            File.WriteAllText(path, content);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            AgentLog.Error($"identity: cannot write {path}: {ex.Message}");
+            AgentLog.Error("identity: " + error);
         }
     }
 }

@@ -12,14 +12,18 @@ internal static class SandboxSettings
     /// (before the card is configured), workspace, network. <paramref name="reloadWorkspaceDisk"/> first makes the kernel re-read the
     /// workspace disk (a restored VM still sees the template's placeholder). Throws <see cref="InitException"/> when
     /// the address or the workspace cannot be set up; network trouble is only logged, as <see cref="GuestNetwork"/> does.
+    /// <paramref name="timings"/>, when given, records how long each step took.
     /// </summary>
-    public static void Apply(BootOptions options, bool reloadWorkspaceDisk)
+    public static void Apply(BootOptions options, bool reloadWorkspaceDisk, StepTimings? timings = null)
     {
         SandboxIdentity.Apply(options.HostName, options.MachineId);
+        timings?.Mark("identity");
         if (options.Mac is { } mac && MacAddress.Parse(mac) is { } address && NetworkCardAddress.Set(address) is { } addressError)
         {
             throw new InitException(addressError);
         }
+
+        timings?.Mark("mac");
 
         if (options.WorkspacePath is { } workspace)
         {
@@ -29,8 +33,10 @@ internal static class SandboxSettings
             }
 
             WorkspaceMount.Mount(workspace, options.WorkspaceOwner);
+            timings?.Mark("workspace");
         }
 
         GuestNetwork.Configure(options.Network, options.Network6);
+        timings?.Mark("network");
     }
 }
