@@ -35,13 +35,13 @@ public sealed class DaemonException : Exception
 
     public RpcException ToRpcException() => new(new Status(Status, $"{Reason.ToSnakeCase()}: {Message}"));
 
-    public static DaemonException SandboxNotFound(string id) => new(StatusCode.NotFound, ReasonCode.SandboxNotFound, $"unknown sandbox {id}");
+    public static DaemonException SandboxNotFound(string id) => new(StatusCode.NotFound, ReasonCode.SandboxNotFound, $"unknown sandbox {Ids.Describe(id)}");
 
-    public static DaemonException ExecutionNotFound(string id) => new(StatusCode.NotFound, ReasonCode.ExecutionNotFound, $"unknown execution {id}");
+    public static DaemonException ExecutionNotFound(string id) => new(StatusCode.NotFound, ReasonCode.ExecutionNotFound, $"unknown execution {Ids.Describe(id)}");
 
     /// <summary>The execution exists, but in another sandbox than the caller named.</summary>
     public static DaemonException ExecutionNotFound(string id, string sandboxId) =>
-        new(StatusCode.NotFound, ReasonCode.ExecutionNotFound, $"unknown execution {id} in sandbox {sandboxId}");
+        new(StatusCode.NotFound, ReasonCode.ExecutionNotFound, $"unknown execution {Ids.Describe(id)} in sandbox {Ids.Describe(sandboxId)}");
 
     public static DaemonException InvalidArgument(string message) => new(StatusCode.InvalidArgument, ReasonCode.InvalidArgument, message);
 

@@ -571,7 +571,7 @@ public sealed class SandboxManager : IAsyncDisposable
     /// <summary>The output log of a finished execution (empty when it was pruned or went with its sandbox).</summary>
     public OutputLog OpenFinishedLog(ExecutionRecord execution) => _logs.OpenFinished(execution.SandboxId, execution.Id);
 
-    private static string ValidId(string id) => Ids.IsValid(id) ? id : throw DaemonException.InvalidArgument($"'{id}' is not a valid id (26 lowercase ULID characters)");
+    private static string ValidId(string id) => Ids.IsValid(id) ? id : throw DaemonException.InvalidArgument($"{Ids.Describe(id)} is not a valid id (26 lowercase ULID characters)");
 
     /// <summary>Where the agent mounts the workspace and, for an image whose default user is not root, who owns it.</summary>
     private string[] WorkspaceArguments(string id, string guestPath, string? imageUser)

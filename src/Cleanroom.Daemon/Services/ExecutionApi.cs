@@ -69,15 +69,16 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
         }
 
         var runner = sandboxes.FindRunner(request.ExecutionId);
+        var record = InSandbox(runner?.Record ?? Find(request.ExecutionId), request.SandboxId);
         var accepted = runner is not null && await runner.SignalAsync(signal, context.CancellationToken);
-        var record = runner?.Record ?? Find(request.ExecutionId);
+        record = runner?.Record ?? record;
         return new CancelExecutionResponse { SandboxId = record.SandboxId, ExecutionId = record.Id, Accepted = accepted, Status = record.Status.ToProto() };
     }
 
     public override async Task StreamExecution(StreamExecutionRequest request, IServerStreamWriter<ExecutionStreamEvent> responseStream, ServerCallContext context)
     {
         var runner = sandboxes.FindRunner(request.ExecutionId);
-        var record = runner?.Record ?? Find(request.ExecutionId);
+        var record = InSandbox(runner?.Record ?? Find(request.ExecutionId), request.SandboxId);
 
         // A client following the output keeps a sandbox made for one exec alive; when it vanishes, the daemon reaps it.
         using var hold = sandboxes.Hold(record.SandboxId);
@@ -125,19 +126,19 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
             throw DaemonException.InvalidArgument($"stdin chunk of {request.Data.Length} bytes exceeds {MaxStdinChunk} bytes");
         }
 
-        await Running(request.ExecutionId).WriteStdinAsync(request.Data.Memory, context.CancellationToken);
+        await Running(request.ExecutionId, request.SandboxId).WriteStdinAsync(request.Data.Memory, context.CancellationToken);
         return new WriteExecutionStdinResponse();
     }
 
     public override async Task<CloseExecutionStdinResponse> CloseExecutionStdin(CloseExecutionStdinRequest request, ServerCallContext context)
     {
-        await Running(request.ExecutionId).CloseStdinAsync(context.CancellationToken);
+        await Running(request.ExecutionId, request.SandboxId).CloseStdinAsync(context.CancellationToken);
         return new CloseExecutionStdinResponse();
     }
 
     public override async Task<ResizeExecutionResponse> ResizeExecution(ResizeExecutionRequest request, ServerCallContext context)
     {
-        await Running(request.ExecutionId).ResizeAsync((ushort)Math.Clamp(request.Cols, 1, ushort.MaxValue), (ushort)Math.Clamp(request.Rows, 1, ushort.MaxValue), context.CancellationToken);
+        await Running(request.ExecutionId, request.SandboxId).ResizeAsync((ushort)Math.Clamp(request.Cols, 1, ushort.MaxValue), (ushort)Math.Clamp(request.Rows, 1, ushort.MaxValue), context.CancellationToken);
         return new ResizeExecutionResponse();
     }
 
@@ -151,6 +152,24 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
 
     private ExecutionRecord Find(string executionId) => _lookup.Find(executionId);
 
-    private ExecutionRunner Running(string executionId) =>
-        sandboxes.FindRunner(executionId) ?? throw DaemonException.NotReady($"execution {executionId} is not running");
+    /// <summary>
+    /// The running execution, when it belongs to <paramref name="sandboxId"/> (empty: any sandbox; execution ids are
+    /// unique across sandboxes). A call naming another sandbox is refused as not found, never acted on.
+    /// </summary>
+    private ExecutionRunner Running(string executionId, string sandboxId)
+    {
+        var runner = sandboxes.FindRunner(executionId);
+        if (runner is null)
+        {
+            _ = InSandbox(Find(executionId), sandboxId);
+            throw DaemonException.NotReady($"execution {Ids.Describe(executionId)} is not running");
+        }
+
+        _ = InSandbox(runner.Record, sandboxId);
+        return runner;
+    }
+
+    /// <summary>The record, when it belongs to <paramref name="sandboxId"/> or none is named; otherwise not found.</summary>
+    private static ExecutionRecord InSandbox(ExecutionRecord record, string sandboxId) =>
+        sandboxId.Length == 0 || record.SandboxId == sandboxId ? record : throw DaemonException.ExecutionNotFound(record.Id, sandboxId);
 }
