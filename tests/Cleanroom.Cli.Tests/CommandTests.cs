@@ -66,6 +66,24 @@ public sealed class CommandTests(FakeCleanroomDaemon daemon)
     }
 
     [Fact]
+    public async Task Sandbox_ls_limit_shows_the_newest_and_says_on_stderr_that_there_are_more()
+    {
+        var older = await CreateSandboxAsync();
+        await Task.Delay(5);
+        var newer = await CreateSandboxAsync();
+
+        using var cli = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await cli.RunAsync("sandbox", "ls", "--limit", "1"));
+        Assert.Contains(newer, cli.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(older, cli.Out, StringComparison.Ordinal);
+        Assert.Contains("showing the newest 1; there are more", cli.Err, StringComparison.Ordinal);
+
+        using var bad = new CliHarness(daemon.Endpoint);
+        Assert.NotEqual(0, await bad.RunAsync("sandbox", "ls", "--limit", "0"));
+        Assert.Contains("--limit takes 1 to 1000", bad.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Sandbox_inspect_by_id_and_last()
     {
         var first = await CreateSandboxAsync();

@@ -94,7 +94,7 @@ public sealed class BootTerminationTests(ITestOutputHelper output)
             daemon.AssertNothingLeftOf(hold.SandboxId);
         }
 
-        Assert.Empty(daemon.Manager.List(all: false));
+        Assert.Empty(daemon.Manager.List(all: false, clientKey: null, limit: 100));
         output.WriteLine(string.Join(", ", outcomes.Select(o => $"{o.Key}: {o.Value}")));
     }
 
@@ -121,6 +121,6 @@ public sealed class BootTerminationTests(ITestOutputHelper output)
         Assert.Contains("the create was cancelled", record.StatusMessage, StringComparison.Ordinal);
         Assert.Equal(vmStarted ? 1 : 0, daemon.Backend.Vms.Count);
         daemon.AssertNothingLeftOf(hold.SandboxId);
-        Assert.Empty(daemon.Manager.List(all: false));
+        Assert.Empty(daemon.Manager.List(all: false, clientKey: null, limit: 100));
     }
 }

@@ -32,8 +32,8 @@ internal sealed class SandboxInspectCommand : Command
             Sandbox? sandbox;
             if (parse.GetValue(_last))
             {
-                var all = await connection.Sandboxes.ListSandboxesAsync(new ListSandboxesRequest { All = true }, cancellationToken: cancellationToken);
-                sandbox = all.Sandboxes.MaxBy(s => s.CreatedAt);
+                var newest = await connection.Sandboxes.ListSandboxesAsync(new ListSandboxesRequest { All = true, Limit = 1 }, cancellationToken: cancellationToken);
+                sandbox = newest.Sandboxes.MaxBy(s => s.CreatedAt);
                 if (sandbox is null)
                 {
                     context.Complain("there are no sandboxes");

@@ -394,10 +394,15 @@ public sealed class SandboxManager : IAsyncDisposable
     public SandboxRecord Get(string id) =>
         _entries.TryGetValue(ValidId(id), out var entry) ? entry.Record : _store.GetSandbox(id) ?? throw DaemonException.SandboxNotFound(id);
 
+    /// <summary>
+    /// Newest first, at most <paramref name="limit"/>, from one bounded query (the records of stopped sandboxes pile
+    /// up; a listing must not read them all), each as its live record when the sandbox is loaded.
+    /// </summary>
     /// <param name="all">Include stopped and failed sandboxes.</param>
     /// <param name="clientKey">Only those created with this key; null or empty for every sandbox.</param>
-    public IReadOnlyList<SandboxRecord> List(bool all, string? clientKey = null) =>
-        (string.IsNullOrEmpty(clientKey) ? _store.ListSandboxes() : _store.ListSandboxes(clientKey))
+    /// <param name="limit">The most to return.</param>
+    public IReadOnlyList<SandboxRecord> List(bool all, string? clientKey, int limit) =>
+        _store.ListSandboxes(all, clientKey, limit)
             .Select(s => _entries.TryGetValue(s.Id, out var entry) ? entry.Record : s).Where(s => all || !s.IsTerminal).ToList();
 
     /// <summary>

@@ -9,6 +9,9 @@ namespace Cleanroom.Daemon.Services;
 /// <summary>cleanroom.v1.SandboxService: a thin layer over <see cref="SandboxManager"/> (files: <see cref="Files.SandboxFiles"/>).</summary>
 internal sealed partial class SandboxApi(SandboxManager sandboxes, SandboxEventStore events, Files.SandboxFiles files, Files.WorkspaceChanges workspaces, DaemonOptions options) : SandboxService.SandboxServiceBase
 {
+    /// <summary>The most sandboxes one ListSandboxes answer holds (and what a request without a limit gets).</summary>
+    public const int MaxListed = 1000;
+
     public override async Task<CreateSandboxResponse> CreateSandbox(CreateSandboxRequest request, ServerCallContext context)
     {
         if (request.Backend.Length > 0 && request.Backend != sandboxes.BackendName)
@@ -50,8 +53,16 @@ internal sealed partial class SandboxApi(SandboxManager sandboxes, SandboxEventS
 
     public override Task<ListSandboxesResponse> ListSandboxes(ListSandboxesRequest request, ServerCallContext context)
     {
-        var response = new ListSandboxesResponse();
-        response.Sandboxes.AddRange(sandboxes.List(request.All, SandboxClientKey.Validate(request.ClientKey)).Select(s => s.ToProto(sandboxes.ActiveExecutionId(s.Id))));
+        if (request.Limit < 0)
+        {
+            throw DaemonException.InvalidArgument($"limit {request.Limit} is negative; give 1 to {MaxListed}, or 0 for {MaxListed}");
+        }
+
+        // One more than asked tells whether the answer is cut.
+        var limit = request.Limit == 0 ? MaxListed : Math.Min(request.Limit, MaxListed);
+        var listed = sandboxes.List(request.All, SandboxClientKey.Validate(request.ClientKey), limit + 1);
+        var response = new ListSandboxesResponse { Truncated = listed.Count > limit };
+        response.Sandboxes.AddRange(listed.Take(limit).Select(s => s.ToProto(sandboxes.ActiveExecutionId(s.Id))));
         return Task.FromResult(response);
     }
 

@@ -85,9 +85,32 @@ public sealed class StateStore : IDisposable
     /// <summary>Newest first.</summary>
     public IReadOnlyList<SandboxRecord> ListSandboxes() => QuerySandboxes("SELECT * FROM sandboxes ORDER BY created_at DESC, id DESC");
 
-    /// <summary>The sandboxes created with <paramref name="clientKey"/>, newest first.</summary>
-    public IReadOnlyList<SandboxRecord> ListSandboxes(string clientKey) =>
-        QuerySandboxes("SELECT * FROM sandboxes WHERE client_key = $key AND client_key != '' ORDER BY created_at DESC, id DESC", ("$key", clientKey));
+    /// <summary>
+    /// Newest first, at most <paramref name="limit"/>, in one query: only those not stopped or failed unless
+    /// <paramref name="terminalToo"/>, and only those created with <paramref name="clientKey"/> when it is given.
+    /// Creation times are in milliseconds; within one, the row inserted last (the upsert keeps a row's rowid) is newer.
+    /// </summary>
+    public IReadOnlyList<SandboxRecord> ListSandboxes(bool terminalToo, string? clientKey, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        var conditions = new List<string>();
+        var parameters = new List<(string, object?)> { ("$limit", limit) };
+        if (!string.IsNullOrEmpty(clientKey))
+        {
+            conditions.Add("client_key = $key");
+            parameters.Add(("$key", clientKey));
+        }
+
+        if (!terminalToo)
+        {
+            conditions.Add("status NOT IN ($stopped, $failed)");
+            parameters.Add(("$stopped", (int)SandboxStatus.Stopped));
+            parameters.Add(("$failed", (int)SandboxStatus.Failed));
+        }
+
+        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        return QuerySandboxes($"SELECT * FROM sandboxes {where} ORDER BY created_at DESC, rowid DESC LIMIT $limit", [.. parameters]);
+    }
 
     public void UpsertExecution(ExecutionRecord e) => Execute(
         """

@@ -46,8 +46,12 @@ internal sealed class FakeSandboxService(FakeDaemonState state) : SandboxService
 
     public override Task<ListSandboxesResponse> ListSandboxes(ListSandboxesRequest request, ServerCallContext context)
     {
-        var response = new ListSandboxesResponse();
-        response.Sandboxes.AddRange(state.Sandboxes.Values.Where(s => request.All || s.Status == SandboxStatus.Ready).Select(s => s.Clone()));
+        // As the daemon answers: newest first, at most the limit (0: all the fake has), saying when it is cut.
+        var matching = state.Sandboxes.Values.Where(s => request.All || s.Status == SandboxStatus.Ready)
+            .OrderByDescending(s => s.CreatedAt).ThenByDescending(s => s.SandboxId, StringComparer.Ordinal).ToList();
+        var limit = request.Limit == 0 ? matching.Count : request.Limit;
+        var response = new ListSandboxesResponse { Truncated = matching.Count > limit };
+        response.Sandboxes.AddRange(matching.Take(limit).Select(s => s.Clone()));
         return Task.FromResult(response);
     }
 
