@@ -90,7 +90,15 @@ internal sealed class DaemonHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Manager.ShutdownAsync().WaitAsync(Waits.Bound);
+        var shutdown = Manager.ShutdownAsync();
+        if (await Task.WhenAny(shutdown, Task.Delay(Waits.Shutdown)) != shutdown)
+        {
+            // Say what was still alive, so a hang can be told from a slow machine.
+            var alive = Manager.List(all: false, clientKey: null, limit: 20).Select(r => $"{r.Id} {r.Status}");
+            throw new TimeoutException($"the manager's shutdown did not finish within {Waits.Shutdown.TotalSeconds:0} s; not yet stopped: [{string.Join(", ", alive)}]");
+        }
+
+        await shutdown;
         Store.Dispose();
         _images.Dispose();
         _root.Delete(recursive: true);
