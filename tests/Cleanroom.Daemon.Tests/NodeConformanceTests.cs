@@ -8,9 +8,9 @@ namespace Cleanroom.Daemon.Tests;
 
 /// <summary>
 /// The connect-node client (tests/conformance, generated from our .protos by buf and protoc-gen-es) calls the daemon in
-/// Connect JSON (HTTP/1.1), Connect binary (HTTP/2), gRPC and gRPC-Web: a unary call, a server stream and an error,
-/// each in all four; over the unix socket, and over an https listener that requires a client certificate (mTLS), where
-/// a certificate from another CA, or none, is refused.
+/// Connect JSON (HTTP/1.1), Connect binary (HTTP/2), Connect with GET and gzip (HTTP/1.1), gRPC and gRPC-Web: a unary
+/// call, a server stream and an error, each in all five; over the unix socket, and over an https listener that
+/// requires a client certificate (mTLS), where a certificate from another CA, or none, is refused.
 /// </summary>
 public sealed class NodeConformanceTests(ConformanceClient client) : IClassFixture<ConformanceClient>
 {
@@ -21,7 +21,7 @@ public sealed class NodeConformanceTests(ConformanceClient client) : IClassFixtu
     private const int Internal = 13;
     private const int Unavailable = 14;
 
-    private static readonly string[] Protocols = ["connect-json-http1", "connect-proto-http2", "grpc-http2", "grpc-web-http1"];
+    private static readonly string[] Protocols = ["connect-json-http1", "connect-proto-http2", "connect-get-gzip-http1", "grpc-http2", "grpc-web-http1"];
 
     [NodeFact]
     public async Task Connect_node_calls_the_daemon_in_every_protocol()
@@ -96,7 +96,34 @@ public sealed class NodeConformanceTests(ConformanceClient client) : IClassFixtu
             {
                 Assert.Equal(["sandbox_not_found"], error.GetProperty("reasons").EnumerateArray().Select(e => e.GetString()));
             }
+
+            if (name == "connect-get-gzip-http1")
+            {
+                AssertGetAndGzip(result.GetProperty("wire"));
+            }
         }
+    }
+
+    /// <summary>
+    /// What connect-node sent and got for the GET + gzip transport: the side-effect-free unary calls went as GET (the
+    /// non-empty GetSandbox message gzipped in the query), the stream as a POST whose request and answer say gzip.
+    /// </summary>
+    private static void AssertGetAndGzip(JsonElement wire)
+    {
+        var calls = wire.EnumerateArray().ToList();
+        Assert.Equal(3, calls.Count);
+        var (list, stream, get) = (calls[0], calls[1], calls[2]);
+
+        Assert.Equal(("GET", 200), (list.GetProperty("method").GetString(), list.GetProperty("status").GetInt32()));
+        Assert.Contains("encoding", list.GetProperty("query").EnumerateArray().Select(e => e.GetString()));
+
+        Assert.Equal(("POST", 200), (stream.GetProperty("method").GetString(), stream.GetProperty("status").GetInt32()));
+        Assert.Equal("gzip", stream.GetProperty("sent").GetString());
+        Assert.Equal("gzip", stream.GetProperty("received").GetString());
+
+        Assert.Equal(("GET", 404), (get.GetProperty("method").GetString(), get.GetProperty("status").GetInt32()));
+        var query = get.GetProperty("query").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Equal(["connect", "base64", "compression", "encoding", "message"], query);
     }
 
     /// <summary>

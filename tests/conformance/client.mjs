@@ -3,11 +3,12 @@
 // protoc-gen-es) beside a copy of this file.
 // Usage: node client.mjs --socket PATH <sandbox id> <an unknown sandbox id>
 //        node client.mjs --url https://HOST:PORT --ca FILE [--cert FILE --key FILE] <sandbox id> <an unknown sandbox id>
+import diagnostics from "node:diagnostics_channel";
 import fs from "node:fs";
 import net from "node:net";
 import { parseArgs } from "node:util";
 import { createClient, ConnectError } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { SandboxService, SandboxStatus } from "./gen/cleanroom/v1/sandbox_pb.js";
 import { ErrorReasonSchema } from "./gen/cleanroom/v1/errors_pb.js";
 
@@ -37,11 +38,32 @@ if (flags.socket) {
 const transports = {
   "connect-json-http1": createConnectTransport({ baseUrl, ...http1, useBinaryFormat: false }),
   "connect-proto-http2": createConnectTransport({ baseUrl, ...http2, useBinaryFormat: true }),
+  // Unary calls to methods marked NO_SIDE_EFFECTS go as GET (connect-es then sends no Accept-Encoding); every
+  // non-empty request message is gzipped, and gzip is the one compression accepted for responses.
+  "connect-get-gzip-http1": createConnectTransport({
+    baseUrl, ...http1, useBinaryFormat: true, useHttpGet: true, sendCompression: compressionGzip, acceptCompression: [compressionGzip], compressMinBytes: 0,
+  }),
   "grpc-http2": createGrpcTransport({ baseUrl, ...http2 }),
   "grpc-web-http1": createGrpcWebTransport({ baseUrl, ...http1, useBinaryFormat: true }),
 };
 
+// What went over the wire for the GET + gzip transport (HTTP/1.1, so node:http's diagnostics channels see it).
+const wire = [];
+let watching = false;
+diagnostics.subscribe("http.client.response.finish", ({ request, response }) => {
+  if (watching) {
+    wire.push({
+      method: request.method,
+      query: [...new URL(request.path, "http://x").searchParams.keys()],
+      sent: request.getHeader("content-encoding") ?? request.getHeader("connect-content-encoding") ?? null,
+      status: response.statusCode,
+      received: response.headers["content-encoding"] ?? response.headers["connect-content-encoding"] ?? null,
+    });
+  }
+});
+
 for (const [name, transport] of Object.entries(transports)) {
+  watching = name === "connect-get-gzip-http1";
   const client = createClient(SandboxService, transport);
   const result = { transport: name };
   try {
@@ -62,6 +84,9 @@ for (const [name, transport] of Object.entries(transports)) {
   } catch (e) {
     const err = ConnectError.from(e);
     result.failed = { code: err.code, message: err.rawMessage, cause: String(err.cause ?? "") };
+  }
+  if (watching) {
+    result.wire = wire;
   }
   console.log(JSON.stringify(result));
 }
