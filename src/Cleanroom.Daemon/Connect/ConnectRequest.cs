@@ -59,6 +59,7 @@ internal sealed record ConnectRequest(ConnectCodec Codec, bool Streaming, TimeSp
     /// </summary>
     public static (ConnectRequest Request, byte[] Message) ReadGet(HttpRequest request)
     {
+        request.HttpContext.Response.Headers.AcceptEncoding = ConnectCompression.Gzip;
         var query = Query(request.QueryString.Value ?? "");
         if (query.TryGetValue("connect", out var version) && version != "v1")
         {
@@ -84,7 +85,6 @@ internal sealed record ConnectRequest(ConnectCodec Codec, bool Streaming, TimeSp
             "0" => false,
             _ => throw ConnectException.InvalidArgument("the base64 query parameter must be 1 (or 0)"),
         };
-        request.HttpContext.Response.Headers.AcceptEncoding = ConnectCompression.Gzip;
         var gzip = ConnectCompression.IsGzip(query.GetValueOrDefault("compression", ""), "the compression query parameter");
         var message = Encoding.Latin1.GetBytes(text);
         if (base64)
