@@ -63,6 +63,12 @@ public sealed record DaemonOptions
     /// <summary>Most bytes an image may unpack to (all layers together); a bound on hostile layers.</summary>
     public long MaxImageBytes { get; init; } = 16L << 30;
 
+    /// <summary>
+    /// The largest response message the control API sends, in any protocol (gRPC's MaxSendMessageSize; for Connect the
+    /// encoded message, before compression). A larger one is not sent: the call fails with <c>resource_exhausted</c>.
+    /// </summary>
+    public int MaxResponseMessageBytes { get; init; } = Connect.ControlApiLimits.DefaultMaxResponseMessageBytes;
+
     /// <summary>Most bytes of output (stdout and stderr together) one execution may produce; the command is killed past it.</summary>
     public long MaxOutputBytes { get; init; } = 1L << 30;
 

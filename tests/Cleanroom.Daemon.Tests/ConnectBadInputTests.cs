@@ -115,11 +115,12 @@ public sealed class ConnectBadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_get_is_405()
+    public async Task A_get_of_a_method_not_marked_side_effect_free_is_405()
     {
-        using var response = await _host.Http1.GetAsync(ListSandboxes);
+        using var response = await _host.Http1.GetAsync("/cleanroom.v1.SandboxService/CreateSandbox?encoding=json&message=%7B%7D");
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Equal("POST", response.Content.Headers.Allow.Single());
+        Assert.Equal("method_not_allowed", (await ConnectWire.UnaryErrorAsync(response)).Reason);
     }
 }

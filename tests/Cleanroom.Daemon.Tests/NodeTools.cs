@@ -10,28 +10,40 @@ internal static class NodeTools
             .Select(dir => Path.Combine(dir, tool))
             .FirstOrDefault(File.Exists);
 
-    /// <summary>tests/conformance, found from the test binary's directory upwards.</summary>
-    public static string ConformanceDirectory()
+    /// <summary>The checkout's root: the directory above the test binary that holds tests/conformance.</summary>
+    public static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = Path.Combine(dir.FullName, "tests", "conformance");
-            if (File.Exists(Path.Combine(candidate, "package.json")))
+            if (File.Exists(Path.Combine(dir.FullName, "tests", "conformance", "package.json")))
             {
-                return candidate;
+                return dir.FullName;
             }
         }
 
         throw new DirectoryNotFoundException("tests/conformance not found above " + AppContext.BaseDirectory);
     }
 
-    /// <summary>Runs a tool to its end within the bound; fails the test with its output when it exits non-zero.</summary>
-    public static async Task<string> RunAsync(string directory, TimeSpan bound, string tool, params string[] arguments)
+    /// <summary>
+    /// Runs a tool to its end within the bound; fails the test with its output when it exits non-zero. With
+    /// <paramref name="path"/>, that directory comes first on the tool's PATH.
+    /// </summary>
+    public static async Task<string> RunAsync(string directory, TimeSpan bound, string tool, string[] arguments, string? path = null)
     {
-        var start = new ProcessStartInfo(Find(tool) ?? tool) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(tool.Contains('/', StringComparison.Ordinal) ? tool : Find(tool) ?? tool)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (path is not null)
+        {
+            start.Environment["PATH"] = path + ":" + Environment.GetEnvironmentVariable("PATH");
         }
 
         using var process = Process.Start(start)!;

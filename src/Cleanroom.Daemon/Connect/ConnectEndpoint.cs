@@ -11,9 +11,10 @@ namespace Cleanroom.Daemon.Connect;
 /// The Connect protocol (https://connectrpc.com/docs/protocol) on the gRPC paths: a POST to
 /// <c>/cleanroom.v1.Service/Method</c> whose content type is not gRPC's is served here, unary
 /// (<c>application/proto</c>, <c>application/json</c>) or server-streaming (<c>application/connect+proto</c>,
-/// <c>application/connect+json</c>), by the same service objects and interceptors as gRPC. Anything else passes on.
+/// <c>application/connect+json</c>), by the same service objects and interceptors as gRPC; so is a GET of a unary
+/// method marked <c>NO_SIDE_EFFECTS</c> in its .proto. Requests and responses may be gzipped. Anything else passes on.
 /// </summary>
-internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods methods, ILogger<ConnectEndpoint> logger)
+internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods methods, DaemonOptions options, ILogger<ConnectEndpoint> logger)
 {
     private static readonly int MaxTimerMilliseconds = int.MaxValue - 1;
 
@@ -26,7 +27,8 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
             return;
         }
 
-        var shape = ConnectRequest.Classify(contentType);
+        var isGet = HttpMethods.IsGet(http.Request.Method);
+        var shape = isGet ? null : ConnectRequest.Classify(contentType);
         try
         {
             if (!methods.TryFind(http.Request.Path.Value!, out var method))
@@ -34,10 +36,23 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
                 throw new ConnectException(StatusCode.Unimplemented, ReasonCode.RouteNotFound, $"no procedure {UntrustedText.Quote(http.Request.Path.Value!)} in this daemon's API") { HttpStatus = StatusCodes.Status404NotFound };
             }
 
+            // GET serves only unary methods their .proto marks free of side effects (idempotency_level = NO_SIDE_EFFECTS),
+            // so a link, a prefetch or a cache cannot change anything.
+            var gettable = method.Type == MethodType.Unary && method.HasNoSideEffects;
+            if (isGet && gettable)
+            {
+                var (get, message) = ConnectRequest.ReadGet(http.Request);
+                await ServeUnaryAsync(http, method, get, message);
+                return;
+            }
+
             if (!HttpMethods.IsPost(http.Request.Method))
             {
-                http.Response.Headers.Allow = "POST";
-                throw new ConnectException(StatusCode.Unimplemented, ReasonCode.MethodNotAllowed, "Connect calls are POST requests (the GET form is not served)") { HttpStatus = StatusCodes.Status405MethodNotAllowed };
+                http.Response.Headers.Allow = gettable ? "GET, POST" : "POST";
+                var why = isGet
+                    ? $"{method.Name} may change the daemon's state, so it is called with POST only (GET serves the methods marked NO_SIDE_EFFECTS)"
+                    : gettable ? "Connect calls are POST requests, or GET for this method" : "Connect calls to this method are POST requests";
+                throw new ConnectException(StatusCode.Unimplemented, ReasonCode.MethodNotAllowed, why) { HttpStatus = StatusCodes.Status405MethodNotAllowed };
             }
 
             if (shape is null || shape.Value.Streaming != (method.Type != MethodType.Unary))
@@ -87,12 +102,18 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
         return slash > 1 && slash < path.Length - 1 && path.IndexOf('/', slash + 1) < 0 && path.AsSpan(1, slash - 1).Contains('.');
     }
 
-    private async Task ServeUnaryAsync(HttpContext http, ConnectMethod method, ConnectRequest request)
+    /// <summary>A unary call; <paramref name="getMessage"/> is a GET's message from its query, else the body is read.</summary>
+    private async Task ServeUnaryAsync(HttpContext http, ConnectMethod method, ConnectRequest request, byte[]? getMessage = null)
     {
         using var call = new CallScope(http, request.Timeout);
         try
         {
-            var body = await ReadBodyAsync(http.Request, call.Token);
+            var body = getMessage ?? await ReadBodyAsync(http.Request, call.Token);
+            if (request.RequestGzip)
+            {
+                body = ConnectCompression.Decompress(body, ControlApiLimits.MaxMessageBytes);
+            }
+
             var message = request.Codec.Parse(body, method.RequestDescriptor);
             var context = new ConnectCallContext(http, method, call.Deadline, call.Token);
             IMessage response;
@@ -101,7 +122,18 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
                 response = await method.InvokeUnaryAsync(http, message, context, interceptors.All);
             }
 
-            var bytes = request.Codec.Serialize(response);
+            var bytes = Serialize(request.Codec, response, method);
+            if (request.ResponseGzip && bytes.Length >= ControlApiLimits.CompressMinBytes)
+            {
+                bytes = ConnectCompression.Compress(bytes);
+                http.Response.Headers.ContentEncoding = ConnectCompression.Gzip;
+            }
+
+            if (getMessage is not null)
+            {
+                http.Response.Headers.Vary = "Accept-Encoding";
+            }
+
             http.Response.StatusCode = StatusCodes.Status200OK;
             http.Response.ContentType = "application/" + request.Codec.Name;
             http.Response.ContentLength = bytes.Length;
@@ -122,9 +154,17 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
         {
             var first = await ConnectEnvelope.ReadAsync(http.Request.Body, ControlApiLimits.MaxMessageBytes, call.Token)
                 ?? throw ConnectException.InvalidArgument($"{method.Name} needs one request message; the body had none");
-            if (first.Flags != 0)
+            if ((first.Flags & ~ConnectEnvelope.Compressed) != 0)
             {
-                throw ConnectException.InvalidArgument($"the request message has flags 0x{first.Flags:x2}; only an uncompressed message (0x00) is accepted");
+                throw ConnectException.InvalidArgument($"the request message has flags 0x{first.Flags:x2}; a request message has 0x00, or 0x01 when compressed");
+            }
+
+            var data = first.Data;
+            if ((first.Flags & ConnectEnvelope.Compressed) != 0)
+            {
+                data = request.RequestGzip
+                    ? ConnectCompression.Decompress(data, ControlApiLimits.MaxMessageBytes)
+                    : throw ConnectException.InvalidArgument("the request message is marked compressed (0x01), but Connect-Content-Encoding names no compression");
             }
 
             if (!await ConnectEnvelope.AtEndAsync(http.Request.Body, call.Token))
@@ -132,7 +172,7 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
                 throw ConnectException.InvalidArgument($"{method.Name} takes exactly one request message");
             }
 
-            var message = request.Codec.Parse(first.Data, method.RequestDescriptor);
+            var message = request.Codec.Parse(data, method.RequestDescriptor);
             context = new ConnectCallContext(http, method, call.Deadline, call.Token);
             await using var interceptors = new ConnectInterceptors(http.RequestServices);
             await method.InvokeServerStreamingAsync(
@@ -140,8 +180,16 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
                 message,
                 async response =>
                 {
-                    await StartStreamAsync(http, request.Codec);
-                    await ConnectEnvelope.WriteAsync(http.Response.Body, 0, request.Codec.Serialize(response), call.Token);
+                    var bytes = Serialize(request.Codec, response, method);
+                    var flags = (byte)0;
+                    if (request.ResponseGzip && bytes.Length >= ControlApiLimits.CompressMinBytes)
+                    {
+                        bytes = ConnectCompression.Compress(bytes);
+                        flags = ConnectEnvelope.Compressed;
+                    }
+
+                    await StartStreamAsync(http, request);
+                    await ConnectEnvelope.WriteAsync(http.Response.Body, flags, bytes, call.Token);
                 },
                 context,
                 interceptors.All);
@@ -156,21 +204,45 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
             return; // the client went away; there is no one to tell
         }
 
-        await EndStreamAsync(http, request.Codec, failure, context?.ResponseTrailers);
+        await EndStreamAsync(http, request.Codec, failure, context?.ResponseTrailers, request);
     }
 
-    private static async Task StartStreamAsync(HttpContext http, ConnectCodec codec)
+    /// <summary>
+    /// Sends the stream's headers once: the content type and, when the client accepts gzip, the encoding its messages
+    /// may use (each compressed one carries the 0x01 flag; small ones and the end of the stream are sent as they are).
+    /// </summary>
+    private static async Task StartStreamAsync(HttpContext http, ConnectCodec codec, ConnectRequest? request)
     {
         if (!http.Response.HasStarted)
         {
             http.Response.StatusCode = StatusCodes.Status200OK;
             http.Response.ContentType = "application/connect+" + codec.Name;
+            if (request is { ResponseGzip: true })
+            {
+                http.Response.Headers["Connect-Content-Encoding"] = ConnectCompression.Gzip;
+            }
+
             await http.Response.StartAsync(http.RequestAborted);
         }
     }
 
+    private static Task StartStreamAsync(HttpContext http, ConnectRequest request) => StartStreamAsync(http, request.Codec, request);
+
+    /// <summary>
+    /// A response message in the call's codec, refused with <c>resource_exhausted</c> when it is larger than
+    /// <see cref="DaemonOptions.MaxResponseMessageBytes"/>: the client gets that error instead of the message. An
+    /// <see cref="RpcException"/>, so that it passes the interceptors unchanged when a stream's write throws it.
+    /// </summary>
+    private byte[] Serialize(ConnectCodec codec, IMessage response, ConnectMethod method)
+    {
+        var bytes = codec.Serialize(response);
+        return bytes.Length <= options.MaxResponseMessageBytes
+            ? bytes
+            : throw ControlApiLimits.ResponseTooLarge(method.Name, bytes.Length, options.MaxResponseMessageBytes, codec.Name);
+    }
+
     /// <summary>The end-of-stream frame: <c>{}</c> after success, <c>{"error": {...}}</c> after a failure, with any trailers.</summary>
-    private static async Task EndStreamAsync(HttpContext http, ConnectCodec codec, ConnectException? error, Metadata? trailers)
+    private static async Task EndStreamAsync(HttpContext http, ConnectCodec codec, ConnectException? error, Metadata? trailers, ConnectRequest? request = null)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
@@ -204,7 +276,7 @@ internal sealed class ConnectEndpoint(RequestDelegate next, ConnectMethods metho
 
         try
         {
-            await StartStreamAsync(http, codec);
+            await StartStreamAsync(http, codec, request);
             await ConnectEnvelope.WriteAsync(http.Response.Body, ConnectEnvelope.EndStream, buffer.WrittenMemory, http.RequestAborted);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)

@@ -11,9 +11,10 @@ namespace Cleanroom.Daemon.Connect;
 /// <summary>
 /// A <see cref="ConnectMethod"/> for one method of the generated service base <typeparamref name="TService"/>. The
 /// service is created per call by Grpc.AspNetCore's own activator (as a gRPC call creates it), and the method's handler
-/// is taken from the generated <c>BindService</c>, so no method is named or dispatched by hand.
+/// is taken from the generated <c>BindService</c>, so no method is named or dispatched by hand. Its options (the
+/// idempotency level) come from the service's descriptor.
 /// </summary>
-internal sealed class ConnectMethod<TService, TRequest, TResponse>(Method<TRequest, TResponse> method, Action<ServiceBinderBase, TService?> bind) : ConnectMethod
+internal sealed class ConnectMethod<TService, TRequest, TResponse>(Method<TRequest, TResponse> method, Action<ServiceBinderBase, TService?> bind, Google.Protobuf.Reflection.ServiceDescriptor service) : ConnectMethod
     where TService : class
     where TRequest : class
     where TResponse : class
@@ -23,6 +24,10 @@ internal sealed class ConnectMethod<TService, TRequest, TResponse>(Method<TReque
     public override string Name => method.Name;
 
     public override MethodType Type => method.Type;
+
+    public override bool HasNoSideEffects { get; } =
+        (service.FindMethodByName(method.Name) ?? throw new InvalidOperationException($"{method.FullName} is not in the descriptor of {service.FullName}"))
+            .GetOptions()?.IdempotencyLevel == MethodOptions.Types.IdempotencyLevel.NoSideEffects;
 
     // Generated messages deserialize from no bytes to their empty instance, which names its descriptor.
     public override MessageDescriptor RequestDescriptor { get; } = ((IMessage)method.RequestMarshaller.ContextualDeserializer(EmptyPayload.Instance)).Descriptor;

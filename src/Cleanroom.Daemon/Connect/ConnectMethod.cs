@@ -20,6 +20,12 @@ internal abstract class ConnectMethod
 
     public abstract MethodType Type { get; }
 
+    /// <summary>
+    /// True when the .proto marks the method <c>option idempotency_level = NO_SIDE_EFFECTS</c>: a unary one is then
+    /// also served to a Connect GET.
+    /// </summary>
+    public abstract bool HasNoSideEffects { get; }
+
     public abstract MessageDescriptor RequestDescriptor { get; }
 
     public abstract Task<IMessage> InvokeUnaryAsync(HttpContext http, IMessage request, ServerCallContext context, IReadOnlyList<Interceptor> interceptors);

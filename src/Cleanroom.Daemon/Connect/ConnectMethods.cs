@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Google.Protobuf.Reflection;
 using Grpc.Core;
 
 namespace Cleanroom.Daemon.Connect;
@@ -12,11 +13,14 @@ internal sealed class ConnectMethods
 {
     private readonly Dictionary<string, ConnectMethod> _byPath = new(StringComparer.Ordinal);
 
-    /// <summary>Adds the methods of one service, e.g. <c>Add&lt;SandboxApi&gt;(SandboxService.BindService)</c>.</summary>
-    public ConnectMethods Add<TService>(Action<ServiceBinderBase, TService?> bind)
+    /// <summary>
+    /// Adds the methods of one service, e.g. <c>Add&lt;SandboxApi&gt;(SandboxService.BindService,
+    /// SandboxService.Descriptor)</c>; the descriptor gives each method's options.
+    /// </summary>
+    public ConnectMethods Add<TService>(Action<ServiceBinderBase, TService?> bind, ServiceDescriptor descriptor)
         where TService : class
     {
-        bind(new Collector<TService>(this, bind), null);
+        bind(new Collector<TService>(this, bind, descriptor), null);
         return this;
     }
 
@@ -24,7 +28,7 @@ internal sealed class ConnectMethods
 
     public IEnumerable<ConnectMethod> All => _byPath.Values;
 
-    private sealed class Collector<TService>(ConnectMethods table, Action<ServiceBinderBase, TService?> bind) : ServiceBinderBase
+    private sealed class Collector<TService>(ConnectMethods table, Action<ServiceBinderBase, TService?> bind, ServiceDescriptor descriptor) : ServiceBinderBase
         where TService : class
     {
         public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler) => Add(method);
@@ -39,7 +43,7 @@ internal sealed class ConnectMethods
             where TRequest : class
             where TResponse : class
         {
-            var entry = new ConnectMethod<TService, TRequest, TResponse>(method, bind);
+            var entry = new ConnectMethod<TService, TRequest, TResponse>(method, bind, descriptor);
             table._byPath.Add(entry.Path, entry);
         }
     }

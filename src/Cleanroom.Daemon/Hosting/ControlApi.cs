@@ -1,6 +1,7 @@
 using Cleanroom.Api.V1;
 using Cleanroom.Daemon.Connect;
 using Cleanroom.Daemon.Services;
+using Grpc.AspNetCore.Server;
 using Grpc.AspNetCore.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -54,7 +55,10 @@ internal static class ControlApi
         }
     }
 
-    /// <summary>gRPC with the error interceptor and the shared message limit, and the Connect method table.</summary>
+    /// <summary>
+    /// gRPC with the error interceptor and the shared message limits (the response limit from the registered
+    /// <see cref="DaemonOptions"/>), and the Connect method table.
+    /// </summary>
     public static IServiceCollection AddControlApi(this IServiceCollection services)
     {
         services.AddGrpc(o =>
@@ -62,12 +66,13 @@ internal static class ControlApi
             o.Interceptors.Add<ErrorInterceptor>();
             o.MaxReceiveMessageSize = ControlApiLimits.MaxMessageBytes;
         });
+        services.AddOptions<GrpcServiceOptions>().Configure<DaemonOptions>((o, daemon) => o.MaxSendMessageSize = daemon.MaxResponseMessageBytes);
         services.AddSingleton(new ConnectMethods()
-            .Add<SandboxApi>(SandboxService.BindService)
-            .Add<ExecutionApi>(ExecutionService.BindService)
-            .Add<SystemApi>(SystemService.BindService)
-            .Add<ImageApi>(ImageService.BindService)
-            .Add<CacheApi>(CacheService.BindService));
+            .Add<SandboxApi>(SandboxService.BindService, SandboxService.Descriptor)
+            .Add<ExecutionApi>(ExecutionService.BindService, ExecutionService.Descriptor)
+            .Add<SystemApi>(SystemService.BindService, SystemService.Descriptor)
+            .Add<ImageApi>(ImageService.BindService, ImageService.Descriptor)
+            .Add<CacheApi>(CacheService.BindService, CacheService.Descriptor));
         return services;
     }
 
