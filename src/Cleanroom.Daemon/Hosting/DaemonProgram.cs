@@ -5,7 +5,8 @@ namespace Cleanroom.Daemon.Hosting;
 /// <summary>
 /// Entry point of <c>cleanroom-daemon</c>, which <c>cleanroom serve</c> starts with every option already resolved:
 /// see <see cref="DaemonArguments.Usage"/>. SIGINT and SIGTERM stop it
-/// gracefully (sandboxes are stopped and recorded); a second signal ends it at once.
+/// gracefully (sandboxes are stopped and recorded); another signal, a second or more after the first, ends it at once
+/// (see <see cref="StopSignals"/>).
 /// </summary>
 internal static class DaemonProgram
 {
@@ -18,9 +19,11 @@ internal static class DaemonProgram
         }
 
         using var stop = new CancellationTokenSource();
+        var signals = new StopSignals(TimeProvider.System);
         void OnSignal(PosixSignalContext context)
         {
-            context.Cancel = !stop.IsCancellationRequested;
+            // Cancel = false lets the signal's default action end the process at once.
+            context.Cancel = !signals.Receive();
             stop.Cancel();
         }
 

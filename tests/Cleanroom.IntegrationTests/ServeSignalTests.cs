@@ -1,0 +1,74 @@
+using System.Diagnostics;
+
+namespace Cleanroom.IntegrationTests;
+
+/// <summary>
+/// The installed <c>cleanroom serve</c> stopped the way supervisors and terminals stop it: the signal reaches the CLI
+/// and the daemon it started together (systemd's default control-group stop, <c>pkill</c>, Ctrl-C to the process
+/// group), and the CLI passes its own on as well. The daemon must still stop gracefully and exit 0, not be killed by
+/// the copy halfway through stopping its sandboxes.
+/// </summary>
+public sealed class ServeSignalTests
+{
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task A_signal_sent_to_serve_and_its_daemon_together_stops_it_gracefully(string signal)
+    {
+        Assert.True(File.Exists(InstalledCli.Path), $"the CLI is not built at {InstalledCli.Path}: run scripts/setup.sh");
+        var state = Directory.CreateTempSubdirectory("cr-it-signal-").FullName;
+        try
+        {
+            var socket = Path.Combine(state, "cleanroom.sock");
+            var start = new ProcessStartInfo(InstalledCli.Path, ["serve", "--listen", socket, "--state-dir", state, "--network", "off", "--templates", "off"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+            };
+            using var serve = Process.Start(start)!;
+            var stdout = serve.StandardOutput.ReadToEndAsync();
+            var stderr = serve.StandardError.ReadToEndAsync();
+            var daemon = await WaitForDaemonAsync(serve, socket, stderr);
+
+            // Both at once, as a control-group stop sends them.
+            using (var kill = Process.Start("kill", ["-" + signal, serve.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), daemon.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await serve.WaitForExitAsync(timeout.Token);
+            var output = await stdout + await stderr;
+            Assert.True(serve.ExitCode == 0, $"serve exited {serve.ExitCode} (a daemon killed by the copy of the signal exits 128+N):\n{output}");
+            Assert.False(Directory.Exists($"/proc/{daemon}") && File.ReadAllText($"/proc/{daemon}/cmdline").Contains(state, StringComparison.Ordinal), "the daemon is still running");
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    /// <summary>The pid of the <c>cleanroom-daemon</c> child once its socket exists.</summary>
+    private static async Task<int> WaitForDaemonAsync(Process serve, string socket, Task<string> stderr)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(socket)!) { EnableRaisingEvents = true };
+        var created = new TaskCompletionSource();
+        watcher.Created += (_, e) =>
+        {
+            if (e.FullPath == socket)
+            {
+                created.TrySetResult();
+            }
+        };
+        if (!File.Exists(socket))
+        {
+            var done = await Task.WhenAny(created.Task, serve.WaitForExitAsync(timeout.Token));
+            Assert.True(done == created.Task, $"serve exited before its daemon listened: {(serve.HasExited ? await stderr : "")}");
+        }
+
+        var children = File.ReadAllText($"/proc/{serve.Id}/task/{serve.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return int.Parse(Assert.Single(children), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
