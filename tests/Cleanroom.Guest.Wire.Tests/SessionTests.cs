@@ -57,6 +57,23 @@ public sealed class SessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stdin_write_failed_by_the_process_exit_finds_the_exit_already_reported()
+    {
+        // "exit" never reads stdin: the write waits for window until the exit fails it. A writer that then looks at
+        // Exited must find it complete, or it cannot tell a tool that stopped reading from a broken connection.
+        var process = await _client.StartAsync(new ExecRequest { Argv = ["exit", "3"] }, CancellationToken.None);
+        var exitedWhenTheWriteFailed = new TaskCompletionSource<bool>();
+        var write = process.WriteStdinAsync(new byte[1 << 20], CancellationToken.None);
+        _ = write.ContinueWith(
+            t => exitedWhenTheWriteFailed.TrySetResult(process.Exited.IsCompleted),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        await Assert.ThrowsAsync<WireProtocolException>(() => write.WaitAsync(Timeout));
+        Assert.True(await exitedWhenTheWriteFailed.Task.WaitAsync(Timeout), "the write failed before the exit was reported");
+        Assert.Equal(3, (await process.Exited.WaitAsync(Timeout)).ExitCode);
+    }
+
+    [Fact]
     public async Task Stdin_round_trips_through_the_guest()
     {
         var process = await _client.StartAsync(new ExecRequest { Argv = ["cat"] }, CancellationToken.None);

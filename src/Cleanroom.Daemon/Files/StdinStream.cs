@@ -22,9 +22,10 @@ internal sealed class StdinStream(GuestProcess process) : WriteOnlyStream
         }
 
         var write = process.WriteStdinAsync(buffer, cancellationToken);
-        if (await Task.WhenAny(write, process.Exited) != write)
+        if (await Task.WhenAny(write, process.Exited) != write || (write.IsFaulted && process.Exited.IsCompleted))
         {
-            // The tool exited while this write waited for window: the write can never complete; observe it and move on.
+            // The tool exited while this write waited for window (or the exit failed the write: GuestProcess reports
+            // the exit first): the write can never complete; observe it and move on.
             _ = write.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             return;
         }

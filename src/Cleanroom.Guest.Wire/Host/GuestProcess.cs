@@ -89,9 +89,13 @@ public sealed class GuestProcess
     {
         _started.TrySetException(new InvalidOperationException(exit.Error.Length > 0 ? exit.Error : "the process did not start"));
         _ = _started.Task.Exception; // observed: a process that failed to start is reported through Exited
-        _stdinWindow.Fail(new InvalidOperationException("the process exited"));
         _output.Writer.TryComplete();
+
+        // Exited first: a stdin write that fails below is then always seen with the exit already known, so a writer can
+        // tell "the tool stopped reading" (drop the rest) from a broken connection. In the other order a writer woken
+        // by the failure found no exit yet and failed its whole call (a flaky FileApiTests garbage-archive run).
         _exited.TrySetResult(exit);
+        _stdinWindow.Fail(new InvalidOperationException("the process exited"));
     }
 
     internal void Fail(Exception reason)
