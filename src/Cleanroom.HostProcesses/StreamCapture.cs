@@ -29,14 +29,20 @@ public sealed class StreamCapture : IAsyncDisposable
     /// <param name="filePath">Where to copy the output, or null.</param>
     /// <param name="fileLimitBytes">Largest number of bytes written to <paramref name="filePath"/>.</param>
     /// <param name="marker">A string whose appearance in a line completes <see cref="MarkerSeen"/>.</param>
-    public StreamCapture(int tailBytes, string? filePath = null, long fileLimitBytes = 0, string? marker = null)
+    /// <param name="append">
+    /// Continue <paramref name="filePath"/> instead of replacing it (a restarted daemon taking over a VM's console);
+    /// what is already there counts against the limit.
+    /// </param>
+    public StreamCapture(int tailBytes, string? filePath = null, long fileLimitBytes = 0, string? marker = null, bool append = false)
     {
         _tail = new TailBuffer(tailBytes);
         _fileLimit = fileLimitBytes;
         _marker = marker is null ? null : Encoding.UTF8.GetBytes(marker);
         if (filePath is not null)
         {
-            _file = new FileStream(filePath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 4096, useAsync: true);
+            _file = new FileStream(filePath, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 4096, useAsync: true);
+            _fileBytes = append ? _file.Length : 0;
+            _truncationNoted = append && _fileBytes >= _fileLimit;
         }
     }
 

@@ -101,7 +101,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     public async Task<SandboxNetwork> AttachAsync(string sandboxId, NetworkPolicy policy, bool allowAll, CancellationToken ct)
     {
         var link = Allocate(sandboxId);
-        var attached = new Attached(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: link.GuestAddress6 is not null, GatewayAddress: link.HostAddress, GatewayAddress6: link.HostAddress6), new LearnedAddressBook(MaxLearnedPerSandbox));
+        var attached = NewAttachment(sandboxId, link, policy, allowAll);
         Microsoft.Win32.SafeHandles.SafeFileHandle? tap = null;
         var rulesAttempted = false;
         try
@@ -114,18 +114,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             rulesAttempted = true;
             await _nft.ApplyAsync(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), CancellationToken.None);
             ct.ThrowIfCancellationRequested();
-            lock (_gate)
-            {
-                _bySandbox[sandboxId] = attached;
-            }
-
-            _byGuestAddress[link.GuestAddress] = attached;
-            if (link.GuestAddress6 is { } guest6)
-            {
-                _byGuestAddress[guest6] = attached;
-            }
-
-            _byInterface[interfaceIndex] = sandboxId;
+            Register(attached, interfaceIndex);
             return new SandboxNetwork(link, tap);
         }
         catch
@@ -135,6 +124,53 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             Free(sandboxId, quarantine: !clean);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Takes over the network of a sandbox an earlier daemon attached, whose VM still runs and holds its TAP (the
+    /// host end keeps its addresses with it): the link with <paramref name="guestAddress"/> is reserved again and the
+    /// sandbox's chains are added to the table <see cref="StartAsync"/> rebuilt. Destinations the sandbox had learned
+    /// from DNS are not restored: the guest's next lookup opens them again. Its flows are left alone, so its open
+    /// connections that the rules still allow go on. On failure nothing of it is left; call <see cref="DetachAsync"/>
+    /// when the sandbox goes.
+    /// </summary>
+    public async Task ReattachAsync(string sandboxId, IPAddress guestAddress, NetworkPolicy policy, bool allowAll, CancellationToken ct)
+    {
+        var link = Reserve(sandboxId, guestAddress);
+        var rulesAttempted = false;
+        try
+        {
+            var interfaceIndex = InterfaceIndex(link.TapName);
+            rulesAttempted = true;
+            await _nft.ApplyAsync(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), CancellationToken.None);
+            ct.ThrowIfCancellationRequested();
+            Register(NewAttachment(sandboxId, link, policy, allowAll), interfaceIndex);
+        }
+        catch
+        {
+            var clean = !rulesAttempted || await TryRemoveRulesAsync(link);
+            Free(sandboxId, quarantine: !clean);
+            throw;
+        }
+    }
+
+    private static Attached NewAttachment(string sandboxId, SandboxLink link, NetworkPolicy policy, bool allowAll) =>
+        new(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: link.GuestAddress6 is not null, GatewayAddress: link.HostAddress, GatewayAddress6: link.HostAddress6), new LearnedAddressBook(MaxLearnedPerSandbox));
+
+    private void Register(Attached attached, int interfaceIndex)
+    {
+        lock (_gate)
+        {
+            _bySandbox[attached.SandboxId] = attached;
+        }
+
+        _byGuestAddress[attached.Link.GuestAddress] = attached;
+        if (attached.Link.GuestAddress6 is { } guest6)
+        {
+            _byGuestAddress[guest6] = attached;
+        }
+
+        _byInterface[interfaceIndex] = attached.SandboxId;
     }
 
     /// <summary>
@@ -357,6 +393,36 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             }
 
             throw new InvalidOperationException($"the network pool {_pool.Pool} has no free link (all {_pool.Capacity} are in use)");
+        }
+    }
+
+    /// <summary>Reserves the link whose guest end is <paramref name="guestAddress"/> for a sandbox taken over after a restart.</summary>
+    private SandboxLink Reserve(string sandboxId, IPAddress guestAddress)
+    {
+        lock (_gate)
+        {
+            if (_bySandbox.ContainsKey(sandboxId) || _reserved.ContainsKey(sandboxId))
+            {
+                throw new InvalidOperationException($"sandbox {sandboxId} already has a network");
+            }
+
+            for (var index = 0; index < _pool.Capacity; index++)
+            {
+                var link = _pool.LinkAt(index, sandboxId);
+                if (link.GuestAddress.Equals(guestAddress))
+                {
+                    if (_reserved.ContainsValue(index))
+                    {
+                        throw new InvalidOperationException($"the link of {guestAddress} is held by another sandbox");
+                    }
+
+                    _reserved[sandboxId] = index;
+                    _nextIndex = Math.Max(_nextIndex, index + 1);
+                    return link;
+                }
+            }
+
+            throw new InvalidOperationException($"{guestAddress} is not in the network pool {_pool.Pool} any more");
         }
     }
 

@@ -17,12 +17,23 @@ public interface IVmBackend
     Task<IVm> StartAsync(VmSpec spec, CancellationToken ct);
 
     /// <summary>
-    /// Runs once when the owning process starts, before it starts any VM: stops the VMs a crashed predecessor left
-    /// running with their work directories directly under <paramref name="workRoot"/>, and releases the host resources
-    /// they held (cgroups). The work directories themselves stay for the caller to delete. Never touches a process
-    /// that is not such a VM.
+    /// Runs once when the owning process starts, before it starts any VM: stops the VMs a predecessor left running
+    /// with their work directories directly under <paramref name="workRoot"/>, except those it took over
+    /// (<paramref name="adopted"/>, full paths), and releases the host resources they held (cgroups). The work
+    /// directories themselves stay for the caller to delete. Never touches a process that is not such a VM.
     /// </summary>
-    Task ReapLeftoversAsync(string workRoot, CancellationToken ct);
+    Task ReapLeftoversAsync(string workRoot, IReadOnlySet<string> adopted, CancellationToken ct);
+
+    /// <summary>Whether <see cref="AdoptAsync"/> works on this backend.</summary>
+    bool SupportsAdoption => false;
+
+    /// <summary>
+    /// Takes over the VM an earlier daemon started for <paramref name="spec"/> (same id and work directory) and left
+    /// running when it stopped or died. Throws <see cref="VmException"/> when it is gone or cannot be controlled; a VM
+    /// that runs but cannot be taken over is stopped first, so nothing is left running without an owner.
+    /// </summary>
+    Task<IVm> AdoptAsync(VmSpec spec, CancellationToken ct) =>
+        throw new NotSupportedException($"the {Name} backend cannot take over running VMs.");
 
     /// <summary>Decides KVM or TCG once per process (probing if needed) and returns the cached decision afterwards.</summary>
     Task<AccelDecision> ResolveAccelAsync(CancellationToken ct);

@@ -10,8 +10,10 @@ public sealed class RecoveryTests
     {
         await using var daemon = new DaemonHarness();
         var live = Sandbox(SandboxStatus.Ready, "");
+        var booting = Sandbox(SandboxStatus.Provisioning, "");
         var stopped = Sandbox(SandboxStatus.Stopped, "terminated by its user");
         daemon.Store.UpsertSandbox(live);
+        daemon.Store.UpsertSandbox(booting);
         daemon.Store.UpsertSandbox(stopped);
         var running = new ExecutionRecord { Id = Ids.New(), SandboxId = live.Id, Status = ExecutionStatus.Running, Command = ["sleep", "1000"], CreatedAt = DateTimeOffset.UtcNow };
         daemon.Store.UpsertExecution(running);
@@ -27,7 +29,10 @@ public sealed class RecoveryTests
 
         var failed = daemon.Store.GetSandbox(live.Id)!;
         Assert.Equal(SandboxStatus.Failed, failed.Status);
-        Assert.Contains("the daemon stopped", failed.StatusMessage, StringComparison.Ordinal);
+        // This backend cannot take a running VM over (the QEMU one can: the integration tests restart a real daemon).
+        Assert.Contains("could not be taken over after a daemon restart: the fake backend cannot", failed.StatusMessage, StringComparison.Ordinal);
+        var neverReady = daemon.Store.GetSandbox(booting.Id)!;
+        Assert.Equal((SandboxStatus.Failed, "the daemon stopped while the sandbox was provisioning"), (neverReady.Status, neverReady.StatusMessage));
         var lost = daemon.Store.GetExecution(running.Id)!;
         Assert.Equal(ExecutionStatus.Failed, lost.Status);
         Assert.NotNull(lost.FinishedAt);

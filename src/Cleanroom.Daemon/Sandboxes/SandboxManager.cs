@@ -91,12 +91,38 @@ public sealed class SandboxManager : IAsyncDisposable
     private string SandboxesRoot => Path.Combine(_options.StateDir, "sandboxes");
 
     /// <summary>
-    /// Runs once at start-up: whatever a previous daemon left running is gone or orphaned. Kill stray VMs, delete
-    /// their work directories, and record the sandboxes and executions as failed, saying why.
+    /// Runs once at start-up, before the API serves. A sandbox that was READY when the previous daemon stopped or died
+    /// and whose VM still runs is taken over: its VM, console, firewall, DNS filter and agent connection are attached
+    /// again and it stays READY (<see cref="AdoptAsync"/>). Everything else is gone or orphaned: stray VMs are killed,
+    /// their work directories deleted, and their sandboxes recorded as failed, saying why. Commands that were running
+    /// are recorded as lost: the guest ends a command when its host's connection ends.
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        await _backend.ReapLeftoversAsync(SandboxesRoot, cancellationToken);
+        var adopted = new HashSet<string>(StringComparer.Ordinal);
+        var notAdopted = new Dictionary<string, string>(StringComparer.Ordinal);
+        var survivors = _store.ListSandboxes().Where(s => !s.IsTerminal).ToList();
+        foreach (var sandbox in survivors.Where(s => s.Status == SandboxStatus.Ready))
+        {
+            if (!_backend.SupportsAdoption || sandbox.Backend != _backend.Name)
+            {
+                notAdopted[sandbox.Id] = $"the {_backend.Name} backend cannot take over a running {sandbox.Backend} VM";
+                continue;
+            }
+
+            try
+            {
+                await AdoptAsync(sandbox, cancellationToken);
+                adopted.Add(Path.GetFullPath(sandbox.WorkDir));
+            }
+            catch (Exception ex) when (ex is VmException or WireProtocolException or DaemonException or IOException or InvalidOperationException or Cleanroom.HostProcesses.HostCommandException or Cleanroom.Policy.PolicyValidationException or ImageNotFoundException)
+            {
+                notAdopted[sandbox.Id] = UntrustedText.Escape(ex.Message, 300);
+                _logger.LogWarning("sandbox {Id} could not be taken over after the restart: {Reason}", sandbox.Id, notAdopted[sandbox.Id]);
+            }
+        }
+
+        await _backend.ReapLeftoversAsync(SandboxesRoot, adopted, cancellationToken);
         if (_networks is not null)
         {
             foreach (var tap in await _networks.RemoveStaleTapsAsync(cancellationToken))
@@ -105,13 +131,16 @@ public sealed class SandboxManager : IAsyncDisposable
             }
         }
 
-        foreach (var sandbox in _store.ListSandboxes().Where(s => !s.IsTerminal))
+        foreach (var sandbox in survivors.Where(s => !_entries.ContainsKey(s.Id)))
         {
-            _logger.LogWarning("sandbox {Id} was {Status} when the daemon stopped; marking it failed", sandbox.Id, sandbox.Status);
+            var why = notAdopted.TryGetValue(sandbox.Id, out var reason)
+                ? "the VM could not be taken over after a daemon restart: " + reason
+                : $"the daemon stopped while the sandbox was {StatusName(sandbox.Status)}";
+            _logger.LogWarning("sandbox {Id} was {Status} when the daemon stopped; marking it failed: {Reason}", sandbox.Id, sandbox.Status, why);
             _store.UpsertSandbox(sandbox with
             {
                 Status = SandboxStatus.Failed,
-                StatusMessage = "the VM was lost: the daemon stopped without shutting this sandbox down",
+                StatusMessage = why,
                 UpdatedAt = DateTimeOffset.UtcNow,
             });
             if (sandbox.AutoRemove)
@@ -122,12 +151,80 @@ public sealed class SandboxManager : IAsyncDisposable
 
         foreach (var execution in _store.ListUnfinishedExecutions())
         {
-            _store.UpsertExecution(execution with { Status = ExecutionStatus.Failed, ExitCode = 1, Error = "lost: the daemon stopped while the command ran", FinishedAt = DateTimeOffset.UtcNow });
+            _store.UpsertExecution(execution with { Status = ExecutionStatus.Failed, ExitCode = 1, Error = "lost: the daemon stopped while the command ran (a command does not outlive its daemon's connection to the guest yet)", FinishedAt = DateTimeOffset.UtcNow });
         }
 
-        foreach (var dir in Directory.EnumerateDirectories(SandboxesRoot))
+        foreach (var dir in Directory.EnumerateDirectories(SandboxesRoot).Where(d => !adopted.Contains(Path.GetFullPath(d))))
         {
             TryDeleteDirectory(dir);
+        }
+    }
+
+    /// <summary>
+    /// Takes over a READY sandbox whose VM an earlier daemon left running: the VM (its process, console and QMP),
+    /// its network (link, firewall chains, DNS filter) from the policy it was created with, its image lease, and a new
+    /// agent connection. The sandbox stays READY. On failure everything taken is let go and the VM is stopped.
+    /// </summary>
+    private async Task AdoptAsync(SandboxRecord record, CancellationToken cancellationToken)
+    {
+        var policy = record.PolicyJson.Length > 0 ? Cleanroom.Policy.CompiledPolicy.FromJson(record.PolicyJson) : null;
+        var spec = new VmSpec(record.Id, record.WorkDir, _assets(), record.Vcpus, record.MemoryMiB);
+        var entry = new SandboxEntry(record, new SandboxDemand(record.Vcpus, (long)record.MemoryMiB << 20, policy?.Resources.DiskBytes ?? 0));
+        IVm? vm = null;
+        AgentClient? agent = null;
+        var networkAttached = false;
+        try
+        {
+            if (Digest.TryParse(record.ImageDigest, out var digest))
+            {
+                entry.ImageLease = _images.AcquireLease(digest);
+            }
+
+            vm = await _backend.AdoptAsync(spec, cancellationToken);
+            if (record.GuestAddress.Length > 0)
+            {
+                var networks = _networks ?? throw new InvalidOperationException("it has a network card, and this daemon runs without sandbox networks");
+                var egress = policy?.Network ?? Cleanroom.Policy.NetworkPolicy.DenyAll;
+                await networks.ReattachAsync(record.Id, System.Net.IPAddress.Parse(record.GuestAddress), egress, record.AllowAll, cancellationToken);
+                networkAttached = true;
+                entry.Egress = egress;
+            }
+
+            agent = await ConnectAgentAsync(vm, cancellationToken, WarmAgentTimeout);
+            await agent.PingAsync(cancellationToken);
+            var ready = record with { StatusMessage = "taken over after a daemon restart", UpdatedAt = DateTimeOffset.UtcNow };
+            _entries[record.Id] = entry;
+            entry.TryBecomeReady(ready, vm, agent, _store.UpsertSandbox);
+            Announce(ready);
+            _ = Task.Run(() => WatchAsync(entry), CancellationToken.None);
+            if (ready.AutoRemove)
+            {
+                // Its client's stream died with the old daemon; one that reconnects holds it again within the grace.
+                entry.ArmDetachTimer(_options.DetachedGrace, () => OnDetached(entry));
+            }
+
+            _logger.LogInformation("sandbox {Id}: took over its VM (pid {Pid}) after the daemon restart", record.Id, vm.Pid);
+        }
+        catch
+        {
+            _entries.TryRemove(record.Id, out _);
+            if (agent is not null)
+            {
+                await agent.DisposeAsync();
+            }
+
+            if (vm is not null)
+            {
+                await vm.DisposeAsync();
+            }
+
+            if (networkAttached)
+            {
+                await _networks!.DetachAsync(record.Id);
+            }
+
+            entry.Dispose();
+            throw;
         }
     }
 
@@ -204,6 +301,7 @@ public sealed class SandboxManager : IAsyncDisposable
             Backend = _backend.Name,
             ImageRef = imageRef?.Reference ?? BuiltinImage.Ref,
             PolicyHash = request.Policy?.Hash ?? "",
+            PolicyJson = request.Policy?.ToJson() ?? "",
             Vcpus = vcpus,
             MemoryMiB = (int)Math.Min(memoryBytes >> 20, int.MaxValue),
             WorkDir = Path.Combine(SandboxesRoot, id),

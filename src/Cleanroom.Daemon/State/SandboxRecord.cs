@@ -60,5 +60,11 @@ public sealed record SandboxRecord
     /// <summary>The caller's key (see <see cref="Sandboxes.SandboxClientKey"/>); empty when it was created without one.</summary>
     public string ClientKey { get; init; } = "";
 
+    /// <summary>
+    /// The compiled policy the sandbox was created with (<see cref="Cleanroom.Policy.CompiledPolicy.ToJson"/>); empty
+    /// when it had none. A restarted daemon rebuilds the sandbox's firewall and DNS filter from it.
+    /// </summary>
+    public string PolicyJson { get; init; } = "";
+
     public bool IsTerminal => Status is SandboxStatus.Stopped or SandboxStatus.Failed;
 }

@@ -63,12 +63,13 @@ public sealed class StateStore : IDisposable
         AddColumnIfMissing("sandboxes", "start_note", "TEXT NOT NULL DEFAULT ''");
         AddColumnIfMissing("sandboxes", "boot_phases", "TEXT NOT NULL DEFAULT ''");
         AddColumnIfMissing("sandboxes", "client_key", "TEXT NOT NULL DEFAULT ''");
+        AddColumnIfMissing("sandboxes", "policy_json", "TEXT NOT NULL DEFAULT ''");
         Execute("CREATE INDEX IF NOT EXISTS sandboxes_by_client_key ON sandboxes (client_key) WHERE client_key != ''");
     }
 
     public void UpsertSandbox(SandboxRecord s) => Execute(
         """
-        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy, $digest, $auto, $allowall, $guest, $workspace, $mode, $note, $phases, $key)
+        INSERT INTO sandboxes VALUES ($id, $status, $msg, $backend, $image, $accel, $vcpus, $mem, $dir, $boot, $created, $updated, $last, $policy, $digest, $auto, $allowall, $guest, $workspace, $mode, $note, $phases, $key, $policyjson)
         ON CONFLICT(id) DO UPDATE SET status = $status, status_message = $msg, accelerator = $accel, boot_ms = $boot,
           updated_at = $updated, last_execution_id = $last, image_digest = $digest, guest_address = $guest, workspace = $workspace, auto_remove = $auto,
           start_mode = $mode, start_note = $note, boot_phases = $phases
@@ -78,7 +79,7 @@ public sealed class StateStore : IDisposable
         ("$created", s.CreatedAt.ToUnixTimeMilliseconds()), ("$updated", s.UpdatedAt.ToUnixTimeMilliseconds()), ("$last", s.LastExecutionId), ("$policy", s.PolicyHash), ("$digest", s.ImageDigest), ("$auto", s.AutoRemove ? 1 : 0),
         ("$allowall", s.AllowAll ? 1 : 0), ("$guest", s.GuestAddress),
         ("$workspace", s.Workspace is null ? "" : JsonSerializer.Serialize(s.Workspace, StateJsonContext.Default.SandboxWorkspace)),
-        ("$mode", s.StartMode), ("$note", s.StartNote), ("$phases", BootPhase.Format(s.BootPhases)), ("$key", s.ClientKey));
+        ("$mode", s.StartMode), ("$note", s.StartNote), ("$phases", BootPhase.Format(s.BootPhases)), ("$key", s.ClientKey), ("$policyjson", s.PolicyJson));
 
     public SandboxRecord? GetSandbox(string id) => QuerySandboxes("SELECT * FROM sandboxes WHERE id = $id", ("$id", id)).FirstOrDefault();
 
@@ -217,6 +218,7 @@ public sealed class StateStore : IDisposable
                     StartNote = reader.GetString(20),
                     BootPhases = BootPhase.Parse(reader.GetString(21)),
                     ClientKey = reader.GetString(22),
+                    PolicyJson = reader.GetString(23),
                 });
             }
 

@@ -250,11 +250,50 @@ public sealed class QemuBackend : IVmBackend
         }
     }
 
-    public Task ReapLeftoversAsync(string workRoot, CancellationToken ct) =>
+    public bool SupportsAdoption => OperatingSystem.IsLinux();
+
+    public async Task<IVm> AdoptAsync(VmSpec spec, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var dir = new VmWorkDir(Path.GetFullPath(spec.WorkDir));
+        if (QemuLeftovers.FindRunning(dir.Path, out var whyNot) is not { } pid)
+        {
+            throw new VmException($"VM {spec.Id} is gone: {whyNot}.");
+        }
+
+        var handle = ProcessHandle.TryOpen(pid) ?? throw new VmException($"VM {spec.Id} is gone: its QEMU (pid {pid}) exited.");
+
+        // Checked again now that the handle pins the process: the pid cannot have been reused from here on.
+        if (QemuLeftovers.FindRunning(dir.Path, out whyNot) != pid)
+        {
+            handle.Dispose();
+            throw new VmException($"VM {spec.Id} is gone: {whyNot}.");
+        }
+
+        ConfinedVm? confinement = null;
+        try
+        {
+            confinement = _confiner.Adopt(spec.Id, pid);
+            var vm = await QemuVm.AdoptAsync(handle, confinement, spec, dir, _options, _logger, ct);
+            _logger.LogInformation("VM {Id}: took over QEMU pid {Pid} from an earlier daemon.", spec.Id, pid);
+            return vm;
+        }
+        catch
+        {
+            // A VM that cannot be controlled is not left running: nobody would own it.
+            handle.TrySignal(Posix.SigKill);
+            handle.WaitForExit(TimeSpan.FromSeconds(5));
+            handle.Dispose();
+            confinement?.Release();
+            throw;
+        }
+    }
+
+    public Task ReapLeftoversAsync(string workRoot, IReadOnlySet<string> adopted, CancellationToken ct) =>
         Task.Run(
             () =>
             {
-                foreach (var stale in QemuLeftovers.KillStale(workRoot))
+                foreach (var stale in QemuLeftovers.KillStale(workRoot, adopted))
                 {
                     _logger.LogWarning("QEMU left by an earlier daemon in {WorkDir} (pid {Pid}): {Note}", stale.WorkDir, stale.Pid, stale.Note);
                 }

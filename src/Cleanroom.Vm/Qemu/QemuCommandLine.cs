@@ -121,9 +121,14 @@ public static class QemuCommandLine
         // Entropy for the guest from the start (TLS, package managers) instead of waiting on jitter.
         argv.AddRange(["-device", "virtio-rng-device"]);
 
-        // Serial console on stdout: the backend drains it into a size-bounded console.log. A chardev file would let
-        // a hostile guest fill the host disk.
-        argv.AddRange(["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"]);
+        // The serial console goes to the host, which drains it into a size-bounded console.log (a chardev file would
+        // let a hostile guest fill the host disk). A VM's console is a socket QEMU serves: it outlives the daemon
+        // that started it, a restarted daemon connects again, and while nobody is connected QEMU drops the output
+        // instead of blocking the guest. wait=on: QEMU starts the guest only once the host is connected, so the
+        // console has the boot from its first line. The KVM probe keeps stdout.
+        argv.AddRange(config.ConsoleSocketPath is { } console
+            ? ["-chardev", $"socket,id=console,path={QemuOption.Escape(console)},server=on,wait=on", "-serial", "chardev:console"]
+            : ["-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console"]);
 
         if (config.QmpSocketPath is not null)
         {

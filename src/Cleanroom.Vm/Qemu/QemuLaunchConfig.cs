@@ -35,6 +35,9 @@ public sealed record QemuLaunchConfig
 
     public string? QmpSocketPath { get; init; }
 
+    /// <summary>The socket QEMU serves the serial console on; null: the console goes to QEMU's stdout.</summary>
+    public string? ConsoleSocketPath { get; init; }
+
     public string? PidFilePath { get; init; }
 
     /// <summary>
@@ -71,6 +74,7 @@ public sealed record QemuLaunchConfig
         WorkspaceDiskPath = spec.WorkspaceImagePath,
         AgentSocketPath = workDir.AgentSocket,
         QmpSocketPath = workDir.QmpSocket,
+        ConsoleSocketPath = workDir.ConsoleSocket,
         PidFilePath = workDir.PidFile,
         Tap = spec.Network is { } network ? ((int)network.Tap.DangerousGetHandle(), network.Mac) : null,
     };

@@ -19,7 +19,8 @@ internal static class QemuLeftovers
     /// process is left alone. Either way the pid file is removed, and once the process is gone so is the VM's cgroup
     /// (named after the work directory, like the sandbox). Returns one entry per pid file found.
     /// </summary>
-    public static IReadOnlyList<StaleQemu> KillStale(string sandboxesRoot)
+    /// <param name="keep">Work directories (full paths) whose VMs the daemon took over: left alone.</param>
+    public static IReadOnlyList<StaleQemu> KillStale(string sandboxesRoot, IReadOnlySet<string>? keep = null)
     {
         var results = new List<StaleQemu>();
         if (!Directory.Exists(sandboxesRoot))
@@ -31,12 +32,12 @@ internal static class QemuLeftovers
         foreach (var workDir in Directory.EnumerateDirectories(sandboxesRoot))
         {
             var pidFile = new VmWorkDir(workDir).PidFile;
-            if (!File.Exists(pidFile))
+            if (!File.Exists(pidFile) || keep?.Contains(Path.GetFullPath(workDir)) == true)
             {
                 continue;
             }
 
-            var stale = Handle(Path.GetFullPath(workDir), pidFile);
+            var stale = Handle(Path.GetFullPath(workDir));
             results.Add(stale);
             File.Delete(pidFile);
             if (stale.Killed || !Posix.Exists(stale.Pid))
@@ -64,11 +65,28 @@ internal static class QemuLeftovers
         return argv.Skip(1).Any(arg => prefixes.Any(p => arg.Contains(p, StringComparison.Ordinal)));
     }
 
-    private static StaleQemu Handle(string workDir, string pidFile)
+    /// <summary>
+    /// The pid of the QEMU still running for <paramref name="workDir"/> (a full path), by its pid file and its command
+    /// line; null with the reason when there is none.
+    /// </summary>
+    public static int? FindRunning(string workDir, out string whyNot)
     {
-        if (!int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 1)
+        var pidFile = new VmWorkDir(workDir).PidFile;
+        string text;
+        try
         {
-            return new StaleQemu(0, workDir, false, "pid file unreadable; removed");
+            text = File.ReadAllText(pidFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            whyNot = "its pid file is gone";
+            return null;
+        }
+
+        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid <= 1)
+        {
+            whyNot = "pid file unreadable";
+            return null;
         }
 
         string cmdline;
@@ -78,16 +96,30 @@ internal static class QemuLeftovers
         }
         catch (IOException)
         {
-            return new StaleQemu(pid, workDir, false, "process already gone; pid file removed");
+            whyNot = "process already gone";
+            return null;
         }
         catch (UnauthorizedAccessException)
         {
-            return new StaleQemu(pid, workDir, false, "process not inspectable (another user); left alone");
+            whyNot = "process not inspectable (another user)";
+            return null;
         }
 
-        if (!IsQemuFor(cmdline, workDir))
+        if (!IsQemuFor(cmdline, workDir) || !IsAlive(pid))
         {
-            return new StaleQemu(pid, workDir, false, "pid now belongs to another process; left alone");
+            whyNot = "process already gone (its pid belongs to another process now)";
+            return null;
+        }
+
+        whyNot = "";
+        return pid;
+    }
+
+    private static StaleQemu Handle(string workDir)
+    {
+        if (FindRunning(workDir, out var whyNot) is not { } pid)
+        {
+            return new StaleQemu(0, workDir, false, whyNot + "; pid file removed");
         }
 
         if (!Posix.TrySignal(pid, Posix.SigKill))
@@ -107,7 +139,7 @@ internal static class QemuLeftovers
     }
 
     /// <summary>Alive means present and not a zombie (a zombie holds no resources; its parent reaps it).</summary>
-    private static bool IsAlive(int pid)
+    internal static bool IsAlive(int pid)
     {
         try
         {

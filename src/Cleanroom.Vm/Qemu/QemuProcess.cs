@@ -6,12 +6,13 @@ using Cleanroom.Vm.Qemu.Confinement;
 namespace Cleanroom.Vm.Qemu;
 
 /// <summary>
-/// A running QEMU process: started from a <see cref="ProcessLaunch"/> (argv, never shell text; the environment is
-/// exactly the launch's), stdin held open but never written, the serial
-/// console (stdout) and stderr drained into bounded captures. <see cref="Exited"/> completes with the exit code
-/// once the process is gone and its output has been drained, so error messages built afterwards are complete.
+/// A running QEMU process this daemon started: from a <see cref="ProcessLaunch"/> (argv, never shell text; the
+/// environment is exactly the launch's), stdin held open but never written, stderr and the serial console drained
+/// into bounded captures (the console from stdout, or from QEMU's console socket once the caller connects it).
+/// <see cref="Exited"/> completes with the exit code once the process is gone and its output has been drained, so
+/// error messages built afterwards are complete.
 /// </summary>
-internal sealed class QemuProcess : IAsyncDisposable
+internal sealed class QemuProcess : IQemuProcess
 {
     /// <summary>After exit, how long to wait for output pipes to reach EOF (a forked child could hold them open).</summary>
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
@@ -40,9 +41,10 @@ internal sealed class QemuProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts QEMU (through its launcher, which execs it: the pid is QEMU's). Takes ownership of both captures
-    /// (disposed with this object).
+    /// (disposed with this object). <paramref name="consoleOnStdout"/> false: the console comes from a socket the
+    /// caller connects and feeds into <paramref name="console"/>; stdout is drained and dropped.
     /// </summary>
-    public static QemuProcess Start(ProcessLaunch launch, StreamCapture console, StreamCapture stderr)
+    public static QemuProcess Start(ProcessLaunch launch, StreamCapture console, StreamCapture stderr, bool consoleOnStdout = true)
     {
         var startInfo = new ProcessStartInfo(launch.FileName)
         {
@@ -78,7 +80,15 @@ internal sealed class QemuProcess : IAsyncDisposable
             throw new VmException($"Could not start {launch.FileName}: {ex.Message}", ex);
         }
 
-        console.Start(process.StandardOutput.BaseStream);
+        if (consoleOnStdout)
+        {
+            console.Start(process.StandardOutput.BaseStream);
+        }
+        else
+        {
+            _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
+        }
+
         stderr.Start(process.StandardError.BaseStream);
         return new QemuProcess(process, console, stderr);
     }

@@ -15,7 +15,7 @@ internal sealed class QemuVm : IVm
     private const int TailBytes = 16 * 1024;
     private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly QemuProcess _process;
+    private readonly IQemuProcess _process;
     private readonly ConfinedVm _confinement;
     private readonly QmpClient _qmp;
     private readonly VmSpec _spec;
@@ -26,7 +26,7 @@ internal sealed class QemuVm : IVm
     private readonly SemaphoreSlim _stopLock = new(1, 1);
     private int _disposed;
 
-    private QemuVm(QemuProcess process, ConfinedVm confinement, QmpClient qmp, VmSpec spec, VmWorkDir dir, bool createdWorkDir, QemuBackendOptions options, ILogger logger)
+    private QemuVm(IQemuProcess process, ConfinedVm confinement, QmpClient qmp, VmSpec spec, VmWorkDir dir, bool createdWorkDir, QemuBackendOptions options, ILogger logger)
     {
         _process = process;
         _confinement = confinement;
@@ -99,7 +99,7 @@ internal sealed class QemuVm : IVm
         try
         {
             stderr = new StreamCapture(TailBytes, dir.QemuStderr, options.StderrLogLimitBytes);
-            process = QemuProcess.Start(launch, console, stderr);
+            process = QemuProcess.Start(launch, console, stderr, consoleOnStdout: false);
         }
         catch
         {
@@ -114,24 +114,9 @@ internal sealed class QemuVm : IVm
 
         try
         {
-            var socket = await UnixSocketConnector.ConnectAsync(dir.QmpSocket, process.Exited, options.StartTimeout, "QEMU's QMP socket", ct);
-            var qmp = await QmpClient.OpenAsync(new NetworkStream(socket, ownsSocket: true), QmpClient.DefaultTimeout, ct);
-            try
-            {
-                // Proves the control channel works. Any state counts as started: a guest that already powered
-                // off ("shutdown") did boot, and Exited reports how it ended.
-                var status = await qmp.QueryStatusAsync(ct);
-                if (!status.Running && logger.IsEnabled(LogLevel.Debug))
-                {
-                    logger.LogDebug("VM {Id} is '{Status}' right after start.", spec.Id, status.Status);
-                }
-            }
-            catch
-            {
-                await qmp.DisposeAsync();
-                throw;
-            }
-
+            // QEMU waits for the console's host before it starts the guest (wait=on), and only then serves QMP.
+            await ConnectConsoleAsync(process, dir, options, ct);
+            var qmp = await OpenQmpAsync(process, spec, dir, options, logger, ct);
             return new QemuVm(process, confinement, qmp, spec, dir, createdWorkDir, options, logger);
         }
         catch (Exception ex) when (ex is VmException or QmpException or IOException or SocketException or OperationCanceledException)
@@ -153,6 +138,63 @@ internal sealed class QemuVm : IVm
                 ? $"QEMU exited during start with {ExitStatus.Describe(await process.Exited)}"
                 : $"QEMU did not come up ({ex.Message}) and was killed";
             throw new VmException($"VM {spec.Id} failed to start: {how}.\n{process.DescribeOutput()}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Takes over a QEMU an earlier daemon started (<paramref name="handle"/>, already checked to be this VM's): connects
+    /// its console (continuing console.log) and its QMP socket, which QEMU serves again once the old daemon's
+    /// connections are gone. Throws <see cref="VmException"/> when either does not answer; the process is left running
+    /// for the caller to stop. On success the VM owns <paramref name="handle"/> and <paramref name="confinement"/>.
+    /// </summary>
+    public static async Task<QemuVm> AdoptAsync(
+        ProcessHandle handle,
+        ConfinedVm confinement,
+        VmSpec spec,
+        VmWorkDir dir,
+        QemuBackendOptions options,
+        ILogger logger,
+        CancellationToken ct)
+    {
+        var process = new AdoptedQemuProcess(handle, new StreamCapture(TailBytes, dir.ConsoleLog, options.ConsoleLogLimitBytes, append: true));
+        try
+        {
+            await ConnectConsoleAsync(process, dir, options, ct);
+            var qmp = await OpenQmpAsync(process, spec, dir, options, logger, ct);
+            return new QemuVm(process, confinement, qmp, spec, dir, createdWorkDir: false, options, logger);
+        }
+        catch (Exception ex) when (ex is QmpException or IOException or SocketException)
+        {
+            throw new VmException($"VM {spec.Id} (pid {handle.Pid}) could not be taken over: {ex.Message}", ex);
+        }
+    }
+
+    private static async Task ConnectConsoleAsync(IQemuProcess process, VmWorkDir dir, QemuBackendOptions options, CancellationToken ct)
+    {
+        var socket = await UnixSocketConnector.ConnectAsync(dir.ConsoleSocket, process.Exited, options.StartTimeout, "QEMU's console socket", ct);
+        process.Console.Start(new NetworkStream(socket, ownsSocket: true));
+    }
+
+    private static async Task<QmpClient> OpenQmpAsync(IQemuProcess process, VmSpec spec, VmWorkDir dir, QemuBackendOptions options, ILogger logger, CancellationToken ct)
+    {
+        var socket = await UnixSocketConnector.ConnectAsync(dir.QmpSocket, process.Exited, options.StartTimeout, "QEMU's QMP socket", ct);
+        var qmp = await QmpClient.OpenAsync(new NetworkStream(socket, ownsSocket: true), QmpClient.DefaultTimeout, ct);
+        try
+        {
+            // Proves the control channel works. Any state counts as started: a guest that already powered
+            // off ("shutdown") did boot, and Exited reports how it ended.
+            var status = await qmp.QueryStatusAsync(ct);
+            if (!status.Running && logger.IsEnabled(LogLevel.Debug))
+            {
+                logger.LogDebug("VM {Id} is '{Status}' right after start.", spec.Id, status.Status);
+            }
+
+            return qmp;
+        }
+        catch
+        {
+            await qmp.DisposeAsync();
+            throw;
         }
     }
 

@@ -32,6 +32,9 @@ public sealed record VmWorkDir(string Path)
 
     public string QmpSocket => System.IO.Path.Combine(RunDir, "qmp.sock");
 
+    /// <summary>The serial console, served by QEMU (so a restarted daemon can connect to it again).</summary>
+    public string ConsoleSocket => System.IO.Path.Combine(RunDir, "console.sock");
+
     /// <summary>Where a template VM sends its device state (the daemon listens, QEMU connects).</summary>
     public string MigrationSocket => System.IO.Path.Combine(RunDir, "migrate.sock");
 
@@ -42,7 +45,7 @@ public sealed record VmWorkDir(string Path)
     public string PidFile => System.IO.Path.Combine(RunDir, PidFileName);
 
     /// <summary>Files that exist only while the VM runs; always deleted at the end.</summary>
-    public IReadOnlyList<string> RuntimeFiles => [RootDisk, GrownRootImage, AgentSocket, QmpSocket, MigrationSocket, PidFile];
+    public IReadOnlyList<string> RuntimeFiles => [RootDisk, GrownRootImage, AgentSocket, QmpSocket, ConsoleSocket, MigrationSocket, PidFile];
 
     /// <summary>Directories that exist only while the VM runs; deleted (when empty) after <see cref="RuntimeFiles"/>.</summary>
     public IReadOnlyList<string> RuntimeDirectories => [RunDir, JailDir];
@@ -53,7 +56,7 @@ public sealed record VmWorkDir(string Path)
     /// <summary>Throws if a socket path is too long to bind, naming the directory to shorten.</summary>
     public void ValidateSocketPaths()
     {
-        foreach (var socket in (string[])[AgentSocket, QmpSocket, MigrationSocket])
+        foreach (var socket in (string[])[AgentSocket, QmpSocket, ConsoleSocket, MigrationSocket])
         {
             var length = Encoding.UTF8.GetByteCount(socket);
             if (length > MaxUnixSocketPathBytes)

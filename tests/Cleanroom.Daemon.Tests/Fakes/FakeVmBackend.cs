@@ -70,7 +70,7 @@ internal sealed class FakeVmBackend : IVmBackend
     }
 
     /// <summary>Records the call and the work directories that existed then (a real backend finds its leftovers in them).</summary>
-    public Task ReapLeftoversAsync(string workRoot, CancellationToken ct)
+    public Task ReapLeftoversAsync(string workRoot, IReadOnlySet<string> adopted, CancellationToken ct)
     {
         var present = Directory.Exists(workRoot) ? Directory.EnumerateDirectories(workRoot).Select(Path.GetFileName).OfType<string>().ToArray() : [];
         _reaps.Enqueue(new LeftoverReap(workRoot, present));

@@ -5,7 +5,7 @@ namespace Cleanroom.IntegrationTests.Network;
 /// <summary>
 /// Deny-by-default egress from a real guest, through the installed CLI and daemon: the policy's allowed name and
 /// port work; any other name, port, address or resolver fails fast and is recorded; nothing of a sandbox's network
-/// outlives it, not even a daemon killed with SIGKILL.
+/// outlives it; a sandbox outlives a daemon killed with SIGKILL, policy and all.
 /// </summary>
 [Collection(DaemonTestGroup.Name)]
 public sealed class EgressTests : IAsyncLifetime
@@ -193,21 +193,95 @@ public sealed class EgressTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_daemon_killed_with_SIGKILL_cleans_the_network_up_at_its_next_start()
+    public async Task A_sandbox_outlives_a_daemon_killed_with_SIGKILL_and_keeps_its_policy_under_the_next_one()
+    {
+        var id = await CreateAsync();
+        var tap = Assert.Single(_daemon.Taps());
+        var marker = await ExecAsync(id, "sh", "-c", "echo before-the-crash > /root/marker");
+        Assert.True(marker.ExitCode == 0, marker.Stderr);
+        var running = ExecAsync(id, "sh", "-c", "echo started; sleep 600");
+        await WaitForRunningExecutionAsync(id);
+
+        await _daemon.CrashAsync();
+
+        // The client streaming a command learns the daemon went away; it does not hang.
+        var lost = await running.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.NotEqual(0, lost.ExitCode);
+        // A TAP a compromised VMM made persistent outlives its VM: the next start deletes it, and only it.
+        _daemon.Host.Run("ip", "tuntap", "add", "crtap9999", "mode", "tap");
+        await _daemon.RestartAsync();
+
+        Assert.Equal([tap], _daemon.Taps());
+        var inspect = await _daemon.CliAsync("sandbox", "inspect", id);
+        Assert.Contains("status: ready", inspect.Stdout, StringComparison.Ordinal);
+        Assert.Contains("taken over after a daemon restart", inspect.Stdout, StringComparison.Ordinal);
+
+        // The same VM (its files are there), with its policy in force again: the rules were rebuilt from it.
+        var same = await ExecAsync(id, "cat", "/root/marker");
+        Assert.True(same.ExitCode == 0 && same.Stdout.Trim() == "before-the-crash", $"exit {same.ExitCode}: {same.Stdout} {same.Stderr}");
+        var allowed = await ExecAsync(id, "curl", "-sS", "-m", "10", "http://allowed.test/");
+        Assert.True(allowed.ExitCode == 0 && allowed.Stdout.Trim() == "web80", $"exit {allowed.ExitCode}: {allowed.Stdout} {allowed.Stderr}");
+        foreach (var command in new[] { "curl -sS -m 20 http://other.test/", $"curl -sS -m 20 http://{NetworkedDaemon.OtherAddress}/" })
+        {
+            var denied = await ExecAsync(id, "sh", "-c", command);
+            Assert.True(denied.ExitCode != 0 && denied.Stdout.Length == 0, $"`{command}` succeeded after the restart: {denied.Stdout}");
+        }
+
+        // The command that ran through the crash is recorded as lost (the guest ended it with its host's connection).
+        var executions = await _daemon.CliAsync("execution", "ls", "--in", id, "--all", "--json");
+        Assert.Contains("lost: the daemon stopped while the command ran", executions.Stdout, StringComparison.Ordinal);
+        var left = await ExecAsync(id, "sh", "-c", "pgrep -x sleep || echo none");
+        Assert.Equal("none", left.Stdout.Trim());
+
+        Assert.Equal(0, (await _daemon.CliAsync("sandbox", "rm", id)).ExitCode);
+        Assert.Empty(_daemon.Taps());
+        Assert.DoesNotContain("sb", _daemon.FirewallTable().Replace("sbin", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    /// <summary>Asks the daemon until it reports a running execution in the sandbox (each ask is a full CLI round trip).</summary>
+    private async Task WaitForRunningExecutionAsync(string sandboxId)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var listed = await _daemon.CliAsync("execution", "ls", "--in", sandboxId, "--json");
+            if (listed.Stdout.Contains("RUNNING", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            timeout.Token.ThrowIfCancellationRequested();
+        }
+    }
+
+    [Fact]
+    public async Task A_VM_that_died_while_the_daemon_was_down_is_marked_failed_and_its_network_cleaned_up()
     {
         var id = await CreateAsync();
         Assert.Single(_daemon.Taps());
 
         await _daemon.CrashAsync();
-        // A TAP a compromised VMM made persistent outlives its VM: the next start deletes it too.
-        _daemon.Host.Run("ip", "tuntap", "add", "crtap9999", "mode", "tap");
+        foreach (var pid in QemuOf(id))
+        {
+            System.Diagnostics.Process.GetProcessById(pid).Kill();
+            await System.Diagnostics.Process.GetProcessById(pid).WaitForExitAsync();
+        }
+
         await _daemon.RestartAsync();
 
         Assert.Empty(_daemon.Taps());
         Assert.DoesNotContain("sb", _daemon.FirewallTable().Replace("sbin", "", StringComparison.Ordinal), StringComparison.Ordinal);
         var inspect = await _daemon.CliAsync("sandbox", "inspect", id);
         Assert.Contains("status: failed", inspect.Stdout, StringComparison.Ordinal);
+        Assert.Contains("could not be taken over", inspect.Stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_daemon.StateDir, "sandboxes", id)), "the dead VM's work directory is still there");
     }
+
+    private static List<int> QemuOf(string sandboxId) =>
+        System.Diagnostics.Process.GetProcessesByName("qemu-system-x86_64")
+            .Where(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(sandboxId, StringComparison.Ordinal))
+            .Select(p => p.Id)
+            .ToList();
 
     /// <summary>A policy allowing <paramref name="allow"/> (YAML list items) and denying cohosted.test.</summary>
     private static Task WritePolicyAsync(string path, params string[] allow) =>

@@ -27,7 +27,7 @@ public sealed class QemuCommandLineTests
             "-chardev", "socket,id=agent,path=/var/lib/cr/sb1/run/agent.sock,server=on,wait=off",
             "-device", "virtserialport,chardev=agent,name=cleanroom.agent",
             "-device", "virtio-rng-device",
-            "-chardev", "stdio,id=console,signal=off", "-serial", "chardev:console",
+            "-chardev", "socket,id=console,path=/var/lib/cr/sb1/run/console.sock,server=on,wait=on", "-serial", "chardev:console",
             "-qmp", "unix:/var/lib/cr/sb1/run/qmp.sock,server=on,wait=off",
             "-pidfile", "/var/lib/cr/sb1/run/qemu.pid",
         ];

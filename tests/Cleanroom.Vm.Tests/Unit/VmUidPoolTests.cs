@@ -33,6 +33,23 @@ public sealed class VmUidPoolTests
     }
 
     [Fact]
+    public void A_VM_taken_over_after_a_restart_holds_its_uid_until_it_goes()
+    {
+        var pool = new VmUidPool(1000, 2, _ => false);
+        var adopted = pool.Adopt(1001);
+        Assert.NotNull(adopted);
+        Assert.Throws<VmException>(() => pool.Adopt(1001)); // two VMs of this daemon never share one
+        using var a = pool.Rent();
+        Assert.Equal(1000, a.Uid);
+        Assert.Throws<VmException>(pool.Rent);
+        adopted!.Dispose();
+        using var b = pool.Rent();
+        Assert.Equal(1001, b.Uid);
+
+        Assert.Null(pool.Adopt(5000)); // outside the range: not this pool's to return
+    }
+
+    [Fact]
     public void Process_uids_are_read_from_the_status_line()
     {
         Assert.Equal([1900000001, 1900000001, 1900000001, 1900000001], ProcessUids.ParseUids("Name:\tqemu\nUid:\t1900000001\t1900000001\t1900000001\t1900000001\nGid:\t5\n"));

@@ -35,6 +35,19 @@ internal static class ProcessUids
         return false;
     }
 
+    /// <summary>The real uid of process <paramref name="pid"/>; null when it is gone or unreadable.</summary>
+    public static int? RealUidOf(int pid)
+    {
+        try
+        {
+            return ParseUids(File.ReadAllText($"/proc/{pid}/status")) is [var real, ..] ? real : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The four numbers of the "Uid:" line of /proc/&lt;pid&gt;/status; empty if there is none.</summary>
     internal static IReadOnlyList<int> ParseUids(string status)
     {

@@ -85,6 +85,22 @@ internal sealed class QemuConfiner
     }
 
     /// <summary>
+    /// The confinement of a VM an earlier daemon started (process <paramref name="pid"/>): its uid, held again so it
+    /// is not handed out twice, and its cgroup, so both are released when the VM goes.
+    /// </summary>
+    public ConfinedVm Adopt(string vmId, int pid)
+    {
+        if (!IsRoot)
+        {
+            return new ConfinedVm(QemuConfinement.Minimal, null, null);
+        }
+
+        var uid = ProcessUids.RealUidOf(pid) ?? throw new VmException($"VM {vmId}: cannot read the uid of process {pid}.");
+        var lease = _uids!.Adopt(uid);
+        return new ConfinedVm(QemuConfinement.Minimal, lease, VmCgroup.Adopt(Cgroups, vmId));
+    }
+
+    /// <summary>
     /// Work directory root-owned 0711 (the VM may pass through, not list or create), overlay and run directory
     /// owned by the VM, 0600 and 0700, the jail mount point root-owned 0700 (empty on the host).
     /// </summary>

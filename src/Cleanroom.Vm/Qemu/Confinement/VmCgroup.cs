@@ -71,6 +71,21 @@ internal sealed class VmCgroup
         }
     }
 
+    /// <summary>
+    /// The cgroup an earlier daemon made for a VM this one takes over: its directories that exist (the limits are
+    /// already in them); null when there are none.
+    /// </summary>
+    public static VmCgroup? Adopt(CgroupHost host, string vmId)
+    {
+        if (host.Version == CgroupVersion.None)
+        {
+            return null;
+        }
+
+        var existing = DirectoriesFor(host, vmId).Where(Directory.Exists).ToList();
+        return existing.Count == 0 ? null : new VmCgroup(existing, []);
+    }
+
     /// <summary>The directories a VM with <paramref name="vmId"/> would have; for removing a crashed daemon's leftovers.</summary>
     public static IReadOnlyList<string> DirectoriesFor(CgroupHost host, string vmId) =>
         [.. host.Parents.Values.Distinct(StringComparer.Ordinal).Select(p => Path.Combine(p, vmId))];

@@ -51,6 +51,23 @@ internal sealed class VmUidPool
         throw new VmException($"No free VM uid: all {Count} uids from {First} are in use. Raise VmUidCount or stop some sandboxes.");
     }
 
+    /// <summary>
+    /// Records that a VM taken over after a daemon restart runs as <paramref name="uid"/>, so the uid is returned with
+    /// that VM. Null when the uid is outside the range (a VM of another configuration): nothing to return then.
+    /// </summary>
+    public VmUidLease? Adopt(int uid)
+    {
+        if (uid < First || uid >= First + Count)
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            return _rented.Add(uid) ? new VmUidLease(this, uid) : throw new VmException($"uid {uid} is already held by another VM of this daemon.");
+        }
+    }
+
     internal void Return(int uid)
     {
         lock (_gate)

@@ -1,0 +1,84 @@
+using System.Runtime.InteropServices;
+
+namespace Cleanroom.HostProcesses;
+
+/// <summary>
+/// A Linux pidfd: a handle on one process that is not our child (a VM an earlier daemon started). Unlike a pid it
+/// cannot come to mean another process once this one is gone, so signals sent through it never reach a stranger that
+/// reused the number, and it becomes readable when the process exits.
+/// </summary>
+public sealed partial class ProcessHandle : IDisposable
+{
+    // x86-64 and arm64 share these numbers (they were added after the tables were unified).
+    private const long PidfdOpenSyscall = 434;
+    private const long PidfdSendSignalSyscall = 424;
+    private const short PollIn = 0x1;
+    private const int Interrupted = 4; // EINTR
+
+    private readonly int _fd;
+    private int _disposed;
+
+    private ProcessHandle(int pid, int fd)
+    {
+        Pid = pid;
+        _fd = fd;
+    }
+
+    public int Pid { get; }
+
+    /// <summary>Opens a handle on <paramref name="pid"/>; null when no such process exists.</summary>
+    public static ProcessHandle? TryOpen(int pid)
+    {
+        var fd = Syscall(PidfdOpenSyscall, pid, 0, 0, 0);
+        return fd < 0 ? null : new ProcessHandle(pid, (int)fd);
+    }
+
+    /// <summary>Sends <paramref name="signal"/>; false when the process has already exited.</summary>
+    public bool TrySignal(int signal) =>
+        Volatile.Read(ref _disposed) == 0 && Syscall(PidfdSendSignalSyscall, _fd, signal, 0, 0) == 0;
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; true once it has.</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var poll = new PollDescriptor { Fd = _fd, Events = PollIn };
+        while (true)
+        {
+            var ready = Poll(ref poll, 1, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
+            if (ready >= 0)
+            {
+                return ready > 0;
+            }
+
+            if (Marshal.GetLastPInvokeError() != Interrupted)
+            {
+                throw new IOException($"poll on the handle of process {Pid} failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _ = Close(_fd);
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollDescriptor
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall(long number, long a, long b, long c, long d);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static partial int Poll(ref PollDescriptor fds, ulong count, int timeoutMs);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+}
