@@ -14,8 +14,11 @@
               same command booting cold (a daemon with --templates off), both in this run, outside any
               repository, with the daemon's default network; the host
               memory (PSS) of one idle warm and one idle cold sandbox, and the template's own size
+  restart     a daemon killed with SIGKILL while N sandboxes (default 10) run: time for the next daemon to
+              serve and until every sandbox answers `exec --in` again, against a daemon start with none
+              and against creating the N sandboxes anew, all in this run
 
-Usage: bench/bench.py [boot|roundtrip|throughput|warm|density|all] [-n RUNS] [--sandboxes N]
+Usage: bench/bench.py [boot|roundtrip|throughput|warm|density|restart|all] [-n RUNS] [--sandboxes N]
 Runs its own daemon on a private socket and state directory; leaves nothing behind.
 """
 import argparse, os, secrets, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, time
@@ -54,14 +57,29 @@ class Daemon:
         self.state = tempfile.mkdtemp(prefix="cr-bench-")
         self.sock = os.path.join(self.state, "cleanroom.sock")
         self.env = dict(os.environ, CLEANROOM_HOST="unix://" + self.sock)
-        log = open(os.path.join(self.state, "daemon.log"), "w")
-        self.proc = subprocess.Popen([CLI, "serve", "--listen", self.sock, "--state-dir", self.state, "--assets", ASSETS, "--templates", templates, *extra],
-                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while not os.path.exists(self.sock):
+        self.argv = [CLI, "serve", "--listen", self.sock, "--state-dir", self.state, "--assets", ASSETS, "--templates", templates, *extra]
+        self.start()
+
+    def start(self):
+        """Starts `cleanroom serve` and returns once its socket accepts a connection (a killed daemon's socket file stays)."""
+        log = open(os.path.join(self.state, "daemon.log"), "a")
+        self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while not accepts(self.sock):
             if self.proc.poll() is not None or time.time() > deadline:
                 sys.exit("bench: the daemon did not start; see " + log.name)
-            time.sleep(0.02)
+            time.sleep(0.005)
+
+    def crash(self):
+        """SIGKILL to the daemon and to the `serve` that started it, as a crash or an OOM kill would."""
+        children = children_of(self.proc.pid)
+        for pid in children:
+            os.kill(int(pid), signal.SIGKILL)
+        self.proc.kill()
+        self.proc.wait()
+        # Gone, not dying: a daemon still in its exit would accept the next start's first connection.
+        while any(alive(pid) for pid in children):
+            time.sleep(0.001)
 
     def cli(self, *args, check=True, stdout=subprocess.PIPE):
         # From the daemon's state directory: outside any repository, so no workspace is checked out.
@@ -77,6 +95,34 @@ class Daemon:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         shutil.rmtree(self.state, ignore_errors=True)
+
+
+def children_of(parent):
+    """Every thread's children (a task's children file lists only those its own thread started)."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and int(open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1].split()[1]) == parent:
+                pids.append(int(pid))
+        except (OSError, IndexError):
+            pass
+    return pids
+
+
+def alive(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(") ", 1)[1][0] not in "ZX"
+    except (OSError, IndexError):
+        return False
+
+
+def accepts(path):
+    with socket.socket(socket.AF_UNIX) as s:
+        try:
+            s.connect(path)
+            return True
+        except OSError:
+            return False
 
 
 def qemu_argv_of(sandbox_id):
@@ -375,11 +421,59 @@ def bench_density(count):
             d.close()
 
 
+def until_serving(d):
+    """Until the API answers a listing (the socket may accept before the daemon serves)."""
+    while d.cli("sandbox", "ls", check=False).returncode != 0:
+        pass
+
+
+def until_all_serve(d, ids):
+    """Seconds until every sandbox ran `true` once, asking them one after another (as a client would)."""
+    pending = list(ids)
+    while pending:
+        if d.cli("exec", "--in", pending[0], "--", "true", check=False).returncode == 0:
+            pending.pop(0)
+
+
+def bench_restart(count, runs):
+    print(f"== restart: a daemon killed with SIGKILL while {count} sandboxes run (512 MiB, 2 vCPUs each)")
+    d = Daemon("off", ["--max-total-vcpus", str(2 * count + 4), "--max-total-memory", f"{(count + 2) * 512}MiB"])
+    try:
+        empty, serving, all_back = [], [], []
+        for _ in range(runs):
+            d.crash()
+            t = time.perf_counter()
+            d.start()
+            until_serving(d)
+            empty.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        ids = [d.cli("sandbox", "create").stdout.decode().strip() for _ in range(count)]
+        create_all = time.perf_counter() - t
+        qemus = {sid: qemu_pid_of(sid) for sid in ids}
+        for _ in range(runs):
+            d.crash()
+            t = time.perf_counter()
+            d.start()
+            until_serving(d)
+            serving.append(time.perf_counter() - t)
+            until_all_serve(d, ids)
+            all_back.append(time.perf_counter() - t)
+        same = sum(1 for sid in ids if qemu_pid_of(sid) == qemus[sid])
+        print(f"  daemon start, no sandboxes:            serving {fmt(empty)}")
+        print(f"  daemon start, {count:2d} sandboxes to take over: serving {fmt(serving)}")
+        print(f"                                     all {count} answer exec {fmt(all_back)}")
+        print(f"  against creating the {count} anew (cold, one after another): {create_all*1000:.0f} ms; "
+              f"{same}/{count} still run in the VM they started in")
+        d.cli("sandbox", "rm", *ids, check=False)
+    finally:
+        d.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", nargs="?", default="all", choices=["boot", "roundtrip", "throughput", "warm", "density", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["boot", "roundtrip", "throughput", "warm", "density", "restart", "all"])
     ap.add_argument("-n", type=int, default=5)
-    ap.add_argument("--sandboxes", type=int, default=40)
+    ap.add_argument("--sandboxes", type=int, default=None, help="density: 40, restart: 10")
     a = ap.parse_args()
     if not os.path.exists(CLI):
         sys.exit("bench: build first: scripts/setup.sh")
@@ -387,7 +481,10 @@ def main():
         bench_warm(a.n)
         return
     if a.what == "density":
-        bench_density(a.sandboxes)
+        bench_density(a.sandboxes or 40)
+        return
+    if a.what == "restart":
+        bench_restart(a.sandboxes or 10, a.n)
         return
     d = Daemon()
     try:

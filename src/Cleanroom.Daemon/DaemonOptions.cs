@@ -44,6 +44,12 @@ public sealed record DaemonOptions
     /// </summary>
     public bool Templates { get; init; } = true;
 
+    /// <summary>
+    /// A stop (SIGTERM, SIGINT) leaves ready sandboxes running for the next daemon on this state directory to take
+    /// over (<c>--on-stop keep</c>), instead of stopping them.
+    /// </summary>
+    public bool KeepSandboxesOnStop { get; init; }
+
     /// <summary>How long a sandbox may take from VM start to the agent's hello.</summary>
     public TimeSpan LaunchTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -332,6 +332,12 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
     }
 
+    /// <summary>
+    /// Set when the daemon stops with its sandboxes kept running: disposing then leaves their TAPs and the table (their
+    /// rules stay in force) for the next daemon, which rebuilds the table and takes the sandboxes over.
+    /// </summary>
+    public bool KeepOnDispose { get; set; }
+
     public async ValueTask DisposeAsync()
     {
         // Owners may dispose twice (the daemon at shutdown, then its DI container); the second call must not throw.
@@ -342,6 +348,17 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
 
         await _stop.CancelAsync();
         await _sweeper;
+        if (KeepOnDispose)
+        {
+            _stop.Dispose();
+            if (_ownsNft)
+            {
+                _nft.Dispose();
+            }
+
+            return;
+        }
+
         List<string> sandboxes;
         lock (_gate)
         {

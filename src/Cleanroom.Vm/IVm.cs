@@ -36,4 +36,11 @@ public interface IVm : IAsyncDisposable
     /// <paramref name="grace"/>. Cancelling skips straight to SIGKILL. Returns when the process is gone.
     /// </summary>
     Task StopAsync(TimeSpan grace, CancellationToken ct);
+
+    /// <summary>
+    /// Lets the VMM run on without this process (a daemon stopping with its sandboxes kept): closes the control and
+    /// console connections and keeps the work directory, uid and cgroup, for the next daemon to take over
+    /// (<see cref="IVmBackend.AdoptAsync"/>). Disposing afterwards does nothing.
+    /// </summary>
+    Task DetachAsync() => throw new NotSupportedException("this VM cannot be left running without its owner.");
 }

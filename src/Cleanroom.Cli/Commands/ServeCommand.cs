@@ -28,6 +28,7 @@ internal sealed partial class ServeCommand : Command
     private readonly Option<string?> _stateDir = new("--state-dir") { Description = "State directory (default: /var/lib/cleanroom as root, else $XDG_STATE_HOME/cleanroom)", HelpName = "dir" };
     private readonly Option<string?> _assets = new("--assets") { Description = $"Boot assets directory (default: ${ServeDefaults.AssetsVariable}, else ../assets beside the binary)", HelpName = "dir" };
     private readonly Option<string> _templates = new("--templates") { Description = "Warm starts from VM memory snapshots: on (build one per image, size and device set in the background) or off (every sandbox boots cold)", DefaultValueFactory = _ => "on" };
+    private readonly Option<string> _onStop = new("--on-stop") { Description = "What stopping the daemon (SIGTERM, SIGINT) does to running sandboxes: stop them, or keep them running for the next daemon on this state directory to take over (their running commands still end)", DefaultValueFactory = _ => "stop" };
     private readonly Option<string> _accel = new("--accel") { Description = "Acceleration: auto (KVM only when a probe boot proves it works), kvm or tcg", DefaultValueFactory = _ => "auto" };
     private readonly Option<string?> _images = new("--images") { Description = "Image store directory (default: <state-dir>/images)", HelpName = "dir" };
     private readonly Option<string?> _cacheDir = new("--cache-dir") { Description = "The gateway's content cache directory (default: <state-dir>/cache)", HelpName = "dir" };
@@ -67,6 +68,7 @@ internal sealed partial class ServeCommand : Command
     {
         _accel.AcceptOnlyFromAmong("auto", "kvm", "tcg");
         _templates.AcceptOnlyFromAmong("on", "off");
+        _onStop.AcceptOnlyFromAmong("stop", "keep");
         _listen.Validators.Add(result =>
         {
             if (ListenError(result.GetValueOrDefault<string[]>() ?? []) is { } error)
@@ -81,6 +83,7 @@ internal sealed partial class ServeCommand : Command
         Options.Add(_assets);
         Options.Add(_accel);
         Options.Add(_templates);
+        Options.Add(_onStop);
         Options.Add(_images);
         Options.Add(_cacheDir);
         Options.Add(_gatewayCredentials);
@@ -103,6 +106,7 @@ internal sealed partial class ServeCommand : Command
                 "--state-dir", Path.GetFullPath(parse.GetValue(_stateDir) ?? ServeDefaults.StateDir(context.Environment, context.User)),
                 "--accel", parse.GetValue(_accel)!,
                 "--templates", parse.GetValue(_templates)!,
+                "--on-stop", parse.GetValue(_onStop)!,
             ];
             if (NetworkArguments(parse, listens, tls.Resolve(parse, context.Environment), parse.GetValue(tls.Cert) is not null || parse.GetValue(tls.Key) is not null) is not { } network)
             {

@@ -12,7 +12,7 @@ internal static class DaemonArguments
 {
     public const string Usage =
         "usage: cleanroom-daemon --listen SOCKET [--listen http(s)://HOST:PORT]... [--insecure] [--tls-cert FILE --tls-key FILE] [--tls-client-ca FILE]\n" +
-        "  --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--templates on|off] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
+        "  --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--templates on|off] [--on-stop stop|keep] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
@@ -21,7 +21,7 @@ internal static class DaemonArguments
 
     private static readonly string[] Known =
     [
-        "--listen", "--state-dir", "--assets", "--accel", "--templates", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
+        "--listen", "--state-dir", "--assets", "--accel", "--templates", "--on-stop", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
         "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
         "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream", "--guard-mode",
         "--workspace-max-size", "--workspace-max-files", "--workspace-store-size",
@@ -92,6 +92,12 @@ internal static class DaemonArguments
             return false;
         }
 
+        if (values.GetValueOrDefault("--on-stop", "stop") is not ("stop" or "keep"))
+        {
+            error = "--on-stop takes stop or keep";
+            return false;
+        }
+
         try
         {
             var limits = SandboxLimits.ForThisHost();
@@ -106,6 +112,7 @@ internal static class DaemonArguments
                 AssetsDir = values.GetValueOrDefault("--assets"),
                 Accel = values.GetValueOrDefault("--accel", "auto"),
                 Templates = values.GetValueOrDefault("--templates", "on") == "on",
+                KeepSandboxesOnStop = values.GetValueOrDefault("--on-stop", "stop") == "keep",
                 ImagesDir = values.GetValueOrDefault("--images"),
                 InsecureRegistries = insecure,
                 MaxOutputBytes = Size(values, "--max-output", defaults.MaxOutputBytes),

@@ -185,8 +185,22 @@ public static class DaemonHost
         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
 
         await retention.ContinueWith(_ => { }, TaskScheduler.Default);
-        logger.LogInformation("shutting down: stopping sandboxes");
-        await sandboxes.ShutdownAsync();
+        if (options.KeepSandboxesOnStop)
+        {
+            logger.LogInformation("shutting down: leaving sandboxes running for the next daemon (--on-stop keep)");
+            if (network.Networks is { } kept)
+            {
+                kept.KeepOnDispose = true;
+            }
+
+            await sandboxes.LeaveRunningAsync();
+        }
+        else
+        {
+            logger.LogInformation("shutting down: stopping sandboxes");
+            await sandboxes.ShutdownAsync();
+        }
+
         // A workspace image still being flushed would be rebuilt at the next start; a short wait usually saves that.
         await app.Services.GetRequiredService<Cleanroom.Workspaces.WorkspaceImageStore>().SettledAsync().WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None)
             .ContinueWith(_ => { }, TaskScheduler.Default);

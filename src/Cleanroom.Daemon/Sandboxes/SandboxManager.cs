@@ -99,30 +99,37 @@ public sealed class SandboxManager : IAsyncDisposable
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        var adopted = new HashSet<string>(StringComparer.Ordinal);
-        var notAdopted = new Dictionary<string, string>(StringComparer.Ordinal);
+        var adopted = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var notAdopted = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var survivors = _store.ListSandboxes().Where(s => !s.IsTerminal).ToList();
-        foreach (var sandbox in survivors.Where(s => s.Status == SandboxStatus.Ready))
-        {
-            if (!_backend.SupportsAdoption || sandbox.Backend != _backend.Name)
-            {
-                notAdopted[sandbox.Id] = $"the {_backend.Name} backend cannot take over a running {sandbox.Backend} VM";
-                continue;
-            }
 
-            try
+        // A few at a time: each mostly waits (on its guest's next look for a host, on nft), and the API serves only
+        // once all are done.
+        await Parallel.ForEachAsync(
+            survivors.Where(s => s.Status == SandboxStatus.Ready),
+            new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
+            async (sandbox, ct) =>
             {
-                await AdoptAsync(sandbox, cancellationToken);
-                adopted.Add(Path.GetFullPath(sandbox.WorkDir));
-            }
-            catch (Exception ex) when (ex is VmException or WireProtocolException or DaemonException or IOException or InvalidOperationException or Cleanroom.HostProcesses.HostCommandException or Cleanroom.Policy.PolicyValidationException or ImageNotFoundException)
-            {
-                notAdopted[sandbox.Id] = UntrustedText.Escape(ex.Message, 300);
-                _logger.LogWarning("sandbox {Id} could not be taken over after the restart: {Reason}", sandbox.Id, notAdopted[sandbox.Id]);
-            }
-        }
+                if (!_backend.SupportsAdoption || sandbox.Backend != _backend.Name)
+                {
+                    notAdopted[sandbox.Id] = $"the {_backend.Name} backend cannot take over a running {sandbox.Backend} VM";
+                    return;
+                }
 
-        await _backend.ReapLeftoversAsync(SandboxesRoot, adopted, cancellationToken);
+                try
+                {
+                    await AdoptAsync(sandbox, ct);
+                    adopted[Path.GetFullPath(sandbox.WorkDir)] = 0;
+                }
+                catch (Exception ex) when (ex is VmException or WireProtocolException or DaemonException or IOException or InvalidOperationException or Cleanroom.HostProcesses.HostCommandException or Cleanroom.Policy.PolicyValidationException or ImageNotFoundException)
+                {
+                    notAdopted[sandbox.Id] = UntrustedText.Escape(ex.Message, 300);
+                    _logger.LogWarning("sandbox {Id} could not be taken over after the restart: {Reason}", sandbox.Id, notAdopted[sandbox.Id]);
+                }
+            });
+
+        var adoptedDirs = adopted.Keys.ToHashSet(StringComparer.Ordinal);
+        await _backend.ReapLeftoversAsync(SandboxesRoot, adoptedDirs, cancellationToken);
         if (_networks is not null)
         {
             foreach (var tap in await _networks.RemoveStaleTapsAsync(cancellationToken))
@@ -154,7 +161,7 @@ public sealed class SandboxManager : IAsyncDisposable
             _store.UpsertExecution(execution with { Status = ExecutionStatus.Failed, ExitCode = 1, Error = "lost: the daemon stopped while the command ran (a command does not outlive its daemon's connection to the guest yet)", FinishedAt = DateTimeOffset.UtcNow });
         }
 
-        foreach (var dir in Directory.EnumerateDirectories(SandboxesRoot).Where(d => !adopted.Contains(Path.GetFullPath(d))))
+        foreach (var dir in Directory.EnumerateDirectories(SandboxesRoot).Where(d => !adoptedDirs.Contains(Path.GetFullPath(d))))
         {
             TryDeleteDirectory(dir);
         }
@@ -180,7 +187,9 @@ public sealed class SandboxManager : IAsyncDisposable
                 entry.ImageLease = _images.AcquireLease(digest);
             }
 
+            var started = Stopwatch.GetTimestamp();
             vm = await _backend.AdoptAsync(spec, cancellationToken);
+            var vmMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             if (record.GuestAddress.Length > 0)
             {
                 var networks = _networks ?? throw new InvalidOperationException("it has a network card, and this daemon runs without sandbox networks");
@@ -190,8 +199,10 @@ public sealed class SandboxManager : IAsyncDisposable
                 entry.Egress = egress;
             }
 
+            var networkMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds - vmMs;
             agent = await ConnectAgentAsync(vm, cancellationToken, WarmAgentTimeout);
             await agent.PingAsync(cancellationToken);
+            var agentMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds - vmMs - networkMs;
             var ready = record with { StatusMessage = "taken over after a daemon restart", UpdatedAt = DateTimeOffset.UtcNow };
             _entries[record.Id] = entry;
             entry.TryBecomeReady(ready, vm, agent, _store.UpsertSandbox);
@@ -203,7 +214,7 @@ public sealed class SandboxManager : IAsyncDisposable
                 entry.ArmDetachTimer(_options.DetachedGrace, () => OnDetached(entry));
             }
 
-            _logger.LogInformation("sandbox {Id}: took over its VM (pid {Pid}) after the daemon restart", record.Id, vm.Pid);
+            _logger.LogInformation("sandbox {Id}: took over its VM (pid {Pid}) after the daemon restart: VM {VmMs} ms, network {NetworkMs} ms, agent {AgentMs} ms", record.Id, vm.Pid, vmMs, networkMs, agentMs);
         }
         catch
         {
@@ -574,6 +585,50 @@ public sealed class SandboxManager : IAsyncDisposable
         }
 
         return ShutdownAllAsync();
+    }
+
+    /// <summary>
+    /// Daemon shutdown that keeps the sandboxes (<c>--on-stop keep</c>): booting ones are terminated (a boot cannot be
+    /// handed over), ready ones are let go of with their VMs still running and stay READY in the store, for the next
+    /// daemon on this state directory to take over. Their running commands end: the guest ends them with the agent
+    /// connection. New creates are refused from here on.
+    /// </summary>
+    public async Task LeaveRunningAsync()
+    {
+        lock (_admissionGate)
+        {
+            _shuttingDown = true;
+        }
+
+        await Task.WhenAll(_entries.Values.Select(async entry =>
+        {
+            if (!entry.TryBeginTermination(out var wasBooting))
+            {
+                await entry.Released;
+                return;
+            }
+
+            if (wasBooting)
+            {
+                await entry.Boot.CancelAsync();
+                await entry.Released;
+                return;
+            }
+
+            foreach (var runner in entry.Executions.Values)
+            {
+                runner.MarkAborted("the daemon stopped while the command ran (its sandbox was kept; a command does not outlive its daemon's connection to the guest yet)");
+            }
+
+            await entry.Agent!.DisposeAsync();
+            await entry.Vm!.DetachAsync();
+            await Task.WhenAll(entry.Executions.Values.Select(r => r.Finished)).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
+            entry.Record = entry.Record with { StatusMessage = "left running when the daemon stopped", UpdatedAt = DateTimeOffset.UtcNow };
+            _store.UpsertSandbox(entry.Record);
+            _logger.LogInformation("sandbox {Id}: left running (VM pid {Pid}) for the next daemon to take over", entry.Id, entry.Vm.Pid);
+            Forget(entry);
+        }));
+        await DisposeAsync();
     }
 
     private async Task ShutdownAllAsync()

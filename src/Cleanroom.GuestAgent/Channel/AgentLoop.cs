@@ -40,13 +40,22 @@ internal sealed class AgentLoop
         _configuration = configuration;
     }
 
-    /// <summary>The pause before the next attempt, after <paramref name="emptyAttempts"/> in a row found no host.</summary>
-    internal static TimeSpan DelayAfter(int emptyAttempts) => emptyAttempts < FastAttempts ? RetryDelay : IdleRetryDelay;
+    /// <summary>
+    /// The pause before the next attempt, after <paramref name="emptyAttempts"/> in a row found no host.
+    /// <paramref name="hostLeftSandbox"/>: a host that served this guest as a sandbox came and went, so its daemon
+    /// stopped or died and the next one comes in a second at the soonest. Every VM of that daemon waits at once then,
+    /// and ten of them looking every 10 ms took both cores of a TCG host from the daemon trying to start (a restart
+    /// with 10 sandboxes took 7 s instead of 1). A template's guest is not a sandbox until configured: its clones
+    /// keep the fast loop for their first host.
+    /// </summary>
+    internal static TimeSpan DelayAfter(int emptyAttempts, bool hostLeftSandbox = false) =>
+        !hostLeftSandbox && emptyAttempts < FastAttempts ? RetryDelay : IdleRetryDelay;
 
     public async Task RunUntilShutdownAsync(CancellationToken cancellationToken)
     {
         using var port = VirtioPort.Open(_device);
         var emptyAttempts = 0;
+        var hostLeftSandbox = false;
         while (true)
         {
             SessionEnd end;
@@ -80,7 +89,8 @@ internal sealed class AgentLoop
             }
 
             emptyAttempts = received > 0 ? 0 : emptyAttempts + 1;
-            await Task.Delay(DelayAfter(emptyAttempts), cancellationToken);
+            hostLeftSandbox |= received > 0 && _configuration is not { IsConfigured: false };
+            await Task.Delay(DelayAfter(emptyAttempts, hostLeftSandbox), cancellationToken);
         }
     }
 }

@@ -23,11 +23,13 @@ internal sealed class QemuVm : IVm
     private readonly bool _createdWorkDir;
     private readonly QemuBackendOptions _options;
     private readonly ILogger _logger;
+    private readonly Stream _console;
     private readonly SemaphoreSlim _stopLock = new(1, 1);
     private int _disposed;
 
-    private QemuVm(IQemuProcess process, ConfinedVm confinement, QmpClient qmp, VmSpec spec, VmWorkDir dir, bool createdWorkDir, QemuBackendOptions options, ILogger logger)
+    private QemuVm(IQemuProcess process, Stream console, ConfinedVm confinement, QmpClient qmp, VmSpec spec, VmWorkDir dir, bool createdWorkDir, QemuBackendOptions options, ILogger logger)
     {
+        _console = console;
         _process = process;
         _confinement = confinement;
         _qmp = qmp;
@@ -115,9 +117,9 @@ internal sealed class QemuVm : IVm
         try
         {
             // QEMU waits for the console's host before it starts the guest (wait=on), and only then serves QMP.
-            await ConnectConsoleAsync(process, dir, options, ct);
+            var consoleStream = await ConnectConsoleAsync(process, dir, options, ct);
             var qmp = await OpenQmpAsync(process, spec, dir, options, logger, ct);
-            return new QemuVm(process, confinement, qmp, spec, dir, createdWorkDir, options, logger);
+            return new QemuVm(process, consoleStream, confinement, qmp, spec, dir, createdWorkDir, options, logger);
         }
         catch (Exception ex) when (ex is VmException or QmpException or IOException or SocketException or OperationCanceledException)
         {
@@ -159,9 +161,9 @@ internal sealed class QemuVm : IVm
         var process = new AdoptedQemuProcess(handle, new StreamCapture(TailBytes, dir.ConsoleLog, options.ConsoleLogLimitBytes, append: true));
         try
         {
-            await ConnectConsoleAsync(process, dir, options, ct);
+            var consoleStream = await ConnectConsoleAsync(process, dir, options, ct);
             var qmp = await OpenQmpAsync(process, spec, dir, options, logger, ct);
-            return new QemuVm(process, confinement, qmp, spec, dir, createdWorkDir: false, options, logger);
+            return new QemuVm(process, consoleStream, confinement, qmp, spec, dir, createdWorkDir: false, options, logger);
         }
         catch (Exception ex) when (ex is QmpException or IOException or SocketException)
         {
@@ -169,10 +171,12 @@ internal sealed class QemuVm : IVm
         }
     }
 
-    private static async Task ConnectConsoleAsync(IQemuProcess process, VmWorkDir dir, QemuBackendOptions options, CancellationToken ct)
+    private static async Task<Stream> ConnectConsoleAsync(IQemuProcess process, VmWorkDir dir, QemuBackendOptions options, CancellationToken ct)
     {
         var socket = await UnixSocketConnector.ConnectAsync(dir.ConsoleSocket, process.Exited, options.StartTimeout, "QEMU's console socket", ct);
-        process.Console.Start(new NetworkStream(socket, ownsSocket: true));
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        process.Console.Start(stream);
+        return stream;
     }
 
     private static async Task<QmpClient> OpenQmpAsync(IQemuProcess process, VmSpec spec, VmWorkDir dir, QemuBackendOptions options, ILogger logger, CancellationToken ct)
@@ -259,6 +263,19 @@ internal sealed class QemuVm : IVm
         {
             _stopLock.Release();
         }
+    }
+
+    public async Task DetachAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // QEMU serves both sockets again once these connections are gone; nothing here touches the process.
+        await _qmp.DisposeAsync();
+        await _console.DisposeAsync();
+        _stopLock.Dispose();
     }
 
     public async ValueTask DisposeAsync()

@@ -17,8 +17,9 @@ public sealed class EgressTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _daemon = await NetworkedDaemon.StartAsync();
+        // Checked before anything starts: xunit does not dispose a class whose InitializeAsync failed.
         Assert.True(File.Exists(RepoPaths.DebianImage), $"{RepoPaths.DebianImage} is missing: scripts/test.sh builds it with scripts/build-debian-image.sh");
+        _daemon = await NetworkedDaemon.StartAsync();
         var imported = await _daemon.CliAsync("image", "import", Image, RepoPaths.DebianImage);
         Assert.True(imported.ExitCode == 0, imported.Stderr);
         _policyDir = Directory.CreateTempSubdirectory("cr-net-policy-").FullName;

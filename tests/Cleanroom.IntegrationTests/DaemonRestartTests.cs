@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Cleanroom.IntegrationTests;
+
+/// <summary>
+/// The installed <c>cleanroom serve</c> stopped and started again on the same state directory: with <c>--on-stop keep</c>
+/// a stop leaves the sandboxes running and the next daemon takes them over; by default a stop stops them.
+/// </summary>
+[Collection(DaemonTestGroup.Name)]
+public sealed class DaemonRestartTests : IAsyncLifetime
+{
+    private readonly string _state = Directory.CreateTempSubdirectory("cr-it-restart-").FullName;
+    private Process? _serve;
+
+    private string Socket => Path.Combine(_state, "cleanroom.sock");
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_serve is not null)
+        {
+            await StopAsync();
+        }
+
+        var left = QemuProcesses();
+        foreach (var pid in left)
+        {
+            Process.GetProcessById(pid).Kill();
+        }
+
+        Directory.Delete(_state, recursive: true);
+        Assert.True(left.Count == 0, $"{left.Count} QEMU processes of this test's daemon were left running");
+    }
+
+    [Fact]
+    public async Task With_on_stop_keep_a_stopped_daemon_leaves_its_sandbox_running_and_the_next_one_takes_it_over()
+    {
+        await StartAsync("--on-stop", "keep");
+        var id = (await CliAsync("sandbox", "create")).Stdout.Trim();
+        Assert.Equal(0, (await CliAsync("exec", "--in", id, "--", "sh", "-c", "echo kept > /root/marker")).ExitCode);
+        var qemu = Assert.Single(QemuProcesses());
+
+        var exit = await StopAsync();
+        Assert.Equal(0, exit);
+        Assert.Equal([qemu], QemuProcesses()); // the same VM, still running with no daemon
+
+        await StartAsync();
+        var inspect = await CliAsync("sandbox", "inspect", id);
+        Assert.Contains("status: ready", inspect.Stdout, StringComparison.Ordinal);
+        var marker = await CliAsync("exec", "--in", id, "--", "cat", "/root/marker");
+        Assert.True(marker.ExitCode == 0 && marker.Stdout.Trim() == "kept", $"exit {marker.ExitCode}: {marker.Stdout} {marker.Stderr}");
+
+        // This daemon was started without --on-stop keep: its stop stops the sandbox.
+        Assert.Equal(0, await StopAsync());
+        Assert.Empty(QemuProcesses());
+    }
+
+    [Fact]
+    public async Task A_sandbox_outlives_a_daemon_killed_with_SIGKILL_and_a_second_crash_too()
+    {
+        await StartAsync();
+        var id = (await CliAsync("sandbox", "create")).Stdout.Trim();
+        var qemu = Assert.Single(QemuProcesses());
+        for (var crash = 0; crash < 2; crash++)
+        {
+            await CrashAsync();
+            Assert.Equal([qemu], QemuProcesses());
+            await StartAsync();
+            var ran = await CliAsync("exec", "--in", id, "--", "echo", "still-here");
+            Assert.True(ran.ExitCode == 0 && ran.Stdout.Trim() == "still-here", $"after crash {crash + 1}: exit {ran.ExitCode}: {ran.Stdout} {ran.Stderr}");
+        }
+
+        Assert.Equal(0, (await CliAsync("sandbox", "rm", id)).ExitCode);
+        Assert.Empty(QemuProcesses());
+    }
+
+    private Task<(int ExitCode, string Stdout, string Stderr)> CliAsync(params string[] args) => InstalledCli.RunAsync(Socket, null, args);
+
+    private async Task StartAsync(params string[] extra)
+    {
+        var start = new ProcessStartInfo(InstalledCli.Path, ["serve", "--listen", Socket, "--state-dir", _state, "--assets", RepoPaths.Assets, "--network", "off", "--templates", "off", .. extra])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        _serve = Process.Start(start)!;
+        _serve.OutputDataReceived += (_, _) => { };
+        _serve.ErrorDataReceived += (_, _) => { };
+        _serve.BeginOutputReadLine();
+        _serve.BeginErrorReadLine();
+
+        // Up when the socket accepts a connection: a killed daemon's socket file is still there.
+        var waited = Stopwatch.StartNew();
+        while (!Accepts(Socket))
+        {
+            Assert.False(_serve.HasExited, $"serve exited with {(_serve.HasExited ? _serve.ExitCode : 0)} while starting");
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "the daemon did not start within 60 s");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>SIGTERM to serve (which passes it on); returns its exit code.</summary>
+    private async Task<int> StopAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _serve!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await _serve.WaitForExitAsync(timeout.Token);
+        var code = _serve.ExitCode;
+        _serve.Dispose();
+        _serve = null;
+        return code;
+    }
+
+    /// <summary>SIGKILL to the daemon and to serve, as a crash or the OOM killer would.</summary>
+    private async Task CrashAsync()
+    {
+        var daemon = ChildrenOf(_serve!.Id);
+        foreach (var pid in daemon)
+        {
+            Process.GetProcessById(pid).Kill();
+        }
+
+        _serve.Kill();
+        await _serve.WaitForExitAsync();
+        _serve.Dispose();
+        _serve = null;
+        foreach (var pid in daemon)
+        {
+            while (Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z", StringComparison.Ordinal))
+            {
+                await Task.Delay(10);
+            }
+        }
+    }
+
+    private List<int> QemuProcesses() =>
+        Process.GetProcessesByName("qemu-system-x86_64")
+            .Where(p => !File.ReadAllText($"/proc/{p.Id}/stat").Contains(") Z", StringComparison.Ordinal)
+                && File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(_state, StringComparison.Ordinal))
+            .Select(p => p.Id)
+            .ToList();
+
+    private static List<int> ChildrenOf(int parent) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ParentOf(pid) == parent)
+            .ToList();
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static bool Accepts(string socketPath)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
