@@ -22,6 +22,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
     private readonly EgressAuditLog _audit;
     private NflogReader? _denials;
     private DnsFilter? _dns;
+    private NetworkOwnership? _ownership;
     private Cleanroom.Network.Guard.ConnectionGuard? _guard;
     private Cleanroom.Network.Guard.Queue.QueueGuard? _queueGuard;
     private string? _denialsProblem;
@@ -66,6 +67,8 @@ public sealed class DaemonNetwork : IAsyncDisposable
             {
                 try
                 {
+                    // Before anything touches the table: it may be another daemon's.
+                    _ownership = NetworkOwnership.Claim(_options.NetworkSettings.TableName);
                     Upstreams = _options.NetworkSettings.DnsUpstreams.Count > 0 ? _options.NetworkSettings.DnsUpstreams : ResolvConf.Nameservers("/etc/resolv.conf");
                     // Without a gateway (--gateway off) the table has no redirect to it and DNS does not answer its name.
                     var settings = _options.NetworkSettings with
@@ -134,6 +137,7 @@ public sealed class DaemonNetwork : IAsyncDisposable
                     _guard = null;
                     _queueGuard = null;
                     _denials = null;
+                    _ownership = null;
                     if (mode == GuardMode.Queue && _options.GuardModeFallback)
                     {
                         // Auto: a kernel without NFQUEUE (or xt_NFQUEUE, or ctnetlink) still gets every check, by the proxy.
@@ -229,6 +233,8 @@ public sealed class DaemonNetwork : IAsyncDisposable
             await Networks.DisposeAsync();
         }
 
+        // Last: the next daemon may touch the table only once this one is done with it.
+        _ownership?.Dispose();
         _audit.Dispose();
     }
 

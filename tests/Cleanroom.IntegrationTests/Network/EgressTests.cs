@@ -256,6 +256,41 @@ public sealed class EgressTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_daemon_in_the_same_network_namespace_is_refused_and_leaves_the_first_ones_firewall_alone()
+    {
+        var id = await CreateAsync();
+        var table = _daemon.FirewallTable();
+        var state = Directory.CreateTempSubdirectory("cr-net-second-").FullName;
+        try
+        {
+            var second = new System.Diagnostics.ProcessStartInfo("nsenter", ["--net=/run/netns/" + _daemon.Host.Name, InstalledCli.Path, "serve",
+                "--listen", Path.Combine(state, "cleanroom.sock"), "--state-dir", state, "--assets", RepoPaths.Assets, "--network", "on", "--templates", "off"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using var process = System.Diagnostics.Process.Start(second)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            var output = await stdout + await stderr;
+            Assert.True(process.ExitCode != 0, "a second networked daemon started: " + output);
+            Assert.Contains("another Cleanroom daemon runs the sandbox network of this network namespace", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+
+        Assert.Equal(table, _daemon.FirewallTable());
+        Assert.Single(_daemon.Taps());
+        var allowed = await ExecAsync(id, "curl", "-sS", "-m", "10", "http://allowed.test/");
+        Assert.True(allowed.ExitCode == 0 && allowed.Stdout.Trim() == "web80", $"exit {allowed.ExitCode}: {allowed.Stdout} {allowed.Stderr}");
+        Assert.Equal(0, (await _daemon.CliAsync("sandbox", "rm", id)).ExitCode);
+    }
+
+    [Fact]
     public async Task A_VM_that_died_while_the_daemon_was_down_is_marked_failed_and_its_network_cleaned_up()
     {
         var id = await CreateAsync();
