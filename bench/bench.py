@@ -439,25 +439,22 @@ def bench_restart(count, runs):
     print(f"== restart: a daemon killed with SIGKILL while {count} sandboxes run (512 MiB, 2 vCPUs each)")
     d = Daemon("off", ["--max-total-vcpus", str(2 * count + 4), "--max-total-memory", f"{(count + 2) * 512}MiB"])
     try:
-        empty, serving, all_back = [], [], []
-        for _ in range(runs):
+        def crash_and_start(ids):
+            """(seconds until the next daemon serves, until every sandbox in ids answers)"""
             d.crash()
             t = time.perf_counter()
             d.start()
             until_serving(d)
-            empty.append(time.perf_counter() - t)
+            serving = time.perf_counter() - t
+            until_all_serve(d, ids)
+            return serving, time.perf_counter() - t
+
+        empty = [crash_and_start([])[0] for _ in range(runs)]
         t = time.perf_counter()
         ids = [d.cli("sandbox", "create").stdout.decode().strip() for _ in range(count)]
         create_all = time.perf_counter() - t
         qemus = {sid: qemu_pid_of(sid) for sid in ids}
-        for _ in range(runs):
-            d.crash()
-            t = time.perf_counter()
-            d.start()
-            until_serving(d)
-            serving.append(time.perf_counter() - t)
-            until_all_serve(d, ids)
-            all_back.append(time.perf_counter() - t)
+        serving, all_back = zip(*[crash_and_start(ids) for _ in range(runs)])
         same = sum(1 for sid in ids if qemu_pid_of(sid) == qemus[sid])
         print(f"  daemon start, no sandboxes:            serving {fmt(empty)}")
         print(f"  daemon start, {count:2d} sandboxes to take over: serving {fmt(serving)}")

@@ -121,7 +121,7 @@ public sealed class DaemonRestartTests : IAsyncLifetime
     /// <summary>SIGKILL to the daemon and to serve, as a crash or the OOM killer would.</summary>
     private async Task CrashAsync()
     {
-        var daemon = ChildrenOf(_serve!.Id);
+        var daemon = ProcessTree.ChildrenOf(_serve!.Id);
         foreach (var pid in daemon)
         {
             Process.GetProcessById(pid).Kill();
@@ -133,7 +133,7 @@ public sealed class DaemonRestartTests : IAsyncLifetime
         _serve = null;
         foreach (var pid in daemon)
         {
-            while (Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z", StringComparison.Ordinal))
+            while (ProcessTree.IsRunning(pid))
             {
                 await Task.Delay(10);
             }
@@ -142,29 +142,9 @@ public sealed class DaemonRestartTests : IAsyncLifetime
 
     private List<int> QemuProcesses() =>
         Process.GetProcessesByName("qemu-system-x86_64")
-            .Where(p => !File.ReadAllText($"/proc/{p.Id}/stat").Contains(") Z", StringComparison.Ordinal)
-                && File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(_state, StringComparison.Ordinal))
+            .Where(p => ProcessTree.IsRunning(p.Id) && File.ReadAllText($"/proc/{p.Id}/cmdline").Contains(_state, StringComparison.Ordinal))
             .Select(p => p.Id)
             .ToList();
-
-    private static List<int> ChildrenOf(int parent) =>
-        Directory.EnumerateDirectories("/proc")
-            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && ParentOf(pid) == parent)
-            .ToList();
-
-    private static int ParentOf(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return 0;
-        }
-    }
 
     private static bool Accepts(string socketPath)
     {

@@ -31,25 +31,10 @@ internal sealed class AdoptedQemuProcess : IQemuProcess
 
     public void Kill() => Signal(Posix.SigKill);
 
-    public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken ct)
-    {
-        try
-        {
-            await _exited.WaitAsync(timeout, ct);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken ct) => QemuExit.WithinAsync(_exited, timeout, ct);
 
-    public string DescribeOutput(int lines = 15)
-    {
-        var console = TextSanitizer.LastLines(Console.PrintableText(), lines);
-        return "qemu stderr: not captured (this QEMU was started by an earlier daemon)\n"
-            + $"guest console (last lines):\n{(console.Length > 0 ? console : "  (empty)")}";
-    }
+    public string DescribeOutput(int lines = 15) =>
+        QemuExit.Describe("qemu stderr: not captured (this QEMU was started by an earlier daemon)\n", Console, lines);
 
     public async ValueTask DisposeAsync()
     {

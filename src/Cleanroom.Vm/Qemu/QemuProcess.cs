@@ -109,31 +109,13 @@ internal sealed class QemuProcess : IQemuProcess
     }
 
     /// <summary>Waits for exit up to <paramref name="timeout"/>; true if the process has exited.</summary>
-    public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken ct)
-    {
-        if (_exited.IsCompleted)
-        {
-            return true;
-        }
-
-        try
-        {
-            await _exited.WaitAsync(timeout, ct);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken ct) => QemuExit.WithinAsync(_exited, timeout, ct);
 
     /// <summary>The last lines of stderr and of the console, for error messages.</summary>
     public string DescribeOutput(int lines = 15)
     {
         var stderr = TextSanitizer.LastLines(Stderr.PrintableText(), lines);
-        var console = TextSanitizer.LastLines(Console.PrintableText(), lines);
-        return $"qemu stderr (last lines):\n{(stderr.Length > 0 ? stderr : "  (empty)")}\n"
-            + $"guest console (last lines):\n{(console.Length > 0 ? console : "  (empty)")}";
+        return QemuExit.Describe($"qemu stderr (last lines):\n{(stderr.Length > 0 ? stderr : "  (empty)")}\n", Console, lines);
     }
 
     public async ValueTask DisposeAsync()

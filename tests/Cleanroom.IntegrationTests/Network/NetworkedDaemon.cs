@@ -82,7 +82,7 @@ public sealed class NetworkedDaemon : IAsyncDisposable
     /// <summary>Kills the daemon with SIGKILL (its VMs keep running), as a crash would.</summary>
     public async Task CrashAsync()
     {
-        var daemonPid = ChildPids(_daemon!.Id).Single();
+        var daemonPid = ProcessTree.ChildrenOf(_daemon!.Id).Single();
         Process.GetProcessById(daemonPid).Kill();
         _daemon.Kill();
         await _daemon.WaitForExitAsync();
@@ -243,25 +243,6 @@ public sealed class NetworkedDaemon : IAsyncDisposable
         catch (System.Net.Sockets.SocketException)
         {
             return false;
-        }
-    }
-
-    private static List<int> ChildPids(int parent) =>
-        Directory.EnumerateDirectories("/proc")
-            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && ParentOf(pid) == parent)
-            .ToList();
-
-    private static int ParentOf(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (IOException)
-        {
-            return 0;
         }
     }
 

@@ -41,6 +41,8 @@ public sealed class ToolchainClientsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // Checked before anything starts: xunit does not dispose a class whose InitializeAsync failed.
+        Assert.True(File.Exists(RepoPaths.ToolchainImage), $"{RepoPaths.ToolchainImage} is missing: scripts/test.sh builds it with scripts/build-toolchain-image.sh");
         _work = Directory.CreateTempSubdirectory("cr-toolchain-").FullName;
         _upstream = new StaticUpstream(Path.Combine(_work, "upstream"));
         _gem = await TinyGem.BuildAsync(Path.Combine(_work, "gem"), GemName, GemVersion, legacyIndex: false);
@@ -56,7 +58,6 @@ public sealed class ToolchainClientsTests : IAsyncLifetime
             "--gateway-upstream", $"rubygems.org={upstream}");
         _upstream.Start(_daemon, UpstreamPort);
 
-        Assert.True(File.Exists(RepoPaths.ToolchainImage), $"{RepoPaths.ToolchainImage} is missing: scripts/test.sh builds it with scripts/build-toolchain-image.sh");
         var imported = await _daemon.CliAsync("image", "import", Image, RepoPaths.ToolchainImage);
         Assert.True(imported.ExitCode == 0, imported.Stderr);
         await File.WriteAllTextAsync(Policy, """
