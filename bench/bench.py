@@ -157,7 +157,9 @@ def without_network(argv):
 def raw_boot(argv, old_dir, base, extra=()):
     """Boots QEMU with `argv` rewritten to a fresh work dir; returns (seconds to the agent's hello, live VM)."""
     work = tempfile.mkdtemp(prefix="cr-raw-")
-    args = [a.replace(old_dir, work) for a in without_network(argv)] + list(extra)
+    # The daemon serves the console on a socket QEMU waits for (wait=on); the baseline sends it to stdout as raw QEMU
+    # use would, drained into /dev/null.
+    args = ["stdio,id=console,signal=off" if a.startswith("socket,id=console,") else a.replace(old_dir, work) for a in without_network(argv)] + list(extra)
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", os.path.join(work, "root.qcow2")], check=True)
     # The confined daemon keeps sockets and the pid file in run/; the baseline runs the same argv unconfined.
     os.makedirs(os.path.join(work, "run"), exist_ok=True)
