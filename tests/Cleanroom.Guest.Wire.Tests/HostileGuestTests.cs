@@ -24,7 +24,7 @@ public class HostileGuestTests
     {
         await using var pair = await SocketPair.CreateAsync();
         var guest = new FrameWriter(pair.Guest, 65536);
-        await guest.WriteAsync(FrameType.Hello, 0, new HelloMessage(1, 12345, 65536, 65536, "liar").Encode(), CancellationToken.None);
+        await guest.WriteAsync(FrameType.Hello, 0, new HelloMessage(HelloMessage.CurrentVersion, 12345, 65536, 65536, "liar").Encode(), CancellationToken.None);
 
         var error = await Assert.ThrowsAsync<WireProtocolException>(() => AgentClient.ConnectAsync(pair.Host, Limits, Timeout, CancellationToken.None));
         Assert.Contains("nonce", error.Message, StringComparison.Ordinal);
@@ -208,7 +208,7 @@ public class HostileGuestTests
             var reader = new FrameReader(pair.Guest, WireLimits.Default);
             var hostHello = HelloMessage.Decode((await reader.ReadAsync(CancellationToken.None))!.Payload.Span);
             var writer = new FrameWriter(pair.Guest, 65536);
-            await writer.WriteAsync(FrameType.Hello, 0, new HelloMessage(1, hostHello.Nonce, 65536, 65536, "raw").Encode(), CancellationToken.None);
+            await writer.WriteAsync(FrameType.Hello, 0, new HelloMessage(HelloMessage.CurrentVersion, hostHello.Nonce, 65536, 65536, "raw").Encode(), CancellationToken.None);
             return writer;
         });
         var client = await AgentClient.ConnectAsync(pair.Host, Limits, Timeout, CancellationToken.None);

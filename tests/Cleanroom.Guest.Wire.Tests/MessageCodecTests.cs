@@ -127,4 +127,29 @@ public class MessageCodecTests
 
         Assert.Throws<WireProtocolException>(() => new PayloadReader(payload, "t").ReadStringList(10));
     }
+
+    [Fact]
+    public void Resume_round_trips_and_refuses_repeated_zero_or_too_many_streams()
+    {
+        var message = new ResumeMessage([new ResumeEntry(3, 12), new ResumeEntry(9, 0)]);
+        Assert.Equal(message.Entries, ResumeMessage.Decode(message.Encode(), 256).Entries);
+
+        Assert.Throws<WireProtocolException>(() => ResumeMessage.Decode(new ResumeMessage([new ResumeEntry(3, 1), new ResumeEntry(3, 2)]).Encode(), 256));
+        Assert.Throws<WireProtocolException>(() => ResumeMessage.Decode(new ResumeMessage([new ResumeEntry(0, 1)]).Encode(), 256));
+        Assert.Throws<WireProtocolException>(() => ResumeMessage.Decode(new ResumeMessage([new ResumeEntry(1, -1)]).Encode(), 256));
+
+        // The count is checked before anything is allocated for it.
+        var huge = new PayloadWriter().WriteUInt32(uint.MaxValue).ToArray();
+        Assert.Throws<WireProtocolException>(() => ResumeMessage.Decode(huge, 256));
+    }
+
+    [Fact]
+    public void Resumed_refuses_more_entries_than_asked_and_overlong_reasons()
+    {
+        var answer = new ResumedMessage([new ResumedEntry(3, true, 77, ""), new ResumedEntry(4, false, 0, "gone")]);
+        Assert.Equal(answer.Entries, ResumedMessage.Decode(answer.Encode(), 2).Entries);
+        Assert.Throws<WireProtocolException>(() => ResumedMessage.Decode(answer.Encode(), 1));
+        var longReason = new ResumedMessage([new ResumedEntry(3, false, 0, new string('x', ResumedEntry.MaxReasonBytes + 1))]);
+        Assert.Throws<WireProtocolException>(() => ResumedMessage.Decode(longReason.Encode(), 1));
+    }
 }

@@ -22,13 +22,13 @@ public class ReconnectTests
         var host = new FrameWriter(pair.Host, 65536);
         var reader = new FrameReader(pair.Host, WireLimits.Default);
 
-        await host.WriteAsync(FrameType.Hello, 0, new HelloMessage(1, 111, 65536, 65536, "old host").Encode(), CancellationToken.None);
+        await host.WriteAsync(FrameType.Hello, 0, new HelloMessage(HelloMessage.CurrentVersion, 111, 65536, 65536, "old host").Encode(), CancellationToken.None);
         Assert.Equal(111UL, HelloMessage.Decode((await reader.ReadAsync(CancellationToken.None))!.Payload.Span).Nonce);
         await host.WriteAsync(FrameType.Exec, 1, new ExecRequest { Argv = ["wait"] }.Encode(), CancellationToken.None);
         Assert.Equal(FrameType.Started, (await reader.ReadAsync(CancellationToken.None))!.Type);
 
         // The "new host" speaks on the same byte stream without any disconnect in between.
-        await host.WriteAsync(FrameType.Hello, 0, new HelloMessage(1, 222, 65536, 65536, "new host").Encode(), CancellationToken.None);
+        await host.WriteAsync(FrameType.Hello, 0, new HelloMessage(HelloMessage.CurrentVersion, 222, 65536, 65536, "new host").Encode(), CancellationToken.None);
         var answer = (await reader.ReadAsync(CancellationToken.None).AsTask().WaitAsync(Timeout))!;
         Assert.Equal(FrameType.Hello, answer.Type);
         Assert.Equal(222UL, HelloMessage.Decode(answer.Payload.Span).Nonce);
@@ -55,7 +55,7 @@ public class ReconnectTests
         {
             var reader = new FrameReader(pair.Guest, WireLimits.Default);
             var hostHello = HelloMessage.Decode((await reader.ReadAsync(CancellationToken.None))!.Payload.Span);
-            await guest.WriteAsync(FrameType.Hello, 0, new HelloMessage(1, hostHello.Nonce, 65536, 65536, "guest").Encode(), CancellationToken.None);
+            await guest.WriteAsync(FrameType.Hello, 0, new HelloMessage(HelloMessage.CurrentVersion, hostHello.Nonce, 65536, 65536, "guest").Encode(), CancellationToken.None);
         });
 
         await using var client = await AgentClient.ConnectAsync(pair.Host, WireLimits.Default, Timeout, CancellationToken.None);

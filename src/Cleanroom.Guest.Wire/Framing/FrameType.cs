@@ -56,4 +56,17 @@ public enum FrameType : byte
 
     /// <summary>Guest reports how <see cref="Configure"/> went (stream 0): an empty error means success.</summary>
     Configured = 17,
+
+    /// <summary>
+    /// Host names the processes of an earlier connection it takes over, with the output bytes it already holds of
+    /// each (stream 0, right after the hello); answered with <see cref="Resumed"/>. Any other first frame means the
+    /// host takes over none, and the guest ends them.
+    /// </summary>
+    Resume = 18,
+
+    /// <summary>Guest answers <see cref="Resume"/> (stream 0): which processes it still has, then replays their output.</summary>
+    Resumed = 19,
+
+    /// <summary>Host has recorded the process's exit: the guest may forget the stream and its retained output.</summary>
+    Release = 20,
 }

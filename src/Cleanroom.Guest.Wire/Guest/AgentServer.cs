@@ -16,10 +16,10 @@ public enum SessionEnd
 }
 
 /// <summary>
-/// The guest end of a connection: answers the hello, starts a handler task per exec stream, routes stdin, signals
-/// and window updates, and sends each process's exit as the last frame of its stream. With a
-/// <see cref="Configuration"/> that is still waiting (a guest restored from a template), it refuses commands until a
-/// configure request succeeded.
+/// The guest end of a connection: answers the hello, takes over the streams of an earlier connection when the host
+/// asks (<see cref="FrameType.Resume"/>), starts a handler task per exec stream, routes stdin, signals and window
+/// updates, and sends each process's exit as the last frame of its stream. With a <see cref="Configuration"/> that
+/// is still waiting (a guest restored from a template), it refuses commands until a configure request succeeded.
 /// </summary>
 public sealed class AgentServer
 {
@@ -27,11 +27,15 @@ public sealed class AgentServer
     private readonly IExecHandler _handler;
     private readonly WireLimits _limits;
     private readonly string _software;
-    private readonly ConcurrentDictionary<uint, ExecSession> _sessions = new();
-    private readonly ConcurrentDictionary<uint, byte> _finished = new();
+
+    // Stream ids this connection's host used: it may not reuse one.
+    private readonly ConcurrentDictionary<uint, byte> _used = new();
+    private readonly List<Task> _replies = [];
     private FrameWriter _writer;
     private HelloMessage? _host;
-    private int _generation;
+
+    // Whether the host has said which earlier streams it takes over: only its first frame after the hello may.
+    private bool _takeoverSettled;
 
     public AgentServer(Stream stream, IExecHandler handler, WireLimits limits, string software)
     {
@@ -48,11 +52,20 @@ public sealed class AgentServer
     /// </summary>
     public BootConfiguration? Configuration { get; init; }
 
+    /// <summary>
+    /// The process streams. The agent's loop gives every connection its one durable table, so processes outlive a
+    /// host; by default a connection has its own, and its processes end with it.
+    /// </summary>
+    public SessionTable Sessions { get; init; } = new(durable: false);
+
+    internal FrameWriter Writer => _writer;
+
+    /// <summary>The largest frame payload the host accepts.</summary>
+    internal int MaxFramePayload => _host!.MaxFramePayload;
+
     /// <summary>Serves the connection until the host closes it or asks for shutdown.</summary>
     public async Task<SessionEnd> RunAsync(CancellationToken cancellationToken)
     {
-        var sessionsStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var running = new ConcurrentDictionary<uint, Task>();
         var reader = new FrameReader(_stream, _limits);
         var end = SessionEnd.PeerClosed;
         try
@@ -74,15 +87,25 @@ public sealed class AgentServer
                 if (frame.Type == FrameType.Hello)
                 {
                     // A second hello means a new host took over the byte stream before this side saw the old one
-                    // leave (a virtio-serial port gives no reliable signal for a quick reconnect). End the old
-                    // host's processes without reporting to the newcomer, then answer it as a fresh connection.
-                    await EndSessionsAsync(sessionsStop, running);
-                    sessionsStop.Dispose();
-                    sessionsStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    _sessions.Clear();
-                    _finished.Clear();
+                    // leave (a virtio-serial port gives no reliable signal for a quick reconnect). The old host's
+                    // streams are let go as if it had left; then the newcomer is answered as a fresh connection.
+                    await LeaveStreamsAsync();
+                    _used.Clear();
+                    _takeoverSettled = false;
                     await AnswerHelloAsync(frame, cancellationToken);
                     continue;
+                }
+
+                if (frame.Type == FrameType.Resume)
+                {
+                    await TakeOverAsync(frame, cancellationToken);
+                    continue;
+                }
+
+                if (!_takeoverSettled)
+                {
+                    // The host takes over nothing: processes left by an earlier host end now.
+                    KillOrphans("the next host did not take it over");
                 }
 
                 if (frame.Type == FrameType.Shutdown)
@@ -93,7 +116,7 @@ public sealed class AgentServer
 
                 if (frame.Type == FrameType.Exec)
                 {
-                    StartExec(frame, running, sessionsStop.Token);
+                    StartExec(frame, cancellationToken);
                     continue;
                 }
 
@@ -106,8 +129,7 @@ public sealed class AgentServer
         }
         finally
         {
-            await EndSessionsAsync(sessionsStop, running);
-            sessionsStop.Dispose();
+            await LeaveStreamsAsync();
         }
 
         return end;
@@ -115,9 +137,6 @@ public sealed class AgentServer
 
     internal Task SendFrameAsync(FrameType type, uint streamId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) =>
         _writer.WriteAsync(type, streamId, payload, cancellationToken);
-
-    internal Task SendDataAsync(FrameType type, uint streamId, SendWindow window, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        DataSender.SendAsync(_writer, type, streamId, window, _host!.MaxFramePayload, data, cancellationToken);
 
     private async Task AnswerHelloAsync(Frame frame, CancellationToken cancellationToken)
     {
@@ -133,24 +152,87 @@ public sealed class AgentServer
         _host = host;
     }
 
-    /// <summary>Cancels every process of the current host and waits for their handlers; their exits go unreported.</summary>
-    private async Task EndSessionsAsync(CancellationTokenSource sessionsStop, ConcurrentDictionary<uint, Task> running)
+    /// <summary>
+    /// This connection's host is gone (or replaced). A durable table keeps its streams for the next host; otherwise
+    /// they end, and their exits go unreported.
+    /// </summary>
+    private async Task LeaveStreamsAsync()
     {
-        Interlocked.Increment(ref _generation);
-        var reason = new WireProtocolException("the host connection ended");
-        await sessionsStop.CancelAsync();
-        foreach (var session in _sessions.Values)
+        if (Sessions.Durable)
         {
-            session.Close(reason);
+            foreach (var session in Sessions.All)
+            {
+                session.Detach(this);
+            }
+        }
+        else
+        {
+            await Sessions.KillAllAsync("the host connection ended");
         }
 
-        await Task.WhenAll(running.Values);
-        running.Clear();
+        await Task.WhenAll(_replies);
+        _replies.Clear();
     }
 
-    private void StartExec(Frame frame, ConcurrentDictionary<uint, Task> running, CancellationToken stop)
+    private void KillOrphans(string reason, HashSet<uint>? keep = null)
     {
-        if (frame.StreamId == 0 || _sessions.ContainsKey(frame.StreamId) || _finished.ContainsKey(frame.StreamId))
+        _takeoverSettled = true;
+        foreach (var session in Sessions.All.Where(s => keep?.Contains(s.StreamId) != true))
+        {
+            Sessions.Kill(session, reason);
+        }
+    }
+
+    /// <summary>
+    /// The host takes over streams of an earlier connection: each named one that the guest still has, and whose kept
+    /// output covers what the host is missing, is bound to this connection; every other earlier stream ends. The
+    /// answer goes out before any replayed output, so the host knows each stream before its bytes arrive.
+    /// </summary>
+    private async Task TakeOverAsync(Frame frame, CancellationToken cancellationToken)
+    {
+        if (frame.StreamId != 0)
+        {
+            throw new WireProtocolException($"resume on stream {frame.StreamId}; it belongs on stream 0");
+        }
+
+        if (_takeoverSettled)
+        {
+            throw new WireProtocolException("resume after other frames; it must be the first frame after the hello");
+        }
+
+        var request = ResumeMessage.Decode(frame.Payload.Span, _limits.MaxStreams);
+        var answers = new List<ResumedEntry>(request.Entries.Count);
+        var links = new List<(ExecSession Session, ExecSession.Link Link)>();
+        foreach (var entry in request.Entries)
+        {
+            _used.TryAdd(entry.StreamId, 0);
+            if (!Sessions.TryGet(entry.StreamId, out var session))
+            {
+                answers.Add(new ResumedEntry(entry.StreamId, false, 0, "the guest has no such process (it was ended, or the guest restarted)"));
+                continue;
+            }
+
+            var (link, pid, reason) = session.BeginTakeover(this, entry.Delivered, _host!.InitialWindow, _limits.InitialWindow);
+            answers.Add(new ResumedEntry(entry.StreamId, link is not null, pid, reason));
+            if (link is not null)
+            {
+                links.Add((session, link));
+            }
+        }
+
+        KillOrphans("the next host did not take it over", links.Select(l => l.Session.StreamId).ToHashSet());
+        await _writer.WriteAsync(FrameType.Resumed, 0, new ResumedMessage(answers).Encode(), cancellationToken);
+
+        // Each replay waits for window the host grants as it stores, which this loop reads: they run beside it.
+        foreach (var (session, link) in links)
+        {
+            Reply(Task.Run(() => session.ReplayAsync(link), CancellationToken.None));
+        }
+    }
+
+    private void StartExec(Frame frame, CancellationToken agentStopping)
+    {
+        if (frame.StreamId == 0 || Sessions.Contains(frame.StreamId) || !_used.TryAdd(frame.StreamId, 0))
         {
             throw new WireProtocolException($"exec on stream {frame.StreamId}, which is reserved or already used");
         }
@@ -159,42 +241,47 @@ public sealed class AgentServer
         if (Configuration is { IsConfigured: false })
         {
             // Refused like a command that cannot start: the stream ends with its exit, the connection goes on.
-            _finished.TryAdd(frame.StreamId, 0);
-            running[frame.StreamId] = SendExitAsync(frame.StreamId, new ExitMessage(126, 0, BootConfiguration.NotConfiguredError));
+            Reply(SendExitAsync(frame.StreamId, new ExitMessage(126, 0, BootConfiguration.NotConfiguredError)));
             return;
         }
 
-        var session = new ExecSession(this, frame.StreamId, _limits.InitialWindow, _host!.InitialWindow);
-        if (_sessions.Count >= _limits.MaxStreams)
+        if (Sessions.Count >= _limits.MaxStreams)
         {
-            running[frame.StreamId] = SendExitAsync(session.StreamId, new ExitMessage(126, 0, $"too many concurrent processes (limit {_limits.MaxStreams})"));
+            Reply(SendExitAsync(frame.StreamId, new ExitMessage(126, 0, $"too many concurrent processes (limit {_limits.MaxStreams})")));
             return;
         }
 
-        _sessions[frame.StreamId] = session;
-        var generation = Volatile.Read(ref _generation);
-        running[frame.StreamId] = Task.Run(
+        var session = new ExecSession(frame.StreamId, Sessions.Durable, agentStopping);
+        session.Attach(this, _host!.InitialWindow, _limits.InitialWindow);
+        Sessions.Add(session);
+        session.Completion = Task.Run(
             async () =>
             {
                 ExitMessage exit;
                 try
                 {
-                    exit = await _handler.RunAsync(request, session, stop);
+                    exit = await _handler.RunAsync(request, session, session.Stopping);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
                     exit = new ExitMessage(126, 0, "agent failed to run the command: " + ex.Message);
                 }
 
-                if (generation == Volatile.Read(ref _generation))
+                await session.FinishAsync(exit);
+                if (!Sessions.Durable)
                 {
-                    _sessions.TryRemove(session.StreamId, out _);
-                    _finished.TryAdd(session.StreamId, 0);
-                    await SendExitAsync(session.StreamId, exit);
-                    running.TryRemove(session.StreamId, out _);
+                    // Nobody can take this stream over later: its exit needs no release.
+                    Sessions.Forget(session);
                 }
             },
             CancellationToken.None);
+    }
+
+    /// <summary>Tracks a send that runs beside the read loop, so the connection's end waits for it.</summary>
+    private void Reply(Task send)
+    {
+        _replies.RemoveAll(t => t.IsCompleted);
+        _replies.Add(send);
     }
 
     private async Task SendExitAsync(uint streamId, ExitMessage exit)
@@ -212,11 +299,11 @@ public sealed class AgentServer
     private async Task DispatchAsync(Frame frame, CancellationToken cancellationToken)
     {
         // Frames for a stream that already ended are benign races (stdin sent as the process exited): drop them.
-        _sessions.TryGetValue(frame.StreamId, out var session);
+        Sessions.TryGet(frame.StreamId, out var session);
         switch (frame.Type)
         {
             case FrameType.Stdin:
-                session?.OnStdin(frame.Payload);
+                session?.OnStdin(this, frame.Payload);
                 break;
             case FrameType.CloseStdin:
                 session?.OnStdinClosed();
@@ -229,7 +316,16 @@ public sealed class AgentServer
                 session?.OnControl(new ResizeControl(resize.Cols, resize.Rows));
                 break;
             case FrameType.WindowUpdate:
-                session?.OnWindowUpdate(WindowUpdateMessage.Decode(frame.Payload.Span).Increment);
+                session?.OnWindowUpdate(this, WindowUpdateMessage.Decode(frame.Payload.Span).Increment);
+                break;
+            case FrameType.Release:
+                // The host recorded the exit: the stream and its kept output can go. A release of a running stream
+                // or an unknown one changes nothing.
+                if (session is { HasExited: true })
+                {
+                    Sessions.Forget(session);
+                }
+
                 break;
             case FrameType.Ping:
                 await _writer.WriteAsync(FrameType.Pong, 0, frame.Payload, cancellationToken);

@@ -25,6 +25,9 @@ public sealed class AgentClient : IAsyncDisposable
     private readonly ulong _nonce = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
     private FrameWriter _writer;
     private TaskCompletionSource<ConfiguredMessage>? _configure;
+    private (IReadOnlyList<ResumeEntry> Asked, TaskCompletionSource Answered)? _takeover;
+    private readonly Dictionary<uint, GuestProcess> _takenOver = [];
+    private readonly Dictionary<uint, string> _notTakenOver = [];
     private Task _readLoop = Task.CompletedTask;
     private uint _lastStreamId;
     private long _lastPing;
@@ -49,8 +52,19 @@ public sealed class AgentClient : IAsyncDisposable
     /// <summary>Why the connection ended, if it failed.</summary>
     public Exception? Failure => _failure;
 
-    /// <summary>Performs the handshake on <paramref name="stream"/> and starts reading.</summary>
-    public static async Task<AgentClient> ConnectAsync(Stream stream, WireLimits limits, TimeSpan helloTimeout, CancellationToken cancellationToken)
+    /// <summary>Streams of an earlier connection this one took over (see <see cref="ConnectAsync"/>), by stream id.</summary>
+    public IReadOnlyDictionary<uint, GuestProcess> TakenOver => _takenOver;
+
+    /// <summary>Streams asked for that the guest did not hand over, with its reason (escaped).</summary>
+    public IReadOnlyDictionary<uint, string> NotTakenOver => _notTakenOver;
+
+    /// <summary>
+    /// Performs the handshake on <paramref name="stream"/> and starts reading. With <paramref name="takeOver"/>, also
+    /// takes over those streams of an earlier connection (a daemon restart): each named stream the guest still has
+    /// becomes a process in <see cref="TakenOver"/>, whose output continues after the bytes the entry says the host
+    /// holds; every other stream of an earlier connection ends. Without it, they all end.
+    /// </summary>
+    public static async Task<AgentClient> ConnectAsync(Stream stream, WireLimits limits, TimeSpan helloTimeout, CancellationToken cancellationToken, IReadOnlyList<ResumeEntry>? takeOver = null)
     {
         var client = new AgentClient(stream, limits);
         try
@@ -58,11 +72,18 @@ public sealed class AgentClient : IAsyncDisposable
             var hello = new HelloMessage(HelloMessage.CurrentVersion, client._nonce, limits.MaxFramePayload, limits.InitialWindow, "cleanroom-host");
             await client._writer.WriteAsync(FrameType.Hello, 0, hello.Encode(), cancellationToken);
             client._readLoop = Task.Run(client.ReadLoopAsync, CancellationToken.None);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(helloTimeout);
             var guest = await client._hello.Task.WaitAsync(helloTimeout, cancellationToken);
             client._writer = new FrameWriter(stream, guest.MaxFramePayload);
+            if (takeOver is { Count: > 0 })
+            {
+                await client.TakeOverAsync(takeOver, deadline.Token);
+            }
+
             return client;
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             await client.DisposeAsync();
             throw new WireProtocolException($"the guest agent did not answer the hello within {helloTimeout.TotalSeconds:0.#} s");
@@ -74,8 +95,11 @@ public sealed class AgentClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a process in the guest. Its output must be read (it is flow-controlled).</summary>
-    public async Task<GuestProcess> StartAsync(ExecRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a process in the guest. Its output must be read (it is flow-controlled). With
+    /// <paramref name="keepUntilReleased"/>, the guest keeps its exit until <see cref="GuestProcess.ReleaseAsync"/>.
+    /// </summary>
+    public async Task<GuestProcess> StartAsync(ExecRequest request, CancellationToken cancellationToken, bool keepUntilReleased = false)
     {
         ThrowIfFailed();
         if (_processes.Count >= _limits.MaxStreams)
@@ -90,7 +114,7 @@ public sealed class AgentClient : IAsyncDisposable
         }
 
         var id = Interlocked.Increment(ref _lastStreamId);
-        var process = new GuestProcess(this, id, _limits.InitialWindow, Guest.InitialWindow);
+        var process = new GuestProcess(this, id, _limits.InitialWindow, Guest.InitialWindow, keepUntilReleased);
         _processes[id] = process;
         try
         {
@@ -260,6 +284,15 @@ public sealed class AgentClient : IAsyncDisposable
                 var process = Process(frame);
                 _processes.TryRemove(frame.StreamId, out _);
                 process.OnExit(exit);
+                if (!process.KeepUntilReleased)
+                {
+                    _ = process.ReleaseAsync(CancellationToken.None);
+                }
+
+                break;
+            case FrameType.Resumed:
+                RequireControlStream(frame);
+                AcceptTakeover(frame);
                 break;
             case FrameType.WindowUpdate:
                 var update = WindowUpdateMessage.Decode(frame.Payload.Span);
@@ -295,6 +328,53 @@ public sealed class AgentClient : IAsyncDisposable
             default:
                 throw new WireProtocolException($"unexpected {frame.Type} frame from the guest");
         }
+    }
+
+    private async Task TakeOverAsync(IReadOnlyList<ResumeEntry> streams, CancellationToken cancellationToken)
+    {
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _takeover = (streams, answered);
+        await _writer.WriteAsync(FrameType.Resume, 0, new ResumeMessage(streams).Encode(), cancellationToken);
+        await answered.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs in the read loop, so every stream taken over is known before its replayed output (which follows the answer
+    /// on the wire) is dispatched. The answer must name exactly the streams asked for, in order.
+    /// </summary>
+    private void AcceptTakeover(Frame frame)
+    {
+        if (_takeover is not { } takeover || takeover.Answered.Task.IsCompleted)
+        {
+            throw new WireProtocolException("Resumed frame from the guest, but no resume request was waiting");
+        }
+
+        var answer = ResumedMessage.Decode(frame.Payload.Span, takeover.Asked.Count);
+        if (answer.Entries.Count != takeover.Asked.Count || answer.Entries.Where((e, i) => e.StreamId != takeover.Asked[i].StreamId).Any())
+        {
+            throw new WireProtocolException("the guest's resume answer does not name the streams asked for");
+        }
+
+        foreach (var entry in answer.Entries)
+        {
+            _lastStreamId = Math.Max(_lastStreamId, entry.StreamId);
+            if (!entry.Found)
+            {
+                _notTakenOver[entry.StreamId] = UntrustedText.Escape(entry.Reason, ResumedEntry.MaxReasonBytes);
+                continue;
+            }
+
+            var process = new GuestProcess(this, entry.StreamId, _limits.InitialWindow, Guest.InitialWindow, keepUntilReleased: true);
+            if (entry.Pid > 0)
+            {
+                process.OnStartedEarlier(entry.Pid);
+            }
+
+            _processes[entry.StreamId] = process;
+            _takenOver[entry.StreamId] = process;
+        }
+
+        takeover.Answered.TrySetResult();
     }
 
     private void AcceptHello(Frame frame)
@@ -360,6 +440,8 @@ public sealed class AgentClient : IAsyncDisposable
             ping.TrySetException(reason);
         }
 
+        _takeover?.Answered.TrySetException(reason);
+        _ = _takeover?.Answered.Task.Exception;
         if (Interlocked.Exchange(ref _configure, null) is { } configure)
         {
             configure.TrySetException(reason);

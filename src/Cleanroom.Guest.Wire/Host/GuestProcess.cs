@@ -18,16 +18,29 @@ public sealed class GuestProcess
     private readonly ReceiveWindow _receiveWindow;
     private readonly SendWindow _stdinWindow;
     private int _stdinClosed;
+    private int _released;
 
-    internal GuestProcess(AgentClient owner, uint streamId, int hostWindow, int guestWindow)
+    // The chunk last handed to the reader counts as consumed only when the reader asks for the next one, so the window
+    // it frees is granted after the reader stored it: the guest drops output it keeps for a restart on that grant.
+    private int _handedOut;
+
+    internal GuestProcess(AgentClient owner, uint streamId, int hostWindow, int guestWindow, bool keepUntilReleased)
     {
         _owner = owner;
         StreamId = streamId;
         _receiveWindow = new ReceiveWindow(hostWindow);
         _stdinWindow = new SendWindow(guestWindow);
+        KeepUntilReleased = keepUntilReleased;
     }
 
     public uint StreamId { get; }
+
+    /// <summary>
+    /// The guest keeps this stream's exit (and the output not yet stored) until <see cref="ReleaseAsync"/>: the caller
+    /// records the exit first, so a host that dies in between can take the stream over and learn it again.
+    /// Otherwise the stream is released as its exit arrives.
+    /// </summary>
+    public bool KeepUntilReleased { get; }
 
     /// <summary>Completes with the guest pid once the process started; faults if it never did.</summary>
     public Task<int> Started => _started.Task;
@@ -38,21 +51,44 @@ public sealed class GuestProcess
     /// <summary>The next output chunk, or null once the process exited and all output was read.</summary>
     public async ValueTask<OutputChunk?> ReadOutputAsync(CancellationToken cancellationToken)
     {
+        if (_handedOut > 0)
+        {
+            var grant = _receiveWindow.OnConsumed(_handedOut);
+            _handedOut = 0;
+            if (grant > 0 && !_exited.Task.IsCompleted)
+            {
+                await _owner.SendFrameAsync(FrameType.WindowUpdate, StreamId, new WindowUpdateMessage(grant).Encode(), cancellationToken);
+            }
+        }
+
         while (await _output.Reader.WaitToReadAsync(cancellationToken))
         {
             if (_output.Reader.TryRead(out var chunk))
             {
-                var grant = _receiveWindow.OnConsumed(chunk.Data.Length);
-                if (grant > 0 && !_exited.Task.IsCompleted)
-                {
-                    await _owner.SendFrameAsync(FrameType.WindowUpdate, StreamId, new WindowUpdateMessage(grant).Encode(), cancellationToken);
-                }
-
+                _handedOut = chunk.Data.Length;
                 return chunk;
             }
         }
 
         return null;
+    }
+
+    /// <summary>Tells the guest the exit is recorded: it forgets the stream. Harmless twice or on a lost connection.</summary>
+    public async Task ReleaseAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _owner.SendFrameAsync(FrameType.Release, StreamId, ReadOnlyMemory<byte>.Empty, cancellationToken);
+        }
+        catch (Exception ex) when (ex is WireProtocolException or OperationCanceledException)
+        {
+            // The guest is gone or stuck; a host that takes the stream over later releases it then.
+        }
     }
 
     public Task WriteStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
@@ -68,6 +104,9 @@ public sealed class GuestProcess
 
     public Task ResizeAsync(ushort cols, ushort rows, CancellationToken cancellationToken) =>
         _owner.SendFrameAsync(FrameType.Resize, StreamId, new ResizeMessage(cols, rows).Encode(), cancellationToken);
+
+    /// <summary>A stream taken over from an earlier connection whose process had started already.</summary>
+    internal void OnStartedEarlier(int pid) => _started.TrySetResult(pid);
 
     internal void OnStarted(int pid)
     {

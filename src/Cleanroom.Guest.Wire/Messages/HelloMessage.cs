@@ -9,7 +9,8 @@ namespace Cleanroom.Guest.Wire.Messages;
 public sealed record HelloMessage(ushort Version, ulong Nonce, int MaxFramePayload, int InitialWindow, string Software)
 {
     public const uint Magic = 0x434C524D; // "CLRM"
-    public const ushort CurrentVersion = 1;
+    // 2: processes outlive their host's connection (Resume, Resumed, Release; window granted once output is stored).
+    public const ushort CurrentVersion = 2;
 
     public byte[] Encode() => new PayloadWriter()
         .WriteUInt32(Magic)

@@ -28,6 +28,9 @@ internal sealed class AgentLoop
     private readonly WireLimits _limits;
     private readonly BootConfiguration? _configuration;
 
+    // One table for every connection: a command outlives its host's connection, for the next host to take over.
+    private readonly SessionTable _sessions = new(durable: true);
+
     /// <param name="configuration">
     /// A template boot's pending configuration, shared by every connection (a reconnecting host finds the guest as
     /// the last one left it); null when the guest booted with its settings.
@@ -65,7 +68,7 @@ internal sealed class AgentLoop
                 using var stream = port.NewConnection();
                 try
                 {
-                    end = await new AgentServer(stream, _handler, _limits, Software) { Configuration = _configuration }.RunAsync(cancellationToken);
+                    end = await new AgentServer(stream, _handler, _limits, Software) { Configuration = _configuration, Sessions = _sessions }.RunAsync(cancellationToken);
                 }
                 finally
                 {

@@ -1,0 +1,87 @@
+namespace Cleanroom.Guest.Wire.Guest;
+
+/// <summary>
+/// Output a stream sent that its host has not acknowledged yet, kept so a host that takes the stream over after a
+/// restart gets again what the old host may have lost. The host acknowledges by granting window, which it does only
+/// once the bytes are stored, so what is kept never exceeds the window the host granted: it is bounded by the host's
+/// initial window (a megabyte by default), and is usually the last frame or two. Positions count stdout and stderr
+/// bytes together, in the order they were sent.
+/// </summary>
+public sealed class UnacknowledgedOutput
+{
+    private readonly Queue<(OutputStreamKind Kind, byte[] Data)> _pieces = new();
+
+    // Bytes of the first piece that are acknowledged already.
+    private int _headSkip;
+
+    /// <summary>Every output byte ever sent on this stream.</summary>
+    public long Sent { get; private set; }
+
+    /// <summary>Bytes the host acknowledged: everything before this position is gone from here.</summary>
+    public long Acknowledged { get; private set; }
+
+    /// <summary>Bytes kept: sent and not acknowledged.</summary>
+    public long Kept => Sent - Acknowledged;
+
+    /// <summary>Keeps a copy of bytes about to be sent.</summary>
+    public void Add(OutputStreamKind kind, ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        _pieces.Enqueue((kind, data.ToArray()));
+        Sent += data.Length;
+    }
+
+    /// <summary>
+    /// Drops bytes up to position <paramref name="position"/>; returns false (and drops nothing) when that position is
+    /// before what was already dropped or after what was sent: the host claims bytes it cannot have.
+    /// </summary>
+    public bool AcknowledgeTo(long position)
+    {
+        if (position < Acknowledged || position > Sent)
+        {
+            return false;
+        }
+
+        var drop = position - Acknowledged;
+        while (drop > 0)
+        {
+            var (_, head) = _pieces.Peek();
+            var left = head.Length - _headSkip;
+            if (drop >= left)
+            {
+                _pieces.Dequeue();
+                _headSkip = 0;
+                drop -= left;
+            }
+            else
+            {
+                _headSkip += (int)drop;
+                drop = 0;
+            }
+        }
+
+        Acknowledged = position;
+        return true;
+    }
+
+    /// <summary>Window granted by the host acknowledges that many more bytes; a grant beyond what was sent is ignored past it.</summary>
+    public void Acknowledge(long bytes) => AcknowledgeTo(Math.Min(Sent, Acknowledged + bytes));
+
+    /// <summary>The kept bytes in order, as (stream, bytes) pieces.</summary>
+    public IReadOnlyList<(OutputStreamKind Kind, ReadOnlyMemory<byte> Data)> Snapshot()
+    {
+        var pieces = new List<(OutputStreamKind, ReadOnlyMemory<byte>)>(_pieces.Count);
+        var first = true;
+        foreach (var (kind, data) in _pieces)
+        {
+            pieces.Add((kind, data.AsMemory(first ? _headSkip : 0)));
+            first = false;
+        }
+
+        return pieces;
+    }
+}
