@@ -45,5 +45,8 @@ public sealed class DaemonException : Exception
 
     public static DaemonException InvalidArgument(string message) => new(StatusCode.InvalidArgument, ReasonCode.InvalidArgument, message);
 
+    /// <summary>The daemon is stopping: the call is worth repeating against the next daemon.</summary>
+    public static DaemonException Stopping(string message) => new(StatusCode.Unavailable, ReasonCode.BackendUnavailable, message);
+
     public static DaemonException NotReady(string message) => new(StatusCode.FailedPrecondition, ReasonCode.FailedPrecondition, message);
 }

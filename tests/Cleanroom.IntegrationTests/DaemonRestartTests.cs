@@ -42,6 +42,10 @@ public sealed class DaemonRestartTests : IAsyncLifetime
         Assert.Equal(0, (await CliAsync("exec", "--in", id, "--", "sh", "-c", "echo kept > /root/marker")).ExitCode);
         var qemu = Assert.Single(QemuProcesses());
 
+        // A command running through the stop, with its client streaming it.
+        var running = CliAsync("exec", "--in", id, "--", "sh", "-c", "echo one; while [ ! -e /root/go ]; do sleep 0.1; done; echo two");
+        await WaitForRunningExecutionAsync(id);
+
         var exit = await StopAsync();
         Assert.Equal(0, exit);
         Assert.Equal([qemu], QemuProcesses()); // the same VM, still running with no daemon
@@ -51,6 +55,13 @@ public sealed class DaemonRestartTests : IAsyncLifetime
         Assert.Contains("status: ready", inspect.Stdout, StringComparison.Ordinal);
         var marker = await CliAsync("exec", "--in", id, "--", "cat", "/root/marker");
         Assert.True(marker.ExitCode == 0 && marker.Stdout.Trim() == "kept", $"exit {marker.ExitCode}: {marker.Stdout} {marker.Stderr}");
+
+        // The command went on, and its client reconnected to the next daemon and printed the rest once.
+        Assert.Equal(0, (await CliAsync("exec", "--in", id, "--", "touch", "/root/go")).ExitCode);
+        var through = await running.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(through.ExitCode == 0 && through.Stdout == "one\ntwo\n", $"exit {through.ExitCode}: {through.Stdout} {through.Stderr}");
+        var record = await CliAsync("execution", "ls", "--in", id, "--all", "--json");
+        Assert.DoesNotContain("lost", record.Stdout, StringComparison.Ordinal);
 
         // This daemon was started without --on-stop keep: its stop stops the sandbox.
         Assert.Equal(0, await StopAsync());
@@ -77,6 +88,16 @@ public sealed class DaemonRestartTests : IAsyncLifetime
     }
 
     private Task<(int ExitCode, string Stdout, string Stderr)> CliAsync(params string[] args) => InstalledCli.RunAsync(Socket, null, args);
+
+    /// <summary>Asks the daemon until the sandbox has a running execution (each ask is a full CLI round trip).</summary>
+    private async Task WaitForRunningExecutionAsync(string sandboxId)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!(await CliAsync("execution", "ls", "--in", sandboxId, "--json")).Stdout.Contains("RUNNING", StringComparison.Ordinal))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "the command was not running within 60 s");
+        }
+    }
 
     private async Task StartAsync(params string[] extra)
     {

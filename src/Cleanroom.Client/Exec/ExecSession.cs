@@ -11,6 +11,10 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan SignalTimeout = TimeSpan.FromSeconds(10);
 
+    // How long a broken output stream is retried: a daemon restart takes seconds, and the command goes on meanwhile.
+    private static readonly TimeSpan ReconnectWindow = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ReconnectPause = TimeSpan.FromMilliseconds(250);
+
     private readonly DaemonConnection _daemon = daemon;
     private readonly ExecSpec _spec = spec;
     private readonly ExecIo _io = io;
@@ -27,6 +31,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
     private int _interrupts;
     private int _pendingSignal;
     private int _abortSignal = Signals.Interrupt;
+    private bool _reconnectNoticed;
 
     public void Interrupt(int signal)
     {
@@ -175,40 +180,81 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
         return execution;
     }
 
+    /// <summary>
+    /// Follows the command's output to its exit. When the stream breaks or ends without an exit (the daemon stopped,
+    /// crashed or restarted), the command goes on in its sandbox: this reconnects, from the byte it has printed, for up
+    /// to <see cref="ReconnectWindow"/>, and only then falls back to the stored record.
+    /// </summary>
     private async Task<(ExecOutcome, int)> StreamAsync(string sandboxId, string executionId)
     {
+        long printed = 0;
+        long? lostAt = null;
+        while (true)
+        {
+            var attempt = await StreamOnceAsync(sandboxId, executionId, printed);
+            if (attempt.Result is { } result)
+            {
+                return result;
+            }
+
+            printed = attempt.Printed;
+            // An attempt that got nothing from a daemon it reached will not do better the next time; one that got output
+            // before it broke, or found no daemon at all (it is restarting), is worth another.
+            var final = attempt.Received == 0 && attempt.Error is not { StatusCode: StatusCode.Unavailable };
+            lostAt ??= System.Diagnostics.Stopwatch.GetTimestamp();
+            if (final || System.Diagnostics.Stopwatch.GetElapsedTime(lostAt.Value) > ReconnectWindow)
+            {
+                return await ExitFromRecordAsync(sandboxId, executionId, attempt.Error);
+            }
+
+            if (!_reconnectNoticed)
+            {
+                _reconnectNoticed = true;
+                var why = attempt.Error is { } lost ? DaemonErrors.Describe(lost, _daemon.Endpoint) : "it ended without an exit status";
+                Notice($"lost the output stream of execution {executionId} ({why}); reconnecting, the command goes on in its sandbox");
+            }
+
+            await Task.Delay(ReconnectPause, _abort.Token);
+        }
+    }
+
+    private async Task<StreamAttempt> StreamOnceAsync(string sandboxId, string executionId, long printed)
+    {
         using var call = _daemon.Executions.StreamExecution(
-            new StreamExecutionRequest { SandboxId = sandboxId, ExecutionId = executionId, Follow = true },
+            new StreamExecutionRequest { SandboxId = sandboxId, ExecutionId = executionId, Follow = true, OutputOffset = printed },
             cancellationToken: _abort.Token);
 
         var stream = call.ResponseStream;
-        RpcException? streamError = null;
+        var received = 0;
         try
         {
             while (await stream.MoveNext(_abort.Token))
             {
+                received++;
                 var message = stream.Current;
                 switch (message.PayloadCase)
                 {
                     case ExecutionStreamEvent.PayloadOneofCase.Stdout:
                         if (!await TryWriteAsync(_io.Stdout, message.Stdout))
                         {
-                            return await BrokenPipeAsync(sandboxId, executionId);
+                            return new StreamAttempt(await BrokenPipeAsync(sandboxId, executionId), printed, received, null);
                         }
 
+                        printed += message.Stdout.Length;
                         break;
                     case ExecutionStreamEvent.PayloadOneofCase.Stderr:
                         if (!await TryWriteAsync(_io.Stderr, message.Stderr))
                         {
-                            return await BrokenPipeAsync(sandboxId, executionId);
+                            return new StreamAttempt(await BrokenPipeAsync(sandboxId, executionId), printed, received, null);
                         }
 
+                        printed += message.Stderr.Length;
                         break;
                     case ExecutionStreamEvent.PayloadOneofCase.Message:
                         Notice(message.Message);
                         break;
                     case ExecutionStreamEvent.PayloadOneofCase.Exit:
-                        return (ExecOutcome.Exited, Exited(message.Exit.ExitCode, message.Exit.Message));
+                        return new StreamAttempt((ExecOutcome.Exited, Exited(message.Exit.ExitCode, message.Exit.Message)), printed, received, null);
                     default:
                         break;
                 }
@@ -216,10 +262,10 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
         }
         catch (RpcException ex) when (!_abort.IsCancellationRequested)
         {
-            streamError = ex;
+            return new StreamAttempt(null, printed, received, ex);
         }
 
-        return await ExitFromRecordAsync(sandboxId, executionId, streamError);
+        return new StreamAttempt(null, printed, received, null);
     }
 
     // The stream can end or break without an exit event (e.g. the daemon restarted); the stored record may still
@@ -355,4 +401,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
     }
 
     private void Notice(string line) => _events.Notice?.Invoke(line);
+
+    /// <summary>One try at following the output: its result when it reached the exit, else how far it got and why not.</summary>
+    private sealed record StreamAttempt((ExecOutcome, int)? Result, long Printed, int Received, RpcException? Error);
 }

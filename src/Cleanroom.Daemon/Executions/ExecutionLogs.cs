@@ -38,6 +38,13 @@ public sealed class ExecutionLogs
 
     public OutputLog OpenFinished(string sandboxId, string executionId) => OutputLog.OpenFinished(PathOf(sandboxId, executionId));
 
+    /// <summary>The log of a command an earlier daemon left running, to go on appending to it (see <see cref="OutputLog.Continue"/>).</summary>
+    public OutputLog Continue(string sandboxId, string executionId)
+    {
+        Directory.CreateDirectory(Path.Combine(_root, sandboxId));
+        return OutputLog.Continue(PathOf(sandboxId, executionId));
+    }
+
     /// <summary>Removes every log of a sandbox (it was removed).</summary>
     public void DeleteSandbox(string sandboxId)
     {

@@ -22,6 +22,7 @@ public sealed class ExecutionRunner
     private GuestProcess? _process;
     private int _cancelSignal;
     private string? _abortReason;
+    private bool _leaving;
 
     public ExecutionRunner(ExecutionRecord record, OutputLog log, StateStore store, OutputBudget budget, ILogger logger)
     {
@@ -56,7 +57,8 @@ public sealed class ExecutionRunner
     {
         try
         {
-            _process = await agent.StartAsync(request, cancellationToken);
+            // Kept until released: the exit is recorded first, so a daemon dying in between loses nothing.
+            _process = await agent.StartAsync(request, cancellationToken, keepUntilReleased: true);
         }
         catch (Exception ex)
         {
@@ -66,7 +68,8 @@ public sealed class ExecutionRunner
         }
 
         // The process exists now: what follows must not depend on the caller staying, or the record would lie.
-        Update(r => r with { Status = ExecutionStatus.Running, StartedAt = DateTimeOffset.UtcNow });
+        var streamId = _process.StreamId;
+        Update(r => r with { Status = ExecutionStatus.Running, StartedAt = DateTimeOffset.UtcNow, StreamId = streamId });
         _ = Task.Run(() => PumpAsync(_process), CancellationToken.None);
         if (!attachStdin)
         {
@@ -81,6 +84,22 @@ public sealed class ExecutionRunner
             }
         }
     }
+
+    /// <summary>
+    /// Goes on with a command an earlier daemon started, on the stream this daemon took over after a restart: its
+    /// output continues in the same log after the bytes the log already held.
+    /// </summary>
+    public void TakeOver(GuestProcess process)
+    {
+        _process = process;
+        _ = Task.Run(() => PumpAsync(process), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The daemon stops and leaves the sandbox running (<c>serve --on-stop keep</c>): when the guest connection closes,
+    /// the record stays RUNNING for the next daemon to take over, instead of ending as lost.
+    /// </summary>
+    public void LeaveRunning() => Volatile.Write(ref _leaving, true);
 
     public Task WriteStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         RunningProcess().WriteStdinAsync(data, cancellationToken);
@@ -120,13 +139,26 @@ public sealed class ExecutionRunner
             if (cut is not null)
             {
                 Finish(ExecutionStatus.Failed, exit.ShellExitCode, exit.Signal, cut);
-                return;
+            }
+            else
+            {
+                var status = exit.ShellExitCode == 0 ? ExecutionStatus.Succeeded
+                    : _cancelSignal != 0 && exit.Signal != 0 ? ExecutionStatus.Canceled
+                    : ExecutionStatus.Failed;
+                Finish(status, exit.ShellExitCode, exit.Signal, exit.Error);
             }
 
-            var status = exit.ShellExitCode == 0 ? ExecutionStatus.Succeeded
-                : _cancelSignal != 0 && exit.Signal != 0 ? ExecutionStatus.Canceled
-                : ExecutionStatus.Failed;
-            Finish(status, exit.ShellExitCode, exit.Signal, exit.Error);
+            // Recorded: the guest may forget the command now.
+            using var timeout = new CancellationTokenSource(ControlTimeout);
+            await process.ReleaseAsync(timeout.Token);
+        }
+        catch (WireProtocolException) when (Volatile.Read(ref _leaving))
+        {
+            // The record stays RUNNING and the log as far as it got; the next daemon takes the command over. Clients
+            // following it are told to go to that daemon.
+            Log.Abandon(DaemonException.Stopping($"the daemon stopped and left execution {_record.Id} running; the next daemon on this state directory serves the rest of its output"));
+            Log.Dispose();
+            _finished.TrySetResult(Record);
         }
         catch (WireProtocolException ex)
         {
@@ -155,7 +187,8 @@ public sealed class ExecutionRunner
     /// </summary>
     private async Task<string?> CopyOutputAsync(GuestProcess process)
     {
-        long written = 0;
+        // A command taken over after a restart has its earlier output in the log already: it counts against the cap.
+        var written = Log.OutputBytes;
         long sinceDiskCheck = 0;
         string? cut = null;
         while (await process.ReadOutputAsync(CancellationToken.None) is { } chunk)

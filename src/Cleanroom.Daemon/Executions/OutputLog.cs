@@ -19,20 +19,65 @@ public sealed class OutputLog : IDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _length;
     private bool _completed;
+    private Exception? _abandoned;
 
-    private OutputLog(string path, SafeFileHandle? writer, long length, bool completed)
+    private OutputLog(string path, SafeFileHandle? writer, long length, bool completed, long outputBytes = 0)
     {
         _path = path;
         _writer = writer;
         _length = length;
         _completed = completed;
+        OutputBytes = outputBytes;
     }
 
     public string Path => _path;
 
+    /// <summary>Output bytes (stdout and stderr, without record headers) in the log when it was opened.</summary>
+    public long OutputBytes { get; }
+
     /// <summary>Creates a new, empty log for a running execution.</summary>
     public static OutputLog Create(string path) =>
         new(path, File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read), 0, completed: false);
+
+    /// <summary>
+    /// Opens the log of a command an earlier daemon left running, to append what follows. A record the earlier daemon
+    /// was writing when it died is cut off (its bytes are not counted as stored, so the guest sends them again).
+    /// </summary>
+    public static OutputLog Continue(string path)
+    {
+        var writer = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        try
+        {
+            var size = RandomAccess.GetLength(writer);
+            var header = new byte[RecordHeader];
+            long offset = 0;
+            long output = 0;
+            while (offset + RecordHeader <= size)
+            {
+                ReadExactly(writer, header, offset);
+                var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
+                if (header[0] is not (1 or 2) || offset + RecordHeader + length > size)
+                {
+                    break;
+                }
+
+                offset += RecordHeader + length;
+                output += length;
+            }
+
+            if (offset < size)
+            {
+                RandomAccess.SetLength(writer, offset);
+            }
+
+            return new OutputLog(path, writer, offset, completed: false, output);
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Opens the finished log of an execution from an earlier daemon run, read-only.</summary>
     public static OutputLog OpenFinished(string path) =>
@@ -70,6 +115,12 @@ public sealed class OutputLog : IDisposable
     /// <summary>No more output will come; followers finish once they have read everything.</summary>
     public void Complete() => Publish(() => _completed = true);
 
+    /// <summary>
+    /// This daemon stops following the command (it stops and leaves it running for the next one): followers get
+    /// everything written so far, then <paramref name="reason"/>.
+    /// </summary>
+    public void Abandon(Exception reason) => Publish(() => _abandoned ??= reason);
+
     /// <summary>Every record from the start; with <paramref name="follow"/>, keeps waiting for more until completion.</summary>
     public async IAsyncEnumerable<OutputChunk> ReadAsync(bool follow, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -87,11 +138,13 @@ public sealed class OutputLog : IDisposable
         {
             long available;
             bool completed;
+            Exception? abandoned;
             Task changed;
             lock (_gate)
             {
                 available = _length;
                 completed = _completed;
+                abandoned = _abandoned;
                 changed = _changed.Task;
             }
 
@@ -109,6 +162,11 @@ public sealed class OutputLog : IDisposable
             if (completed || !follow)
             {
                 yield break;
+            }
+
+            if (abandoned is not null)
+            {
+                throw abandoned;
             }
 
             await changed.WaitAsync(cancellationToken);

@@ -95,7 +95,8 @@ public sealed class SandboxManager : IAsyncDisposable
     /// and whose VM still runs is taken over: its VM, console, firewall, DNS filter and agent connection are attached
     /// again and it stays READY (<see cref="AdoptAsync"/>). Everything else is gone or orphaned: stray VMs are killed,
     /// their work directories deleted, and their sandboxes recorded as failed, saying why. Commands that were running
-    /// are recorded as lost: the guest ends a command when its host's connection ends.
+    /// in a sandbox taken over go on (see <see cref="TakeOverExecutions"/>); those of any other sandbox are recorded
+    /// as lost.
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
@@ -156,9 +157,9 @@ public sealed class SandboxManager : IAsyncDisposable
             }
         }
 
-        foreach (var execution in _store.ListUnfinishedExecutions())
+        foreach (var execution in _store.ListUnfinishedExecutions().Where(e => FindRunner(e.Id) is null))
         {
-            _store.UpsertExecution(execution with { Status = ExecutionStatus.Failed, ExitCode = 1, Error = "lost: the daemon stopped while the command ran (a command does not outlive its daemon's connection to the guest yet)", FinishedAt = DateTimeOffset.UtcNow });
+            _store.UpsertExecution(execution with { Status = ExecutionStatus.Failed, ExitCode = 1, Error = "lost: the daemon stopped while the command ran, and its sandbox was not taken over", FinishedAt = DateTimeOffset.UtcNow });
         }
 
         foreach (var dir in Directory.EnumerateDirectories(SandboxesRoot).Where(d => !adoptedDirs.Contains(Path.GetFullPath(d))))
@@ -180,6 +181,7 @@ public sealed class SandboxManager : IAsyncDisposable
         IVm? vm = null;
         AgentClient? agent = null;
         var networkAttached = false;
+        var running = new List<(ExecutionRecord Record, OutputLog Log)>();
         try
         {
             if (Digest.TryParse(record.ImageDigest, out var digest))
@@ -200,8 +202,10 @@ public sealed class SandboxManager : IAsyncDisposable
             }
 
             var networkMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds - vmMs;
-            agent = await ConnectAgentAsync(vm, cancellationToken, WarmAgentTimeout);
+            running = OpenRunningExecutions(record.Id);
+            agent = await ConnectAgentAsync(vm, cancellationToken, WarmAgentTimeout, [.. running.Select(r => new ResumeEntry(r.Record.StreamId, r.Log.OutputBytes))]);
             await agent.PingAsync(cancellationToken);
+            TakeOverExecutions(entry, agent, running);
             var agentMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds - vmMs - networkMs;
             var ready = record with { StatusMessage = "taken over after a daemon restart", UpdatedAt = DateTimeOffset.UtcNow };
             _entries[record.Id] = entry;
@@ -219,6 +223,11 @@ public sealed class SandboxManager : IAsyncDisposable
         catch
         {
             _entries.TryRemove(record.Id, out _);
+            foreach (var (_, log) in running)
+            {
+                log.Dispose();
+            }
+
             if (agent is not null)
             {
                 await agent.DisposeAsync();
@@ -236,6 +245,51 @@ public sealed class SandboxManager : IAsyncDisposable
 
             entry.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The commands an earlier daemon left running in a sandbox, each with its log opened to go on. A command that had
+    /// not started (no stream yet) cannot be taken over: it is recorded as lost here.
+    /// </summary>
+    private List<(ExecutionRecord Record, OutputLog Log)> OpenRunningExecutions(string sandboxId)
+    {
+        var running = new List<(ExecutionRecord, OutputLog)>();
+        foreach (var execution in _store.ListUnfinishedExecutions().Where(e => e.SandboxId == sandboxId))
+        {
+            if (execution.StreamId == 0)
+            {
+                _store.UpsertExecution(execution with { Status = ExecutionStatus.Failed, ExitCode = 1, Error = "lost: the daemon stopped before the command started", FinishedAt = DateTimeOffset.UtcNow });
+                continue;
+            }
+
+            running.Add((execution, _logs.Continue(sandboxId, execution.Id)));
+        }
+
+        return running;
+    }
+
+    /// <summary>
+    /// Gives each command the guest handed over a runner that goes on with it (output appended to its log, its exit
+    /// recorded); a command the guest no longer had is recorded as lost, with the guest's reason.
+    /// </summary>
+    private void TakeOverExecutions(SandboxEntry entry, AgentClient agent, List<(ExecutionRecord Record, OutputLog Log)> running)
+    {
+        foreach (var (execution, log) in running)
+        {
+            if (!agent.TakenOver.TryGetValue(execution.StreamId, out var process))
+            {
+                log.Dispose();
+                var why = agent.NotTakenOver.GetValueOrDefault(execution.StreamId, "the guest did not answer for it");
+                _store.UpsertExecution(execution with { Status = ExecutionStatus.Failed, ExitCode = 1, Error = "lost: the command could not be taken over after the daemon restart: " + why, FinishedAt = DateTimeOffset.UtcNow });
+                continue;
+            }
+
+            var runner = new ExecutionRunner(execution, log, _store, new OutputBudget(_options.MaxOutputBytes, _disk), _logger);
+            entry.Executions[execution.Id] = runner;
+            _ = runner.Finished.ContinueWith(_ => entry.Executions.TryRemove(execution.Id, out var _), TaskScheduler.Default);
+            runner.TakeOver(process);
+            _logger.LogInformation("execution {Id} in sandbox {Sandbox}: taken over after the daemon restart, {Bytes} output bytes already stored", execution.Id, entry.Id, log.OutputBytes);
         }
     }
 
@@ -590,8 +644,8 @@ public sealed class SandboxManager : IAsyncDisposable
     /// <summary>
     /// Daemon shutdown that keeps the sandboxes (<c>--on-stop keep</c>): booting ones are terminated (a boot cannot be
     /// handed over), ready ones are let go of with their VMs still running and stay READY in the store, for the next
-    /// daemon on this state directory to take over. Their running commands end: the guest ends them with the agent
-    /// connection. New creates are refused from here on.
+    /// daemon on this state directory to take over, and so do their running commands. New creates are refused from
+    /// here on.
     /// </summary>
     public async Task LeaveRunningAsync()
     {
@@ -617,7 +671,7 @@ public sealed class SandboxManager : IAsyncDisposable
 
             foreach (var runner in entry.Executions.Values)
             {
-                runner.MarkAborted("the daemon stopped while the command ran (its sandbox was kept; a command does not outlive its daemon's connection to the guest yet)");
+                runner.LeaveRunning();
             }
 
             await entry.Agent!.DisposeAsync();
@@ -929,7 +983,7 @@ public sealed class SandboxManager : IAsyncDisposable
         await agent.PingAsync(cancellationToken);
     }
 
-    private async Task<AgentClient> ConnectAgentAsync(IVm vm, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    private async Task<AgentClient> ConnectAgentAsync(IVm vm, CancellationToken cancellationToken, TimeSpan? timeout = null, IReadOnlyList<ResumeEntry>? takeOver = null)
     {
         var limit = timeout ?? _options.LaunchTimeout;
         using var launch = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -940,7 +994,7 @@ public sealed class SandboxManager : IAsyncDisposable
                 var stream = await vm.ConnectAgentAsync(launch.Token);
                 try
                 {
-                    return await AgentClient.ConnectAsync(stream, WireLimits.Default, limit, launch.Token);
+                    return await AgentClient.ConnectAsync(stream, WireLimits.Default, limit, launch.Token, takeOver);
                 }
                 catch
                 {

@@ -82,13 +82,26 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
 
         // A client following the output keeps a sandbox made for one exec alive; when it vanishes, the daemon reaps it.
         using var hold = sandboxes.Hold(record.SandboxId);
+        if (request.OutputOffset < 0)
+        {
+            throw DaemonException.InvalidArgument($"output_offset must not be negative (got {request.OutputOffset})");
+        }
+
         var ownsLog = runner is null;
         var log = runner?.Log ?? sandboxes.OpenFinishedLog(record);
+        var skip = request.OutputOffset;
         try
         {
             await foreach (var chunk in log.ReadAsync(request.Follow, context.CancellationToken))
             {
-                var data = ByteString.CopyFrom(chunk.Data.Span);
+                if (skip >= chunk.Data.Length)
+                {
+                    skip -= chunk.Data.Length;
+                    continue;
+                }
+
+                var data = ByteString.CopyFrom(chunk.Data.Span[(int)skip..]);
+                skip = 0;
                 var message = NewEvent(record);
                 if (chunk.Stream == OutputStreamKind.Stdout)
                 {

@@ -22,6 +22,12 @@ public sealed record ExecutionRecord
 
     public int GuestPid { get; init; }
 
+    /// <summary>
+    /// The stream the command runs on in its sandbox's guest connection (0 before it started): the next daemon takes
+    /// the command over by it after a restart.
+    /// </summary>
+    public uint StreamId { get; init; }
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset? StartedAt { get; init; }

@@ -64,6 +64,7 @@ public sealed class StateStore : IDisposable
         AddColumnIfMissing("sandboxes", "boot_phases", "TEXT NOT NULL DEFAULT ''");
         AddColumnIfMissing("sandboxes", "client_key", "TEXT NOT NULL DEFAULT ''");
         AddColumnIfMissing("sandboxes", "policy_json", "TEXT NOT NULL DEFAULT ''");
+        AddColumnIfMissing("executions", "stream_id", "INTEGER NOT NULL DEFAULT 0");
         Execute("CREATE INDEX IF NOT EXISTS sandboxes_by_client_key ON sandboxes (client_key) WHERE client_key != ''");
     }
 
@@ -115,13 +116,14 @@ public sealed class StateStore : IDisposable
 
     public void UpsertExecution(ExecutionRecord e) => Execute(
         """
-        INSERT INTO executions VALUES ($id, $sandbox, $status, $command, $tty, $exit, $signal, $error, $pid, $created, $started, $finished)
+        INSERT INTO executions (id, sandbox_id, status, command, tty, exit_code, signal, error, guest_pid, created_at, started_at, finished_at, stream_id)
+        VALUES ($id, $sandbox, $status, $command, $tty, $exit, $signal, $error, $pid, $created, $started, $finished, $stream)
         ON CONFLICT(id) DO UPDATE SET status = $status, exit_code = $exit, signal = $signal, error = $error, guest_pid = $pid,
-          started_at = $started, finished_at = $finished
+          started_at = $started, finished_at = $finished, stream_id = $stream
         """,
         ("$id", e.Id), ("$sandbox", e.SandboxId), ("$status", (int)e.Status), ("$command", JsonSerializer.Serialize(e.Command, StateJsonContext.Default.IReadOnlyListString)),
         ("$tty", e.Tty ? 1 : 0), ("$exit", e.ExitCode), ("$signal", e.Signal), ("$error", e.Error), ("$pid", e.GuestPid),
-        ("$created", e.CreatedAt.ToUnixTimeMilliseconds()), ("$started", e.StartedAt?.ToUnixTimeMilliseconds()), ("$finished", e.FinishedAt?.ToUnixTimeMilliseconds()));
+        ("$created", e.CreatedAt.ToUnixTimeMilliseconds()), ("$started", e.StartedAt?.ToUnixTimeMilliseconds()), ("$finished", e.FinishedAt?.ToUnixTimeMilliseconds()), ("$stream", (long)e.StreamId));
 
     public ExecutionRecord? GetExecution(string id) => QueryExecutions("SELECT * FROM executions WHERE id = $id", ("$id", id)).FirstOrDefault();
 
@@ -249,6 +251,7 @@ public sealed class StateStore : IDisposable
                     CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
                     StartedAt = reader.IsDBNull(10) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
                     FinishedAt = reader.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
+                    StreamId = (uint)reader.GetInt64(reader.GetOrdinal("stream_id")),
                 });
             }
 
