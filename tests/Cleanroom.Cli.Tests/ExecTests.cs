@@ -55,6 +55,15 @@ public sealed class ExecTests(FakeCleanroomDaemon daemon)
     }
 
     [Fact]
+    public async Task In_without_its_id_is_a_usage_error_not_a_crash()
+    {
+        // An empty shell variable (`--in "$ID" --` with ID unset) used to crash the CLI with a stack trace (exit 134).
+        using var cli = new CliHarness(daemon.Endpoint);
+        Assert.Equal(2, await cli.RunAsync("exec", "--in", "--", "true"));
+        Assert.Contains("'--in'", cli.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Image_goes_to_the_new_sandbox()
     {
         using var cli = new CliHarness(daemon.Endpoint);

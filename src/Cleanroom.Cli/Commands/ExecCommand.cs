@@ -63,29 +63,13 @@ internal sealed class ExecCommand : Command
         Arguments.Add(_command);
         Validators.Add(result =>
         {
-            if (result.GetValue(_in) is not null && result.GetValue(_image) is not null)
+            try
             {
-                result.AddError("--image applies to a new sandbox; it cannot be combined with --in");
+                ValidateCombinations(result);
             }
-
-            if (result.GetValue(_in) is not null && (result.GetValue(_chdir) is not null || result.GetValue(_policy) is not null || result.GetValue(_allowAll) || _repository.IsGiven(result)))
+            catch (InvalidOperationException)
             {
-                result.AddError("--chdir, --policy, --repo-url and --dangerously-allow-all apply to a new sandbox; they cannot be combined with --in");
-            }
-
-            if (result.GetValue(_in) is not null && (result.GetValue(_copyOut) || result.GetValue(_sync)))
-            {
-                result.AddError("--copy-out and --sync apply to the sandbox this exec creates; for an existing one use 'cleanroom workspace copy-out ID'");
-            }
-
-            if (result.GetValue(_force) && !result.GetValue(_copyOut) && !result.GetValue(_sync))
-            {
-                result.AddError("--force applies to --copy-out (or --sync)");
-            }
-
-            if (result.GetValue(_tty) && result.GetValue(_noStdin))
-            {
-                result.AddError("--tty and --no-stdin cannot be combined");
+                // An option given without its value (`--in --`) cannot be read here; the parser reports it itself.
             }
         });
         SetAction((parse, cancellationToken) => daemon.RunAsync(parse, async connection =>
@@ -142,6 +126,35 @@ internal sealed class ExecCommand : Command
                 context.Interrupts);
             return copies.Failed && result.ExitCode == 0 ? ExitCodes.Failure : result.ExitCode;
         }, cancellationToken));
+    }
+
+    /// <summary>Options that cannot go together (each error names them).</summary>
+    private void ValidateCombinations(System.CommandLine.Parsing.CommandResult result)
+    {
+        if (result.GetValue(_in) is not null && result.GetValue(_image) is not null)
+        {
+            result.AddError("--image applies to a new sandbox; it cannot be combined with --in");
+        }
+
+        if (result.GetValue(_in) is not null && (result.GetValue(_chdir) is not null || result.GetValue(_policy) is not null || result.GetValue(_allowAll) || _repository.IsGiven(result)))
+        {
+            result.AddError("--chdir, --policy, --repo-url and --dangerously-allow-all apply to a new sandbox; they cannot be combined with --in");
+        }
+
+        if (result.GetValue(_in) is not null && (result.GetValue(_copyOut) || result.GetValue(_sync)))
+        {
+            result.AddError("--copy-out and --sync apply to the sandbox this exec creates; for an existing one use 'cleanroom workspace copy-out ID'");
+        }
+
+        if (result.GetValue(_force) && !result.GetValue(_copyOut) && !result.GetValue(_sync))
+        {
+            result.AddError("--force applies to --copy-out (or --sync)");
+        }
+
+        if (result.GetValue(_tty) && result.GetValue(_noStdin))
+        {
+            result.AddError("--tty and --no-stdin cannot be combined");
+        }
     }
 
     /// <summary>The exec request a parsed command line stands for.</summary>
