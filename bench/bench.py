@@ -16,12 +16,14 @@
               memory (PSS) of one idle warm and one idle cold sandbox, and the template's own size
   restart     a daemon killed with SIGKILL while N sandboxes (default 10) run: time for the next daemon to
               serve and until every sandbox answers `exec --in` again, against a daemon start with none
-              and against creating the N sandboxes anew, all in this run
+              and against creating the N sandboxes anew, all in this run; then with a command streaming
+              in each sandbox through the crash: time until every client printed again, and whether each
+              got every line exactly once and the command's exit code
 
 Usage: bench/bench.py [boot|roundtrip|throughput|warm|density|restart|all] [-n RUNS] [--sandboxes N]
 Runs its own daemon on a private socket and state directory; leaves nothing behind.
 """
-import argparse, os, secrets, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, time
+import argparse, os, secrets, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = os.path.join(ROOT, ".build", "bin", "cleanroom")
@@ -91,9 +93,17 @@ class Daemon:
     def close(self):
         self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(60)
+            self.proc.wait(120)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        # Sandboxes outlive a daemon that did not stop them: never leave one running with its state deleted.
+        for pid in os.listdir("/proc"):
+            try:
+                if pid.isdigit() and self.state.encode() in open(f"/proc/{pid}/cmdline", "rb").read() and b"qemu" in open(f"/proc/{pid}/comm", "rb").read():
+                    print(f"bench: killing QEMU {pid} the daemon left running", file=sys.stderr)
+                    os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
         shutil.rmtree(self.state, ignore_errors=True)
 
 
@@ -432,9 +442,56 @@ def until_serving(d):
 def until_all_serve(d, ids):
     """Seconds until every sandbox ran `true` once, asking them one after another (as a client would)."""
     pending = list(ids)
+    deadline = time.time() + 120
     while pending:
-        if d.cli("exec", "--in", pending[0], "--", "true", check=False).returncode == 0:
+        r = d.cli("exec", "--in", pending[0], "--", "true", check=False)
+        if r.returncode == 0:
             pending.pop(0)
+        elif time.time() > deadline or b"not ready" in r.stderr:
+            sys.exit(f"bench: sandbox {pending[0]} did not come back: {r.stderr.decode(errors='replace')}")
+
+
+def commands_through_crash(d, ids, lines=30):
+    """Starts `cleanroom exec` in each sandbox (a line every 250 ms, then exit 7), crashes the daemon once every
+    client printed a line, starts the next one; returns (seconds from the start until every client printed a line
+    written after the crash, clients whose output was every line exactly once and whose exit was 7)."""
+    script = f"i=0; while [ $i -lt {lines} ]; do echo line-$i; i=$((i+1)); sleep 0.25; done; exit 7"
+    errors = [tempfile.TemporaryFile() for _ in ids]
+    clients = [subprocess.Popen([CLI, "exec", "--in", sid, "--", "sh", "-c", script], env=d.env, cwd=d.state,
+                                stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL) for sid, err in zip(ids, errors)]
+    seen = [[] for _ in clients]  # (time, line) per client
+    first = [threading.Event() for _ in clients]
+
+    def read(i, client):
+        for raw in client.stdout:
+            seen[i].append((time.perf_counter(), raw.decode().strip()))
+            first[i].set()
+
+    readers = [threading.Thread(target=read, args=(i, c), daemon=True) for i, c in enumerate(clients)]
+    for r in readers:
+        r.start()
+    for e in first:
+        e.wait(60)
+    d.crash()
+    crashed = time.perf_counter()
+    d.start()
+    for c in clients:
+        c.wait()
+    for r in readers:
+        r.join()
+    after = [next((t for t, _ in s if t > crashed), None) for s in seen]
+    resumed = max(t for t in after if t is not None) - crashed if all(t is not None for t in after) else float("nan")
+    expected = [f"line-{i}" for i in range(lines)]
+    intact = 0
+    for c, s, err in zip(clients, seen, errors):
+        got = [l for _, l in s]
+        if c.returncode == 7 and got == expected:
+            intact += 1
+            continue
+        err.seek(0)
+        print(f"  client of {c.args[3]}: exit {c.returncode}, {len(got)} lines, missing {sorted(set(expected) - set(got))[:5]}, "
+              f"twice {sorted(l for l in set(got) if got.count(l) > 1)[:5]}; stderr: {err.read().decode(errors='replace').strip()[:400]}")
+    return resumed, intact
 
 
 def bench_restart(count, runs):
@@ -463,6 +520,9 @@ def bench_restart(count, runs):
         print(f"                                     all {count} answer exec {fmt(all_back)}")
         print(f"  against creating the {count} anew (cold, one after another): {create_all*1000:.0f} ms; "
               f"{same}/{count} still run in the VM they started in")
+        resumed, intact = zip(*[commands_through_crash(d, ids) for _ in range(runs)])
+        print(f"  a command streaming in each of the {count} through the crash: until every client printed again {fmt(resumed)}; "
+              f"{min(intact)}/{count} clients got every line once and exit 7")
         d.cli("sandbox", "rm", *ids, check=False)
     finally:
         d.close()

@@ -178,8 +178,17 @@ internal sealed partial class ServeCommand : Command
 
         using var process = Process.Start(new ProcessStartInfo(daemon, args) { UseShellExecute = false })!;
 
-        // The first SIGINT/SIGTERM cancels the token (see ProcessSignals): pass it on as SIGTERM, the daemon's graceful stop.
-        await using var forward = cancellationToken.Register(() => _ = Kill(process.Id, 15));
+        // Every SIGINT/SIGTERM is passed on as SIGTERM: the first is the daemon's graceful stop, a later one (a second
+        // or more after) ends it at once. Taking the signals over also means serve waits for the daemon however long
+        // its stop takes: stopping many sandboxes under TCG takes more than the grace ProcessSignals gives a command
+        // that does not handle its interrupt, after which serve used to exit 143 with the daemon still stopping.
+        using var forward = context.Interrupts.Subscribe(_ => Kill(process.Id, 15));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // The signal came between the start and the subscription.
+            _ = Kill(process.Id, 15);
+        }
+
         await process.WaitForExitAsync(CancellationToken.None);
         return process.ExitCode;
     }
