@@ -39,7 +39,7 @@ def frame(ftype, stream, payload):
 
 def host_hello():
     sw = b"bench"
-    return frame(HELLO, 0, struct.pack(">IHQII", MAGIC, 1, secrets.randbits(64), 65536, 262144) + struct.pack(">I", len(sw)) + sw)
+    return frame(HELLO, 0, struct.pack(">IHQII", MAGIC, 2, secrets.randbits(64), 65536, 262144) + struct.pack(">I", len(sw)) + sw)
 
 
 def read_exact(sock, n):
@@ -59,7 +59,7 @@ class Daemon:
         self.state = tempfile.mkdtemp(prefix="cr-bench-")
         self.sock = os.path.join(self.state, "cleanroom.sock")
         self.env = dict(os.environ, CLEANROOM_HOST="unix://" + self.sock)
-        self.argv = [CLI, "serve", "--listen", self.sock, "--state-dir", self.state, "--assets", ASSETS, "--templates", templates, *extra]
+        self.argv = [CLI, "serve", "--listen", self.sock, "--state-dir", self.state, "--assets", ASSETS, "--templates", templates, "--on-stop", "stop", *extra]
         self.start()
 
     def start(self):

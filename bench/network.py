@@ -85,7 +85,7 @@ class Daemon:
         self.log = open(os.path.join(self.state, "daemon.log"), "w")
         self.proc = subprocess.Popen(["nsenter", "--net=/run/netns/" + HOST_NS, CLI, "serve", "--listen", self.sock, "--state-dir",
                                       self.state, "--assets", ASSETS, "--network", network, "--dns-upstream", DNS,
-                                      "--guard-mode", guard_mode],
+                                      "--guard-mode", guard_mode, "--on-stop", "stop"],
                                      stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.time() + 60
         while not os.path.exists(self.sock):

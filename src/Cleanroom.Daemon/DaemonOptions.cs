@@ -45,8 +45,9 @@ public sealed record DaemonOptions
     public bool Templates { get; init; } = true;
 
     /// <summary>
-    /// A stop (SIGTERM, SIGINT) leaves ready sandboxes running for the next daemon on this state directory to take
-    /// over (<c>--on-stop keep</c>), instead of stopping them.
+    /// A stop (SIGTERM, SIGINT) leaves ready sandboxes and their commands running for the next daemon on this state
+    /// directory to take over (<c>--on-stop keep</c>, the command line's default), instead of stopping them. False here,
+    /// for a daemon embedded in a process (tests), which should leave nothing behind.
     /// </summary>
     public bool KeepSandboxesOnStop { get; init; }
 

@@ -32,6 +32,17 @@ public sealed class DaemonArgumentsTests
     }
 
     [Fact]
+    public void A_stop_keeps_the_sandboxes_running_unless_told_to_stop_them()
+    {
+        Assert.True(DaemonArguments.TryParse(Required, out var defaults, out _));
+        Assert.True(defaults!.KeepSandboxesOnStop);
+        Assert.True(DaemonArguments.TryParse([.. Required, "--on-stop", "stop"], out var stop, out _));
+        Assert.False(stop!.KeepSandboxesOnStop);
+        Assert.False(DaemonArguments.TryParse([.. Required, "--on-stop", "pause"], out _, out var error));
+        Assert.Contains("--on-stop", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Workspace_limits_are_the_defaults_unless_set()
     {
         Assert.True(DaemonArguments.TryParse(Required, out var defaults, out _));

@@ -4,8 +4,9 @@ using System.Net.Sockets;
 namespace Cleanroom.IntegrationTests;
 
 /// <summary>
-/// The installed <c>cleanroom serve</c> stopped and started again on the same state directory: with <c>--on-stop keep</c>
-/// a stop leaves the sandboxes running and the next daemon takes them over; by default a stop stops them.
+/// The installed <c>cleanroom serve</c> stopped and started again on the same state directory: by default
+/// (<c>--on-stop keep</c>) a stop leaves the sandboxes and their commands running and the next daemon takes them over;
+/// with <c>--on-stop stop</c> a stop stops them.
 /// </summary>
 [Collection(DaemonTestGroup.Name)]
 public sealed class DaemonRestartTests : IAsyncLifetime
@@ -35,9 +36,9 @@ public sealed class DaemonRestartTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task With_on_stop_keep_a_stopped_daemon_leaves_its_sandbox_running_and_the_next_one_takes_it_over()
+    public async Task By_default_a_stopped_daemon_leaves_its_sandbox_and_command_running_and_the_next_one_takes_them_over()
     {
-        await StartAsync("--on-stop", "keep");
+        await StartAsync();
         var id = (await CliAsync("sandbox", "create")).Stdout.Trim();
         Assert.Equal(0, (await CliAsync("exec", "--in", id, "--", "sh", "-c", "echo kept > /root/marker")).ExitCode);
         var qemu = Assert.Single(QemuProcesses());
@@ -50,7 +51,7 @@ public sealed class DaemonRestartTests : IAsyncLifetime
         Assert.Equal(0, exit);
         Assert.Equal([qemu], QemuProcesses()); // the same VM, still running with no daemon
 
-        await StartAsync();
+        await StartAsync("--on-stop", "stop");
         var inspect = await CliAsync("sandbox", "inspect", id);
         Assert.Contains("status: ready", inspect.Stdout, StringComparison.Ordinal);
         var marker = await CliAsync("exec", "--in", id, "--", "cat", "/root/marker");
@@ -63,7 +64,7 @@ public sealed class DaemonRestartTests : IAsyncLifetime
         var record = await CliAsync("execution", "ls", "--in", id, "--all", "--json");
         Assert.DoesNotContain("lost", record.Stdout, StringComparison.Ordinal);
 
-        // This daemon was started without --on-stop keep: its stop stops the sandbox.
+        // This daemon was started with --on-stop stop: its stop stops the sandbox.
         Assert.Equal(0, await StopAsync());
         Assert.Empty(QemuProcesses());
     }

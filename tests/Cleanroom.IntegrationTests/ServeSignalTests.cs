@@ -20,7 +20,7 @@ public sealed class ServeSignalTests
         try
         {
             var socket = Path.Combine(state, "cleanroom.sock");
-            var start = new ProcessStartInfo(InstalledCli.Path, ["serve", "--listen", socket, "--state-dir", state, "--network", "off", "--templates", "off"])
+            var start = new ProcessStartInfo(InstalledCli.Path, ["serve", "--listen", socket, "--state-dir", state, "--network", "off", "--templates", "off", "--on-stop", "stop"])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

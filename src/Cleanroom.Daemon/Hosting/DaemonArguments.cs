@@ -12,7 +12,7 @@ internal static class DaemonArguments
 {
     public const string Usage =
         "usage: cleanroom-daemon --listen SOCKET [--listen http(s)://HOST:PORT]... [--insecure] [--tls-cert FILE --tls-key FILE] [--tls-client-ca FILE]\n" +
-        "  --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--templates on|off] [--on-stop stop|keep] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
+        "  --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--templates on|off] [--on-stop keep|stop] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
@@ -92,7 +92,7 @@ internal static class DaemonArguments
             return false;
         }
 
-        if (values.GetValueOrDefault("--on-stop", "stop") is not ("stop" or "keep"))
+        if (values.GetValueOrDefault("--on-stop", "keep") is not ("stop" or "keep"))
         {
             error = "--on-stop takes stop or keep";
             return false;
@@ -112,7 +112,7 @@ internal static class DaemonArguments
                 AssetsDir = values.GetValueOrDefault("--assets"),
                 Accel = values.GetValueOrDefault("--accel", "auto"),
                 Templates = values.GetValueOrDefault("--templates", "on") == "on",
-                KeepSandboxesOnStop = values.GetValueOrDefault("--on-stop", "stop") == "keep",
+                KeepSandboxesOnStop = values.GetValueOrDefault("--on-stop", "keep") == "keep",
                 ImagesDir = values.GetValueOrDefault("--images"),
                 InsecureRegistries = insecure,
                 MaxOutputBytes = Size(values, "--max-output", defaults.MaxOutputBytes),

@@ -27,8 +27,8 @@ $B dd bs=1 count=9 <&3 >/tmp/h 2>/dev/null
 L=$($B od -An -tu1 -j3 -N1 /tmp/h | $B tr -d ' ')
 $B dd bs=1 count=$L <&3 >/tmp/p 2>/dev/null
 N=$($B od -An -tx1 -j6 -N8 /tmp/p | $B tr -d ' \n' | $B sed 's/../\\x&/g')
-# Our hello: length 33, type 1, stream 0; magic CLRM, version 1, the nonce, frame 65536, window 262144, "hostile".
-$B printf "\x00\x00\x00\x21\x01\x00\x00\x00\x00\x43\x4c\x52\x4d\x00\x01${N}\x00\x01\x00\x00\x00\x04\x00\x00\x00\x00\x00\x07hostile" >&3
+# Our hello: length 33, type 1, stream 0; magic CLRM, version 2 (HelloMessage.CurrentVersion), the nonce, frame 65536, window 262144, "hostile".
+$B printf "\x00\x00\x00\x21\x01\x00\x00\x00\x00\x43\x4c\x52\x4d\x00\x02${N}\x00\x01\x00\x00\x00\x04\x00\x00\x00\x00\x00\x07hostile" >&3
 $B sleep 2
 $B cat /dev/urandom >&3
 INIT

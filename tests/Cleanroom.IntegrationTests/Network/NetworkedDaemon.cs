@@ -207,7 +207,7 @@ public sealed class NetworkedDaemon : IAsyncDisposable
         // nsenter, not `ip netns exec`: the latter remounts /sys, which would hide the cgroup hierarchies the daemon
         // confines VMs with. Only the network namespace differs from a daemon on the host.
         var start = new ProcessStartInfo("nsenter", ["--net=/run/netns/" + Host.Name, Cli, "serve", "--listen", SocketPath, "--state-dir", StateDir,
-            "--assets", RepoPaths.Assets, "--network", "on", "--dns-upstream", DnsAddress,
+            "--assets", RepoPaths.Assets, "--network", "on", "--dns-upstream", DnsAddress, "--on-stop", "stop",
             .. _daemonArguments.Contains("--templates") ? Array.Empty<string>() : ["--templates", "off"], .. _daemonArguments])
         {
             RedirectStandardOutput = true,
