@@ -66,13 +66,7 @@ public sealed class TakeoverTests
     public async Task An_exit_while_no_host_was_connected_is_kept_for_the_next_host()
     {
         var handler = new GatedHandler();
-        uint streamId;
-        await using (var first = await ConnectAsync(handler))
-        {
-            var process = await first.Client.StartAsync(new ExecRequest { Argv = ["gated"] }, CancellationToken.None, keepUntilReleased: true);
-            streamId = process.StreamId;
-            await process.Started.WaitAsync(Timeout);
-        }
+        var streamId = await StartAndLeaveAsync(handler);
 
         // The process writes and exits while no host is connected: its output waits, and so does its exit.
         handler.Open.TrySetResult();
@@ -92,11 +86,7 @@ public sealed class TakeoverTests
     public async Task A_process_the_next_host_does_not_take_over_is_ended()
     {
         var handler = new GatedHandler();
-        await using (var first = await ConnectAsync(handler))
-        {
-            var process = await first.Client.StartAsync(new ExecRequest { Argv = ["gated"] }, CancellationToken.None, keepUntilReleased: true);
-            await process.Started.WaitAsync(Timeout);
-        }
+        await StartAndLeaveAsync(handler);
 
         Assert.Equal(1, _table.Count);
         await using var second = await ConnectAsync(handler);
@@ -113,13 +103,7 @@ public sealed class TakeoverTests
     public async Task A_host_claiming_output_the_guest_never_sent_is_refused_the_stream_and_the_process_ends()
     {
         var handler = new GatedHandler();
-        uint streamId;
-        await using (var first = await ConnectAsync(handler))
-        {
-            var process = await first.Client.StartAsync(new ExecRequest { Argv = ["gated"] }, CancellationToken.None, keepUntilReleased: true);
-            streamId = process.StreamId;
-            await process.Started.WaitAsync(Timeout);
-        }
+        var streamId = await StartAndLeaveAsync(handler);
 
         await using var second = await ConnectAsync(handler, [new ResumeEntry(streamId, 1_000_000), new ResumeEntry(streamId + 5, 0)]);
         Assert.Empty(second.Client.TakenOver);
@@ -143,6 +127,15 @@ public sealed class TakeoverTests
         await kept.ReleaseAsync(CancellationToken.None);
         await host.Client.PingAsync(CancellationToken.None).WaitAsync(Timeout);
         Assert.Equal(0, _table.Count);
+    }
+
+    /// <summary>A first host starts a "gated" process, sees it start, and dies; returns the process's stream.</summary>
+    private async Task<uint> StartAndLeaveAsync(GatedHandler handler)
+    {
+        await using var first = await ConnectAsync(handler);
+        var process = await first.Client.StartAsync(new ExecRequest { Argv = ["gated"] }, CancellationToken.None, keepUntilReleased: true);
+        await process.Started.WaitAsync(Timeout);
+        return process.StreamId;
     }
 
     private async Task<Connection> ConnectAsync(IExecHandler handler, IReadOnlyList<ResumeEntry>? takeOver = null)
