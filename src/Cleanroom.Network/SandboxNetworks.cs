@@ -154,6 +154,34 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
     }
 
+    /// <summary>
+    /// Gives an attached sandbox another policy: its chains are replaced in one nft transaction (no moment with none,
+    /// or with both), its DNS filter and learned destinations start afresh, and its tracked flows are forgotten so
+    /// nothing the old policy let through stays open. Used for a VM from the warm pool, which waits deny-all until a
+    /// sandbox takes it. Throws when the sandbox has no network; on an nft failure the old chains stay.
+    /// </summary>
+    public async Task ChangePolicyAsync(string sandboxId, NetworkPolicy policy, bool allowAll)
+    {
+        Attached? old;
+        lock (_gate)
+        {
+            _bySandbox.TryGetValue(sandboxId, out old);
+        }
+
+        if (old is null || old.Detached)
+        {
+            throw new InvalidOperationException($"sandbox {sandboxId} has no network to change");
+        }
+
+        var link = old.Link;
+        await _nft.ApplyAsync(_rules.RemoveSandbox(link.Index, link.TapName) + _rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), CancellationToken.None);
+
+        // Answers the old filter was still opening must not land in the new sandbox's set.
+        old.Detached = true;
+        Register(NewAttachment(sandboxId, link, policy, allowAll), InterfaceIndex(link.TapName));
+        await ForgetFlowsAsync(link);
+    }
+
     private static Attached NewAttachment(string sandboxId, SandboxLink link, NetworkPolicy policy, bool allowAll) =>
         new(sandboxId, link, new DnsClient(sandboxId, policy, allowAll, Ipv6: link.GuestAddress6 is not null, GatewayAddress: link.HostAddress, GatewayAddress6: link.HostAddress6), new LearnedAddressBook(MaxLearnedPerSandbox));
 
