@@ -45,6 +45,13 @@ public sealed record DaemonOptions
     public bool Templates { get; init; } = true;
 
     /// <summary>
+    /// Warm pool: how many VMs to keep restored from a template, configured and warmed up, for the kind of sandbox
+    /// created last (image, vCPUs, memory), so a create of that kind only applies its policy (see docs/templates.md).
+    /// 0 keeps none. Needs <see cref="Templates"/>. Each pooled VM counts against admission like a sandbox.
+    /// </summary>
+    public int WarmPool { get; init; }
+
+    /// <summary>
     /// A stop (SIGTERM, SIGINT) leaves ready sandboxes and their commands running for the next daemon on this state
     /// directory to take over (<c>--on-stop keep</c>, the command line's default), instead of stopping them. False here,
     /// for a daemon embedded in a process (tests), which should leave nothing behind.

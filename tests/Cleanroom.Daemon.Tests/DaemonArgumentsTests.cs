@@ -43,6 +43,24 @@ public sealed class DaemonArgumentsTests
     }
 
     [Fact]
+    public void The_warm_pool_is_off_unless_sized_and_needs_templates()
+    {
+        Assert.True(DaemonArguments.TryParse(Required, out var defaults, out _));
+        Assert.Equal(0, defaults!.WarmPool);
+        Assert.True(DaemonArguments.TryParse([.. Required, "--warm-pool", "2"], out var two, out var error), error);
+        Assert.Equal(2, two!.WarmPool);
+        foreach (var bad in new[] { "-1", "17", "two", "" })
+        {
+            Assert.False(DaemonArguments.TryParse([.. Required, "--warm-pool", bad], out _, out error));
+            Assert.Contains("--warm-pool takes a whole number from 0 to 16", error, StringComparison.Ordinal);
+        }
+
+        Assert.False(DaemonArguments.TryParse([.. Required, "--warm-pool", "1", "--templates", "off"], out _, out error));
+        Assert.Contains("--warm-pool needs --templates on", error, StringComparison.Ordinal);
+        Assert.True(DaemonArguments.TryParse([.. Required, "--warm-pool", "0", "--templates", "off"], out _, out error), error);
+    }
+
+    [Fact]
     public void Workspace_limits_are_the_defaults_unless_set()
     {
         Assert.True(DaemonArguments.TryParse(Required, out var defaults, out _));

@@ -59,7 +59,7 @@ public sealed class TemplateTests
     }
 
     /// <summary>The guest's hostname is its sandbox id (kernel and /etc/hostname); returns its /etc/machine-id.</summary>
-    private static async Task<string> AssertOwnIdentityAsync(TestDaemon daemon, string sandboxId)
+    internal static async Task<string> AssertOwnIdentityAsync(TestDaemon daemon, string sandboxId)
     {
         var identity = await ExecResult.RunAsync(daemon.Executions, sandboxId, ["sh", "-c", "hostname; cat /etc/hostname /etc/machine-id"]);
         Assert.True(identity.Exit.ExitCode == 0, $"exit {identity.Exit.ExitCode}: {identity.StdoutText} {identity.StderrText}");

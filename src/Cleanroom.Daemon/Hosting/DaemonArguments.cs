@@ -12,7 +12,7 @@ internal static class DaemonArguments
 {
     public const string Usage =
         "usage: cleanroom-daemon --listen SOCKET [--listen http(s)://HOST:PORT]... [--insecure] [--tls-cert FILE --tls-key FILE] [--tls-client-ca FILE]\n" +
-        "  --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--templates on|off] [--on-stop keep|stop] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
+        "  --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--templates on|off] [--warm-pool N] [--on-stop keep|stop] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
         "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
@@ -21,7 +21,7 @@ internal static class DaemonArguments
 
     private static readonly string[] Known =
     [
-        "--listen", "--state-dir", "--assets", "--accel", "--templates", "--on-stop", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
+        "--listen", "--state-dir", "--assets", "--accel", "--templates", "--warm-pool", "--on-stop", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
         "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
         "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream", "--guard-mode",
         "--workspace-max-size", "--workspace-max-files", "--workspace-store-size",
@@ -92,6 +92,19 @@ internal static class DaemonArguments
             return false;
         }
 
+        if (values.TryGetValue("--warm-pool", out var poolText)
+            && (!int.TryParse(poolText, NumberStyles.None, CultureInfo.InvariantCulture, out var poolSize) || poolSize > Daemon.Pool.WarmPool.MaxSize))
+        {
+            error = $"--warm-pool takes a whole number from 0 to {Daemon.Pool.WarmPool.MaxSize} (got '{poolText}')";
+            return false;
+        }
+
+        if (values.GetValueOrDefault("--warm-pool", "0") != "0" && values.GetValueOrDefault("--templates", "on") == "off")
+        {
+            error = "--warm-pool needs --templates on: pooled VMs are restored from templates";
+            return false;
+        }
+
         if (values.GetValueOrDefault("--on-stop", "keep") is not ("stop" or "keep"))
         {
             error = "--on-stop takes stop or keep";
@@ -112,6 +125,7 @@ internal static class DaemonArguments
                 AssetsDir = values.GetValueOrDefault("--assets"),
                 Accel = values.GetValueOrDefault("--accel", "auto"),
                 Templates = values.GetValueOrDefault("--templates", "on") == "on",
+                WarmPool = int.Parse(values.GetValueOrDefault("--warm-pool", "0"), NumberStyles.None, CultureInfo.InvariantCulture),
                 KeepSandboxesOnStop = values.GetValueOrDefault("--on-stop", "keep") == "keep",
                 ImagesDir = values.GetValueOrDefault("--images"),
                 InsecureRegistries = insecure,

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using Cleanroom.Daemon.Admission;
 using Cleanroom.Daemon.Events;
 using Cleanroom.Daemon.Executions;
@@ -26,7 +27,7 @@ namespace Cleanroom.Daemon.Sandboxes;
 /// breaks the protocol marks it FAILED), terminate, removal of sandboxes whose client went away, and recovery after
 /// a daemon restart.
 /// </summary>
-public sealed class SandboxManager : IAsyncDisposable
+public sealed partial class SandboxManager : IAsyncDisposable
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(3);
 
@@ -45,6 +46,7 @@ public sealed class SandboxManager : IAsyncDisposable
     private readonly ExecutionLogs _logs;
     private readonly SandboxEventStore? _events;
     private readonly Templates.TemplateCache? _templates;
+    private readonly Pool.WarmPool? _pool;
     private readonly SandboxNetworks? _networks;
     private readonly Workspaces.WorkspaceProvisioner? _workspaces;
     private readonly ILogger _logger;
@@ -74,12 +76,22 @@ public sealed class SandboxManager : IAsyncDisposable
         if (options.Templates && backend.SupportsTemplates)
         {
             _templates = new Templates.TemplateCache(backend, Path.Combine(options.StateDir, "templates"), SandboxesRoot, UntilServingAsync, logger);
+            if (options.WarmPool > 0)
+            {
+                // Restores are CPU-bound (under TCG, all of QEMU's translation): about one at a time per core.
+                _pool = new Pool.WarmPool(options.WarmPool, Math.Clamp(Environment.ProcessorCount, 1, 4), _admissionGate, MakePooledVmAsync, PoolFits, DiscardPooledAsync, logger);
+            }
         }
     }
 
-    /// <summary>Releases the templates (their memory); sandboxes are stopped by <see cref="ShutdownAsync"/>.</summary>
+    /// <summary>Stops the warm pool's VMs and releases the templates (their memory); sandboxes are stopped by <see cref="ShutdownAsync"/>.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_pool is not null)
+        {
+            await _pool.DisposeAsync();
+        }
+
         if (_templates is not null)
         {
             await _templates.DisposeAsync();
@@ -358,7 +370,9 @@ public sealed class SandboxManager : IAsyncDisposable
         var vcpus = Math.Max(request.Vcpus > 0 ? request.Vcpus : _options.DefaultVcpus, floors.Vcpus ?? 0);
         var memoryBytes = Math.Max((long)(request.MemoryMiB > 0 ? request.MemoryMiB : _options.DefaultMemoryMiB) << 20, floors.MemoryBytes ?? 0);
         var started = Stopwatch.GetTimestamp();
-        var id = Ids.New();
+        var recipe = PoolRecipeFor(request, imageRef, vcpus, memoryBytes, floors);
+        var pooled = recipe is null ? null : await _pool!.TakeAsync(recipe, PoolWait, cancellationToken);
+        var id = pooled?.Id ?? Ids.New();
         var record = new SandboxRecord
         {
             Id = id,
@@ -376,7 +390,17 @@ public sealed class SandboxManager : IAsyncDisposable
             AllowAll = request.AllowAll,
             ClientKey = request.ClientKey ?? "",
         };
-        var entry = Admit(record, new SandboxDemand(vcpus, memoryBytes, floors.DiskBytes ?? 0));
+        SandboxEntry entry;
+        try
+        {
+            entry = Admit(record, new SandboxDemand(vcpus, memoryBytes, floors.DiskBytes ?? 0));
+        }
+        catch when (pooled is not null)
+        {
+            await DiscardPooledAsync(pooled);
+            throw;
+        }
+
         var phases = new List<BootPhase>();
         using var boot = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, entry.Boot.Token);
         IVm? vm = null;
@@ -384,6 +408,12 @@ public sealed class SandboxManager : IAsyncDisposable
         SandboxNetwork? network = null;
         try
         {
+            if (pooled is not null)
+            {
+                // The sandbox owns the pooled VM from here: a failure below stops it like any other.
+                (vm, agent, network) = (pooled.Vm, pooled.Agent, pooled.Network);
+            }
+
             _store.UpsertSandbox(record);
             Announce(record);
             var accel = await _backend.ResolveAccelAsync(boot.Token);
@@ -404,6 +434,22 @@ public sealed class SandboxManager : IAsyncDisposable
                 imageUser = image.Defaults.User;
             }
 
+            if (pooled is not null)
+            {
+                pooled.ImageLease?.Dispose(); // the sandbox holds its own lease now
+                var why = pooled.ImageDigest != (imageRef is null ? null : record.ImageDigest) || PoolKey(record.Accelerator, rootImage, pooled.Recipe) != pooled.Key
+                    ? "it no longer matches the image or assets" // a tag moved, or an asset was rebuilt, since it was made
+                    : await PooledVmProblemAsync(pooled, boot.Token);
+                if (why is not null)
+                {
+                    _logger.LogInformation("sandbox {Id}: not using the pooled VM ({Why}); starting anew", id, why);
+                    (vm, agent, network) = (null, null, null);
+                    await DiscardPooledAsync(pooled);
+                    pooled = null;
+                    Directory.CreateDirectory(record.WorkDir); // the pooled VM's directory went with it
+                }
+            }
+
             string? workspaceImage = null;
             if (request.Repository is { } checkout)
             {
@@ -420,14 +466,22 @@ public sealed class SandboxManager : IAsyncDisposable
                 var egress = request.Policy?.Network ?? Cleanroom.Policy.NetworkPolicy.DenyAll;
                 try
                 {
-                    network = await _networks.AttachAsync(id, egress, request.AllowAll, boot.Token);
+                    if (pooled is not null)
+                    {
+                        // The pooled VM waited deny-all on its own link; now it gets this sandbox's policy.
+                        await _networks.ChangePolicyAsync(id, egress, request.AllowAll);
+                    }
+                    else
+                    {
+                        network = await _networks.AttachAsync(id, egress, request.AllowAll, boot.Token);
+                    }
                 }
                 catch (Exception ex) when (ex is Cleanroom.HostProcesses.HostCommandException or IOException or UnauthorizedAccessException or InvalidOperationException)
                 {
                     // Said as what it is: a host tool's failure here is the network's, not the root file system's.
                     throw new DaemonException(Grpc.Core.StatusCode.Unavailable, ReasonCode.RuntimeLaunchFailed, $"sandbox {id}: setting up its network failed: {ex.Message}");
                 }
-                record = record with { GuestAddress = network.Link.GuestAddress.ToString() };
+                record = record with { GuestAddress = network!.Link.GuestAddress.ToString() };
                 entry.Record = record;
                 entry.Egress = egress;
             }
@@ -451,7 +505,16 @@ public sealed class SandboxManager : IAsyncDisposable
             var start = new SandboxStart(spec, record.Accelerator);
             try
             {
-                (vm, agent) = await StartWarmAsync(start, boot.Token);
+                if (pooled is not null)
+                {
+                    start.Warm = true;
+                    start.Note = string.Create(CultureInfo.InvariantCulture, $"taken from the warm pool (restored from template {pooled.Key.Digest} {Stopwatch.GetElapsedTime(pooled.ReadyAt).TotalSeconds:0.0} s before)");
+                }
+                else
+                {
+                    (vm, agent) = await StartWarmAsync(start, boot.Token);
+                }
+
                 if (vm is null)
                 {
                     var vmStarted = Stopwatch.GetTimestamp();
@@ -502,12 +565,18 @@ public sealed class SandboxManager : IAsyncDisposable
             }
 
             _logger.LogInformation("sandbox {Id} ready in {Ms} ms ({Accel}, {Mode})", id, record.BootMs, record.Accelerator, record.StartMode);
+            if (recipe is not null)
+            {
+                _pool!.Want(recipe);
+            }
+
             return record;
         }
         catch (Exception ex)
         {
             var terminated = entry.IsTerminating || entry.Boot.IsCancellationRequested;
             entry.TryBeginTermination(out _);
+            pooled?.ImageLease?.Dispose();
             var reason = terminated ? "terminated while booting"
                 : ex is OperationCanceledException ? "the create was cancelled (its client went away)"
                 : ex.Message;
@@ -823,7 +892,17 @@ public sealed class SandboxManager : IAsyncDisposable
                 throw new DaemonException(Grpc.Core.StatusCode.Unavailable, ReasonCode.FailedPrecondition, "the daemon is shutting down");
             }
 
-            _admission.Admit(demand, _entries.Values.Select(e => e.Demand));
+            try
+            {
+                _admission.Admit(demand, _entries.Values.Select(e => e.Demand).Concat(_pool?.DemandsHeld() ?? []));
+            }
+            catch (DaemonException) when (_pool is not null && _pool.ReleaseAllHeld())
+            {
+                // The pool only holds room while nobody needs it: empty it and ask again.
+                _logger.LogInformation("warm pool emptied: sandbox {Id} needs its room", record.Id);
+                _admission.Admit(demand, _entries.Values.Select(e => e.Demand));
+            }
+
             var entry = new SandboxEntry(record, demand);
             _entries[record.Id] = entry;
             return entry;
@@ -835,7 +914,7 @@ public sealed class SandboxManager : IAsyncDisposable
     {
         lock (_admissionGate)
         {
-            _admission.Admit(demand, _entries.Values.Where(e => e != entry).Select(e => e.Demand));
+            _admission.Admit(demand, _entries.Values.Where(e => e != entry).Select(e => e.Demand).Concat(_pool?.DemandsHeld() ?? []));
             entry.Demand = demand;
         }
     }

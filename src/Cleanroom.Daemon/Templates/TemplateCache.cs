@@ -90,6 +90,20 @@ internal sealed class TemplateCache : IAsyncDisposable
         return (null, null, "no template yet: building one now");
     }
 
+    /// <summary>Whether a template for <paramref name="key"/> is ready now (no build is started).</summary>
+    public bool HasTemplate(TemplateKey key)
+    {
+        if (!_slots.TryGetValue(key, out var slot))
+        {
+            return false;
+        }
+
+        lock (slot)
+        {
+            return slot.Template is not null;
+        }
+    }
+
     /// <summary>
     /// A template that failed a restore is dropped; its key builds a new one only after
     /// <see cref="RetryAfterFailure"/>, so a template that cannot be restored costs one failed attempt, not one per create.

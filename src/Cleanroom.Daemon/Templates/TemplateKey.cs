@@ -13,15 +13,18 @@ namespace Cleanroom.Daemon.Templates;
 /// </summary>
 internal sealed record TemplateKey(string Backend, string Accel, string Assets, string RootImage, int Vcpus, int MemoryMiB, bool Network, bool Workspace)
 {
-    public static TemplateKey For(string backend, string accel, BootAssets assets, VmSpec spec) => new(
+    public static TemplateKey For(string backend, string accel, BootAssets assets, VmSpec spec) =>
+        For(backend, accel, assets, spec.EffectiveRootImagePath, spec.Vcpus, spec.MemoryMiB, spec.Network is not null, spec.WorkspaceImagePath is not null);
+
+    public static TemplateKey For(string backend, string accel, BootAssets assets, string rootImagePath, int vcpus, int memoryMiB, bool network, bool workspace) => new(
         backend,
         accel,
         FileIdentity(assets.KernelPath) + "|" + FileIdentity(assets.InitrdPath),
-        FileIdentity(spec.EffectiveRootImagePath),
-        spec.Vcpus,
-        spec.MemoryMiB,
-        spec.Network is not null,
-        spec.WorkspaceImagePath is not null);
+        FileIdentity(rootImagePath),
+        vcpus,
+        memoryMiB,
+        network,
+        workspace);
 
     /// <summary>A short stable name for directories and logs.</summary>
     public string Digest
