@@ -348,7 +348,44 @@ def idle_pss(d):
         d.cli("sandbox", "rm", sid)
 
 
-def bench_warm(n):
+def pool_idle(d):
+    """Idle VMs in the daemon's warm pool, from its log: made, less taken by a sandbox, less stopped."""
+    made = taken = stopped = 0
+    with open(os.path.join(d.state, "daemon.log")) as f:
+        for line in f:
+            if "warm pool: VM" in line:
+                made += " ready (" in line
+                taken += " taken by sandbox" in line
+            stopped += "warm pool: stopping VM" in line
+    return made - taken - stopped
+
+
+def wait_until_pool_full(d, size, timeout=60):
+    deadline = time.time() + timeout
+    while pool_idle(d) < size:
+        if time.time() > deadline:
+            sys.exit("bench: the warm pool did not refill; see " + os.path.join(d.state, "daemon.log"))
+        time.sleep(0.02)
+
+
+def first_and_later_exec(d, runs, before_each=None):
+    """`exec --in` round trips in new sandboxes: the first command in each, and the second."""
+    first, later = [], []
+    for _ in range(runs):
+        if before_each:
+            before_each()
+        sid = d.cli("sandbox", "create").stdout.decode().strip()
+        try:
+            for times in (first, later):
+                t0 = time.perf_counter()
+                d.cli("exec", "--in", sid, "--", "true")
+                times.append(time.perf_counter() - t0)
+        finally:
+            d.cli("sandbox", "rm", sid)
+    return first, later
+
+
+def bench_warm(n, pool=2):
     n = max(n, 20)
     # The daemon's defaults otherwise (networking on when root), run outside any repository.
     cold_d = Daemon("off")
@@ -363,16 +400,42 @@ def bench_warm(n):
         wait_for_template(warm_d)
         warm = [first_output_time(warm_d, "exec", "--", "echo", "x", cwd=warm_d.state)[0] for _ in range(n)]
         warm_pss = idle_pss(warm_d)
+        warm_first, warm_later = first_and_later_exec(warm_d, 5)
         with open(os.path.join(warm_d.state, "daemon.log")) as f:
             built = [line.strip() for line in f if "Template" in line and "ready in" in line]
     finally:
         warm_d.close()
-    p99 = sorted(warm)[min(len(warm) - 1, int(len(warm) * 0.99))]
-    print("== warm: create -> first command output, restored from a template")
+    pool_d = Daemon("on", extra=("--warm-pool", str(pool)))
+    try:
+        first_output_time(pool_d, "exec", "--", "echo", "x", cwd=pool_d.state)  # cold; builds the template, then fills
+        wait_until_pool_full(pool_d, pool, timeout=180)
+        # Back to back, as fast as the CLI goes: the pool refills one VM at a time and may run dry.
+        pooled = []
+        for _ in range(n):
+            pooled.append(first_output_time(pool_d, "exec", "--", "echo", "x", cwd=pool_d.state)[0])
+        # Paced: each create waits until the pool has made a VM for it (a pool hit every time).
+        paced = []
+        for _ in range(n):
+            wait_until_pool_full(pool_d, pool)
+            paced.append(first_output_time(pool_d, "exec", "--", "echo", "x", cwd=pool_d.state)[0])
+        pool_first, pool_later = first_and_later_exec(pool_d, 5, before_each=lambda: wait_until_pool_full(pool_d, pool))
+    finally:
+        pool_d.close()
+
+    def p99(values):
+        return sorted(values)[min(len(values) - 1, int(len(values) * 0.99))]
+
+    print("== warm: create -> first command output (`exec -- echo x`, the sandbox removed after each)")
     print(f"  cold (--templates off)              {fmt(cold)}")
-    print(f"  warm                                {fmt(warm)}  p99 {p99*1000:.0f} ms")
+    print(f"  warm (restored from a template)     {fmt(warm)}  p99 {p99(warm)*1000:.0f} ms")
+    print(f"  pooled, back to back (--warm-pool {pool}) {fmt(pooled)}  p99 {p99(pooled)*1000:.0f} ms")
+    print(f"  pooled, each after a refill         {fmt(paced)}  p99 {p99(paced)*1000:.0f} ms")
     print(f"  warm / cold (p50)                   {statistics.median(warm)/statistics.median(cold):.2f}x")
+    print(f"  pooled (refilled) / cold (p50)      {statistics.median(paced)/statistics.median(cold):.2f}x")
     print(f"  host memory of an idle sandbox (PSS) cold {cold_pss:.0f} MiB, warm {warm_pss:.0f} MiB")
+    print("== first command in a new sandbox vs the second (`exec --in ID -- true`, CLI)")
+    print(f"  warm: first {fmt(warm_first)}; second {fmt(warm_later)}  ratio {statistics.median(warm_first)/statistics.median(warm_later):.2f}x")
+    print(f"  pooled: first {fmt(pool_first)}; second {fmt(pool_later)}  ratio {statistics.median(pool_first)/statistics.median(pool_later):.2f}x")
     for line in built:
         print("  " + line[line.index("Template"):])
 
@@ -532,12 +595,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("what", nargs="?", default="all", choices=["boot", "roundtrip", "throughput", "warm", "density", "restart", "all"])
     ap.add_argument("-n", type=int, default=5)
+    ap.add_argument("--pool", type=int, default=2, help="warm: the pooled daemon's --warm-pool")
     ap.add_argument("--sandboxes", type=int, default=None, help="density: 40, restart: 10")
     a = ap.parse_args()
     if not os.path.exists(CLI):
         sys.exit("bench: build first: scripts/setup.sh")
     if a.what == "warm":
-        bench_warm(a.n)
+        bench_warm(a.n, a.pool)
         return
     if a.what == "density":
         bench_density(a.sandboxes or 40)
