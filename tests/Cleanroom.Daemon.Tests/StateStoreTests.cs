@@ -65,6 +65,8 @@ public sealed class StateStoreTests : IDisposable
         }
 
         Assert.Equal(["e1", "e2"], store.ListUnfinishedExecutions().Select(e => e.Id).Order());
+        Assert.Equal(["e1", "e2"], store.ListUnfinishedExecutions("s2").Select(e => e.Id).Order());
+        Assert.Empty(store.ListUnfinishedExecutions("s1"));
     }
 
     [Fact]

@@ -267,7 +267,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     private List<(ExecutionRecord Record, OutputLog Log)> OpenRunningExecutions(string sandboxId)
     {
         var running = new List<(ExecutionRecord, OutputLog)>();
-        foreach (var execution in _store.ListUnfinishedExecutions().Where(e => e.SandboxId == sandboxId))
+        foreach (var execution in _store.ListUnfinishedExecutions(sandboxId))
         {
             if (execution.StreamId == 0)
             {
@@ -1097,6 +1097,11 @@ public sealed partial class SandboxManager : IAsyncDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new VmException($"the guest agent did not answer within {limit.TotalSeconds:0} s; console: {ConsoleTail(vm)}");
+        }
+        catch (WireProtocolException ex)
+        {
+            // A guest that went quiet (or spoke nonsense) during the handshake: its console says how far it got.
+            throw new WireProtocolException($"{ex.Message}; console: {ConsoleTail(vm)}", ex);
         }
     }
 

@@ -161,6 +161,10 @@ public sealed class StateStore : IDisposable
     public IReadOnlyList<ExecutionRecord> ListUnfinishedExecutions() =>
         QueryExecutions("SELECT * FROM executions WHERE status IN ($queued, $running)", ("$queued", (int)ExecutionStatus.Queued), ("$running", (int)ExecutionStatus.Running));
 
+    /// <summary>The unfinished executions of one sandbox (a takeover at start-up asks once per sandbox).</summary>
+    public IReadOnlyList<ExecutionRecord> ListUnfinishedExecutions(string sandboxId) =>
+        QueryExecutions("SELECT * FROM executions WHERE sandbox_id = $sandbox AND status IN ($queued, $running)", ("$sandbox", sandboxId), ("$queued", (int)ExecutionStatus.Queued), ("$running", (int)ExecutionStatus.Running));
+
     public void Dispose() => _connection.Dispose();
 
     /// <summary>Brings a database written by an earlier version up to this schema.</summary>

@@ -335,8 +335,9 @@ public sealed class ExecSession : IDisposable
 
     public void Dispose()
     {
+        // The send lock is not disposed: a replay or an exit still holding it releases it after the session ended (it
+        // never allocates a wait handle, so there is nothing to free).
         _stop.Dispose();
-        _send.Dispose();
     }
 
     private async Task SendExitIfDueAsync()

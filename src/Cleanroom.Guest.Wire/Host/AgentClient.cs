@@ -67,6 +67,7 @@ public sealed class AgentClient : IAsyncDisposable
     public static async Task<AgentClient> ConnectAsync(Stream stream, WireLimits limits, TimeSpan helloTimeout, CancellationToken cancellationToken, IReadOnlyList<ResumeEntry>? takeOver = null)
     {
         var client = new AgentClient(stream, limits);
+        var step = "answer the hello";
         try
         {
             var hello = new HelloMessage(HelloMessage.CurrentVersion, client._nonce, limits.MaxFramePayload, limits.InitialWindow, "cleanroom-host");
@@ -78,6 +79,7 @@ public sealed class AgentClient : IAsyncDisposable
             client._writer = new FrameWriter(stream, guest.MaxFramePayload);
             if (takeOver is { Count: > 0 })
             {
+                step = "answer the hello and the takeover";
                 await client.TakeOverAsync(takeOver, deadline.Token);
             }
 
@@ -86,7 +88,7 @@ public sealed class AgentClient : IAsyncDisposable
         catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             await client.DisposeAsync();
-            throw new WireProtocolException($"the guest agent did not answer the hello within {helloTimeout.TotalSeconds:0.#} s");
+            throw new WireProtocolException($"the guest agent did not {step} within {helloTimeout.TotalSeconds:0.#} s");
         }
         catch
         {
