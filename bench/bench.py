@@ -23,7 +23,7 @@
 Usage: bench/bench.py [boot|roundtrip|throughput|warm|density|restart|all] [-n RUNS] [--sandboxes N]
 Runs its own daemon on a private socket and state directory; leaves nothing behind.
 """
-import argparse, os, secrets, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, os, secrets, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = os.path.join(ROOT, ".build", "bin", "cleanroom")
@@ -245,19 +245,71 @@ def bench_boot(d, n):
     print(f"  overhead (p50 first byte / p50 raw)  {ratio:.2f}x  ({(ratio-1)*100:+.0f}%)")
 
 
+class ConnectApi:
+    """The control API as a client program uses it: Connect (JSON) over the daemon's unix socket, one kept-alive connection."""
+
+    def __init__(self, sock_path):
+        self.conn = http.client.HTTPConnection("localhost")
+        self.conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.conn.sock.connect(sock_path)
+
+    def unary(self, method, body):
+        self.conn.request("POST", "/cleanroom.v1." + method, json.dumps(body), {"Content-Type": "application/json"})
+        r = self.conn.getresponse()
+        data = r.read()
+        if r.status != 200:
+            sys.exit(f"bench: {method} answered {r.status}: {data[:300]!r}")
+        return json.loads(data)
+
+    def stream(self, method, body):
+        """A server stream: every message until the end-of-stream envelope."""
+        payload = json.dumps(body).encode()
+        self.conn.request("POST", "/cleanroom.v1." + method, struct.pack(">BI", 0, len(payload)) + payload, {"Content-Type": "application/connect+json"})
+        r = self.conn.getresponse()
+        messages = []
+        while True:
+            flags, length = struct.unpack(">BI", r.read(5))
+            message = json.loads(r.read(length))
+            if flags & 2:
+                r.read()
+                if message.get("error"):
+                    sys.exit(f"bench: {method} ended with {message['error']}")
+                return messages
+            messages.append(message)
+
+    def exec(self, sid, command):
+        """CreateExecution, then StreamExecution to its exit; returns the exit code."""
+        execution = self.unary("ExecutionService/CreateExecution", {"sandboxId": sid, "command": command})["execution"]
+        events = self.stream("ExecutionService/StreamExecution", {"sandboxId": sid, "executionId": execution["executionId"], "follow": True})
+        return next(e["exit"].get("exitCode", 0) for e in events if "exit" in e)
+
+
 def bench_roundtrip(d, n):
     sid = d.cli("sandbox", "create").stdout.decode().strip()
     try:
-        cli_times = []
-        for _ in range(max(n, 10)):
+        runs = max(n, 20)
+        api = ConnectApi(d.sock)
+        api.exec(sid, ["true"])  # the connection and the daemon's paths warmed once
+        api_times, version_times, cli_times, cli_version = [], [], [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            if api.exec(sid, ["true"]) != 0:
+                sys.exit("bench: true failed")
+            api_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            api.unary("SystemService/GetVersion", {})
+            version_times.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             d.cli("exec", "--in", sid, "--", "true")
             cli_times.append(time.perf_counter() - t0)
-        print("== roundtrip: exec on a ready sandbox")
-        print(f"  cleanroom exec --in ID -- true      {fmt(cli_times)}  p90 {sorted(cli_times)[int(len(cli_times)*0.9)-1]*1000:.0f} ms")
-        t0 = time.perf_counter()
-        d.cli("version")
-        print(f"  cleanroom version (CLI start+RPC)   {(time.perf_counter()-t0)*1000:7.0f} ms  (process start baseline)")
+            t0 = time.perf_counter()
+            d.cli("version")
+            cli_version.append(time.perf_counter() - t0)
+        print("== roundtrip: exec on a ready sandbox (interleaved)")
+        print(f"  API: CreateExecution+StreamExecution of `true`  {fmt(api_times)}")
+        print(f"  API: GetVersion (one unary call)                {fmt(version_times)}")
+        print(f"  CLI: cleanroom exec --in ID -- true             {fmt(cli_times)}")
+        print(f"  CLI: cleanroom version (process start + RPC)    {fmt(cli_version)}")
     finally:
         d.cli("sandbox", "rm", sid)
 
