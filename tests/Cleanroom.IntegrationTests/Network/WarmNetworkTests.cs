@@ -7,41 +7,18 @@ namespace Cleanroom.IntegrationTests.Network;
 [Collection(DaemonTestGroup.Name)]
 public sealed class WarmNetworkTests : IAsyncLifetime
 {
-    private const string Image = "debian-net-test:bookworm";
+    private DebianNetworkRun _run = null!;
     private NetworkedDaemon _daemon = null!;
     private string _policy = null!;
 
     public async Task InitializeAsync()
     {
-        _daemon = await NetworkedDaemon.StartAsync("--templates", "on");
-        var imported = await _daemon.CliAsync("image", "import", Image, RepoPaths.DebianImage);
-        Assert.True(imported.ExitCode == 0, imported.Stderr);
-        _policy = Path.Combine(Directory.CreateTempSubdirectory("cr-warm-net-").FullName, "cleanroom.yaml");
-        await File.WriteAllTextAsync(_policy, """
-            version: 1
-            repository:
-              enabled: false
-            sandbox:
-              image:
-                ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
-              network:
-                allow:
-                  - allowed.test:80
-
-            """);
+        _run = await DebianNetworkRun.StartAsync("cr-warm-net-", "--templates", "on");
+        _daemon = _run.Daemon;
+        _policy = await _run.WritePolicyAsync("allow", "      allow:\n        - allowed.test:80\n");
     }
 
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            await _daemon.DisposeAsync();
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(_policy)!, recursive: true);
-        }
-    }
+    public async Task DisposeAsync() => await _run.DisposeAsync();
 
     [Fact]
     public async Task Warm_sandboxes_have_their_own_address_and_mac_and_their_policy()
@@ -75,7 +52,7 @@ public sealed class WarmNetworkTests : IAsyncLifetime
 
     private async Task<string> CreateAsync()
     {
-        var created = await _daemon.CliAsync("sandbox", "create", "--image", Image, "--policy", _policy);
+        var created = await _daemon.CliAsync("sandbox", "create", "--image", DebianNetworkRun.Image, "--policy", _policy);
         Assert.True(created.ExitCode == 0, $"exit {created.ExitCode}: {created.Stderr} {created.Stdout}");
         return created.Stdout.Trim();
     }
