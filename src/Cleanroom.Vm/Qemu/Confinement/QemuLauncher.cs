@@ -9,6 +9,10 @@ namespace Cleanroom.Vm.Qemu.Confinement;
 /// the environment, exec QEMU. Every step is exec, never fork, so the launched pid is QEMU's pid. Pure.
 /// </summary>
 /// <remarks>
+/// Every external command the script runs costs a process start, which on a paravirtualised host is several
+/// milliseconds, and the script runs before every VM: builtins are used where they do the job (<c>cd -P</c> to resolve
+/// a top-level symlink, <c>: &gt;</c> for a file), and a directory's mount point is made by <c>mount</c> itself
+/// (<c>X-mount.mkdir</c>).
 /// The launcher is a fixed POSIX shell script run with <c>sh -c</c>; every value reaches it as a separate argument
 /// (<c>kind:value</c> steps, then <c>--</c> and QEMU's argv), never as shell text, so no path can inject commands.
 /// As root it runs under <c>unshare --mount --propagation slave</c>, so its mounts exist only in QEMU's namespace
@@ -33,7 +37,8 @@ internal static class QemuLauncher
     /// The launcher. Steps: <c>cgroup:FILE</c> (write own pid), <c>user:UID:GID</c>, <c>jail:DIR</c> (mount the jail's
     /// tmpfs root on DIR, with /dev/null, zero, random, urandom), <c>ro:PATH</c> / <c>rw:PATH</c> (bind into the jail
     /// at the same path, over what an earlier bind already shows there; a top-level symlink such as /bin -> usr/bin
-    /// is recreated instead; a path missing on the host is skipped), <c>kvm:DEVICE</c>, <c>ownproc:</c> (keep a /proc
+    /// is recreated instead, pointing at the absolute directory it resolves to; a path missing on the host is skipped),
+    /// <c>kvm:DEVICE</c>, <c>ownproc:</c> (keep a /proc
     /// showing only QEMU's own processes). After the steps: pivot_root into the jail (a fresh /proc is mounted only
     /// long enough for umount to detach the old root), remount the jail root read-only, then exec QEMU through env -i and setpriv.
     /// </summary>
@@ -60,10 +65,11 @@ internal static class QemuLauncher
               [ -n "$jail" ] || fail "$step before jail"
               p=${step#r?:}
               if [ -L "$p" ] && [ "${p%/*}" = "" ]; then
-                ln -s "$(readlink "$p")" "$jail$p"
+                if cd -P "$p" 2>/dev/null; then target=$PWD; cd /; else target=$(readlink "$p"); fi
+                ln -s "$target" "$jail$p"
               elif [ -e "$p" ]; then
-                if [ -d "$p" ]; then mkdir -p "$jail$p"; elif [ ! -e "$jail$p" ]; then mkdir -p "$jail${p%/*}"; : > "$jail$p"; fi
                 if [ "${step%%:*}" = ro ]; then opts=ro,nosuid,nodev; else opts=nosuid,nodev; fi
+                if [ -d "$p" ]; then opts=$opts,X-mount.mkdir; elif [ ! -e "$jail$p" ]; then [ -d "$jail${p%/*}" ] || mkdir -p "$jail${p%/*}"; : > "$jail$p"; fi
                 mount --bind -o "$opts" "$p" "$jail$p" || fail "cannot bind $p into the jail"
               fi ;;
             ownproc:) ownproc=1 ;;
