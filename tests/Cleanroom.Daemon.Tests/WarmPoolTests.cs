@@ -38,11 +38,7 @@ public sealed class WarmPoolTests : IDisposable
     public async Task It_makes_the_wanted_kind_up_to_its_size_a_few_at_once_and_a_create_takes_one()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var pool = NewPool(size: 3, parallel: 2, fill: async (recipe, ct) =>
-        {
-            await release.Task.WaitAsync(ct);
-            return await MakeAsync(recipe);
-        });
+        await using var pool = NewPool(size: 3, parallel: 2, fill: GatedFill(release.Task));
 
         pool.Want(Small);
         await NextAsync(_fillStarted, 2);
@@ -62,11 +58,7 @@ public sealed class WarmPoolTests : IDisposable
     public async Task A_create_waits_for_the_VM_being_made_for_it_and_not_for_nothing()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var pool = NewPool(size: 1, parallel: 1, fill: async (recipe, ct) =>
-        {
-            await release.Task.WaitAsync(ct);
-            return await MakeAsync(recipe);
-        });
+        await using var pool = NewPool(size: 1, parallel: 1, fill: GatedFill(release.Task));
 
         Assert.Null(await pool.TakeAsync(Small, Wait, CancellationToken.None)); // nothing wanted, nothing coming
         pool.Want(Small);
@@ -169,6 +161,13 @@ public sealed class WarmPoolTests : IDisposable
                 await vm.Vm.DisposeAsync();
             },
             NullLogger.Instance);
+
+    /// <summary>A fill that makes its VM only once <paramref name="release"/> completes (or gives up when cancelled).</summary>
+    private Func<PoolRecipe, CancellationToken, Task<PooledVm?>> GatedFill(Task release) => async (recipe, ct) =>
+    {
+        await release.WaitAsync(ct);
+        return await MakeAsync(recipe);
+    };
 
     private async Task<PooledVm> MakeAsync(PoolRecipe recipe)
     {

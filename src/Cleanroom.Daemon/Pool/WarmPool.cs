@@ -41,8 +41,6 @@ internal sealed class WarmPool(
     private int _notYet;
     private bool _stopped;
 
-    public int Size => size;
-
     /// <summary>What the pool holds against the host's totals: its idle VMs and those being made. Call holding the gate.</summary>
     public IEnumerable<SandboxDemand> DemandsHeld() =>
         _idle.Select(v => v.Demand).Concat(_making.Values.Select(DemandOf)).ToList();
