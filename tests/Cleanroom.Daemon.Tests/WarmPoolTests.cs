@@ -177,7 +177,7 @@ public sealed class WarmPoolTests : IDisposable
         var vm = new FakeVm(new VmSpec(id, work, assets, recipe.Vcpus, recipe.MemoryMiB), GuestMode.Agent, new ScriptedGuest(), () => null);
         _vms.Enqueue(vm);
         var agent = await AgentClient.ConnectAsync(await vm.ConnectAgentAsync(CancellationToken.None), WireLimits.Default, Wait, CancellationToken.None);
-        var key = new TemplateKey("fake", "tcg", "", "", recipe.Vcpus, recipe.MemoryMiB, Network: false, Workspace: false);
+        var key = new TemplateKey("fake", "tcg", "", "", "", recipe.Vcpus, recipe.MemoryMiB, Network: false, Workspace: false);
         return new PooledVm(id, recipe, key, vm, agent, network: null, imageLease: null, imageDigest: null);
     }
 

@@ -18,7 +18,7 @@ public sealed class QemuCommandLineTests
             "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
             "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
             "-name", "sb1",
-            "-accel", "tcg,thread=multi,tb-size=256", "-cpu", "max",
+            "-accel", "tcg,thread=multi,tb-size=256", "-cpu", "max,erms=off,fsrm=off",
             "-smp", "2", "-m", "1024",
             "-kernel", "/a/vmlinux", "-initrd", "/a/initramfs.cpio.gz", "-append", "console=ttyS0",
             "-drive", "id=root,file=/var/lib/cr/sb1/root.qcow2,format=qcow2,if=none,cache=unsafe,discard=unmap",
