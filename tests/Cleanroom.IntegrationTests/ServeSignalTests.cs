@@ -50,7 +50,7 @@ public sealed class ServeSignalTests
     }
 
     /// <summary>The pid of the <c>cleanroom-daemon</c> child once its socket exists.</summary>
-    private static async Task<int> WaitForDaemonAsync(Process serve, string socket, Task<string> stderr)
+    internal static async Task<int> WaitForDaemonAsync(Process serve, string socket, Task<string> stderr)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var watcher = new FileSystemWatcher(Path.GetDirectoryName(socket)!) { EnableRaisingEvents = true };

@@ -39,7 +39,15 @@ public static class DaemonHost
         Hosting.ServerCertificate.Loaded? serverCertificate = null;
         var tls = options.Listeners.Any(l => l.Tls) ? Hosting.ServerTls.Load(options, out serverCertificate) : null;
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // The host's defaults would watch its content root (the working directory, `/` under systemd) recursively for
+        // appsettings changes: an inotify watch per directory below it, and an event to process for every write
+        // there, output logs included when the state directory is below it. The daemon takes no settings file, so
+        // nothing is watched and the content root is the daemon's own directory.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 
