@@ -153,7 +153,7 @@ public sealed class OutputLog : IDisposable
                 cancellationToken.ThrowIfCancellationRequested();
                 ReadExactly(reader, header, offset);
                 var length = (int)BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
-                var data = new byte[length];
+                var data = GC.AllocateUninitializedArray<byte>(length); // filled by the read below, or thrown away
                 ReadExactly(reader, data, offset + RecordHeader);
                 offset += RecordHeader + length;
                 yield return new OutputChunk(header[0] == 1 ? OutputStreamKind.Stdout : OutputStreamKind.Stderr, data);

@@ -42,7 +42,8 @@ public sealed class FrameReader
         }
 
         var header = FrameHeader.Parse(_header, _limits.MaxFramePayload);
-        var payload = header.PayloadLength == 0 ? [] : new byte[header.PayloadLength];
+        // Not zeroed first: the read below fills every byte or throws, and the array is never seen before that.
+        var payload = header.PayloadLength == 0 ? [] : GC.AllocateUninitializedArray<byte>(header.PayloadLength);
         if (payload.Length > 0)
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
