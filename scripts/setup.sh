@@ -115,16 +115,18 @@ step assets assemble_assets
 
 # ---------------------------------------------------------------------------------------------
 # The CLI (a NativeAOT executable, linker pinned to gcc like the guest agent) and beside it the
-# daemon (`cleanroom-daemon`, framework-dependent, ReadyToRun), which `cleanroom serve` runs.
+# daemon (`cleanroom-daemon`, framework-dependent, ReadyToRun), which `cleanroom serve` runs, and the
+# QEMU launcher (`cleanroom-jail`, NativeAOT), which the daemon starts every VM through.
 # Published to a fresh directory and swapped in, so a running daemon keeps its (now unlinked)
 # files instead of having them rewritten under it.
 publish_cli() {
   local proj="$REPO_ROOT/src/Cleanroom.Cli/Cleanroom.Cli.csproj" out="$BUILD_DIR/bin" inputs
   local daemon="$REPO_ROOT/src/Cleanroom.Daemon/Cleanroom.Daemon.csproj"
+  local jail="$REPO_ROOT/src/Cleanroom.Jail/Cleanroom.Jail.csproj"
   [ -f "$proj" ] || die "CLI project not found: $proj (use --no-cli to skip it)"
-  mapfile -t paths < <(dotnet_project_inputs "$proj"; dotnet_project_inputs "$daemon")
+  mapfile -t paths < <(dotnet_project_inputs "$proj"; dotnet_project_inputs "$daemon"; dotnet_project_inputs "$jail")
   inputs=$(hash_inputs "$0" "$SCRIPTS_DIR/lib/common.sh" "${paths[@]}" "sdk=$(dotnet_sdk_version)")
-  if stamp_ok "$out/.stamp" "$inputs" "$out/cleanroom" && [ -x "$out/cleanroom-daemon" ]; then
+  if stamp_ok "$out/.stamp" "$inputs" "$out/cleanroom" && [ -x "$out/cleanroom-daemon" ] && [ -x "$out/cleanroom-jail" ]; then
     log "CLI up to date ($out/cleanroom)"
     return 0
   fi
@@ -135,6 +137,10 @@ publish_cli() {
     -p:PublishReadyToRun=true -o "$out.new" || die "daemon publish failed (full log: $BUILD_DIR/logs/daemon-publish.log)"
   run_logged "$logf" dotnet publish "$proj" -c Release -r linux-x64 -p:CppCompilerAndLinker=gcc -o "$out.new" ||
     die "CLI publish failed (full log: $logf)"
+  # The launcher every QEMU starts through (builds its jail, then execs QEMU), found beside the daemon.
+  run_logged "$BUILD_DIR/logs/jail-publish.log" dotnet publish "$jail" -c Release -r linux-x64 -p:CppCompilerAndLinker=gcc -o "$out.new" ||
+    die "launcher publish failed (full log: $BUILD_DIR/logs/jail-publish.log)"
+  [ -x "$out.new/cleanroom-jail" ] || die "publish produced no '$out.new/cleanroom-jail' launcher"
   rm -f "$out.new"/*.dbg
   [ -x "$out.new/cleanroom" ] ||
     die "publish produced no '$out.new/cleanroom' executable: Cleanroom.Cli.csproj must set <AssemblyName>cleanroom</AssemblyName>"

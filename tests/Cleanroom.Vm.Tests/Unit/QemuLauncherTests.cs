@@ -7,7 +7,7 @@ namespace Cleanroom.Vm.Tests.Unit;
 public sealed class QemuLauncherTests
 {
     [Fact]
-    public void A_root_launch_runs_the_fixed_script_under_unshare_with_every_value_as_its_own_argument()
+    public void A_root_launch_runs_the_jail_launcher_with_every_value_as_its_own_argument()
     {
         var launch = QemuLauncher.Build("/usr/bin/qemu-system-x86_64", ["-m", "64", "-name", "a;rm -rf /"], new QemuConfinement
         {
@@ -18,10 +18,9 @@ public sealed class QemuLauncherTests
             CgroupProcsFiles = ["/sys/fs/cgroup/pids/cleanroom/x/tasks"],
         });
 
-        Assert.Equal("/usr/bin/unshare", launch.FileName);
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "cleanroom-jail"), launch.FileName);
         Assert.Equal(
             [
-                "--mount", "--propagation", "slave", "--", "/bin/sh", "-c", QemuLauncher.Script, QemuLauncher.ScriptName,
                 "cgroup:/sys/fs/cgroup/pids/cleanroom/x/tasks", "user:1900000005:1900000005", "jail:/var/lib/cr/sandboxes/x/jail",
                 "ro:/usr", "ro:/a/vmlinux", "rw:/var/lib/cr/sandboxes/x",
                 "--", "/usr/bin/qemu-system-x86_64", "-m", "64", "-name", "a;rm -rf /",
@@ -90,6 +89,39 @@ public sealed class QemuLauncherTests
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
         Assert.True(File.Exists(Path.Combine(work, "written")));
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(work, "jail"))); // the host never sees the jail's contents
+    }
+
+    [RootQemuFact]
+    public async Task A_jail_that_asks_for_it_has_a_proc_showing_only_its_own_processes()
+    {
+        using var dir = new TempDir();
+        var jail = dir.Combine("jail");
+        Directory.CreateDirectory(jail);
+        var launch = QemuLauncher.Build("/bin/sh", ["-c", "test -e /proc/self/status && ! test -e /proc/1 && ! test -e /proc/sys && ls /proc"], new QemuConfinement
+        {
+            User = (1900000999, 1900000999),
+            JailMountPoint = jail,
+            ReadOnlyPaths = QemuConfinement.SystemPaths,
+            OwnProcessesProc = true,
+        });
+
+        var result = await RunAsync(launch);
+
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
+        Assert.DoesNotContain(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), result.Stdout.Split('\n'));
+    }
+
+    [Fact]
+    public async Task A_malformed_step_is_refused_before_anything_is_done()
+    {
+        using var dir = new TempDir();
+        var witness = dir.Combine("ran");
+
+        var result = await HostCommand.TryRunAsync(QemuLauncher.HelperPath, ["ro:/usr", "--", "/usr/bin/touch", witness], TimeSpan.FromSeconds(10), CancellationToken.None);
+
+        Assert.Equal(QemuLauncher.SetupFailedExitCode, result.ExitCode);
+        Assert.Contains("ro:/usr before jail", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(witness));
     }
 
     private static Task<HostCommandResult> RunAsync(ProcessLaunch launch) =>

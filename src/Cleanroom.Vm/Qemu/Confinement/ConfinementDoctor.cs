@@ -97,19 +97,25 @@ internal static class ConfinementDoctor
             return new DoctorCheck(QemuDoctor.Names.MountNamespace, CheckStatus.Warn, "not used: the daemon is not root, so QEMU sees the host's file systems");
         }
 
-        var missing = QemuLauncher.RequiredTools.Where(t => !ExecutableSearch.IsExecutable(t)).ToList();
-        if (missing.Count > 0)
+        if (!ExecutableSearch.IsExecutable(QemuLauncher.HelperPath))
         {
-            return new DoctorCheck(QemuDoctor.Names.MountNamespace, CheckStatus.Fail, $"missing {string.Join(", ", missing)}; install util-linux and coreutils");
+            return new DoctorCheck(QemuDoctor.Names.MountNamespace, CheckStatus.Fail, $"missing {QemuLauncher.HelperPath}, which starts every QEMU in its jail; run scripts/setup.sh");
         }
 
+        // A dry run of the launcher: a jail with the system's binds, /bin/true in it.
+        var jail = Directory.CreateTempSubdirectory("cleanroom-doctor-jail-");
         try
         {
-            await HostCommand.RunAsync(QemuLauncher.UnsharePath, ["--mount", "--propagation", "slave", "--", "/bin/true"], ToolTimeout, ct);
+            var launch = QemuLauncher.Build("/bin/true", [], new QemuConfinement { JailMountPoint = jail.FullName, ReadOnlyPaths = QemuConfinement.SystemPaths });
+            await HostCommand.RunAsync(launch.FileName, launch.Arguments, ToolTimeout, ct);
         }
         catch (HostCommandException ex)
         {
-            return new DoctorCheck(QemuDoctor.Names.MountNamespace, CheckStatus.Fail, $"cannot create a mount namespace: {ex.Message}");
+            return new DoctorCheck(QemuDoctor.Names.MountNamespace, CheckStatus.Fail, $"cannot build a jail in a mount namespace: {ex.Message}");
+        }
+        finally
+        {
+            jail.Delete();
         }
 
         return new DoctorCheck(QemuDoctor.Names.MountNamespace, CheckStatus.Pass,
