@@ -19,7 +19,8 @@
 #   assets/            vmlinux, initramfs.cpio.gz, base.ext4 (hard links, or a symlink for a
 #                      configured kernel) and assets.json:
 #                      {"schema":1,"files":{"<name>":{"sha256","size"}...},"agent_sha256","kernel":{kernel.json}}
-#   bin/               `dotnet publish` of src/Cleanroom.Cli (the `cleanroom` executable)
+#   bin/               `dotnet publish` of src/Cleanroom.Cli (the `cleanroom` executable), the daemon
+#                      (`cleanroom-daemon`) and the QEMU launcher (`cleanroom-jail`)
 #   logs/              build logs
 set -euo pipefail
 # shellcheck source=lib/common.sh
