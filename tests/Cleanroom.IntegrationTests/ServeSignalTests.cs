@@ -20,13 +20,7 @@ public sealed class ServeSignalTests
         try
         {
             var socket = Path.Combine(state, "cleanroom.sock");
-            var start = new ProcessStartInfo(InstalledCli.Path, ["serve", "--listen", socket, "--state-dir", state, "--network", "off", "--templates", "off", "--on-stop", "stop"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-            };
-            using var serve = Process.Start(start)!;
+            using var serve = StartServe(state, socket);
             var stdout = serve.StandardOutput.ReadToEndAsync();
             var stderr = serve.StandardError.ReadToEndAsync();
             var daemon = await WaitForDaemonAsync(serve, socket, stderr);
@@ -48,6 +42,16 @@ public sealed class ServeSignalTests
             Directory.Delete(state, recursive: true);
         }
     }
+
+    /// <summary>The installed <c>cleanroom serve</c> on <paramref name="state"/>: no network, no templates, stopping its sandboxes.</summary>
+    internal static Process StartServe(string state, string socket, string? workingDirectory = null) =>
+        Process.Start(new ProcessStartInfo(InstalledCli.Path, ["serve", "--listen", socket, "--state-dir", state, "--network", "off", "--templates", "off", "--on-stop", "stop"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        })!;
 
     /// <summary>The pid of the <c>cleanroom-daemon</c> child once its socket exists.</summary>
     internal static async Task<int> WaitForDaemonAsync(Process serve, string socket, Task<string> stderr)

@@ -19,14 +19,7 @@ public sealed class ServeWorkingDirectoryTests
         try
         {
             var socket = Path.Combine(state, "cleanroom.sock");
-            var start = new ProcessStartInfo(InstalledCli.Path, ["serve", "--listen", socket, "--state-dir", state, "--network", "off", "--templates", "off", "--on-stop", "stop"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                WorkingDirectory = state,
-            };
-            using var serve = Process.Start(start)!;
+            using var serve = ServeSignalTests.StartServe(state, socket, workingDirectory: state);
             var stdout = serve.StandardOutput.ReadToEndAsync();
             var stderr = serve.StandardError.ReadToEndAsync();
             var daemon = await ServeSignalTests.WaitForDaemonAsync(serve, socket, stderr);
