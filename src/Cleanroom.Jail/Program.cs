@@ -24,3 +24,9 @@ catch (JailFailure ex)
     Console.Error.WriteLine("cleanroom-jail: " + ex.Message);
     return JailFailure.ExitCode;
 }
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+{
+    // A mount point or file the jail needs could not be made (Directory.CreateDirectory, File.Create).
+    Console.Error.WriteLine("cleanroom-jail: cannot prepare the jail: " + ex.Message);
+    return JailFailure.ExitCode;
+}
