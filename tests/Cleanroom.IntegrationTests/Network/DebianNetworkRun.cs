@@ -37,22 +37,28 @@ public sealed class DebianNetworkRun : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes a policy that boots the test image with <paramref name="network"/> (YAML lines under <c>network:</c>, indented by 6) as its network section; returns its path.</summary>
+    /// <summary>A policy that boots the test image with <paramref name="network"/> (YAML lines under <c>network:</c>, indented by 6) as its network section.</summary>
+    public static string Policy(string network) => """
+        version: 1
+        repository:
+          enabled: false
+        sandbox:
+          image:
+            ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
+          network:
+
+        """ + network;
+
+    /// <summary>The network lines that allow each of <paramref name="rules"/> (YAML list items).</summary>
+    public static string Allow(params string[] rules) => "      allow:\n" + string.Concat(rules.Select(rule => $"        - {rule}\n"));
+
+    /// <summary>Writes <see cref="Policy"/> of <paramref name="network"/> in a directory of its own; returns its path.</summary>
     public async Task<string> WritePolicyAsync(string name, string network)
     {
         var dir = Path.Combine(Dir, name);
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "cleanroom.yaml");
-        await File.WriteAllTextAsync(path, """
-            version: 1
-            repository:
-              enabled: false
-            sandbox:
-              image:
-                ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
-              network:
-
-            """ + network);
+        await File.WriteAllTextAsync(path, Policy(network));
         return path;
     }
 

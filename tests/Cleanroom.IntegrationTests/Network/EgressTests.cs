@@ -320,19 +320,7 @@ public sealed class EgressTests : IAsyncLifetime
 
     /// <summary>A policy allowing <paramref name="allow"/> (YAML list items) and denying cohosted.test.</summary>
     private static Task WritePolicyAsync(string path, params string[] allow) =>
-        File.WriteAllTextAsync(path, $"""
-            version: 1
-            repository:
-              enabled: false
-            sandbox:
-              image:
-                ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
-              network:
-                allow:
-            {string.Concat(allow.Select(rule => $"      - {rule}\n"))}    deny:
-                  - cohosted.test
-
-            """);
+        File.WriteAllTextAsync(path, DebianNetworkRun.Policy(DebianNetworkRun.Allow(allow) + "      deny:\n        - cohosted.test\n"));
 
     private static string Field((int ExitCode, string Stdout, string Stderr) inspect, string name) =>
         inspect.Stdout.Split('\n').Select(line => line.Trim()).First(line => line.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim();

@@ -88,18 +88,7 @@ public sealed class GatewayTests : IAsyncLifetime
 
         var imported = await _daemon.CliAsync("image", "import", Image, RepoPaths.DebianImage);
         Assert.True(imported.ExitCode == 0, imported.Stderr);
-        await File.WriteAllTextAsync(Policy, $"""
-            version: 1
-            repository:
-              enabled: false
-            sandbox:
-              image:
-                ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
-              network:
-                allow:
-                  - {GitHost}:443
-
-            """);
+        await File.WriteAllTextAsync(Policy, DebianNetworkRun.Policy(DebianNetworkRun.Allow($"{GitHost}:443")));
     }
 
     public async Task DisposeAsync()

@@ -60,22 +60,7 @@ public sealed class ToolchainClientsTests : IAsyncLifetime
 
         var imported = await _daemon.CliAsync("image", "import", Image, RepoPaths.ToolchainImage);
         Assert.True(imported.ExitCode == 0, imported.Stderr);
-        await File.WriteAllTextAsync(Policy, """
-            version: 1
-            repository:
-              enabled: false
-            sandbox:
-              image:
-                ref: ghcr.io/buildkite/cleanroom-base/alpine@sha256:0000000000000000000000000000000000000000000000000000000000000001
-              network:
-                allow:
-                  - registry.npmjs.org:443
-                  - proxy.golang.org:443
-                  - pypi.org:443
-                  - files.pythonhosted.org:443
-                  - rubygems.org:443
-
-            """);
+        await File.WriteAllTextAsync(Policy, DebianNetworkRun.Policy(DebianNetworkRun.Allow("registry.npmjs.org:443", "proxy.golang.org:443", "pypi.org:443", "files.pythonhosted.org:443", "rubygems.org:443")));
     }
 
     public async Task DisposeAsync()

@@ -15,7 +15,7 @@ public sealed class WarmNetworkTests : IAsyncLifetime
     {
         _run = await DebianNetworkRun.StartAsync("cr-warm-net-", "--templates", "on");
         _daemon = _run.Daemon;
-        _policy = await _run.WritePolicyAsync("allow", "      allow:\n        - allowed.test:80\n");
+        _policy = await _run.WritePolicyAsync("allow", DebianNetworkRun.Allow("allowed.test:80"));
     }
 
     public async Task DisposeAsync() => await _run.DisposeAsync();

@@ -13,7 +13,7 @@ public sealed class WarmPoolNetworkTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _run = await DebianNetworkRun.StartAsync("cr-pool-net-", "--templates", "on", "--warm-pool", "1");
-        _policies["allow"] = await _run.WritePolicyAsync("allow", "      allow:\n        - allowed.test:80\n");
+        _policies["allow"] = await _run.WritePolicyAsync("allow", DebianNetworkRun.Allow("allowed.test:80"));
         _policies["deny"] = await _run.WritePolicyAsync("deny", "      default: deny\n");
     }
 
