@@ -9,7 +9,7 @@ public sealed record WireLimits
     public static readonly WireLimits Default = new();
 
     /// <summary>Largest payload accepted in one frame.</summary>
-    public int MaxFramePayload { get; init; } = 64 * 1024;
+    public int MaxFramePayload { get; init; } = 256 * 1024;
 
     /// <summary>Bytes a sender may have in flight per stream before it must wait for a window update.</summary>
     public int InitialWindow { get; init; } = 1024 * 1024;

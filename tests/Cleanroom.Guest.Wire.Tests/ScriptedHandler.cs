@@ -6,7 +6,8 @@ namespace Cleanroom.Guest.Wire.Tests;
 
 /// <summary>
 /// A guest-side handler with a few built-in "commands", so the protocol can be exercised without spawning processes:
-/// <c>cat</c> echoes stdin to stdout; <c>emit N</c> writes N bytes to stdout and N/2 to stderr; <c>exit C</c>;
+/// <c>cat</c> echoes stdin to stdout; <c>emit N</c> writes N bytes to stdout and N/2 to stderr from one reused buffer;
+/// <c>emit-handed-over N</c> does the same handing each chunk's buffer over, as the agent's output pump does; <c>exit C</c>;
 /// <c>wait</c> blocks until a signal arrives and exits with it.
 /// </summary>
 internal sealed class ScriptedHandler : IExecHandler
@@ -25,10 +26,11 @@ internal sealed class ScriptedHandler : IExecHandler
                 }
 
                 return new ExitMessage(0, 0, "");
-            case "emit":
+            case "emit" or "emit-handed-over":
                 var total = long.Parse(request.Argv[1], CultureInfo.InvariantCulture);
-                await EmitAsync(session, OutputStreamKind.Stdout, total, cancellationToken);
-                await EmitAsync(session, OutputStreamKind.Stderr, total / 2, cancellationToken);
+                var handOver = request.Argv[0] == "emit-handed-over";
+                await EmitAsync(session, OutputStreamKind.Stdout, total, handOver, cancellationToken);
+                await EmitAsync(session, OutputStreamKind.Stderr, total / 2, handOver, cancellationToken);
                 return new ExitMessage(0, 0, "");
             case "exit":
                 return new ExitMessage(int.Parse(request.Argv[1], CultureInfo.InvariantCulture), 0, "");
@@ -40,18 +42,23 @@ internal sealed class ScriptedHandler : IExecHandler
         }
     }
 
-    private static async Task EmitAsync(ExecSession session, OutputStreamKind kind, long total, CancellationToken cancellationToken)
+    private static async Task EmitAsync(ExecSession session, OutputStreamKind kind, long total, bool handOver, CancellationToken cancellationToken)
     {
         var buffer = new byte[50_000];
         for (long sent = 0; sent < total;)
         {
+            if (handOver)
+            {
+                buffer = new byte[buffer.Length];
+            }
+
             var n = (int)Math.Min(buffer.Length, total - sent);
             for (var i = 0; i < n; i++)
             {
                 buffer[i] = PatternByte(sent + i);
             }
 
-            await session.WriteOutputAsync(kind, buffer.AsMemory(0, n), cancellationToken);
+            await session.WriteOutputAsync(kind, buffer.AsMemory(0, n), handOver, cancellationToken);
             sent += n;
         }
     }

@@ -17,15 +17,17 @@ public sealed class TakeoverTests
 
     private readonly SessionTable _table = new(durable: true);
 
-    [Fact]
-    public async Task The_next_host_gets_every_output_byte_exactly_once_after_the_first_host_died_mid_stream()
+    [Theory]
+    [InlineData("emit")]
+    [InlineData("emit-handed-over")]
+    public async Task The_next_host_gets_every_output_byte_exactly_once_after_the_first_host_died_mid_stream(string emit)
     {
         const long Stdout = 600_000;
         uint streamId;
         long stored = 0;
         await using (var first = await ConnectAsync(new ScriptedHandler()))
         {
-            var process = await first.Client.StartAsync(new ExecRequest { Argv = ["emit", Stdout.ToString(System.Globalization.CultureInfo.InvariantCulture)] }, CancellationToken.None, keepUntilReleased: true);
+            var process = await first.Client.StartAsync(new ExecRequest { Argv = [emit, Stdout.ToString(System.Globalization.CultureInfo.InvariantCulture)] }, CancellationToken.None, keepUntilReleased: true);
             streamId = process.StreamId;
 
             // "Store" a few chunks, then die holding one more that was read and never stored.

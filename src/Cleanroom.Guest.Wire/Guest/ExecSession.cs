@@ -87,11 +87,17 @@ public sealed class ExecSession : IDisposable
         return null;
     }
 
+    /// <summary>Sends output (copied where a durable session keeps it); see the overload.</summary>
+    public Task WriteOutputAsync(OutputStreamKind kind, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        WriteOutputAsync(kind, data, handedOver: false, cancellationToken);
+
     /// <summary>
     /// Sends output, waiting for window when the host is behind, and for a host while none has the stream (durable
-    /// sessions). Throws <see cref="WireProtocolException"/> once the session is closed.
+    /// sessions). Throws <see cref="WireProtocolException"/> once the session is closed. With
+    /// <paramref name="handedOver"/> the caller gives up <paramref name="data"/> (it never writes those bytes again), so
+    /// a durable session keeps them for a takeover as they are instead of copying them.
     /// </summary>
-    public async Task WriteOutputAsync(OutputStreamKind kind, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public async Task WriteOutputAsync(OutputStreamKind kind, ReadOnlyMemory<byte> data, bool handedOver, CancellationToken cancellationToken)
     {
         var type = kind == OutputStreamKind.Stdout ? FrameType.Stdout : FrameType.Stderr;
         while (!data.IsEmpty)
@@ -119,7 +125,14 @@ public sealed class ExecSession : IDisposable
                         continue;
                     }
 
-                    _unacknowledged?.Add(kind, piece.Span);
+                    if (handedOver)
+                    {
+                        _unacknowledged?.Keep(kind, piece);
+                    }
+                    else
+                    {
+                        _unacknowledged?.Add(kind, piece.Span);
+                    }
                 }
 
                 try

@@ -9,7 +9,7 @@ namespace Cleanroom.Guest.Wire.Guest;
 /// </summary>
 public sealed class UnacknowledgedOutput
 {
-    private readonly Queue<(OutputStreamKind Kind, byte[] Data)> _pieces = new();
+    private readonly Queue<(OutputStreamKind Kind, ReadOnlyMemory<byte> Data)> _pieces = new();
 
     // Bytes of the first piece that are acknowledged already.
     private int _headSkip;
@@ -31,7 +31,21 @@ public sealed class UnacknowledgedOutput
             return;
         }
 
-        _pieces.Enqueue((kind, data.ToArray()));
+        // Not zeroed first: the copy fills every byte.
+        var copy = GC.AllocateUninitializedArray<byte>(data.Length);
+        data.CopyTo(copy);
+        Keep(kind, copy);
+    }
+
+    /// <summary>Keeps bytes about to be sent as they are: the caller has handed them over and never writes them again.</summary>
+    public void Keep(OutputStreamKind kind, ReadOnlyMemory<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        _pieces.Enqueue((kind, data));
         Sent += data.Length;
     }
 
@@ -78,7 +92,7 @@ public sealed class UnacknowledgedOutput
         var first = true;
         foreach (var (kind, data) in _pieces)
         {
-            pieces.Add((kind, data.AsMemory(first ? _headSkip : 0)));
+            pieces.Add((kind, data[(first ? _headSkip : 0)..]));
             first = false;
         }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using Cleanroom.Guest.Wire;
 using Cleanroom.Guest.Wire.Guest;
@@ -7,14 +6,16 @@ using Cleanroom.GuestAgent.Native;
 namespace Cleanroom.GuestAgent.Exec;
 
 /// <summary>
-/// Copies one output descriptor to the host on a dedicated (reused) thread, 64 KiB at a time. Sending waits for flow-control
+/// Copies one output descriptor to the host on a dedicated (reused) thread, up to 256 KiB at a time (a frame; the pipe
+/// holds 1 MiB, so a process that writes faster than the host reads is read in few large pieces). Sending waits for flow-control
 /// window, which in turn stops reading, so a slow host throttles the process through its pipe. Ends at end of file,
 /// on a terminal hang-up (EIO), when the host is gone, or once the main process has exited and the descriptor has
 /// been silent for the idle time (a background child may hold it open forever).
 /// </summary>
 internal sealed unsafe class OutputPump
 {
-    private const int ChunkSize = 64 * 1024;
+    private const int ChunkSize = 256 * 1024;
+    private const int HandOverBytes = 32 * 1024;
     private readonly int _fd;
     private readonly OutputStreamKind _kind;
     private readonly ExecSession _session;
@@ -59,19 +60,10 @@ internal sealed unsafe class OutputPump
 
     private void Run()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        try
-        {
-            Pump(buffer);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private void Pump(byte[] buffer)
-    {
+        // Not zeroed: a read fills what is sent. A large read's buffer is handed to the session, which keeps it until
+        // the host has stored it (a takeover resends it), and the next read gets a new one; a small read is copied
+        // there instead, so a trickle of output does not hold a buffer per byte.
+        var buffer = GC.AllocateUninitializedArray<byte>(ChunkSize);
         var polls = stackalloc LibC.PollFd[2];
         long idleDeadline = 0;
         while (!_lifetime.Aborted)
@@ -122,7 +114,13 @@ internal sealed unsafe class OutputPump
 
             if (read > 0)
             {
-                _session.WriteOutputAsync(_kind, buffer.AsMemory(0, (int)read), _cancellationToken).GetAwaiter().GetResult();
+                var handOver = read >= HandOverBytes;
+                _session.WriteOutputAsync(_kind, buffer.AsMemory(0, (int)read), handOver, _cancellationToken).GetAwaiter().GetResult();
+                if (handOver)
+                {
+                    buffer = GC.AllocateUninitializedArray<byte>(ChunkSize);
+                }
+
                 if (idleDeadline != 0)
                 {
                     idleDeadline = Stopwatch.GetTimestamp() + _idleTicks;

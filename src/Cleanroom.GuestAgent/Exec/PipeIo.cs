@@ -7,6 +7,7 @@ namespace Cleanroom.GuestAgent.Exec;
 /// <summary>Three pipes: stdin, stdout and stderr stay separate. Our ends are non-blocking (pumps poll them).</summary>
 internal sealed class PipeIo : ProcessIo
 {
+    private const int OutputPipeBytes = 1024 * 1024;
     private int _stdinRead = -1;
     private int _stdinWrite = -1;
     private int _stdoutRead = -1;
@@ -31,6 +32,8 @@ internal sealed class PipeIo : ProcessIo
             (io._stdoutRead, io._stdoutWrite) = FileDescriptors.CreatePipe();
             (io._stderrRead, io._stderrWrite) = FileDescriptors.CreatePipe();
             FileDescriptors.SetNonBlocking(io._stdinWrite);
+            FileDescriptors.TryGrowPipe(io._stdoutRead, OutputPipeBytes);
+            FileDescriptors.TryGrowPipe(io._stderrRead, OutputPipeBytes);
             FileDescriptors.SetNonBlocking(io._stdoutRead);
             FileDescriptors.SetNonBlocking(io._stderrRead);
             return io;

@@ -23,6 +23,9 @@ internal static unsafe class FileDescriptors
         return (fds[0], fds[1]);
     }
 
+    /// <summary>Grows a pipe's buffer (best effort): a writer runs ahead further, and each read takes more at once.</summary>
+    public static void TryGrowPipe(int fd, int bytes) => LibC.Fcntl(fd, LibC.F_SETPIPE_SZ, bytes);
+
     public static void SetNonBlocking(int fd)
     {
         var flags = LibC.Fcntl(fd, LibC.F_GETFL, 0);

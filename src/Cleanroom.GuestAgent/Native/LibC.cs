@@ -19,6 +19,7 @@ internal static unsafe partial class LibC
     public const int O_CLOEXEC = 0x80000;
 
     public const int F_GETFD = 1;
+    public const int F_SETPIPE_SZ = 1031;
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
     public const int F_DUPFD_CLOEXEC = 1030;

@@ -1,0 +1,59 @@
+using Cleanroom.Guest.Wire.Framing;
+
+namespace Cleanroom.Guest.Wire.Tests;
+
+public sealed class FrameWriterTests
+{
+    private static readonly WireLimits Limits = WireLimits.Default with { MaxFramePayload = 256 * 1024 };
+
+    [Fact]
+    public async Task Large_and_small_frames_from_concurrent_writers_arrive_whole_and_never_interleaved()
+    {
+        // A large payload leaves in its own write after its header; a writer racing with it must not get in between.
+        await using var pair = await SocketPair.CreateAsync();
+        var writer = new FrameWriter(pair.Guest, Limits.MaxFramePayload);
+        const int PerWriter = 12;
+        var sizes = new[] { 256 * 1024, 16 * 1024, 16 * 1024 - 1, 3 };
+
+        var writes = sizes.Select((size, index) => Task.Run(async () =>
+        {
+            for (var i = 0; i < PerWriter; i++)
+            {
+                await writer.WriteAsync(FrameType.Stdout, (uint)index, Payload(index, i, size), CancellationToken.None);
+            }
+        })).ToArray();
+
+        var reader = new FrameReader(pair.Host, Limits);
+        var next = new int[sizes.Length];
+        for (var received = 0; received < sizes.Length * PerWriter; received++)
+        {
+            var frame = await reader.ReadAsync(CancellationToken.None) ?? throw new InvalidOperationException("the stream ended early");
+            var index = (int)frame.StreamId;
+            Assert.Equal(Payload(index, next[index], sizes[index]), frame.Payload.ToArray());
+            next[index]++;
+        }
+
+        await Task.WhenAll(writes);
+        Assert.All(next, count => Assert.Equal(PerWriter, count));
+    }
+
+    [Fact]
+    public async Task A_payload_over_the_peers_limit_is_refused_before_anything_is_written()
+    {
+        await using var pair = await SocketPair.CreateAsync();
+        var writer = new FrameWriter(pair.Guest, 1024);
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => writer.WriteAsync(FrameType.Stdout, 1, new byte[1025], CancellationToken.None));
+        await writer.WriteAsync(FrameType.Stdout, 1, new byte[] { 7 }, CancellationToken.None);
+
+        var frame = await new FrameReader(pair.Host, Limits).ReadAsync(CancellationToken.None);
+        Assert.Equal(new byte[] { 7 }, frame!.Payload.ToArray());
+    }
+
+    private static byte[] Payload(int writer, int sequence, int size)
+    {
+        var payload = new byte[size];
+        new Random((writer * 1000) + sequence).NextBytes(payload);
+        return payload;
+    }
+}
