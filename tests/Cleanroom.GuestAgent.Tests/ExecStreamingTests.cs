@@ -34,6 +34,18 @@ public class ExecStreamingTests
     }
 
     [Fact]
+    public async Task A_command_can_write_a_mebibyte_ahead_of_the_agent_into_each_output_pipe()
+    {
+        // A command writing faster than the host takes its output runs ahead by the pipe's size, and the agent reads
+        // it in pieces of up to a frame: a 1 MiB pipe, not the kernel's default 64 KiB.
+        await using var agent = await AgentHarness.StartAsync();
+        const string Script = "import fcntl, sys; print(fcntl.fcntl(1, 1032), fcntl.fcntl(2, 1032))"; // F_GETPIPE_SZ
+        var result = await agent.RunAsync(new ExecRequest { Argv = ["python3", "-c", Script] });
+        Assert.Equal(0, result.Exit.ExitCode);
+        Assert.Equal("1048576 1048576\n", System.Text.Encoding.ASCII.GetString(result.Stdout));
+    }
+
+    [Fact]
     public async Task Stdin_is_piped_through_and_closed()
     {
         var data = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
