@@ -36,6 +36,9 @@ public sealed class CliContext : IDisposable
 
     public bool StdinIsTerminal { get; init; }
 
+    /// <summary>Stdin is /dev/null: there is no input to forward, and a command given none reads end of file at once.</summary>
+    public bool StdinIsNull { get; init; }
+
     public bool StdoutIsTerminal { get; init; }
 
     /// <summary>Progress bars go to stderr, so they depend on it being a terminal, not on stdout.</summary>
@@ -61,6 +64,23 @@ public sealed class CliContext : IDisposable
 
     public InterruptSignal Interrupts { get; } = new();
 
+    /// <summary>Whether the descriptor link <paramref name="descriptorLink"/> (/proc/self/fd/N) names /dev/null.</summary>
+    public static bool IsNullDevice(string descriptorLink)
+    {
+        try
+        {
+            return File.ResolveLinkTarget(descriptorLink, returnFinalTarget: false)?.FullName == "/dev/null";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The context of this process: console streams, real terminal and environment.</summary>
     public static CliContext FromProcess()
     {
@@ -69,6 +89,7 @@ public sealed class CliContext : IDisposable
         return new CliContext(Console.OpenStandardOutput(), Console.OpenStandardError(), Console.OpenStandardInput())
         {
             StdinIsTerminal = !Console.IsInputRedirected,
+            StdinIsNull = IsNullDevice("/proc/self/fd/0"),
             StdoutIsTerminal = stdoutIsTerminal,
             StderrIsTerminal = stderrIsTerminal,
             StderrColumns = stderrIsTerminal ? SafeSize(() => Console.WindowWidth) : 0,

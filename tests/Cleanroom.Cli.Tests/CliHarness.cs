@@ -25,6 +25,8 @@ internal sealed class CliHarness : IDisposable
 
     public bool StdinIsTerminal { get; init; }
 
+    public bool StdinIsNull { get; init; }
+
     public bool StdoutIsTerminal { get; init; }
 
     public bool StderrIsTerminal { get; init; }
@@ -38,6 +40,7 @@ internal sealed class CliHarness : IDisposable
     public CliContext Context => _context ??= new CliContext(Stdout, Stderr, Stdin)
     {
         StdinIsTerminal = StdinIsTerminal,
+        StdinIsNull = StdinIsNull,
         StdoutIsTerminal = StdoutIsTerminal,
         StderrIsTerminal = StderrIsTerminal,
         StderrColumns = StderrIsTerminal ? 120 : 0,

@@ -85,7 +85,7 @@ public sealed class ExecTests(FakeCleanroomDaemon daemon)
     }
 
     [Fact]
-    public async Task No_stdin_and_a_terminal_on_stdin_do_not_attach_it()
+    public async Task No_stdin_a_terminal_on_stdin_and_dev_null_do_not_attach_it()
     {
         using var flag = new CliHarness(daemon.Endpoint) { Stdin = new MemoryStream([1, 2, 3]) };
         Assert.Equal(0, await flag.RunAsync("exec", "-n", "--", "env", "no-stdin"));
@@ -94,6 +94,30 @@ public sealed class ExecTests(FakeCleanroomDaemon daemon)
         using var terminal = new CliHarness(daemon.Endpoint) { StdinIsTerminal = true };
         Assert.Equal(0, await terminal.RunAsync("exec", "--", "env", "terminal-stdin"));
         Assert.Contains("attach_stdin=False\n", terminal.Out, StringComparison.Ordinal);
+
+        using var devNull = new CliHarness(daemon.Endpoint) { StdinIsNull = true };
+        Assert.Equal(0, await devNull.RunAsync("exec", "--", "env", "null-stdin"));
+        Assert.Contains("attach_stdin=False\n", devNull.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Stdin_from_dev_null_is_recognised_and_a_file_or_pipe_is_not()
+    {
+        using var devNull = File.OpenHandle("/dev/null");
+        var file = Path.GetTempFileName();
+        try
+        {
+            using var regular = File.OpenHandle(file);
+            using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
+            Assert.True(CliContext.IsNullDevice($"/proc/self/fd/{devNull.DangerousGetHandle()}"));
+            Assert.False(CliContext.IsNullDevice($"/proc/self/fd/{regular.DangerousGetHandle()}"));
+            Assert.False(CliContext.IsNullDevice($"/proc/self/fd/{pipe.ClientSafePipeHandle.DangerousGetHandle()}"));
+            Assert.False(CliContext.IsNullDevice("/proc/self/fd/999999"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

@@ -174,8 +174,9 @@ internal sealed class ExecCommand : Command
             Columns = tty ? context.TerminalColumns : 0,
             Rows = tty ? context.TerminalRows : 0,
             // A terminal on stdin means a person typing, not input for the command; forwarding it would leave the
-            // command waiting for an end of file that never comes.
-            AttachStdin = !context.StdinIsTerminal && !parse.GetValue(_noStdin),
+            // command waiting for an end of file that never comes. /dev/null has nothing to forward: unattached, the
+            // command reads end of file at once just the same, without a forwarding call per exec.
+            AttachStdin = !context.StdinIsTerminal && !context.StdinIsNull && !parse.GetValue(_noStdin),
         };
     }
 }
