@@ -64,10 +64,11 @@ internal static class GuestInit
         if (options.Template)
         {
             configuration = new BootConfiguration(new SandboxConfigurator());
-            TemplateWarmUp.Run(ChildReaper.Shared);
+            ExecWarmUp.RunForTemplate(ChildReaper.Shared);
         }
         else
         {
+            ExecWarmUp.StartInBackground(ChildReaper.Shared);
             SandboxSettings.Apply(options, reloadWorkspaceDisk: false);
         }
 

@@ -122,7 +122,7 @@ internal static unsafe class GuestNetwork
 
     /// <summary>
     /// The first network card that is not loopback (the VM has exactly one, and a microVM's devices never change, so
-    /// the answer is remembered once found). A template finds it before its snapshot (<see cref="TemplateWarmUp"/>),
+    /// the answer is remembered once found). A template finds it before its snapshot (<see cref="ExecWarmUp"/>),
     /// so a restored sandbox does not walk /sys for it again on its way to ready.
     /// </summary>
     internal static string? FindCard() => _card ??= ListCard();
