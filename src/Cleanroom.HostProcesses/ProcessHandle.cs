@@ -37,6 +37,21 @@ public sealed partial class ProcessHandle : IDisposable
     public bool TrySignal(int signal) =>
         Volatile.Read(ref _disposed) == 0 && Syscall(PidfdSendSignalSyscall, _fd, signal, 0, 0) == 0;
 
+    /// <summary>
+    /// Completes when the process has exited (cancelled if this handle is disposed first). All handles share one
+    /// waiting thread (<see cref="ProcessExitWatcher"/>).
+    /// </summary>
+    public Task Exited
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return ProcessExitWatcher.Watch(this);
+        }
+    }
+
+    internal int Descriptor => _fd;
+
     /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; true once it has.</summary>
     public bool WaitForExit(TimeSpan timeout)
     {
@@ -61,6 +76,8 @@ public sealed partial class ProcessHandle : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            // Out of the watcher's set before the number can be reused.
+            ProcessExitWatcher.Forget(this);
             _ = Close(_fd);
         }
     }

@@ -18,7 +18,7 @@ internal sealed class AdoptedQemuProcess : IQemuProcess
     {
         _handle = handle;
         Console = console;
-        _exited = Task.Factory.StartNew(WaitForExit, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _exited = WaitForExitAsync();
     }
 
     public int Pid => _handle.Pid;
@@ -48,12 +48,11 @@ internal sealed class AdoptedQemuProcess : IQemuProcess
         _handle.Dispose();
     }
 
-    private async Task<int> WaitForExit()
+    private async Task<int> WaitForExitAsync()
     {
-        // A bounded poll in a loop rather than one endless wait: the handle is only closed after this returns.
-        while (!_handle.WaitForExit(TimeSpan.FromSeconds(1)))
-        {
-        }
+        // No thread of its own: every adopted QEMU's pidfd is watched by the one shared waiting thread. The handle is
+        // only closed after this returns.
+        await _handle.Exited;
 
         try
         {
