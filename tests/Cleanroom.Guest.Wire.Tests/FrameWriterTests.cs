@@ -11,7 +11,7 @@ public sealed class FrameWriterTests
     {
         // A large payload leaves in its own write after its header; a writer racing with it must not get in between.
         await using var pair = await SocketPair.CreateAsync();
-        var writer = new FrameWriter(pair.Guest, Limits.MaxFramePayload);
+        var writer = new FrameWriter(pair.Guest, Limits.MaxFramePayload, payloadsInPlace: true);
         const int PerWriter = 12;
         var sizes = new[] { 256 * 1024, 16 * 1024, 16 * 1024 - 1, 3 };
 
@@ -35,6 +35,31 @@ public sealed class FrameWriterTests
 
         await Task.WhenAll(writes);
         Assert.All(next, count => Assert.Equal(PerWriter, count));
+    }
+
+    [Fact]
+    public async Task A_copying_writer_has_taken_the_payload_when_the_call_returns_even_while_the_frame_waits()
+    {
+        // The host's writer copies: a caller that stops waiting for a write (a stdin upload whose tool exited) may
+        // reuse its buffer at once, and the bytes sent must still be the ones it passed.
+        await using var pair = await SocketPair.CreateAsync();
+        var writer = new FrameWriter(pair.Host, Limits.MaxFramePayload);
+        var blockers = Enumerable.Range(0, 3).Select(i => writer.WriteAsync(FrameType.Stdin, 1, Payload(9, i, 256 * 1024), CancellationToken.None)).ToList();
+        var buffer = Payload(1, 1, 20 * 1024);
+        var original = buffer.ToArray();
+        var waiting = writer.WriteAsync(FrameType.Stdin, 2, buffer, CancellationToken.None);
+        Assert.False(waiting.IsCompleted); // behind 768 KiB nobody has read yet
+        Array.Fill(buffer, (byte)0xee);
+
+        var reader = new FrameReader(pair.Guest, Limits);
+        for (var i = 0; i < 3; i++)
+        {
+            await reader.ReadAsync(CancellationToken.None);
+        }
+
+        var frame = await reader.ReadAsync(CancellationToken.None);
+        Assert.Equal(original, frame!.Payload.ToArray());
+        await Task.WhenAll([.. blockers, waiting]);
     }
 
     [Fact]

@@ -18,16 +18,18 @@ public sealed class TakeoverTests
     private readonly SessionTable _table = new(durable: true);
 
     [Theory]
-    [InlineData("emit")]
-    [InlineData("emit-handed-over")]
-    public async Task The_next_host_gets_every_output_byte_exactly_once_after_the_first_host_died_mid_stream(string emit)
+    [InlineData("emit", 4096, 8192, 600_000)]
+    [InlineData("emit-handed-over", 4096, 8192, 600_000)]
+    // Frames of 50,000 bytes: written after their header, not copied behind it, in the stream and in the replay.
+    [InlineData("emit-handed-over", 64 * 1024, 256 * 1024, 3_000_000)]
+    public async Task The_next_host_gets_every_output_byte_exactly_once_after_the_first_host_died_mid_stream(string emit, int maxFrame, int window, long stdout)
     {
-        const long Stdout = 600_000;
+        var limits = Limits with { MaxFramePayload = maxFrame, InitialWindow = window };
         uint streamId;
         long stored = 0;
-        await using (var first = await ConnectAsync(new ScriptedHandler()))
+        await using (var first = await ConnectAsync(new ScriptedHandler(), limits: limits))
         {
-            var process = await first.Client.StartAsync(new ExecRequest { Argv = [emit, Stdout.ToString(System.Globalization.CultureInfo.InvariantCulture)] }, CancellationToken.None, keepUntilReleased: true);
+            var process = await first.Client.StartAsync(new ExecRequest { Argv = [emit, stdout.ToString(System.Globalization.CultureInfo.InvariantCulture)] }, CancellationToken.None, keepUntilReleased: true);
             streamId = process.StreamId;
 
             // "Store" a few chunks, then die holding one more that was read and never stored.
@@ -39,7 +41,7 @@ public sealed class TakeoverTests
             await process.ReadOutputAsync(CancellationToken.None);
         }
 
-        await using var second = await ConnectAsync(new ScriptedHandler(), [new ResumeEntry(streamId, stored)]);
+        await using var second = await ConnectAsync(new ScriptedHandler(), [new ResumeEntry(streamId, stored)], limits);
         var resumed = second.Client.TakenOver[streamId];
         Assert.Equal(4242, await resumed.Started.WaitAsync(Timeout));
         var position = stored;
@@ -48,14 +50,14 @@ public sealed class TakeoverTests
         {
             foreach (var b in chunk.Data.Span)
             {
-                var offset = position < Stdout ? position : position - Stdout;
+                var offset = position < stdout ? position : position - stdout;
                 intact &= b == ScriptedHandler.PatternByte(offset);
                 position++;
             }
         }
 
         Assert.True(intact, "the output after the takeover does not continue where the stored output ended");
-        Assert.Equal(Stdout + (Stdout / 2), position);
+        Assert.Equal(stdout + (stdout / 2), position);
         Assert.Equal(0, (await resumed.Exited.WaitAsync(Timeout)).ExitCode);
 
         // Released: the guest forgets the stream (frames are handled in order, so the ping's answer comes after).
@@ -140,11 +142,11 @@ public sealed class TakeoverTests
         return process.StreamId;
     }
 
-    private async Task<Connection> ConnectAsync(IExecHandler handler, IReadOnlyList<ResumeEntry>? takeOver = null)
+    private async Task<Connection> ConnectAsync(IExecHandler handler, IReadOnlyList<ResumeEntry>? takeOver = null, WireLimits? limits = null)
     {
         var pair = await SocketPair.CreateAsync();
-        var serving = new AgentServer(pair.Guest, handler, Limits, "guest") { Sessions = _table }.RunAsync(CancellationToken.None);
-        var client = await AgentClient.ConnectAsync(pair.Host, Limits, Timeout, CancellationToken.None, takeOver);
+        var serving = new AgentServer(pair.Guest, handler, limits ?? Limits, "guest") { Sessions = _table }.RunAsync(CancellationToken.None);
+        var client = await AgentClient.ConnectAsync(pair.Host, limits ?? Limits, Timeout, CancellationToken.None, takeOver);
         return new Connection(pair, client, serving);
     }
 

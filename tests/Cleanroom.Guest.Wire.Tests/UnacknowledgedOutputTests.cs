@@ -21,6 +21,24 @@ public class UnacknowledgedOutputTests
     }
 
     [Fact]
+    public void Added_bytes_are_a_copy_and_kept_bytes_are_the_callers_own()
+    {
+        // The output pump reuses its buffer after a small read (Add) and gives it up after a large one (Keep).
+        var reused = new byte[] { 1, 2, 3 };
+        var handedOver = new byte[] { 4, 5, 6 };
+        var kept = new UnacknowledgedOutput();
+        kept.Add(OutputStreamKind.Stdout, reused);
+        kept.Keep(OutputStreamKind.Stdout, handedOver);
+        Array.Fill(reused, (byte)0);
+
+        var pieces = kept.Snapshot();
+        Assert.Equal(new byte[] { 1, 2, 3 }, pieces[0].Data.ToArray());
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(pieces[1].Data, out var segment));
+        Assert.Same(handedOver, segment.Array);
+        Assert.Equal(6, kept.Sent);
+    }
+
+    [Fact]
     public void A_position_before_what_was_dropped_or_after_what_was_sent_is_refused()
     {
         var kept = new UnacknowledgedOutput();

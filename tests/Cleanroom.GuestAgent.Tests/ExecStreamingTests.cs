@@ -34,7 +34,7 @@ public class ExecStreamingTests
     }
 
     [Fact]
-    public async Task A_command_can_write_a_mebibyte_ahead_of_the_agent_into_each_output_pipe()
+    public async Task Each_output_pipe_of_a_command_holds_a_mebibyte()
     {
         // A command writing faster than the host takes its output runs ahead by the pipe's size, and the agent reads
         // it in pieces of up to a frame: a 1 MiB pipe, not the kernel's default 64 KiB.

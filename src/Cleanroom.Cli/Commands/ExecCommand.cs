@@ -19,7 +19,7 @@ internal sealed class ExecCommand : Command
     private readonly Option<string?> _cwd = new("--cwd", "-w") { Description = "Working directory in the guest", HelpName = "dir" };
     private readonly Option<string?> _user = new("--user", "-u") { Description = "User to run as in the guest", HelpName = "user" };
     private readonly FlagOption _tty = new("--tty", "Run on a pseudo-terminal (stdout and stderr are merged)", "-t");
-    private readonly FlagOption _noStdin = new("--no-stdin", "Do not forward stdin (it is forwarded when it is not a terminal)", "-n");
+    private readonly FlagOption _noStdin = new("--no-stdin", "Do not forward stdin (it is forwarded when it is not a terminal or /dev/null)", "-n");
     private readonly FlagOption _printSandboxId = new("--print-sandbox-id", "Write sandbox_id=<id> to stderr once the sandbox is created");
     private readonly Option<string?> _chdir = new("--chdir", "-c") { Description = "Repository directory whose cleanroom.yaml applies (default: the current directory)", HelpName = "dir" };
     private readonly Option<string?> _policy = new("--policy") { Description = "Policy file to use instead of discovering cleanroom.yaml", HelpName = "file" };

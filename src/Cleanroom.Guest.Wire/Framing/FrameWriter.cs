@@ -12,12 +12,22 @@ public sealed class FrameWriter
     private const int SeparateWriteBytes = 16 * 1024;
     private readonly Stream _stream;
     private readonly int _maxPayload;
+    private readonly bool _payloadsInPlace;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public FrameWriter(Stream stream, int maxPayload)
+    /// <param name="stream">The connection.</param>
+    /// <param name="maxPayload">The peer's frame limit.</param>
+    /// <param name="payloadsInPlace">
+    /// Write a large payload from the caller's memory, after its header, instead of copying it behind the header. Only
+    /// for callers that leave the payload unchanged until <see cref="WriteAsync"/> completes and never abandon a write:
+    /// the guest agent, where a copy costs most (TCG copies slowly). The host copies: it may stop waiting for a stdin
+    /// write and reuse that buffer.
+    /// </param>
+    public FrameWriter(Stream stream, int maxPayload, bool payloadsInPlace = false)
     {
         _stream = stream;
         _maxPayload = maxPayload;
+        _payloadsInPlace = payloadsInPlace;
     }
 
     public async Task WriteAsync(FrameType type, uint streamId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
@@ -27,9 +37,9 @@ public sealed class FrameWriter
             throw new ArgumentOutOfRangeException(nameof(payload), $"payload of {payload.Length} bytes exceeds the peer's frame limit {_maxPayload}");
         }
 
-        // A large payload goes out as it is, after its header: copying it behind the header costs more than the extra
-        // write (a guest under emulation copies slowly). A small one is copied, to leave in one write.
-        var copied = payload.Length < SeparateWriteBytes;
+        // In place, a large payload goes out as it is after its header: copying it costs more than the extra write. A
+        // small one is copied, to leave in one write.
+        var copied = !_payloadsInPlace || payload.Length < SeparateWriteBytes;
         var length = FrameHeader.Size + (copied ? payload.Length : 0);
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try

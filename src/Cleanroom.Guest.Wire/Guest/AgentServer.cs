@@ -43,7 +43,7 @@ public sealed class AgentServer
         _handler = handler;
         _limits = limits;
         _software = software;
-        _writer = new FrameWriter(stream, 1024);
+        _writer = new FrameWriter(stream, 1024, payloadsInPlace: true);
     }
 
     /// <summary>
@@ -148,7 +148,7 @@ public sealed class AgentServer
         var host = HelloMessage.Decode(frame.Payload.Span);
         var reply = new HelloMessage(HelloMessage.CurrentVersion, host.Nonce, _limits.MaxFramePayload, _limits.InitialWindow, _software);
         await _writer.WriteAsync(FrameType.Hello, 0, reply.Encode(), cancellationToken);
-        _writer = new FrameWriter(_stream, host.MaxFramePayload);
+        _writer = new FrameWriter(_stream, host.MaxFramePayload, payloadsInPlace: true);
         _host = host;
     }
 

@@ -3,9 +3,11 @@ namespace Cleanroom.Guest.Wire.Guest;
 /// <summary>
 /// Output a stream sent that its host has not acknowledged yet, kept so a host that takes the stream over after a
 /// restart gets again what the old host may have lost. The host acknowledges by granting window, which it does only
-/// once the bytes are stored, so what is kept never exceeds the window the host granted: it is bounded by the host's
-/// initial window (a megabyte by default), and is usually the last frame or two. Positions count stdout and stderr
-/// bytes together, in the order they were sent.
+/// once the bytes are stored, so the bytes kept never exceed the window the host granted: they are bounded by the
+/// host's initial window (a megabyte by default), and are usually the last frame or two. A piece handed over with
+/// <see cref="Keep"/> may sit in a larger array; the agent's output pump hands over only arrays at least half full,
+/// so the memory held is at most twice that. Positions count stdout and stderr bytes together, in the order they were
+/// sent.
 /// </summary>
 public sealed class UnacknowledgedOutput
 {

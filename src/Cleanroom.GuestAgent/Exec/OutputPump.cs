@@ -15,7 +15,8 @@ namespace Cleanroom.GuestAgent.Exec;
 internal sealed unsafe class OutputPump
 {
     private const int ChunkSize = 256 * 1024;
-    private const int HandOverBytes = 32 * 1024;
+    // At least half the buffer: a kept piece then holds at most twice its size in memory.
+    private const int HandOverBytes = ChunkSize / 2;
     private readonly int _fd;
     private readonly OutputStreamKind _kind;
     private readonly ExecSession _session;

@@ -10,9 +10,10 @@ namespace Cleanroom.GuestAgent.Init;
 /// spawn path's code translated. A template waits for it before its snapshot (every sandbox restored from it gets
 /// that for free; without it the first command in a restored sandbox cost about three times a later one, measured
 /// with bench/bench.py warm), and looks up the network card's name, which the guest remembers, so the configure step
-/// does not walk /sys for it. A cold boot starts it in the background while it configures the sandbox, on the vCPU
-/// that is otherwise idle then, and does not wait for it. Nothing sandbox-specific exists yet at that point, and the
-/// process gets /dev/null for its stdio. An image without /bin/sh is left alone.
+/// does not walk /sys for it; nothing sandbox-specific exists there yet. A cold boot starts it in the background
+/// while the agent configures the sandbox (network, identity), so with two or more vCPUs it runs beside that work, and
+/// does not wait for it; it touches none of the sandbox's settings. The process gets /dev/null for its stdio. An
+/// image without /bin/sh is left alone.
 /// </summary>
 internal static class ExecWarmUp
 {
