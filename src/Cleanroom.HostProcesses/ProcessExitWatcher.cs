@@ -11,7 +11,6 @@ namespace Cleanroom.HostProcesses;
 internal static partial class ProcessExitWatcher
 {
     private const int EfdCloexec = 0x80000;
-    private const short PollIn = 0x1;
     private const int Interrupted = 4; // EINTR
     private static readonly Lock Gate = new();
     private static readonly Dictionary<ProcessHandle, TaskCompletionSource> Watched = [];
@@ -85,14 +84,14 @@ internal static partial class ProcessExitWatcher
                 watched = [.. Watched];
             }
 
-            var polls = new PollDescriptor[watched.Length + 1];
-            polls[0] = new PollDescriptor { Fd = _wakeFd, Events = PollIn };
+            var polls = new PollCall.Descriptor[watched.Length + 1];
+            polls[0] = new PollCall.Descriptor { Fd = _wakeFd, Events = PollCall.In };
             for (var i = 0; i < watched.Length; i++)
             {
-                polls[i + 1] = new PollDescriptor { Fd = watched[i].Key.Descriptor, Events = PollIn };
+                polls[i + 1] = new PollCall.Descriptor { Fd = watched[i].Key.Descriptor, Events = PollCall.In };
             }
 
-            if (Poll(ref polls[0], (ulong)polls.Length, -1) < 0)
+            if (PollCall.Poll(ref polls[0], (ulong)polls.Length, -1) < 0)
             {
                 // EINTR; nothing else is possible with valid arguments (a closed descriptor reports POLLNVAL).
                 continue;
@@ -128,19 +127,8 @@ internal static partial class ProcessExitWatcher
         }
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollDescriptor
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
     [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
     private static partial int EventFd(uint initial, int flags);
-
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static partial int Poll(ref PollDescriptor fds, ulong count, int timeoutMs);
 
     [LibraryImport("libc", EntryPoint = "write")]
     private static partial nint Write(int fd, ref ulong value, nuint count);

@@ -12,7 +12,6 @@ public sealed partial class ProcessHandle : IDisposable
     // x86-64 and arm64 share these numbers (they were added after the tables were unified).
     private const long PidfdOpenSyscall = 434;
     private const long PidfdSendSignalSyscall = 424;
-    private const short PollIn = 0x1;
     private const int Interrupted = 4; // EINTR
 
     private readonly int _fd;
@@ -56,10 +55,10 @@ public sealed partial class ProcessHandle : IDisposable
     public bool WaitForExit(TimeSpan timeout)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var poll = new PollDescriptor { Fd = _fd, Events = PollIn };
+        var poll = new PollCall.Descriptor { Fd = _fd, Events = PollCall.In };
         while (true)
         {
-            var ready = Poll(ref poll, 1, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
+            var ready = PollCall.Poll(ref poll, 1, (int)Math.Clamp(timeout.TotalMilliseconds, 0, int.MaxValue));
             if (ready >= 0)
             {
                 return ready > 0;
@@ -82,19 +81,8 @@ public sealed partial class ProcessHandle : IDisposable
         }
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollDescriptor
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long Syscall(long number, long a, long b, long c, long d);
-
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static partial int Poll(ref PollDescriptor fds, ulong count, int timeoutMs);
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);
