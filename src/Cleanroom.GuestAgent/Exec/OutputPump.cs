@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Cleanroom.Guest.Wire;
 using Cleanroom.Guest.Wire.Guest;
@@ -61,10 +62,23 @@ internal sealed unsafe class OutputPump
 
     private void Run()
     {
-        // Not zeroed: a read fills what is sent. A large read's buffer is handed to the session, which keeps it until
-        // the host has stored it (a takeover resends it), and the next read gets a new one; a small read is copied
-        // there instead, so a trickle of output does not hold a buffer per byte.
-        var buffer = GC.AllocateUninitializedArray<byte>(ChunkSize);
+        // From the pool: most commands print little, and their pumps reuse the buffers of earlier ones. A large read's
+        // buffer is handed to the session, which keeps it until the host has stored it (a takeover resends it), and
+        // the next read gets another; a small read is copied there instead, so a trickle of output does not hold a
+        // buffer per byte. Only the buffer never handed over goes back to the pool.
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            Pump(ref buffer);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void Pump(ref byte[] buffer)
+    {
         var polls = stackalloc LibC.PollFd[2];
         long idleDeadline = 0;
         while (!_lifetime.Aborted)
@@ -116,11 +130,14 @@ internal sealed unsafe class OutputPump
             if (read > 0)
             {
                 var handOver = read >= HandOverBytes;
-                _session.WriteOutputAsync(_kind, buffer.AsMemory(0, (int)read), handOver, _cancellationToken).GetAwaiter().GetResult();
+                var data = buffer.AsMemory(0, (int)read);
                 if (handOver)
                 {
-                    buffer = GC.AllocateUninitializedArray<byte>(ChunkSize);
+                    // The session owns the old one from here, even if the write below fails halfway.
+                    buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
                 }
+
+                _session.WriteOutputAsync(_kind, data, handOver, _cancellationToken).GetAwaiter().GetResult();
 
                 if (idleDeadline != 0)
                 {
