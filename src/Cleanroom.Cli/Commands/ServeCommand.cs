@@ -41,7 +41,7 @@ internal sealed partial class ServeCommand : Command
     private readonly Option<string?>[] _limits =
     [
         new("--warm-pool") { Description = "VMs to keep restored from a template and warmed up for the kind of sandbox created last, so the next create of that kind takes one (0 to 16; default 0: none). Each counts against the totals like a sandbox", HelpName = "n" },
-        new("--max-output") { Description = "Most output one execution may produce; the command is killed past it (default 1GiB)", HelpName = "size" },
+        new("--max-output") { Description = "Most output (stdout and stderr together) one execution may produce; the command is killed past it (default 1GiB)", HelpName = "size" },
         new("--output-retention") { Description = "How long finished executions' output is kept, e.g. 12h or 7d (default 7d)", HelpName = "duration" },
         new("--min-free-disk") { Description = "Free space kept on the state file system; below it creates and pulls are refused (default 2GiB)", HelpName = "size" },
         new("--max-sandbox-vcpus") { Description = "Most vCPUs one sandbox may have (default: the host's cores)", HelpName = "n" },
