@@ -26,6 +26,11 @@ internal static partial class ProcessExitWatcher
                 return existing.Task;
             }
 
+            // Checked under the gate: a Dispose on another thread marks the handle before it takes the gate to forget
+            // it, so either it finds this watch and removes it or this sees the mark. Adding a disposed handle would
+            // poll a closed descriptor whose number another file may reuse.
+            ObjectDisposedException.ThrowIf(handle.IsDisposed, handle);
+
             EnsureThread();
             var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Watched[handle] = exited;

@@ -34,7 +34,7 @@ public sealed partial class ProcessHandle : IDisposable
 
     /// <summary>Sends <paramref name="signal"/>; false when the process has already exited.</summary>
     public bool TrySignal(int signal) =>
-        Volatile.Read(ref _disposed) == 0 && Syscall(PidfdSendSignalSyscall, _fd, signal, 0, 0) == 0;
+        !IsDisposed && Syscall(PidfdSendSignalSyscall, _fd, signal, 0, 0) == 0;
 
     /// <summary>
     /// Completes when the process has exited (cancelled if this handle is disposed first). All handles share one
@@ -44,17 +44,20 @@ public sealed partial class ProcessHandle : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
             return ProcessExitWatcher.Watch(this);
         }
     }
 
     internal int Descriptor => _fd;
 
+    /// <summary>Set before <see cref="Dispose"/> asks the watcher to forget this handle and closes the descriptor.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; true once it has.</summary>
     public bool WaitForExit(TimeSpan timeout)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         var poll = new PollCall.Descriptor { Fd = _fd, Events = PollCall.In };
         while (true)
         {

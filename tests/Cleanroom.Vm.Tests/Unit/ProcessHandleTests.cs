@@ -77,6 +77,48 @@ public sealed class ProcessHandleTests
         second.WaitForExit();
     }
 
+    [Fact]
+    public async Task A_wait_started_while_another_thread_disposes_never_outlives_the_handle()
+    {
+        // Exited read on one thread while another disposes: the wait is refused or cancelled, never left watching a
+        // descriptor that was closed (its number can come back as an unrelated file).
+        using var sleeper = Process.Start("sleep", "600");
+        try
+        {
+            for (var round = 0; round < 300; round++)
+            {
+                var handle = ProcessHandle.TryOpen(sleeper.Id)!;
+                using var start = new Barrier(2);
+                Task? exited = null;
+                var reader = new Thread(() =>
+                {
+                    start.SignalAndWait();
+                    try
+                    {
+                        exited = handle.Exited;
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // Refused: the handle was disposed first.
+                    }
+                });
+                reader.Start();
+                start.SignalAndWait();
+                handle.Dispose();
+                reader.Join();
+                if (exited is not null)
+                {
+                    await Assert.ThrowsAnyAsync<OperationCanceledException>(() => exited.WaitAsync(TimeSpan.FromSeconds(30)));
+                }
+            }
+        }
+        finally
+        {
+            sleeper.Kill();
+            sleeper.WaitForExit();
+        }
+    }
+
     private static int WatcherThreads() =>
         Directory.GetDirectories("/proc/self/task").Count(task => ReadComm(task) == "process exits");
 
