@@ -14,6 +14,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
     private readonly Func<HttpListenerContext, Task> _handler;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly ConcurrentDictionary<Task, bool> _inflight = new();
+    private readonly CancellationTokenSource _stopping = new();
     private readonly Task _acceptLoop;
 
     private LoopbackHttpServer(HttpListener listener, int port, Func<HttpListenerContext, Task> handler)
@@ -63,6 +64,10 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
         // Close alone, not Stop then Close: on Linux each of them unregisters the prefix, and the second one finds
         // no endpoint left and binds the port again to look it up, failing with "Address already in use" whenever
         // another test's listener has taken the port meanwhile.
+        // Cancelled first, so the loop ends even if its GetContextAsync never completes: one that starts while Close
+        // runs can be left pending (seen in CI as a test host hung for ten minutes disposing a server that got no
+        // request).
+        await _stopping.CancelAsync();
         _listener.Close();
         try
         {
@@ -74,6 +79,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
         }
 
         await Task.WhenAll(_inflight.Keys).ContinueWith(_ => { }, TaskScheduler.Default);
+        _stopping.Dispose();
     }
 
     private async Task AcceptLoopAsync()
@@ -83,9 +89,9 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
             HttpListenerContext context;
             try
             {
-                context = await _listener.GetContextAsync();
+                context = await _listener.GetContextAsync().WaitAsync(_stopping.Token);
             }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
             {
                 return;
             }

@@ -19,6 +19,7 @@ internal sealed class GitHttpServer : IAsyncDisposable
     private readonly string _token;
     private readonly ConcurrentDictionary<Task, bool> _inflight = new();
     private readonly ConcurrentQueue<string> _authorizations = new();
+    private readonly CancellationTokenSource _stopping = new();
     private readonly Task _acceptLoop;
     private int _operations;
     private int _refused;
@@ -71,6 +72,10 @@ internal sealed class GitHttpServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Cancelled first, so the loop ends even if its GetContextAsync never completes: one that starts while Close
+        // runs can be left pending (seen in CI as a test host hung for ten minutes disposing a server that got no
+        // request).
+        await _stopping.CancelAsync();
         _listener.Close();
         try
         {
@@ -82,6 +87,7 @@ internal sealed class GitHttpServer : IAsyncDisposable
         }
 
         await Task.WhenAll(_inflight.Keys).ContinueWith(_ => { }, TaskScheduler.Default);
+        _stopping.Dispose();
     }
 
     internal static int FreePort()
@@ -98,9 +104,9 @@ internal sealed class GitHttpServer : IAsyncDisposable
             HttpListenerContext context;
             try
             {
-                context = await _listener.GetContextAsync();
+                context = await _listener.GetContextAsync().WaitAsync(_stopping.Token);
             }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
             {
                 return;
             }
