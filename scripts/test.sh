@@ -86,7 +86,10 @@ log "dotnet test $(basename "$SLN") -c Release $*"
   rc=0
   # A test that runs 10 minutes is hung (the longest take a few): its host is killed and the test named in the
   # results, instead of the run waiting out CI's limit (a gateway test host did once, after its tests had passed).
-  dotnet test "$SLN" -c Release --logger "trx;LogFilePrefix=cleanroom" \
+  # SIGINT and SIGQUIT back to their defaults: a runner that starts this script in the background of a
+  # non-interactive shell ignores them, the tests' processes inherit that, and the tests that stop the CLI or the
+  # daemon with SIGINT would then wait in vain (.NET leaves a signal ignored at start ignored).
+  env --default-signal=INT,QUIT dotnet test "$SLN" -c Release --logger "trx;LogFilePrefix=cleanroom" \
     --blame-hang-timeout 10min --blame-hang-dump-type none \
     --results-directory "$RESULTS" "$@" </dev/null 2>&1 || rc=$?
   echo "$rc" >"$RESULTS/.rc"
@@ -148,6 +151,16 @@ for path in sorted(glob.glob(os.path.join(results_dir, "**", "*.trx"), recursive
     summary = root.find("t:ResultSummary", NS)
     if summary is not None and summary.get("outcome") in ("Error", "Aborted"):
         problems.append(f"{os.path.basename(path)}: test run outcome {summary.get('outcome')}")
+    # A test host that crashed or hung (VSTest then writes "The active test run was aborted" as a run message) leaves
+    # the tests it had not finished without a result: count that as one failure, so the final line cannot read
+    # "0 failed" while tests never ran.
+    aborted = [ri.findtext("t:Text", default="", namespaces=NS) for ri in root.iterfind("t:ResultSummary/t:RunInfos/t:RunInfo", NS)
+               if "test run was aborted" in ri.findtext("t:Text", default="", namespaces=NS)]
+    if aborted:
+        names = sorted(set(code_base.values()))
+        asm = re.sub(r"\.(dll|exe)$", "", names[0], flags=re.I) if names else os.path.basename(path)
+        bucket((asm, tfm))["failed"] += 1
+        failures.append(f"{asm}: {aborted[0].strip()[:200]} (the tests it was running have no result; see dotnet-test.log)")
 
 # Cross-check with the console summaries: VSTest names prefixed TRX files by the second, so two
 # projects finishing in the same second overwrite each other's file. Fill such gaps from the
