@@ -15,6 +15,7 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
     private readonly ConcurrentDictionary<Task, bool> _inflight = new();
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private readonly Task _acceptLoop;
 
     private LoopbackHttpServer(HttpListener listener, int port, Func<HttpListenerContext, Task> handler)
@@ -61,6 +62,11 @@ public sealed class LoopbackHttpServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         // Close alone, not Stop then Close: on Linux each of them unregisters the prefix, and the second one finds
         // no endpoint left and binds the port again to look it up, failing with "Address already in use" whenever
         // another test's listener has taken the port meanwhile.

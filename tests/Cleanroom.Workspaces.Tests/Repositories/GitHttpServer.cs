@@ -20,6 +20,7 @@ internal sealed class GitHttpServer : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, bool> _inflight = new();
     private readonly ConcurrentQueue<string> _authorizations = new();
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private readonly Task _acceptLoop;
     private int _operations;
     private int _refused;
@@ -72,6 +73,11 @@ internal sealed class GitHttpServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         // Cancelled first, so the loop ends even if its GetContextAsync never completes: one that starts while Close
         // runs can be left pending (seen in CI as a test host hung for ten minutes disposing a server that got no
         // request).
