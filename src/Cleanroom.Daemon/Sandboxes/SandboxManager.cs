@@ -564,6 +564,11 @@ public sealed partial class SandboxManager : IAsyncDisposable
                 entry.ArmDetachTimer(_options.DetachedGrace, () => OnDetached(entry));
             }
 
+            if (start.Warm && pooled is null)
+            {
+                _ = Task.Run(() => WarmUpRestoredAsync(entry, agent), CancellationToken.None);
+            }
+
             _logger.LogInformation("sandbox {Id} ready in {Ms} ms ({Accel}, {Mode})", id, record.BootMs, record.Accelerator, record.StartMode);
             if (recipe is not null)
             {
