@@ -283,6 +283,11 @@ class ConnectApi:
         events = self.stream("ExecutionService/StreamExecution", {"sandboxId": sid, "executionId": execution["executionId"], "follow": True})
         return next(e["exit"].get("exitCode", 0) for e in events if "exit" in e)
 
+    def run(self, sid, command):
+        """RunExecution (create and stream in one call) to its exit; returns the exit code."""
+        events = self.stream("ExecutionService/RunExecution", {"sandboxId": sid, "command": command})
+        return next(e["exit"].get("exitCode", 0) for e in events if "exit" in e)
+
 
 def bench_roundtrip(d, n):
     sid = d.cli("sandbox", "create").stdout.decode().strip()
@@ -290,12 +295,17 @@ def bench_roundtrip(d, n):
         runs = max(n, 20)
         api = ConnectApi(d.sock)
         api.exec(sid, ["true"])  # the connection and the daemon's paths warmed once
-        api_times, version_times, cli_times, cli_version = [], [], [], []
+        api.run(sid, ["true"])
+        api_times, run_times, version_times, cli_times, cli_version = [], [], [], [], []
         for _ in range(runs):
             t0 = time.perf_counter()
             if api.exec(sid, ["true"]) != 0:
                 sys.exit("bench: true failed")
             api_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            if api.run(sid, ["true"]) != 0:
+                sys.exit("bench: true failed")
+            run_times.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             api.unary("SystemService/GetVersion", {})
             version_times.append(time.perf_counter() - t0)
@@ -307,6 +317,7 @@ def bench_roundtrip(d, n):
             cli_version.append(time.perf_counter() - t0)
         print("== roundtrip: exec on a ready sandbox (interleaved)")
         print(f"  API: CreateExecution+StreamExecution of `true`  {fmt(api_times)}")
+        print(f"  API: RunExecution of `true` (one call)          {fmt(run_times)}")
         print(f"  API: GetVersion (one unary call)                {fmt(version_times)}")
         print(f"  CLI: cleanroom exec --in ID -- true             {fmt(cli_times)}")
         print(f"  CLI: cleanroom version (process start + RPC)    {fmt(cli_version)}")

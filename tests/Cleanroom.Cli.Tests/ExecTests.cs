@@ -7,6 +7,16 @@ namespace Cleanroom.Cli.Tests;
 [Collection(FakeDaemonGroup.Name)]
 public sealed class ExecTests(FakeCleanroomDaemon daemon)
 {
+    /// <summary>RunExecution, CreateExecution and StreamExecution calls the fake daemon has seen so far.</summary>
+    private (int Run, int Create, int Stream) ExecutionCalls() =>
+        (daemon.State.Calls.Count(c => c == "RunExecution"), daemon.State.Calls.Count(c => c == "CreateExecution"), daemon.State.Calls.Count(c => c == "StreamExecution"));
+
+    private (int Run, int Create, int Stream) Since((int Run, int Create, int Stream) before)
+    {
+        var now = ExecutionCalls();
+        return (now.Run - before.Run, now.Create - before.Create, now.Stream - before.Stream);
+    }
+
     private static string CreatedSandboxId(CliHarness cli) =>
         cli.Err.Split('\n').Single(line => line.StartsWith("sandbox_id=", StringComparison.Ordinal))["sandbox_id=".Length..];
 
@@ -52,6 +62,43 @@ public sealed class ExecTests(FakeCleanroomDaemon daemon)
         Assert.Equal(creates, daemon.State.CreateRequests.Count);
         Assert.DoesNotContain(id, daemon.State.Terminated);
         Assert.Equal(id, daemon.State.Executions[daemon.State.Sandboxes[id].LastExecutionId].Record.SandboxId);
+    }
+
+    [Fact]
+    public async Task One_call_starts_the_command_and_streams_its_output()
+    {
+        using var create = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await create.RunAsync("sandbox", "create"));
+        var before = ExecutionCalls();
+
+        using var cli = new CliHarness(daemon.Endpoint);
+        Assert.Equal(3, await cli.RunAsync("exec", "--in", create.Out.Trim(), "--", "both"));
+
+        Assert.Equal("o1\no2\n", cli.Out);
+        Assert.Equal("e1\n", cli.Err);
+        Assert.Equal((1, 0, 0), Since(before));
+    }
+
+    [Fact]
+    public async Task A_daemon_without_the_one_call_gets_create_and_stream()
+    {
+        using var create = new CliHarness(daemon.Endpoint);
+        Assert.Equal(0, await create.RunAsync("sandbox", "create"));
+        var before = ExecutionCalls();
+        daemon.State.WithoutRunExecution = true;
+        try
+        {
+            using var cli = new CliHarness(daemon.Endpoint);
+            Assert.Equal(3, await cli.RunAsync("exec", "--in", create.Out.Trim(), "--", "both"));
+
+            Assert.Equal("o1\no2\n", cli.Out);
+            Assert.Equal("e1\n", cli.Err);
+            Assert.Equal((1, 1, 1), Since(before));
+        }
+        finally
+        {
+            daemon.State.WithoutRunExecution = false;
+        }
     }
 
     [Fact]

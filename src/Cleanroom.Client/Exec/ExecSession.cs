@@ -72,15 +72,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
                 return new ExecResult(ExecOutcome.Failed, 1, _sandboxId, null);
             }
 
-            var execution = await StartAsync(sandboxId);
-            if (_spec.AttachStdin && _io.Stdin is { } stdin)
-            {
-                // Not awaited: a read from a terminal or pipe cannot be cancelled, and the result does not depend
-                // on it. Output streaming below decides when the exec is over.
-                _ = new StdinForwarder(_daemon.Executions, sandboxId, execution.ExecutionId).RunAsync(stdin, _stopStdin.Token);
-            }
-
-            (outcome, exitCode) = await StreamAsync(sandboxId, execution.ExecutionId);
+            (outcome, exitCode) = await RunCommandAsync(sandboxId);
             if (outcome == ExecOutcome.Exited && _events.Finish is { } finish && await finish(sandboxId, exitCode, _abort.Token))
             {
                 lock (_gate)
@@ -143,13 +135,50 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
         return id;
     }
 
-    private async Task<Execution> StartAsync(string sandboxId)
+    /// <summary>
+    /// Starts the command and follows its output in one call (RunExecution); a daemon without it (an older one, over
+    /// HTTP) gets CreateExecution and StreamExecution. A stream that breaks after the start goes on as
+    /// <see cref="StreamAsync"/> does.
+    /// </summary>
+    private async Task<(ExecOutcome, int)> RunCommandAsync(string sandboxId)
     {
         lock (_gate)
         {
             _sandboxId = sandboxId;
         }
 
+        StreamAttempt attempt;
+        string executionId;
+        using (var call = _daemon.Executions.RunExecution(NewExecutionRequest(sandboxId), cancellationToken: _abort.Token))
+        {
+            try
+            {
+                if (!await call.ResponseStream.MoveNext(_abort.Token) || call.ResponseStream.Current.PayloadCase != ExecutionStreamEvent.PayloadOneofCase.Created)
+                {
+                    throw new RpcException(new Status(StatusCode.Internal, "the daemon's RunExecution did not begin with the created execution"));
+                }
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+            {
+                var execution = await StartAsync(sandboxId);
+                return await StreamAsync(sandboxId, execution.ExecutionId, null);
+            }
+
+            executionId = OnCreated(sandboxId, call.ResponseStream.Current.Created).ExecutionId;
+            attempt = await FollowAsync(call.ResponseStream, sandboxId, executionId, 0);
+        }
+
+        return attempt.Result ?? await StreamAsync(sandboxId, executionId, attempt);
+    }
+
+    private async Task<Execution> StartAsync(string sandboxId)
+    {
+        var execution = (await _daemon.Executions.CreateExecutionAsync(NewExecutionRequest(sandboxId), cancellationToken: _abort.Token)).Execution;
+        return OnCreated(sandboxId, execution);
+    }
+
+    private CreateExecutionRequest NewExecutionRequest(string sandboxId)
+    {
         var options = new ExecutionOptions
         {
             Tty = _spec.Tty,
@@ -162,8 +191,12 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
         options.Env.AddRange(_spec.Environment);
         var request = new CreateExecutionRequest { SandboxId = sandboxId, Options = options, Kind = ExecutionKind.Batch };
         request.Command.AddRange(_spec.Command);
+        return request;
+    }
 
-        var execution = (await _daemon.Executions.CreateExecutionAsync(request, cancellationToken: _abort.Token)).Execution;
+    /// <summary>The command runs: its id is known, so a pending interrupt goes to it and stdin starts flowing.</summary>
+    private Execution OnCreated(string sandboxId, Execution execution)
+    {
         int pending;
         lock (_gate)
         {
@@ -177,6 +210,13 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
             _ = SignalCommandAsync(pending);
         }
 
+        if (_spec.AttachStdin && _io.Stdin is { } stdin)
+        {
+            // Not awaited: a read from a terminal or pipe cannot be cancelled, and the result does not depend
+            // on it. Output streaming decides when the exec is over.
+            _ = new StdinForwarder(_daemon.Executions, sandboxId, execution.ExecutionId).RunAsync(stdin, _stopStdin.Token);
+        }
+
         return execution;
     }
 
@@ -185,13 +225,15 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
     /// crashed or restarted), the command goes on in its sandbox: this reconnects, from the byte it has printed, for up
     /// to <see cref="ReconnectWindow"/>, and only then falls back to the stored record.
     /// </summary>
-    private async Task<(ExecOutcome, int)> StreamAsync(string sandboxId, string executionId)
+    private async Task<(ExecOutcome, int)> StreamAsync(string sandboxId, string executionId, StreamAttempt? broken)
     {
         long printed = 0;
         long? lostAt = null;
         while (true)
         {
-            var attempt = await StreamOnceAsync(sandboxId, executionId, printed);
+            // The first attempt may have been made already (RunExecution's stream), and broke.
+            var attempt = broken ?? await StreamOnceAsync(sandboxId, executionId, printed);
+            broken = null;
             if (attempt.Result is { } result)
             {
                 return result;
@@ -223,8 +265,12 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
         using var call = _daemon.Executions.StreamExecution(
             new StreamExecutionRequest { SandboxId = sandboxId, ExecutionId = executionId, Follow = true, OutputOffset = printed },
             cancellationToken: _abort.Token);
+        return await FollowAsync(call.ResponseStream, sandboxId, executionId, printed);
+    }
 
-        var stream = call.ResponseStream;
+    /// <summary>Prints the output events of one stream until the exit event, the stream's end or a broken call.</summary>
+    private async Task<StreamAttempt> FollowAsync(IAsyncStreamReader<ExecutionStreamEvent> stream, string sandboxId, string executionId, long printed)
+    {
         var received = 0;
         try
         {

@@ -19,8 +19,29 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
 
     public override async Task<CreateExecutionResponse> CreateExecution(CreateExecutionRequest request, ServerCallContext context)
     {
+        using var hold = sandboxes.Hold(sandboxes.Get(request.SandboxId).Id);
+        var runner = await StartAsync(request, context);
+        return new CreateExecutionResponse { Execution = runner.Record.ToProto() };
+    }
+
+    /// <summary>
+    /// CreateExecution and StreamExecution (from the start, following) in one call: one round trip less for every
+    /// command a client runs and waits for. The sandbox is held for the whole call, as by the two.
+    /// </summary>
+    public override async Task RunExecution(CreateExecutionRequest request, IServerStreamWriter<ExecutionStreamEvent> responseStream, ServerCallContext context)
+    {
+        using var hold = sandboxes.Hold(sandboxes.Get(request.SandboxId).Id);
+        var runner = await StartAsync(request, context);
+        var record = runner.Record;
+        var created = NewEvent(record);
+        created.Created = record.ToProto();
+        await responseStream.WriteAsync(created, context.CancellationToken);
+        await WriteOutputAsync(runner, record, follow: true, offset: 0, responseStream, context.CancellationToken);
+    }
+
+    private async Task<ExecutionRunner> StartAsync(CreateExecutionRequest request, ServerCallContext context)
+    {
         var sandbox = sandboxes.Get(request.SandboxId);
-        using var hold = sandboxes.Hold(sandbox.Id);
         var defaults = sandboxes.ImageDefaults(sandbox);
         var command = ExecDefaults.Command(request.Command.SkipWhile((arg, i) => i == 0 && arg == "--").ToList(), defaults);
         if (command[0].Length == 0)
@@ -50,8 +71,7 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
             Cols = (ushort)Math.Clamp(options.Cols, 0, ushort.MaxValue),
             Rows = (ushort)Math.Clamp(options.Rows, 0, ushort.MaxValue),
         };
-        var runner = await sandboxes.StartExecutionAsync(request.SandboxId, exec, options.AttachStdin, context.CancellationToken);
-        return new CreateExecutionResponse { Execution = runner.Record.ToProto() };
+        return await sandboxes.StartExecutionAsync(request.SandboxId, exec, options.AttachStdin, context.CancellationToken);
     }
 
     public override Task<GetExecutionResponse> GetExecution(GetExecutionRequest request, ServerCallContext context) =>
@@ -87,12 +107,18 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
             throw DaemonException.InvalidArgument($"output_offset must not be negative (got {request.OutputOffset})");
         }
 
+        await WriteOutputAsync(runner, record, request.Follow, request.OutputOffset, responseStream, context.CancellationToken);
+    }
+
+    /// <summary>The execution's logged output from <paramref name="offset"/>, then its exit event once it has finished.</summary>
+    private async Task WriteOutputAsync(ExecutionRunner? runner, ExecutionRecord record, bool follow, long offset, IServerStreamWriter<ExecutionStreamEvent> responseStream, CancellationToken cancellationToken)
+    {
         var ownsLog = runner is null;
         var log = runner?.Log ?? sandboxes.OpenFinishedLog(record);
-        var skip = request.OutputOffset;
+        var skip = offset;
         try
         {
-            await foreach (var chunk in log.ReadAsync(request.Follow, context.CancellationToken))
+            await foreach (var chunk in log.ReadAsync(follow, cancellationToken))
             {
                 if (skip >= chunk.Data.Length)
                 {
@@ -112,7 +138,7 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
                     message.Stderr = data;
                 }
 
-                await responseStream.WriteAsync(message, context.CancellationToken);
+                await responseStream.WriteAsync(message, cancellationToken);
             }
         }
         finally
@@ -123,12 +149,12 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
             }
         }
 
-        var final = runner is null ? record : request.Follow ? await runner.Finished.WaitAsync(context.CancellationToken) : runner.Record;
+        var final = runner is null ? record : follow ? await runner.Finished.WaitAsync(cancellationToken) : runner.Record;
         if (final.IsFinished)
         {
             var exit = NewEvent(final);
             exit.Exit = new ExecutionExit { ExitCode = final.ExitCode, Status = final.Status.ToProto(), Message = final.Error };
-            await responseStream.WriteAsync(exit, context.CancellationToken);
+            await responseStream.WriteAsync(exit, cancellationToken);
         }
     }
 

@@ -33,8 +33,11 @@ internal sealed class FakeDaemonState
 
     public ConcurrentQueue<FakeImport> Imports { get; } = new();
 
-    /// <summary>"Method argument" for the calls whose order matters (PullImage, ResolveImage, CreateSandbox).</summary>
+    /// <summary>"Method argument" for the calls whose order matters (PullImage, ResolveImage, CreateSandbox, and the execution calls by name).</summary>
     public ConcurrentQueue<string> Calls { get; } = new();
+
+    /// <summary>While set, RunExecution answers UNIMPLEMENTED, as a daemon from before it would.</summary>
+    public bool WithoutRunExecution { get; set; }
 
     /// <summary>Completes when a PullImage of a "hang" image (which never finishes) arrived.</summary>
     public TaskCompletionSource HangingPullStarted { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -9,6 +9,27 @@ internal sealed class FakeExecutionService(FakeDaemonState state) : ExecutionSer
 {
     public override Task<CreateExecutionResponse> CreateExecution(CreateExecutionRequest request, ServerCallContext context)
     {
+        state.Log("CreateExecution");
+        return Task.FromResult(new CreateExecutionResponse { Execution = Create(request) });
+    }
+
+    /// <summary>As the daemon: the created execution first, then what StreamExecution would send. Unimplemented while
+    /// <see cref="FakeDaemonState.WithoutRunExecution"/> is set, as in a daemon older than the call.</summary>
+    public override async Task RunExecution(CreateExecutionRequest request, IServerStreamWriter<ExecutionStreamEvent> responseStream, ServerCallContext context)
+    {
+        state.Log("RunExecution");
+        if (state.WithoutRunExecution)
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented, "unknown method RunExecution"));
+        }
+
+        var record = Create(request);
+        await responseStream.WriteAsync(new ExecutionStreamEvent { SandboxId = record.SandboxId, ExecutionId = record.ExecutionId, Status = record.Status, Created = record }, context.CancellationToken);
+        await WriteOutputAsync(Find(record.ExecutionId), responseStream, context.CancellationToken);
+    }
+
+    private Execution Create(CreateExecutionRequest request)
+    {
         if (!state.Sandboxes.TryGetValue(request.SandboxId, out var sandbox))
         {
             throw new RpcException(new Status(StatusCode.NotFound, $"unknown sandbox {request.SandboxId}"));
@@ -32,10 +53,10 @@ internal sealed class FakeExecutionService(FakeDaemonState state) : ExecutionSer
         var execution = new FakeExecution(record, request);
         state.Executions[record.ExecutionId] = execution;
         sandbox.LastExecutionId = record.ExecutionId;
-        var response = new CreateExecutionResponse { Execution = record.Clone() };
+        var created = record.Clone();
         _ = Task.Run(() => FakeBehaviours.RunAsync(execution, state));
         state.StartedSource(string.Join(' ', request.Command)).TrySetResult(execution);
-        return Task.FromResult(response);
+        return created;
     }
 
     public override Task<GetExecutionResponse> GetExecution(GetExecutionRequest request, ServerCallContext context)
@@ -77,10 +98,15 @@ internal sealed class FakeExecutionService(FakeDaemonState state) : ExecutionSer
 
     public override async Task StreamExecution(StreamExecutionRequest request, IServerStreamWriter<ExecutionStreamEvent> responseStream, ServerCallContext context)
     {
-        var execution = Find(request.ExecutionId);
-        await foreach (var message in execution.Output.Reader.ReadAllAsync(context.CancellationToken))
+        state.Log("StreamExecution");
+        await WriteOutputAsync(Find(request.ExecutionId), responseStream, context.CancellationToken);
+    }
+
+    private static async Task WriteOutputAsync(FakeExecution execution, IServerStreamWriter<ExecutionStreamEvent> responseStream, CancellationToken cancellationToken)
+    {
+        await foreach (var message in execution.Output.Reader.ReadAllAsync(cancellationToken))
         {
-            await responseStream.WriteAsync(message, context.CancellationToken);
+            await responseStream.WriteAsync(message, cancellationToken);
         }
     }
 
