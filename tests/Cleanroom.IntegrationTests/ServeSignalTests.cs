@@ -17,10 +17,11 @@ public sealed class ServeSignalTests
     {
         Assert.True(File.Exists(InstalledCli.Path), $"the CLI is not built at {InstalledCli.Path}: run scripts/setup.sh");
         var state = Directory.CreateTempSubdirectory("cr-it-signal-").FullName;
+        Process? started = null;
         try
         {
             var socket = Path.Combine(state, "cleanroom.sock");
-            using var serve = StartServe(state, socket);
+            var serve = started = StartServe(state, socket);
             var stdout = serve.StandardOutput.ReadToEndAsync();
             var stderr = serve.StandardError.ReadToEndAsync();
             var daemon = await WaitForDaemonAsync(serve, socket, stderr);
@@ -39,7 +40,29 @@ public sealed class ServeSignalTests
         }
         finally
         {
+            StopLeftover(started);
+            started?.Dispose();
             Directory.Delete(state, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// After a failed test: the serve process and its daemon, if still running, are killed, so a test that failed
+    /// while they ran does not leave a daemon behind (a signal test whose signal was ignored once did).
+    /// </summary>
+    internal static void StopLeftover(Process? serve)
+    {
+        try
+        {
+            if (serve is not null && !serve.HasExited)
+            {
+                serve.Kill(entireProcessTree: true);
+                serve.WaitForExit(TimeSpan.FromSeconds(30));
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited between the check and the kill.
         }
     }
 

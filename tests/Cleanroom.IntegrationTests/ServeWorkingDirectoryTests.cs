@@ -16,10 +16,11 @@ public sealed class ServeWorkingDirectoryTests
         Assert.True(File.Exists(InstalledCli.Path), $"the CLI is not built at {InstalledCli.Path}: run scripts/setup.sh");
         var state = Directory.CreateTempSubdirectory("cr-it-cwd-").FullName;
         var deeper = Directory.CreateDirectory(Path.Combine(state, "tree", "deeper")).FullName;
+        Process? started = null;
         try
         {
             var socket = Path.Combine(state, "cleanroom.sock");
-            using var serve = ServeSignalTests.StartServe(state, socket, workingDirectory: state);
+            var serve = started = ServeSignalTests.StartServe(state, socket, workingDirectory: state);
             var stdout = serve.StandardOutput.ReadToEndAsync();
             var stderr = serve.StandardError.ReadToEndAsync();
             var daemon = await ServeSignalTests.WaitForDaemonAsync(serve, socket, stderr);
@@ -44,6 +45,8 @@ public sealed class ServeWorkingDirectoryTests
         }
         finally
         {
+            ServeSignalTests.StopLeftover(started);
+            started?.Dispose();
             Directory.Delete(state, recursive: true);
         }
     }
