@@ -19,8 +19,9 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
 
     public override async Task<CreateExecutionResponse> CreateExecution(CreateExecutionRequest request, ServerCallContext context)
     {
-        using var hold = sandboxes.Hold(sandboxes.Get(request.SandboxId).Id);
-        var runner = await StartAsync(request, context);
+        var sandbox = sandboxes.Get(request.SandboxId);
+        using var hold = sandboxes.Hold(sandbox.Id);
+        var runner = await StartAsync(sandbox, request, context);
         return new CreateExecutionResponse { Execution = runner.Record.ToProto() };
     }
 
@@ -30,8 +31,9 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
     /// </summary>
     public override async Task RunExecution(CreateExecutionRequest request, IServerStreamWriter<ExecutionStreamEvent> responseStream, ServerCallContext context)
     {
-        using var hold = sandboxes.Hold(sandboxes.Get(request.SandboxId).Id);
-        var runner = await StartAsync(request, context);
+        var sandbox = sandboxes.Get(request.SandboxId);
+        using var hold = sandboxes.Hold(sandbox.Id);
+        var runner = await StartAsync(sandbox, request, context);
         var record = runner.Record;
         var created = NewEvent(record);
         created.Created = record.ToProto();
@@ -39,9 +41,8 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
         await WriteOutputAsync(runner, record, follow: true, offset: 0, responseStream, context.CancellationToken);
     }
 
-    private async Task<ExecutionRunner> StartAsync(CreateExecutionRequest request, ServerCallContext context)
+    private async Task<ExecutionRunner> StartAsync(SandboxRecord sandbox, CreateExecutionRequest request, ServerCallContext context)
     {
-        var sandbox = sandboxes.Get(request.SandboxId);
         var defaults = sandboxes.ImageDefaults(sandbox);
         var command = ExecDefaults.Command(request.Command.SkipWhile((arg, i) => i == 0 && arg == "--").ToList(), defaults);
         if (command[0].Length == 0)
