@@ -1,3 +1,4 @@
+using Cleanroom.TestSupport;
 using Cleanroom.Workspaces.Repositories;
 using Cleanroom.Workspaces.Tests.Repositories;
 
@@ -83,7 +84,7 @@ public sealed class SubmoduleTests : IDisposable
         var root = Directory.CreateDirectory(_scratch.Combine("served")).FullName;
         var dep = await Upstream.CreateAsync(root, "dep", _scratch.Path);
         var depCommit = await Shell.GitAsync(dep.WorkPath, "rev-parse", "HEAD");
-        var port = GitHttpServer.FreePort();
+        var port = FreePort.Next();
         var super = await CreateWithGitlinkAsync("super", "lib/dep", depCommit, "../dep.git");
         await Shell.GitAsync(super, "remote", "add", "origin", $"git://127.0.0.1:{port}/super.git");
         var repositories = new RepositoryStore(new() { StoreDirectory = _scratch.Combine("mirrors"), GitEnvironment = Isolated });
@@ -120,7 +121,7 @@ public sealed class SubmoduleTests : IDisposable
         var depCommit = await Shell.GitAsync(dep.WorkPath, "rev-parse", "HEAD");
         var super = await CreateWithGitlinkAsync("super", "lib/dep", depCommit, "../dep.git");
         await Shell.GitAsync(root, "clone", "-q", "--bare", super, Path.Combine(root, "super.git"));
-        var port = GitHttpServer.FreePort();
+        var port = FreePort.Next();
         var url = $"git://127.0.0.1:{port}/super.git";
         var repositories = new RepositoryStore(new() { StoreDirectory = _scratch.Combine("mirrors"), GitEnvironment = Isolated });
         var store = new WorkspaceImageStore(new() { StoreDirectory = StoreDirectory }, repositories);
@@ -151,7 +152,7 @@ public sealed class SubmoduleTests : IDisposable
     {
         var root = Directory.CreateDirectory(_scratch.Combine("served")).FullName;
         await Upstream.CreateAsync(root, "dep", _scratch.Path);
-        var port = GitHttpServer.FreePort();
+        var port = FreePort.Next();
         var missing = new string('b', 40);
         var super = await CreateWithGitlinkAsync("super", "lib/dep", missing, $"git://127.0.0.1:{port}/dep.git");
         var store = new WorkspaceImageStore(

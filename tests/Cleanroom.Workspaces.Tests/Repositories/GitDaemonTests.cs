@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Cleanroom.TestSupport;
 using Cleanroom.Workspaces.Repositories;
 
 namespace Cleanroom.Workspaces.Tests.Repositories;
@@ -17,7 +18,7 @@ public sealed class GitDaemonTests : IDisposable
         var root = Directory.CreateDirectory(_scratch.Combine("served")).FullName;
         var upstream = await Upstream.CreateAsync(root, "project", _scratch.Path);
         var head = await Shell.GitAsync(upstream.WorkPath, "rev-parse", "HEAD");
-        var port = GitHttpServer.FreePort();
+        var port = FreePort.Next();
         var store = new RepositoryStore(new() { StoreDirectory = _scratch.Combine("store"), GitEnvironment = Isolated });
         var url = $"git://127.0.0.1:{port}/project.git";
 
@@ -48,7 +49,7 @@ public sealed class GitDaemonTests : IDisposable
     {
         var store = new RepositoryStore(new() { StoreDirectory = _scratch.Combine("store"), GitEnvironment = Isolated });
         var error = await Assert.ThrowsAsync<RepositoryException>(
-            () => store.EnsureAsync($"git://127.0.0.1:{GitHttpServer.FreePort()}/nothing.git", "main", CancellationToken.None));
+            () => store.EnsureAsync($"git://127.0.0.1:{FreePort.Next()}/nothing.git", "main", CancellationToken.None));
 
         Assert.Equal(RepositoryErrorKind.FetchFailed, error.Kind);
         Assert.Empty(Directory.EnumerateDirectories(_scratch.Combine("store"), "*.git"));

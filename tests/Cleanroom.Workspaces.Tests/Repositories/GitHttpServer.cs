@@ -1,40 +1,34 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using Cleanroom.TestSupport;
 
 namespace Cleanroom.Workspaces.Tests.Repositories;
 
 /// <summary>
 /// A real git smart-HTTP server on 127.0.0.1: <c>git http-backend</c> run as a CGI per request behind an
-/// <see cref="HttpListener"/> that demands <c>Authorization: Bearer TOKEN</c> and answers 401 otherwise, as a private
+/// <see cref="LoopbackHttpServer"/> that demands <c>Authorization: Bearer TOKEN</c> and answers 401 otherwise, as a private
 /// forge would. Counts the requests that start a git operation (<c>GET …/info/refs</c>), so tests can tell how many
 /// times the store went to the network.
 /// </summary>
 internal sealed class GitHttpServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener;
     private readonly string _projectRoot;
     private readonly string _token;
-    private readonly ConcurrentDictionary<Task, bool> _inflight = new();
     private readonly ConcurrentQueue<string> _authorizations = new();
-    private readonly CancellationTokenSource _stopping = new();
-    private int _disposed;
-    private readonly Task _acceptLoop;
+    private readonly LoopbackHttpServer _server;
     private int _operations;
     private int _refused;
 
-    private GitHttpServer(HttpListener listener, int port, string projectRoot, string token)
+    private GitHttpServer(string projectRoot, string token)
     {
-        _listener = listener;
         _projectRoot = projectRoot;
         _token = token;
-        Port = port;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _server = LoopbackHttpServer.Start(HandleAsync);
     }
 
-    public int Port { get; }
+    public int Port => _server.Port;
 
     /// <summary>git operations (ls-remote, fetch) that reached the server with the right token.</summary>
     public int Operations => Volatile.Read(ref _operations);
@@ -49,79 +43,12 @@ internal sealed class GitHttpServer : IAsyncDisposable
     public IReadOnlyList<string> Authorizations => [.. _authorizations];
 
     /// <summary>Serves the repositories under <paramref name="projectRoot"/> to clients presenting <paramref name="token"/>.</summary>
-    public static GitHttpServer Start(string projectRoot, string token)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var port = FreePort();
-            var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                listener.Start();
-                return new GitHttpServer(listener, port, projectRoot, token);
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                listener.Close();
-            }
-        }
-    }
+    public static GitHttpServer Start(string projectRoot, string token) => new(projectRoot, token);
 
     /// <summary>The URL of the repository directory <paramref name="name"/> under the project root.</summary>
     public string UrlOf(string name) => $"http://127.0.0.1:{Port}/{name}";
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
-        // Cancelled first, so the loop ends even if its GetContextAsync never completes: one that starts while Close
-        // runs can be left pending (seen in CI as a test host hung for ten minutes disposing a server that got no
-        // request).
-        await _stopping.CancelAsync();
-        _listener.Close();
-        try
-        {
-            await _acceptLoop;
-        }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-        {
-            // Closing the listener ends the accept loop with one of these.
-        }
-
-        await Task.WhenAll(_inflight.Keys).ContinueWith(_ => { }, TaskScheduler.Default);
-        _stopping.Dispose();
-    }
-
-    internal static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().WaitAsync(_stopping.Token);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
-            {
-                return;
-            }
-
-            var task = Task.Run(() => HandleAsync(context));
-            _inflight[task] = true;
-            _ = task.ContinueWith(t => _inflight.TryRemove(t, out _), TaskScheduler.Default);
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpListenerContext context)
     {
