@@ -89,6 +89,18 @@ public sealed record DaemonOptions
     /// <summary>How long the output of a finished execution is kept (its record stays).</summary>
     public TimeSpan OutputRetention { get; init; } = TimeSpan.FromDays(7);
 
+    /// <summary>How long the records of a sandbox that stopped or failed, and of a finished execution, are kept.</summary>
+    public TimeSpan RecordRetention { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Most records of stopped or failed sandboxes kept, however young: a client that creates sandboxes faster than the
+    /// retention ages them cannot grow the database (and every listing of it) without bound. The oldest go first.
+    /// </summary>
+    public int MaxEndedSandboxRecords { get; init; } = 10_000;
+
+    /// <summary>Most records of finished executions kept, however young (the oldest go first, with their output).</summary>
+    public int MaxFinishedExecutionRecords { get; init; } = 100_000;
+
     /// <summary>
     /// Free space the state directory's file system keeps: below it new sandboxes and pulls are refused and running
     /// commands' output stops, so a guest cannot push the host into ENOSPC.

@@ -47,7 +47,7 @@ public sealed class AdmissionTests
 
         Assert.Equal(ReasonCode.ResourceLimitExceeded, error.Reason);
         Assert.Contains("total of 2", error.Message, StringComparison.Ordinal);
-        Assert.Equal(2, daemon.Store.ListSandboxes().Count);
+        Assert.Equal(2, daemon.Store.ListSandboxes(terminalToo: true, clientKey: null, limit: int.MaxValue).Count);
         Assert.Equal(2, daemon.WorkDirs().Count);
         Assert.Equal(2, daemon.Backend.StartCalls);
 
@@ -64,7 +64,7 @@ public sealed class AdmissionTests
 
     private static void AssertNothingCreated(DaemonHarness daemon, int records)
     {
-        Assert.Equal(records, daemon.Store.ListSandboxes().Count);
+        Assert.Equal(records, daemon.Store.ListSandboxes(terminalToo: true, clientKey: null, limit: int.MaxValue).Count);
         Assert.Empty(daemon.WorkDirs());
         Assert.Equal(0, daemon.Backend.StartCalls);
     }

@@ -55,8 +55,8 @@ internal sealed class DaemonHarness : IAsyncDisposable
         Store = new StateStore(Path.Combine(Options.StateDir, "cleanroom.db"));
         _images = new ImageManager(new ImageManagerOptions { Root = Options.EffectiveImagesDir });
         var disk = new DiskReserve(Options.StateDir, Options.MinFreeDiskBytes);
-        var logs = new ExecutionLogs(Options.StateDir, NullLogger<ExecutionLogs>.Instance);
-        Manager = new SandboxManager(Options, Store, Backend, () => assets, _images, disk, logs, NullLogger<SandboxManager>.Instance, events);
+        Logs = new ExecutionLogs(Options.StateDir, NullLogger<ExecutionLogs>.Instance);
+        Manager = new SandboxManager(Options, Store, Backend, () => assets, _images, disk, Logs, NullLogger<SandboxManager>.Instance, events);
     }
 
     public DaemonOptions Options { get; }
@@ -66,6 +66,8 @@ internal sealed class DaemonHarness : IAsyncDisposable
     public StateStore Store { get; }
 
     public SandboxManager Manager { get; }
+
+    public ExecutionLogs Logs { get; }
 
     public string WorkDir(string sandboxId) => Path.Combine(Options.StateDir, "sandboxes", sandboxId);
 

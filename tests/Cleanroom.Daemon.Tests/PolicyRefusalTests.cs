@@ -48,7 +48,7 @@ public sealed class PolicyRefusalTests
         Assert.Equal(ReasonCode.BackendCapabilityMismatch, error.Reason);
         Assert.Contains("sandbox.network.allow", error.Message, StringComparison.Ordinal);
         Assert.Contains("sandbox.docker.required", error.Message, StringComparison.Ordinal);
-        Assert.Empty(daemon.Store.ListSandboxes());
+        Assert.Empty(daemon.Store.ListSandboxes(terminalToo: true, clientKey: null, limit: int.MaxValue));
         Assert.Empty(daemon.WorkDirs());
         Assert.Equal(0, daemon.Backend.StartCalls);
     }

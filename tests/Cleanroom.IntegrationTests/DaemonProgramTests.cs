@@ -41,12 +41,13 @@ public class DaemonProgramTests
     public void Parses_the_limits_in_policy_units()
     {
         Assert.True(DaemonProgram.TryParse(
-            ["--listen", "/l", "--state-dir", "/s", "--max-output", "16MiB", "--output-retention", "12h", "--min-free-disk", "1GiB",
+            ["--listen", "/l", "--state-dir", "/s", "--max-output", "16MiB", "--output-retention", "12h", "--record-retention", "90d", "--min-free-disk", "1GiB",
              "--max-sandbox-vcpus", "3", "--max-sandbox-memory", "2GiB", "--max-sandbox-disk", "10GiB", "--max-total-vcpus", "9", "--max-total-memory", "6GiB", "--max-total-disk", "40GiB"],
             out var options,
             out var error), error);
 
         Assert.Equal((16L << 20, TimeSpan.FromHours(12), 1L << 30), (options!.MaxOutputBytes, options.OutputRetention, options.MinFreeDiskBytes));
+        Assert.Equal(TimeSpan.FromDays(90), options.RecordRetention);
         Assert.Equal((3, 2L << 30, 10L << 30), (options.Limits.MaxVcpus, options.Limits.MaxMemoryBytes, options.Limits.MaxDiskBytes));
         Assert.Equal((9, 6L << 30, 40L << 30), (options.Limits.MaxTotalVcpus, options.Limits.MaxTotalMemoryBytes, options.Limits.MaxTotalDiskBytes));
     }
@@ -55,6 +56,7 @@ public class DaemonProgramTests
     [InlineData("--max-output", "16")]
     [InlineData("--output-retention", "7")]
     [InlineData("--output-retention", "-1d")]
+    [InlineData("--record-retention", "0d")]
     [InlineData("--max-sandbox-vcpus", "0")]
     [InlineData("--max-total-memory", "lots")]
     public void Rejects_a_limit_it_cannot_read_naming_the_flag(string flag, string value)

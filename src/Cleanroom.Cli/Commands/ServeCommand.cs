@@ -43,6 +43,7 @@ internal sealed partial class ServeCommand : Command
         new("--warm-pool") { Description = "VMs to keep restored from a template and warmed up for the kind of sandbox created last, so the next create of that kind takes one (0 to 16; default 0: none). Each counts against the totals like a sandbox", HelpName = "n" },
         new("--max-output") { Description = "Most output (stdout and stderr together) one execution may produce; the command is killed past it (default 1GiB)", HelpName = "size" },
         new("--output-retention") { Description = "How long finished executions' output is kept, e.g. 12h or 7d (default 7d)", HelpName = "duration" },
+        new("--record-retention") { Description = "How long the records of ended sandboxes and finished executions are kept, with any output left (default 30d; at most the newest 10000 ended sandboxes and 100000 finished executions either way)", HelpName = "duration" },
         new("--min-free-disk") { Description = "Free space kept on the state file system; below it creates and pulls are refused (default 2GiB)", HelpName = "size" },
         new("--max-sandbox-vcpus") { Description = "Most vCPUs one sandbox may have (default: the host's cores)", HelpName = "n" },
         new("--max-sandbox-memory") { Description = "Most memory one sandbox may have (default: half the host's)", HelpName = "size" },

@@ -62,6 +62,19 @@ public sealed class ExecutionLogs
         }
     }
 
+    /// <summary>Removes one execution's log, if it still has one (its record was pruned).</summary>
+    public void Delete(string sandboxId, string executionId)
+    {
+        try
+        {
+            File.Delete(PathOf(sandboxId, executionId));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("could not delete the output of execution {Id}: {Reason}", executionId, ex.Message);
+        }
+    }
+
     /// <summary>
     /// Deletes logs last written before <paramref name="cutoff"/>, except those <paramref name="isRunning"/> claims,
     /// and sandbox directories left empty. Returns how many logs were deleted.

@@ -13,7 +13,7 @@ internal static class DaemonArguments
     public const string Usage =
         "usage: cleanroom-daemon --listen SOCKET [--listen http(s)://HOST:PORT]... [--insecure] [--tls-cert FILE --tls-key FILE] [--tls-client-ca FILE]\n" +
         "  --state-dir DIR [--assets DIR] [--accel auto|kvm|tcg] [--templates on|off] [--warm-pool N] [--on-stop keep|stop] [--images DIR] [--insecure-registry HOST[:PORT]]...\n" +
-        "  [--max-output SIZE] [--output-retention DURATION] [--min-free-disk SIZE]\n" +
+        "  [--max-output SIZE] [--output-retention DURATION] [--record-retention DURATION] [--min-free-disk SIZE]\n" +
         "  [--max-sandbox-vcpus N] [--max-sandbox-memory SIZE] [--max-sandbox-disk SIZE] [--max-total-vcpus N] [--max-total-memory SIZE] [--max-total-disk SIZE]\n" +
         "  [--network auto|on|off] [--network-pool CIDR] [--ipv6 auto|on|off] [--network-pool6 CIDR] [--dns-upstream ADDR[:PORT]]...\n" +
         "  [--guard-mode auto|proxy|queue] [--workspace-max-size SIZE] [--workspace-max-files N] [--workspace-store-size SIZE]\n" +
@@ -21,7 +21,7 @@ internal static class DaemonArguments
 
     private static readonly string[] Known =
     [
-        "--listen", "--state-dir", "--assets", "--accel", "--templates", "--warm-pool", "--on-stop", "--images", "--insecure-registry", "--max-output", "--output-retention", "--min-free-disk",
+        "--listen", "--state-dir", "--assets", "--accel", "--templates", "--warm-pool", "--on-stop", "--images", "--insecure-registry", "--max-output", "--output-retention", "--record-retention", "--min-free-disk",
         "--max-sandbox-vcpus", "--max-sandbox-memory", "--max-sandbox-disk", "--max-total-vcpus", "--max-total-memory", "--max-total-disk",
         "--network", "--network-pool", "--ipv6", "--network-pool6", "--dns-upstream", "--guard-mode",
         "--workspace-max-size", "--workspace-max-files", "--workspace-store-size",
@@ -131,6 +131,7 @@ internal static class DaemonArguments
                 InsecureRegistries = insecure,
                 MaxOutputBytes = Size(values, "--max-output", defaults.MaxOutputBytes),
                 OutputRetention = Duration(values, "--output-retention", defaults.OutputRetention),
+                RecordRetention = Duration(values, "--record-retention", defaults.RecordRetention),
                 MinFreeDiskBytes = Size(values, "--min-free-disk", defaults.MinFreeDiskBytes),
                 Network = NetworkMode("--network", values.GetValueOrDefault("--network", "auto")),
                 Ipv6 = NetworkMode("--ipv6", values.GetValueOrDefault("--ipv6", "auto")),

@@ -121,7 +121,7 @@ public static class DaemonHost
             sp.GetRequiredService<Workspaces.WorkspaceProvisioner>()));
         builder.Services.AddSingleton<Files.SandboxFiles>();
         builder.Services.AddSingleton<Files.WorkspaceChanges>();
-        builder.Services.AddSingleton<OutputRetention>();
+        builder.Services.AddSingleton<Retention>();
         builder.Services.AddSingleton<Hosting.DaemonChecks>();
         // The gateway's content cache; `cleanroom cache` reads and prunes it, the gateway (when it runs) serves from it.
         builder.Services.AddSingleton(_ => new Cleanroom.Gateway.Cache.ContentCache(new Cleanroom.Gateway.Cache.ContentCacheOptions
@@ -189,7 +189,7 @@ public static class DaemonHost
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lifetime.ApplicationStopping);
-        var retention = app.Services.GetRequiredService<OutputRetention>().RunAsync(stop.Token);
+        var retention = app.Services.GetRequiredService<Retention>().RunAsync(stop.Token);
         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
 
         await retention.ContinueWith(_ => { }, TaskScheduler.Default);

@@ -114,7 +114,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     {
         var adopted = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         var notAdopted = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-        var survivors = _store.ListSandboxes().Where(s => !s.IsTerminal).ToList();
+        var survivors = _store.ListLiveSandboxes().ToList();
 
         // A few at a time: each mostly waits (on its guest's next look for a host, on nft), and the API serves only
         // once all are done.

@@ -88,8 +88,10 @@ public sealed class StateStore : IDisposable
 
     public SandboxRecord? GetSandbox(string id) => QuerySandboxes("SELECT * FROM sandboxes WHERE id = $id", ("$id", id)).FirstOrDefault();
 
-    /// <summary>Newest first.</summary>
-    public IReadOnlyList<SandboxRecord> ListSandboxes() => QuerySandboxes("SELECT * FROM sandboxes ORDER BY created_at DESC, id DESC");
+    /// <summary>Sandboxes not stopped or failed, newest first: what a starting daemon must take over or clean up.</summary>
+    public IReadOnlyList<SandboxRecord> ListLiveSandboxes() => QuerySandboxes(
+        "SELECT * FROM sandboxes WHERE status NOT IN ($stopped, $failed) ORDER BY created_at DESC, id DESC",
+        ("$stopped", (int)SandboxStatus.Stopped), ("$failed", (int)SandboxStatus.Failed));
 
     /// <summary>
     /// Newest first, at most <paramref name="limit"/>, in one query: only those not stopped or failed unless
@@ -168,6 +170,45 @@ public sealed class StateStore : IDisposable
     /// <summary>The unfinished executions of one sandbox (a takeover at start-up asks once per sandbox).</summary>
     public IReadOnlyList<ExecutionRecord> ListUnfinishedExecutions(string sandboxId) =>
         QueryExecutions("SELECT * FROM executions WHERE sandbox_id = $sandbox AND status IN ($queued, $running)", ("$sandbox", sandboxId), ("$queued", (int)ExecutionStatus.Queued), ("$running", (int)ExecutionStatus.Running));
+
+    /// <summary>
+    /// Deletes the records a user can no longer need, in one transaction: sandboxes that stopped or failed before
+    /// <paramref name="cutoff"/> or beyond the newest <paramref name="keepEndedSandboxes"/> of them, then finished
+    /// executions that ended before the cutoff, belong to a sandbox with no record left, or are beyond the newest
+    /// <paramref name="keepFinishedExecutions"/>. Live sandboxes and unfinished executions are never touched. The
+    /// counts bound the database where a client creates sandboxes or runs commands faster than the retention ages them.
+    /// </summary>
+    public PrunedRecords PruneRecords(DateTimeOffset cutoff, int keepEndedSandboxes, int keepFinishedExecutions)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keepEndedSandboxes);
+        ArgumentOutOfRangeException.ThrowIfNegative(keepFinishedExecutions);
+        (string Name, object? Value)[] parameters =
+        [
+            ("$cutoff", cutoff.ToUnixTimeMilliseconds()), ("$keepSandboxes", keepEndedSandboxes), ("$keepExecutions", keepFinishedExecutions),
+            ("$stopped", (int)SandboxStatus.Stopped), ("$failed", (int)SandboxStatus.Failed),
+            ("$queued", (int)ExecutionStatus.Queued), ("$running", (int)ExecutionStatus.Running),
+        ];
+        const string endedSandboxes = """
+            status IN ($stopped, $failed) AND (updated_at < $cutoff OR rowid NOT IN (
+              SELECT rowid FROM sandboxes WHERE status IN ($stopped, $failed) ORDER BY updated_at DESC, rowid DESC LIMIT $keepSandboxes))
+            """;
+        const string finishedExecutions = """
+            status NOT IN ($queued, $running) AND (COALESCE(finished_at, created_at) < $cutoff
+              OR sandbox_id NOT IN (SELECT id FROM sandboxes)
+              OR rowid NOT IN (SELECT rowid FROM executions WHERE status NOT IN ($queued, $running) ORDER BY created_at DESC, rowid DESC LIMIT $keepExecutions))
+            """;
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            var sandboxes = ReadStrings($"SELECT id FROM sandboxes WHERE {endedSandboxes}", parameters, transaction).Select(r => r[0]).ToList();
+            RunIn(transaction, $"DELETE FROM sandboxes WHERE {endedSandboxes}", parameters);
+            var executions = ReadStrings($"SELECT sandbox_id, id FROM executions WHERE {finishedExecutions}", parameters, transaction)
+                .Select(r => (SandboxId: r[0], ExecutionId: r[1])).ToList();
+            RunIn(transaction, $"DELETE FROM executions WHERE {finishedExecutions}", parameters);
+            transaction.Commit();
+            return new PrunedRecords(sandboxes, executions);
+        }
+    }
 
     public void Dispose() => _connection.Dispose();
 
@@ -265,6 +306,33 @@ public sealed class StateStore : IDisposable
 
             return list;
         }
+    }
+
+    private List<string[]> ReadStrings(string sql, (string Name, object? Value)[] parameters, SqliteTransaction transaction)
+    {
+        using var command = Prepare(sql, parameters);
+        command.Transaction = transaction;
+        using var reader = command.ExecuteReader();
+        var rows = new List<string[]>();
+        while (reader.Read())
+        {
+            var row = new string[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.GetString(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    private void RunIn(SqliteTransaction transaction, string sql, (string Name, object? Value)[] parameters)
+    {
+        using var command = Prepare(sql, parameters);
+        command.Transaction = transaction;
+        command.ExecuteNonQuery();
     }
 
     private SqliteCommand Prepare(string sql, (string Name, object? Value)[] parameters)
