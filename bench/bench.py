@@ -6,7 +6,8 @@
   roundtrip   `cleanroom exec --in ID -- true` on a ready sandbox (process round trip, p50/p90),
               and the same command through the API alone (no CLI process start)
   throughput  guest stdout -> host through the whole path (MiB/s), against `dd` to a bare
-              virtio-serial port in an identical VM
+              virtio-serial port in an identical VM, and the guest's hops alone (dd into a pipe that a small
+              C program, bench/throughput/frame_writer.c, frames into the port as the agent does; needs cc)
   density     N idle sandboxes (default 40) kept alive, warm (from a template) and cold: host memory
               (PSS) per sandbox, idle CPU of all of them, `exec --in` round trip and `sandbox ls` with N
               alive against the same with 1 alive, all in this run
@@ -359,8 +360,11 @@ def bench_throughput(d, n, mib=64):
                per_mib(cli_usage.ru_utime + cli_usage.ru_stime - cpu0[2].ru_utime - cpu0[2].ru_stime))
     finally:
         d.cli("sandbox", "rm", sid)
-    # Baseline: the same VM with a second virtio-serial port; the guest's dd writes straight into it.
-    base = []
+    # Baseline: the same VM with a second virtio-serial port; the guest's dd writes straight into it. In the same VM,
+    # one hop further: dd into a pipe read by a small C program that frames it as the agent does (bench/throughput),
+    # so the guest's share of the path is measured without the agent, the daemon, the API and the CLI.
+    writer_disk = frame_writer_disk()
+    base, framed, framed_cpu = [], [], []
     for _ in range(n):
         work_hint = tempfile.mkdtemp(prefix="cr-port-")
         port = os.path.join(work_hint, "bench.sock")
@@ -368,33 +372,86 @@ def bench_throughput(d, n, mib=64):
         lst.bind(port)
         lst.listen(1)
         extra = ["-chardev", f"socket,id=bench,path={port}", "-device", "virtserialport,chardev=bench,name=bench"]
+        if writer_disk:
+            extra += ["-drive", f"file={writer_disk},if=none,id=writer,format=raw,readonly=on", "-device", "virtio-blk-device,drive=writer"]
         _, vm = raw_boot(argv, old_dir, os.path.join(ASSETS, "base.ext4"), extra)
         conn, _ = lst.accept()
-        proc, agent, _ = vm
-        # Start dd through a minimal exec frame: argv as a string list, empty env/cwd/user, no tty.
-        cmd = [b"sh", b"-c", b"for p in /sys/class/virtio-ports/*; do [ \"$(cat $p/name)\" = bench ] && dd if=/dev/zero of=/dev/$(basename $p) bs=64k count=%d 2>/dev/null; done" % (mib * 16)]
-        payload = struct.pack(">I", len(cmd)) + b"".join(struct.pack(">I", len(a)) + a for a in cmd)
-        payload += struct.pack(">I", 0) + struct.pack(">I", 0) + struct.pack(">I", 0) + b"\0" + struct.pack(">HH", 0, 0)
-        agent.sendall(frame(2, 1, payload))
-        t0 = time.perf_counter()
-        got = 0
-        while got < mib << 20:
-            chunk = conn.recv(1 << 20)
-            if not chunk:
-                break
-            got += len(chunk)
-        base.append(time.perf_counter() - t0)
-        conn.close()
-        lst.close()
-        stop_raw(vm)
-        shutil.rmtree(work_hint, ignore_errors=True)
-        if got != mib << 20:
-            sys.exit(f"bench: bare port delivered {got} bytes")
+        try:
+            base.append(port_stream(vm, conn, mib, "dd if=/dev/zero of=/dev/$port bs=64k count=%d 2>/dev/null" % (mib * 16), framed=False)[0])
+            if writer_disk:
+                secs, qemu_secs = port_stream(vm, conn, mib, "mkdir -p /mnt/w && mount -o ro /dev/vdb /mnt/w && dd if=/dev/zero bs=64k count=%d 2>/dev/null | /mnt/w/frame_writer /dev/$port" % (mib * 16), framed=True)
+                framed.append(secs)
+                framed_cpu.append(qemu_secs * 1000 / mib)
+        finally:
+            conn.close()
+            lst.close()
+            stop_raw(vm)
+            shutil.rmtree(work_hint, ignore_errors=True)
+    if writer_disk:
+        shutil.rmtree(os.path.dirname(writer_disk), ignore_errors=True)
     rate = lambda secs: mib / statistics.median(secs)
     print(f"== throughput: {mib} MiB guest stdout -> host")
     print(f"  dd to a bare virtio-serial port     {rate(base):7.1f} MiB/s (p50 of {n})")
+    if framed:
+        print(f"  dd | pipe | frames to the port      {rate(framed):7.1f} MiB/s (p50 of {n}; the guest's hops, a C reader in place of the agent)  ratio {rate(framed) / rate(base):.2f}x")
+        print(f"    QEMU CPU per MiB there: {statistics.median(framed_cpu):.1f} ms (a host that reads at once; against the whole path's below)")
+    else:
+        print("  dd | pipe | frames to the port      skipped (no C compiler or mkfs.ext4 here to build bench/throughput/frame_writer.c)")
     print(f"  cleanroom exec (whole path)         {rate(full):7.1f} MiB/s (p50 of {n}; includes CLI start and exec setup)  ratio {rate(full) / rate(base):.2f}x")
     print(f"  CPU per MiB on the whole path: QEMU {cpu[0]:.1f} ms, daemon {cpu[1]:.1f} ms, CLI {cpu[2]:.1f} ms")
+
+
+def frame_writer_disk():
+    """A small ext4 image holding bench/throughput/frame_writer built static, or None when it cannot be built here."""
+    work = tempfile.mkdtemp(prefix="cr-writer-")
+    root = os.path.join(work, "root")
+    os.makedirs(root)
+    disk = os.path.join(work, "writer.ext4")
+    try:
+        subprocess.run(["cc", "-O2", "-static", "-o", os.path.join(root, "frame_writer"), os.path.join(ROOT, "bench", "throughput", "frame_writer.c")],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-d", root, disk, "8M"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return disk
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(work, ignore_errors=True)
+        return None
+
+
+def port_stream(vm, conn, mib, pipeline, framed):
+    """Runs `pipeline` in the raw VM with $port naming the bench port's device; returns the seconds from sending the
+    command until `mib` MiB of data (frame payloads, when `framed`) arrived on `conn` (the whole path's figure also
+    includes starting the command), and QEMU's CPU seconds meanwhile."""
+    proc, agent, _ = vm
+    script = "for p in /sys/class/virtio-ports/*; do [ \"$(cat $p/name)\" = bench ] && port=$(basename $p) && %s; done" % pipeline
+    # A minimal exec frame: argv as a string list, empty env/cwd/user, no tty.
+    cmd = [b"sh", b"-c", script.encode()]
+    payload = struct.pack(">I", len(cmd)) + b"".join(struct.pack(">I", len(a)) + a for a in cmd)
+    payload += struct.pack(">I", 0) + struct.pack(">I", 0) + struct.pack(">I", 0) + b"\0" + struct.pack(">HH", 0, 0)
+    t0, cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
+    agent.sendall(frame(2, 1 if not framed else 3, payload))
+    buf = bytearray(1 << 20)
+    got, header, body_left = 0, b"", 0
+    while got < mib << 20:
+        count = conn.recv_into(buf)
+        if not count:
+            break
+        if not framed:
+            got += count
+            continue
+        i = 0
+        while i < count:
+            if body_left:
+                take = min(body_left, count - i)
+                body_left, got, i = body_left - take, got + take, i + take
+            else:
+                need = 9 - len(header)
+                header += bytes(buf[i:i + need])
+                i += min(need, count - i)
+                if len(header) == 9:
+                    body_left, header = struct.unpack(">I", header[:4])[0], b""
+    if got != mib << 20:
+        sys.exit(f"bench: the port delivered {got} bytes, expected {mib << 20}")
+    return time.perf_counter() - t0, cpu_seconds(proc.pid) - cpu0
 
 
 def qemu_pid_of(sandbox_id):
