@@ -103,22 +103,34 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         var link = Allocate(sandboxId);
         var attached = NewAttachment(sandboxId, link, policy, allowAll);
         Microsoft.Win32.SafeHandles.SafeFileHandle? tap = null;
+        Task? forgetting = null;
         var rulesAttempted = false;
         try
         {
             tap = TapDevice.Create(link.TapName);
             var interfaceIndex = InterfaceIndex(link.TapName);
+
+            // The address's old flows are forgotten beside the host side's set-up (each conntrack run takes about 10 ms,
+            // on every create): no VM holds this TAP yet, so nothing can open a flow from the address meanwhile, and
+            // both are done before the VM starts.
+            forgetting = ForgetFlowsAsync(link);
             await ConfigureHostSideAsync(link, ct);
-            await ForgetFlowsAsync(link);
             // Attempted, not applied: a killed nft may still have committed, so a failure below always cleans up.
             rulesAttempted = true;
             await _nft.ApplyAsync(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), CancellationToken.None);
+            await forgetting;
             ct.ThrowIfCancellationRequested();
             Register(attached, interfaceIndex);
             return new SandboxNetwork(link, tap);
         }
         catch
         {
+            if (forgetting is not null)
+            {
+                // The address is not handed out again while a conntrack run on it is still going.
+                await forgetting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
             var clean = !rulesAttempted || await TryRemoveRulesAsync(link);
             tap?.Dispose();
             Free(sandboxId, quarantine: !clean);
@@ -520,25 +532,22 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
 
     /// <summary>
     /// Drops conntrack entries of an address a sandbox had: an "established" flow of the previous holder must not
-    /// carry over to the next one. No entries is not an error.
+    /// carry over to the next one. No entries is not an error. Both families at once; a conntrack failure is only logged.
     /// </summary>
-    private async Task ForgetFlowsAsync(SandboxLink link)
-    {
-        foreach (var (family, address) in new[] { ("ipv4", link.GuestAddress), ("ipv6", link.GuestAddress6) })
-        {
-            if (address is null)
-            {
-                continue;
-            }
+    private Task ForgetFlowsAsync(SandboxLink link) =>
+        Task.WhenAll(new (string Family, System.Net.IPAddress? Address)[] { ("ipv4", link.GuestAddress), ("ipv6", link.GuestAddress6) }
+            .Where(entry => entry.Address is not null)
+            .Select(entry => ForgetFlowsAsync(entry.Family, entry.Address!)));
 
-            try
-            {
-                await HostCommand.TryRunAsync("conntrack", ["-D", "-f", family, "-s", address.ToString()], ToolTimeout, CancellationToken.None);
-            }
-            catch (HostCommandException ex)
-            {
-                LogConntrackFailed(_logger, ex.Message);
-            }
+    private async Task ForgetFlowsAsync(string family, System.Net.IPAddress address)
+    {
+        try
+        {
+            await HostCommand.TryRunAsync("conntrack", ["-D", "-f", family, "-s", address.ToString()], ToolTimeout, CancellationToken.None);
+        }
+        catch (HostCommandException ex)
+        {
+            LogConntrackFailed(_logger, ex.Message);
         }
     }
 
