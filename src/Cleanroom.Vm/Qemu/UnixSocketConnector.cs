@@ -8,12 +8,19 @@ namespace Cleanroom.Vm.Qemu;
 /// </summary>
 internal static class UnixSocketConnector
 {
+    // QEMU binds its sockets some 30 to 40 ms after it starts (under TCG here), and they are on the critical path: the
+    // console's gates the guest's boot (QEMU waits for it), QMP's a restore from a template. Retrying every millisecond
+    // at first picks each up within about a millisecond instead of up to ten, for some forty failed connects (well under
+    // a millisecond of CPU); a QEMU slower than that is retried every ten.
+    private static readonly TimeSpan FastRetryDelay = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan FastRetryPeriod = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(10);
 
     public static async Task<Socket> ConnectAsync(string path, Task ownerExited, TimeSpan timeout, string what, CancellationToken ct)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         SocketException? last = null;
         while (true)
         {
@@ -45,7 +52,8 @@ internal static class UnixSocketConnector
             }
 
             // Task.WhenAny does not throw when the delay is cancelled: check the deadline explicitly.
-            await Task.WhenAny(Task.Delay(RetryDelay, deadline.Token), ownerExited);
+            var delay = System.Diagnostics.Stopwatch.GetElapsedTime(started) < FastRetryPeriod ? FastRetryDelay : RetryDelay;
+            await Task.WhenAny(Task.Delay(delay, deadline.Token), ownerExited);
             if (deadline.IsCancellationRequested)
             {
                 ct.ThrowIfCancellationRequested();
