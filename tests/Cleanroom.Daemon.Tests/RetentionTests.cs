@@ -42,6 +42,7 @@ public sealed class RetentionTests
         Assert.False(File.Exists(LogOf(daemon, live.Id, finished)));
         Assert.Equal(SandboxStatus.Ready, daemon.Store.GetSandbox(live.Id)!.Status);
         Assert.Equal(ExecutionStatus.Running, daemon.Store.GetExecution(running.Record.Id)!.Status);
+        Assert.True(File.Exists(LogOf(daemon, live.Id, running.Record.Id)), "the running command's output went");
 
         await daemon.Backend.Programs.Started.ReadAsync().AsTask().WaitAsync(Waits.Bound); // echo
         await daemon.Backend.Programs.Started.ReadAsync().AsTask().WaitAsync(Waits.Bound); // echo
