@@ -53,8 +53,11 @@ public sealed class TestDaemon : IAsyncDisposable
         _stop = new CancellationTokenSource();
         var options = _configure(new DaemonOptions { SocketPath = SocketPath, StateDir = StateDir, AssetsDir = _assetsDir, Accel = "auto", Templates = false });
         _daemon = Task.Run(() => DaemonHost.RunAsync(options, _stop.Token));
+        // Until a connection is accepted, not just until the socket file exists: bind(2) creates the file a moment
+        // before listen(2), and a call made in between fails with Unavailable (seen once in CI as a test's first RPC
+        // refused).
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!File.Exists(SocketPath))
+        while (!await AcceptsConnectionsAsync(SocketPath))
         {
             if (_daemon.IsCompleted)
             {
@@ -115,6 +118,25 @@ public sealed class TestDaemon : IAsyncDisposable
         if (leaked.Count > 0 || leftoverDirs.Length > 0 || stagingLeft)
         {
             throw new InvalidOperationException($"the daemon leaked {leaked.Count} QEMU processes, {leftoverDirs.Length} sandbox directories{(stagingLeft ? " and its workspace staging directory " + staging : "")}");
+        }
+    }
+
+    private static async Task<bool> AcceptsConnectionsAsync(string socketPath)
+    {
+        if (!File.Exists(socketPath))
+        {
+            return false;
+        }
+
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 
