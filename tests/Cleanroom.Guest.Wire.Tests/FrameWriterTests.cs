@@ -38,6 +38,40 @@ public sealed class FrameWriterTests
     }
 
     [Fact]
+    public async Task Frames_from_a_writer_and_its_successor_for_a_new_peer_never_interleave()
+    {
+        // The guest replaces its writer when a second hello arrives (a new host on the same port), while an output
+        // pump may still be sending through the old one: both must take turns on the one stream.
+        await using var pair = await SocketPair.CreateAsync();
+        var first = new FrameWriter(pair.Guest, 1024, payloadsInPlace: true);
+        var successor = first.ForPeer(Limits.MaxFramePayload);
+        const int PerWriter = 12;
+        var writes = Enumerable.Range(0, 4).Select(index => Task.Run(async () =>
+        {
+            var writer = index % 2 == 0 ? first : successor;
+            var size = index % 2 == 0 ? 1024 : 256 * 1024;
+            for (var i = 0; i < PerWriter; i++)
+            {
+                await writer.WriteAsync(FrameType.Stdout, (uint)index, Payload(index, i, size), CancellationToken.None);
+            }
+        })).ToArray();
+
+        var reader = new FrameReader(pair.Host, Limits);
+        var next = new int[4];
+        for (var received = 0; received < 4 * PerWriter; received++)
+        {
+            var frame = await reader.ReadAsync(CancellationToken.None) ?? throw new InvalidOperationException("the stream ended early");
+            var index = (int)frame.StreamId;
+            Assert.Equal(Payload(index, next[index], index % 2 == 0 ? 1024 : 256 * 1024), frame.Payload.ToArray());
+            next[index]++;
+        }
+
+        await Task.WhenAll(writes);
+        Assert.All(next, count => Assert.Equal(PerWriter, count));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => first.WriteAsync(FrameType.Stdout, 1, new byte[1025], CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_copying_writer_has_taken_the_payload_when_the_call_returns_even_while_the_frame_waits()
     {
         // The host's writer copies: a caller that stops waiting for a write (a stdin upload whose tool exited) may

@@ -13,7 +13,7 @@ public sealed class FrameWriter
     private readonly Stream _stream;
     private readonly int _maxPayload;
     private readonly bool _payloadsInPlace;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _gate;
 
     /// <param name="stream">The connection.</param>
     /// <param name="maxPayload">The peer's frame limit.</param>
@@ -24,11 +24,24 @@ public sealed class FrameWriter
     /// write and reuse that buffer.
     /// </param>
     public FrameWriter(Stream stream, int maxPayload, bool payloadsInPlace = false)
+        : this(stream, maxPayload, payloadsInPlace, new SemaphoreSlim(1, 1))
+    {
+    }
+
+    private FrameWriter(Stream stream, int maxPayload, bool payloadsInPlace, SemaphoreSlim gate)
     {
         _stream = stream;
         _maxPayload = maxPayload;
         _payloadsInPlace = payloadsInPlace;
+        _gate = gate;
     }
+
+    /// <summary>
+    /// A writer on the same connection for a peer whose frame limit is <paramref name="maxPayload"/> (known once its
+    /// hello arrived). It shares this writer's gate: a caller still holding this one (a frame already on its way when
+    /// a new peer said hello) and callers of the new one never interleave their frames on the stream.
+    /// </summary>
+    public FrameWriter ForPeer(int maxPayload) => new(_stream, maxPayload, _payloadsInPlace, _gate);
 
     public async Task WriteAsync(FrameType type, uint streamId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {

@@ -148,7 +148,8 @@ public sealed class AgentServer
         var host = HelloMessage.Decode(frame.Payload.Span);
         var reply = new HelloMessage(HelloMessage.CurrentVersion, host.Nonce, _limits.MaxFramePayload, _limits.InitialWindow, _software);
         await _writer.WriteAsync(FrameType.Hello, 0, reply.Encode(), cancellationToken);
-        _writer = new FrameWriter(_stream, host.MaxFramePayload, payloadsInPlace: true);
+        // The same gate as before: an output frame of the previous host's may still be leaving (a second hello).
+        _writer = _writer.ForPeer(host.MaxFramePayload);
         _host = host;
     }
 

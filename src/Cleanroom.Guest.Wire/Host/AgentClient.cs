@@ -76,7 +76,7 @@ public sealed class AgentClient : IAsyncDisposable
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(helloTimeout);
             var guest = await client._hello.Task.WaitAsync(helloTimeout, cancellationToken);
-            client._writer = new FrameWriter(stream, guest.MaxFramePayload);
+            client._writer = client._writer.ForPeer(guest.MaxFramePayload);
             if (takeOver is { Count: > 0 })
             {
                 step = "answer the hello and the takeover";
