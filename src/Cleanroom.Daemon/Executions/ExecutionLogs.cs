@@ -69,6 +69,10 @@ public sealed class ExecutionLogs
         {
             File.Delete(PathOf(sandboxId, executionId));
         }
+        catch (DirectoryNotFoundException)
+        {
+            // The sandbox's logs went already (with its record, or a prune of empty directories): nothing to delete.
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _logger.LogWarning("could not delete the output of execution {Id}: {Reason}", executionId, ex.Message);
