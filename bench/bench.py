@@ -44,6 +44,12 @@ def host_hello():
     return frame(HELLO, 0, struct.pack(">IHQII", MAGIC, 2, secrets.randbits(64), 262144, 1 << 20) + struct.pack(">I", len(sw)) + sw)
 
 
+def exec_payload(argv):
+    """A minimal exec request: argv as a string list, empty env, cwd and user, no tty."""
+    return (struct.pack(">I", len(argv)) + b"".join(struct.pack(">I", len(a)) + a for a in argv)
+            + struct.pack(">III", 0, 0, 0) + b"\0" + struct.pack(">HH", 0, 0))
+
+
 def read_exact(sock, n):
     buf = b""
     while len(buf) < n:
@@ -446,10 +452,7 @@ def port_stream(vm, conn, mib, pipeline, framed):
     includes starting the command), and QEMU's CPU seconds meanwhile."""
     proc, agent, _ = vm
     script = "for p in /sys/class/virtio-ports/*; do [ \"$(cat $p/name)\" = bench ] && port=$(basename $p) && %s; done" % pipeline
-    # A minimal exec frame: argv as a string list, empty env/cwd/user, no tty.
-    cmd = [b"sh", b"-c", script.encode()]
-    payload = struct.pack(">I", len(cmd)) + b"".join(struct.pack(">I", len(a)) + a for a in cmd)
-    payload += struct.pack(">I", 0) + struct.pack(">I", 0) + struct.pack(">I", 0) + b"\0" + struct.pack(">HH", 0, 0)
+    payload = exec_payload([b"sh", b"-c", script.encode()])
     t0, cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
     agent.sendall(frame(2, 1 if not framed else 3, payload))
     buf = bytearray(1 << 20)
@@ -482,9 +485,7 @@ def agent_stream(vm, mib, stream):
     script as the host, which grants the window back as soon as a quarter of it arrived instead of after storing it;
     returns the seconds from sending the exec until its exit, and QEMU's CPU seconds meanwhile."""
     proc, agent, _ = vm
-    argv = [b"dd", b"if=/dev/zero", b"bs=65536", b"count=%d" % (mib * 16)]
-    payload = struct.pack(">I", len(argv)) + b"".join(struct.pack(">I", len(a)) + a for a in argv)
-    payload += struct.pack(">I", 0) + struct.pack(">I", 0) + struct.pack(">I", 0) + b"\0" + struct.pack(">HH", 0, 0)
+    payload = exec_payload([b"dd", b"if=/dev/zero", b"bs=65536", b"count=%d" % (mib * 16)])
     t0, cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
     agent.sendall(frame(2, stream, payload))
     pending = bytearray()
