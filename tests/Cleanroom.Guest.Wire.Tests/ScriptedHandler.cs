@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Cleanroom.Guest.Wire.Guest;
 using Cleanroom.Guest.Wire.Messages;
@@ -44,21 +45,32 @@ internal sealed class ScriptedHandler : IExecHandler
 
     private static async Task EmitAsync(ExecSession session, OutputStreamKind kind, long total, bool handOver, CancellationToken cancellationToken)
     {
-        var buffer = new byte[50_000];
+        const int ChunkSize = 50_000;
+        var buffer = new byte[ChunkSize];
         for (long sent = 0; sent < total;)
         {
             if (handOver)
             {
-                buffer = new byte[buffer.Length];
+                // As the pump does: a pooled array, filled, then given up; arrays the session returned come back
+                // here and are overwritten, so a session that returned one too early resends the wrong bytes.
+                buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
             }
 
-            var n = (int)Math.Min(buffer.Length, total - sent);
+            var n = (int)Math.Min(ChunkSize, total - sent);
             for (var i = 0; i < n; i++)
             {
                 buffer[i] = PatternByte(sent + i);
             }
 
-            await session.WriteOutputAsync(kind, buffer.AsMemory(0, n), handOver, cancellationToken);
+            if (handOver)
+            {
+                await session.WriteRentedOutputAsync(kind, buffer, n, cancellationToken);
+            }
+            else
+            {
+                await session.WriteOutputAsync(kind, buffer.AsMemory(0, n), cancellationToken);
+            }
+
             sent += n;
         }
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cleanroom.Guest.Wire.Guest;
 
 namespace Cleanroom.Guest.Wire.Tests;
@@ -53,5 +54,39 @@ public class UnacknowledgedOutputTests
         kept.Acknowledge(1000);
         Assert.Equal(0, kept.Kept);
         Assert.Empty(kept.Snapshot());
+    }
+
+    [Fact]
+    public void A_rented_array_goes_back_to_its_pool_once_the_last_piece_cut_from_it_is_acknowledged_and_not_before()
+    {
+        // The pump's 256 KiB buffer is sent as several frames when the window is short; the pump reads into the array
+        // again once it is back in the pool, so returning it while a piece of it is kept would replay the wrong bytes.
+        var pool = new RecordingPool();
+        var kept = new UnacknowledgedOutput(pool);
+        var first = new byte[100];
+        var second = new byte[100];
+        kept.Keep(OutputStreamKind.Stdout, first.AsMemory(0, 40));
+        kept.Keep(OutputStreamKind.Stdout, first.AsMemory(40, 60), rented: first);
+        kept.Keep(OutputStreamKind.Stderr, second.AsMemory(0, 10), rented: second);
+
+        kept.Acknowledge(40);
+        kept.Acknowledge(59);
+        Assert.Empty(pool.Returned);
+
+        kept.Acknowledge(1);
+        Assert.Equal([first], pool.Returned);
+
+        kept.Acknowledge(10);
+        Assert.Equal([first, second], pool.Returned);
+        Assert.Equal(0, kept.Kept);
+    }
+
+    private sealed class RecordingPool : ArrayPool<byte>
+    {
+        public List<byte[]> Returned { get; } = [];
+
+        public override byte[] Rent(int minimumLength) => new byte[minimumLength];
+
+        public override void Return(byte[] array, bool clearArray = false) => Returned.Add(array);
     }
 }

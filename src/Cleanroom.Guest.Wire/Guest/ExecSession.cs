@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Channels;
 using Cleanroom.Guest.Wire.FlowControl;
 using Cleanroom.Guest.Wire.Framing;
@@ -87,17 +88,25 @@ public sealed class ExecSession : IDisposable
         return null;
     }
 
-    /// <summary>Sends output (copied where a durable session keeps it); see the overload.</summary>
-    public Task WriteOutputAsync(OutputStreamKind kind, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        WriteOutputAsync(kind, data, handedOver: false, cancellationToken);
-
     /// <summary>
     /// Sends output, waiting for window when the host is behind, and for a host while none has the stream (durable
-    /// sessions). Throws <see cref="WireProtocolException"/> once the session is closed. With
-    /// <paramref name="handedOver"/> the caller gives up <paramref name="data"/> (it never writes those bytes again), so
-    /// a durable session keeps them for a takeover as they are instead of copying them.
+    /// sessions). Throws <see cref="WireProtocolException"/> once the session is closed. A durable session keeps a
+    /// copy of the bytes for a takeover.
     /// </summary>
-    public async Task WriteOutputAsync(OutputStreamKind kind, ReadOnlyMemory<byte> data, bool handedOver, CancellationToken cancellationToken)
+    public Task WriteOutputAsync(OutputStreamKind kind, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        WriteOutputAsync(kind, data, rented: null, cancellationToken);
+
+    /// <summary>
+    /// Sends the first <paramref name="length"/> bytes of <paramref name="rented"/>, an array from
+    /// <see cref="ArrayPool{T}.Shared"/> that the caller gives up: a durable session keeps the bytes for a takeover as
+    /// they are instead of copying them, and the array returns to the pool once the host has acknowledged them (or,
+    /// without a takeover to serve, once they are written). An array given up by a write that fails is left to the
+    /// garbage collector.
+    /// </summary>
+    public Task WriteRentedOutputAsync(OutputStreamKind kind, byte[] rented, int length, CancellationToken cancellationToken) =>
+        WriteOutputAsync(kind, rented.AsMemory(0, length), rented, cancellationToken);
+
+    private async Task WriteOutputAsync(OutputStreamKind kind, ReadOnlyMemory<byte> data, byte[]? rented, CancellationToken cancellationToken)
     {
         var type = kind == OutputStreamKind.Stdout ? FrameType.Stdout : FrameType.Stderr;
         while (!data.IsEmpty)
@@ -114,6 +123,9 @@ public sealed class ExecSession : IDisposable
             }
 
             var piece = data[..credit];
+
+            // The array goes with the last piece cut from it: it is free once that piece is acknowledged or written.
+            var lastOfArray = credit == data.Length ? rented : null;
             await _send.WaitAsync(cancellationToken);
             try
             {
@@ -125,9 +137,9 @@ public sealed class ExecSession : IDisposable
                         continue;
                     }
 
-                    if (handedOver)
+                    if (rented is not null)
                     {
-                        _unacknowledged?.Keep(kind, piece);
+                        _unacknowledged?.Keep(kind, piece, lastOfArray);
                     }
                     else
                     {
@@ -142,6 +154,11 @@ public sealed class ExecSession : IDisposable
                 catch (Exception ex) when (_unacknowledged is not null && IsLostConnection(ex))
                 {
                     // Kept: the host that takes the stream over gets it again.
+                }
+
+                if (_unacknowledged is null && lastOfArray is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(lastOfArray);
                 }
             }
             finally

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Cleanroom.Guest.Wire.Guest;
 
 /// <summary>
@@ -6,15 +8,21 @@ namespace Cleanroom.Guest.Wire.Guest;
 /// once the bytes are stored, so the bytes kept never exceed the window the host granted: they are bounded by the
 /// host's initial window (a megabyte by default), and are usually the last frame or two. A piece handed over with
 /// <see cref="Keep"/> may sit in a larger array; the agent's output pump hands over only arrays at least half full,
-/// so the memory held is at most twice that. Positions count stdout and stderr bytes together, in the order they were
-/// sent.
+/// so the memory held is at most twice that. Such an array can go back to its pool once the last piece in it is
+/// acknowledged (<c>Keep</c>'s <c>rented</c>): the pump then reads into the same few arrays instead of allocating one
+/// per frame, which under TCG cost the agent a garbage collection every few megabytes. Positions count stdout and
+/// stderr bytes together, in the order they were sent.
 /// </summary>
 public sealed class UnacknowledgedOutput
 {
-    private readonly Queue<(OutputStreamKind Kind, ReadOnlyMemory<byte> Data)> _pieces = new();
+    private readonly Queue<(OutputStreamKind Kind, ReadOnlyMemory<byte> Data, byte[]? Rented)> _pieces = new();
+    private readonly ArrayPool<byte> _pool;
 
     // Bytes of the first piece that are acknowledged already.
     private int _headSkip;
+
+    /// <summary>Keeps output; arrays handed over as rented go back to <paramref name="pool"/> (the shared pool by default).</summary>
+    public UnacknowledgedOutput(ArrayPool<byte>? pool = null) => _pool = pool ?? ArrayPool<byte>.Shared;
 
     /// <summary>Every output byte ever sent on this stream.</summary>
     public long Sent { get; private set; }
@@ -39,15 +47,25 @@ public sealed class UnacknowledgedOutput
         Keep(kind, copy);
     }
 
-    /// <summary>Keeps bytes about to be sent as they are: the caller has handed them over and never writes them again.</summary>
-    public void Keep(OutputStreamKind kind, ReadOnlyMemory<byte> data)
+    /// <summary>
+    /// Keeps bytes about to be sent as they are: the caller has handed them over and never writes them again. With
+    /// <paramref name="rented"/> (the array they lie in, from this instance's pool) this is the last piece kept from that
+    /// array, and the array returns to the pool when the piece is acknowledged. Its bytes must have been written to the
+    /// host by then; a host acknowledges only what it stored, so that holds unless the host claims bytes it never got.
+    /// </summary>
+    public void Keep(OutputStreamKind kind, ReadOnlyMemory<byte> data, byte[]? rented = null)
     {
         if (data.IsEmpty)
         {
+            if (rented is not null)
+            {
+                _pool.Return(rented);
+            }
+
             return;
         }
 
-        _pieces.Enqueue((kind, data));
+        _pieces.Enqueue((kind, data, rented));
         Sent += data.Length;
     }
 
@@ -65,12 +83,17 @@ public sealed class UnacknowledgedOutput
         var drop = position - Acknowledged;
         while (drop > 0)
         {
-            var (_, head) = _pieces.Peek();
+            var (_, head, rented) = _pieces.Peek();
             var left = head.Length - _headSkip;
             if (drop >= left)
             {
                 _pieces.Dequeue();
                 _headSkip = 0;
+                if (rented is not null)
+                {
+                    _pool.Return(rented);
+                }
+
                 drop -= left;
             }
             else
@@ -92,7 +115,7 @@ public sealed class UnacknowledgedOutput
     {
         var pieces = new List<(OutputStreamKind, ReadOnlyMemory<byte>)>(_pieces.Count);
         var first = true;
-        foreach (var (kind, data) in _pieces)
+        foreach (var (kind, data, _) in _pieces)
         {
             pieces.Add((kind, data[(first ? _headSkip : 0)..]));
             first = false;

@@ -63,9 +63,9 @@ internal sealed unsafe class OutputPump
     private void Run()
     {
         // From the pool: most commands print little, and their pumps reuse the buffers of earlier ones. A large read's
-        // buffer is handed to the session, which keeps it until the host has stored it (a takeover resends it), and
-        // the next read gets another; a small read is copied there instead, so a trickle of output does not hold a
-        // buffer per byte. Only the buffer never handed over goes back to the pool.
+        // buffer is handed to the session, which keeps it until the host has stored it (a takeover resends it) and
+        // then returns it to the pool, and the next read gets another; a small read is copied there instead, so a
+        // trickle of output does not hold a buffer per byte. The buffer never handed over goes back to the pool here.
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
@@ -129,15 +129,18 @@ internal sealed unsafe class OutputPump
 
             if (read > 0)
             {
-                var handOver = read >= HandOverBytes;
-                var data = buffer.AsMemory(0, (int)read);
-                if (handOver)
+                if (read >= HandOverBytes)
                 {
-                    // The session owns the old one from here, even if the write below fails halfway.
+                    // The session owns this one from here, even if the write fails halfway, and returns it to the pool
+                    // once the host has stored its bytes; the next read gets another (usually one returned so).
+                    var full = buffer;
                     buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                    _session.WriteRentedOutputAsync(_kind, full, (int)read, _cancellationToken).GetAwaiter().GetResult();
                 }
-
-                _session.WriteOutputAsync(_kind, data, handOver, _cancellationToken).GetAwaiter().GetResult();
+                else
+                {
+                    _session.WriteOutputAsync(_kind, buffer.AsMemory(0, (int)read), _cancellationToken).GetAwaiter().GetResult();
+                }
 
                 if (idleDeadline != 0)
                 {
