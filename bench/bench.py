@@ -343,8 +343,10 @@ def bench_throughput(d, n, mib=64):
         # dd with 64 KiB blocks, as in the baseline: busybox head is itself slow under TCG. The output is read here
         # in 1 MiB chunks and counted, as the baseline reads its port, so neither side pays for keeping it. Unmeasured
         # runs first: a sustained stream through a daemon that has been up a while is the case measured, not the
-        # first translation of the path under TCG nor the daemon's JIT tiering its hot paths up, which goes on for
-        # the first few hundred MiB after a start (seen as the daemon's compiler thread busy in runs 2 to 5).
+        # first translation of the path under TCG nor the daemon's JIT tiering its hot paths up. That tiering comes
+        # in a burst after a few hundred MiB (in runs 4 to 9 of a fresh daemon, up to 1.7 ms of the compiler thread's
+        # CPU per MiB, a third of the machine's spare CPU), so warming up stops only once two runs in a row kept the
+        # compiler thread idle.
         cmd = [CLI, "exec", "--in", sid, "--", "dd", "if=/dev/zero", "bs=65536", f"count={mib * 16}"]
 
         def run():
@@ -356,8 +358,13 @@ def bench_throughput(d, n, mib=64):
             if got != mib << 20:
                 sys.exit(f"bench: got {got} bytes, expected {mib << 20}")
 
-        for _ in range(5):
+        warm_runs, jit0, quiet = 0, sum(jit_seconds(p) for p in daemon), 0
+        while warm_runs < 5 or (quiet < 2 and warm_runs < 20):
+            before = sum(jit_seconds(p) for p in daemon)
             run()
+            warm_runs += 1
+            quiet = quiet + 1 if sum(jit_seconds(p) for p in daemon) - before <= 0.01 else 0
+        warm_jit = sum(jit_seconds(p) for p in daemon) - jit0
         full = []
         cpu0 = (cpu_seconds(qemu), sum(cpu_seconds(p) for p in daemon), resource.getrusage(resource.RUSAGE_CHILDREN))
         for _ in range(n):
@@ -428,6 +435,7 @@ def bench_throughput(d, n, mib=64):
     print(f"  stored by the daemon, no client     {rate(stored):7.1f} MiB/s (p50 of {n}; CreateExecution, nobody follows the output)  ratio {rate(stored) / rate(base):.2f}x")
     print(f"  cleanroom exec (whole path)         {rate(full):7.1f} MiB/s (p50 of {n}; includes CLI start and exec setup)  ratio {rate(full) / rate(base):.2f}x")
     print(f"  CPU per MiB on the whole path: QEMU {cpu[0]:.1f} ms, daemon {cpu[1]:.1f} ms, CLI {cpu[2]:.1f} ms")
+    print(f"  (after {warm_runs} unmeasured runs; the daemon's JIT compiler thread took {warm_jit * 1000:.0f} ms of CPU in them)")
 
 
 def frame_writer_disk():
@@ -647,6 +655,21 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def jit_seconds(pid):
+    """CPU seconds of the .NET runtime's tiered-compilation thread in process `pid` (0 when it has none)."""
+    total = 0.0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if "Tiered" in stat[stat.index("(") + 1:stat.rindex(")")]:
+            fields = stat.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def timed(d, *args, runs=10, cwd=None):
