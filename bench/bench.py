@@ -39,9 +39,9 @@ def frame(ftype, stream, payload):
 
 
 def host_hello():
-    """The daemon's limits (WireLimits.Default): 256 KiB frames, a 1 MiB output window per stream."""
+    """The daemon's limits (WireLimits.Daemon): 256 KiB frames, a 4 MiB output window per stream."""
     sw = b"bench"
-    return frame(HELLO, 0, struct.pack(">IHQII", MAGIC, 2, secrets.randbits(64), 262144, 1 << 20) + struct.pack(">I", len(sw)) + sw)
+    return frame(HELLO, 0, struct.pack(">IHQII", MAGIC, 2, secrets.randbits(64), 262144, 4 << 20) + struct.pack(">I", len(sw)) + sw)
 
 
 def exec_payload(argv):

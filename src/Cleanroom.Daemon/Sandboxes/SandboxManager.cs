@@ -1078,7 +1078,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
                 var stream = await vm.ConnectAgentAsync(launch.Token);
                 try
                 {
-                    return await AgentClient.ConnectAsync(stream, WireLimits.Default, limit, launch.Token, takeOver);
+                    return await AgentClient.ConnectAsync(stream, WireLimits.Daemon, limit, launch.Token, takeOver);
                 }
                 catch
                 {

@@ -6,7 +6,7 @@ namespace Cleanroom.Guest.Wire.Guest;
 /// Output a stream sent that its host has not acknowledged yet, kept so a host that takes the stream over after a
 /// restart gets again what the old host may have lost. The host acknowledges by granting window, which it does only
 /// once the bytes are stored, so the bytes kept never exceed the window the host granted: they are bounded by the
-/// host's initial window (a megabyte by default), and are usually the last frame or two. A piece handed over with
+/// host's initial window (the daemon's is 4 MiB), and are usually the last frame or two. A piece handed over with
 /// <see cref="Keep"/> may sit in a larger array; the agent's output pump hands over only arrays at least half full,
 /// so the memory held is at most twice that. Such an array can go back to its pool once the last piece in it is
 /// acknowledged (<c>Keep</c>'s <c>rented</c>): the pump then reads into the same few arrays instead of allocating one
