@@ -127,7 +127,8 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
                     continue;
                 }
 
-                var data = ByteString.CopyFrom(chunk.Data.Span[(int)skip..]);
+                // Wrapped, not copied: the log reader gives every record an array of its own and never touches it again.
+                var data = UnsafeByteOperations.UnsafeWrap(chunk.Data[(int)skip..]);
                 skip = 0;
                 var message = NewEvent(record);
                 if (chunk.Stream == OutputStreamKind.Stdout)
