@@ -7,7 +7,7 @@ namespace Cleanroom.Client;
 public static class DaemonChannel
 {
     // A daemon that does not accept within this time is as good as absent; fail with a clear line instead of hanging.
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The channel, with the system roots and no client certificate for an https endpoint.</summary>
     public static GrpcChannel Create(DaemonEndpoint endpoint) => Create(endpoint, DaemonTls.Default);
@@ -49,7 +49,7 @@ public static class DaemonChannel
         });
     }
 
-    private static async ValueTask<Stream> ConnectUnixAsync(string socketPath, CancellationToken cancellationToken)
+    internal static async ValueTask<Stream> ConnectUnixAsync(string socketPath, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try

@@ -1,15 +1,25 @@
 using Cleanroom.Api.V1;
+using Cleanroom.Client.Connect;
+using Cleanroom.Client.Exec;
 using Grpc.Net.Client;
 
 namespace Cleanroom.Client;
 
-/// <summary>One channel to the daemon and the typed clients of every cleanroom.v1 service on it.</summary>
+/// <summary>
+/// One channel to the daemon and the typed clients of every cleanroom.v1 service on it; on a unix socket also a
+/// Connect channel over HTTP/1.1 that carries the calls following a command's output (<see cref="ConnectChannel"/>).
+/// </summary>
 public sealed class DaemonConnection : IDisposable
 {
+    private const string RunExecutionProcedure = "/cleanroom.v1.ExecutionService/RunExecution";
+    private const string StreamExecutionProcedure = "/cleanroom.v1.ExecutionService/StreamExecution";
+    private readonly ConnectChannel? _output;
+
     private DaemonConnection(DaemonEndpoint endpoint, GrpcChannel channel)
     {
         Endpoint = endpoint;
         Channel = channel;
+        _output = ConnectChannel.ForUnixSocket(endpoint);
         Sandboxes = new SandboxService.SandboxServiceClient(channel);
         Executions = new ExecutionService.ExecutionServiceClient(channel);
         System = new SystemService.SystemServiceClient(channel);
@@ -45,6 +55,36 @@ public sealed class DaemonConnection : IDisposable
     /// <exception cref="DaemonTlsException">The TLS files cannot be used.</exception>
     public static DaemonConnection Open(DaemonEndpoint endpoint, DaemonTls tls) => new(endpoint, DaemonChannel.Create(endpoint, tls));
 
-    /// <summary>Closes the channel.</summary>
-    public void Dispose() => Channel.Dispose();
+    /// <summary>RunExecution: creates the command and streams its events (Connect on a unix socket, else gRPC).</summary>
+    public OutputCall RunExecution(CreateExecutionRequest request, CancellationToken cancellationToken)
+    {
+        if (_output is not null)
+        {
+            var stream = _output.ServerStream(RunExecutionProcedure, request, ExecutionStreamEvent.Parser, cancellationToken);
+            return new OutputCall(stream, stream);
+        }
+
+        var call = Executions.RunExecution(request, cancellationToken: cancellationToken);
+        return new OutputCall(call.ResponseStream, call);
+    }
+
+    /// <summary>StreamExecution: follows an execution's events (Connect on a unix socket, else gRPC).</summary>
+    public OutputCall StreamExecution(StreamExecutionRequest request, CancellationToken cancellationToken)
+    {
+        if (_output is not null)
+        {
+            var stream = _output.ServerStream(StreamExecutionProcedure, request, ExecutionStreamEvent.Parser, cancellationToken);
+            return new OutputCall(stream, stream);
+        }
+
+        var call = Executions.StreamExecution(request, cancellationToken: cancellationToken);
+        return new OutputCall(call.ResponseStream, call);
+    }
+
+    /// <summary>Closes the channels.</summary>
+    public void Dispose()
+    {
+        Channel.Dispose();
+        _output?.Dispose();
+    }
 }

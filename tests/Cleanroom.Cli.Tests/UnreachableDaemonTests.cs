@@ -13,6 +13,8 @@ public sealed class UnreachableDaemonTests : IDisposable
     [InlineData("sandbox", "ls")]
     [InlineData("sandbox", "create")]
     [InlineData("exec", "--", "true")]
+    // Its first call follows the command's output, which goes over Connect on HTTP/1.1, not gRPC.
+    [InlineData("exec", "--in", "01jabcdefghjkmnpqrstvwxyz0", "--", "true")]
     [InlineData("doctor")]
     public async Task A_missing_socket_is_one_clear_line_and_exit_1(params string[] args)
     {

@@ -149,7 +149,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
 
         StreamAttempt attempt;
         string executionId;
-        using (var call = _daemon.Executions.RunExecution(NewExecutionRequest(sandboxId), cancellationToken: _abort.Token))
+        using (var call = _daemon.RunExecution(NewExecutionRequest(sandboxId), _abort.Token))
         {
             try
             {
@@ -262,9 +262,9 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
 
     private async Task<StreamAttempt> StreamOnceAsync(string sandboxId, string executionId, long printed)
     {
-        using var call = _daemon.Executions.StreamExecution(
+        using var call = _daemon.StreamExecution(
             new StreamExecutionRequest { SandboxId = sandboxId, ExecutionId = executionId, Follow = true, OutputOffset = printed },
-            cancellationToken: _abort.Token);
+            _abort.Token);
         return await FollowAsync(call.ResponseStream, sandboxId, executionId, printed);
     }
 
