@@ -345,8 +345,8 @@ def bench_throughput(d, n, mib=64):
         # runs first: a sustained stream through a daemon that has been up a while is the case measured, not the
         # first translation of the path under TCG nor the daemon's JIT tiering its hot paths up. That tiering comes
         # in a burst after a few hundred MiB (in runs 4 to 9 of a fresh daemon, up to 1.7 ms of the compiler thread's
-        # CPU per MiB, a third of the machine's spare CPU), so warming up stops only once two runs in a row kept the
-        # compiler thread idle.
+        # CPU per MiB, a third of the machine's spare CPU), so warming up takes at least 10 runs and stops only once
+        # three runs in a row kept the compiler thread (nearly) idle: quiet runs can come before the burst.
         cmd = [CLI, "exec", "--in", sid, "--", "dd", "if=/dev/zero", "bs=65536", f"count={mib * 16}"]
 
         def run():
@@ -359,7 +359,7 @@ def bench_throughput(d, n, mib=64):
                 sys.exit(f"bench: got {got} bytes, expected {mib << 20}")
 
         warm_runs, jit0, quiet = 0, sum(jit_seconds(p) for p in daemon), 0
-        while warm_runs < 5 or (quiet < 2 and warm_runs < 20):
+        while warm_runs < 10 or (quiet < 3 and warm_runs < 24):
             before = sum(jit_seconds(p) for p in daemon)
             run()
             warm_runs += 1
