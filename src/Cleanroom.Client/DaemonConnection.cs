@@ -1,6 +1,8 @@
 using Cleanroom.Api.V1;
 using Cleanroom.Client.Connect;
 using Cleanroom.Client.Exec;
+using Google.Protobuf;
+using Grpc.Core;
 using Grpc.Net.Client;
 
 namespace Cleanroom.Client;
@@ -56,35 +58,30 @@ public sealed class DaemonConnection : IDisposable
     public static DaemonConnection Open(DaemonEndpoint endpoint, DaemonTls tls) => new(endpoint, DaemonChannel.Create(endpoint, tls));
 
     /// <summary>RunExecution: creates the command and streams its events (Connect on a unix socket, else gRPC).</summary>
-    public OutputCall RunExecution(CreateExecutionRequest request, CancellationToken cancellationToken)
-    {
-        if (_output is not null)
-        {
-            var stream = _output.ServerStream(RunExecutionProcedure, request, ExecutionStreamEvent.Parser, cancellationToken);
-            return new OutputCall(stream, stream);
-        }
-
-        var call = Executions.RunExecution(request, cancellationToken: cancellationToken);
-        return new OutputCall(call.ResponseStream, call);
-    }
+    public OutputCall RunExecution(CreateExecutionRequest request, CancellationToken cancellationToken) =>
+        Follow(RunExecutionProcedure, request, (r, o) => Executions.RunExecution(r, o), cancellationToken);
 
     /// <summary>StreamExecution: follows an execution's events (Connect on a unix socket, else gRPC).</summary>
-    public OutputCall StreamExecution(StreamExecutionRequest request, CancellationToken cancellationToken)
-    {
-        if (_output is not null)
-        {
-            var stream = _output.ServerStream(StreamExecutionProcedure, request, ExecutionStreamEvent.Parser, cancellationToken);
-            return new OutputCall(stream, stream);
-        }
-
-        var call = Executions.StreamExecution(request, cancellationToken: cancellationToken);
-        return new OutputCall(call.ResponseStream, call);
-    }
+    public OutputCall StreamExecution(StreamExecutionRequest request, CancellationToken cancellationToken) =>
+        Follow(StreamExecutionProcedure, request, (r, o) => Executions.StreamExecution(r, o), cancellationToken);
 
     /// <summary>Closes the channels.</summary>
     public void Dispose()
     {
         Channel.Dispose();
         _output?.Dispose();
+    }
+
+    private OutputCall Follow<TRequest>(string procedure, TRequest request, Func<TRequest, CallOptions, AsyncServerStreamingCall<ExecutionStreamEvent>> grpc, CancellationToken cancellationToken)
+        where TRequest : IMessage
+    {
+        if (_output is not null)
+        {
+            var stream = _output.ServerStream(procedure, request, ExecutionStreamEvent.Parser, cancellationToken);
+            return new OutputCall(stream, stream);
+        }
+
+        var call = grpc(request, new CallOptions(cancellationToken: cancellationToken));
+        return new OutputCall(call.ResponseStream, call);
     }
 }
