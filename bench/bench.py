@@ -651,10 +651,15 @@ def bench_warm(n, pool=2):
         print("  " + line[line.index("Template"):])
 
 
+def stat_cpu_seconds(stat):
+    """User plus system CPU seconds from the text of a /proc/.../stat file."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return stat_cpu_seconds(f.read())
 
 
 def jit_seconds(pid):
@@ -667,8 +672,7 @@ def jit_seconds(pid):
         except OSError:
             continue
         if "Tiered" in stat[stat.index("(") + 1:stat.rindex(")")]:
-            fields = stat.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            total += stat_cpu_seconds(stat)
     return total
 
 

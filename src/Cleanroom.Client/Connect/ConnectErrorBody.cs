@@ -10,12 +10,12 @@ namespace Cleanroom.Client.Connect;
 internal static class ConnectErrorBody
 {
     /// <summary>An end-of-stream message: <c>{}</c> after success, <c>{"error": {...}}</c> after a failure.</summary>
-    public static void ThrowIfError(ReadOnlySpan<byte> endOfStream)
+    public static void ThrowIfError(ReadOnlyMemory<byte> endOfStream)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(endOfStream.ToArray());
+            document = JsonDocument.Parse(endOfStream);
         }
         catch (JsonException ex)
         {

@@ -29,7 +29,7 @@ public sealed class ConnectStreamingCall<TResponse> : IAsyncStreamReader<TRespon
 
     private readonly HttpClient _http;
     private readonly string _path;
-    private readonly byte[] _request;
+    private readonly byte[] _envelope;
     private readonly MessageParser<TResponse> _parser;
     private readonly CancellationTokenSource _cancel;
     private readonly byte[] _header = new byte[EnvelopeHeader];
@@ -42,7 +42,11 @@ public sealed class ConnectStreamingCall<TResponse> : IAsyncStreamReader<TRespon
     {
         _http = http;
         _path = path;
-        _request = request.ToByteArray();
+        // The request as its one envelope, serialised in place.
+        var size = request.CalculateSize();
+        _envelope = new byte[EnvelopeHeader + size];
+        BinaryPrimitives.WriteUInt32BigEndian(_envelope.AsSpan(1), (uint)size);
+        request.WriteTo(_envelope.AsSpan(EnvelopeHeader));
         _parser = parser;
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
     }
@@ -124,14 +128,11 @@ public sealed class ConnectStreamingCall<TResponse> : IAsyncStreamReader<TRespon
 
     private async Task<Stream> StartAsync()
     {
-        var envelope = new byte[EnvelopeHeader + _request.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(envelope.AsSpan(1), (uint)_request.Length);
-        _request.CopyTo(envelope, EnvelopeHeader);
         using var request = new HttpRequestMessage(HttpMethod.Post, _path)
         {
             Version = System.Net.HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(envelope),
+            Content = new ByteArrayContent(_envelope),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/connect+proto");
         request.Headers.Add("Connect-Protocol-Version", "1");
@@ -152,10 +153,16 @@ public sealed class ConnectStreamingCall<TResponse> : IAsyncStreamReader<TRespon
         return await _response.Content.ReadAsStreamAsync(_cancel.Token);
     }
 
+    /// <summary>True with a whole envelope header read; false at the body's end before one; throws inside one.</summary>
     private async Task<bool> ReadHeaderAsync(Stream body)
     {
         var got = await body.ReadAtLeastAsync(_header, EnvelopeHeader, throwOnEndOfStream: false, _cancel.Token);
-        return got == EnvelopeHeader || (got > 0 ? throw new EndOfStreamException() : false);
+        if (got is > 0 and < EnvelopeHeader)
+        {
+            throw new EndOfStreamException();
+        }
+
+        return got == EnvelopeHeader;
     }
 
     private async Task<byte[]> ReadBoundedAsync(Stream body)
