@@ -52,11 +52,15 @@ internal static class GuestInit
         }
 
         AgentLog.Info($"init started (uptime {Uptime.Read()})");
+        var timings = new StepTimings();
         Mounts.MountIfAbsent("sysfs", "/sys", "sysfs");
         ModuleLoader.LoadAll();
+        timings.Mark("modules");
         RootSwitcher.SwitchTo(options.RootDevice);
+        timings.Mark("root");
         SystemMounts.MountAll();
         HostName.Set("cleanroom");
+        timings.Mark("mounts");
 
         // A template boot stops short of the sandbox's own settings: it is snapshotted once serving and restored as
         // many sandboxes, each of which gets its settings from the host's configure request.
@@ -65,16 +69,19 @@ internal static class GuestInit
         {
             configuration = new BootConfiguration(new SandboxConfigurator());
             ExecWarmUp.RunForTemplate(ChildReaper.Shared);
+            timings.Mark("warm-up");
         }
         else
         {
             ExecWarmUp.StartInBackground(ChildReaper.Shared);
-            SandboxSettings.Apply(options, reloadWorkspaceDisk: false);
+            timings.Mark("warm-up");
+            SandboxSettings.Apply(options, reloadWorkspaceDisk: false, timings);
         }
 
         var device = VirtioPortFinder.WaitFor(options.PortName, PortTimeout);
+        timings.Mark("port");
         var waiting = options.Template ? ", template: waiting for the sandbox's configuration" : "";
-        AgentLog.Info($"ready: root {options.RootDevice}, serving on {device}{waiting} (uptime {Uptime.Read()})");
+        AgentLog.Info($"ready: root {options.RootDevice}, serving on {device}{waiting} after {timings} (uptime {Uptime.Read()})");
 
         var reaper = ChildReaper.Shared;
         var handler = new ExecHandler(ExecOptions.Default, GuestFileSystem.Instance, reaper);
