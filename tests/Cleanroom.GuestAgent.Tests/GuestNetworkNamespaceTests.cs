@@ -64,6 +64,19 @@ public sealed class GuestNetworkNamespaceTests : IDisposable
         _ns.Run(() => GuestNetwork.ConfigureCard("nosuch0", Ipv4, null, _resolvConf));
     }
 
+    [Fact]
+    public void The_card_is_the_first_interface_by_name_that_is_not_loopback()
+    {
+        // lo, eth0 and its veth peer peer0 (which the kernel indexes first): the agent picks eth0, first by name.
+        string? found = null;
+        _ns.Run(() => found = GuestNetwork.LookUpCard());
+        Assert.Equal(TestNetworkNamespace.Card, found);
+
+        _ns.Ip("link", "del", TestNetworkNamespace.Card); // takes its peer with it: loopback is all that is left
+        _ns.Run(() => found = GuestNetwork.LookUpCard());
+        Assert.Null(found);
+    }
+
     public void Dispose()
     {
         _ns.Dispose();

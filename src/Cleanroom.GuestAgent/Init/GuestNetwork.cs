@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text;
 using Cleanroom.GuestAgent.Native;
 
@@ -121,25 +122,60 @@ internal static unsafe class GuestNetwork
     }
 
     /// <summary>
-    /// The first network card that is not loopback (the VM has exactly one, and a microVM's devices never change, so
-    /// the answer is remembered once found). A template finds it before its snapshot (<see cref="ExecWarmUp"/>),
-    /// so a restored sandbox does not walk /sys for it again on its way to ready.
+    /// The network card: of the interfaces that are not loopback, the first by name (the VM has exactly one, and a
+    /// microVM's devices never change, so the answer is remembered once found). Asked of the kernel with ioctls
+    /// (SIOCGIFNAME by index, then its flags) rather than by listing /sys/class/net: under TCG the first directory
+    /// listing through .NET's file APIs cost 5 to 10 ms of every cold boot, these calls well under one. A template finds
+    /// it before its snapshot (<see cref="ExecWarmUp"/>), so a restored sandbox does not look again on its way to ready.
     /// </summary>
-    internal static string? FindCard() => _card ??= ListCard();
+    internal static string? FindCard() => _card ??= LookUpCard();
 
-    private static string? ListCard()
+    /// <summary>
+    /// Interface indexes are handed out in order from 1 and a microVM's few interfaces are among the first; the
+    /// look-up stops after this many unused indexes in a row.
+    /// </summary>
+    private const int MaxIndexGap = 8;
+
+    internal static string? LookUpCard()
     {
-        try
-        {
-            return Directory.GetDirectories("/sys/class/net")
-                .Select(Path.GetFileName)
-                .Where(n => n is not null and not "lo")
-                .Order(StringComparer.Ordinal)
-                .FirstOrDefault();
-        }
-        catch (IOException)
+        var fd = OpenSocket();
+        if (fd < 0)
         {
             return null;
+        }
+
+        try
+        {
+            string? card = null;
+            var request = stackalloc byte[InterfaceRequestSize];
+            for (int index = 1, misses = 0; misses < MaxIndexGap; index++)
+            {
+                new Span<byte>(request, InterfaceRequestSize).Clear();
+                *(int*)(request + 16) = index;
+                if (LibC.Ioctl(fd, LibC.SIOCGIFNAME, request) != 0)
+                {
+                    misses++;
+                    continue;
+                }
+
+                misses = 0;
+                var name = Marshal.PtrToStringAnsi((nint)request);
+                if (string.IsNullOrEmpty(name) || LibC.Ioctl(fd, LibC.SIOCGIFFLAGS, request) != 0 || (*(short*)(request + 16) & LibC.IFF_LOOPBACK) != 0)
+                {
+                    continue;
+                }
+
+                if (card is null || string.CompareOrdinal(name, card) < 0)
+                {
+                    card = name;
+                }
+            }
+
+            return card;
+        }
+        finally
+        {
+            LibC.Close(fd);
         }
     }
 

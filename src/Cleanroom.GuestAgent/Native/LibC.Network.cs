@@ -16,12 +16,14 @@ internal static unsafe partial class LibC
     public const nuint SIOCSIFADDR = 0x8916;
     public const nuint SIOCSIFNETMASK = 0x891C;
     public const nuint SIOCGIFINDEX = 0x8933;
+    public const nuint SIOCGIFNAME = 0x8910;
     public const nuint SIOCSIFHWADDR = 0x8924;
 
     /// <summary>ARPHRD_ETHER: the address family of an Ethernet hardware address in struct sockaddr.</summary>
     public const ushort ARPHRD_ETHER = 1;
 
     public const short IFF_UP = 0x1;
+    public const short IFF_LOOPBACK = 0x8;
     public const ushort RTF_UP = 0x1;
     public const ushort RTF_GATEWAY = 0x2;
 
