@@ -20,6 +20,9 @@ internal static class ExecWarmUp
     private const string Shell = "/bin/sh";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
+    /// <summary>A command's stdout, stderr and stdin pumps, each on a worker thread of its own.</summary>
+    private const int PumpsPerCommand = 3;
+
     /// <summary>For a template: runs the warm-up and waits for it (bounded).</summary>
     public static void RunForTemplate(ChildReaper reaper)
     {
@@ -40,6 +43,7 @@ internal static class ExecWarmUp
 
     private static Task<ProcessExit>? Start(ChildReaper reaper)
     {
+        WorkerThreads.Prestart(PumpsPerCommand);
         if (!File.Exists(Shell))
         {
             return null;
