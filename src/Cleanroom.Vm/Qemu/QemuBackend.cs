@@ -23,6 +23,7 @@ public sealed class QemuBackend : IVmBackend
     private readonly ILogger _logger;
     private readonly Lazy<Task<long?>> _tscKhz;
     private readonly QemuConfiner _confiner;
+    private readonly RootOverlays _overlays;
 
     /// <param name="probeAssets">Kernel and initramfs used for the KVM probe boot (normally the same as every VM's).</param>
     public QemuBackend(BootAssets probeAssets, QemuBackendOptions? options = null, ILogger<QemuBackend>? logger = null)
@@ -33,6 +34,7 @@ public sealed class QemuBackend : IVmBackend
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _tscKhz = new Lazy<Task<long?>>(DetectTscAsync);
         _confiner = new QemuConfiner(_options, _logger, Posix.IsRoot);
+        _overlays = new RootOverlays(() => _options.QemuImgPath ?? QemuBinary.LocateImg(QemuPath()));
     }
 
     public string Name => "qemu";
@@ -171,7 +173,8 @@ public sealed class QemuBackend : IVmBackend
                     spec = spec with { RootImagePath = await GrownRootImage.PrepareAsync(spec.EffectiveRootImagePath, minBytes, dir.GrownRootImage, ct) };
                 }
 
-                await RootDisk.CreateOverlayAsync(_options.QemuImgPath ?? QemuBinary.LocateImg(qemu), spec.EffectiveRootImagePath, dir.RootDisk, ct);
+                // A grown root is this VM's own copy: nothing to reuse its overlay for.
+                await _overlays.CreateAsync(spec.EffectiveRootImagePath, dir.RootDisk, reusable: spec.RootDiskMinBytes is null, ct);
             }
 
             confinement = _confiner.Prepare(spec, dir, qemu, accel);
