@@ -19,7 +19,7 @@ PACKAGES=(
   docker-registry                             # the real OCI registry the image tests pull from
   skopeo umoci                                # benchmark baseline (skopeo copy + umoci unpack); skopeo is the gateway registry route's real client
   debootstrap                                 # scripts/build-debian-image.sh
-  nftables conntrack                          # the per-sandbox egress firewall (nft); forgetting a removed sandbox's flows
+  nftables conntrack                          # the per-sandbox egress firewall (nft); conntrack(8) fills and reads the tests' tables
   golang-go                                   # the gateway /goproxy/ tests run the real go command
   dnsmasq-base                                # the network tests' upstream DNS server (no service)
   python3-pip                                 # the gateway's /pypi/ tests run the real pip

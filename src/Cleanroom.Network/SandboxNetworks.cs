@@ -6,6 +6,7 @@ using Cleanroom.HostProcesses;
 using Cleanroom.Network.Dns;
 using Cleanroom.Network.Firewall;
 using Cleanroom.Network.Links;
+using Cleanroom.Network.Nflog;
 using Cleanroom.Network.Taps;
 using Cleanroom.Policy;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
 
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ConntrackTimeout = TimeSpan.FromSeconds(2);
 
     private int _disposed;
     private readonly NetworkOptions _options;
@@ -110,9 +112,8 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             tap = TapDevice.Create(link.TapName);
             var interfaceIndex = InterfaceIndex(link.TapName);
 
-            // The address's old flows are forgotten beside the host side's set-up (each conntrack run takes about 10 ms,
-            // on every create): no VM holds this TAP yet, so nothing can open a flow from the address meanwhile, and
-            // both are done before the VM starts.
+            // The address's old flows are forgotten beside the host side's set-up: no VM holds this TAP yet, so nothing
+            // can open a flow from the address meanwhile, and both are done before the VM starts.
             forgetting = ForgetFlowsAsync(link);
             await ConfigureHostSideAsync(link, ct);
             // Attempted, not applied: a killed nft may still have committed, so a failure below always cleans up.
@@ -532,24 +533,29 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
 
     /// <summary>
     /// Drops conntrack entries of an address a sandbox had: an "established" flow of the previous holder must not
-    /// carry over to the next one. No entries is not an error. Both families at once; a conntrack failure is only logged.
+    /// carry over to the next one. No entries is not an error. Both families, over ctnetlink in this process (see
+    /// <see cref="Conntrack.ConntrackFlows"/>); a failure is only logged.
     /// </summary>
     private Task ForgetFlowsAsync(SandboxLink link) =>
-        Task.WhenAll(new (string Family, System.Net.IPAddress? Address)[] { ("ipv4", link.GuestAddress), ("ipv6", link.GuestAddress6) }
-            .Where(entry => entry.Address is not null)
-            .Select(entry => ForgetFlowsAsync(entry.Family, entry.Address!)));
+        Task.Run(() =>
+        {
+            foreach (var address in new[] { link.GuestAddress, link.GuestAddress6 })
+            {
+                if (address is null)
+                {
+                    continue;
+                }
 
-    private async Task ForgetFlowsAsync(string family, System.Net.IPAddress address)
-    {
-        try
-        {
-            await HostCommand.TryRunAsync("conntrack", ["-D", "-f", family, "-s", address.ToString()], ToolTimeout, CancellationToken.None);
-        }
-        catch (HostCommandException ex)
-        {
-            LogConntrackFailed(_logger, ex.Message);
-        }
-    }
+                try
+                {
+                    Conntrack.ConntrackFlows.ForgetSource(address, ConntrackTimeout);
+                }
+                catch (NflogException ex)
+                {
+                    LogConntrackFailed(_logger, ex.Message);
+                }
+            }
+        });
 
     private async Task<bool> TryRemoveRulesAsync(SandboxLink link)
     {

@@ -34,6 +34,7 @@ internal static unsafe partial class LinuxNative
     public const int CloneNewnet = 0x40000000;
 
     public const int EPERM = 1;
+    public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int EAGAIN = 11;
     public const int EBUSY = 16;
