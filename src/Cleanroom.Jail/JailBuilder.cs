@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Cleanroom.Jail;
@@ -74,11 +73,12 @@ internal static class JailBuilder
         JailFailure.ThrowIfFailed(fd, "cannot join cgroup " + file);
         try
         {
-            var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
-            fixed (byte* bytes = pid)
-            {
-                JailFailure.ThrowIfFailed(LibC.write(fd, bytes, (nuint)pid.Length), "cannot join cgroup " + file);
-            }
+            // "0" is the writer: in a v1 tasks file this thread (the main one, which execs QEMU), in a v2 cgroup.procs
+            // this process, just as our pid would be. It is also the fast way in on v1: for a thread that moves itself
+            // the kernel skips the lock every other move takes, which after a quiet spell waits out an RCU grace period
+            // (6 to 12 ms here, on every VM start; 0.02 ms this way).
+            byte* self = stackalloc byte[] { (byte)'0', (byte)'\n' };
+            JailFailure.ThrowIfFailed(LibC.write(fd, self, 2), "cannot join cgroup " + file);
         }
         finally
         {

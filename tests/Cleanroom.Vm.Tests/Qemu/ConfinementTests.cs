@@ -99,6 +99,12 @@ public sealed class ConfinementTests : IDisposable
                 Assert.Equal("99", Read(pids, "pids.max"));
                 Assert.Contains(pid, Read(memory, "cgroup.procs").Split('\n'));
                 Assert.Contains(pid, Read(pids, "cgroup.procs").Split('\n'));
+
+                // v1 places threads one by one (the jail moves the thread that execs QEMU): every one of QEMU's is in.
+                var threads = Directory.GetDirectories($"/proc/{pid}/task").Select(Path.GetFileName).ToArray();
+                Assert.NotEmpty(threads);
+                Assert.All(threads, t => Assert.Contains(t, Read(memory, "tasks").Split('\n')));
+                Assert.All(threads, t => Assert.Contains(t, Read(pids, "tasks").Split('\n')));
             }
             else
             {
