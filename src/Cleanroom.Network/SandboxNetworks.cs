@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Cleanroom.HostProcesses;
+using Cleanroom.Network.Conntrack;
 using Cleanroom.Network.Dns;
 using Cleanroom.Network.Firewall;
 using Cleanroom.Network.Links;
@@ -105,8 +106,9 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         var link = Allocate(sandboxId);
         var attached = NewAttachment(sandboxId, link, policy, allowAll);
         Microsoft.Win32.SafeHandles.SafeFileHandle? tap = null;
-        Task? forgetting = null;
+        Task<bool>? forgetting = null;
         var rulesAttempted = false;
+        var flowsLeft = false;
         try
         {
             tap = TapDevice.Create(link.TapName);
@@ -119,7 +121,14 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             // Attempted, not applied: a killed nft may still have committed, so a failure below always cleans up.
             rulesAttempted = true;
             await _nft.ApplyAsync(_rules.AddSandbox(new SandboxFirewall(link, policy, allowAll)), CancellationToken.None);
-            await forgetting;
+            if (!await forgetting)
+            {
+                // Kept from every later sandbox until the daemon restarts (quarantined below), like a link whose rules
+                // could not be removed: the next holder would inherit the connections.
+                flowsLeft = true;
+                throw new InvalidOperationException($"the address {link.GuestAddress} still has tracked connections of its previous sandbox; it is set aside, try again");
+            }
+
             ct.ThrowIfCancellationRequested();
             Register(attached, interfaceIndex);
             return new SandboxNetwork(link, tap);
@@ -129,12 +138,12 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
             if (forgetting is not null)
             {
                 // The address is not handed out again while a conntrack run on it is still going.
-                await forgetting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await ((Task)forgetting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
             var clean = !rulesAttempted || await TryRemoveRulesAsync(link);
             tap?.Dispose();
-            Free(sandboxId, quarantine: !clean);
+            Free(sandboxId, quarantine: !clean || flowsLeft);
             throw;
         }
     }
@@ -192,7 +201,10 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         // Answers the old filter was still opening must not land in the new sandbox's set.
         old.Detached = true;
         Register(NewAttachment(sandboxId, link, policy, allowAll), InterfaceIndex(link.TapName));
-        await ForgetFlowsAsync(link);
+        if (!await ForgetFlowsAsync(link))
+        {
+            throw new InvalidOperationException($"the address {link.GuestAddress} still has tracked connections its old policy let through");
+        }
     }
 
     private static Attached NewAttachment(string sandboxId, SandboxLink link, NetworkPolicy policy, bool allowAll) =>
@@ -269,7 +281,7 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
         }
 
         var clean = await TryRemoveRulesAsync(attached.Link);
-        await ForgetFlowsAsync(attached.Link);
+        clean &= await ForgetFlowsAsync(attached.Link); // entries left: the address is not handed out again either
 
         // The TAP goes with its VM, unless a compromised VMM made it persistent (TUNSETPERSIST needs no privilege).
         await HostCommand.TryRunAsync("ip", ["link", "delete", attached.Link.TapName], ToolTimeout, CancellationToken.None);
@@ -534,11 +546,13 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     /// <summary>
     /// Drops conntrack entries of an address a sandbox had: an "established" flow of the previous holder must not
     /// carry over to the next one. No entries is not an error. Both families, over ctnetlink in this process (see
-    /// <see cref="Conntrack.ConntrackFlows"/>); a failure is only logged.
+    /// <see cref="ConntrackFlows"/>). False when entries are left after its budget (a guest that filled the table): the
+    /// address must then not go to another sandbox. A failure to ask the kernel at all is only logged, as it always was.
     /// </summary>
-    private Task ForgetFlowsAsync(SandboxLink link) =>
+    private Task<bool> ForgetFlowsAsync(SandboxLink link) =>
         Task.Run(() =>
         {
+            var complete = true;
             foreach (var address in new[] { link.GuestAddress, link.GuestAddress6 })
             {
                 if (address is null)
@@ -548,13 +562,20 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
 
                 try
                 {
-                    Conntrack.ConntrackFlows.ForgetSource(address, ConntrackTimeout);
+                    ConntrackFlows.ForgetSource(address, ConntrackTimeout);
+                }
+                catch (ConntrackFlowsRemainException ex)
+                {
+                    LogConntrackFailed(_logger, ex.Message);
+                    complete = false;
                 }
                 catch (NflogException ex)
                 {
                     LogConntrackFailed(_logger, ex.Message);
                 }
             }
+
+            return complete;
         });
 
     private async Task<bool> TryRemoveRulesAsync(SandboxLink link)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -14,14 +15,19 @@ namespace Cleanroom.Network.Conntrack;
 /// tuple, zone and id, so only that entry can go (one that ended meanwhile is not an error).
 /// </summary>
 /// <remarks>
-/// Bounded, since a guest can fill the table with its own connections: a dump has a deadline and collects at most
-/// <see cref="MaxPerPass"/> entries; a full pass is followed by another, up to <see cref="MaxPasses"/>. The dump is
-/// filtered here rather than by the kernel, which filters a dump by source only from Linux 5.8 on.
+/// Bounded, since a guest can fill the table with its own connections (only ones its policy let through are kept, but
+/// an established TCP entry lives for days): a dump has a deadline and collects at most <see cref="MaxPerPass"/>
+/// entries, and full passes follow each other for at most <see cref="Budget"/>. Entries left after that make
+/// <see cref="ConntrackFlowsRemainException"/>, so the caller can keep the address from the next sandbox rather than
+/// hand it connections it did not open. The dump is filtered here rather than by the kernel, which filters a dump by
+/// source only from Linux 5.8 on.
 /// </remarks>
 internal static class ConntrackFlows
 {
     internal const int MaxPerPass = 4096;
-    internal const int MaxPasses = 16;
+
+    /// <summary>How long passes may follow each other; a full table of a few hundred thousand entries takes a few seconds.</summary>
+    internal static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
 
     private const byte SubsystemConntrack = 1;
     private const ushort MessageNew = SubsystemConntrack << 8;              // IPCTNL_MSG_CT_NEW: what a dump answers with
@@ -44,19 +50,21 @@ internal static class ConntrackFlows
     /// <summary>
     /// Deletes every entry whose original source is <paramref name="address"/>, in the network namespace of the calling
     /// thread; returns how many went. Throws <see cref="NflogException"/> when the kernel refuses or does not answer
-    /// within <paramref name="timeout"/> per request.
+    /// within <paramref name="timeout"/> per request, and <see cref="ConntrackFlowsRemainException"/> when entries are
+    /// left after <see cref="Budget"/>.
     /// </summary>
-    public static int ForgetSource(IPAddress address, TimeSpan timeout) => ForgetSource(address, timeout, MaxPerPass);
+    public static int ForgetSource(IPAddress address, TimeSpan timeout) => ForgetSource(address, timeout, MaxPerPass, Budget);
 
-    /// <summary><see cref="ForgetSource(IPAddress, TimeSpan)"/> with another bound per pass (for tests).</summary>
-    internal static int ForgetSource(IPAddress address, TimeSpan timeout, int maxPerPass)
+    /// <summary><see cref="ForgetSource(IPAddress, TimeSpan)"/> with other bounds (for tests).</summary>
+    internal static int ForgetSource(IPAddress address, TimeSpan timeout, int maxPerPass, TimeSpan budget)
     {
         ArgumentNullException.ThrowIfNull(address);
         var family = address.AddressFamily == AddressFamily.InterNetworkV6 ? NflogProtocol.FamilyIPv6 : NflogProtocol.FamilyIPv4;
         var source = address.GetAddressBytes();
         using var socket = NetlinkSocket.Open(LinuxNative.NetlinkNetfilter);
         var forgotten = 0;
-        for (var pass = 0; pass < MaxPasses; pass++)
+        var started = Stopwatch.GetTimestamp();
+        while (true)
         {
             var entries = Collect(socket, family, source, maxPerPass, timeout);
             foreach (var entry in entries)
@@ -77,13 +85,16 @@ internal static class ConntrackFlows
             {
                 return forgotten;
             }
-        }
 
-        throw new NflogException($"{address} still had tracked connections after {forgotten} were deleted in {MaxPasses} passes.");
+            if (Stopwatch.GetElapsedTime(started) >= budget)
+            {
+                throw new ConntrackFlowsRemainException($"{address} still has tracked connections after {forgotten} were deleted in {budget.TotalSeconds:0.#} s.");
+            }
+        }
     }
 
-    /// <summary>The dump request for one family's table (for tests).</summary>
-    internal static byte[] DumpRequest(byte family, uint sequence) =>
+    /// <summary>The dump request for one family's table.</summary>
+    private static byte[] DumpRequest(byte family, uint sequence) =>
         new NetlinkRequestBuilder(MessageGet, (ushort)(NetlinkFormat.FlagRequest | FlagDump), sequence)
             .Fixed(NfqueueProtocol.GenericHeader(family, 0))
             .Build();
@@ -92,7 +103,7 @@ internal static class ConntrackFlows
     /// The entry in a dump message's payload (after the netlink header) if its original source is
     /// <paramref name="source"/>, else null. Null too for a message without an original tuple.
     /// </summary>
-    internal static TrackedEntry? Match(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> source)
+    private static TrackedEntry? Match(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> source)
     {
         if (payload.Length < NflogProtocol.GenericHeaderLength)
         {
@@ -225,5 +236,5 @@ internal static class ConntrackFlows
     private static uint Next() => (uint)Interlocked.Increment(ref _sequence);
 
     /// <summary>What identifies one tracked connection for its deletion: its original tuple's value, zone and id.</summary>
-    internal sealed record TrackedEntry(byte[] OriginalTuple, byte[]? Zone, byte[]? Id);
+    private sealed record TrackedEntry(byte[] OriginalTuple, byte[]? Zone, byte[]? Id);
 }

@@ -61,23 +61,23 @@ public sealed class ConntrackFlowsNamespaceTests
         }
 
         // Two per pass: three passes (2, 2, 1) delete all five.
-        Assert.Equal(5, ns.Run(() => ConntrackFlows.ForgetSource(Previous, Timeout, maxPerPass: 2)));
+        Assert.Equal(5, ns.Run(() => ConntrackFlows.ForgetSource(Previous, Timeout, maxPerPass: 2, ConntrackFlows.Budget)));
         Assert.Equal(0, await CountFromAsync(ns, Previous));
     }
 
     [RootNetnsFact]
-    public async Task A_table_that_outgrows_every_pass_is_reported_not_looped_on()
+    public async Task Connections_left_when_the_budget_is_spent_are_reported_not_looped_on()
     {
         await using var ns = await TestNetworkNamespace.CreateAsync();
-        for (var port = 40001; port <= 40000 + ConntrackFlows.MaxPasses + 1; port++)
+        for (var port = 40001; port <= 40003; port++)
         {
             await TrackAsync(ns, Previous, "udp", port);
         }
 
-        // One per pass cannot finish within the passes allowed: the caller hears so, after what could go went.
-        var ex = Assert.Throws<NflogException>(() => ns.Run(() => ConntrackFlows.ForgetSource(Previous, Timeout, maxPerPass: 1)));
+        // One per pass and no time for a second: the caller hears that some are left, after what could go went.
+        var ex = Assert.Throws<ConntrackFlowsRemainException>(() => ns.Run(() => ConntrackFlows.ForgetSource(Previous, Timeout, maxPerPass: 1, budget: TimeSpan.Zero)));
         Assert.Contains(Previous.ToString(), ex.Message, StringComparison.Ordinal);
-        Assert.Equal(1, await CountFromAsync(ns, Previous));
+        Assert.Equal(2, await CountFromAsync(ns, Previous));
     }
 
     private static Task<HostCommandResult> ConntrackAsync(TestNetworkNamespace ns, params string[] args) =>
