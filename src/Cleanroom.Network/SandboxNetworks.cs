@@ -546,8 +546,9 @@ public sealed partial class SandboxNetworks : IDnsClientDirectory, IEgressAllowa
     /// <summary>
     /// Drops conntrack entries of an address a sandbox had: an "established" flow of the previous holder must not
     /// carry over to the next one. No entries is not an error. Both families, over ctnetlink in this process (see
-    /// <see cref="ConntrackFlows"/>). False when entries are left after its budget (a guest that filled the table): the
-    /// address must then not go to another sandbox. A failure to ask the kernel at all is only logged, as it always was.
+    /// <see cref="ConntrackFlows"/>). False when entries may be left (a guest that filled the table past the budget, or
+    /// a dump or delete that failed): the address must then not go to another sandbox. A host whose kernel offers no
+    /// ctnetlink socket at all is only logged, as a missing conntrack tool always was.
     /// </summary>
     private Task<bool> ForgetFlowsAsync(SandboxLink link) =>
         Task.Run(() =>

@@ -49,9 +49,10 @@ internal static class ConntrackFlows
 
     /// <summary>
     /// Deletes every entry whose original source is <paramref name="address"/>, in the network namespace of the calling
-    /// thread; returns how many went. Throws <see cref="NflogException"/> when the kernel refuses or does not answer
-    /// within <paramref name="timeout"/> per request, and <see cref="ConntrackFlowsRemainException"/> when entries are
-    /// left after <see cref="Budget"/>.
+    /// thread; returns how many went. Throws <see cref="NflogException"/> when no ctnetlink socket can be opened at all,
+    /// and <see cref="ConntrackFlowsRemainException"/> when entries may be left: still some after <see cref="Budget"/>,
+    /// or a dump or delete that the kernel refused or did not finish (<paramref name="timeout"/> per delete; a dump may
+    /// take what is left of the budget, at least <paramref name="timeout"/>).
     /// </summary>
     public static int ForgetSource(IPAddress address, TimeSpan timeout) => ForgetSource(address, timeout, MaxPerPass, Budget);
 
@@ -64,32 +65,42 @@ internal static class ConntrackFlows
         using var socket = NetlinkSocket.Open(LinuxNative.NetlinkNetfilter);
         var forgotten = 0;
         var started = Stopwatch.GetTimestamp();
-        while (true)
+        try
         {
-            var entries = Collect(socket, family, source, maxPerPass, timeout);
-            foreach (var entry in entries)
+            while (true)
             {
-                var sequence = Next();
-                var errno = NetlinkAck.Exchange(socket, DeleteRequest(family, entry, sequence), sequence, timeout);
-                if (errno == 0)
+                // A guest that filled the table makes a long dump: it may use the budget, not only one request's time.
+                var left = budget - Stopwatch.GetElapsedTime(started);
+                var entries = Collect(socket, family, source, maxPerPass, left > timeout ? left : timeout);
+                foreach (var entry in entries)
                 {
-                    forgotten++;
+                    var sequence = Next();
+                    var errno = NetlinkAck.Exchange(socket, DeleteRequest(family, entry, sequence), sequence, timeout);
+                    if (errno == 0)
+                    {
+                        forgotten++;
+                    }
+                    else if (errno != LinuxNative.ENOENT)
+                    {
+                        throw new NflogException($"The kernel refused to delete a tracked connection: {LinuxNative.Describe(errno)}.", errno);
+                    }
                 }
-                else if (errno != LinuxNative.ENOENT)
+
+                if (entries.Count < maxPerPass)
                 {
-                    throw new NflogException($"The kernel refused to delete a tracked connection of {address}: {LinuxNative.Describe(errno)}.", errno);
+                    return forgotten;
+                }
+
+                if (Stopwatch.GetElapsedTime(started) >= budget)
+                {
+                    throw new ConntrackFlowsRemainException($"{address} still has tracked connections after {forgotten} were deleted in {budget.TotalSeconds:0.#} s.");
                 }
             }
-
-            if (entries.Count < maxPerPass)
-            {
-                return forgotten;
-            }
-
-            if (Stopwatch.GetElapsedTime(started) >= budget)
-            {
-                throw new ConntrackFlowsRemainException($"{address} still has tracked connections after {forgotten} were deleted in {budget.TotalSeconds:0.#} s.");
-            }
+        }
+        catch (NflogException ex)
+        {
+            // Once the kernel can be asked, not knowing is treated as entries left: the address must not move on.
+            throw new ConntrackFlowsRemainException($"{address} may still have tracked connections ({forgotten} deleted): {ex.Message}", ex);
         }
     }
 
@@ -133,6 +144,7 @@ internal static class ConntrackFlows
         return tuple is null || attributes.Malformed ? null : new TrackedEntry(tuple, zone, id);
     }
 
+    /// <summary>One pass: the dump of <paramref name="family"/>'s table, to its end within <paramref name="timeout"/>.</summary>
     private static List<TrackedEntry> Collect(NetlinkSocket socket, byte family, byte[] source, int maxPerPass, TimeSpan timeout)
     {
         var sequence = Next();
@@ -142,8 +154,7 @@ internal static class ConntrackFlows
         var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
         {
-            var left = deadline - Environment.TickCount64;
-            if (left <= 0 || socket.WaitReadable(stop: null, (int)left) == NetlinkSocket.WaitOutcome.TimedOut)
+            if (!socket.WaitReadableUntil(deadline))
             {
                 throw new NflogException($"The kernel did not finish listing tracked connections within {timeout.TotalSeconds:0.#} s.");
             }

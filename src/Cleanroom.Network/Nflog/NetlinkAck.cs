@@ -51,8 +51,7 @@ internal static class NetlinkAck
         var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
         {
-            var left = deadline - Environment.TickCount64;
-            if (left <= 0 || socket.WaitReadable(stop: null, (int)left) == NetlinkSocket.WaitOutcome.TimedOut)
+            if (!socket.WaitReadableUntil(deadline))
             {
                 throw new NflogException($"The kernel did not answer a netlink request within {timeout.TotalSeconds:0.#} s.");
             }

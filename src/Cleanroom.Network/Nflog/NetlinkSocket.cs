@@ -97,6 +97,16 @@ internal sealed unsafe class NetlinkSocket : IDisposable
     /// Waits until a datagram (or a pending error such as ENOBUFS) can be read, <paramref name="stop"/> is signalled,
     /// or <paramref name="timeoutMilliseconds"/> pass (-1: no timeout).
     /// </summary>
+    /// <summary>
+    /// Waits until something can be read or <paramref name="deadline"/> (an <see cref="Environment.TickCount64"/>
+    /// value) passes; false when it passed. For a request's answer, which has a deadline of its own.
+    /// </summary>
+    public bool WaitReadableUntil(long deadline)
+    {
+        var left = deadline - Environment.TickCount64;
+        return left > 0 && WaitReadable(stop: null, (int)Math.Min(left, int.MaxValue)) != WaitOutcome.TimedOut;
+    }
+
     public WaitOutcome WaitReadable(StopSignal? stop, int timeoutMilliseconds)
     {
         var fds = stackalloc LinuxNative.PollFd[2];
