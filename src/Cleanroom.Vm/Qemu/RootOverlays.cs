@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 
 namespace Cleanroom.Vm.Qemu;
@@ -37,7 +38,8 @@ internal sealed class RootOverlays
     /// <summary>
     /// Creates <paramref name="overlayPath"/> (which must not exist) on top of <paramref name="baseImagePath"/>.
     /// <paramref name="reusable"/> false is for a base made for this VM alone (a grown copy in its work directory):
-    /// qemu-img makes the overlay and nothing is kept. On failure no file is left at <paramref name="overlayPath"/>.
+    /// qemu-img makes the overlay and nothing is kept. A write from kept bytes that fails leaves no file behind; what a
+    /// failed qemu-img leaves goes with the VM's work directory, as before.
     /// </summary>
     public async Task CreateAsync(string baseImagePath, string overlayPath, bool reusable, CancellationToken ct)
     {
@@ -62,6 +64,11 @@ internal sealed class RootOverlays
         }
 
         var made = await File.ReadAllBytesAsync(overlayPath, ct);
+        if (VirtualSize(made) != key.Length)
+        {
+            return; // the base changed while qemu-img read it: this overlay is right for this VM only
+        }
+
         if (_kept.Count >= MaxKept)
         {
             _kept.Clear();
@@ -85,6 +92,12 @@ internal sealed class RootOverlays
             throw;
         }
     }
+
+    private static ReadOnlySpan<byte> QcowMagic => [0x51, 0x46, 0x49, 0xFB]; // "QFI\xfb"
+
+    /// <summary>The virtual disk size a qcow2 header records (big-endian at offset 24), or -1 for anything else.</summary>
+    internal static long VirtualSize(ReadOnlySpan<byte> overlay) =>
+        overlay.Length >= 32 && overlay[..4].SequenceEqual(QcowMagic) ? (long)BinaryPrimitives.ReadUInt64BigEndian(overlay[24..]) : -1;
 
     private readonly record struct BaseImage(string Path, long Length, DateTime Modified);
 }

@@ -41,6 +41,8 @@ public sealed class RootOverlaysTests : IDisposable
         var direct = _dir.Combine("direct.qcow2");
         await HostTools.RunAsync(HostTools.QemuImgPath!, [.. RootDisk.CreateArguments(image, direct)]);
         Assert.Equal(await File.ReadAllBytesAsync(direct), await File.ReadAllBytesAsync(_dir.Combine("third.qcow2")));
+        Assert.Equal(64 * MiB, RootOverlays.VirtualSize(await File.ReadAllBytesAsync(direct))); // what keeping checks
+        Assert.Equal(-1, RootOverlays.VirtualSize(new byte[64]));
         var info = await InfoAsync(_dir.Combine("third.qcow2"));
         Assert.Equal(64 * MiB, info.GetProperty("virtual-size").GetInt64());
         Assert.Equal(Path.GetFullPath(image), info.GetProperty("backing-filename").GetString());
