@@ -12,6 +12,9 @@ internal static class WorkerThreads
     private static readonly object IdleLock = new();
     private static readonly Stack<Worker> Idle = new();
 
+    /// <summary>How long a pre-started thread waits for the others to start before it parks anyway.</summary>
+    private static readonly TimeSpan PrestartWait = TimeSpan.FromSeconds(10);
+
     /// <summary>Runs <paramref name="work"/> on a dedicated thread; the task completes (or faults) with it.</summary>
     public static Task Run(Action work)
     {
@@ -37,8 +40,8 @@ internal static class WorkerThreads
     /// <summary>
     /// Starts <paramref name="count"/> threads and parks them idle, without waiting for them: the first command's
     /// pumps then take parked threads like every later command's, instead of creating them on its way (under TCG that
-    /// made the first command in a cold sandbox cost 41 ms against 31 with them parked). Each start holds its thread until all have started, so none is
-    /// reused for another and <paramref name="count"/> distinct threads end up idle.
+    /// made the first command in a cold sandbox cost 41 ms against 31 with them parked). Each start holds its thread
+    /// until all have started, so none is reused for another and <paramref name="count"/> distinct threads end up idle.
     /// </summary>
     public static void Prestart(int count)
     {
@@ -49,7 +52,7 @@ internal static class WorkerThreads
             jobs[i] = Run(() =>
             {
                 started.Signal();
-                started.Wait();
+                started.Wait(PrestartWait); // bounded: a thread that never started must not park the others for good
             });
         }
 
