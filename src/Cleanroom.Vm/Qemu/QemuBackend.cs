@@ -66,8 +66,7 @@ public sealed class QemuBackend : IVmBackend
         }
 
         var accel = await ResolveAccelAsync(ct);
-        var cmdline = spec.Template?.KernelCommandLine
-            ?? KernelCommandLine.Build(await _tscKhz.Value.WaitAsync(ct), extraArgs: spec.ExtraKernelArgs);
+        var cmdline = spec.Template?.KernelCommandLine ?? await CommandLineAsync(spec, accel.Mode, ct);
         return await LaunchAsync(spec, accel.Mode, cmdline, templateBuild: null, ct);
     }
 
@@ -101,7 +100,7 @@ public sealed class QemuBackend : IVmBackend
             spec.Validate();
             memory = Memfd.Create("cleanroom-template-" + request.Id, (long)request.MemoryMiB << 20);
             var accel = await ResolveAccelAsync(ct);
-            var cmdline = KernelCommandLine.Build(await _tscKhz.Value.WaitAsync(ct), extraArgs: spec.ExtraKernelArgs);
+            var cmdline = await CommandLineAsync(spec, accel.Mode, ct);
             var statePath = Path.Combine(request.Directory, "device.state");
             var overlayPath = Path.Combine(request.Directory, "root.qcow2");
             await using (var vm = (QemuVm)await LaunchAsync(spec, accel.Mode, cmdline, (memory, request.Network), ct))
@@ -129,6 +128,9 @@ public sealed class QemuBackend : IVmBackend
             throw;
         }
     }
+
+    private async Task<string> CommandLineAsync(VmSpec spec, AccelMode accel, CancellationToken ct) =>
+        KernelCommandLine.Build(await _tscKhz.Value.WaitAsync(ct), extraArgs: [.. QemuCommandLine.KernelArgs(accel), .. spec.ExtraKernelArgs]);
 
     private async Task<IVm> LaunchAsync(VmSpec spec, AccelMode accel, string cmdline, (SafeFileHandle Memory, bool UnconnectedNic)? templateBuild, CancellationToken ct)
     {

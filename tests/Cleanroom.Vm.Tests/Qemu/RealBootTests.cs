@@ -81,6 +81,37 @@ public sealed class RealBootTests(ITestOutputHelper output) : IDisposable
     }
 
     [BootAssetsFact]
+    public async Task A_tcg_guest_copies_without_rep_string_instructions_and_a_kvm_guest_keeps_them()
+    {
+        var backend = Backend();
+        var accel = (await backend.ResolveAccelAsync(CancellationToken.None)).Mode;
+        var spec = Spec("cpu");
+        await using var vm = await backend.StartAsync(spec, CancellationToken.None);
+        await using var stream = await vm.ConnectAgentAsync(CancellationToken.None);
+        await using var agent = await AgentClient.ConnectAsync(stream, WireLimits.Default, BootTimeout, CancellationToken.None);
+        var (exitCode, stdout) = await RunAsync(agent, "grep -m1 '^flags' /proc/cpuinfo; cat /proc/cmdline");
+        Assert.Equal(0, exitCode);
+        output.WriteLine($"{accel}: {stdout}");
+        var lines = stdout.Split('\n');
+        var flags = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("sse2", flags);
+        if (accel == AccelMode.Tcg)
+        {
+            // What the kernel picks its copy routines by: none of the three may be left for TCG to run element by element.
+            Assert.DoesNotContain("rep_good", flags);
+            Assert.DoesNotContain("erms", flags);
+            Assert.DoesNotContain("fsrm", flags);
+        }
+        else
+        {
+            Assert.DoesNotContain("clearcpuid", lines[1], StringComparison.Ordinal);
+        }
+
+        await agent.ShutdownAsync(CancellationToken.None);
+        Assert.Equal(0, await vm.Exited.WaitAsync(BootTimeout));
+    }
+
+    [BootAssetsFact]
     public async Task Guest_writes_land_in_the_overlay_and_never_in_the_shared_base()
     {
         var backend = Backend();

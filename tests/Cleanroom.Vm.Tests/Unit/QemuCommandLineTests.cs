@@ -46,6 +46,14 @@ public sealed class QemuCommandLineTests
     public void Refuses_an_unresolved_accelerator()
     {
         Assert.Throws<ArgumentException>(() => Build(AccelMode.Auto));
+        Assert.Throws<ArgumentException>(() => QemuCommandLine.KernelArgs(AccelMode.Auto));
+    }
+
+    [Fact]
+    public void Only_a_tcg_guest_is_taken_off_rep_string_copies()
+    {
+        Assert.Equal(["clearcpuid=rep_good"], QemuCommandLine.KernelArgs(AccelMode.Tcg));
+        Assert.Empty(QemuCommandLine.KernelArgs(AccelMode.Kvm));
     }
 
     [Fact]
