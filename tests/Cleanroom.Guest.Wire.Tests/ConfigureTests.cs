@@ -122,6 +122,30 @@ public class ConfigureTests
         Assert.Equal(7, await ExitCodeAsync(guest.Client, "7"));
     }
 
+    [Fact]
+    public async Task Each_host_of_a_waiting_guest_is_counted_and_a_configured_guest_stops_telling()
+    {
+        var configurator = new RecordingConfigurator();
+        var configuration = new BootConfiguration(configurator);
+
+        // The template's own host, then a clone's: the server handles frames in order, so once a command came back
+        // refused, the hello before it was counted.
+        foreach (var expected in new[] { new[] { 1 }, [1, 2] })
+        {
+            await using var guest = await Connection.StartAsync(configuration);
+            Assert.Equal(126, await ExitCodeAsync(guest.Client, "0"));
+            Assert.Equal(expected, configurator.Hosts);
+            if (expected.Length == 2)
+            {
+                await guest.Client.ConfigureAsync(Message("a=1"), CancellationToken.None);
+            }
+        }
+
+        await using var configured = await Connection.StartAsync(configuration);
+        Assert.Equal(4, await ExitCodeAsync(configured.Client, "4"));
+        Assert.Equal([1, 2], configurator.Hosts);
+    }
+
     private static async Task<int> ExitCodeAsync(AgentClient client, string code)
     {
         var process = await client.StartAsync(new ExecRequest { Argv = ["exit", code] }, CancellationToken.None);
@@ -136,6 +160,10 @@ public class ConfigureTests
         public List<ConfigureMessage> Received { get; } = [];
 
         public bool Throw { get; init; }
+
+        public List<int> Hosts { get; } = [];
+
+        public void HostArrived(int host) => Hosts.Add(host);
 
         public string? Configure(ConfigureMessage message)
         {

@@ -151,6 +151,7 @@ public sealed class AgentServer
         // The same gate as before: an output frame of the previous host's may still be leaving (a second hello).
         _writer = _writer.ForPeer(host.MaxFramePayload);
         _host = host;
+        Configuration?.HostArrived();
     }
 
     /// <summary>

@@ -16,6 +16,7 @@ public sealed class BootConfiguration
     private readonly IBootConfigurator _configurator;
     private readonly Lock _lock = new();
     private volatile bool _configured;
+    private int _hosts;
 
     public BootConfiguration(IBootConfigurator configurator)
     {
@@ -25,6 +26,16 @@ public sealed class BootConfiguration
 
     /// <summary>True once a configure succeeded; from then on the guest runs commands and refuses configuring.</summary>
     public bool IsConfigured => _configured;
+
+    /// <summary>A host's hello was answered: tells the configurator while the guest still waits.</summary>
+    internal void HostArrived()
+    {
+        var host = Interlocked.Increment(ref _hosts);
+        if (!_configured)
+        {
+            _configurator.HostArrived(host);
+        }
+    }
 
     /// <summary>
     /// Runs the configurator unless the guest is already configured. Returns "" on success, else the error to send to

@@ -10,4 +10,13 @@ public interface IBootConfigurator
 {
     /// <summary>Applies <paramref name="message"/>; returns null on success or a one-line error.</summary>
     string? Configure(ConfigureMessage message);
+
+    /// <summary>
+    /// A host greeted the still-waiting guest; <paramref name="host"/> counts the hosts since boot, from 1. The first is
+    /// the one a template is built for; a later one comes to a VM restored from the template's snapshot (or to a
+    /// waiting clone whose host left).
+    /// </summary>
+    void HostArrived(int host)
+    {
+    }
 }
