@@ -10,8 +10,8 @@ namespace Cleanroom.GuestAgent.Init;
 /// spawn path's code translated. A template waits for it before its snapshot (every sandbox restored from it gets
 /// that for free; without it the first command in a restored sandbox cost about three times a later one, measured
 /// with bench/bench.py warm; a clone runs it again in the background when its first host says hello, see
-/// <see cref="SandboxConfigurator.HostArrived"/>), and looks up the network card's name, which the guest remembers, so the configure step
-/// does not look for it; nothing sandbox-specific exists there yet. Both first park the worker threads a command's
+/// <see cref="SandboxConfigurator.HostArrived"/>), and looks up the network card's name, which the guest remembers,
+/// so the configure step does not look for it; nothing sandbox-specific exists there yet. Both first park the worker threads a command's
 /// pumps run on (<see cref="WorkerThreads.Prestart"/>), which a template's snapshot keeps. A cold boot starts it in the background
 /// while the agent configures the sandbox (network, identity), so with two or more vCPUs it runs beside that work, and
 /// does not wait for it; it touches none of the sandbox's settings. The process gets /dev/null for its stdio. An

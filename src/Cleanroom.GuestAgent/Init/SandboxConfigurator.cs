@@ -17,11 +17,12 @@ internal sealed class SandboxConfigurator : IBootConfigurator
     /// A clone's first host: the warm-up again, in the background. The snapshot kept the template's page cache and
     /// parked threads, but a restored VM's emulator starts with nothing translated, so under TCG the first command
     /// paid for translating the spawn path: about 80 ms against 42 with this, a later one 16 to 24 (bench/bench.py warm).
-    /// It runs beside the configure step that follows the hello.
+    /// It runs beside the configure step that follows the hello. Once per clone: host 2 is a clone's first host (its
+    /// memory counted the template's build host), and later hosts find this emulator's translations made.
     /// </summary>
     public void HostArrived(int host)
     {
-        if (host >= 2)
+        if (host == 2)
         {
             ExecWarmUp.StartInBackground(ChildReaper.Shared);
         }

@@ -28,8 +28,9 @@ public static class QemuCommandLine
     /// The guest CPU under TCG: everything TCG emulates, except the two flags that say <c>rep movsb</c>/<c>rep stosb</c>
     /// are the fastest way to copy (ERMS, FSRM). TCG runs those one byte per step, so with them advertised every
     /// kernel copy (pipes, sockets, files) and glibc's large <c>memcpy</c> went byte by byte. Without them the kernel
-    /// copies 8 bytes per step (<c>rep movsq</c>; <see cref="TcgKernelArgs"/> takes it further) and glibc uses vector loops: a guest pipe moved 64 MiB in 0.13 s
-    /// instead of 0.57 s, and output through the agent became a third faster (bench/bench.py throughput).
+    /// copies 8 bytes per step (<c>rep movsq</c>; <see cref="TcgKernelArgs"/> takes it further) and glibc uses vector
+    /// loops: a guest pipe moved 64 MiB in 0.13 s instead of 0.57 s, and output through the agent became a third faster
+    /// (bench/bench.py throughput).
     /// </summary>
     public const string TcgCpu = "max,erms=off,fsrm=off";
 
