@@ -1,5 +1,6 @@
 using System.Globalization;
 using Cleanroom.Api.V1;
+using Cleanroom.TestSupport;
 
 namespace Cleanroom.IntegrationTests;
 
@@ -36,6 +37,9 @@ public sealed class TemplateTests
             Assert.Contains(clone.BootPhases, p => p.Name == "restore");
             Assert.Contains(clone.BootPhases, p => p.Name == "configure");
 
+            // The warm-up command ran before the create answered, so a first command does not run beside it.
+            Assert.Equal("warm-up", clone.BootPhases[^1].Name);
+
             var random = await ExecResult.RunAsync(daemon.Executions, clone.SandboxId, ["sh", "-c", "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n'; echo; date +%s"]);
             Assert.Equal(0, random.Exit.ExitCode);
             var lines = random.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -67,6 +71,33 @@ public sealed class TemplateTests
         Assert.Equal([sandboxId, sandboxId], lines[..2]);
         Assert.Matches("^[0-9a-f]{32}$", lines[2]);
         return lines[2];
+    }
+
+    [Fact]
+    public async Task An_image_without_true_still_starts_warm()
+    {
+        using var scratch = new TemporaryDirectory("cleanroom-it-warm-up");
+        await using var registry = await RegistryServer.StartAsync();
+        using var pusher = RegistryPusher.For(registry);
+        var image = new OciImageBuilder(scratch.Combine("blobs")).AddLayer(ImageEnvironment.Busybox).WithEnv("PATH=/bin").Build();
+        var pinned = registry.Reference("it/no-true") + "@" + await pusher.PushImageAsync("it/no-true", "v1", image);
+        var noCredentials = scratch.WriteFile("docker/config.json", "{}");
+        await using var daemon = new TestDaemon(DaemonFixture.RequireAssets(RepoPaths.Assets), o => o with { Templates = true, RegistryConfigPath = noCredentials });
+        await daemon.StartAsync();
+        var first = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest { ImageRef = pinned })).Sandbox;
+        await TemplateWait.ReadyAsync(daemon.StateDir);
+
+        // The warm-up command (`true`) cannot run in this image: that is not a broken template.
+        var clone = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest { ImageRef = pinned })).Sandbox;
+
+        Assert.Equal("warm", clone.StartMode);
+        Assert.Equal("warm-up", clone.BootPhases[^1].Name);
+        Assert.Equal(127, (await ExecResult.RunAsync(daemon.Executions, clone.SandboxId, ["true"])).Exit.ExitCode);
+        Assert.Equal("warm\n", (await ExecResult.RunAsync(daemon.Executions, clone.SandboxId, ["sh", "-c", "echo warm"])).StdoutText);
+        foreach (var sandbox in new[] { first, clone })
+        {
+            await daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = sandbox.SandboxId });
+        }
     }
 
     [Fact]

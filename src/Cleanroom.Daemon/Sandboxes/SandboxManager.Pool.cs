@@ -1,10 +1,8 @@
-using System.Diagnostics;
 using Cleanroom.Daemon.Admission;
 using Cleanroom.Daemon.Pool;
 using Cleanroom.Daemon.Templates;
 using Cleanroom.Escaping;
 using Cleanroom.Guest.Wire.Host;
-using Cleanroom.Guest.Wire.Messages;
 using Cleanroom.Images.Quota;
 using Cleanroom.Network;
 using Cleanroom.Vm;
@@ -15,9 +13,6 @@ namespace Cleanroom.Daemon.Sandboxes;
 /// <summary>The warm pool's side of the manager: making pooled VMs, handing one to a create, and stopping them.</summary>
 public sealed partial class SandboxManager
 {
-    /// <summary>How long a pooled VM's warm-up command may take before the VM is given up.</summary>
-    private static readonly TimeSpan WarmUpTimeout = TimeSpan.FromSeconds(20);
-
     /// <summary>How long the agent of a pooled VM has to answer when a sandbox takes it.</summary>
     private static readonly TimeSpan PoolPingTimeout = TimeSpan.FromSeconds(5);
 
@@ -93,10 +88,8 @@ public sealed partial class SandboxManager
                 return null;
             }
 
-            var warmUp = Stopwatch.GetTimestamp();
-            await WarmUpAsync(agent, ct);
             var phases = string.Join(", ", start.Phases.Select(p => $"{p.Name} {p.Milliseconds} ms"));
-            _logger.LogInformation("warm pool: VM {Id} ready ({Phases}, warm-up {WarmUp} ms)", id, phases, (long)Stopwatch.GetElapsedTime(warmUp).TotalMilliseconds);
+            _logger.LogInformation("warm pool: VM {Id} ready ({Phases})", id, phases);
             return new PooledVm(id, recipe, key, vm, agent, network, imageLease, digest);
         }
         catch
@@ -113,57 +106,6 @@ public sealed partial class SandboxManager
 
             await UndoPooledAsync(id, workDir, network, imageLease);
             throw;
-        }
-    }
-
-    /// <summary>
-    /// Runs <c>true</c> through the same path a user's command takes (spawn, output, exit, release), so the guest code
-    /// it needs is translated in this QEMU process before a sandbox takes the VM.
-    /// </summary>
-    private static async Task WarmUpAsync(AgentClient agent, CancellationToken ct)
-    {
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bounded.CancelAfter(WarmUpTimeout);
-        try
-        {
-            var process = await agent.StartAsync(new ExecRequest { Argv = ["true"] }, bounded.Token, keepUntilReleased: true);
-            while (await process.ReadOutputAsync(bounded.Token) is not null)
-            {
-                // A warm-up prints nothing; whatever it does print is not kept.
-            }
-
-            var exit = await process.Exited.WaitAsync(bounded.Token);
-            await process.ReleaseAsync(bounded.Token);
-            if (exit.ShellExitCode != 0)
-            {
-                throw new VmException($"the warm-up command exited {exit.ShellExitCode}: {UntrustedText.Escape(exit.Error, 200)}");
-            }
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new VmException($"the warm-up command did not finish within {WarmUpTimeout.TotalSeconds:0} s");
-        }
-    }
-
-    /// <summary>
-    /// A sandbox restored from a template without the pool gets the pooled VM's warm-up too, in the background once it is
-    /// ready: the restored QEMU translates guest code afresh under TCG, and the agent's exec path alone made the first
-    /// command cost about twice a later one. The client is told the sandbox is ready at once; its first command, which
-    /// usually follows some tens of milliseconds later, runs beside the warm-up or after it. The sandbox's policy is
-    /// in force already and <c>true</c> does nothing with it; a failure is only logged.
-    /// </summary>
-    private async Task WarmUpRestoredAsync(SandboxEntry entry, AgentClient agent)
-    {
-        try
-        {
-            // Bounded by the warm-up's own timeout; a terminate disposes the agent, which ends it at once.
-            var started = Stopwatch.GetTimestamp();
-            await WarmUpAsync(agent, CancellationToken.None);
-            _logger.LogDebug("sandbox {Id}: warmed up after restore in {Ms} ms", entry.Id, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _logger.LogDebug("sandbox {Id}: warm-up after restore: {Reason}", entry.Id, ex.Message);
         }
     }
 
