@@ -113,6 +113,15 @@ public sealed class StateStoreTests : IDisposable
         Assert.All(Enum.GetValues<ExecutionStatus>(), status => Assert.Equal(status.ToString(), status.ToProto().ToString()));
     }
 
+    [Fact]
+    public void A_write_that_finds_the_event_stores_lock_waits_for_it_inside_sqlite()
+    {
+        // The event store shares the database file. Without a busy timeout a write that met its lock was retried by
+        // Microsoft.Data.Sqlite after 150 ms, which is what an exec's round trip then took.
+        using var store = new StateStore(DatabasePath);
+        Assert.InRange(store.BusyTimeoutMilliseconds, 1_000, 30_000);
+    }
+
     private SqliteConnection Open()
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
