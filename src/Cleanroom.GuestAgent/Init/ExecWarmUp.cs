@@ -11,11 +11,11 @@ namespace Cleanroom.GuestAgent.Init;
 /// that for free; without it the first command in a restored sandbox cost about three times a later one, measured
 /// with bench/bench.py warm; a clone runs it again in the background when its first host says hello, see
 /// <see cref="SandboxConfigurator.HostArrived"/>), and looks up the network card's name, which the guest remembers,
-/// so the configure step does not look for it; nothing sandbox-specific exists there yet. Both first park the worker threads a command's
-/// pumps run on (<see cref="WorkerThreads.Prestart"/>), which a template's snapshot keeps. A cold boot starts it in the background
-/// while the agent configures the sandbox (network, identity), so with two or more vCPUs it runs beside that work, and
-/// does not wait for it; it touches none of the sandbox's settings. The process gets /dev/null for its stdio. An
-/// image without /bin/sh is left alone.
+/// so the configure step does not look for it; nothing sandbox-specific exists there yet. Both first park the worker
+/// threads a command's pumps run on (<see cref="WorkerThreads.Prestart"/>), which a template's snapshot keeps. A cold
+/// boot starts it in the background while the agent configures the sandbox (network, identity), so with two or more
+/// vCPUs it runs beside that work, and does not wait for it; it touches none of the sandbox's settings. The process
+/// gets /dev/null for its stdio. An image without /bin/sh is left alone.
 /// </summary>
 internal static class ExecWarmUp
 {
