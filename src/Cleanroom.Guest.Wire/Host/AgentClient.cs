@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Cleanroom.Escaping;
 using Cleanroom.Guest.Wire.FlowControl;
 using Cleanroom.Guest.Wire.Framing;
@@ -22,7 +21,9 @@ public sealed class AgentClient : IAsyncDisposable
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource> _pings = new();
     private readonly TaskCompletionSource<HelloMessage> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
-    private readonly ulong _nonce = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+    // Tells this connection's hello answer from a stale one; the guest sees it, so it is no secret. Not from
+    // RandomNumberGenerator: on Linux that is OpenSSL, which the guest agent (its own host for a warm-up) lacks.
+    private readonly ulong _nonce = (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue);
     private FrameWriter _writer;
     private TaskCompletionSource<ConfiguredMessage>? _configure;
     private (IReadOnlyList<ResumeEntry> Asked, TaskCompletionSource Answered)? _takeover;
