@@ -52,6 +52,15 @@ internal static class GuestInit
         }
 
         AgentLog.Info($"init started (uptime {Uptime.Read()})");
+        var reaper = ChildReaper.Shared;
+        var handler = new ExecHandler(ExecOptions.Default, GuestFileSystem.Instance, reaper);
+        if (!options.Template)
+        {
+            // Beside the module loading, on another vCPU. A template's clones get theirs from the host (the daemon's
+            // warm-up command), which also translates the path in each restored emulator.
+            LoopbackExecWarmUp.StartInBackground(handler);
+        }
+
         var timings = new StepTimings();
         Mounts.MountIfAbsent("sysfs", "/sys", "sysfs");
         ModuleLoader.LoadAll();
@@ -83,8 +92,6 @@ internal static class GuestInit
         var waiting = options.Template ? ", template: waiting for the sandbox's configuration" : "";
         AgentLog.Info($"ready: root {options.RootDevice}, serving on {device}{waiting} after {timings} (uptime {Uptime.Read()})");
 
-        var reaper = ChildReaper.Shared;
-        var handler = new ExecHandler(ExecOptions.Default, GuestFileSystem.Instance, reaper);
         new AgentLoop(device, handler, WireLimits.Default, configuration).RunUntilShutdownAsync(CancellationToken.None).GetAwaiter().GetResult();
         ShutdownSequence.Run(reaper);
     }

@@ -2,12 +2,15 @@ using System.Runtime.InteropServices;
 
 namespace Cleanroom.GuestAgent.Native;
 
-/// <summary>The socket and ioctl numbers init needs to bring up the guest's network (x86-64 Linux).</summary>
+/// <summary>The socket and ioctl numbers init needs to bring up the guest's network, and the socket pair of its exec warm-up (x86-64 Linux).</summary>
 internal static unsafe partial class LibC
 {
+    public const int AF_UNIX = 1;
     public const int AF_INET = 2;
     public const int AF_INET6 = 10;
+    public const int SOCK_STREAM = 1;
     public const int SOCK_DGRAM = 2;
+    public const int SOCK_NONBLOCK = 0x800;
     public const int SOCK_CLOEXEC = 0x80000;
 
     public const nuint SIOCADDRT = 0x890B;
@@ -29,4 +32,7 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport(Library, EntryPoint = "socketpair", SetLastError = true)]
+    public static partial int SocketPair(int domain, int type, int protocol, int* fds);
 }
