@@ -621,6 +621,7 @@ def bench_warm(n, pool=2):
     try:
         cold = [first_output_time(cold_d, "exec", "--", "echo", "x", cwd=cold_d.state)[0] for _ in range(max(5, n // 4))]
         cold_pss = idle_pss(cold_d)
+        cold_first, cold_later = first_and_later_exec(cold_d, 5)
     finally:
         cold_d.close()
     warm_d = Daemon("on")
@@ -663,6 +664,7 @@ def bench_warm(n, pool=2):
     print(f"  pooled (refilled) / cold (p50)      {statistics.median(paced)/statistics.median(cold):.2f}x")
     print(f"  host memory of an idle sandbox (PSS) cold {cold_pss:.0f} MiB, warm {warm_pss:.0f} MiB")
     print("== first command in a new sandbox vs the second (`exec --in ID -- true`, CLI)")
+    print(f"  cold: first {fmt(cold_first)}; second {fmt(cold_later)}  ratio {statistics.median(cold_first)/statistics.median(cold_later):.2f}x")
     print(f"  warm: first {fmt(warm_first)}; second {fmt(warm_later)}  ratio {statistics.median(warm_first)/statistics.median(warm_later):.2f}x")
     print(f"  warm, first 2 s after the create: first {fmt(paused_first)}; second {fmt(paused_later)}  ratio {statistics.median(paused_first)/statistics.median(paused_later):.2f}x")
     print(f"  pooled: first {fmt(pool_first)}; second {fmt(pool_later)}  ratio {statistics.median(pool_first)/statistics.median(pool_later):.2f}x")
