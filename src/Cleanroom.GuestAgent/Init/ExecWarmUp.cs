@@ -14,9 +14,9 @@ namespace Cleanroom.GuestAgent.Init;
 /// so the configure step does not look for it; nothing sandbox-specific exists there yet. Both first park the worker
 /// threads a command's pumps run on (<see cref="WorkerThreads.Prestart"/>), which a template's snapshot keeps. A cold
 /// boot starts it in the background while the agent configures the sandbox (network, identity), so with two or more
-/// vCPUs it runs beside that work, and does not wait for it; it touches none of the sandbox's settings (the agent's own
-/// side of the path was warmed earlier in that boot by <see cref="LoopbackExecWarmUp"/>). The process
-/// gets /dev/null for its stdio. An image without /bin/sh is left alone.
+/// vCPUs it runs beside that work, and does not wait for it; it touches none of the sandbox's settings. With two or
+/// more vCPUs the boot warmed the agent's own side of the path before that (<see cref="LoopbackExecWarmUp"/>). The
+/// process gets /dev/null for its stdio. An image without /bin/sh is left alone.
 /// </summary>
 internal static class ExecWarmUp
 {
