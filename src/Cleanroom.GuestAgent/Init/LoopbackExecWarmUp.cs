@@ -15,9 +15,9 @@ namespace Cleanroom.GuestAgent.Init;
 /// booted guest (page faults in the agent's code, and under TCG translating it): with only
 /// <see cref="ExecWarmUp"/>'s spawn, a cold sandbox's first command took about twice a later one, the extra spread
 /// over every step (agent-side timings, not kept). The tool needs nothing from the root disk, so this starts before
-/// the kernel modules load and runs on a second vCPU beside them (about 150 ms under TCG, done before the agent
-/// serves); with one vCPU it would lengthen the boot instead, so it is skipped. Bounded; a failure is logged and
-/// only leaves the first command as slow as it was.
+/// the kernel modules load and runs on a second vCPU beside them (150 to 200 ms under TCG; nothing waits for it, and
+/// it was done before the agent served in every boot measured); with one vCPU it would lengthen the boot instead, so
+/// it is skipped. Bounded; a failure is logged and only leaves the first command as slow as it was.
 /// </summary>
 internal static class LoopbackExecWarmUp
 {
@@ -52,11 +52,12 @@ internal static class LoopbackExecWarmUp
     internal static async Task<ExitMessage> RunOnceAsync(IExecHandler handler, TimeSpan bound)
     {
         var (guestFd, hostFd) = SocketPair();
+        var guestEnd = new VirtioPortStream(guestFd);
+        var serving = Task.FromResult(SessionEnd.PeerClosed);
         using var deadline = new CancellationTokenSource(bound);
         try
         {
-            using var guestEnd = new VirtioPortStream(guestFd);
-            var serving = new AgentServer(guestEnd, handler, WireLimits.Default, AgentLoop.Software).RunAsync(deadline.Token);
+            serving = new AgentServer(guestEnd, handler, WireLimits.Default, AgentLoop.Software).RunAsync(deadline.Token);
             ExitMessage exit;
             await using (var host = await AgentClient.ConnectAsync(new VirtioPortStream(hostFd), WireLimits.Default, bound, deadline.Token))
             {
@@ -76,9 +77,34 @@ internal static class LoopbackExecWarmUp
         }
         finally
         {
+            // The client is disposed by now (it stopped reading), so its end can go at once.
             FileDescriptors.CloseQuietly(hostFd);
-            FileDescriptors.CloseQuietly(guestFd);
+            ReleaseOnceServed(serving, guestEnd, guestFd);
         }
+    }
+
+    /// <summary>
+    /// Closes the server's end only once the server has returned: by then it has stopped every command it started and
+    /// nothing writes to the descriptor. Closed earlier (a warm-up that ran out of time), its number could go to the
+    /// next file the agent opens while a straggler still writes frames; until then shutdown fails every read and write.
+    /// </summary>
+    private static void ReleaseOnceServed(Task serving, VirtioPortStream end, int fd)
+    {
+        if (!serving.IsCompleted)
+        {
+            _ = LibC.Shutdown(fd, LibC.SHUT_RDWR);
+        }
+
+        _ = serving.ContinueWith(
+            done =>
+            {
+                _ = done.Exception; // A server that ended by the deadline has nothing more to say.
+                end.Dispose();
+                FileDescriptors.CloseQuietly(fd);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private static string Describe(ExitMessage exit) =>

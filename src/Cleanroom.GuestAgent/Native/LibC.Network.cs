@@ -12,6 +12,7 @@ internal static unsafe partial class LibC
     public const int SOCK_DGRAM = 2;
     public const int SOCK_NONBLOCK = 0x800;
     public const int SOCK_CLOEXEC = 0x80000;
+    public const int SHUT_RDWR = 2;
 
     public const nuint SIOCADDRT = 0x890B;
     public const nuint SIOCGIFFLAGS = 0x8913;
@@ -35,4 +36,7 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "socketpair", SetLastError = true)]
     public static partial int SocketPair(int domain, int type, int protocol, int* fds);
+
+    [LibraryImport(Library, EntryPoint = "shutdown", SetLastError = true)]
+    public static partial int Shutdown(int fd, int how);
 }
