@@ -147,7 +147,9 @@ for path in sorted(glob.glob(os.path.join(results_dir, "**", "*.trx"), recursive
             b["failed"] += 1
             msg = r.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=NS).strip()
             first = msg.splitlines()[0] if msg else f"outcome {outcome}"
-            failures.append(f"{asm}: {r.get('testName')}: {first[:200]}")
+            # Long enough for a failed launch's console tail (600 characters, escaped): the CI summary may be all
+            # that is left of a run.
+            failures.append(f"{asm}: {r.get('testName')}: {first[:1500]}")
     summary = root.find("t:ResultSummary", NS)
     if summary is not None and summary.get("outcome") in ("Error", "Aborted"):
         problems.append(f"{os.path.basename(path)}: test run outcome {summary.get('outcome')}")

@@ -27,10 +27,17 @@ public class LoopbackExecWarmUpTests
     public async Task Gives_up_at_its_bound_when_the_command_does_not_end()
     {
         var handler = new NeverEndingHandler();
+        var steps = new List<string>();
 
-        var warmUp = LoopbackExecWarmUp.RunOnceAsync(handler, TimeSpan.FromMilliseconds(300));
+        var warmUp = LoopbackExecWarmUp.RunOnceAsync(handler, TimeSpan.FromMilliseconds(300), step => { lock (steps) { steps.Add(step); } });
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => warmUp.WaitAsync(TimeSpan.FromSeconds(30)));
+        // What a stuck boot's watchdog reports: how far it got.
+        lock (steps)
+        {
+            Assert.Equal(["saying hello", "starting the tool", "reading the tool's output"], steps);
+        }
+
         // The connection's end stops the command (the session's token), so nothing is left running.
         await handler.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }

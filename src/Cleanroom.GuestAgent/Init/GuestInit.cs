@@ -62,6 +62,7 @@ internal static class GuestInit
         }
 
         var timings = new StepTimings();
+        using var watchdog = BootWatchdog.Start(timings, () => LoopbackExecWarmUp.State);
         Mounts.MountIfAbsent("sysfs", "/sys", "sysfs");
         ModuleLoader.LoadAll();
         timings.Mark("modules");
@@ -91,6 +92,7 @@ internal static class GuestInit
         timings.Mark("port");
         var waiting = options.Template ? ", template: waiting for the sandbox's configuration" : "";
         AgentLog.Info($"ready: root {options.RootDevice}, serving on {device}{waiting} after {timings} (uptime {Uptime.Read()})");
+        watchdog.Dispose();
 
         new AgentLoop(device, handler, WireLimits.Default, configuration).RunUntilShutdownAsync(CancellationToken.None).GetAwaiter().GetResult();
         ShutdownSequence.Run(reaper);

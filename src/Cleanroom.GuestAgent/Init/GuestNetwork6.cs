@@ -1,4 +1,3 @@
-using System.Text;
 using Cleanroom.GuestAgent.Native;
 
 namespace Cleanroom.GuestAgent.Init;
@@ -86,28 +85,9 @@ internal static unsafe class GuestNetwork6
     /// <summary>Writes one sysctl of the card; a missing file (no IPv6 in the kernel) or a refusal is only logged.</summary>
     private static void WriteSysctl(string card, string name, string value)
     {
-        var path = $"{ConfDirectory}/{card}/{name}";
-        var fd = LibC.Open(path, LibC.O_WRONLY | LibC.O_CLOEXEC, 0);
-        if (fd < 0)
+        if (KernelFile.Write($"{ConfDirectory}/{card}/{name}", value) is { } failure)
         {
-            AgentLog.Error($"network: cannot open {path}: {Errno.DescribeLast()}");
-            return;
-        }
-
-        try
-        {
-            var bytes = Encoding.ASCII.GetBytes(value + "\n");
-            fixed (byte* pointer = bytes)
-            {
-                if (LibC.Write(fd, pointer, bytes.Length) != bytes.Length)
-                {
-                    AgentLog.Error($"network: cannot write {value} to {path}: {Errno.DescribeLast()}");
-                }
-            }
-        }
-        finally
-        {
-            LibC.Close(fd);
+            AgentLog.Error("network: " + failure);
         }
     }
 }

@@ -23,23 +23,32 @@ internal static class LoopbackExecWarmUp
 {
     public static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
+    private static volatile string _state = "not started";
+
+    /// <summary>How far the background warm-up got, for the <see cref="BootWatchdog"/> of a boot that is stuck.</summary>
+    public static string State => _state;
+
     public static void StartInBackground(IExecHandler handler)
     {
         if (Environment.ProcessorCount < 2)
         {
+            _state = "skipped (one vCPU)";
             return;
         }
 
+        _state = "starting";
         _ = Task.Run(async () =>
         {
             var clock = Stopwatch.StartNew();
             try
             {
-                var exit = await RunOnceAsync(handler, Bound);
+                var exit = await RunOnceAsync(handler, Bound, step => _state = $"{step} ({clock.ElapsedMilliseconds} ms in)");
+                _state = $"done in {clock.ElapsedMilliseconds} ms";
                 AgentLog.Info($"warm-up: ran its own stat tool as its own host in {clock.ElapsedMilliseconds} ms ({Describe(exit)})");
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                _state = $"failed after {clock.ElapsedMilliseconds} ms";
                 AgentLog.Warn($"warm-up through the agent's own exec path failed after {clock.ElapsedMilliseconds} ms: {ex.Message}");
             }
         });
@@ -48,30 +57,38 @@ internal static class LoopbackExecWarmUp
     /// <summary>
     /// Runs the tool through <paramref name="handler"/> behind a real server and client, reads its output, and returns
     /// its exit once both ends have closed. Throws when that takes longer than <paramref name="bound"/>.
+    /// <paramref name="stepStarted"/> hears each step as it starts.
     /// </summary>
-    internal static async Task<ExitMessage> RunOnceAsync(IExecHandler handler, TimeSpan bound)
+    internal static async Task<ExitMessage> RunOnceAsync(IExecHandler handler, TimeSpan bound, Action<string>? stepStarted = null)
     {
+        stepStarted ??= _ => { };
         var (guestFd, hostFd) = SocketPair();
         var guestEnd = new VirtioPortStream(guestFd);
         var serving = Task.FromResult(SessionEnd.PeerClosed);
         using var deadline = new CancellationTokenSource(bound);
         try
         {
+            stepStarted("saying hello");
             serving = new AgentServer(guestEnd, handler, WireLimits.Default, AgentLoop.Software).RunAsync(deadline.Token);
             ExitMessage exit;
             await using (var host = await AgentClient.ConnectAsync(new VirtioPortStream(hostFd), WireLimits.Default, bound, deadline.Token))
             {
+                stepStarted("starting the tool");
                 var process = await host.StartAsync(new ExecRequest { Argv = ["stat", "/"], Tool = true }, deadline.Token);
+                stepStarted("reading the tool's output");
                 while (await process.ReadOutputAsync(deadline.Token) is not null)
                 {
                     // Read so that the output path runs too; what the tool says about / is not needed.
                 }
 
+                stepStarted("waiting for the tool's exit");
                 exit = await process.Exited.WaitAsync(deadline.Token);
+                stepStarted("closing its host end");
             }
 
             // The host end's close is the guest end's end of file: the server lets go of its stream and returns.
             FileDescriptors.CloseQuietly(Interlocked.Exchange(ref hostFd, -1));
+            stepStarted("waiting for its server to end");
             await serving.WaitAsync(deadline.Token);
             return exit;
         }
