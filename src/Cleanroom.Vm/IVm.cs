@@ -32,6 +32,12 @@ public interface IVm : IAsyncDisposable
     Task<Stream> ConnectAgentAsync(CancellationToken ct);
 
     /// <summary>
+    /// What each vCPU is doing right now ("vCPU 0 halted in the kernel at …"), for a guest that does not answer; null
+    /// when the VMM cannot say.
+    /// </summary>
+    Task<string?> DescribeCpusAsync(CancellationToken ct) => Task.FromResult<string?>(null);
+
+    /// <summary>
     /// Stops the VMM: asks it to quit, then SIGTERM, then SIGKILL, giving each polite step up to
     /// <paramref name="grace"/>. Cancelling skips straight to SIGKILL. Returns when the process is gone.
     /// </summary>

@@ -1104,12 +1104,12 @@ public sealed partial class SandboxManager : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new VmException($"the guest agent did not answer within {limit.TotalSeconds:0} s; console: {ConsoleTail(vm)}");
+            throw new VmException($"the guest agent did not answer within {limit.TotalSeconds:0.#} s; {await StuckGuestAsync(vm, cancellationToken)}");
         }
         catch (WireProtocolException ex)
         {
-            // A guest that went quiet (or spoke nonsense) during the handshake: its console says how far it got.
-            throw new WireProtocolException($"{ex.Message}; console: {ConsoleTail(vm)}", ex);
+            // A guest that went quiet (or spoke nonsense) during the handshake.
+            throw new WireProtocolException($"{ex.Message}; {await StuckGuestAsync(vm, cancellationToken)}", ex);
         }
     }
 
@@ -1207,6 +1207,16 @@ public sealed partial class SandboxManager : IAsyncDisposable
     }
 
     /// <summary>The end of the guest console, escaped: it is guest-written text going into status messages and logs.</summary>
+    /// <summary>
+    /// What a guest that did not get as far as answering was doing: its vCPUs seen from outside (halted or running,
+    /// kernel or user space) when the VMM can say, and its console's tail, which says how far it got.
+    /// </summary>
+    private static async Task<string> StuckGuestAsync(IVm vm, CancellationToken cancellationToken)
+    {
+        var cpus = await vm.DescribeCpusAsync(cancellationToken);
+        return (cpus is null ? "" : $"vCPUs: {cpus}; ") + $"console: {ConsoleTail(vm)}";
+    }
+
     private static string ConsoleTail(IVm vm)
     {
         try

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text.Json;
 using Cleanroom.HostProcesses;
 using Cleanroom.Vm.Qemu.Confinement;
 using Cleanroom.Vm.Qemu.Qmp;
@@ -214,6 +215,26 @@ internal sealed class QemuVm : IVm
         {
             var code = await _process.Exited;
             throw new VmException($"VM {Id}: QEMU exited with {ExitStatus.Describe(code)} before the agent could be reached.\n{_process.DescribeOutput()}", ex);
+        }
+    }
+
+    public async Task<string?> DescribeCpusAsync(CancellationToken ct)
+    {
+        if (_disposed != 0 || _process.Exited.IsCompleted)
+        {
+            return null;
+        }
+
+        try
+        {
+            // The monitor's text, not a QMP query: no QMP query says whether a vCPU is halted or where it runs.
+            var registers = await _qmp.ExecuteAsync("human-monitor-command", QmpClient.Arguments(w => w.WriteString("command-line", "info registers -a")), ct);
+            return registers.ValueKind == JsonValueKind.String ? VcpuStates.Summarize(registers.GetString()!) : null;
+        }
+        catch (Exception ex) when (ex is QmpException or IOException or ObjectDisposedException)
+        {
+            _logger.LogDebug(ex, "VM {Id}: QEMU did not say what its vCPUs are doing.", Id);
+            return null;
         }
     }
 

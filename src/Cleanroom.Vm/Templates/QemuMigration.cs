@@ -42,7 +42,7 @@ internal static class QemuMigration
         {
             await IgnoreSharedAsync(qmp, deadline.Token);
             await qmp.ExecuteAsync("stop", deadline.Token);
-            await qmp.ExecuteAsync("migrate", Arguments(w => w.WriteString("uri", "unix:" + socketPath)), deadline.Token);
+            await qmp.ExecuteAsync("migrate", QmpClient.Arguments(w => w.WriteString("uri", "unix:" + socketPath)), deadline.Token);
             using (var connection = await AcceptOrFailAsync(listener, qmp, deadline.Token))
             await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
@@ -75,7 +75,7 @@ internal static class QemuMigration
         try
         {
             await IgnoreSharedAsync(qmp, deadline.Token);
-            await qmp.ExecuteAsync("migrate-incoming", Arguments(w => w.WriteString("uri", "fd:" + stateFd.ToString(System.Globalization.CultureInfo.InvariantCulture))), deadline.Token);
+            await qmp.ExecuteAsync("migrate-incoming", QmpClient.Arguments(w => w.WriteString("uri", "fd:" + stateFd.ToString(System.Globalization.CultureInfo.InvariantCulture))), deadline.Token);
             while (true)
             {
                 var status = await qmp.QueryStatusAsync(deadline.Token);
@@ -117,7 +117,7 @@ internal static class QemuMigration
     private static Task<JsonElement> IgnoreSharedAsync(QmpClient qmp, CancellationToken ct) =>
         qmp.ExecuteAsync(
             "migrate-set-capabilities",
-            Arguments(w =>
+            QmpClient.Arguments(w =>
             {
                 w.WriteStartArray("capabilities");
                 w.WriteStartObject();
@@ -191,19 +191,5 @@ internal static class QemuMigration
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private static JsonElement Arguments(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            write(writer);
-            writer.WriteEndObject();
-        }
-
-        using var document = JsonDocument.Parse(buffer.WrittenMemory);
-        return document.RootElement.Clone();
     }
 }

@@ -60,6 +60,11 @@ internal sealed class FakeVm : IVm
 
     public int StopCalls => Volatile.Read(ref _stopCalls);
 
+    /// <summary>What <see cref="DescribeCpusAsync"/> says (a real VMM's account of its vCPUs); null: it cannot say.</summary>
+    public string? CpuDescription { get; set; }
+
+    public Task<string?> DescribeCpusAsync(CancellationToken ct) => Task.FromResult(CpuDescription);
+
     /// <summary>In <see cref="GuestMode.Raw"/>: the guest end of the agent channel, once the daemon connected.</summary>
     public Task<Stream> RawGuest => _rawGuest.Task;
 

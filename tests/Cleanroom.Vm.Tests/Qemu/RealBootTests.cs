@@ -200,6 +200,46 @@ public sealed class RealBootTests(ITestOutputHelper output) : IDisposable
         Assert.True(vm.WasKilledForMemory);
     }
 
+    [BootAssetsFact]
+    public async Task What_each_vcpu_does_is_seen_from_outside_halted_in_the_kernel_or_spinning_in_user_space()
+    {
+        await using var vm = await Backend().StartAsync(Spec("cpus") with { Vcpus = 2 }, CancellationToken.None);
+        await using var stream = await vm.ConnectAgentAsync(CancellationToken.None);
+        await using var agent = await AgentClient.ConnectAsync(stream, WireLimits.Default, BootTimeout, CancellationToken.None);
+
+        // An idle guest: both vCPUs wait in the kernel's idle loop.
+        var idle = await UntilDescribedAsync(vm, d => d.Split("; ").All(cpu => cpu.Contains(" halted in the kernel at ", StringComparison.Ordinal)));
+        Assert.Matches("^vCPU 0 halted in the kernel at [0-9a-f]{16}; vCPU 1 halted in the kernel at [0-9a-f]{16}$", idle);
+
+        // A program that spins: a vCPU runs it in user space (sampled, so looked at until seen).
+        var spin = await agent.StartAsync(new ExecRequest { Argv = ["sh", "-c", "while :; do :; done"] }, CancellationToken.None);
+        var busy = await UntilDescribedAsync(vm, d => d.Contains(" running in user space at ", StringComparison.Ordinal));
+        output.WriteLine($"idle: {idle}\nbusy: {busy}");
+        Assert.Matches("^vCPU 0 [a-z ]+ at [0-9a-f]{16}; vCPU 1 [a-z ]+ at [0-9a-f]{16}$", busy);
+
+        await spin.SignalAsync(9, CancellationToken.None);
+        await agent.ShutdownAsync(CancellationToken.None);
+        Assert.Equal(0, await vm.Exited.WaitAsync(BootTimeout));
+    }
+
+    /// <summary>Asks QEMU what the vCPUs do until <paramref name="holds"/>; bounded, since each answer is a sample.</summary>
+    private static async Task<string> UntilDescribedAsync(IVm vm, Func<string, bool> holds)
+    {
+        var last = "";
+        for (var attempt = 0; attempt < 500; attempt++)
+        {
+            last = await vm.DescribeCpusAsync(CancellationToken.None) ?? throw new InvalidOperationException("QEMU did not describe its vCPUs");
+            if (holds(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"the vCPUs were never seen so; last: {last}");
+    }
+
     /// <summary>Runs <paramref name="command"/> with sh in the guest; its exit code and standard output.</summary>
     private static async Task<(int ExitCode, string Stdout)> RunAsync(AgentClient agent, string command)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using System.Text.Json;
 
@@ -82,6 +83,21 @@ public sealed class QmpClient : IAsyncDisposable
         {
             _oneAtATime.Release();
         }
+    }
+
+    /// <summary>A command's "arguments" object, written by <paramref name="write"/>.</summary>
+    public static JsonElement Arguments(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            write(writer);
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
     }
 
     public async Task<QmpStatus> QueryStatusAsync(CancellationToken ct)
