@@ -27,6 +27,9 @@ internal sealed class FakeVmBackend : IVmBackend
     /// <summary>What answers on the agent channel of VMs started from now on.</summary>
     public GuestMode Mode { get; set; } = GuestMode.Agent;
 
+    /// <summary>The guests of the next VMs, one each, before <see cref="Mode"/> applies again: (mode, what its vCPUs do).</summary>
+    public ConcurrentQueue<(GuestMode Mode, string? Cpus)> NextGuests { get; } = new();
+
     /// <summary>Boots started from now on wait in <see cref="StartAsync"/> until released.</summary>
     public bool HoldStarts { get; set; }
 
@@ -63,7 +66,8 @@ internal sealed class FakeVmBackend : IVmBackend
         }
 
         ct.ThrowIfCancellationRequested();
-        var vm = new FakeVm(spec, Mode, Programs, () => HoldHellos ? HoldHello(spec) : null);
+        var (mode, cpus) = NextGuests.TryDequeue(out var next) ? next : (Mode, null);
+        var vm = new FakeVm(spec, mode, Programs, () => HoldHellos ? HoldHello(spec) : null) { CpuDescription = cpus };
         _vms.Enqueue(vm);
         _started.Writer.TryWrite(vm);
         return vm;
