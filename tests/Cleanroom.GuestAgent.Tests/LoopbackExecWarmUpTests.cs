@@ -29,7 +29,8 @@ public class LoopbackExecWarmUpTests
         var handler = new NeverEndingHandler();
         var steps = new List<string>();
 
-        var warmUp = LoopbackExecWarmUp.RunOnceAsync(handler, TimeSpan.FromMilliseconds(300), step => { lock (steps) { steps.Add(step); } });
+        // Long enough for the hello and the start on a busy host; the command then never ends.
+        var warmUp = LoopbackExecWarmUp.RunOnceAsync(handler, TimeSpan.FromSeconds(2), step => { lock (steps) { steps.Add(step); } });
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => warmUp.WaitAsync(TimeSpan.FromSeconds(30)));
         // What a stuck boot's watchdog reports: how far it got.

@@ -71,7 +71,8 @@ internal static class LoopbackExecWarmUp
             stepStarted("saying hello");
             serving = new AgentServer(guestEnd, handler, WireLimits.Default, AgentLoop.Software).RunAsync(deadline.Token);
             ExitMessage exit;
-            await using (var host = await AgentClient.ConnectAsync(new VirtioPortStream(hostFd), WireLimits.Default, bound, deadline.Token))
+            // The deadline bounds the hello too; a timeout of the client's own would race it with another error.
+            await using (var host = await AgentClient.ConnectAsync(new VirtioPortStream(hostFd), WireLimits.Default, Timeout.InfiniteTimeSpan, deadline.Token))
             {
                 stepStarted("starting the tool");
                 var process = await host.StartAsync(new ExecRequest { Argv = ["stat", "/"], Tool = true }, deadline.Token);
