@@ -1069,7 +1069,8 @@ public sealed partial class SandboxManager : IAsyncDisposable
     /// Boots the sandbox's VM from its kernel and connects to its agent. A guest that has not answered within half the
     /// launch timeout is stopped and booted once more in a new VM, which gets the other half: under TCG a guest
     /// kernel now and then wedges early in its boot with every vCPU busy in interrupt entry and exit (about one boot
-    /// in 150 of a Debian image, on a busy 2-core host; never seen with KVM), and a second boot comes up as usual.
+    /// in 150 of a Debian image, on a busy 2-core host; KVM could not be tried here), and a second boot comes up as
+    /// usual.
     /// The note and the sandbox's phases say so, with what the wedged guest's vCPUs were doing. The root disk's
     /// overlay goes with the first VM; the TAP and the workspace disk are the daemon's and serve the second.
     /// </summary>
