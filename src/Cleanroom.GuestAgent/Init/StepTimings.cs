@@ -28,7 +28,7 @@ internal sealed class StepTimings
 
     /// <summary>
     /// Records a step that ran on another thread beside the current one, without ending the current one: it is listed
-    /// as "NAME 26.5 ms beside" and does not count twice towards the total.
+    /// as "NAME beside 26.5 ms" and does not end the step running here, so the total is not counted twice.
     /// </summary>
     public void Beside(string step, TimeSpan elapsed)
     {
