@@ -11,35 +11,33 @@ namespace Cleanroom.GuestAgent.Init;
 internal static class SandboxSettings
 {
     /// <summary>
-    /// Applies <paramref name="options"/>' sandbox settings in order: hostname and machine id, hardware address
-    /// (before the card is configured), then the workspace and the network side by side. <paramref name="reloadWorkspaceDisk"/> first makes the kernel re-read the
+    /// Applies <paramref name="options"/>' sandbox settings: hostname and machine id, then the workspace; beside them the
+    /// card's hardware address, then the network. <paramref name="reloadWorkspaceDisk"/> first makes the kernel re-read the
     /// workspace disk (a restored VM still sees the template's placeholder). Throws <see cref="InitException"/> when
-    /// the address or the workspace cannot be set up; network trouble is only logged, as <see cref="GuestNetwork"/> does.
+    /// the address or the workspace cannot be set up, once both sequences are done; network trouble is only logged, as <see cref="GuestNetwork"/> does.
     /// <paramref name="timings"/>, when given, records how long each step took.
     /// </summary>
     public static void Apply(BootOptions options, bool reloadWorkspaceDisk, StepTimings? timings = null)
     {
-        SandboxIdentity.Apply(options.HostName, options.MachineId);
-        timings?.Mark("identity");
-        if (options.Mac is { } mac && MacAddress.Parse(mac) is { } address && NetworkCardAddress.Set(address) is { } addressError)
-        {
-            throw new InitException(addressError);
-        }
-
-        timings?.Mark("mac");
-
-        // The card's bring-up (the kernel fills its receive ring as it comes up) and the workspace's mount each take
-        // tens of milliseconds under TCG and need nothing from each other, so the network is configured on a second
-        // thread meanwhile (another vCPU); both are done when this returns.
+        // The card's address and network on a second thread (another vCPU), the identity and the workspace here: each
+        // step takes milliseconds to tens of them under TCG (bringing the card up makes the kernel fill its receive
+        // ring; /etc and the workspace are file system work), and the two sequences need nothing from each other.
         var networkTime = TimeSpan.Zero;
         var network = WorkerThreads.Run(() =>
         {
             var started = Stopwatch.GetTimestamp();
+            if (options.Mac is { } mac && MacAddress.Parse(mac) is { } address && NetworkCardAddress.Set(address) is { } addressError)
+            {
+                throw new InitException(addressError);
+            }
+
             GuestNetwork.Configure(options.Network, options.Network6);
             networkTime = Stopwatch.GetElapsedTime(started);
         });
         try
         {
+            SandboxIdentity.Apply(options.HostName, options.MachineId);
+            timings?.Mark("identity");
             if (options.WorkspacePath is { } workspace)
             {
                 if (reloadWorkspaceDisk && WorkspaceDisk.Reload() is { } reloadError)
@@ -53,7 +51,7 @@ internal static class SandboxSettings
         }
         catch
         {
-            // The workspace's error is the one reported; the network's thread still finishes first.
+            // This thread's error is the one reported; the network's thread still finishes first.
             try
             {
                 network.GetAwaiter().GetResult();
@@ -68,8 +66,8 @@ internal static class SandboxSettings
 
         network.GetAwaiter().GetResult();
 
-        // What the network took beyond the workspace, then what it took in all.
+        // What the card took beyond this thread's steps, then what it took in all.
         timings?.Mark("network wait");
-        timings?.Beside("network", networkTime);
+        timings?.Beside("mac and network", networkTime);
     }
 }
