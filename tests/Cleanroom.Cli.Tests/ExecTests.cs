@@ -32,6 +32,25 @@ public sealed class ExecTests(FakeCleanroomDaemon daemon)
     }
 
     [Fact]
+    public async Task On_the_daemons_socket_reads_the_output_from_the_log_file_the_daemon_names()
+    {
+        // The fake sends no output bytes for "logged": only the file, its lengths and the exit.
+        using var cli = new CliHarness(daemon.Endpoint);
+        Assert.Equal(3, await cli.RunAsync("exec", "--", "logged"));
+        Assert.Equal("o1\no2\n", cli.Out);
+        Assert.Equal("e1\n", cli.Err);
+    }
+
+    [Fact]
+    public async Task A_log_file_that_is_not_the_daemons_here_is_not_read_and_the_output_comes_over_the_socket()
+    {
+        using var cli = new CliHarness(daemon.Endpoint);
+        Assert.Equal(3, await cli.RunAsync("exec", "--", "logged-elsewhere"));
+        Assert.Equal("o1\no2\n", cli.Out);
+        Assert.Equal("e1\n", cli.Err);
+    }
+
+    [Fact]
     public async Task Removes_the_sandbox_it_created()
     {
         using var cli = new CliHarness(daemon.Endpoint);

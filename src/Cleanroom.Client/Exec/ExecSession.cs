@@ -149,7 +149,11 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
 
         StreamAttempt attempt;
         string executionId;
-        using (var call = _daemon.RunExecution(NewExecutionRequest(sandboxId), _abort.Token))
+        var request = NewExecutionRequest(sandboxId);
+
+        // On the daemon's unix socket the output can be read from its log file instead of crossing the socket.
+        request.ReadOutputLog = _daemon.Endpoint.SocketPath is not null;
+        using (var call = _daemon.RunExecution(request, _abort.Token))
         {
             try
             {
@@ -168,7 +172,9 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
             attempt = await FollowAsync(call.ResponseStream, sandboxId, executionId, 0);
         }
 
-        return attempt.Result ?? await StreamAsync(sandboxId, executionId, attempt);
+        // A log file this process cannot read (another user, another mount namespace) is no failure: the output comes
+        // over the socket from there on.
+        return attempt.Result ?? await StreamAsync(sandboxId, executionId, attempt.LogUnreadable ? null : attempt, attempt.Printed);
     }
 
     private async Task<Execution> StartAsync(string sandboxId)
@@ -225,9 +231,8 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
     /// crashed or restarted), the command goes on in its sandbox: this reconnects, from the byte it has printed, for up
     /// to <see cref="ReconnectWindow"/>, and only then falls back to the stored record.
     /// </summary>
-    private async Task<(ExecOutcome, int)> StreamAsync(string sandboxId, string executionId, StreamAttempt? broken)
+    private async Task<(ExecOutcome, int)> StreamAsync(string sandboxId, string executionId, StreamAttempt? broken, long printed = 0)
     {
-        long printed = 0;
         long? lostAt = null;
         while (true)
         {
@@ -272,6 +277,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
     private async Task<StreamAttempt> FollowAsync(IAsyncStreamReader<ExecutionStreamEvent> stream, string sandboxId, string executionId, long printed)
     {
         var received = 0;
+        OutputLogReader? logFile = null;
         try
         {
             while (await stream.MoveNext(_abort.Token))
@@ -296,6 +302,36 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
 
                         printed += message.Stderr.Length;
                         break;
+                    case ExecutionStreamEvent.PayloadOneofCase.OutputLog:
+                        logFile = OutputLogReader.TryOpen(message.OutputLog);
+                        if (logFile is null)
+                        {
+                            return new StreamAttempt(null, printed, received, null, LogUnreadable: true);
+                        }
+
+                        break;
+                    case ExecutionStreamEvent.PayloadOneofCase.OutputLogLength:
+                        if (logFile is null)
+                        {
+                            return new StreamAttempt(null, printed, received, null, LogUnreadable: true);
+                        }
+
+                        try
+                        {
+                            var (written, delivered) = await logFile.CopyToAsync(message.OutputLogLength, _io.Stdout, _io.Stderr, _abort.Token);
+                            printed += written;
+                            if (!delivered)
+                            {
+                                return new StreamAttempt(await BrokenPipeAsync(sandboxId, executionId), printed, received, null);
+                            }
+                        }
+                        catch (InvalidDataException)
+                        {
+                            // Whatever went wrong with the file, the daemon has the same output from here on.
+                            return new StreamAttempt(null, printed, received, null, LogUnreadable: true);
+                        }
+
+                        break;
                     case ExecutionStreamEvent.PayloadOneofCase.Message:
                         Notice(message.Message);
                         break;
@@ -309,6 +345,10 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
         catch (RpcException ex) when (!_abort.IsCancellationRequested)
         {
             return new StreamAttempt(null, printed, received, ex);
+        }
+        finally
+        {
+            logFile?.Dispose();
         }
 
         return new StreamAttempt(null, printed, received, null);
@@ -448,6 +488,10 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
 
     private void Notice(string line) => _events.Notice?.Invoke(line);
 
-    /// <summary>One try at following the output: its result when it reached the exit, else how far it got and why not.</summary>
-    private sealed record StreamAttempt((ExecOutcome, int)? Result, long Printed, int Received, RpcException? Error);
+    /// <summary>
+    /// One try at following the output: its result when it reached the exit, else how far it got and why not.
+    /// <paramref name="LogUnreadable"/>: the stream was fine but the output log file could not be read here, so the
+    /// output goes on over the socket from <paramref name="Printed"/>.
+    /// </summary>
+    private sealed record StreamAttempt((ExecOutcome, int)? Result, long Printed, int Received, RpcException? Error, bool LogUnreadable = false);
 }

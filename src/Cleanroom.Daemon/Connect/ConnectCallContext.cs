@@ -11,6 +11,9 @@ internal sealed class ConnectCallContext(HttpContext http, ConnectMethod method,
 {
     private Metadata? _requestHeaders;
 
+    /// <summary>The HTTP request this call came in (where it came from, for <see cref="Services.CallOrigin"/>).</summary>
+    public HttpContext Http => http;
+
     protected override string MethodCore => method.Path;
 
     protected override string HostCore => http.Request.Host.Value ?? "";

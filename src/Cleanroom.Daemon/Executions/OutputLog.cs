@@ -173,6 +173,48 @@ public sealed class OutputLog : IDisposable
         }
     }
 
+    /// <summary>
+    /// The length of the published records (whole records only) each time it grows, for a client that reads the file
+    /// itself; ends once the log is complete, after a last value that covers all the output, and throws the reason
+    /// when this daemon stops following the command. Values that came while the caller was busy arrive as one.
+    /// </summary>
+    public async IAsyncEnumerable<long> FollowLengthAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long told = -1;
+        while (true)
+        {
+            long available;
+            bool completed;
+            Exception? abandoned;
+            Task changed;
+            lock (_gate)
+            {
+                available = _length;
+                completed = _completed;
+                abandoned = _abandoned;
+                changed = _changed.Task;
+            }
+
+            if (available != told)
+            {
+                told = available;
+                yield return available;
+            }
+
+            if (completed)
+            {
+                yield break;
+            }
+
+            if (abandoned is not null)
+            {
+                throw abandoned;
+            }
+
+            await changed.WaitAsync(cancellationToken);
+        }
+    }
+
     public void Dispose() => _writer?.Dispose();
 
     private static void ReadExactly(SafeFileHandle file, Span<byte> buffer, long offset)

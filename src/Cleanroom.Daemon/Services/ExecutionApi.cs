@@ -19,6 +19,11 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
 
     public override async Task<CreateExecutionResponse> CreateExecution(CreateExecutionRequest request, ServerCallContext context)
     {
+        if (request.ReadOutputLog)
+        {
+            throw DaemonException.InvalidArgument("read_output_log is for RunExecution only: CreateExecution streams nothing");
+        }
+
         var sandbox = sandboxes.Get(request.SandboxId);
         using var hold = sandboxes.Hold(sandbox.Id);
         var runner = await StartAsync(sandbox, request, context);
@@ -38,7 +43,33 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
         var created = NewEvent(record);
         created.Created = record.ToProto();
         await responseStream.WriteAsync(created, context.CancellationToken);
+        if (request.ReadOutputLog && CallOrigin.IsUnixSocket(context) && LogFileIdentity.Of(runner.Log.Path) is { } identity)
+        {
+            await WriteLogLengthsAsync(runner, record, identity, responseStream, context.CancellationToken);
+            return;
+        }
+
         await WriteOutputAsync(runner, record, follow: true, offset: 0, responseStream, context.CancellationToken);
+    }
+
+    /// <summary>
+    /// For a client on this host that reads the output log itself: where the file is, then how much of it holds whole
+    /// records each time that grows (values that come while the socket is busy go as one), then the exit event. The
+    /// output's bytes never cross the socket: the client reads them from the page cache.
+    /// </summary>
+    private static async Task WriteLogLengthsAsync(ExecutionRunner runner, ExecutionRecord record, (ulong Device, ulong Inode) identity, IServerStreamWriter<ExecutionStreamEvent> responseStream, CancellationToken cancellationToken)
+    {
+        var location = NewEvent(record);
+        location.OutputLog = new OutputLogFile { Path = runner.Log.Path, Device = identity.Device, Inode = identity.Inode };
+        await responseStream.WriteAsync(location, cancellationToken);
+        await foreach (var length in runner.Log.FollowLengthAsync(cancellationToken))
+        {
+            var grown = NewEvent(record);
+            grown.OutputLogLength = length;
+            await responseStream.WriteAsync(grown, cancellationToken);
+        }
+
+        await WriteExitAsync(await runner.Finished.WaitAsync(cancellationToken), responseStream, cancellationToken);
     }
 
     private async Task<ExecutionRunner> StartAsync(SandboxRecord sandbox, CreateExecutionRequest request, ServerCallContext context)
@@ -152,6 +183,11 @@ internal sealed class ExecutionApi(SandboxManager sandboxes, StateStore store, H
         }
 
         var final = runner is null ? record : follow ? await runner.Finished.WaitAsync(cancellationToken) : runner.Record;
+        await WriteExitAsync(final, responseStream, cancellationToken);
+    }
+
+    private static async Task WriteExitAsync(ExecutionRecord final, IServerStreamWriter<ExecutionStreamEvent> responseStream, CancellationToken cancellationToken)
+    {
         if (final.IsFinished)
         {
             var exit = NewEvent(final);

@@ -16,6 +16,7 @@ internal static class FakeBehaviours
         switch (argv[0])
         {
             case "both":
+            case "logged-elsewhere": // its output comes from here once the client found the log file unreadable
                 await execution.StdoutAsync("o1\n");
                 await execution.StderrAsync("e1\n");
                 await execution.StdoutAsync("o2\n");

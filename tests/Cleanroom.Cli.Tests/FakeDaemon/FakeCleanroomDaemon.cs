@@ -30,6 +30,7 @@ public sealed class FakeCleanroomDaemon : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        State.Directory = _directory;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // As the real daemon's socket: prior-knowledge HTTP/2 for gRPC, HTTP/1.1 for Connect, which the real daemon's

@@ -36,6 +36,9 @@ internal sealed class FakeDaemonState
     /// <summary>"Method argument" for the calls whose order matters (PullImage, ResolveImage, CreateSandbox, and the execution calls by name).</summary>
     public ConcurrentQueue<string> Calls { get; } = new();
 
+    /// <summary>The fake daemon's own directory (removed with it): where it keeps the output logs it serves.</summary>
+    public string Directory { get; set; } = "";
+
     /// <summary>While set, RunExecution answers UNIMPLEMENTED, as a daemon from before it would.</summary>
     public bool WithoutRunExecution { get; set; }
 

@@ -25,6 +25,12 @@ internal sealed class FakeExecutionService(FakeDaemonState state) : ExecutionSer
 
         var record = Create(request);
         await responseStream.WriteAsync(new ExecutionStreamEvent { SandboxId = record.SandboxId, ExecutionId = record.ExecutionId, Status = record.Status, Created = record }, context.CancellationToken);
+        if (FakeOutputLog.Serves(request))
+        {
+            await FakeOutputLog.ServeAsync(request, record, state.Directory, responseStream, context.CancellationToken);
+            return;
+        }
+
         await WriteOutputAsync(Find(record.ExecutionId), responseStream, context.CancellationToken);
     }
 

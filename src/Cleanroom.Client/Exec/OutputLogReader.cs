@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Cleanroom.Api.V1;
+using Microsoft.Win32.SafeHandles;
+
+namespace Cleanroom.Client.Exec;
+
+/// <summary>
+/// Reads a command's output from its log file on the daemon's host (RunExecution with <c>read_output_log</c>), so the
+/// bytes do not cross the daemon's socket: opens the path the daemon named, checks that it is the daemon's file (its
+/// device and inode), and copies the records up to each length the daemon publishes to stdout and stderr. Records are
+/// <c>[kind u8: 1 stdout, 2 stderr][length u32 big-endian][bytes]</c>; the file is the daemon's, but a record that does
+/// not fit what was published is refused rather than trusted.
+/// </summary>
+internal sealed partial class OutputLogReader : IDisposable
+{
+    private const int RecordHeader = 5;
+    private const int ChunkSize = 256 * 1024;
+    private readonly SafeFileHandle _file;
+    private readonly byte[] _header = new byte[RecordHeader];
+    private long _offset;
+
+    private OutputLogReader(SafeFileHandle file) => _file = file;
+
+    /// <summary>The log, or null when this process cannot open it or the path names another file here.</summary>
+    public static OutputLogReader? TryOpen(OutputLogFile location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        SafeFileHandle file;
+        try
+        {
+            file = File.OpenHandle(location.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return null; // another user, another mount namespace, or gone: the output comes over the socket instead
+        }
+
+        if (IdentityOf(file) != (location.Device, location.Inode))
+        {
+            file.Dispose();
+            return null;
+        }
+
+        return new OutputLogReader(file);
+    }
+
+    /// <summary>
+    /// Copies the records between what was copied so far and <paramref name="length"/> to the two streams; returns the
+    /// output bytes written, and whether every write succeeded (false: the reader of our output went away, and the
+    /// count says how far it got). Throws <see cref="InvalidDataException"/> when the file cannot be read or does not
+    /// hold whole records there.
+    /// </summary>
+    public async Task<(long Written, bool Delivered)> CopyToAsync(long length, Stream stdout, Stream stderr, CancellationToken cancellationToken)
+    {
+        long written = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            while (_offset < length)
+            {
+                if (_offset + RecordHeader > length)
+                {
+                    throw new InvalidDataException($"the output log's length {length} ends inside a record header at {_offset}");
+                }
+
+                ReadExactly(_header, _offset);
+                var kind = _header[0];
+                var size = BinaryPrimitives.ReadUInt32BigEndian(_header.AsSpan(1));
+                if (kind is not (1 or 2) || _offset + RecordHeader + size > length)
+                {
+                    throw new InvalidDataException($"the output log holds no whole record at {_offset} (kind {kind}, {size} bytes, {length} published)");
+                }
+
+                var target = kind == 1 ? stdout : stderr;
+                var position = _offset + RecordHeader;
+                var end = position + size;
+                while (position < end)
+                {
+                    var piece = buffer.AsMemory(0, (int)Math.Min(end - position, buffer.Length));
+                    ReadExactly(piece.Span, position);
+                    try
+                    {
+                        await target.WriteAsync(piece, cancellationToken);
+                        await target.FlushAsync(cancellationToken);
+                    }
+                    catch (IOException)
+                    {
+                        return (written, false);
+                    }
+
+                    position += piece.Length;
+                    written += piece.Length;
+                }
+
+                _offset = end;
+            }
+
+            return (written, true);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+
+    private void ReadExactly(Span<byte> buffer, long offset)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int read;
+            try
+            {
+                read = RandomAccess.Read(_file, buffer, offset);
+            }
+            catch (IOException ex)
+            {
+                throw new InvalidDataException("the output log could not be read: " + ex.Message, ex);
+            }
+
+            if (read == 0)
+            {
+                throw new InvalidDataException($"the output log ends at {offset}, before the length the daemon published");
+            }
+
+            buffer = buffer[read..];
+            offset += read;
+        }
+    }
+
+    /// <summary>(device, inode) of an open file, as the daemon computes them; (0, 0) when unknown.</summary>
+    private static (ulong, ulong) IdentityOf(SafeFileHandle file)
+    {
+        Span<byte> statx = stackalloc byte[256];
+        if (Statx(file, "", 0x1000 /* AT_EMPTY_PATH */, 0x100 /* STATX_INO */, statx) != 0)
+        {
+            return (0, 0);
+        }
+
+        // struct statx in native byte order: stx_ino at 32, stx_dev_major and stx_dev_minor at 136 and 140.
+        var device = ((ulong)MemoryMarshal.Read<uint>(statx[136..]) << 32) | MemoryMarshal.Read<uint>(statx[140..]);
+        return (device, MemoryMarshal.Read<ulong>(statx[32..]));
+    }
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Statx(SafeFileHandle file, string path, int flags, uint mask, Span<byte> buffer);
+}
