@@ -136,17 +136,7 @@ public sealed class OutputLog : IDisposable
         long offset = 0;
         while (true)
         {
-            long available;
-            bool completed;
-            Exception? abandoned;
-            Task changed;
-            lock (_gate)
-            {
-                available = _length;
-                completed = _completed;
-                abandoned = _abandoned;
-                changed = _changed.Task;
-            }
+            var (available, completed, abandoned, changed) = Snapshot();
 
             while (offset + RecordHeader <= available)
             {
@@ -183,17 +173,7 @@ public sealed class OutputLog : IDisposable
         long told = -1;
         while (true)
         {
-            long available;
-            bool completed;
-            Exception? abandoned;
-            Task changed;
-            lock (_gate)
-            {
-                available = _length;
-                completed = _completed;
-                abandoned = _abandoned;
-                changed = _changed.Task;
-            }
+            var (available, completed, abandoned, changed) = Snapshot();
 
             if (available != told)
             {
@@ -229,6 +209,15 @@ public sealed class OutputLog : IDisposable
 
             buffer = buffer[read..];
             offset += read;
+        }
+    }
+
+    /// <summary>What is published, read together: the length, whether it is complete or abandoned, and the next change.</summary>
+    private (long Length, bool Completed, Exception? Abandoned, Task Changed) Snapshot()
+    {
+        lock (_gate)
+        {
+            return (_length, _completed, _abandoned, _changed.Task);
         }
     }
 
