@@ -51,6 +51,18 @@ public sealed class ExecTests(FakeCleanroomDaemon daemon)
     }
 
     [Fact]
+    public async Task A_published_length_inside_a_record_stops_the_file_reading_and_the_rest_comes_over_the_socket_from_there()
+    {
+        using var cli = new CliHarness(daemon.Endpoint);
+        // Bounded: a client that read past the published length would wait for a length that never comes.
+        Assert.Equal(3, await cli.RunAsync("exec", "--", "logged-torn").WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal("o1\no2\n", cli.Out);
+        Assert.Equal("e1\n", cli.Err);
+        var resumed = daemon.State.StreamExecutionRequests.Single(r => daemon.State.Executions[r.ExecutionId].Request.Command[0] == "logged-torn");
+        Assert.Equal(3, resumed.OutputOffset);
+    }
+
+    [Fact]
     public async Task Removes_the_sandbox_it_created()
     {
         using var cli = new CliHarness(daemon.Endpoint);

@@ -49,6 +49,12 @@ internal static class FakeBehaviours
                 }
 
                 break;
+            case "logged-torn":
+                // What a daemon streams from output offset 3, where the client's log file reading stopped ("o1\n").
+                await execution.StderrAsync("e1\n");
+                await execution.StdoutAsync("o2\n");
+                await execution.ExitAsync(3, ExecutionStatus.Failed);
+                break;
             case "missing":
                 await execution.ExitAsync(127, ExecutionStatus.Failed, "command not found: missing");
                 break;

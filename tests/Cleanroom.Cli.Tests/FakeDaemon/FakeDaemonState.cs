@@ -21,6 +21,8 @@ internal sealed class FakeDaemonState
 
     public ConcurrentQueue<GetExecutionRequest> GetExecutionRequests { get; } = new();
 
+    public ConcurrentQueue<StreamExecutionRequest> StreamExecutionRequests { get; } = new();
+
     /// <summary>Hold "gated" commands after their first line until a test releases them; keyed by command line.</summary>
     public ConcurrentDictionary<string, TaskCompletionSource> Gates { get; } = new();
 

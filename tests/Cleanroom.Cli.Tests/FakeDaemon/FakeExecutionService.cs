@@ -105,6 +105,7 @@ internal sealed class FakeExecutionService(FakeDaemonState state) : ExecutionSer
     public override async Task StreamExecution(StreamExecutionRequest request, IServerStreamWriter<ExecutionStreamEvent> responseStream, ServerCallContext context)
     {
         state.Log("StreamExecution");
+        state.StreamExecutionRequests.Enqueue(request);
         await WriteOutputAsync(Find(request.ExecutionId), responseStream, context.CancellationToken);
     }
 

@@ -12,11 +12,12 @@ namespace Cleanroom.Cli.Tests.FakeDaemon;
 /// <c>read_output_log</c>): the file, then its length each time whole records were added, then the exit. The records
 /// are written here, in the daemon's format, a record at a time. <c>logged-elsewhere</c> names a file whose inode does
 /// not match, as a client in another mount namespace would find, and then waits: the client must go on with
-/// StreamExecution, which sends the same output as usual.
+/// StreamExecution, which sends the same output as usual. <c>logged-torn</c> publishes a length inside a record: the
+/// client must stop at the whole records before it and go on with StreamExecution from the bytes it printed.
 /// </summary>
 internal static class FakeOutputLog
 {
-    public static bool Serves(CreateExecutionRequest request) => request.ReadOutputLog && request.Command[0] is "logged" or "logged-elsewhere";
+    public static bool Serves(CreateExecutionRequest request) => request.ReadOutputLog && request.Command[0] is "logged" or "logged-elsewhere" or "logged-torn";
 
     public static async Task ServeAsync(CreateExecutionRequest request, Execution record, string directory, IServerStreamWriter<ExecutionStreamEvent> stream, CancellationToken cancellationToken)
     {
@@ -35,7 +36,14 @@ internal static class FakeOutputLog
         foreach (var (kind, text) in new[] { (1, "o1\n"), (2, "e1\n"), (1, "o2\n") })
         {
             length = await AppendAsync(path, kind, text);
-            await stream.WriteAsync(Event(record, e => e.OutputLogLength = length), cancellationToken);
+
+            // logged-torn publishes a length that ends inside its second record, which the client must not trust.
+            var told = request.Command[0] == "logged-torn" && kind == 2 ? length - 2 : length;
+            await stream.WriteAsync(Event(record, e => e.OutputLogLength = told), cancellationToken);
+            if (told != length)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
         }
 
         await stream.WriteAsync(Event(record, e => e.Exit = new ExecutionExit { ExitCode = 3, Status = ExecutionStatus.Failed }), cancellationToken);
