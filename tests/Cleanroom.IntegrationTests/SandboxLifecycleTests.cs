@@ -27,6 +27,24 @@ public sealed class SandboxLifecycleTests(DaemonFixture daemon)
     }
 
     [Fact]
+    public async Task An_idle_sandbox_has_its_pit_stopped_and_proactive_compaction_off()
+    {
+        var id = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox.SandboxId;
+        try
+        {
+            // Both would cost the host CPU while the sandbox does nothing (the agent's LegacyPitTimer, ProactiveCompaction).
+            var sysctl = await ExecResult.RunAsync(daemon, id, ["cat", "/proc/sys/vm/compaction_proactiveness"]);
+            Assert.Equal("0\n", sysctl.StdoutText);
+            var console = await File.ReadAllTextAsync(Path.Combine(daemon.StateDir, "sandboxes", id, "console.log"));
+            Assert.Contains("idle: PIT stopped; proactive compaction off", console, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await daemon.Sandboxes.TerminateSandboxAsync(new TerminateSandboxRequest { SandboxId = id });
+        }
+    }
+
+    [Fact]
     public async Task Removing_a_sandbox_while_a_command_runs_ends_the_command()
     {
         var id = (await daemon.Sandboxes.CreateSandboxAsync(new CreateSandboxRequest())).Sandbox.SandboxId;

@@ -64,6 +64,8 @@ internal static class GuestInit
         var timings = new StepTimings();
         using var watchdog = BootWatchdog.Start(timings, () => LoopbackExecWarmUp.State);
         Mounts.MountIfAbsent("sysfs", "/sys", "sysfs");
+        // Two costs of an idle sandbox to its host that nothing in it needs (the line is what an integration test checks).
+        AgentLog.Info($"idle: {LegacyPitTimer.StopIfUnused()}; {ProactiveCompaction.TurnOff()}");
         ModuleLoader.LoadAll();
         timings.Mark("modules");
         RootSwitcher.SwitchTo(options.RootDevice);
