@@ -8,13 +8,15 @@
 #   OUTDIR/vmlinux       uncompressed ELF kernel with the PVH note (QEMU boots it with -kernel)
 #   OUTDIR/modules/      a module *root*: OUTDIR/modules/lib/modules/<kver>/{kernel/,modules.dep,...}
 #                        i.e. use it as `modprobe -d OUTDIR/modules -S <kver>` / `depmod -b`.
-#   OUTDIR/kernel.json   {"package","version","kver","deb_sha256","vmlinux_sha256"}
+#   OUTDIR/kernel.json   {"package","version","kver","deb_sha256","vmlinux_sha256","hz"}
+#                        hz: the kernel's CONFIG_HZ from the package's boot/config (the daemon derives the
+#                        guest's loops-per-jiffy from it and the TSC rate); null when unknown.
 #   OUTDIR/debs/         the downloaded .deb (kept so a re-run never downloads again)
 #
 # Environment:
 #   CLEANROOM_KERNEL=/path/vmlinux   use this kernel instead: nothing is copied; OUTDIR/vmlinux
 #                                    becomes a symlink to it and kernel.json records it
-#                                    (package/version/deb_sha256 are null, "vmlinux" holds the path).
+#                                    (package/version/deb_sha256/hz are null, "vmlinux" holds the path).
 #   CLEANROOM_KERNEL_MODULES=DIR     modules for that kernel: a module root (DIR/lib/modules/<kver>)
 #                                    or the <kver> directory itself. Without it the kernel must
 #                                    have the virtio drivers built in.
@@ -174,7 +176,7 @@ if [ -n "${CLEANROOM_KERNEL:-}" ]; then
     warn "CLEANROOM_KERNEL_MODULES not set: assuming $KVER has the virtio drivers built in"
   fi
   write_json "$OUTDIR/kernel.json" package null version null kver "$(json_str "$KVER")" \
-    deb_sha256 null vmlinux_sha256 "$(json_str "$(sha256_file "$KPATH")")" vmlinux "$(json_str "$KPATH")"
+    deb_sha256 null vmlinux_sha256 "$(json_str "$(sha256_file "$KPATH")")" vmlinux "$(json_str "$KPATH")" hz null
   stamp_write "$STAMP" "$INPUTS"
   log "recorded configured kernel $KPATH ($KVER)"
   exit 0
@@ -262,6 +264,9 @@ log "depmod $KVER"
 depmod -b "$WORK/modules" "$KVER" # the .deb ships no modules.dep (postinst normally makes it)
 [ -s "$WORK/modules/lib/modules/$KVER/modules.dep" ] || die "depmod produced no modules.dep"
 
+HZ=$(sed -n -E 's/^CONFIG_HZ=([0-9]+)$/\1/p' "$WORK/root/boot/config-$KVER" 2>/dev/null | sed -n 1p)
+[ -n "$HZ" ] || warn "no CONFIG_HZ in boot/config-$KVER: guests will calibrate each CPU's delay loop at boot"
+
 log "extracting vmlinux from $(basename "$BZIMAGE")"
 extract_vmlinux "$BZIMAGE" "$WORK/vmlinux" || die "no decompressible ELF payload found in $BZIMAGE"
 has_pvh_note "$WORK/vmlinux" || die "extracted vmlinux has no PVH ELF note (Xen note type 0x12); QEMU cannot boot it with -kernel"
@@ -271,6 +276,6 @@ rm -rf "$OUTDIR/modules" "$OUTDIR/vmlinux"
 mv "$WORK/modules" "$OUTDIR/modules"
 mv "$WORK/vmlinux" "$OUTDIR/vmlinux"
 write_json "$OUTDIR/kernel.json" package "$(json_str "$PACKAGE")" version "$(json_str "$VERSION")" \
-  kver "$(json_str "$KVER")" deb_sha256 "$(json_str "$DEB_SHA")" vmlinux_sha256 "$(json_str "$VMLINUX_SHA")"
+  kver "$(json_str "$KVER")" deb_sha256 "$(json_str "$DEB_SHA")" vmlinux_sha256 "$(json_str "$VMLINUX_SHA")" hz "${HZ:-null}"
 stamp_write "$STAMP" "$INPUTS"
 log "kernel ready: $OUTDIR/vmlinux ($KVER, $(($(stat -c %s "$OUTDIR/vmlinux") / 1048576)) MiB) in $(elapsed_since "$T0")s"

@@ -17,6 +17,10 @@ public static class AssetsManifest
     private const int MaxDepth = 4;
     private const long MaxManifestBytes = 1024 * 1024;
 
+    /// <summary>Linux's CONFIG_HZ choices are 100 to 1000 on x86; other architectures go as low as 24.</summary>
+    private const int MinKernelHz = 24;
+    private const int MaxKernelHz = 10000;
+
     private static readonly string[] NameProperties = ["name", "file", "filename", "path"];
 
     private static readonly Dictionary<string, string[]> Roles = new(StringComparer.Ordinal)
@@ -47,6 +51,34 @@ public static class AssetsManifest
         catch (JsonException ex)
         {
             throw new BootAssetsException($"Boot asset manifest {manifestPath} is not valid JSON ({ex.Message}). {BootAssets.SetupHint}", ex);
+        }
+    }
+
+    /// <summary>
+    /// The kernel's tick rate (CONFIG_HZ) as scripts/fetch-kernel.sh recorded it (<c>"kernel": { "hz": 250 }</c>), or
+    /// null when the manifest is missing or unreadable, does not say, or says something no kernel is built with.
+    /// </summary>
+    public static int? ReadKernelHz(string manifestPath)
+    {
+        try
+        {
+            var info = new FileInfo(manifestPath);
+            if (!info.Exists || info.Length > MaxManifestBytes)
+            {
+                return null;
+            }
+
+            using var doc = JsonDocument.Parse(File.ReadAllText(manifestPath), new JsonDocumentOptions { MaxDepth = 16 });
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                && doc.RootElement.TryGetProperty("kernel", out var kernel) && kernel.ValueKind == JsonValueKind.Object
+                && kernel.TryGetProperty("hz", out var hz) && hz.ValueKind == JsonValueKind.Number
+                && hz.TryGetInt32(out var value) && value is >= MinKernelHz and <= MaxKernelHz
+                ? value
+                : null;
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

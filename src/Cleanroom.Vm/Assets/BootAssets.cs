@@ -3,6 +3,9 @@ namespace Cleanroom.Vm.Assets;
 /// <summary>The files every VM boots from: an uncompressed kernel, the agent's initramfs and the default root image.</summary>
 public sealed record BootAssets(string KernelPath, string InitrdPath, string BaseImagePath)
 {
+    /// <summary>The kernel's CONFIG_HZ from assets.json, when recorded (see <see cref="AssetsManifest.ReadKernelHz"/>).</summary>
+    public int? KernelHz { get; init; }
+
     public const string ManifestFileName = "assets.json";
     public const string KernelFileName = "vmlinux";
     public const string InitrdFileName = "initramfs.cpio.gz";
@@ -25,7 +28,7 @@ public sealed record BootAssets(string KernelPath, string InitrdPath, string Bas
             throw new BootAssetsException(failed.Message);
         }
 
-        return FromDirectory(assetsDir);
+        return FromDirectory(assetsDir) with { KernelHz = AssetsManifest.ReadKernelHz(Path.Combine(Path.GetFullPath(assetsDir), ManifestFileName)) };
     }
 
     /// <summary>The conventional file locations inside <paramref name="assetsDir"/>, without any checks.</summary>

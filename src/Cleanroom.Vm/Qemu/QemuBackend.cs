@@ -130,7 +130,7 @@ public sealed class QemuBackend : IVmBackend
     }
 
     private async Task<string> CommandLineAsync(VmSpec spec, AccelMode accel, CancellationToken ct) =>
-        KernelCommandLine.Build(await _tscKhz.Value.WaitAsync(ct), extraArgs: [.. QemuCommandLine.KernelArgs(accel), .. spec.ExtraKernelArgs]);
+        KernelCommandLine.Build(await _tscKhz.Value.WaitAsync(ct), extraArgs: [.. QemuCommandLine.KernelArgs(accel), .. spec.ExtraKernelArgs], kernelHz: spec.Assets.KernelHz);
 
     private async Task<IVm> LaunchAsync(VmSpec spec, AccelMode accel, string cmdline, (SafeFileHandle Memory, bool UnconnectedNic)? templateBuild, CancellationToken ct)
     {

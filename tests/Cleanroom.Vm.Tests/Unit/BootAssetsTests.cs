@@ -19,6 +19,21 @@ public sealed class BootAssetsTests : IDisposable
         Assert.Equal(_dir.Combine("vmlinux"), assets.KernelPath);
         Assert.Equal(_dir.Combine("initramfs.cpio.gz"), assets.InitrdPath);
         Assert.Equal(_dir.Combine("base.ext4"), assets.BaseImagePath);
+        Assert.Null(assets.KernelHz);
+    }
+
+    [Theory]
+    [InlineData(",\"kernel\":{\"kver\":\"6.1.0-56-cloud-amd64\",\"hz\":250}", 250)]
+    [InlineData(",\"kernel\":{\"kver\":\"x\",\"hz\":null}", null)]
+    [InlineData(",\"kernel\":{\"hz\":\"250\"}", null)]
+    [InlineData(",\"kernel\":{\"hz\":0}", null)]
+    [InlineData(",\"kernel\":{\"hz\":1000000}", null)]
+    [InlineData(",\"kernel\":\"6.1.0\"", null)]
+    public void The_kernel_tick_rate_comes_from_the_manifest_when_it_is_plausible(string kernelEntry, int? expected)
+    {
+        WriteAssets(kernelEntry: kernelEntry);
+
+        Assert.Equal(expected, BootAssets.Load(_dir.Path).KernelHz);
     }
 
     [Fact]
@@ -131,7 +146,7 @@ public sealed class BootAssetsTests : IDisposable
         Assert.Contains("sha256", checks[0].Message, StringComparison.Ordinal);
     }
 
-    private void WriteAssets(long? baseSizeOverride = null)
+    private void WriteAssets(long? baseSizeOverride = null, string kernelEntry = "")
     {
         var kernel = _dir.WriteFile("vmlinux", "KERNEL-1");
         var initrd = _dir.WriteFile("initramfs.cpio.gz", "INITRD");
@@ -141,7 +156,7 @@ public sealed class BootAssetsTests : IDisposable
         manifest.Append($"\"vmlinux\":{{\"sha256\":\"{Sha(kernel)}\",\"size\":8}},");
         manifest.Append($"\"initramfs.cpio.gz\":{{\"sha256\":\"{Sha(initrd)}\"}},");
         manifest.Append($"\"base.ext4\":{{\"sha256\":\"{Sha(baseImage)}\",\"size\":{baseSizeOverride ?? 4}}}");
-        manifest.Append("}}");
+        manifest.Append('}').Append(kernelEntry).Append('}');
         _dir.WriteFile("assets.json", manifest.ToString());
     }
 

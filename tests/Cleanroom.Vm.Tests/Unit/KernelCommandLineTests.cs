@@ -25,6 +25,18 @@ public sealed class KernelCommandLineTests
     }
 
     [Fact]
+    public void Presets_the_delay_loop_from_the_tsc_rate_and_the_kernel_tick_rate()
+    {
+        // What the guest's boot CPU logged for itself ("value calculated using timer frequency.. lpj=10384408").
+        Assert.Contains(" tsc=reliable lpj=10384408 ", KernelCommandLine.Build(2596102, kernelHz: 250), StringComparison.Ordinal);
+        Assert.Contains(" lpj=2596102 ", KernelCommandLine.Build(2596102, kernelHz: 1000), StringComparison.Ordinal);
+
+        // Either rate unknown: every CPU calibrates as before.
+        Assert.DoesNotContain("lpj=", KernelCommandLine.Build(2596102), StringComparison.Ordinal);
+        Assert.DoesNotContain("lpj=", KernelCommandLine.Build(null, kernelHz: 250), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Probe_mode_and_extra_arguments_come_last()
     {
         var line = KernelCommandLine.Build(1000, probe: true, extraArgs: ["cleanroom.ip=10.0.0.2/24", "loglevel=7"]);
