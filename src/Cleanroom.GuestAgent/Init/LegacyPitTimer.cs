@@ -50,6 +50,7 @@ internal static class LegacyPitTimer
         }
         finally
         {
+            // Taken back: this is a reused worker thread, and a process spawned from it would keep the access.
             _ = PortIo.IoPerm(Channel0Port, PortCount, 0);
         }
 
