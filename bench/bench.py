@@ -6,8 +6,9 @@
   roundtrip   `cleanroom exec --in ID -- true` on a ready sandbox (process round trip, p50, p99 and the slowest),
               and the same command through the API alone (no CLI process start)
   throughput  guest stdout -> host through the whole path (MiB/s), against `dd` to a bare
-              virtio-serial port in an identical VM, and the guest's hops alone (dd into a pipe that a small
-              C program, bench/throughput/frame_writer.c, frames into the port as the agent does; needs cc)
+              virtio-serial port in an identical VM booted beside the sandbox, and the guest's hops alone (dd
+              into a pipe that a small C program, bench/throughput/frame_writer.c, frames into the port as the
+              agent does; needs cc); every line runs once per round, each ratio is paired within its round
   density     N idle sandboxes (default 40) kept alive, warm (from a template) and cold: host memory
               (PSS) per sandbox, idle CPU of all of them, `exec --in` round trip and `sandbox ls` with N
               alive against the same with 1 alive, all in this run
@@ -356,12 +357,34 @@ def bench_roundtrip(d, n):
 
 
 def bench_throughput(d, n, mib=64):
+    """Every configuration once per round, n rounds, each ratio the median of its rounds' ratios to that round's dd:
+    this host's speed drifts by half over minutes (dd alone ranged 260 to 420 MiB/s in one day), so a baseline
+    measured minutes after the path it is compared with said more about the drift than about the path."""
     sid = d.cli("sandbox", "create").stdout.decode().strip()
     argv = qemu_argv_of(sid)
     old_dir = os.path.join(d.state, "sandboxes", sid)
     qemu = qemu_pid_of(sid)
     daemon = children_of(d.proc.pid) or [d.proc.pid]
+    # Baseline: a VM booted from the same argv beside the sandbox, with a second virtio-serial port; the guest's dd
+    # writes straight into it. One hop further in the same VM: dd into a pipe read by a small C program that frames it
+    # as the agent does (bench/throughput), so the guest's share of the path is measured without the agent, the
+    # daemon, the API and the CLI; then the agent itself, with this script as its host.
+    writer_disk = frame_writer_disk()
+    work_hint = tempfile.mkdtemp(prefix="cr-port-")
+    port = os.path.join(work_hint, "bench.sock")
+    lst = socket.socket(socket.AF_UNIX)
+    lst.bind(port)
+    lst.listen(1)
+    extra = ["-chardev", f"socket,id=bench,path={port}", "-device", "virtserialport,chardev=bench,name=bench"]
+    if writer_disk:
+        extra += ["-drive", f"file={writer_disk},if=none,id=writer,format=raw,readonly=on", "-device", "virtio-blk-device,drive=writer"]
+    vm = conn = None
+    streams = iter(range(1, 1 << 30, 2))
+    dd_to_port = "dd if=/dev/zero of=/dev/$port bs=64k count=%d 2>/dev/null" % (mib * 16)
+    dd_to_writer = "mkdir -p /mnt/w && { [ -x /mnt/w/frame_writer ] || mount -o ro /dev/vdb /mnt/w; } && dd if=/dev/zero bs=64k count=%d 2>/dev/null | /mnt/w/frame_writer /dev/$port" % (mib * 16)
     try:
+        _, vm = raw_boot(argv, old_dir, os.path.join(ASSETS, "base.ext4"), extra)
+        conn, _ = lst.accept()
         # dd with 64 KiB blocks, as in the baseline: busybox head is itself slow under TCG. The output is read here
         # in 1 MiB chunks and counted, as the baseline reads its port, so neither side pays for keeping it. Unmeasured
         # runs first: a sustained stream through a daemon that has been up a while is the case measured, not the
@@ -370,8 +393,10 @@ def bench_throughput(d, n, mib=64):
         # CPU per MiB, a third of the machine's spare CPU), so warming up takes at least 10 runs and stops only once
         # three runs in a row kept the compiler thread (nearly) idle: quiet runs can come before the burst.
         cmd = [CLI, "exec", "--in", sid, "--", "dd", "if=/dev/zero", "bs=65536", f"count={mib * 16}"]
+        api = ConnectApi(d.sock)
 
-        def run():
+        def whole():
+            t0 = time.perf_counter()
             p = subprocess.Popen(cmd, env=d.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, cwd=d.state)
             got = 0
             while chunk := os.read(p.stdout.fileno(), 1 << 20):
@@ -379,84 +404,77 @@ def bench_throughput(d, n, mib=64):
             p.wait()
             if got != mib << 20:
                 sys.exit(f"bench: got {got} bytes, expected {mib << 20}")
+            return time.perf_counter() - t0
 
-        warm_runs, jit0, quiet = 0, sum(jit_seconds(p) for p in daemon), 0
-        while warm_runs < 10 or (quiet < 3 and warm_runs < 24):
-            before = sum(jit_seconds(p) for p in daemon)
-            run()
-            warm_runs += 1
-            quiet = quiet + 1 if sum(jit_seconds(p) for p in daemon) - before <= 0.01 else 0
-        warm_jit = sum(jit_seconds(p) for p in daemon) - jit0
-        full = []
-        cpu0 = (cpu_seconds(qemu), sum(cpu_seconds(p) for p in daemon), resource.getrusage(resource.RUSAGE_CHILDREN))
-        for _ in range(n):
-            t0 = time.perf_counter()
-            run()
-            full.append(time.perf_counter() - t0)
-        cli_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        per_mib = lambda secs: secs * 1000 / (mib * n)
-        cpu = (per_mib(cpu_seconds(qemu) - cpu0[0]), per_mib(sum(cpu_seconds(p) for p in daemon) - cpu0[1]),
-               per_mib(cli_usage.ru_utime + cli_usage.ru_stime - cpu0[2].ru_utime - cpu0[2].ru_stime))
-        # The same command with nobody following its output: the guest's hops, the daemon's read and its log, without
-        # the API and the CLI. Polled every 3 ms for the end, which the rate barely feels at these sizes.
-        api = ConnectApi(d.sock)
-        stored = []
-        for _ in range(n):
+        def stored():
+            # The same command with nobody following its output: the guest's hops, the daemon's read and its log,
+            # without the API and the CLI. Polled every 3 ms for the end, which the rate barely feels at these sizes.
             t0 = time.perf_counter()
             execution = api.unary("ExecutionService/CreateExecution", {"sandboxId": sid, "command": cmd[cmd.index("--") + 1:]})["execution"]
             while not api.unary("ExecutionService/GetExecution", {"executionId": execution["executionId"]})["execution"].get("finishedAt"):
                 time.sleep(0.003)
-            stored.append(time.perf_counter() - t0)
-    finally:
-        d.cli("sandbox", "rm", sid)
-    # Baseline: the same VM with a second virtio-serial port; the guest's dd writes straight into it. In the same VM,
-    # one hop further: dd into a pipe read by a small C program that frames it as the agent does (bench/throughput),
-    # so the guest's share of the path is measured without the agent, the daemon, the API and the CLI.
-    writer_disk = frame_writer_disk()
-    base, framed, framed_cpu, via_agent, via_agent_cpu = [], [], [], [], []
-    for _ in range(n):
-        work_hint = tempfile.mkdtemp(prefix="cr-port-")
-        port = os.path.join(work_hint, "bench.sock")
-        lst = socket.socket(socket.AF_UNIX)
-        lst.bind(port)
-        lst.listen(1)
-        extra = ["-chardev", f"socket,id=bench,path={port}", "-device", "virtserialport,chardev=bench,name=bench"]
+            return time.perf_counter() - t0
+
+        warm_runs, jit0, quiet = 0, sum(jit_seconds(p) for p in daemon), 0
+        while warm_runs < 10 or (quiet < 3 and warm_runs < 24):
+            before = sum(jit_seconds(p) for p in daemon)
+            whole()
+            warm_runs += 1
+            quiet = quiet + 1 if sum(jit_seconds(p) for p in daemon) - before <= 0.01 else 0
+        warm_jit = sum(jit_seconds(p) for p in daemon) - jit0
+        # The first run of each guest path in a fresh VM is TCG translating it.
+        port_stream(vm, conn, mib, dd_to_port, framed=False, stream=next(streams))
         if writer_disk:
-            extra += ["-drive", f"file={writer_disk},if=none,id=writer,format=raw,readonly=on", "-device", "virtio-blk-device,drive=writer"]
-        _, vm = raw_boot(argv, old_dir, os.path.join(ASSETS, "base.ext4"), extra)
-        conn, _ = lst.accept()
-        try:
-            base.append(port_stream(vm, conn, mib, "dd if=/dev/zero of=/dev/$port bs=64k count=%d 2>/dev/null" % (mib * 16), framed=False)[0])
+            port_stream(vm, conn, mib, dd_to_writer, framed=True, stream=next(streams))
+        for _ in range(2):
+            agent_stream(vm, mib, next(streams))
+
+        rates = {k: [] for k in ("base", "framed", "agent", "stored", "whole")}
+        framed_cpu, agent_cpu = [], []
+        whole_cpu = [0.0, 0.0, 0.0]
+        for _ in range(n):
+            cpu0 = (cpu_seconds(qemu), sum(cpu_seconds(p) for p in daemon), resource.getrusage(resource.RUSAGE_CHILDREN))
+            rates["whole"].append(mib / whole())
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            for i, spent in enumerate((cpu_seconds(qemu) - cpu0[0], sum(cpu_seconds(p) for p in daemon) - cpu0[1],
+                                       usage.ru_utime + usage.ru_stime - cpu0[2].ru_utime - cpu0[2].ru_stime)):
+                whole_cpu[i] += spent
+            rates["stored"].append(mib / stored())
+            rates["base"].append(mib / port_stream(vm, conn, mib, dd_to_port, framed=False, stream=next(streams))[0])
             if writer_disk:
-                secs, qemu_secs = port_stream(vm, conn, mib, "mkdir -p /mnt/w && mount -o ro /dev/vdb /mnt/w && dd if=/dev/zero bs=64k count=%d 2>/dev/null | /mnt/w/frame_writer /dev/$port" % (mib * 16), framed=True)
-                framed.append(secs)
+                secs, qemu_secs = port_stream(vm, conn, mib, dd_to_writer, framed=True, stream=next(streams))
+                rates["framed"].append(mib / secs)
                 framed_cpu.append(qemu_secs * 1000 / mib)
-            # Two unmeasured runs first: the first run of the agent's output path in a fresh VM is TCG translating it.
-            for stream in (5, 7):
-                agent_stream(vm, mib, stream)
-            secs, qemu_secs = agent_stream(vm, mib, 9)
-            via_agent.append(secs)
-            via_agent_cpu.append(qemu_secs * 1000 / mib)
-        finally:
+            secs, qemu_secs = agent_stream(vm, mib, next(streams))
+            rates["agent"].append(mib / secs)
+            agent_cpu.append(qemu_secs * 1000 / mib)
+    finally:
+        if conn:
             conn.close()
-            lst.close()
+        lst.close()
+        if vm:
             stop_raw(vm)
-            shutil.rmtree(work_hint, ignore_errors=True)
+        shutil.rmtree(work_hint, ignore_errors=True)
+        if writer_disk:
+            shutil.rmtree(os.path.dirname(writer_disk), ignore_errors=True)
+        d.cli("sandbox", "rm", sid)
+    p50 = lambda k: statistics.median(rates[k])
+    ratio = lambda k: statistics.median(r / b for r, b in zip(rates[k], rates["base"]))
+    spread = lambda k: f"{min(r / b for r, b in zip(rates[k], rates['base'])):.2f}-{max(r / b for r, b in zip(rates[k], rates['base'])):.2f}"
+    print(f"== throughput: {mib} MiB guest stdout -> host ({n} rounds, each running every line once; a ratio is the median of")
+    print("   the rounds' ratios to that round's dd, with their range)")
+    print(f"  dd to a bare virtio-serial port     {p50('base'):7.1f} MiB/s (p50; a VM booted beside the sandbox from its argv)")
     if writer_disk:
-        shutil.rmtree(os.path.dirname(writer_disk), ignore_errors=True)
-    rate = lambda secs: mib / statistics.median(secs)
-    print(f"== throughput: {mib} MiB guest stdout -> host")
-    print(f"  dd to a bare virtio-serial port     {rate(base):7.1f} MiB/s (p50 of {n})")
-    if framed:
-        print(f"  dd | pipe | frames to the port      {rate(framed):7.1f} MiB/s (p50 of {n}; the guest's hops, a C reader in place of the agent)  ratio {rate(framed) / rate(base):.2f}x")
+        print(f"  dd | pipe | frames to the port      {p50('framed'):7.1f} MiB/s (p50; the guest's hops, a C reader in place of the agent)  ratio {ratio('framed'):.2f}x ({spread('framed')})")
         print(f"    QEMU CPU per MiB there: {statistics.median(framed_cpu):.1f} ms (a host that reads at once; against the whole path's below)")
     else:
         print("  dd | pipe | frames to the port      skipped (no C compiler or mkfs.ext4 here to build bench/throughput/frame_writer.c)")
-    print(f"  the agent to a host that reads at once {rate(via_agent):4.1f} MiB/s (p50 of {n}; dd's stdout through the agent, this script granting the window back at once)  ratio {rate(via_agent) / rate(base):.2f}x")
-    print(f"    QEMU CPU per MiB there: {statistics.median(via_agent_cpu):.1f} ms")
-    print(f"  stored by the daemon, no client     {rate(stored):7.1f} MiB/s (p50 of {n}; CreateExecution, nobody follows the output)  ratio {rate(stored) / rate(base):.2f}x")
-    print(f"  cleanroom exec (whole path)         {rate(full):7.1f} MiB/s (p50 of {n}; includes CLI start and exec setup)  ratio {rate(full) / rate(base):.2f}x")
-    print(f"  CPU per MiB on the whole path: QEMU {cpu[0]:.1f} ms, daemon {cpu[1]:.1f} ms, CLI {cpu[2]:.1f} ms")
+    print(f"  the agent to a host that reads at once {p50('agent'):4.1f} MiB/s (p50; dd's stdout through the agent, this script granting the window back at once)  ratio {ratio('agent'):.2f}x ({spread('agent')})")
+    print(f"    QEMU CPU per MiB there: {statistics.median(agent_cpu):.1f} ms")
+    print(f"  stored by the daemon, no client     {p50('stored'):7.1f} MiB/s (p50; CreateExecution, nobody follows the output)  ratio {ratio('stored'):.2f}x ({spread('stored')})")
+    print(f"  cleanroom exec (whole path)         {p50('whole'):7.1f} MiB/s (p50; includes CLI start and exec setup)  ratio {ratio('whole'):.2f}x ({spread('whole')})")
+    per_mib = [c * 1000 / (mib * n) for c in whole_cpu]
+    print(f"  CPU per MiB on the whole path: QEMU {per_mib[0]:.1f} ms, daemon {per_mib[1]:.1f} ms, CLI {per_mib[2]:.1f} ms")
     print(f"  (after {warm_runs} unmeasured runs; the daemon's JIT compiler thread took {warm_jit * 1000:.0f} ms of CPU in them)")
 
 
@@ -476,7 +494,7 @@ def frame_writer_disk():
         return None
 
 
-def port_stream(vm, conn, mib, pipeline, framed):
+def port_stream(vm, conn, mib, pipeline, framed, stream):
     """Runs `pipeline` in the raw VM with $port naming the bench port's device; returns the seconds from sending the
     command until `mib` MiB of data (frame payloads, when `framed`) arrived on `conn` (the whole path's figure also
     includes starting the command), and QEMU's CPU seconds meanwhile."""
@@ -484,7 +502,7 @@ def port_stream(vm, conn, mib, pipeline, framed):
     script = "for p in /sys/class/virtio-ports/*; do [ \"$(cat $p/name)\" = bench ] && port=$(basename $p) && %s; done" % pipeline
     payload = exec_payload([b"sh", b"-c", script.encode()])
     t0, cpu0 = time.perf_counter(), cpu_seconds(proc.pid)
-    agent.sendall(frame(2, 1 if not framed else 3, payload))
+    agent.sendall(frame(2, stream, payload))
     buf = bytearray(1 << 20)
     got, header, body_left = 0, b"", 0
     while got < mib << 20:
