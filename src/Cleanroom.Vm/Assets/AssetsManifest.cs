@@ -31,7 +31,10 @@ public static class AssetsManifest
     };
 
     /// <summary>Reads and parses <paramref name="manifestPath"/>; throws <see cref="BootAssetsException"/> if unreadable.</summary>
-    public static IReadOnlyDictionary<string, ExpectedAsset> Read(string manifestPath)
+    public static IReadOnlyDictionary<string, ExpectedAsset> Read(string manifestPath) => ParseFile(ReadText(manifestPath), manifestPath);
+
+    /// <summary>The text of <paramref name="manifestPath"/>, bounded; throws <see cref="BootAssetsException"/> when missing or too large.</summary>
+    public static string ReadText(string manifestPath)
     {
         var info = new FileInfo(manifestPath);
         if (!info.Exists)
@@ -44,9 +47,15 @@ public static class AssetsManifest
             throw new BootAssetsException($"Boot asset manifest {manifestPath} is implausibly large ({info.Length} bytes). {BootAssets.SetupHint}");
         }
 
+        return File.ReadAllText(manifestPath);
+    }
+
+    /// <summary><see cref="Parse"/> of a manifest read from <paramref name="manifestPath"/>: bad JSON throws <see cref="BootAssetsException"/> naming it.</summary>
+    public static IReadOnlyDictionary<string, ExpectedAsset> ParseFile(string json, string manifestPath)
+    {
         try
         {
-            return Parse(File.ReadAllText(manifestPath));
+            return Parse(json);
         }
         catch (JsonException ex)
         {
@@ -55,20 +64,15 @@ public static class AssetsManifest
     }
 
     /// <summary>
-    /// The kernel's tick rate (CONFIG_HZ) as scripts/fetch-kernel.sh recorded it (<c>"kernel": { "hz": 250 }</c>), or
-    /// null when the manifest is missing or unreadable, does not say, or says something no kernel is built with.
+    /// The kernel's tick rate (CONFIG_HZ) as scripts/fetch-kernel.sh recorded it in the manifest <paramref name="json"/>
+    /// (<c>"kernel": { "hz": 250 }</c>), or null when it is not valid JSON, does not say, or says something no kernel
+    /// is built with.
     /// </summary>
-    public static int? ReadKernelHz(string manifestPath)
+    public static int? KernelHz(string json)
     {
         try
         {
-            var info = new FileInfo(manifestPath);
-            if (!info.Exists || info.Length > MaxManifestBytes)
-            {
-                return null;
-            }
-
-            using var doc = JsonDocument.Parse(File.ReadAllText(manifestPath), new JsonDocumentOptions { MaxDepth = 16 });
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
             return doc.RootElement.ValueKind == JsonValueKind.Object
                 && doc.RootElement.TryGetProperty("kernel", out var kernel) && kernel.ValueKind == JsonValueKind.Object
                 && kernel.TryGetProperty("hz", out var hz) && hz.ValueKind == JsonValueKind.Number
@@ -76,7 +80,7 @@ public static class AssetsManifest
                 ? value
                 : null;
         }
-        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+        catch (JsonException)
         {
             return null;
         }

@@ -3,7 +3,7 @@ namespace Cleanroom.Vm.Assets;
 /// <summary>The files every VM boots from: an uncompressed kernel, the agent's initramfs and the default root image.</summary>
 public sealed record BootAssets(string KernelPath, string InitrdPath, string BaseImagePath)
 {
-    /// <summary>The kernel's CONFIG_HZ from assets.json, when recorded (see <see cref="AssetsManifest.ReadKernelHz"/>).</summary>
+    /// <summary>The kernel's CONFIG_HZ from assets.json, when recorded (see <see cref="AssetsManifest.KernelHz"/>).</summary>
     public int? KernelHz { get; init; }
 
     public const string ManifestFileName = "assets.json";
@@ -21,14 +21,15 @@ public sealed record BootAssets(string KernelPath, string InitrdPath, string Bas
     /// </summary>
     public static BootAssets Load(string assetsDir)
     {
-        var checks = BootAssetsVerifier.Check(assetsDir);
-        var failed = checks.FirstOrDefault(c => !c.Ok);
+        // Read once, for the checks and for the kernel's tick rate: this runs at every create.
+        var manifest = AssetsManifest.ReadText(Path.Combine(Path.GetFullPath(assetsDir), ManifestFileName));
+        var failed = BootAssetsVerifier.Check(assetsDir, manifest).FirstOrDefault(c => !c.Ok);
         if (failed is not null)
         {
             throw new BootAssetsException(failed.Message);
         }
 
-        return FromDirectory(assetsDir) with { KernelHz = AssetsManifest.ReadKernelHz(Path.Combine(Path.GetFullPath(assetsDir), ManifestFileName)) };
+        return FromDirectory(assetsDir) with { KernelHz = AssetsManifest.KernelHz(manifest) };
     }
 
     /// <summary>The conventional file locations inside <paramref name="assetsDir"/>, without any checks.</summary>

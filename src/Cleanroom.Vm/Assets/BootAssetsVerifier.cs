@@ -7,7 +7,10 @@ namespace Cleanroom.Vm.Assets;
 /// </summary>
 public static class BootAssetsVerifier
 {
-    public static IReadOnlyList<AssetCheck> Check(string assetsDir)
+    /// <param name="assetsDir">The assets directory.</param>
+    /// <param name="manifestJson">assets.json's text when the caller has read it already (<see cref="BootAssets.Load"/>, which also
+    /// takes the kernel's tick rate from it); otherwise it is read here.</param>
+    public static IReadOnlyList<AssetCheck> Check(string assetsDir, string? manifestJson = null)
     {
         var assets = BootAssets.FromDirectory(assetsDir);
         var manifestPath = Path.Combine(Path.GetFullPath(assetsDir), BootAssets.ManifestFileName);
@@ -15,7 +18,7 @@ public static class BootAssetsVerifier
         IReadOnlyDictionary<string, ExpectedAsset> expected;
         try
         {
-            expected = AssetsManifest.Read(manifestPath);
+            expected = AssetsManifest.ParseFile(manifestJson ?? AssetsManifest.ReadText(manifestPath), manifestPath);
         }
         catch (BootAssetsException ex)
         {
