@@ -1,5 +1,6 @@
 using System.Text;
 using Cleanroom.Client;
+using Microsoft.Win32.SafeHandles;
 
 namespace Cleanroom.Cli;
 
@@ -27,6 +28,14 @@ public sealed class CliContext : IDisposable
     public Stream Stderr { get; }
 
     public Stream Stdin { get; }
+
+    /// <summary>
+    /// The descriptors behind <see cref="Stdout"/> and <see cref="Stderr"/> when they are this process's own (null when a
+    /// test passes its own streams): a command's output read from the daemon's log goes there by the kernel.
+    /// </summary>
+    public SafeFileHandle? StdoutFile { get; init; }
+
+    public SafeFileHandle? StderrFile { get; init; }
 
     /// <summary>Text view of <see cref="Stdout"/>.</summary>
     public TextWriter Out { get; }
@@ -88,6 +97,8 @@ public sealed class CliContext : IDisposable
         var stderrIsTerminal = !Console.IsErrorRedirected;
         return new CliContext(Console.OpenStandardOutput(), Console.OpenStandardError(), Console.OpenStandardInput())
         {
+            StdoutFile = new SafeFileHandle(1, ownsHandle: false),
+            StderrFile = new SafeFileHandle(2, ownsHandle: false),
             StdinIsTerminal = !Console.IsInputRedirected,
             StdinIsNull = IsNullDevice("/proc/self/fd/0"),
             StdoutIsTerminal = stdoutIsTerminal,

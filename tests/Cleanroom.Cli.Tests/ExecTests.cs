@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Cleanroom.Api.V1;
 using Cleanroom.Cli.Tests.FakeDaemon;
+using Cleanroom.Client;
 
 namespace Cleanroom.Cli.Tests;
 
@@ -60,6 +62,46 @@ public sealed class ExecTests(FakeCleanroomDaemon daemon)
         Assert.Equal("e1\n", cli.Err);
         var resumed = daemon.State.StreamExecutionRequests.Single(r => daemon.State.Executions[r.ExecutionId].Request.Command[0] == "logged-torn");
         Assert.Equal(3, resumed.OutputOffset);
+    }
+
+    [Fact]
+    public async Task The_installed_cli_sends_the_logged_output_into_its_stdout_and_stderr_pipes_whole_and_in_order()
+    {
+        // The real executable, whose standard streams are pipes here: the log's records go into them by sendfile.
+        using var cli = new RealCli(new Dictionary<string, string> { [EndpointResolver.HostVariable] = daemon.Endpoint }, "exec", "--", "logged");
+        var (exitCode, stderr) = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(3, exitCode);
+        Assert.Equal("o1\no2\n", await cli.Stdout);
+        Assert.Equal("e1\n", stderr);
+    }
+
+    [Fact]
+    public async Task Logged_output_appended_to_files_which_take_no_sendfile_still_arrives_whole_after_what_they_held()
+    {
+        // A file opened for appending refuses sendfile (EINVAL): the output goes through the stream instead.
+        var directory = Directory.CreateTempSubdirectory("cleanroom-append-").FullName;
+        try
+        {
+            var stdout = Path.Join(directory, "out");
+            var stderr = Path.Join(directory, "err");
+            await File.WriteAllTextAsync(stdout, "before\n");
+            await File.WriteAllTextAsync(stderr, "before\n");
+            var start = new ProcessStartInfo("/bin/sh", ["-c", "exec \"$0\" exec -- logged >>\"$1\" 2>>\"$2\"", Path.Join(AppContext.BaseDirectory, "cli", "cleanroom"), stdout, stderr])
+            {
+                UseShellExecute = false,
+                WorkingDirectory = directory,
+            };
+            start.Environment[EndpointResolver.HostVariable] = daemon.Endpoint;
+            using var shell = Process.Start(start)!;
+            await shell.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(3, shell.ExitCode);
+            Assert.Equal("before\no1\no2\n", await File.ReadAllTextAsync(stdout));
+            Assert.Equal("before\ne1\n", await File.ReadAllTextAsync(stderr));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]

@@ -10,12 +10,15 @@ namespace Cleanroom.Cli.Tests;
 internal sealed class RealCli : IDisposable
 {
     private readonly Process _process;
+    private readonly Task<string> _stdout;
     private readonly Task<string> _stderr;
 
     public RealCli(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo(Path.Join(AppContext.BaseDirectory, "cli", "cleanroom"), args)
         {
+            // Outside any repository: from within this one, exec would check it out and warn about its changes.
+            WorkingDirectory = Path.GetTempPath(),
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -27,11 +30,14 @@ internal sealed class RealCli : IDisposable
         }
 
         _process = Process.Start(start)!;
-        _ = _process.StandardOutput.ReadToEndAsync();
+        _stdout = _process.StandardOutput.ReadToEndAsync();
         _stderr = _process.StandardError.ReadToEndAsync();
     }
 
     public int Id => _process.Id;
+
+    /// <summary>Everything the process wrote to its stdout (a pipe), once it has closed it.</summary>
+    public Task<string> Stdout => _stdout;
 
     /// <summary>Sends <paramref name="signal"/> (a name such as TERM) with kill(1): .NET itself only sends SIGKILL.</summary>
     public void Signal(string signal)

@@ -104,7 +104,7 @@ internal sealed class ExecCommand : Command
                 force: parse.GetValue(_force));
             var result = await new ExecRunner(connection).RunAsync(
                 spec,
-                new ExecIo { Stdout = context.Stdout, Stderr = context.Stderr, Stdin = context.Stdin },
+                new ExecIo { Stdout = context.Stdout, Stderr = context.Stderr, StdoutFile = context.StdoutFile, StderrFile = context.StderrFile, Stdin = context.Stdin },
                 new ExecEvents
                 {
                     SandboxCreated = id =>

@@ -318,7 +318,7 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
 
                         try
                         {
-                            var (written, delivered) = await logFile.CopyToAsync(message.OutputLogLength, _io.Stdout, _io.Stderr, _abort.Token);
+                            var (written, delivered) = await logFile.CopyToAsync(message.OutputLogLength, _io, _abort.Token);
                             printed += written;
                             if (!delivered)
                             {

@@ -21,6 +21,9 @@ internal sealed partial class OutputLogReader : IDisposable
     private readonly byte[] _header = new byte[RecordHeader];
     private long _offset;
 
+    // Bit 1: stdout's descriptor refused sendfile; bit 2: stderr's.
+    private int _kernelCopyRefused;
+
     private OutputLogReader(SafeFileHandle file) => _file = file;
 
     /// <summary>The log, or null when this process cannot open it or the path names another file here.</summary>
@@ -47,15 +50,16 @@ internal sealed partial class OutputLogReader : IDisposable
     }
 
     /// <summary>
-    /// Copies the records between what was copied so far and <paramref name="length"/> to the two streams; returns the
-    /// output bytes written, and whether every write succeeded (false: the reader of our output went away, and the
-    /// count says how far it got). Throws <see cref="InvalidDataException"/> when the file cannot be read or does not
-    /// hold whole records there.
+    /// Copies the records between what was copied so far and <paramref name="length"/> to the exec's stdout and stderr
+    /// (by the kernel to a descriptor <paramref name="io"/> names, through its streams otherwise); returns the output bytes
+    /// written, and whether every write succeeded (false: the reader of our output went away, and the count says how far
+    /// it got). Throws <see cref="InvalidDataException"/> when the file cannot be read or does not hold whole records there.
     /// </summary>
-    public async Task<(long Written, bool Delivered)> CopyToAsync(long length, Stream stdout, Stream stderr, CancellationToken cancellationToken)
+    public async Task<(long Written, bool Delivered)> CopyToAsync(long length, ExecIo io, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(io);
         long written = 0;
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        byte[]? buffer = null;
         try
         {
             while (_offset < length)
@@ -73,11 +77,22 @@ internal sealed partial class OutputLogReader : IDisposable
                     throw new InvalidDataException($"the output log holds no whole record at {_offset} (kind {kind}, {size} bytes, {length} published)");
                 }
 
-                var target = kind == 1 ? stdout : stderr;
                 var position = _offset + RecordHeader;
                 var end = position + size;
+                var start = position;
+                var sent = SendByKernel(kind == 1 ? io.StdoutFile : io.StderrFile, kind, ref position, end);
+                written += position - start;
+                if (sent == KernelCopy.Outcome.ReaderGone)
+                {
+                    return (written, false);
+                }
+
+                // Whatever the kernel did not send (a descriptor that takes no sendfile, or an error the ordinary path
+                // reports as it always did) goes through the stream, from where it stopped.
+                var target = kind == 1 ? io.Stdout : io.Stderr;
                 while (position < end)
                 {
+                    buffer ??= ArrayPool<byte>.Shared.Rent(ChunkSize);
                     var piece = buffer.AsMemory(0, (int)Math.Min(end - position, buffer.Length));
                     ReadExactly(piece.Span, position);
                     try
@@ -101,8 +116,33 @@ internal sealed partial class OutputLogReader : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
+    }
+
+    /// <summary>
+    /// Sends what it can of [<paramref name="position"/>, <paramref name="end"/>) to <paramref name="target"/> by the
+    /// kernel, advancing <paramref name="position"/>; a target that refuses (a terminal, a file opened for appending)
+    /// is not tried again.
+    /// </summary>
+    private KernelCopy.Outcome SendByKernel(SafeFileHandle? target, byte kind, ref long position, long end)
+    {
+        var refusedBit = kind == 1 ? 1 : 2;
+        if (target is null || (_kernelCopyRefused & refusedBit) != 0)
+        {
+            return KernelCopy.Outcome.Unsupported;
+        }
+
+        var outcome = KernelCopy.Send(target, _file, ref position, end);
+        if (outcome == KernelCopy.Outcome.Unsupported)
+        {
+            _kernelCopyRefused |= refusedBit;
+        }
+
+        return outcome;
     }
 
     public void Dispose() => _file.Dispose();
