@@ -14,8 +14,8 @@ public sealed record ExecIo
     /// <summary>
     /// The descriptor <see cref="Stdout"/> writes to, when it is this process's own standard output: output read from the
     /// daemon's log file then goes there by sendfile(2), copied by the kernel instead of through this process (a pipe
-    /// takes the log's pages without a copy). Whatever the descriptor refuses (a terminal, a file opened for appending)
-    /// goes through <see cref="Stdout"/>. Null: always <see cref="Stdout"/>.
+    /// takes the log's pages without a copy). Whatever the descriptor refuses (a file opened for appending; a terminal
+    /// before Linux 5.11) goes through <see cref="Stdout"/>. Null: always <see cref="Stdout"/>.
     /// </summary>
     public SafeFileHandle? StdoutFile { get; init; }
 

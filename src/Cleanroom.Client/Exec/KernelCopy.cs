@@ -27,7 +27,10 @@ internal static partial class KernelCopy
         /// <summary>Every byte of the range went out.</summary>
         Sent,
 
-        /// <summary>The descriptor takes no sendfile (a terminal, a file opened for appending): write it another way.</summary>
+        /// <summary>
+        /// The descriptor takes no sendfile (a file opened for appending; a terminal before Linux 5.11): write it another
+        /// way.
+        /// </summary>
         Unsupported,
 
         /// <summary>The reader of the descriptor went away (EPIPE).</summary>

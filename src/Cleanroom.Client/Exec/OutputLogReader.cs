@@ -125,8 +125,8 @@ internal sealed partial class OutputLogReader : IDisposable
 
     /// <summary>
     /// Sends what it can of [<paramref name="position"/>, <paramref name="end"/>) to <paramref name="target"/> by the
-    /// kernel, advancing <paramref name="position"/>; a target that refuses (a terminal, a file opened for appending)
-    /// is not tried again.
+    /// kernel, advancing <paramref name="position"/>; a target that refuses (a file opened for appending; a terminal
+    /// before Linux 5.11) is not tried again.
     /// </summary>
     private KernelCopy.Outcome SendByKernel(SafeFileHandle? target, byte kind, ref long position, long end)
     {
