@@ -65,6 +65,17 @@ public sealed class ExecTests(FakeCleanroomDaemon daemon)
     }
 
     [Fact]
+    public async Task A_log_file_shorter_than_its_published_length_goes_on_over_the_socket_after_what_was_printed()
+    {
+        using var cli = new CliHarness(daemon.Endpoint);
+        Assert.Equal(3, await cli.RunAsync("exec", "--", "logged-short").WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal("o1\no2\n", cli.Out);
+        Assert.Equal("e1\n", cli.Err);
+        var resumed = daemon.State.StreamExecutionRequests.Single(r => daemon.State.Executions[r.ExecutionId].Request.Command[0] == "logged-short");
+        Assert.Equal(3, resumed.OutputOffset);
+    }
+
+    [Fact]
     public async Task The_installed_cli_sends_the_logged_output_into_its_stdout_and_stderr_pipes_whole_and_in_order()
     {
         // The real executable, whose standard streams are pipes here: the log's records go into them by sendfile.

@@ -316,16 +316,14 @@ internal sealed class ExecSession(DaemonConnection daemon, ExecSpec spec, ExecIo
                             return new StreamAttempt(null, printed, received, null, LogUnreadable: true);
                         }
 
-                        try
+                        var (written, end) = await logFile.CopyToAsync(message.OutputLogLength, _io, _abort.Token);
+                        printed += written;
+                        if (end == OutputLogReader.CopyEnd.ReaderGone)
                         {
-                            var (written, delivered) = await logFile.CopyToAsync(message.OutputLogLength, _io, _abort.Token);
-                            printed += written;
-                            if (!delivered)
-                            {
-                                return new StreamAttempt(await BrokenPipeAsync(sandboxId, executionId), printed, received, null);
-                            }
+                            return new StreamAttempt(await BrokenPipeAsync(sandboxId, executionId), printed, received, null);
                         }
-                        catch (InvalidDataException)
+
+                        if (end == OutputLogReader.CopyEnd.Unreadable)
                         {
                             // Whatever went wrong with the file, the daemon has the same output from here on.
                             return new StreamAttempt(null, printed, received, null, LogUnreadable: true);

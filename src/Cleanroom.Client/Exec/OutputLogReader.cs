@@ -49,13 +49,25 @@ internal sealed partial class OutputLogReader : IDisposable
         return new OutputLogReader(file);
     }
 
+    /// <summary>How a <see cref="CopyToAsync"/> ended.</summary>
+    public enum CopyEnd
+    {
+        /// <summary>Every record up to the length went out.</summary>
+        Copied,
+
+        /// <summary>The reader of our output went away.</summary>
+        ReaderGone,
+
+        /// <summary>The file could not be read there, or holds no whole records up to the length.</summary>
+        Unreadable,
+    }
+
     /// <summary>
     /// Copies the records between what was copied so far and <paramref name="length"/> to the exec's stdout and stderr
     /// (by the kernel to a descriptor <paramref name="io"/> names, through its streams otherwise); returns the output bytes
-    /// written, and whether every write succeeded (false: the reader of our output went away, and the count says how far
-    /// it got). Throws <see cref="InvalidDataException"/> when the file cannot be read or does not hold whole records there.
+    /// written however it ended, so a caller going on elsewhere knows exactly what was printed, and how it ended.
     /// </summary>
-    public async Task<(long Written, bool Delivered)> CopyToAsync(long length, ExecIo io, CancellationToken cancellationToken)
+    public async Task<(long Written, CopyEnd End)> CopyToAsync(long length, ExecIo io, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(io);
         long written = 0;
@@ -84,7 +96,7 @@ internal sealed partial class OutputLogReader : IDisposable
                 written += position - start;
                 if (sent == KernelCopy.Outcome.ReaderGone)
                 {
-                    return (written, false);
+                    return (written, CopyEnd.ReaderGone);
                 }
 
                 // Whatever the kernel did not send (a descriptor that takes no sendfile, or an error the ordinary path
@@ -102,7 +114,7 @@ internal sealed partial class OutputLogReader : IDisposable
                     }
                     catch (IOException)
                     {
-                        return (written, false);
+                        return (written, CopyEnd.ReaderGone);
                     }
 
                     position += piece.Length;
@@ -112,7 +124,12 @@ internal sealed partial class OutputLogReader : IDisposable
                 _offset = end;
             }
 
-            return (written, true);
+            return (written, CopyEnd.Copied);
+        }
+        catch (InvalidDataException)
+        {
+            // Records before the bad one went out already: they count, or a caller going on from here prints them twice.
+            return (written, CopyEnd.Unreadable);
         }
         finally
         {

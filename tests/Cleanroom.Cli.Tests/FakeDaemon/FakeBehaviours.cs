@@ -49,7 +49,7 @@ internal static class FakeBehaviours
                 }
 
                 break;
-            case "logged-torn":
+            case "logged-torn" or "logged-short":
                 // What a daemon streams from output offset 3, where the client's log file reading stopped ("o1\n").
                 await execution.StderrAsync("e1\n");
                 await execution.StdoutAsync("o2\n");

@@ -14,10 +14,13 @@ namespace Cleanroom.Cli.Tests.FakeDaemon;
 /// not match, as a client in another mount namespace would find, and then waits: the client must go on with
 /// StreamExecution, which sends the same output as usual. <c>logged-torn</c> publishes a length inside a record: the
 /// client must stop at the whole records before it and go on with StreamExecution from the bytes it printed.
+/// <c>logged-short</c> publishes in one length its first record and a second whose bytes the file does not hold (as in
+/// a file cut short behind the client's back): the client prints the first, then goes on with StreamExecution from
+/// after it, so nothing is printed twice.
 /// </summary>
 internal static class FakeOutputLog
 {
-    public static bool Serves(CreateExecutionRequest request) => request.ReadOutputLog && request.Command[0] is "logged" or "logged-elsewhere" or "logged-torn";
+    public static bool Serves(CreateExecutionRequest request) => request.ReadOutputLog && request.Command[0] is "logged" or "logged-elsewhere" or "logged-torn" or "logged-short";
 
     public static async Task ServeAsync(CreateExecutionRequest request, Execution record, string directory, IServerStreamWriter<ExecutionStreamEvent> stream, CancellationToken cancellationToken)
     {
@@ -29,6 +32,14 @@ internal static class FakeOutputLog
         await stream.WriteAsync(Event(record, e => e.OutputLog = new OutputLogFile { Path = path, Device = device, Inode = elsewhere ? inode + 1 : inode }), cancellationToken);
         if (elsewhere)
         {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        if (request.Command[0] == "logged-short")
+        {
+            var first = await AppendAsync(path, 1, "o1\n");
+            await AppendRecordAsync(path, [2, 0, 0, 0, 3, (byte)'e']);
+            await stream.WriteAsync(Event(record, e => e.OutputLogLength = first + 5 + 3), cancellationToken);
             await Task.Delay(Timeout.Infinite, cancellationToken);
         }
 
@@ -56,6 +67,11 @@ internal static class FakeOutputLog
         record[0] = (byte)kind;
         BinaryPrimitives.WriteUInt32BigEndian(record.AsSpan(1), (uint)body.Length);
         body.CopyTo(record, 5);
+        return await AppendRecordAsync(path, record);
+    }
+
+    private static async Task<long> AppendRecordAsync(string path, byte[] record)
+    {
         await using var file = new FileStream(path, FileMode.Append, FileAccess.Write);
         await file.WriteAsync(record);
         return file.Position;
