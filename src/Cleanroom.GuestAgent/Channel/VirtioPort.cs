@@ -8,22 +8,44 @@ namespace Cleanroom.GuestAgent.Channel;
 /// </summary>
 internal sealed class VirtioPort : IDisposable
 {
+    private readonly PortInputSignal _input;
     private int _fd;
 
-    private VirtioPort(int fd) => _fd = fd;
+    private VirtioPort(int fd, PortInputSignal input)
+    {
+        _fd = fd;
+        _input = input;
+    }
 
     public static VirtioPort Open(string device)
     {
         var fd = LibC.Open(device, LibC.O_RDWR | LibC.O_NONBLOCK | LibC.O_NOCTTY | LibC.O_CLOEXEC, 0);
-        return fd >= 0 ? new VirtioPort(fd) : throw new IOException($"cannot open {device}: {Errno.DescribeLast()}");
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open {device}: {Errno.DescribeLast()}");
+        }
+
+        try
+        {
+            return new VirtioPort(fd, PortInputSignal.Attach(fd));
+        }
+        catch
+        {
+            LibC.Close(fd);
+            throw;
+        }
     }
 
     /// <summary>A stream for the next host connection.</summary>
     public VirtioPortStream NewConnection()
     {
         ObjectDisposedException.ThrowIf(_fd < 0, this);
-        return new VirtioPortStream(_fd);
+        return new VirtioPortStream(_fd, _input);
     }
 
-    public void Dispose() => FileDescriptors.CloseQuietly(Interlocked.Exchange(ref _fd, -1));
+    public void Dispose()
+    {
+        FileDescriptors.CloseQuietly(Interlocked.Exchange(ref _fd, -1));
+        _input.Dispose();
+    }
 }

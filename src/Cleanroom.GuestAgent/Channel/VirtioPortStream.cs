@@ -8,17 +8,31 @@ namespace Cleanroom.GuestAgent.Channel;
 /// while no host is connected waits for the *next* host and then delivers this connection's stale frames to it.
 /// Here the stream is hung up for good once a read sees end of file (the driver's signal that the host left) or a
 /// write sees the port's hang-up, and every later write fails; the next host gets a new stream. Cancelling a read
-/// poisons the stream too: the connection is abandoned afterwards anyway.
+/// poisons the stream too: the connection is abandoned afterwards anyway. A read waits for the port's input signal
+/// (<see cref="PortInputSignal"/>) rather than in poll() on the port, which would wake it for every output buffer
+/// the host takes; a write waits for room in poll(), woken by exactly those.
 /// </summary>
 internal sealed class VirtioPortStream : Stream
 {
     private readonly WakeEvent _cancel = new();
     private readonly int _fd;
+    private readonly PortInputSignal _input;
+    private readonly bool _ownsInput;
     private long _bytesRead;
     private volatile bool _cancelled;
     private volatile bool _hungUp;
 
-    public VirtioPortStream(int fd) => _fd = fd;
+    /// <param name="fd">The port, non-blocking.</param>
+    /// <param name="input">The port's input signal (the port's owner keeps it for every connection).</param>
+    public VirtioPortStream(int fd, PortInputSignal input)
+    {
+        _fd = fd;
+        _input = input;
+    }
+
+    /// <summary>A stream on a descriptor used for one connection only (a socket pair's end): its input signal goes with it.</summary>
+    public VirtioPortStream(int fd)
+        : this(fd, PortInputSignal.Attach(fd)) => _ownsInput = true;
 
     /// <summary>Bytes received so far (0: no host spoke on this connection).</summary>
     public long BytesRead => Interlocked.Read(ref _bytesRead);
@@ -91,7 +105,7 @@ internal sealed class VirtioPortStream : Stream
                 }
 
                 // Full queue, or no host: POLLOUT means room again; a hang-up without it means the host left.
-                var events = WaitFor(LibC.POLLOUT);
+                var events = WaitFor(_fd, LibC.POLLOUT);
                 if ((events & LibC.POLLOUT) == 0 && (events & (LibC.POLLHUP | LibC.POLLERR)) != 0)
                 {
                     HangUp();
@@ -130,6 +144,10 @@ internal sealed class VirtioPortStream : Stream
             // The server has stopped using the stream by now; this only ends any straggler.
             Cancel();
             _cancel.Dispose();
+            if (_ownsInput)
+            {
+                _input.Dispose();
+            }
         }
 
         base.Dispose(disposing);
@@ -199,19 +217,23 @@ internal sealed class VirtioPortStream : Stream
     {
         while (true)
         {
+            // Claimed before the read that finds nothing, so input arriving after that read signals this thread.
+            _input.Claim();
             var read = TryRead(buffer);
             if (read >= 0)
             {
                 return read;
             }
 
-            WaitFor(LibC.POLLIN);
+            // Input, or the host connecting or leaving (the read then sees end of file).
+            WaitFor(_input.Fd, LibC.POLLIN);
+            _input.Drain();
             cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
-    /// <summary>Polls the port for <paramref name="events"/> (or a hang-up); throws once the stream was cancelled.</summary>
-    private unsafe short WaitFor(short events)
+    /// <summary>Polls <paramref name="fd"/> for <paramref name="events"/> (or a hang-up); throws once the stream was cancelled.</summary>
+    private unsafe short WaitFor(int fd, short events)
     {
         var polls = stackalloc LibC.PollFd[2];
         while (true)
@@ -222,7 +244,7 @@ internal sealed class VirtioPortStream : Stream
                 throw new OperationCanceledException("the connection was abandoned");
             }
 
-            polls[0] = new LibC.PollFd { Fd = _fd, Events = events };
+            polls[0] = new LibC.PollFd { Fd = fd, Events = events };
             polls[1] = new LibC.PollFd { Fd = _cancel.Fd, Events = LibC.POLLIN };
             if (LibC.Poll(polls, 2, -1) < 0)
             {

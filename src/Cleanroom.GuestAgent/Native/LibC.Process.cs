@@ -12,10 +12,12 @@ internal static unsafe partial class LibC
 
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
+    public const int SIGURG = 23;
 
     /// <summary>Highest signal number on Linux (SIGRTMAX).</summary>
     public const int MaxSignal = 64;
 
+    public const int SIG_BLOCK = 0;
     public const int SIG_SETMASK = 2;
     public const nint SIG_IGN = 1;
 
@@ -75,6 +77,19 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "sigemptyset")]
     public static partial int SigEmptySet(void* sigset);
+
+    [LibraryImport(Library, EntryPoint = "sigaddset")]
+    public static partial int SigAddSet(void* sigset, int signal);
+
+    /// <summary>Changes the calling thread's mask only; returns an error number instead of setting errno.</summary>
+    [LibraryImport(Library, EntryPoint = "pthread_sigmask")]
+    public static partial int PthreadSigMask(int how, void* set, void* oldSet);
+
+    [LibraryImport(Library, EntryPoint = "signalfd", SetLastError = true)]
+    public static partial int SignalFd(int fd, void* sigset, int flags);
+
+    [LibraryImport(Library, EntryPoint = "gettid")]
+    public static partial int GetTid();
 
     [LibraryImport(Library, EntryPoint = "sigprocmask", SetLastError = true)]
     public static partial int SigProcMask(int how, void* set, void* oldSet);

@@ -23,6 +23,12 @@ internal static unsafe partial class LibC
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
     public const int F_DUPFD_CLOEXEC = 1030;
+    public const int F_SETSIG = 10;
+    public const int F_SETOWN_EX = 15;
+    public const int F_OWNER_TID = 0;
+
+    /// <summary>Signal-driven I/O (the kernel's FASYNC): the descriptor's owner gets a signal when input arrives.</summary>
+    public const int O_ASYNC = 0x2000;
 
     public const short POLLIN = 0x1;
     public const short POLLOUT = 0x4;
@@ -53,6 +59,10 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
 
+    /// <summary>fcntl(2) with a pointer argument (F_SETOWN_EX's struct f_owner_ex).</summary>
+    [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, void* argument);
+
     [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
 
@@ -64,6 +74,14 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, nuint request, void* argument);
+
+    /// <summary>struct f_owner_ex: who a descriptor's signals go to.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct OwnerEx
+    {
+        public int Type;
+        public int Pid;
+    }
 
     /// <summary>struct pollfd.</summary>
     [StructLayout(LayoutKind.Sequential)]
