@@ -359,13 +359,7 @@ def bench_roundtrip(d, n):
             times.append(time.perf_counter() - t0)
             return times
 
-        warm_rounds, quiet, jit0 = 0, 0, sum(jit_seconds(p) for p in daemon)
-        while warm_rounds < 20 or (quiet < 5 and warm_rounds < 300):
-            before = sum(jit_seconds(p) for p in daemon)
-            one_round()
-            warm_rounds += 1
-            quiet = quiet + 1 if sum(jit_seconds(p) for p in daemon) - before <= 0.005 else 0
-        warm_jit = sum(jit_seconds(p) for p in daemon) - jit0
+        warm_rounds, warm_jit = warm_up_until_jit_quiet(daemon, one_round, least=20, most=300, quiet_runs=5, idle_seconds=0.005)
         api_times, run_times, version_times, cli_times, cli_version = zip(*(one_round() for _ in range(runs)))
         print(f"== roundtrip: exec on a ready sandbox (interleaved; after {warm_rounds} unmeasured rounds, in which the daemon's JIT compiler took {warm_jit * 1000:.0f} ms of CPU)")
         print(f"  API: CreateExecution+StreamExecution of `true`  {fmt_tail(api_times)}")
@@ -436,13 +430,7 @@ def bench_throughput(d, n, mib=64):
                 time.sleep(0.003)
             return time.perf_counter() - t0
 
-        warm_runs, jit0, quiet = 0, sum(jit_seconds(p) for p in daemon), 0
-        while warm_runs < 10 or (quiet < 3 and warm_runs < 24):
-            before = sum(jit_seconds(p) for p in daemon)
-            whole()
-            warm_runs += 1
-            quiet = quiet + 1 if sum(jit_seconds(p) for p in daemon) - before <= 0.01 else 0
-        warm_jit = sum(jit_seconds(p) for p in daemon) - jit0
+        warm_runs, warm_jit = warm_up_until_jit_quiet(daemon, whole, least=10, most=24, quiet_runs=3, idle_seconds=0.01)
         # The first run of each guest path in a fresh VM is TCG translating it.
         port_stream(vm, conn, mib, dd_to_port, framed=False, stream=next(streams))
         if writer_disk:
@@ -722,6 +710,19 @@ def stat_cpu_seconds(stat):
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         return stat_cpu_seconds(f.read())
+
+
+def warm_up_until_jit_quiet(daemon, run, least, most, quiet_runs, idle_seconds):
+    """Calls run() at least `least` times, then until the daemon's JIT compiler thread took at most `idle_seconds` of
+    CPU in each of `quiet_runs` calls in a row, or `most` calls in all. Returns the calls made and the compiler's CPU
+    seconds in them."""
+    runs, quiet, jit0 = 0, 0, sum(jit_seconds(p) for p in daemon)
+    while runs < least or (quiet < quiet_runs and runs < most):
+        before = sum(jit_seconds(p) for p in daemon)
+        run()
+        runs += 1
+        quiet = quiet + 1 if sum(jit_seconds(p) for p in daemon) - before <= idle_seconds else 0
+    return runs, sum(jit_seconds(p) for p in daemon) - jit0
 
 
 def jit_seconds(pid):
