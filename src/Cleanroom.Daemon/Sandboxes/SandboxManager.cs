@@ -51,6 +51,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     private readonly Workspaces.WorkspaceProvisioner? _workspaces;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SandboxEntry> _entries = new();
+    private readonly RunningExecutions _running = new();
     private readonly Lock _admissionGate = new();
     private readonly KeyedGate _keyedCreates = new();
     private bool _shuttingDown;
@@ -235,6 +236,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
         catch
         {
             _entries.TryRemove(record.Id, out _);
+            _running.Forget(entry);
             foreach (var (_, log) in running)
             {
                 log.Dispose();
@@ -298,8 +300,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
             }
 
             var runner = new ExecutionRunner(execution, log, _store, new OutputBudget(_options.MaxOutputBytes, _disk), _logger);
-            entry.Executions[execution.Id] = runner;
-            _ = runner.Finished.ContinueWith(_ => entry.Executions.TryRemove(execution.Id, out var _), TaskScheduler.Default);
+            _running.Add(entry, execution.Id, runner);
             runner.TakeOver(process);
             _logger.LogInformation("execution {Id} in sandbox {Sandbox}: taken over after the daemon restart, {Bytes} output bytes already stored", execution.Id, entry.Id, log.OutputBytes);
         }
@@ -785,10 +786,9 @@ public sealed partial class SandboxManager : IAsyncDisposable
         var log = _logs.Create(entry.Id, id);
         _store.UpsertExecution(record);
         var runner = new ExecutionRunner(record, log, _store, new OutputBudget(_options.MaxOutputBytes, _disk), _logger);
-        entry.Executions[id] = runner;
+        _running.Add(entry, id, runner);
         entry.Record = entry.Record with { LastExecutionId = id, UpdatedAt = DateTimeOffset.UtcNow };
         _store.UpsertSandbox(entry.Record);
-        _ = runner.Finished.ContinueWith(_ => entry.Executions.TryRemove(id, out var _), TaskScheduler.Default);
         await runner.StartAsync(entry.Agent!, request, attachStdin, cancellationToken);
         return runner;
     }
@@ -835,8 +835,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
         Digest.TryParse(sandbox.ImageDigest, out var digest) && _images.Find(digest) is { } image ? image.Defaults : new RunDefaults();
 
     /// <summary>The runner of a running execution, or null when it finished (then the store has it).</summary>
-    public ExecutionRunner? FindRunner(string executionId) =>
-        _entries.Values.Select(e => e.Executions.GetValueOrDefault(executionId)).FirstOrDefault(r => r is not null);
+    public ExecutionRunner? FindRunner(string executionId) => _running.Find(executionId);
 
     /// <summary>The id of the newest execution still running in a sandbox, if any.</summary>
     public string ActiveExecutionId(string sandboxId) =>
@@ -917,6 +916,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
     private void Forget(SandboxEntry entry)
     {
         _entries.TryRemove(entry.Id, out _);
+        _running.Forget(entry);
         entry.MarkReleased();
         entry.Dispose();
     }
