@@ -63,6 +63,28 @@ public sealed class ExecutionLookupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_running_execution_is_found_by_id_until_it_ends_or_its_sandbox_is_gone()
+    {
+        var (first, second) = (await _daemon.CreateAsync(), await _daemon.CreateAsync());
+        var ending = await _daemon.Manager.StartExecutionAsync(first.Id, new ExecRequest { Argv = ["wait"] }, attachStdin: false, CancellationToken.None);
+        var orphaned = await _daemon.Manager.StartExecutionAsync(second.Id, new ExecRequest { Argv = ["wait"] }, attachStdin: false, CancellationToken.None);
+        await _daemon.Backend.Programs.Started.ReadAsync().AsTask().WaitAsync(Waits.Bound);
+        await _daemon.Backend.Programs.Started.ReadAsync().AsTask().WaitAsync(Waits.Bound);
+        Assert.Same(ending, _daemon.Manager.FindRunner(ending.Record.Id));
+        Assert.Same(orphaned, _daemon.Manager.FindRunner(orphaned.Record.Id));
+
+        Assert.True(await ending.SignalAsync(15, CancellationToken.None));
+        await ending.Finished.WaitAsync(Waits.Bound);
+        Assert.Null(_daemon.Manager.FindRunner(ending.Record.Id));
+        Assert.Same(orphaned, _daemon.Manager.FindRunner(orphaned.Record.Id));
+
+        await _daemon.Manager.TerminateAsync(second.Id, "test");
+        await _daemon.WaitReleasedAsync(second.Id);
+        Assert.Null(_daemon.Manager.FindRunner(orphaned.Record.Id));
+        Assert.Equal(ExecutionStatus.Canceled, Lookup.Get(new GetExecutionRequest { ExecutionId = orphaned.Record.Id }).Status);
+    }
+
+    [Fact]
     public void Without_all_only_queued_and_running_executions_are_listed()
     {
         var (a, b) = (Sandbox(), Sandbox());

@@ -26,8 +26,11 @@ internal sealed class RunningExecutions
             TaskScheduler.Default);
     }
 
-    /// <summary>The runner of a running execution, or null when it finished (then the store has it).</summary>
-    public ExecutionRunner? Find(string id) => _byId.GetValueOrDefault(id);
+    /// <summary>
+    /// The runner of a running execution, or null when it finished (then the store has it), also in the moment before
+    /// the runner has left the index.
+    /// </summary>
+    public ExecutionRunner? Find(string id) => _byId.TryGetValue(id, out var runner) && !runner.Finished.IsCompleted ? runner : null;
 
     /// <summary>Drops a forgotten sandbox's runners from the index (a runner that never finished must not outlive it here).</summary>
     public void Forget(SandboxEntry entry)
