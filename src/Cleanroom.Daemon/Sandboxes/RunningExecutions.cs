@@ -6,7 +6,8 @@ namespace Cleanroom.Daemon.Sandboxes;
 /// <summary>
 /// Every running execution of the live sandboxes by its id, beside each sandbox's own set: streaming, cancelling,
 /// looking up and pruning find a runner in one step instead of asking every sandbox in turn. A runner leaves both when
-/// it finishes, and this index when its sandbox is forgotten, as it stopped being found then before.
+/// it finishes; the index also lets go of a forgotten sandbox's runners, which were never found once their sandbox
+/// was gone.
 /// </summary>
 internal sealed class RunningExecutions
 {
