@@ -563,17 +563,25 @@ def raw_exec_output(vm, argv, stream):
     agent.sendall(frame(2, stream, exec_payload(argv)) + frame(CLOSE_STDIN, stream, b""))
     pending, out = bytearray(), bytearray()
     while True:
-        while len(pending) < 9:
-            pending += agent.recv(1 << 20) or sys.exit("bench: the agent closed its port")
-        length, ftype, sid = struct.unpack(">IBI", pending[:9])
-        while len(pending) < 9 + length:
-            pending += agent.recv(1 << 20) or sys.exit("bench: the agent closed its port")
-        body = bytes(pending[9:9 + length])
-        del pending[:9 + length]
+        ftype, sid, _, body = next_frame(agent, pending)
         if sid == stream and ftype == 4:
             out += body
         elif sid == stream and ftype == 6:
             return bytes(out)
+
+
+def next_frame(agent, pending, keep=True):
+    """The next frame from the agent's socket as (type, stream, payload length, payload), taking it off `pending`
+    (bytes received and not yet parsed, kept by the caller between calls). With keep=False the payload is dropped
+    unread (None): the output streams measured are not copied again here."""
+    while len(pending) < 9:
+        pending += agent.recv(1 << 20) or sys.exit("bench: the agent closed its port")
+    length, ftype, sid = struct.unpack(">IBI", pending[:9])
+    while len(pending) < 9 + length:
+        pending += agent.recv(1 << 20) or sys.exit("bench: the agent closed its port")
+    body = bytes(pending[9:9 + length]) if keep else None
+    del pending[:9 + length]
+    return ftype, sid, length, body
 
 
 def agent_stream(vm, mib, stream):
@@ -589,12 +597,7 @@ def agent_stream(vm, mib, stream):
     pending = bytearray()
     got = unacknowledged = 0
     while True:
-        while len(pending) < 9:
-            pending += agent.recv(1 << 20) or sys.exit("bench: the agent closed its port")
-        length, ftype, sid = struct.unpack(">IBI", pending[:9])
-        while len(pending) < 9 + length:
-            pending += agent.recv(1 << 20) or sys.exit("bench: the agent closed its port")
-        del pending[:9 + length]
+        ftype, sid, length, _ = next_frame(agent, pending, keep=False)
         if sid != stream:
             continue  # the exits of the port commands before this one
         if ftype == 4:
