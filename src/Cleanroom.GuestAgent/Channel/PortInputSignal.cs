@@ -42,20 +42,26 @@ internal sealed unsafe class PortInputSignal : IDisposable
     public static PortInputSignal Attach(int port)
     {
         var set = stackalloc byte[LibC.SigSetSize];
-        _ = LibC.SigEmptySet(set);
-        _ = LibC.SigAddSet(set, LibC.SIGURG);
+        OnlyTheSignal(set);
         var fd = LibC.SignalFd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
         if (fd < 0)
         {
             throw new IOException("signalfd failed: " + Errno.DescribeLast());
         }
 
-        var flags = LibC.Fcntl(port, LibC.F_GETFL, 0);
-        if (flags < 0 || LibC.Fcntl(port, LibC.F_SETSIG, LibC.SIGURG) < 0 || LibC.Fcntl(port, LibC.F_SETFL, flags | LibC.O_ASYNC) < 0)
+        try
         {
-            var error = Errno.DescribeLast();
+            if (LibC.Fcntl(port, LibC.F_SETSIG, LibC.SIGURG) < 0)
+            {
+                throw new IOException("fcntl(F_SETSIG) on the port failed: " + Errno.DescribeLast());
+            }
+
+            FileDescriptors.AddStatusFlags(port, LibC.O_ASYNC, "O_ASYNC");
+        }
+        catch
+        {
             LibC.Close(fd);
-            throw new IOException("cannot make the port signal its input: " + error);
+            throw;
         }
 
         return new PortInputSignal(port, fd);
@@ -70,8 +76,7 @@ internal sealed unsafe class PortInputSignal : IDisposable
         if (!t_blocked)
         {
             var set = stackalloc byte[LibC.SigSetSize];
-            _ = LibC.SigEmptySet(set);
-            _ = LibC.SigAddSet(set, LibC.SIGURG);
+            OnlyTheSignal(set);
             var error = LibC.PthreadSigMask(LibC.SIG_BLOCK, set, null);
             if (error != 0)
             {
@@ -98,4 +103,11 @@ internal sealed unsafe class PortInputSignal : IDisposable
     }
 
     public void Dispose() => FileDescriptors.CloseQuietly(Interlocked.Exchange(ref _fd, -1));
+
+    /// <summary>Fills a sigset_t with the port's signal alone.</summary>
+    private static void OnlyTheSignal(byte* set)
+    {
+        _ = LibC.SigEmptySet(set);
+        _ = LibC.SigAddSet(set, LibC.SIGURG);
+    }
 }

@@ -26,12 +26,15 @@ internal static unsafe class FileDescriptors
     /// <summary>Grows a pipe's buffer (best effort): a writer runs ahead further, and each read takes more at once.</summary>
     public static void TryGrowPipe(int fd, int bytes) => LibC.Fcntl(fd, LibC.F_SETPIPE_SZ, bytes);
 
-    public static void SetNonBlocking(int fd)
+    public static void SetNonBlocking(int fd) => AddStatusFlags(fd, LibC.O_NONBLOCK, "O_NONBLOCK");
+
+    /// <summary>Sets <paramref name="flags"/> among the descriptor's status flags (F_SETFL), keeping the others.</summary>
+    public static void AddStatusFlags(int fd, int flags, string name)
     {
-        var flags = LibC.Fcntl(fd, LibC.F_GETFL, 0);
-        if (flags < 0 || LibC.Fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK) < 0)
+        var current = LibC.Fcntl(fd, LibC.F_GETFL, 0);
+        if (current < 0 || LibC.Fcntl(fd, LibC.F_SETFL, current | flags) < 0)
         {
-            throw new IOException($"fcntl(O_NONBLOCK) on fd {fd} failed: " + Errno.DescribeLast());
+            throw new IOException($"fcntl({name}) on fd {fd} failed: " + Errno.DescribeLast());
         }
     }
 
