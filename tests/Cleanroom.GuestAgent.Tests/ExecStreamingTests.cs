@@ -64,6 +64,28 @@ public class ExecStreamingTests
     }
 
     [Fact]
+    public async Task Without_input_a_command_reading_stdin_sees_its_end()
+    {
+        // Stdin is closed with the request (as the daemon does for an exec without --stdin): cat must see end of
+        // input, whether the agent closes the pipe before the command starts or its stdin pump does so later.
+        await using var agent = await AgentHarness.StartAsync();
+        var result = await agent.RunAsync(new ExecRequest { Argv = ["cat"] }, timeout: TimeSpan.FromSeconds(30));
+        Assert.Equal(new ExitMessage(0, 0, ""), result.Exit);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
+    public async Task Stderr_still_arrives_after_the_command_closed_its_stdout()
+    {
+        // One pump reads both descriptors: stdout ending must not end the reading of stderr.
+        await using var agent = await AgentHarness.StartAsync();
+        var result = await agent.RunAsync(AgentHarness.Shell("echo out; exec >&-; sleep 0.2; echo late >&2; echo also >&2"));
+        Assert.Equal(0, result.Exit.ExitCode);
+        Assert.Equal("out\n", result.StdoutText);
+        Assert.Equal("late\nalso\n", System.Text.Encoding.ASCII.GetString(result.Stderr));
+    }
+
+    [Fact]
     public async Task Input_after_the_child_closed_stdin_is_dropped_without_blocking_the_host()
     {
         // The child closes its stdin but keeps running. 2 MiB is far beyond the flow-control window: unless the agent

@@ -61,6 +61,9 @@ public sealed class ExecSession : IDisposable
         }
     }
 
+    /// <summary>The host has closed stdin and every chunk of it was read: <see cref="ReadStdinAsync"/> returns null at once.</summary>
+    public bool StdinEnded => _stdin.Reader.Completion.IsCompleted;
+
     /// <summary>The next chunk of stdin, or null at end of input.</summary>
     public async ValueTask<ReadOnlyMemory<byte>?> ReadStdinAsync(CancellationToken cancellationToken)
     {

@@ -7,38 +7,41 @@ using Cleanroom.GuestAgent.Native;
 namespace Cleanroom.GuestAgent.Exec;
 
 /// <summary>
-/// Copies one output descriptor to the host on a dedicated (reused) thread, up to 256 KiB at a time (a frame; the pipe
-/// holds 1 MiB, so a process that writes faster than the host reads is read in few large pieces). Sending waits for flow-control
-/// window, which in turn stops reading, so a slow host throttles the process through its pipe. Ends at end of file,
-/// on a terminal hang-up (EIO), when the host is gone, or once the main process has exited and the descriptor has
-/// been silent for the idle time (a background child may hold it open forever).
+/// Copies a process's output descriptors (stdout and stderr, or a terminal's one) to the host on one dedicated
+/// (reused) thread, up to 256 KiB at a time (a frame; a pipe holds 1 MiB, so a process that writes faster than the
+/// host reads is read in few large pieces). One thread for both: every thread a command wakes costs context switches at
+/// its start and at its end, dear under TCG (with the stdin pump skipped when there is no input, the guest's switches
+/// per `true` went from about 50 to 38; docs/architecture.md). Sending waits for flow-control window, which stdout and
+/// stderr share, so waiting for it in one thread holds back nothing a second thread could send; a slow host throttles
+/// the process through its pipes. A descriptor ends at end of file, on a terminal hang-up (EIO), or once the main process
+/// has exited and that descriptor has been silent for the idle time (a background child may hold it open forever);
+/// the pump ends with the last one, or when the host is gone.
 /// </summary>
 internal sealed unsafe class OutputPump
 {
     private const int ChunkSize = 256 * 1024;
     // At least half the buffer: a kept piece then holds at most twice its size in memory.
     private const int HandOverBytes = ChunkSize / 2;
-    private readonly int _fd;
-    private readonly OutputStreamKind _kind;
+    private readonly Output[] _outputs;
     private readonly ExecSession _session;
     private readonly ExecLifetime _lifetime;
     private readonly long _idleTicks;
     private readonly CancellationToken _cancellationToken;
 
-    private OutputPump(int fd, OutputStreamKind kind, ExecSession session, ExecLifetime lifetime, TimeSpan idleAfterExit, CancellationToken cancellationToken)
+    private OutputPump(Output[] outputs, ExecSession session, ExecLifetime lifetime, TimeSpan idleAfterExit, CancellationToken cancellationToken)
     {
-        _fd = fd;
-        _kind = kind;
+        _outputs = outputs;
         _session = session;
         _lifetime = lifetime;
         _idleTicks = (long)(idleAfterExit.TotalSeconds * Stopwatch.Frequency);
         _cancellationToken = cancellationToken;
     }
 
-    /// <summary>Starts pumping <paramref name="fd"/> (which the pump now owns and closes); completes when done.</summary>
-    public static Task Start(int fd, OutputStreamKind kind, ExecSession session, ExecLifetime lifetime, TimeSpan idleAfterExit, CancellationToken cancellationToken)
+    /// <summary>Starts pumping <paramref name="outputs"/> (whose descriptors the pump now owns and closes); completes when done.</summary>
+    public static Task Start(IReadOnlyList<(int Fd, OutputStreamKind Kind)> outputs, ExecSession session, ExecLifetime lifetime, TimeSpan idleAfterExit, CancellationToken cancellationToken)
     {
-        var pump = new OutputPump(fd, kind, session, lifetime, idleAfterExit, cancellationToken);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var pump = new OutputPump(outputs.Select(o => new Output(o.Fd, o.Kind)).ToArray(), session, lifetime, idleAfterExit, cancellationToken);
         return WorkerThreads.Run(() =>
         {
             try
@@ -51,11 +54,14 @@ internal sealed unsafe class OutputPump
             }
             catch (Exception ex)
             {
-                AgentLog.Error($"{kind} pump failed: {ex.Message}");
+                AgentLog.Error($"output pump failed: {ex.Message}");
             }
             finally
             {
-                LibC.Close(fd);
+                foreach (var output in pump._outputs)
+                {
+                    output.Close();
+                }
             }
         });
     }
@@ -79,35 +85,48 @@ internal sealed unsafe class OutputPump
 
     private void Pump(ref byte[] buffer)
     {
-        var polls = stackalloc LibC.PollFd[2];
-        long idleDeadline = 0;
+        var polls = stackalloc LibC.PollFd[_outputs.Length + 1];
+        var polled = new Output[_outputs.Length];
         while (!_lifetime.Aborted)
         {
-            int count;
-            int timeout;
-            polls[0] = new LibC.PollFd { Fd = _fd, Events = LibC.POLLIN };
-            if (!_lifetime.Exited)
+            var exited = _lifetime.Exited;
+            var count = 0;
+            var timeout = -1;
+            foreach (var output in _outputs)
             {
-                polls[1] = new LibC.PollFd { Fd = _lifetime.WakeFd, Events = LibC.POLLIN };
-                count = 2;
-                timeout = -1;
+                if (output.IsClosed)
+                {
+                    continue;
+                }
+
+                if (exited)
+                {
+                    // The wake event stays readable once set, so from here on only the descriptors are watched, each
+                    // until it has been silent for the idle time.
+                    var remaining = output.IdleRemaining(_idleTicks);
+                    if (remaining <= 0)
+                    {
+                        output.Close();
+                        continue;
+                    }
+
+                    var milliseconds = (int)Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency);
+                    timeout = timeout < 0 ? milliseconds : Math.Min(timeout, milliseconds);
+                }
+
+                polls[count] = new LibC.PollFd { Fd = output.Fd, Events = LibC.POLLIN };
+                polled[count++] = output;
             }
-            else
+
+            if (count == 0)
             {
-                // The wake event stays readable once set, so from here on only the descriptor is watched.
-                if (idleDeadline == 0)
-                {
-                    idleDeadline = Stopwatch.GetTimestamp() + _idleTicks;
-                }
+                return;
+            }
 
-                var remaining = idleDeadline - Stopwatch.GetTimestamp();
-                if (remaining <= 0)
-                {
-                    return;
-                }
-
-                count = 1;
-                timeout = (int)Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency);
+            var watched = count;
+            if (!exited)
+            {
+                polls[count++] = new LibC.PollFd { Fd = _lifetime.WakeFd, Events = LibC.POLLIN };
             }
 
             var ready = LibC.Poll(polls, (nuint)count, timeout);
@@ -116,48 +135,82 @@ internal sealed unsafe class OutputPump
                 throw new IOException("poll failed: " + Errno.DescribeLast());
             }
 
-            if (ready <= 0 || polls[0].ReturnedEvents == 0)
+            for (var i = 0; ready > 0 && i < watched; i++)
             {
-                continue;
-            }
-
-            nint read;
-            fixed (byte* pointer = buffer)
-            {
-                read = LibC.Read(_fd, pointer, ChunkSize);
-            }
-
-            if (read > 0)
-            {
-                if (read >= HandOverBytes)
+                if (polls[i].ReturnedEvents != 0 && !ReadOnce(polled[i], ref buffer))
                 {
-                    // The session owns this one from here, even if the write fails halfway, and returns it to the pool
-                    // once the host has stored its bytes; the next read gets another (usually one returned so).
-                    var full = buffer;
-                    buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-                    _session.WriteRentedOutputAsync(_kind, full, (int)read, _cancellationToken).GetAwaiter().GetResult();
+                    polled[i].Close();
                 }
-                else
-                {
-                    _session.WriteOutputAsync(_kind, buffer.AsMemory(0, (int)read), _cancellationToken).GetAwaiter().GetResult();
-                }
-
-                if (idleDeadline != 0)
-                {
-                    idleDeadline = Stopwatch.GetTimestamp() + _idleTicks;
-                }
-
-                continue;
             }
+        }
+    }
 
-            var errno = read == 0 ? 0 : Errno.Last;
-            if (errno is Errno.EAGAIN or Errno.EINTR)
+    /// <summary>One read of a ready descriptor, sent on; false once it has ended.</summary>
+    private bool ReadOnce(Output output, ref byte[] buffer)
+    {
+        nint read;
+        fixed (byte* pointer = buffer)
+        {
+            read = LibC.Read(output.Fd, pointer, ChunkSize);
+        }
+
+        if (read > 0)
+        {
+            if (read >= HandOverBytes)
             {
-                continue;
+                // The session owns this one from here, even if the write fails halfway, and returns it to the pool
+                // once the host has stored its bytes; the next read gets another (usually one returned so).
+                var full = buffer;
+                buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                _session.WriteRentedOutputAsync(output.Kind, full, (int)read, _cancellationToken).GetAwaiter().GetResult();
+            }
+            else
+            {
+                _session.WriteOutputAsync(output.Kind, buffer.AsMemory(0, (int)read), _cancellationToken).GetAwaiter().GetResult();
             }
 
-            // 0: end of file. EIO: a terminal whose slave side is closed by everyone. Anything else: give up too.
-            return;
+            output.OnData();
+            return true;
+        }
+
+        // 0: end of file. EIO: a terminal whose slave side is closed by everyone. Anything else: give up too.
+        var errno = read == 0 ? 0 : Errno.Last;
+        return errno is Errno.EAGAIN or Errno.EINTR;
+    }
+
+    /// <summary>One descriptor of the pump and its idle deadline (counted from the main process's exit).</summary>
+    private sealed class Output(int fd, OutputStreamKind kind)
+    {
+        private long _idleDeadline;
+
+        public int Fd { get; private set; } = fd;
+
+        public OutputStreamKind Kind { get; } = kind;
+
+        public bool IsClosed => Fd < 0;
+
+        /// <summary>Ticks left before the descriptor counts as idle; the first call (after the exit) starts the count.</summary>
+        public long IdleRemaining(long idleTicks)
+        {
+            if (_idleDeadline == 0)
+            {
+                _idleDeadline = Stopwatch.GetTimestamp() + idleTicks;
+            }
+
+            return _idleDeadline - Stopwatch.GetTimestamp();
+        }
+
+        /// <summary>Data: after the exit, the idle count starts again with the next call of <see cref="IdleRemaining"/>.</summary>
+        public void OnData() => _idleDeadline = 0;
+
+        /// <summary>Closed as soon as it ends: a writer still holding the other end then gets EPIPE, not a full pipe.</summary>
+        public void Close()
+        {
+            if (Fd >= 0)
+            {
+                LibC.Close(Fd);
+                Fd = -1;
+            }
         }
     }
 }

@@ -24,9 +24,7 @@ internal static class ProcessSupervisor
             // The host is gone; the cancellation below kills the child.
         }
 
-        var outputs = io.TakeOutputs()
-            .Select(o => OutputPump.Start(o.Fd, o.Kind, session, lifetime, options.OutputIdleAfterExit, cancellationToken))
-            .ToArray();
+        var outputs = OutputPump.Start(io.TakeOutputs(), session, lifetime, options.OutputIdleAfterExit, cancellationToken);
         var stdin = StdinPump.Start(io.TakeInput(), io.IsTerminal, session, lifetime, stop.Token);
         var controls = ApplyControlsAsync(pid, io, session, exited, stop.Token);
 
@@ -41,7 +39,7 @@ internal static class ProcessSupervisor
         }
 
         lifetime.MarkExited();
-        await Task.WhenAll(outputs);
+        await outputs;
         await stop.CancelAsync();
         await Task.WhenAll(stdin, controls);
         return exit.Signal != 0 ? new ExitMessage(0, exit.Signal, "") : new ExitMessage(exit.ExitCode, 0, "");

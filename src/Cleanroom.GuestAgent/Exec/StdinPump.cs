@@ -31,6 +31,14 @@ internal sealed unsafe class StdinPump
     /// <summary>Starts the pump; it owns <paramref name="fd"/>. <paramref name="stop"/> ends it (after the process exited).</summary>
     public static Task Start(int fd, bool terminal, ExecSession session, ExecLifetime lifetime, CancellationToken stop)
     {
+        if (!terminal && session.StdinEnded)
+        {
+            // No input (an exec without stdin closes it with the request): the pipe's end is all there is to do, and a
+            // thread woken for it would cost the command two context switches at its start and two at its end.
+            LibC.Close(fd);
+            return Task.CompletedTask;
+        }
+
         var pump = new StdinPump(fd, terminal, session, lifetime, stop);
         return WorkerThreads.Run(() =>
         {

@@ -23,8 +23,8 @@ internal static class ExecWarmUp
     private const string Shell = "/bin/sh";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
-    /// <summary>A command's stdout, stderr and stdin pumps, each on a worker thread of its own.</summary>
-    private const int PumpsPerCommand = 3;
+    /// <summary>A command's output pump (stdout and stderr) and stdin pump, each on a worker thread of its own.</summary>
+    private const int PumpsPerCommand = 2;
 
     /// <summary>For a template: runs the warm-up and waits for it (bounded).</summary>
     public static void RunForTemplate(ChildReaper reaper)
