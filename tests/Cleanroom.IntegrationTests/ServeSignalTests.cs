@@ -67,14 +67,22 @@ public sealed class ServeSignalTests
     }
 
     /// <summary>The installed <c>cleanroom serve</c> on <paramref name="state"/>: no network, no templates, stopping its sandboxes.</summary>
-    internal static Process StartServe(string state, string socket, string? workingDirectory = null) =>
-        Process.Start(new ProcessStartInfo(InstalledCli.Path, ["serve", "--listen", socket, "--state-dir", state, "--network", "off", "--templates", "off", "--on-stop", "stop"])
+    internal static Process StartServe(string state, string socket, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(InstalledCli.Path, ["serve", "--listen", socket, "--state-dir", state, "--network", "off", "--templates", "off", "--on-stop", "stop"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-        })!;
+        };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        return Process.Start(start)!;
+    }
 
     /// <summary>The pid of the <c>cleanroom-daemon</c> child once its socket exists.</summary>
     internal static async Task<int> WaitForDaemonAsync(Process serve, string socket, Task<string> stderr)
