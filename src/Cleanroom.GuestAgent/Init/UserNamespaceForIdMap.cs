@@ -14,7 +14,10 @@ namespace Cleanroom.GuestAgent.Init;
 /// The child is a raw clone (fork semantics) rather than a spawned helper that calls unshare: unshare(CLONE_NEWUSER)
 /// is refused (EINVAL) in a multithreaded process, and the .NET runtime has threads before Main runs. clone with
 /// CLONE_NEWUSER has no such rule. The child runs no code of its own beyond pause(): it only has to exist. If the fork
-/// caught a garbage collection half way, the child may block in the runtime instead, which serves just as well.
+/// caught a garbage collection half way, the child may block in the runtime instead, which serves just as well. The
+/// agent is compiled ahead of time and maps no memory shared with a child; under a JIT (the agent's tests) the child can
+/// compile pause()'s stub into code memory that W^X maps shared, which corrupted the parent, so that test host runs
+/// with W^X off (tests/Cleanroom.GuestAgent.Tests/agent-tests.runsettings).
 /// </remarks>
 internal static class UserNamespaceForIdMap
 {
