@@ -22,10 +22,12 @@ public class ConnectionGuardListenerTests
         Assert.NotEqual(0, guard.LocalEndpoint6.Port);
         Assert.NotEqual(0, guard.LocalEndpoint.Port);
 
-        // IPV6_V6ONLY: the IPv6 wildcard leaves the same port free for the IPv4 wildcard (a dual-stack one would not).
+        // IPV6_V6ONLY: the IPv6 wildcard leaves the same port free for IPv4 (a dual-stack one would hold it on every IPv4
+        // address). Bound on 127.0.0.2, not the IPv4 wildcard: that one also collides with any other socket on the
+        // port, such as another test's connection from 127.0.0.1 that got it as its ephemeral port (CI failed so once).
         using (var v4 = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
-            v4.Bind(new IPEndPoint(IPAddress.Any, guard.LocalEndpoint6.Port));
+            v4.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), guard.LocalEndpoint6.Port));
         }
 
         // A connection to it is accepted and counted with the others (this one, from an unknown source, is reset).
