@@ -26,7 +26,6 @@ internal static class ProcessSupervisor
 
         var outputs = OutputPump.Start(io.TakeOutputs(), session, lifetime, options.OutputIdleAfterExit, cancellationToken);
         var stdin = StdinPump.Start(io.TakeInput(), io.IsTerminal, session, lifetime, stop.Token);
-        var controls = ApplyControlsAsync(pid, io, session, exited, stop.Token);
 
         ProcessExit exit;
         await using (cancellationToken.Register(() =>
@@ -35,42 +34,70 @@ internal static class ProcessSupervisor
             lifetime.Abort();
         }))
         {
-            exit = await exited;
+            exit = await ApplyControlsUntilExitAsync(pid, io, session, exited, cancellationToken);
         }
 
         lifetime.MarkExited();
         await outputs;
-        await stop.CancelAsync();
-        await Task.WhenAll(stdin, controls);
+        if (!stdin.IsCompleted)
+        {
+            // Input still attached: its pump ends now. A command without input has no pump, so its end costs no
+            // hand-off to another thread (docs/architecture.md: what each of those costs under TCG).
+            await stop.CancelAsync();
+            await stdin;
+        }
+
         return exit.Signal != 0 ? new ExitMessage(0, exit.Signal, "") : new ExitMessage(exit.ExitCode, 0, "");
     }
 
-    private static async Task ApplyControlsAsync(int pid, ProcessIo io, ExecSession session, Task exited, CancellationToken stop)
+    /// <summary>
+    /// Applies the host's signals and resizes, in order, until the process has been reaped, in this method rather than
+    /// a loop of its own: ending such a loop after the exit took two hand-offs between threads per command. None is
+    /// applied after the exit: the pid (and group id) may belong to someone else then, and the terminal is about to
+    /// close. A wait for controls still pending at the exit is left to the session, which a later control or its end
+    /// completes.
+    /// </summary>
+    private static async Task<ProcessExit> ApplyControlsUntilExitAsync(int pid, ProcessIo io, ExecSession session, Task<ProcessExit> exited, CancellationToken cancellationToken)
     {
-        try
+        while (!exited.IsCompleted)
         {
-            while (await session.Controls.WaitToReadAsync(stop))
+            var more = session.Controls.WaitToReadAsync(cancellationToken).AsTask();
+            if (await Task.WhenAny(exited, more) == exited)
             {
-                while (session.Controls.TryRead(out var control))
+                break;
+            }
+
+            bool open;
+            try
+            {
+                open = await more;
+            }
+            catch (OperationCanceledException)
+            {
+                open = false; // The host is gone or the agent stops: the registration in SuperviseAsync kills the child.
+            }
+
+            if (!open)
+            {
+                break;
+            }
+
+            while (!exited.IsCompleted && session.Controls.TryRead(out var control))
+            {
+                switch (control)
                 {
-                    switch (control)
-                    {
-                        // Once reaped, the pid (and group id) may belong to someone else: never signal it then.
-                        case SignalControl signal when !exited.IsCompleted:
-                            ProcessSignals.SendToGroup(pid, signal.Signal);
-                            break;
-                        case ResizeControl resize:
-                            io.Resize(resize.Cols, resize.Rows);
-                            break;
-                        default:
-                            break;
-                    }
+                    case SignalControl signal:
+                        ProcessSignals.SendToGroup(pid, signal.Signal);
+                        break;
+                    case ResizeControl resize:
+                        io.Resize(resize.Cols, resize.Rows);
+                        break;
+                    default:
+                        break;
                 }
             }
         }
-        catch (OperationCanceledException)
-        {
-            // The process ended.
-        }
+
+        return await exited;
     }
 }
