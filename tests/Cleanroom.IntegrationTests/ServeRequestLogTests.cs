@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-
 namespace Cleanroom.IntegrationTests;
 
 /// <summary>
@@ -29,39 +26,17 @@ public sealed class ServeRequestLogTests
     private const int Calls = 3;
 
     /// <summary>Starts serve, makes <see cref="Calls"/> API calls (`cleanroom version`), stops it, and returns everything it printed.</summary>
-    private static async Task<string> LogOfCallsAsync(IReadOnlyDictionary<string, string>? environment)
-    {
-        var state = Directory.CreateTempSubdirectory("cr-it-log-").FullName;
-        Process? started = null;
-        try
-        {
-            var socket = Path.Combine(state, "cleanroom.sock");
-            var serve = started = ServeSignalTests.StartServe(state, socket, environment: environment);
-            var stdout = serve.StandardOutput.ReadToEndAsync();
-            var stderr = serve.StandardError.ReadToEndAsync();
-            var daemon = await ServeSignalTests.WaitForDaemonAsync(serve, socket, stderr);
-            for (var i = 0; i < Calls; i++)
+    private static Task<string> LogOfCallsAsync(IReadOnlyDictionary<string, string>? environment) =>
+        ServeSignalTests.WithServeAsync(
+            async (state, socket, _) =>
             {
-                var (exit, _, error) = await InstalledCli.RunAsync(socket, state, "version");
-                Assert.True(exit == 0, $"cleanroom version failed ({exit}): {error}");
-            }
-
-            using (var kill = Process.Start("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync();
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await serve.WaitForExitAsync(timeout.Token);
-            return await stdout + await stderr;
-        }
-        finally
-        {
-            ServeSignalTests.StopLeftover(started);
-            started?.Dispose();
-            Directory.Delete(state, recursive: true);
-        }
-    }
+                for (var i = 0; i < Calls; i++)
+                {
+                    var (exit, _, error) = await InstalledCli.RunAsync(socket, state, "version");
+                    Assert.True(exit == 0, $"cleanroom version failed ({exit}): {error}");
+                }
+            },
+            environment: environment);
 
     private static int CountOf(string text, string log)
     {

@@ -66,6 +66,50 @@ public sealed class ServeSignalTests
         }
     }
 
+    /// <summary>
+    /// Starts <c>cleanroom serve</c> on a new temporary state directory (after <paramref name="beforeStart"/> prepared
+    /// it), runs <paramref name="body"/> with that directory, the socket and the daemon's pid, stops the daemon with
+    /// SIGTERM, and returns everything serve printed. Whatever happens, nothing is left running and the directory is
+    /// deleted.
+    /// </summary>
+    internal static async Task<string> WithServeAsync(Func<string, string, int, Task> body, Action<string>? beforeStart = null, bool inStateDirectory = false, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        Assert.True(File.Exists(InstalledCli.Path), $"the CLI is not built at {InstalledCli.Path}: run scripts/setup.sh");
+        var state = Directory.CreateTempSubdirectory("cr-it-serve-").FullName;
+        Process? started = null;
+        try
+        {
+            beforeStart?.Invoke(state);
+            var socket = Path.Combine(state, "cleanroom.sock");
+            var serve = started = StartServe(state, socket, inStateDirectory ? state : null, environment);
+            var stdout = serve.StandardOutput.ReadToEndAsync();
+            var stderr = serve.StandardError.ReadToEndAsync();
+            var daemon = await WaitForDaemonAsync(serve, socket, stderr);
+            try
+            {
+                await body(state, socket, daemon);
+            }
+            finally
+            {
+                using (var kill = Process.Start("kill", ["-TERM", daemon.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                {
+                    await kill.WaitForExitAsync();
+                }
+
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await serve.WaitForExitAsync(timeout.Token);
+            }
+
+            return await stdout + await stderr;
+        }
+        finally
+        {
+            StopLeftover(started);
+            started?.Dispose();
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
     /// <summary>The installed <c>cleanroom serve</c> on <paramref name="state"/>: no network, no templates, stopping its sandboxes.</summary>
     internal static Process StartServe(string state, string socket, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {

@@ -13,42 +13,18 @@ public sealed class ServeWorkingDirectoryTests
     [Fact]
     public async Task The_daemon_watches_nothing_in_the_directory_it_was_started_from()
     {
-        Assert.True(File.Exists(InstalledCli.Path), $"the CLI is not built at {InstalledCli.Path}: run scripts/setup.sh");
-        var state = Directory.CreateTempSubdirectory("cr-it-cwd-").FullName;
-        var deeper = Directory.CreateDirectory(Path.Combine(state, "tree", "deeper")).FullName;
-        Process? started = null;
-        try
-        {
-            var socket = Path.Combine(state, "cleanroom.sock");
-            var serve = started = ServeSignalTests.StartServe(state, socket, workingDirectory: state);
-            var stdout = serve.StandardOutput.ReadToEndAsync();
-            var stderr = serve.StandardError.ReadToEndAsync();
-            var daemon = await ServeSignalTests.WaitForDaemonAsync(serve, socket, stderr);
-            try
+        // The tree exists before the daemon starts, as a repository or `/` would.
+        await ServeSignalTests.WithServeAsync(
+            async (state, _, daemon) =>
             {
+                var deeper = Path.Combine(state, "tree", "deeper");
                 var watched = InotifyWatches(daemon);
                 string[] below = [state, Path.GetDirectoryName(deeper)!, deeper];
                 var inodes = await Task.WhenAll(below.Select(InodeAsync));
                 Assert.Empty(watched.Intersect(inodes));
-            }
-            finally
-            {
-                using (var kill = Process.Start("kill", ["-TERM", daemon.ToString(CultureInfo.InvariantCulture)]))
-                {
-                    await kill.WaitForExitAsync();
-                }
-
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-                await serve.WaitForExitAsync(timeout.Token);
-                _ = await stdout + await stderr;
-            }
-        }
-        finally
-        {
-            ServeSignalTests.StopLeftover(started);
-            started?.Dispose();
-            Directory.Delete(state, recursive: true);
-        }
+            },
+            beforeStart: state => Directory.CreateDirectory(Path.Combine(state, "tree", "deeper")),
+            inStateDirectory: true);
     }
 
     /// <summary>The inode numbers a process's inotify descriptors watch (the kernel lists them in fdinfo, in hex).</summary>
