@@ -17,13 +17,17 @@
               same command booting cold (a daemon with --templates off), both in this run, outside any
               repository, with the daemon's default network; the host
               memory (PSS) of one idle warm and one idle cold sandbox, and the template's own size
+  agent-ab    the guest agent of another initramfs (--initrd FILE, e.g. one built from an earlier commit with
+              scripts/build-guest-agent.sh and scripts/build-initramfs.sh) against the installed one: two raw VMs
+              side by side, N rounds of 50 execs of `true` each through the agent's protocol, interleaved; p50,
+              QEMU's CPU and the guest's context switches per exec, and the per-round ratio
   restart     a daemon killed with SIGKILL while N sandboxes (default 10) run: time for the next daemon to
               serve and until every sandbox answers `exec --in` again, against a daemon start with none
               and against creating the N sandboxes anew, all in this run; then with a command streaming
               in each sandbox through the crash: time until every client printed again, and whether each
               got every line exactly once and the command's exit code
 
-Usage: bench/bench.py [boot|roundtrip|throughput|warm|density|restart|all] [-n RUNS] [--sandboxes N]
+Usage: bench/bench.py [boot|roundtrip|throughput|warm|density|restart|agent-ab|all] [-n RUNS] [--sandboxes N] [--initrd FILE]
 Runs its own daemon on a private socket and state directory; leaves nothing behind.
 """
 import argparse, http.client, json, os, resource, secrets, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, threading, time
@@ -32,7 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = os.path.join(ROOT, ".build", "bin", "cleanroom")
 ASSETS = os.path.join(ROOT, ".build", "assets")
 
-HELLO, CLOSE_STDIN, SHUTDOWN = 1, 9, 12
+HELLO, CLOSE_STDIN, SHUTDOWN, RELEASE = 1, 9, 12, 20
 MAGIC = 0x434C524D
 
 
@@ -926,12 +930,76 @@ def bench_restart(count, runs):
         d.close()
 
 
+class RawAgent:
+    """A raw VM's agent driven as the daemon drives it: exec, stdin closed at once, output read, exit, release."""
+
+    def __init__(self, vm):
+        self.vm, self.pending, self.streams = vm, bytearray(), iter(range(1, 1 << 30, 2))
+
+    def run(self, argv):
+        _, agent, _ = self.vm
+        stream = next(self.streams)
+        agent.sendall(frame(2, stream, exec_payload(argv)) + frame(CLOSE_STDIN, stream, b""))
+        out = bytearray()
+        while True:
+            ftype, sid, _, body = next_frame(agent, self.pending)
+            if sid == stream and ftype == 4:
+                out += body
+            elif sid == stream and ftype == 6:
+                # Recorded: the guest may forget the stream (it keeps at most 256 unreleased).
+                agent.sendall(frame(RELEASE, stream, b""))
+                return bytes(out)
+
+    def switches(self):
+        """Context switches of the whole guest so far (its /proc/stat)."""
+        return int(self.run([b"sh", b"-c", b"grep ctxt /proc/stat"]).split()[1])
+
+
+def bench_agent_ab(d, initrd, rounds, execs=50):
+    """The agent of `initrd` against the installed one, in two raw VMs booted side by side from a sandbox's argv,
+    rounds interleaved (the order alternating), so that the host's drift (30 % within minutes here) falls on both."""
+    sid = d.cli("sandbox", "create").stdout.decode().strip()
+    argv, old_dir = qemu_argv_of(sid), os.path.join(d.state, "sandboxes", sid)
+    d.cli("sandbox", "rm", sid)
+    at = argv.index("-initrd")
+    agents = []
+    try:
+        for path in (initrd, argv[at + 1]):
+            _, vm = raw_boot(argv[:at + 1] + [path] + argv[at + 2:], old_dir, os.path.join(ASSETS, "base.ext4"))
+            agents.append(RawAgent(vm))
+        for agent in agents:
+            for _ in range(execs):
+                agent.run([b"true"])
+        p50, cpu, switches = ([], []), ([], []), ([], [])
+        for r in range(rounds):
+            for k in ((0, 1) if r % 2 == 0 else (1, 0)):
+                agent = agents[k]
+                before, cpu0, times = agent.switches(), cpu_seconds(agent.vm[0].pid), []
+                for _ in range(execs):
+                    t0 = time.perf_counter()
+                    agent.run([b"true"])
+                    times.append(time.perf_counter() - t0)
+                cpu[k].append((cpu_seconds(agent.vm[0].pid) - cpu0) / execs)
+                switches[k].append((agent.switches() - before) / execs)
+                p50[k].append(statistics.median(times))
+        print(f"== agent-ab: exec of `true` through the agent's protocol, raw VMs side by side ({rounds} interleaved rounds of {execs})")
+        for k, name in ((0, os.path.basename(initrd)), (1, "installed")):
+            print(f"  {name:24s} p50 {statistics.median(p50[k]) * 1000:6.2f} ms  QEMU CPU {statistics.median(cpu[k]) * 1000:6.2f} ms"
+                  f"  guest switches {statistics.median(switches[k]):5.1f} per exec")
+        ratios = [b / a for a, b in zip(*p50)]
+        print(f"  installed / other, per round: p50 {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})")
+    finally:
+        for agent in agents:
+            stop_raw(agent.vm)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", nargs="?", default="all", choices=["boot", "roundtrip", "throughput", "warm", "density", "restart", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["boot", "roundtrip", "throughput", "warm", "density", "restart", "agent-ab", "all"])
     ap.add_argument("-n", type=int, default=5)
     ap.add_argument("--pool", type=int, default=2, help="warm: the pooled daemon's --warm-pool")
     ap.add_argument("--sandboxes", type=int, default=None, help="density: 40, restart: 10")
+    ap.add_argument("--initrd", help="agent-ab: the initramfs whose agent is compared with the installed one")
     a = ap.parse_args()
     if not os.path.exists(CLI):
         sys.exit("bench: build first: scripts/setup.sh")
@@ -952,6 +1020,10 @@ def main():
             bench_roundtrip(d, a.n)
         if a.what in ("throughput", "all"):
             bench_throughput(d, a.n)
+        if a.what == "agent-ab":
+            if not a.initrd or not os.path.exists(a.initrd):
+                sys.exit("bench: agent-ab needs --initrd FILE (an initramfs to compare with the installed one)")
+            bench_agent_ab(d, a.initrd, max(a.n, 2))
     finally:
         d.close()
     if a.what == "all":
