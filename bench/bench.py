@@ -561,16 +561,19 @@ def guest_counters(vm, stream):
     return busy, sum(int(line.split()[1]) for line in lines[1:])
 
 
-def raw_exec_output(vm, argv, stream):
-    """Runs argv through the raw VM's agent and returns its stdout (small: no window to grant)."""
+def raw_exec_output(vm, argv, stream, pending=None):
+    """Runs argv through the raw VM's agent as the daemon would (stdin closed at once) and returns its stdout (small: no
+    window to grant). The exit is released, as the daemon does once it recorded it: the guest keeps at most 256 streams
+    unreleased. `pending`: the caller's bytes received and not yet parsed, when it keeps them between calls."""
     _, agent, _ = vm
     agent.sendall(frame(2, stream, exec_payload(argv)) + frame(CLOSE_STDIN, stream, b""))
-    pending, out = bytearray(), bytearray()
+    pending, out = bytearray() if pending is None else pending, bytearray()
     while True:
         ftype, sid, _, body = next_frame(agent, pending)
         if sid == stream and ftype == 4:
             out += body
         elif sid == stream and ftype == 6:
+            agent.sendall(frame(RELEASE, stream, b""))
             return bytes(out)
 
 
@@ -931,24 +934,13 @@ def bench_restart(count, runs):
 
 
 class RawAgent:
-    """A raw VM's agent driven as the daemon drives it: exec, stdin closed at once, output read, exit, release."""
+    """A raw VM's agent driven as the daemon drives it, one command after another on streams of its own."""
 
     def __init__(self, vm):
         self.vm, self.pending, self.streams = vm, bytearray(), iter(range(1, 1 << 30, 2))
 
     def run(self, argv):
-        _, agent, _ = self.vm
-        stream = next(self.streams)
-        agent.sendall(frame(2, stream, exec_payload(argv)) + frame(CLOSE_STDIN, stream, b""))
-        out = bytearray()
-        while True:
-            ftype, sid, _, body = next_frame(agent, self.pending)
-            if sid == stream and ftype == 4:
-                out += body
-            elif sid == stream and ftype == 6:
-                # Recorded: the guest may forget the stream (it keeps at most 256 unreleased).
-                agent.sendall(frame(RELEASE, stream, b""))
-                return bytes(out)
+        return raw_exec_output(self.vm, argv, next(self.streams), self.pending)
 
     def switches(self):
         """Context switches of the whole guest so far (its /proc/stat)."""
