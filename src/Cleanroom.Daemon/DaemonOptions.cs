@@ -58,6 +58,19 @@ public sealed record DaemonOptions
     /// </summary>
     public bool KeepSandboxesOnStop { get; init; }
 
+    /// <summary>
+    /// A cold boot runs the warm-up command before the sandbox is ready, as a warm start does (see
+    /// <see cref="Sandboxes.GuestWarmUp"/>), so its first command costs what a later one does. Off only for the
+    /// daemon's tests, whose scripted and raw guests answer the commands each test sends and nothing else.
+    /// </summary>
+    public bool WarmUpColdBoots { get; init; } = true;
+
+    /// <summary>
+    /// How long the warm-up command may take before it is killed: a warm start then falls back to a cold boot, a
+    /// cold boot is ready without it.
+    /// </summary>
+    public TimeSpan WarmUpTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>How long a sandbox may take from VM start to the agent's hello.</summary>
     public TimeSpan LaunchTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -27,6 +27,7 @@ internal sealed class DaemonHarness : IAsyncDisposable
             SocketPath = Path.Combine(_root.FullName, "cleanroom.sock"),
             StateDir = Path.Combine(_root.FullName, "state"),
             LaunchTimeout = TimeSpan.FromSeconds(10),
+            WarmUpColdBoots = false,
             DefaultVcpus = 1,
             DefaultMemoryMiB = 256,
             MinFreeDiskBytes = 0,
