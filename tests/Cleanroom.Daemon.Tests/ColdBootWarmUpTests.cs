@@ -55,4 +55,24 @@ public sealed class ColdBootWarmUpTests
         Assert.Equal("warm-up", sandbox.BootPhases[^1].Name);
         Assert.Empty(daemon.Store.ListExecutions(sandbox.Id));
     }
+
+    [Fact]
+    public async Task A_guest_that_breaks_the_protocol_during_the_warm_up_fails_the_create_and_leaves_nothing()
+    {
+        await using var daemon = new DaemonHarness(o => o with { WarmUpColdBoots = true });
+        daemon.Backend.Mode = GuestMode.Raw;
+        var create = daemon.CreateAsync();
+        var guest = new RawGuestPeer(await (await daemon.Backend.NextVmAsync()).RawGuest.WaitAsync(Waits.Bound));
+        await guest.AnswerHelloAsync();
+        var exec = await guest.ReadAsync(FrameType.Exec);
+
+        // Output for a stream the host never opened.
+        await guest.Writer.WriteAsync(FrameType.Stdout, exec.StreamId + 100, "x"u8.ToArray(), CancellationToken.None);
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => create.WaitAsync(Waits.Bound));
+        Assert.Contains("guest protocol error during the warm-up command", failure.Message, StringComparison.Ordinal);
+        var sandbox = Assert.Single(daemon.Store.ListSandboxes(terminalToo: true, clientKey: null, limit: 10));
+        Assert.Equal(SandboxStatus.Failed, sandbox.Status);
+        daemon.AssertNothingLeftOf(sandbox.Id);
+    }
 }

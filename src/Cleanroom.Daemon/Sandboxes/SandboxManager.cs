@@ -1063,7 +1063,8 @@ public sealed partial class SandboxManager : IAsyncDisposable
     /// A cold boot's last step: the warm-up command, as a warm start's (<see cref="GuestWarmUp"/>). The guest warms
     /// its own exec path while it boots, yet the first command after a cold boot still took 1.2 to 1.7 times the
     /// second (bench/bench.py warm), more of it in the guest than in the daemon. Only the first command's speed is at
-    /// stake here, so a guest that does not finish it in time is still ready, with the reason in its note.
+    /// stake here, so a guest that does not finish it in time is still ready, with the reason in its note. A guest that
+    /// breaks the protocol meanwhile fails the create, saying so: its connection is gone.
     /// </summary>
     private async Task WarmUpColdBootAsync(string id, AgentClient agent, SandboxStart start, List<BootPhase> phases, CancellationToken cancellationToken)
     {
@@ -1084,6 +1085,10 @@ public sealed partial class SandboxManager : IAsyncDisposable
         {
             _logger.LogWarning("sandbox {Id}: {Reason}; it is ready without it", id, ex.Message);
             start.Note = start.Note.Length > 0 ? start.Note + "; " + ex.Message : ex.Message;
+        }
+        catch (WireProtocolException ex)
+        {
+            throw new WireProtocolException("guest protocol error during the warm-up command: " + ex.Message, ex);
         }
 
         phases.Add(new BootPhase("warm-up", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make-hostile-assets.sh ASSETS OUTDIR
-# Boot assets whose "agent" is hostile: it answers the host's hello correctly (so the sandbox becomes READY), then
-# floods the channel with random bytes. The kernel and base image are the real ones; only /init differs.
+# Boot assets whose "agent" is hostile: it answers the host's hello correctly (so the boot gets as far as the
+# daemon's warm-up command), then floods the channel with random bytes. The kernel and base image are the real ones;
+# only /init differs.
 set -euo pipefail
 ASSETS=$(readlink -f "$1"); OUT=$2
 mkdir -p "$OUT"
