@@ -674,8 +674,8 @@ def wait_until_pool_full(d, size, timeout=60):
         time.sleep(0.02)
 
 
-# Sandboxes per line of "first command in a new sandbox": with 5, the cold line's ratio read 1.19 and 1.70 on two days
-# with nothing changed in between.
+# Sandboxes per line of "first command in a new sandbox": with 5, the cold line's ratio read 1.19 and 1.70 in two runs
+# hours apart with nothing changed in between.
 FIRST_EXEC_RUNS = 10
 
 
