@@ -9,7 +9,8 @@ namespace Cleanroom.Daemon.Tests;
 /// <summary>
 /// A cold boot runs the warm-up command (<c>true</c>) through a user command's path before the sandbox is ready, so
 /// the first command does not pay for that path's first run. It is no execution of the user's, and a guest that does
-/// not finish it in time costs only that: the command is killed and the sandbox is ready, saying why.
+/// not finish it in time costs only that: the command is killed and the sandbox is ready, saying why. A guest that
+/// breaks the protocol during it fails the create.
 /// </summary>
 public sealed class ColdBootWarmUpTests
 {
