@@ -15,13 +15,14 @@ namespace Cleanroom.Daemon.Sandboxes;
 /// </summary>
 internal static class GuestWarmUp
 {
-    /// <summary>How long a command that overran its time may take to die of SIGKILL and be released.</summary>
-    private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>How long sending SIGKILL, and later the release, may wait for a busy channel.</summary>
+    private static readonly TimeSpan ControlTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Runs it and returns its exit status. A command that cannot run (an image without <c>true</c>) is not a broken
-    /// guest, so only a guest that does not finish it in time, or a failed connection, throws. One that overran is
-    /// killed first (a sandbox that stays up keeps nothing of it).
+    /// guest, so only a guest that does not finish it in time, or a failed connection, throws. One that overran gets
+    /// SIGKILL first, and its stream is released once its exit comes, in the background (a sandbox that stays up keeps
+    /// nothing of it, and its create does not wait for that).
     /// </summary>
     public static async Task<int> RunAsync(AgentClient agent, TimeSpan timeout, CancellationToken ct)
     {
@@ -53,16 +54,33 @@ internal static class GuestWarmUp
 
     private static async Task KillAsync(GuestProcess process)
     {
-        using var bounded = new CancellationTokenSource(KillTimeout);
+        using var bounded = new CancellationTokenSource(ControlTimeout);
         try
         {
             await process.SignalAsync(9, bounded.Token);
-            await process.Exited.WaitAsync(bounded.Token);
-            await process.ReleaseAsync(bounded.Token);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WireProtocolException or IOException or InvalidOperationException)
         {
             // A guest that cannot even do this shows it in the sandbox's first command.
+            return;
         }
+
+        _ = ReleaseOnceExitedAsync(process);
+    }
+
+    /// <summary>Ends with the exit, or with the connection (then there is nothing to release).</summary>
+    private static async Task ReleaseOnceExitedAsync(GuestProcess process)
+    {
+        try
+        {
+            await process.Exited;
+        }
+        catch (WireProtocolException)
+        {
+            return;
+        }
+
+        using var bounded = new CancellationTokenSource(ControlTimeout);
+        await process.ReleaseAsync(bounded.Token);
     }
 }

@@ -1007,13 +1007,7 @@ public sealed partial class SandboxManager : IAsyncDisposable
             }
 
             start.Phases.Add(new BootPhase("configure", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));
-            step = Stopwatch.GetTimestamp();
-            if (await GuestWarmUp.RunAsync(agent, _options.WarmUpTimeout, cancellationToken) is var exit and not 0)
-            {
-                _logger.LogDebug("sandbox {Id}: the warm-up command exited {Exit}", spec.Id, exit);
-            }
-
-            start.Phases.Add(new BootPhase("warm-up", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));
+            await WarmUpAsync(spec.Id, agent, start.Phases, cancellationToken);
             start.Warm = true;
             start.Note = "restored from template " + key.Digest;
             return (vm, agent);
@@ -1073,13 +1067,9 @@ public sealed partial class SandboxManager : IAsyncDisposable
             return;
         }
 
-        var step = Stopwatch.GetTimestamp();
         try
         {
-            if (await GuestWarmUp.RunAsync(agent, _options.WarmUpTimeout, cancellationToken) is var exit and not 0)
-            {
-                _logger.LogDebug("sandbox {Id}: the warm-up command exited {Exit}", id, exit);
-            }
+            await WarmUpAsync(id, agent, phases, cancellationToken);
         }
         catch (VmException ex)
         {
@@ -1090,8 +1080,23 @@ public sealed partial class SandboxManager : IAsyncDisposable
         {
             throw new WireProtocolException("guest protocol error during the warm-up command: " + ex.Message, ex);
         }
+    }
 
-        phases.Add(new BootPhase("warm-up", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));
+    /// <summary>Runs the warm-up command (<see cref="GuestWarmUp"/>) and records its time as the <c>warm-up</c> phase.</summary>
+    private async Task WarmUpAsync(string id, AgentClient agent, List<BootPhase> phases, CancellationToken cancellationToken)
+    {
+        var step = Stopwatch.GetTimestamp();
+        try
+        {
+            if (await GuestWarmUp.RunAsync(agent, _options.WarmUpTimeout, cancellationToken) is var exit and not 0)
+            {
+                _logger.LogDebug("sandbox {Id}: the warm-up command exited {Exit}", id, exit);
+            }
+        }
+        finally
+        {
+            phases.Add(new BootPhase("warm-up", (long)Stopwatch.GetElapsedTime(step).TotalMilliseconds));
+        }
     }
 
     /// <summary>The template build's readiness check: the agent answers a hello and a ping, then the host disconnects.</summary>
